@@ -1,0 +1,265 @@
+"""ModelSpec -> Cell: stoichiometry, index arrays and parameter vectors, rate laws grouped by kind.
+
+A `Cell` is an immutable `eqx.Module`. Its floating-point leaves (`theta`, `c0`, `volumes`) are what a
+fit may change; names and index structure are static. Names never enter traced code: they map to
+indices here, and `Trajectory` maps indices back to names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from . import gpr as _gpr
+from ._expr import compile_formula
+from .exceptions import UnknownNameError
+from .kinetics import EXPRESSION_KIND, KINDS
+from .spec import ModelSpec
+
+
+class KindGroup(eqx.Module):
+    """Reactions of one rate-law kind with the same numbers of substrates and products."""
+
+    kind: str = eqx.field(static=True)
+    rxn: tuple[int, ...] = eqx.field(static=True)
+    sub: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    prod: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    role: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    theta_idx: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    exponents: tuple[tuple[float, ...], ...] = eqx.field(static=True)
+    sign: tuple[float, ...] = eqx.field(static=True)
+
+    def rates(self, c, theta):
+        """Rates (mM/min) of this group's reactions, in stoichiometric direction."""
+        n = len(self.rxn)
+        S = c[jnp.asarray(self.sub, dtype=int).reshape(n, -1)]
+        P = c[jnp.asarray(self.prod, dtype=int).reshape(n, -1)]
+        R = c[jnp.asarray(self.role, dtype=int).reshape(n, -1)]
+        p = theta[jnp.asarray(self.theta_idx, dtype=int)]
+        x = jnp.asarray(self.exponents, dtype=c.dtype).reshape(n, -1)
+        return jnp.asarray(self.sign, dtype=c.dtype) * KINDS[self.kind].rate(S, P, R, p, x)
+
+
+class ExpressionLaw(eqx.Module):
+    """One reaction whose rate is a general formula (also used by SBML import)."""
+
+    rxn: int = eqx.field(static=True)
+    fn: Callable = eqx.field(static=True)
+    species: tuple[tuple[str, int], ...] = eqx.field(static=True)
+    thetas: tuple[tuple[str, int], ...] = eqx.field(static=True)
+
+    def rate(self, c, theta, t):
+        env = {name: c[i] for name, i in self.species}
+        env.update({name: theta[i] for name, i in self.thetas})
+        env["time"] = t
+        return jnp.asarray(self.fn(env), dtype=c.dtype)
+
+
+class Cell(eqx.Module):
+    """A compiled model: everything `simulate` needs, as arrays (mM, min, L).
+
+    Attributes:
+        c0: initial concentrations of all species (mM), shape (n_species,).
+        theta: rate-law parameters in core units, shape (n_theta,); names in `theta_names`.
+        volumes: compartment volumes (L), shape (n_compartments,).
+        N: concentration stoichiometry, dc_i/dt = Σ_j N_ij v_j, shape (n_species, n_reactions);
+           rows of constant species are zero.
+    """
+
+    c0: jnp.ndarray
+    theta: jnp.ndarray
+    volumes: jnp.ndarray
+    N: jnp.ndarray
+    groups: tuple[KindGroup, ...]
+    expressions: tuple[ExpressionLaw, ...]
+    # names (static)
+    model_id: str = eqx.field(static=True)
+    species_ids: tuple[str, ...] = eqx.field(static=True)
+    species_compartment: tuple[int, ...] = eqx.field(static=True)
+    species_kind: tuple[str, ...] = eqx.field(static=True)
+    reaction_ids: tuple[str, ...] = eqx.field(static=True)
+    compartment_ids: tuple[str, ...] = eqx.field(static=True)
+    theta_names: tuple[str, ...] = eqx.field(static=True)
+    dynamic: tuple[int, ...] = eqx.field(static=True)  # indices of species integrated by the ODE
+    # modifiers: (reaction, species, theta index, is_activator)
+    modifiers: tuple[tuple[int, int, int, bool], ...] = eqx.field(static=True)
+    # enzymes: per reaction with a GPR, its complexes as tuples of protein species indices
+    enzyme_clauses: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...] = eqx.field(static=True)
+    enzyme_ref: tuple[float, ...] = eqx.field(static=True)  # activity at the authored protein levels
+    # genes: (orf, standard name or None, protein species index or -1)
+    genes: tuple[tuple[str, str | None, int], ...] = eqx.field(static=True)
+    spec: ModelSpec = eqx.field(static=True)
+
+    # -------------------------------------------------------------- names -> indices
+    @property
+    def n_species(self) -> int:
+        return len(self.species_ids)
+
+    @property
+    def n_reactions(self) -> int:
+        return len(self.reaction_ids)
+
+    def species_index(self, name: str) -> int:
+        """Index of a species id (exact, then case-insensitive). Raises UnknownNameError."""
+        return _lookup(self.species_ids, name, "species")
+
+    def reaction_index(self, name: str) -> int:
+        """Index of a reaction id (exact, then case-insensitive). Raises UnknownNameError."""
+        return _lookup(self.reaction_ids, name, "reaction")
+
+    def gene_index(self, name: str) -> int:
+        """Index of a gene given by ORF or standard name, case-insensitively.
+
+        Raises:
+            UnknownNameError: with close matches among ORFs and standard names.
+        """
+        key = name.strip().upper()
+        for i, (orf, std, _) in enumerate(self.genes):
+            if orf.upper() == key or (std is not None and std.upper() == key):
+                return i
+        known = [g[0] for g in self.genes] + [g[1] for g in self.genes if g[1]]
+        raise UnknownNameError("gene", name, known)
+
+    def gene_label(self, i: int) -> str:
+        orf, std, _ = self.genes[i]
+        return std or orf
+
+    # -------------------------------------------------------------- rates
+    def fluxes(self, c, t=0.0, rate_scale=None):
+        """Reaction rates (mM/min, per reaction compartment volume) at full concentrations `c` (mM)."""
+        v = jnp.zeros(self.n_reactions, dtype=c.dtype)
+        for g in self.groups:
+            v = v.at[jnp.asarray(g.rxn)].set(g.rates(c, self.theta))
+        for e in self.expressions:
+            v = v.at[e.rxn].set(e.rate(c, self.theta, t))
+        if self.modifiers:
+            rx, sp, th, act = (np.asarray(a) for a in zip(*self.modifiers))
+            conc, K = c[sp], self.theta[th]
+            f = jnp.where(act, conc / (K + conc), 1.0 / (1.0 + conc / K))
+            v = v.at[rx].multiply(f)
+        if self.enzyme_clauses:
+            v = v * self.enzyme_factor(c)
+        if rate_scale is not None:
+            v = v * rate_scale
+        return v
+
+    def enzyme_factor(self, c):
+        """Per-reaction Vmax multiplier: GPR activity (or = sum, and = min) over its reference value."""
+        factor = jnp.ones(self.n_reactions, dtype=c.dtype)
+        for (rxn, clauses), ref in zip(self.enzyme_clauses, self.enzyme_ref):
+            act = sum(jnp.min(c[jnp.asarray(cl)]) for cl in clauses)
+            factor = factor.at[rxn].set(act / ref if ref > 0 else 0.0)
+        return factor
+
+    def rhs(self, t, x, c_full, clamp, rate_scale):
+        """dx/dt (mM/min) of the dynamic species `x`, given the other species in `c_full`."""
+        dyn = jnp.asarray(self.dynamic)
+        c = c_full.at[dyn].set(x)
+        v = self.fluxes(c, t, rate_scale)
+        dx = self.N[dyn] @ v
+        return jnp.where(clamp[dyn], 0.0, dx)
+
+
+def _lookup(names: tuple[str, ...], name: str, what: str) -> int:
+    try:
+        return names.index(name)
+    except ValueError:
+        low = [n.lower() for n in names]
+        if name.lower() in low and low.count(name.lower()) == 1:
+            return low.index(name.lower())
+        raise UnknownNameError(what, name, names) from None
+
+
+def compile_model(spec: ModelSpec) -> Cell:
+    """Compile a validated `ModelSpec` into a `Cell` (float64 arrays)."""
+    from ._x64 import require_x64
+
+    require_x64()
+    sp_ids = tuple(s.id for s in spec.species)
+    s_index = {s: i for i, s in enumerate(sp_ids)}
+    comp_ids = tuple(c.id for c in spec.compartments)
+    c_index = {c: i for i, c in enumerate(comp_ids)}
+    volumes = np.array([c.volume_L for c in spec.compartments])
+    rx_ids = tuple(r.id for r in spec.reactions)
+    params = {p.id: p.value for p in spec.parameters}
+
+    # stoichiometry in concentration units: N_ij = S_ij * V(reaction j) / V(species i)
+    N = np.zeros((len(sp_ids), len(rx_ids)))
+    in_reaction = set()
+    for j, r in enumerate(spec.reactions):
+        vr = volumes[c_index[r.compartment]]
+        for s, coef in r.stoichiometry.items():
+            i = s_index[s]
+            in_reaction.add(i)
+            if not spec.species[i].constant:
+                N[i, j] = coef * vr / volumes[c_index[spec.species[i].compartment]]
+    dynamic = tuple(i for i, s in enumerate(spec.species) if not s.constant and i in in_reaction)
+
+    theta_names: list[str] = [f"{p.id}" for p in spec.parameters]
+    theta: list[float] = [p.value for p in spec.parameters]
+
+    def add_theta(name: str, value: float) -> int:
+        theta_names.append(name)
+        theta.append(float(value))
+        return len(theta) - 1
+
+    grouped: dict[tuple, list] = {}
+    expressions = []
+    modifiers = []
+    for j, r in enumerate(spec.reactions):
+        law = r.rate_law
+        for m in r.inhibitors:
+            modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ki_{m}", law.parameters[f"Ki_{m}"]), False))
+        for m in r.activators:
+            modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ka_{m}", law.parameters[f"Ka_{m}"]), True))
+        if law.kind == EXPRESSION_KIND:
+            local = {k: add_theta(f"{r.id}.{k}", v) for k, v in law.parameters.items()}
+            thetas = {p: theta_names.index(p) for p in params}
+            thetas.update(local)
+            fn = compile_formula(law.formula, set(sp_ids) | set(thetas) | {"time"})
+            expressions.append(ExpressionLaw(j, fn, tuple((s, s_index[s]) for s in sp_ids), tuple(thetas.items())))
+            continue
+        kind = KINDS[law.kind]
+        names = kind.param_names(law.substrates, law.products)
+        idx = tuple(add_theta(f"{r.id}.{n}", law.parameters.get(n, 0.0)) for n in names)
+        sign = 1.0 if all(r.stoichiometry[s] < 0 for s in law.substrates) and all(
+            r.stoichiometry[p] > 0 for p in law.products) else -1.0
+        exps = tuple(abs(r.stoichiometry[s]) for s in law.substrates + law.products)
+        key = (law.kind, len(law.substrates), len(law.products))
+        grouped.setdefault(key, []).append((j, tuple(s_index[s] for s in law.substrates),
+                                            tuple(s_index[p] for p in law.products),
+                                            tuple(s_index[law.roles[k]] for k in kind.roles), idx, exps, sign))
+    groups = []
+    for (kind, _, _), members in grouped.items():
+        cols = list(zip(*members))
+        groups.append(KindGroup(kind, tuple(cols[0]), tuple(cols[1]), tuple(cols[2]), tuple(cols[3]),
+                                tuple(cols[4]), tuple(cols[5]), tuple(cols[6])))
+
+    genes = []
+    for g in spec.genes:
+        genes.append((g.orf, g.name, s_index[g.protein] if g.protein else -1))
+    protein_of = {orf: p for orf, _, p in genes}
+    c0 = np.array([s.initial_mM for s in spec.species])
+    enzyme_clauses, enzyme_ref = [], []
+    for j, r in enumerate(spec.reactions):
+        if not r.gpr:
+            continue
+        clauses = []
+        for clause in _gpr.dnf(_gpr.parse(r.gpr)):
+            prots = tuple(sorted({protein_of[g] for g in clause if protein_of.get(g, -1) >= 0}))
+            if prots:
+                clauses.append(prots)
+        if clauses:
+            enzyme_clauses.append((j, tuple(clauses)))
+            enzyme_ref.append(float(sum(min(c0[i] for i in cl) for cl in clauses)))
+    return Cell(
+        c0=jnp.asarray(c0), theta=jnp.asarray(np.array(theta, dtype=float)), volumes=jnp.asarray(volumes),
+        N=jnp.asarray(N), groups=tuple(groups), expressions=tuple(expressions), model_id=spec.id,
+        species_ids=sp_ids, species_compartment=tuple(c_index[s.compartment] for s in spec.species),
+        species_kind=tuple(s.kind for s in spec.species), reaction_ids=rx_ids, compartment_ids=comp_ids,
+        theta_names=tuple(theta_names), dynamic=dynamic, modifiers=tuple(modifiers),
+        enzyme_clauses=tuple(enzyme_clauses), enzyme_ref=tuple(enzyme_ref), genes=tuple(genes), spec=spec,
+    )

@@ -1,0 +1,83 @@
+"""Private: build and drive a HiGHS LP for a :class:`~yeastcell.gem.load.GEM`.
+
+The HiGHS instance is kept between solves; changing column bounds in place and
+re-running warm-starts the dual simplex from the previous optimal basis, which
+is what makes knockout screens fast (a knockout only tightens bounds, so the
+previous basis stays dual feasible).
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+
+from yeastcell.gem.load import GEM
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
+}
+
+
+def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = None,
+               *, tolerance: float = 1e-9) -> highspy.Highs:
+    """A HiGHS instance holding ``gem``'s LP (dual simplex, one thread, silent).
+
+    Args:
+        gem: the model.
+        lb, ub: column bounds overriding ``gem.lb``/``gem.ub``.
+        tolerance: primal and dual feasibility tolerance.
+    """
+    S = gem.S.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = gem.n_reactions
+    lp.num_row_ = gem.n_metabolites
+    lp.col_cost_ = np.asarray(gem.c, dtype=np.float64)
+    lp.col_lower_ = np.asarray(gem.lb if lb is None else lb, dtype=np.float64)
+    lp.col_upper_ = np.asarray(gem.ub if ub is None else ub, dtype=np.float64)
+    lp.row_lower_ = np.zeros(gem.n_metabolites)
+    lp.row_upper_ = np.zeros(gem.n_metabolites)
+    lp.sense_ = (highspy.ObjSense.kMaximize if gem.objective_sense == "max"
+                 else highspy.ObjSense.kMinimize)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = S.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = S.indices.astype(np.int32)
+    lp.a_matrix_.value_ = S.data.astype(np.float64)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("primal_feasibility_tolerance", tolerance)
+    h.setOptionValue("dual_feasibility_tolerance", tolerance)
+    h.passModel(lp)
+    return h
+
+
+def solve(h: highspy.Highs) -> tuple[str, float]:
+    """Run HiGHS; return ``(status, objective)`` (objective NaN unless optimal)."""
+    h.run()
+    st = _STATUS.get(h.getModelStatus(), "error")
+    obj = h.getInfo().objective_function_value if st == "optimal" else float("nan")
+    return st, float(obj)
+
+
+def col_values(h: highspy.Highs) -> np.ndarray:
+    """Primal column values of the last solve, float64."""
+    return np.array(h.getSolution().col_value, dtype=np.float64)
+
+
+def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np.ndarray,
+                      base_lb: np.ndarray, base_ub: np.ndarray) -> tuple[str, float]:
+    """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``."""
+    cols = np.asarray(cols, dtype=np.int32)
+    if cols.size == 0:
+        return solve(h)
+    h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64), np.asarray(ub, np.float64))
+    try:
+        return solve(h)
+    finally:
+        h.changeColsBounds(cols.size, cols, base_lb[cols], base_ub[cols])

@@ -1,0 +1,190 @@
+"""Time-course simulation of a `Cell` under a perturbation, with a stiff diffrax solver in float64.
+
+`simulate` is a pure function of (cell, condition, times): ``jax.jit`` and ``jax.vmap`` apply to it
+directly when it is given a resolved `Condition`; given a symbolic perturbation it resolves it first
+(in Python, with validation). Events (pulses, steps) split the horizon into segments integrated one
+after the other inside a `lax.scan`, so a batch with different event times is still one program.
+"""
+
+from __future__ import annotations
+
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .compile import Cell
+from .exceptions import SimulationInputError
+from .perturb import EVENT_SET, Condition, Perturbation, resolve
+from .status import Status, from_diffrax
+from .trajectory import Trajectory
+
+
+class SolverOptions(eqx.Module):
+    """Settings of the ODE solve.
+
+    Attributes:
+        rtol, atol: relative and absolute (mM) tolerances of the adaptive step control.
+        max_steps: maximum number of solver steps per segment.
+        solver: a diffrax solver; default Kvaerno5 (an ESDIRK method for stiff systems).
+        negative_tol: a concentration below ``-negative_tol`` mM marks the trajectory as failed
+            (None disables the check, e.g. for SBML models whose variables may be negative).
+    """
+
+    rtol: float = eqx.field(static=True, default=1e-7)
+    atol: float = eqx.field(static=True, default=1e-10)
+    max_steps: int = eqx.field(static=True, default=50_000)
+    solver: diffrax.AbstractSolver = eqx.field(static=True, default_factory=diffrax.Kvaerno5)
+    negative_tol: float | None = eqx.field(static=True, default=1e-6)
+
+    def __check_init__(self):
+        if not (self.rtol > 0 and self.atol > 0):
+            raise SimulationInputError(f"rtol and atol must be positive, got {self.rtol}, {self.atol}")
+        if self.max_steps <= 0:
+            raise SimulationInputError(f"max_steps must be positive, got {self.max_steps}")
+
+
+def check_times(t) -> np.ndarray:
+    """Validate save times (min): 1-D, finite, >= 0 at the start, strictly increasing, >= 2 points."""
+    try:
+        arr = np.asarray(t, dtype=float)
+    except (TypeError, ValueError):
+        raise SimulationInputError(f"time points must be numbers, got {t!r}") from None
+    if arr.ndim != 1 or arr.size < 2:
+        raise SimulationInputError(f"time points must be a 1-D sequence of at least 2 values, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise SimulationInputError("time points must be finite")
+    bad = np.nonzero(np.diff(arr) <= 0)[0]
+    if bad.size:
+        i = int(bad[0])
+        raise SimulationInputError(
+            f"time points must be strictly increasing: t[{i}]={arr[i]:g} is followed by t[{i + 1}]={arr[i + 1]:g}")
+    return arr
+
+
+def _is_traced(x) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _save_times(t, saveat):
+    if saveat is None:
+        return t if _is_traced(t) else jnp.asarray(check_times(t))
+    if _is_traced(saveat):
+        return saveat
+    span = np.asarray(t, dtype=float)
+    if span.shape != (2,):
+        raise SimulationInputError("with saveat, t must be a (t0, t1) span")
+    if isinstance(saveat, int | np.integer):
+        return jnp.asarray(check_times(np.linspace(span[0], span[1], int(saveat))))
+    ts = check_times(saveat)
+    if ts[0] < span[0] or ts[-1] > span[1]:
+        raise SimulationInputError(f"saveat times must lie within t = ({span[0]:g}, {span[1]:g})")
+    if ts[0] > span[0]:
+        raise SimulationInputError("the first saveat time must equal t0 (the initial state is reported)")
+    return jnp.asarray(ts)
+
+
+def simulate(cell: Cell, perturbation: Perturbation | Condition | None = None, t=None, saveat=None,
+             options: SolverOptions | None = None) -> Trajectory:
+    """Simulate one condition.
+
+    Args:
+        cell: a compiled model.
+        perturbation: a symbolic perturbation (resolved here), a resolved `Condition`, or None (wild type).
+        t: save times in min (1-D, strictly increasing; the first is the start time), or a
+            (t0, t1) span when `saveat` is given.
+        saveat: save times within the span, or a number of evenly spaced points.
+        options: `SolverOptions`.
+
+    Returns:
+        A `Trajectory`; check `.ok` / `.status` (or call `.raise_if_failed()`).
+
+    Raises:
+        SimulationInputError: bad time points. UnknownNameError / PerturbationError: bad perturbation.
+    """
+    if t is None:
+        raise SimulationInputError("simulate needs time points t (min)")
+    ts = _save_times(t, saveat)
+    cond, label = _as_condition(cell, perturbation)
+    options = options or SolverOptions()
+    conc, status = _solve(cell, cond, ts, options)
+    return _trajectory(cell, ts, conc, status, (label,), cond)
+
+
+def _as_condition(cell, perturbation):
+    if isinstance(perturbation, Condition):
+        return perturbation, ""
+    if perturbation is None or isinstance(perturbation, Perturbation):
+        cond = resolve(cell, perturbation)
+        return cond, perturbation.label if perturbation is not None else "wild type"
+    raise SimulationInputError(f"perturbation must be a Perturbation or Condition, got {type(perturbation).__name__}")
+
+
+def _trajectory(cell, ts, conc, status, labels, cond):
+    flux_fn = lambda c, t: cell.fluxes(c, t, cond.rate_scale)  # noqa: E731
+    if conc.ndim == 2:
+        flux = jax.vmap(flux_fn)(conc, ts)
+    else:
+        flux = jax.vmap(lambda cs, tt, rs: jax.vmap(lambda c, t: cell.fluxes(c, t, rs))(cs, tt))(
+            conc, jnp.broadcast_to(ts, conc.shape[:-1]), cond.rate_scale)
+    bad = status != Status.SUCCESS
+    conc = jnp.where(bad[..., None, None], jnp.nan, conc)
+    flux = jnp.where(bad[..., None, None], jnp.nan, flux)
+    tt = jnp.broadcast_to(ts, conc.shape[:-1])
+    return Trajectory(tt, conc, flux, status, cell.species_ids, cell.reaction_ids, tuple(labels), cell.spec)
+
+
+@eqx.filter_jit
+def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
+    """Integrate; returns (conc (n_t, n_species) mM, status code). Pure and traceable."""
+    if cond.c0.ndim != 1:
+        raise SimulationInputError("a batched Condition was passed to simulate; use simulate_batch or jax.vmap")
+    dyn = jnp.asarray(cell.dynamic, dtype=int)
+    t0, t_end = ts[0], ts[-1]
+    n_ev = cond.event_t.shape[0]
+    ev_t = jnp.clip(cond.event_t, t0, t_end)
+    bounds = jnp.concatenate([t0[None], ev_t, t_end[None]])
+    # segment index of each save time: number of events at or before it (right-continuous)
+    seg_of_t = jnp.sum((cond.event_t[None, :] <= ts[:, None]) & (cond.event_t[None, :] <= t_end), axis=1)
+    term = diffrax.ODETerm(lambda t, x, args: cell.rhs(t, x, *args))
+    controller = diffrax.PIDController(rtol=options.rtol, atol=options.atol, pcoeff=0.3, icoeff=0.4)
+
+    def segment(carry, k):
+        c_full, out, status = carry
+        a, b = bounds[k], bounds[k + 1]
+        sol = diffrax.diffeqsolve(
+            term, options.solver, a, b, None, c_full[dyn], args=(c_full, cond.clamp, cond.rate_scale),
+            saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True), stepsize_controller=controller,
+            max_steps=options.max_steps, throw=False,
+        )
+        seg_conc = jax.vmap(lambda x: c_full.at[dyn].set(x))(sol.ys[:-1])
+        out = jnp.where((seg_of_t == k)[:, None], seg_conc, out)
+        code = from_diffrax(sol.result)
+        status = jnp.where(status == Status.SUCCESS, code, status)
+        c_full = c_full.at[dyn].set(sol.ys[-1])
+        # apply event k (if any) at the end of segment k
+        e = jnp.minimum(k, n_ev - 1) if n_ev else 0
+        if n_ev:
+            live = (k < n_ev) & (cond.event_t[e] <= t_end)
+            i = cond.event_species[e]
+            new = jnp.where(cond.event_mode[e] == EVENT_SET, cond.event_value[e], c_full[i] + cond.event_value[e])
+            c_full = jnp.where(live, c_full.at[i].set(new), c_full)
+        return (c_full, out, status), None
+
+    out0 = jnp.zeros((ts.shape[0], cell.n_species), dtype=cond.c0.dtype)
+    init = (cond.c0, out0, jnp.asarray(Status.SUCCESS, dtype=jnp.int32))
+    (c_end, conc, status), _ = jax.lax.scan(segment, init, jnp.arange(n_ev + 1))
+    status = _post_status(conc, status, options)
+    return conc, status
+
+
+def _post_status(conc, status, options):
+    status = jnp.where((status == Status.SUCCESS) & ~jnp.all(jnp.isfinite(conc)), Status.NONFINITE, status)
+    if options.negative_tol is not None:
+        neg = jnp.any(conc < -options.negative_tol)
+        status = jnp.where((status == Status.SUCCESS) & neg, Status.NEGATIVE_CONCENTRATION, status)
+    return status.astype(jnp.int32)
+
+

@@ -1,0 +1,56 @@
+"""Solver status codes: failure is a value inside jit, a message at the boundary.
+
+`Trajectory.status` and `SteadyState.status` hold one of these integers per trajectory.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import diffrax
+import jax.numpy as jnp
+
+
+class Status(enum.IntEnum):
+    SUCCESS = 0
+    MAX_STEPS = 1
+    STEP_SIZE_TOO_SMALL = 2
+    NONLINEAR_SOLVE_FAILED = 3
+    NONFINITE = 4
+    NEGATIVE_CONCENTRATION = 5
+    NO_STEADY_STATE = 6
+    SOLVER_ERROR = 7
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    Status.SUCCESS: "success",
+    Status.MAX_STEPS: "the maximum number of solver steps was reached (stiff or very long horizon): "
+                      "increase max_steps or loosen rtol/atol",
+    Status.STEP_SIZE_TOO_SMALL: "the step size fell below its minimum (the system is too stiff or singular)",
+    Status.NONLINEAR_SOLVE_FAILED: "the implicit solver's Newton iteration failed to converge (stiffness)",
+    Status.NONFINITE: "the state became NaN or infinite",
+    Status.NEGATIVE_CONCENTRATION: "a concentration became significantly negative",
+    Status.NO_STEADY_STATE: "no steady state was reached within the time limit",
+    Status.SOLVER_ERROR: "the ODE solver reported an internal error",
+}
+
+
+def from_diffrax(result) -> jnp.ndarray:
+    """Map a diffrax `RESULTS` item (possibly batched) to a `Status` code array."""
+    R = diffrax.RESULTS
+    code = jnp.where(result == R.successful, Status.SUCCESS, Status.SOLVER_ERROR)
+    code = jnp.where(result == R.event_occurred, Status.SUCCESS, code)
+    code = jnp.where(result == R.max_steps_reached, Status.MAX_STEPS, code)
+    code = jnp.where(result == R.dt_min_reached, Status.STEP_SIZE_TOO_SMALL, code)
+    for bad in ("nonlinear_max_steps_reached", "nonlinear_divergence", "singular", "breakdown", "stagnation"):
+        code = jnp.where(result == getattr(R, bad), Status.NONLINEAR_SOLVE_FAILED, code)
+    code = jnp.where((result == R.nonfinite) | (result == R.nonfinite_input), Status.NONFINITE, code)
+    return code.astype(jnp.int32)
+
+
+def describe(code: int) -> str:
+    return f"{Status(int(code)).name}: {Status(int(code)).message}"

@@ -1,0 +1,63 @@
+"""Writing result files atomically: a temporary file in the target directory, then `os.replace`.
+
+An interrupted write never leaves a half-written file at the destination, and never corrupts an
+existing file there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it onto `path`, else delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_trajectory_csv(traj, path: str | Path, labels: list[str] | None = None) -> Path:
+    """Write a (batched) trajectory as a wide CSV: condition, t_min, species (mM), fluxes (mM/min)."""
+    header, rows = traj.to_rows()
+    names = labels or list(traj.labels)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for row in rows:
+            b = int(row[0])
+            w.writerow([names[b] if b < len(names) else b] + [f"{x:.10g}" for x in row[1:]])
+    return Path(path)
+
+
+def write_trajectory_hdf5(traj, path: str | Path) -> Path:
+    """Write a trajectory to HDF5: datasets t (min), conc (mM), flux (mM/min), status; names as attributes."""
+    import h5py
+
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = "yeastcell-trajectory/1"
+            for name, unit in (("t", "min"), ("conc", "mM"), ("flux", "mM/min")):
+                d = f.create_dataset(name, data=np.asarray(getattr(traj, name)))
+                d.attrs["unit"] = unit
+            f.create_dataset("status", data=np.asarray(traj.status))
+            f.create_dataset("species_ids", data=np.array(traj.species_ids, dtype="S"))
+            f.create_dataset("reaction_ids", data=np.array(traj.reaction_ids, dtype="S"))
+            f.create_dataset("labels", data=np.array(list(traj.labels), dtype="S"))
+    return Path(path)

@@ -1,0 +1,88 @@
+"""A one-line notation for perturbations, used by the command line.
+
+Parts joined with ``+`` are applied together::
+
+    wt                       wild type
+    ko:PDC1,PDC5,PDC6        knockout of one or more genes (ORF or standard name)
+    kd:PFK1=0.3              knockdown to 30 % of the wild-type protein level
+    oe:HXK2=2                two-fold overexpression
+    inhibit:TDH3=5/2         inhibitor at dose 5 with Ki 2 (same units) on a gene or reaction
+    set:GLC_e=20             initial concentration (mM)
+    clamp:GLC_e=50           hold a species constant (mM)
+    pulse:GLC_e=10@20        add 10 mM at t = 20 min
+    step:GLC_e=0@30          set to 0 mM at t = 30 min
+    cond:teusink2000         a named condition of the model file
+"""
+
+from __future__ import annotations
+
+from . import perturb as P
+from .exceptions import PerturbationError
+
+
+def parse_perturbation(text: str) -> P.Perturbation:
+    """Parse the notation above into a symbolic perturbation.
+
+    Raises:
+        PerturbationError: naming the part that cannot be parsed.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise PerturbationError("empty perturbation; use 'wt' for the wild type")
+    out = P.wild_type()
+    for part in text.split("+"):
+        out = out + _part(part.strip(), text)
+    return out
+
+
+def _split_value(arg: str, part: str) -> tuple[str, str]:
+    if "=" not in arg:
+        raise PerturbationError(f"{part!r}: expected NAME=VALUE")
+    name, value = arg.split("=", 1)
+    return name.strip(), value.strip()
+
+
+def _num(value: str, part: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise PerturbationError(f"{part!r}: {value!r} is not a number") from None
+
+
+def _part(part: str, whole: str) -> P.Perturbation:
+    if part.lower() in ("wt", "wild_type", "wildtype", "wild-type"):
+        return P.wild_type()
+    if ":" not in part:
+        raise PerturbationError(f"cannot parse {part!r} in {whole!r}: expected KIND:ARGS (see yeastcell.notation)")
+    kind, arg = (s.strip() for s in part.split(":", 1))
+    kind = kind.lower()
+    if kind in ("ko", "knockout"):
+        return P.knockout(*[g for g in (x.strip() for x in arg.split(",")) if g])
+    if kind in ("kd", "knockdown"):
+        g, v = _split_value(arg, part)
+        return P.knockdown(g, _num(v, part))
+    if kind in ("oe", "overexpress"):
+        g, v = _split_value(arg, part)
+        return P.overexpress(g, _num(v, part))
+    if kind == "inhibit":
+        g, v = _split_value(arg, part)
+        if "/" not in v:
+            raise PerturbationError(f"{part!r}: expected TARGET=DOSE/KI")
+        dose, ki = v.split("/", 1)
+        return P.inhibit(g, _num(dose, part), _num(ki, part))
+    if kind in ("set", "initial"):
+        s, v = _split_value(arg, part)
+        return P.initial(s, _num(v, part))
+    if kind == "clamp":
+        s, v = _split_value(arg, part)
+        return P.clamp(s, _num(v, part))
+    if kind in ("pulse", "step"):
+        s, v = _split_value(arg, part)
+        if "@" not in v:
+            raise PerturbationError(f"{part!r}: expected SPECIES=VALUE@TIME")
+        value, at = v.split("@", 1)
+        fn = P.pulse if kind == "pulse" else P.step
+        return fn(s, _num(value, part), _num(at, part))
+    if kind in ("cond", "condition"):
+        return P.condition(arg)
+    raise PerturbationError(f"unknown perturbation kind {kind!r} in {part!r}; "
+                            "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond")

@@ -1,0 +1,42 @@
+"""Plots of trajectories (matplotlib, Agg backend: files, no screen needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def plot_species(traj, species: list[str], path: str | Path, labels: list[str] | None = None,
+                 fluxes: list[str] | None = None) -> Path:
+    """One panel per species (and per flux), one line per condition; saved to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [("species", s) for s in species] + [("flux", r) for r in (fluxes or [])]
+    ncol = min(3, len(names))
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    t = np.atleast_2d(np.asarray(traj.t))
+    labels = labels or list(traj.labels) or [str(i) for i in range(t.shape[0])]
+    for ax, (what, name) in zip(axes.flat, names):
+        y = traj.species(name) if what == "species" else traj.reaction_flux(name)
+        y = np.atleast_2d(y)
+        for b in range(y.shape[0]):
+            ax.plot(t[b], y[b], label=labels[b] if b < len(labels) else str(b))
+        ax.set_title(name)
+        ax.set_xlabel("time (min)")
+        ax.set_ylabel("mM" if what == "species" else "mM/min")
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    from .io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path

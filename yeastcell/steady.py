@@ -1,0 +1,117 @@
+"""Steady states: integrate until dx/dt vanishes, then check convergence explicitly.
+
+The solve runs the stiff ODE with a diffrax steady-state event (it stops once
+max|dx/dt| ≤ 0.1·tol·max|x|), and the result is accepted only if the relative residual
+max_i |dx_i/dt| / max_j |x_j| is below `tol` (per min). Otherwise the status is
+`Status.NO_STEADY_STATE`, and the concentrations are NaN.
+"""
+
+from __future__ import annotations
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .compile import Cell
+from .exceptions import SimulationInputError, SolverError
+from .perturb import Condition, Perturbation
+from .simulate import SolverOptions, _as_condition
+from .status import Status, describe, from_diffrax
+
+
+def _max_norm(x):
+    return jnp.max(jnp.abs(x))
+
+
+class SteadyState(eqx.Module):
+    """A steady state: concentrations (mM), fluxes (mM/min), status, residual (1/min), time reached (min)."""
+
+    conc: jnp.ndarray
+    flux: jnp.ndarray
+    status: jnp.ndarray
+    residual: jnp.ndarray
+    t_reached: jnp.ndarray
+    species_ids: tuple[str, ...] = eqx.field(static=True)
+    reaction_ids: tuple[str, ...] = eqx.field(static=True)
+
+    @property
+    def ok(self):
+        return np.asarray(self.status) == Status.SUCCESS
+
+    def raise_if_failed(self) -> "SteadyState":
+        codes = np.atleast_1d(np.asarray(self.status))
+        if np.any(codes != Status.SUCCESS):
+            bad = [describe(c) for c in codes if c != Status.SUCCESS]
+            raise SolverError(f"{len(bad)} of {codes.size} steady-state solves failed: {bad[0]}")
+        return self
+
+    def species(self, name: str) -> np.ndarray:
+        self.raise_if_failed()
+        return np.asarray(self.conc[..., self.species_ids.index(name)])
+
+    def reaction_flux(self, name: str) -> np.ndarray:
+        self.raise_if_failed()
+        return np.asarray(self.flux[..., self.reaction_ids.index(name)])
+
+    def fluxes(self) -> dict[str, float]:
+        """All reaction fluxes (mM/min) by reaction id (single steady state)."""
+        self.raise_if_failed()
+        return {r: float(v) for r, v in zip(self.reaction_ids, np.asarray(self.flux))}
+
+
+def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = None, *, t_max: float = 1e5,
+                 tol: float = 1e-9, options: SolverOptions | None = None) -> SteadyState:
+    """Find the steady state reached from the condition's initial state.
+
+    Args:
+        t_max: give up after this much simulated time (min).
+        tol: convergence threshold on the relative residual (1/min).
+
+    Raises:
+        SimulationInputError: non-positive `t_max` or `tol`.
+    """
+    if not (np.isfinite(t_max) and t_max > 0) or not tol > 0:
+        raise SimulationInputError(f"t_max and tol must be positive, got {t_max}, {tol}")
+    cond, _ = _as_condition(cell, perturbation)
+    if cond.n_events:
+        raise SimulationInputError("steady_state does not take timed events (pulse/step); use simulate")
+    return _steady(cell, cond, float(t_max), float(tol), options or SolverOptions())
+
+
+@eqx.filter_jit
+def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
+    dyn = jnp.asarray(cell.dynamic, dtype=int)
+    args = (cond.c0, cond.clamp, cond.rate_scale)
+    term = diffrax.ODETerm(lambda t, x, a: cell.rhs(t, x, *a))
+    event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
+    sol = diffrax.diffeqsolve(
+        term, options.solver, 0.0, t_max, None, cond.c0[dyn], args=args,
+        saveat=diffrax.SaveAt(t1=True), event=event,
+        stepsize_controller=diffrax.PIDController(rtol=options.rtol, atol=options.atol, pcoeff=0.3, icoeff=0.4),
+        max_steps=options.max_steps, throw=False,
+    )
+    x = sol.ys[-1]
+    dx = cell.rhs(sol.ts[-1], x, *args)
+    residual = jnp.max(jnp.abs(dx)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300)
+    status = from_diffrax(sol.result)
+    status = jnp.where((status == Status.SUCCESS) & ~jnp.all(jnp.isfinite(x)), Status.NONFINITE, status)
+    status = jnp.where((status == Status.SUCCESS) & ~(residual <= tol), Status.NO_STEADY_STATE, status)
+    c = cond.c0.at[dyn].set(x)
+    v = cell.fluxes(c, sol.ts[-1], cond.rate_scale)
+    bad = status != Status.SUCCESS
+    return SteadyState(jnp.where(bad, jnp.nan, c), jnp.where(bad, jnp.nan, v), status.astype(jnp.int32),
+                       residual, sol.ts[-1], cell.species_ids, cell.reaction_ids)
+
+
+def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
+    """Steady states of many perturbations as one vmapped program."""
+    from .perturb import resolve_batch
+
+    conds = perturbations if isinstance(perturbations, Condition) else resolve_batch(cell, list(perturbations))
+    t_max, tol = kwargs.get("t_max", 1e5), kwargs.get("tol", 1e-9)
+    options = kwargs.get("options") or SolverOptions()
+    return jax.vmap(lambda c: _steady(cell, c, t_max, tol, options))(conds)
+
+

@@ -24,6 +24,8 @@ from .perturb import (  # noqa: E402
     step as step, wild_type as wild_type,
 )
 from .simulate import SolverOptions as SolverOptions, simulate as simulate  # noqa: E402
+from .batch import simulate_batch as simulate_batch  # noqa: E402
+from .steady import SteadyState as SteadyState, steady_state as steady_state, steady_state_batch as steady_state_batch  # noqa: E402
 from .status import Status as Status  # noqa: E402
 from .trajectory import Trajectory as Trajectory  # noqa: E402
 from .spec import ModelSpec as ModelSpec  # noqa: E402

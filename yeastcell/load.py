@@ -67,6 +67,17 @@ class _Builder:
                 self.fail(f"{key}[{i}]", "each entry must be a mapping")
         return val
 
+    def _str(self, entry: Mapping, key: str, item: str, default=None, required: bool = False):
+        """A string field (or `default` when absent); anything else is an error naming the field."""
+        if key not in entry or entry[key] is None:
+            if required:
+                self.fail(item, f"missing '{key}'")
+            return default
+        val = entry[key]
+        if not isinstance(val, str) or not val.strip():
+            self.fail(item, f"'{key}' must be a non-empty string, got {val!r}")
+        return val
+
     def _id(self, entry: Mapping, item: str, what: str) -> str:
         ident = entry.get("id")
         if not isinstance(ident, str) or not safe_identifier(ident):
@@ -143,7 +154,8 @@ class _Builder:
             vol = self._quantity(e.get("volume"), f"{item} volume", VOLUME, required_source=True)
             if vol <= 0:
                 self.fail(f"{item} volume", "must be positive")
-            out[cid] = Compartment(cid, str(e.get("name", cid)), vol, e.get("outside"), e.get("volume", {}).get("source"))
+            out[cid] = Compartment(cid, str(e.get("name", cid)), vol, self._str(e, "outside", item),
+                                   e["volume"].get("source"))
         for c in out.values():
             if c.outside is not None and c.outside not in out:
                 self.fail(f"compartment {c.id!r}", f"'outside' names unknown compartment {c.outside!r}")
@@ -156,10 +168,10 @@ class _Builder:
         for i, e in enumerate(self._list("species")):
             sid = self._id(e, f"species[{i}]", "species")
             item = f"species {sid!r}"
-            comp = e.get("compartment")
+            comp = self._str(e, "compartment", item, required=True)
             if comp not in compartments:
                 self.fail(item, f"unknown compartment {comp!r}")
-            kind = e.get("kind", "metabolite")
+            kind = self._str(e, "kind", item, "metabolite")
             if kind not in SPECIES_KINDS:
                 self.fail(item, f"kind {kind!r} must be one of {SPECIES_KINDS}")
             init = self._quantity(e.get("initial"), f"{item} initial", CONCENTRATION, required_source=False)
@@ -168,6 +180,8 @@ class _Builder:
             formula = e.get("formula")
             if formula is not None and not _FORMULA.match(str(formula)):
                 self.fail(item, f"formula {formula!r} is not an element formula like C6H12O6")
+            if not isinstance(e.get("constant", False), bool):
+                self.fail(item, f"'constant' must be true or false, got {e.get('constant')!r}")
             out[sid] = Species(sid, str(e.get("name", sid)), comp, init, kind,
                                None if formula is None else str(formula), bool(e.get("constant", False)),
                                (e.get("initial") or {}).get("source"))
@@ -185,9 +199,7 @@ class _Builder:
         out: dict[str, Gene] = {}
         names: dict[str, str] = {}
         for i, e in enumerate(self._list("genes")):
-            orf = e.get("orf")
-            if not isinstance(orf, str) or not orf:
-                self.fail(f"genes[{i}]", "missing 'orf'")
+            orf = self._str(e, "orf", f"genes[{i}]", required=True)
             item = f"gene {orf!r}"
             if orf in out:
                 self.fail(item, "duplicate gene")
@@ -196,7 +208,7 @@ class _Builder:
                 if str(name).upper() in names:
                     self.fail(item, f"standard name {name!r} already used by {names[str(name).upper()]!r}")
                 names[str(name).upper()] = orf
-            prot = e.get("protein")
+            prot = self._str(e, "protein", item)
             if prot is not None:
                 if prot not in species:
                     self.fail(item, f"protein {prot!r} is not a species")
@@ -214,9 +226,9 @@ class _Builder:
             if not isinstance(stoich, Mapping) or not stoich:
                 self.fail(item, "needs a non-empty 'stoichiometry' mapping species -> coefficient")
             for sid, coef in stoich.items():
-                if sid not in species:
+                if not isinstance(sid, str) or sid not in species:
                     self.fail(item, f"unknown species {sid!r} in stoichiometry")
-                if not isinstance(coef, (int, float)) or coef == 0:
+                if isinstance(coef, bool) or not isinstance(coef, (int, float)) or coef == 0 or coef != coef:
                     self.fail(item, f"coefficient of {sid!r} must be a non-zero number, got {coef!r}")
             comps = {species[s].compartment for s in stoich}
             if len(comps) > 2:
@@ -226,16 +238,18 @@ class _Builder:
                 if compartments[a].outside != b and compartments[b].outside != a:
                     self.fail(item, f"transports between {a!r} and {b!r}, which share no membrane "
                                     "(neither names the other as 'outside')")
-            comp = e.get("compartment") or species[next(iter(stoich))].compartment
+            comp = self._str(e, "compartment", item) or species[next(iter(stoich))].compartment
             if comp not in compartments:
                 self.fail(item, f"unknown compartment {comp!r}")
             mods = e.get("modifiers") or {}
+            if not isinstance(mods, Mapping):
+                self.fail(item, "'modifiers' must be a mapping with 'activators' and/or 'inhibitors'")
             activators = tuple(mods.get("activators") or ())
             inhibitors = tuple(mods.get("inhibitors") or ())
             for m in activators + inhibitors:
                 if m not in species:
                     self.fail(item, f"unknown modifier species {m!r}")
-            rule = e.get("gpr")
+            rule = self._str(e, "gpr", item)
             if rule is not None:
                 try:
                     tree = _gpr.parse(str(rule))
@@ -253,8 +267,8 @@ class _Builder:
     def _rate_law(self, law, item, stoich, species, parameters, activators, inhibitors) -> RateLaw:
         if not isinstance(law, Mapping) or "kind" not in law:
             self.fail(item, "needs a 'rate_law' mapping with a 'kind'")
-        kind = law["kind"]
         item = f"{item} rate_law"
+        kind = self._str(law, "kind", item, required=True)
         if kind == EXPRESSION_KIND:
             formula = law.get("formula")
             if not isinstance(formula, str):
@@ -272,6 +286,12 @@ class _Builder:
         if kind not in KINDS:
             self.fail(item, f"unknown kind {kind!r}; known: {sorted(KINDS) + [EXPRESSION_KIND]}")
         k = KINDS[kind]
+        for key in ("substrates", "products"):
+            val = law.get(key)
+            if val is not None and (not isinstance(val, list) or not all(isinstance(x, str) for x in val)):
+                self.fail(item, f"'{key}' must be a list of species ids, got {val!r}")
+        if law.get("roles") is not None and not isinstance(law.get("roles"), Mapping):
+            self.fail(item, "'roles' must be a mapping role -> species id")
         subs = tuple(law.get("substrates") or [s for s, c in stoich.items() if c < 0])
         prods = tuple(law.get("products") or [s for s, c in stoich.items() if c > 0])
         if kind in ("mass_action",) and (law.get("substrates") or law.get("products")):

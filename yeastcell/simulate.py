@@ -176,6 +176,7 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
     out0 = jnp.zeros((ts.shape[0], cell.n_species), dtype=cond.c0.dtype)
     init = (cond.c0, out0, jnp.asarray(Status.SUCCESS, dtype=jnp.int32))
     (c_end, conc, status), _ = jax.lax.scan(segment, init, jnp.arange(n_ev + 1))
+    status = jnp.where(jnp.all(jnp.isfinite(cond.c0)), status, Status.NONFINITE)
     status = _post_status(conc, status, options)
     return conc, status
 

@@ -53,6 +53,10 @@ def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = N
     h.setOptionValue("threads", 1)
     h.setOptionValue("primal_feasibility_tolerance", tolerance)
     h.setOptionValue("dual_feasibility_tolerance", tolerance)
+    # Devex pricing: dual steepest-edge weights are recomputed from scratch on
+    # every hot start, which costs more than the few dozen pivots a knockout
+    # needs (measured 12 ms vs 80 ms per Yeast-GEM knockout).
+    h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
     h.passModel(lp)
     return h
 
@@ -70,14 +74,43 @@ def col_values(h: highspy.Highs) -> np.ndarray:
     return np.array(h.getSolution().col_value, dtype=np.float64)
 
 
+#: Hot-start pivots allowed before falling back to a cold solve. A typical
+#: Yeast-GEM knockout needs < 300; a few (e.g. ERG10, growth 0) stall the
+#: warm-started dual simplex for minutes but solve cold in ~60 ms.
+WARM_ITERATION_LIMIT = 2000
+
+
+def solve_warm_or_cold(h: highspy.Highs, basis: highspy.HighsBasis | None = None,
+                       iteration_limit: int = WARM_ITERATION_LIMIT) -> tuple[str, float]:
+    """Solve from ``basis`` with an iteration cap; on hitting it, solve from scratch."""
+    if basis is None:
+        return solve(h)
+    h.setBasis(basis)
+    h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
+    try:
+        st, obj = solve(h)
+    finally:
+        h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+    if st == "iteration_limit":
+        h.clearSolver()
+        st, obj = solve(h)
+    return st, obj
+
+
 def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np.ndarray,
-                      base_lb: np.ndarray, base_ub: np.ndarray) -> tuple[str, float]:
-    """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``."""
+                      base_lb: np.ndarray, base_ub: np.ndarray,
+                      basis: highspy.HighsBasis | None = None) -> tuple[str, float]:
+    """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``.
+
+    ``basis`` (e.g. the wild-type optimal basis) is the warm start; a knockout
+    is a few pivots away from the wild type, usually fewer than from the
+    previous knockout. See :func:`solve_warm_or_cold`.
+    """
     cols = np.asarray(cols, dtype=np.int32)
     if cols.size == 0:
-        return solve(h)
+        return solve_warm_or_cold(h, basis)
     h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64), np.asarray(ub, np.float64))
     try:
-        return solve(h)
+        return solve_warm_or_cold(h, basis)
     finally:
         h.changeColsBounds(cols.size, cols, base_lb[cols], base_ub[cols])

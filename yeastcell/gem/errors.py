@@ -11,15 +11,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from yeastcell.exceptions import YeastcellError
+
 __all__ = [
     "GemError",
-    "ModelFileError",
+    "GemFileError",
     "GPRSyntaxError",
     "UnknownGeneError",
     "UnknownReactionError",
     "MediumError",
     "InfeasibleError",
-    "SolverError",
+    "LPSolverError",
     "close_matches",
 ]
 
@@ -42,11 +44,11 @@ def close_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]
     return [by_upper[h] for h in hits]
 
 
-class GemError(Exception):
-    """Base class of all errors of :mod:`yeastcell.gem`."""
+class GemError(YeastcellError):
+    """Base class of all errors of :mod:`yeastcell.gem`; a ``YeastcellError``."""
 
 
-class ModelFileError(GemError):
+class GemFileError(GemError):
     """A model file is missing, has an unknown format, or cannot be parsed."""
 
 
@@ -106,5 +108,5 @@ class InfeasibleError(GemError):
     """The linear program has no feasible flux distribution (e.g. wild type on a given medium)."""
 
 
-class SolverError(GemError):
+class LPSolverError(GemError):
     """The LP solver stopped without a proven optimum for a reason other than infeasibility."""

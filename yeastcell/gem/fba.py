@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from yeastcell.gem import _highs
-from yeastcell.gem.errors import InfeasibleError, SolverError
+from yeastcell.gem.errors import InfeasibleError, LPSolverError
 from yeastcell.gem.load import GEM
 
 __all__ = ["FBASolution", "optimize"]
@@ -49,12 +49,12 @@ def optimize(gem: GEM, *, tolerance: float = 1e-9) -> FBASolution:
 
     Raises:
         InfeasibleError: no flux distribution satisfies the bounds.
-        SolverError: HiGHS stopped for another reason (unbounded, limits).
+        LPSolverError: HiGHS stopped for another reason (unbounded, limits).
     """
     h = _highs.make_highs(gem, tolerance=tolerance)
     status, obj = _highs.solve(h)
     if status == "infeasible":
         raise InfeasibleError("the FBA problem is infeasible (check the medium and bounds)")
     if status != "optimal":
-        raise SolverError(f"HiGHS stopped with status {status!r}")
+        raise LPSolverError(f"HiGHS stopped with status {status!r}")
     return FBASolution(objective=obj, fluxes=_highs.col_values(h), reaction_ids=gem.reaction_ids)

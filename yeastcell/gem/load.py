@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from yeastcell.gem.errors import ModelFileError, UnknownReactionError
+from yeastcell.gem.errors import GemFileError, UnknownReactionError
 
 __all__ = ["GEM", "load_gem", "gem_from_cobra", "default_cache_dir", "reaction_index"]
 
@@ -98,7 +98,8 @@ class GEM:
             bad = [self.reaction_ids[i] for i in np.flatnonzero(self.lb > self.ub)[:5]]
             raise ValueError(f"lower bound above upper bound for reactions {bad}")
         if self.objective_sense not in ("max", "min"):
-            raise ValueError(f"objective_sense must be 'max' or 'min', got {self.objective_sense!r}")
+            raise ValueError(
+                f"objective_sense must be 'max' or 'min', got {self.objective_sense!r}")
         for name, n in (("reaction_ids", n_r), ("reaction_names", n_r), ("gene_rules", n_r),
                         ("metabolite_ids", n_m), ("metabolite_names", n_m)):
             if len(getattr(self, name)) != n:
@@ -247,15 +248,15 @@ def load_gem(path: str | os.PathLike, *, cache: bool = True,
         The model as immutable arrays.
 
     Raises:
-        ModelFileError: the file is missing, has an unknown suffix, or cobrapy
+        GemFileError: the file is missing, has an unknown suffix, or cobrapy
             cannot parse it.
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"model file not found: {path}")
+        raise GemFileError(f"model file not found: {path}")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise ModelFileError(
+        raise GemFileError(
             f"unknown model format {path.suffix!r} for {path}; expected one of {sorted(_READERS)}")
     sha = _sha256(path)
     cache_path = Path(cache_dir or default_cache_dir()) / f"{sha}.v{CACHE_FORMAT}.npz"
@@ -268,7 +269,7 @@ def load_gem(path: str | os.PathLike, *, cache: bool = True,
     try:
         model = getattr(cobra.io, reader)(str(path))
     except Exception as e:  # cobrapy raises many types for bad files
-        raise ModelFileError(f"cobrapy could not read {path}: {e}") from e
+        raise GemFileError(f"cobrapy could not read {path}: {e}") from e
     gem = gem_from_cobra(model, source_sha256=sha)
     if cache:
         try:

@@ -1,0 +1,28 @@
+"""Private: locate the read-only reference data (Yeast-GEM files and test data)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def reference_data_dir() -> Path:
+    """``$YEASTCELL_REFERENCE_DATA``, else ``<checkout>/../shared/data``."""
+    env = os.environ.get("YEASTCELL_REFERENCE_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def yeast_gem_file(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """Path of a file in the ``yeast-gem`` reference folder.
+
+    Raises:
+        FileNotFoundError: the file is absent (message names the env variable).
+    """
+    p = Path(data_dir) if data_dir is not None else reference_data_dir()
+    f = p / "yeast-gem" / name
+    if not f.is_file():
+        raise FileNotFoundError(
+            f"reference file {f} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+    return f

@@ -3,6 +3,8 @@
     yeastcell simulate [-m MODEL] [-c CONDITION] [-p PERTURBATION ...] [--t-end MIN] [--points N]
                        [-o OUT.csv|OUT.h5] [--plot OUT.png] [--species ID ...]
     yeastcell genes [-m MODEL]
+    yeastcell screen --gem MODEL [--medium TSV] [--genes ...] [--pairs A+B ...] [-o OUT.csv]
+    yeastcell gem-test essentiality|chemostat
 """
 
 from __future__ import annotations
@@ -92,6 +94,40 @@ def _cmd_genes(args) -> int:
     return 0
 
 
+def _cmd_screen(args) -> int:
+    from .gem import knockout_screen, load_gem, read_medium
+    from .io import atomic_path
+
+    gem = load_gem(args.gem)
+    medium = read_medium(args.medium) if args.medium else None
+    pairs = [tuple(p.split("+")) for p in args.pairs] if args.pairs else None
+    genes = args.genes if (args.genes or pairs) else None
+    if pairs is not None and not args.genes:
+        genes = []
+    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes)
+    wt = df.attrs.get("wild_type_growth")
+    print(f"wild-type growth {wt:.6g} /h; {len(df)} deletions; "
+          f"{int((df['growth_ratio'] < args.threshold).sum())} below growth ratio {args.threshold:g}")
+    if args.out:
+        out = df.drop(columns=["genes"]).assign(genes=["+".join(g) for g in df["genes"]])
+        with atomic_path(args.out) as tmp:
+            out.to_csv(tmp)
+        print(f"wrote {args.out}")
+    else:
+        print(df.drop(columns=["genes"]).to_string(max_rows=40))
+    return 0
+
+
+def _cmd_gem_test(args) -> int:
+    from .gem import chemostat_growth_test, essentiality_test
+
+    if args.which == "essentiality":
+        essentiality_test(args.gem, processes=args.processes, verbose=True)
+    else:
+        chemostat_growth_test(args.gem, verbose=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import DEFAULT_MODEL
 
@@ -111,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("genes", help="list the genes (ORFs) of a model")
     g.add_argument("-m", "--model", default=DEFAULT_MODEL)
     g.set_defaults(func=_cmd_genes)
+    sc = sub.add_parser("screen", help="single/double gene-deletion screen of a genome-scale model (FBA) -> CSV")
+    sc.add_argument("--gem", required=True, help="genome-scale model file (SBML, JSON, YAML, MAT), e.g. yeast-GEM.yml")
+    sc.add_argument("--medium", help="medium TSV (exchange reaction, lower bound), e.g. medium_synthetic_complete.tsv")
+    sc.add_argument("--genes", nargs="+", help="genes to delete one at a time (default: all, unless --pairs)")
+    sc.add_argument("--pairs", nargs="+", help="double deletions as GENE1+GENE2")
+    sc.add_argument("--processes", type=int, default=1, help="worker processes (0 = all cores)")
+    sc.add_argument("--threshold", type=float, default=0.01, help="growth ratio counted as lethal in the summary")
+    sc.add_argument("-o", "--out", help="output CSV")
+    sc.set_defaults(func=_cmd_screen)
+    gt = sub.add_parser("gem-test", help="Yeast-GEM's own validation tests (reference data needed)")
+    gt.add_argument("which", choices=["essentiality", "chemostat"])
+    gt.add_argument("--gem", default=None, help="model file (default: Yeast-GEM from the reference data)")
+    gt.add_argument("--processes", type=int, default=1)
+    gt.set_defaults(func=_cmd_gem_test)
     return p
 
 

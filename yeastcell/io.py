@@ -57,7 +57,8 @@ def write_trajectory_hdf5(traj, path: str | Path) -> Path:
                 d = f.create_dataset(name, data=np.asarray(getattr(traj, name)))
                 d.attrs["unit"] = unit
             f.create_dataset("status", data=np.asarray(traj.status))
-            f.create_dataset("species_ids", data=np.array(traj.species_ids, dtype="S"))
-            f.create_dataset("reaction_ids", data=np.array(traj.reaction_ids, dtype="S"))
-            f.create_dataset("labels", data=np.array(list(traj.labels), dtype="S"))
+            text = h5py.string_dtype("utf-8")
+            f.create_dataset("species_ids", data=list(traj.species_ids), dtype=text)
+            f.create_dataset("reaction_ids", data=list(traj.reaction_ids), dtype=text)
+            f.create_dataset("labels", data=list(traj.labels), dtype=text)
     return Path(path)

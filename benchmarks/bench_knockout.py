@@ -14,31 +14,12 @@ Row columns: date | benchmark | machine | peer time | yeastcell time | speed-up 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+from _common import record
 
-
-def append_result_row(row: str, path: Path = RESULTS) -> None:
-    """Append one markdown table row to ``path`` atomically (temp file + rename)."""
-    old = path.read_text() if path.exists() else ""
-    if old and not old.endswith("\n"):
-        old += "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(old + row.rstrip("\n") + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -86,15 +67,15 @@ def main(argv: list[str] | None = None) -> str:
     print(f"  yeastcell knockout_screen (HiGHS):     {t_ours:8.2f} s  "
           f"({n_lp} knockouts needed an LP)")
     print(f"  speed-up: {t_cobra / t_ours:.1f}x   max |growth difference|: {max_diff:.2e} h^-1")
-    machine = f"{platform.machine()} {os.cpu_count()} cores"
-    row = (f"| {datetime.date.today().isoformat()} | Yeast-GEM single-gene deletions "
-           f"({gem.n_genes}), processes={args.processes} | {machine} | cobrapy+{solver} "
-           f"{t_cobra:.2f} s | {t_ours:.2f} s | {t_cobra / t_ours:.1f}x | "
-           f"max abs growth diff {max_diff:.1e} | {n_lp} LPs re-solved |")
-    print(row)
+    lines = ["| work | cobrapy single_gene_deletion | yeastcell knockout_screen | speed-up | max abs growth diff |",
+             "|---|---:|---:|---:|---:|",
+             f"| Yeast-GEM 9.0.2, all {gem.n_genes} single deletions, synthetic complete medium, "
+             f"processes={args.processes} ({n_lp} LPs re-solved) | {t_cobra:.2f} s ({solver}) | {t_ours:.2f} s (HiGHS) | "
+             f"{t_cobra / t_ours:.1f}× | {max_diff:.1e} h⁻¹ |"]
+    print("\n".join(lines))
     if args.record:
-        append_result_row(row)
-    return row
+        record("Knockout screen (bench_knockout.py)", lines)
+    return lines[-1]
 
 
 if __name__ == "__main__":

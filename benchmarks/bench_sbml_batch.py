@@ -1,0 +1,118 @@
+"""Imported SBML model in a batch: yeastcell (one vmapped program) vs libroadrunner (a loop).
+
+BIOMD0000000064 (Teusink 2000) is imported with `yeastcell.sbml.load`; 1000 perturbations
+(log-normal multipliers, σ = 0.2, on its 15 global parameters and σ = 0.1 on the initial
+concentrations of its floating species, fixed seed) are simulated over 0–100 min (101 points):
+by yeastcell as one jitted `vmap` over (parameters, initial state), and by libroadrunner looping
+over the same 1000 settings. Compile time is reported separately; the timed yeastcell run is the
+second call. The maximum relative difference between the two on all species is printed too.
+
+    python benchmarks/bench_sbml_batch.py [--n 1000] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args(argv)
+
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+    import roadrunner
+
+    import yeastcell as yc
+    from yeastcell import sbml
+    from yeastcell.perturb import resolve
+    from yeastcell.simulate import _solve
+
+    data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))
+    path = data / "sbml" / "biomodels" / "BIOMD0000000064_teusink2000.xml"
+    cell = yc.compile_model(sbml.load(path))
+    sysm = cell.system
+    rr = roadrunner.RoadRunner(str(path))
+    rr.integrator.relative_tolerance = 1e-8
+    rr.integrator.absolute_tolerance = 1e-10
+    params = list(rr.model.getGlobalParameterIds())
+    floating = list(rr.model.getFloatingSpeciesIds())
+    rng = np.random.default_rng(0)
+    n = args.n
+    p_mult = np.exp(0.2 * rng.standard_normal((n, len(params))))
+    c_mult = np.exp(0.1 * rng.standard_normal((n, len(floating))))
+    theta0 = np.asarray(cell.theta)
+    c00 = np.asarray(cell.c0)
+    p_idx = [cell.theta_names.index(p) for p in params]
+    s_idx = [cell.species_ids.index(s) for s in floating]
+    thetas = np.repeat(theta0[None], n, 0)
+    thetas[:, p_idx] *= p_mult
+    c0s = np.repeat(c00[None], n, 0)
+    c0s[:, s_idx] *= c_mult
+    ts = jnp.linspace(0.0, 100.0, 101)
+    opts = yc.SolverOptions(rtol=1e-8, atol=1e-10, negative_tol=None)
+    cond = resolve(cell)
+
+    @eqx.filter_jit
+    def batch(thetas, c0s):
+        def one(th, c0):
+            c = eqx.tree_at(lambda x: x.theta, cell, th)
+            return _solve(c, eqx.tree_at(lambda x: x.c0, cond, c0), ts, opts)
+        return jax.vmap(one)(thetas, c0s)
+
+    t = time.perf_counter()
+    vals, status = batch(jnp.asarray(thetas), jnp.asarray(c0s))
+    vals.block_until_ready()
+    t_first = time.perf_counter() - t
+    t = time.perf_counter()
+    vals, status = batch(jnp.asarray(thetas), jnp.asarray(c0s))
+    vals.block_until_ready()
+    t_yc = time.perf_counter() - t
+    conc = np.asarray(sysm.species_values(vals))
+
+    ref = np.zeros((n, 101, len(floating)))
+    t = time.perf_counter()
+    for i in range(n):
+        rr.resetAll()
+        for k, p in enumerate(params):
+            rr[p] = rr[p] * p_mult[i, k]
+        for k, s in enumerate(floating):
+            rr[f"init([{s}])"] = c00[s_idx[k]] * c_mult[i, k]
+        rr.reset()
+        ref[i] = rr.simulate(0, 100, 101, selections=[f"[{s}]" for s in floating])
+    t_rr = time.perf_counter() - t
+    ok = np.asarray(status) == 0
+    err = np.max(np.abs(conc[ok][:, :, s_idx] - ref[ok]) / np.maximum(np.abs(ref[ok]), 1e-9))
+    lines = [
+        f"Teusink 2000 (SBML import), {n} perturbations, 0-100 min, {jax.devices()[0].platform}, {os.cpu_count()} cores",
+        f"yeastcell vmap: {t_yc:.2f} s (first call incl. compile {t_first:.1f} s); failed lanes: {int((~ok).sum())}",
+        f"libroadrunner loop: {t_rr:.2f} s",
+        f"ratio yeastcell / roadrunner: {t_yc / t_rr:.2f}",
+        f"max relative difference (successful lanes, floating species): {err:.2e}",
+    ]
+    print("\n".join(lines))
+    if args.record:
+        sys.path.insert(0, str(REPO))
+        from yeastcell.io import atomic_path
+
+        res = REPO / "benchmarks" / "RESULTS.md"
+        old = res.read_text() if res.exists() else "# Benchmark results\n"
+        with atomic_path(res) as tmp:
+            tmp.write_text(old.rstrip("\n") + "\n\n## SBML batch: Teusink 2000, yeastcell vmap vs libroadrunner loop\n\n```\n"
+                           + "\n".join(lines) + "\n```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""Run the SBML Test Suite (semantic time-course cases) through yeastcell's SBML import.
+
+For every TimeCourse case in ``<reference data>/sbml/test-suite`` (reference data: env
+YEASTCELL_REFERENCE_DATA, default ``<checkout>/../shared/data``) this reads the case's
+``-settings.txt``, imports the SBML file with `yeastcell.sbml.load`, compiles it with
+`yeastcell.compile_model`, simulates it and compares every requested variable at every time point
+with ``-results.csv`` as the suite defines it: ``|sim - ref| <= absolute + relative * |ref|``.
+Each case is classified ``pass``, ``fail`` or ``unsupported`` (the import refused a construct; the
+construct's test-suite tag is recorded). Counts are printed overall and per tag.
+
+Usage::
+
+    python benchmarks/sbml_test_suite.py [--cases 1-100,205] [--workers 2] [--record] [--solver tsit5]
+
+``--record`` appends a section to benchmarks/RESULTS.md (atomically). Also callable as
+`run_suite(...)` (for ``yeastcell bench sbml``).
+
+The default solver is Tsit5 (explicit, quick to compile: each case is a new model and XLA
+compilation dominates the run time), with a retry using Kvaerno5 (stiff) when Tsit5 fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# test-suite tags of constructs yeastcell refuses at import (never simulated silently wrong)
+UNSUPPORTED_TAGS = {
+    "AlgebraicRule": "algebraic rules need a DAE solver",
+    "FastReaction": "fast reactions need a quasi-steady-state (algebraic) solve",
+    "EventWithDelay": "delayed events need an event queue with future execution times",
+    "CSymbolDelay": "the delay csymbol needs a history buffer (DDE)",
+    "RandomEventExecution": "simultaneous events of equal priority run in a fixed (not random) order",
+}
+_CONSTRUCT_TAG = {
+    "AlgebraicRule": "AlgebraicRule", "FastReaction": "FastReaction", "EventWithDelay": "EventWithDelay",
+    "csymbol delay": "CSymbolDelay", "csymbol rateOf": "CSymbolRateOf", "comp": "comp:Submodel",
+}
+
+
+def reference_dir() -> Path:
+    return Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))
+
+
+def suite_dir() -> Path:
+    return reference_dir() / "sbml" / "test-suite"
+
+
+@dataclass
+class CaseResult:
+    case: str
+    outcome: str  # pass | fail | unsupported | error
+    tags: tuple[str, ...] = ()
+    tag: str = ""  # the tag responsible for unsupported
+    detail: str = ""
+    seconds: float = 0.0
+    max_err: float = math.nan  # max of |sim-ref| / (atol + rtol |ref|)
+    solver: str = ""
+
+
+def read_index(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """case -> component and test tags, TimeCourse cases only."""
+    path = path or suite_dir() / "index.tsv"
+    out = {}
+    with open(path) as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if row["test_type"].strip() != "TimeCourse":
+                continue
+            tags = [t.strip() for t in (row["component_tags"] + "," + row["test_tags"]).split(",") if t.strip()]
+            out[row["case"]] = tuple(tags)
+    return out
+
+
+def read_settings(path: Path) -> dict:
+    s = {}
+    for line in open(path):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            s[k.strip()] = v.strip()
+    lists = {k: [x.strip() for x in s.get(k, "").split(",") if x.strip()] for k in ("variables", "amount", "concentration")}
+    return {"start": float(s["start"]), "duration": float(s["duration"]), "steps": int(float(s["steps"])),
+            "absolute": float(s.get("absolute", 0) or 0), "relative": float(s.get("relative", 0) or 0), **lists}
+
+
+def case_files(case: str, root: Path | None = None) -> tuple[Path, Path, Path]:
+    d = (root or suite_dir()) / "cases" / case
+    sbml = sorted(d.glob(f"{case}-sbml-l3v2.xml")) or sorted(d.glob(f"{case}-sbml-*.xml"))
+    return sbml[-1], d / f"{case}-settings.txt", d / f"{case}-results.csv"
+
+
+def _solver(name):
+    import diffrax
+
+    return {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5, "dopri5": diffrax.Dopri5}[name]()
+
+
+def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = None):
+    """Import, compile and simulate one case; returns (times, {variable: values}, solver used, settings)."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    import yeastcell as yc
+    from yeastcell import sbml
+    from yeastcell.perturb import resolve
+    from yeastcell.simulate import _solve
+
+    sbml_path, settings_path, _ = case_files(case, root)
+    st = read_settings(settings_path)
+    spec = sbml.load(sbml_path)
+    cell = yc.compile_model(spec)
+    ts = np.linspace(st["start"], st["start"] + st["duration"], st["steps"] + 1)
+    cond = resolve(cell)
+    atol = min(1e-12, st["absolute"] * 1e-4) if st["absolute"] > 0 else 1e-12
+    for name in solvers:
+        opts = yc.SolverOptions(rtol=1e-9, atol=atol, max_steps=100_000 if name == "kvaerno5" else 20_000,
+                                solver=_solver(name), negative_tol=None)
+        values, status = _solve(cell, cond, jnp.asarray(ts), opts)
+        if int(status) == 0:
+            break
+    values = np.asarray(values)
+    sysm = cell.system
+    renamed = dict(spec.annotations.get("renamed", {}))
+    safe = {orig: s for s, orig in renamed.items()}
+    index = {n: k for k, n in enumerate(sysm.names)}
+    amount_vars = set(st["amount"])
+    out = {}
+    for var in st["variables"]:
+        k = index.get(safe.get(var, var))
+        if k is None:
+            raise KeyError(f"variable {var!r} not in the model")
+        col = values[:, k]
+        if sysm.n_comp <= k < sysm.n_comp + sysm.n_species:
+            i = k - sysm.n_comp
+            vol = values[:, sysm.species_comp[i]]
+            if var in amount_vars:
+                pass
+            elif var in st["concentration"] or not sysm.amount_based[i]:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    col = col / vol
+        out[var] = col
+    return ts, out, name, st, int(status)
+
+
+def compare(ts, sim: dict, results_csv: Path, st: dict):
+    """Max over variables and times of |sim - ref| / (atol + rtol |ref|) (pass: <= 1)."""
+    import numpy as np
+
+    with open(results_csv) as fh:
+        rows = list(csv.reader(fh))
+    header = [h.strip() for h in rows[0]]
+    ref = np.array([[float(x) if x.strip() else math.nan for x in r] for r in rows[1:] if r], dtype=float)
+    worst, where = 0.0, ""
+    for var, col in sim.items():
+        if var not in header:
+            continue
+        r = ref[:, header.index(var)]
+        n = min(len(r), len(col))
+        r, c = r[:n], col[:n]
+        both_nan = np.isnan(r) & np.isnan(c)
+        same_inf = np.isinf(r) & (r == c)
+        with np.errstate(invalid="ignore"):
+            err = np.abs(c - r) / (st["absolute"] + st["relative"] * np.abs(r))
+        err = np.where(both_nan | same_inf, 0.0, err)
+        err = np.where(np.isnan(err), np.inf, err)
+        k = int(np.argmax(err))
+        if err[k] > worst:
+            worst, where = float(err[k]), f"{var} at t={ts[k]:g}: sim {c[k]:.6g}, ref {r[k]:.6g}"
+    return worst, where
+
+
+def run_case(case: str, tags: tuple[str, ...] = (), solvers=("tsit5", "kvaerno5"), root: Path | None = None) -> CaseResult:
+    from yeastcell.sbml import UnsupportedSBMLError
+
+    t0 = time.perf_counter()
+    res = CaseResult(case, "error", tuple(tags))
+    try:
+        ts, sim, solver, st, status = simulate_case(case, solvers, root)
+        res.solver = solver
+        worst, where = compare(ts, sim, case_files(case, root)[2], st)
+        res.max_err = worst
+        res.outcome = "pass" if worst <= 1.0 else "fail"
+        if res.outcome == "fail":
+            res.detail = (f"status {status}; " if status else "") + where
+    except UnsupportedSBMLError as err:
+        res.outcome = "unsupported"
+        res.tag = _CONSTRUCT_TAG.get(err.construct, err.construct)
+        res.detail = str(err).split(": ", 1)[-1]
+    except Exception as err:  # noqa: BLE001 - a crash is a result here, reported with its message
+        res.outcome = "error"
+        res.detail = f"{type(err).__name__}: {str(err)[:300]}"
+    res.seconds = time.perf_counter() - t0
+    if res.outcome != "unsupported":
+        for t in tags:
+            if t in UNSUPPORTED_TAGS and res.outcome != "pass":
+                res.tag = t
+    return res
+
+
+def _worker(args):
+    case, tags, solvers, root = args
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    r = run_case(case, tags, solvers, root)
+    jax.clear_caches()
+    return r
+
+
+def parse_cases(spec: str | None, available) -> list[str]:
+    if not spec:
+        return sorted(available)
+    out = []
+    for part in spec.split(","):
+        if "-" in part:
+            a, b = (int(x) for x in part.split("-"))
+            out += [f"{i:05d}" for i in range(a, b + 1)]
+        else:
+            out.append(f"{int(part):05d}")
+    return [c for c in out if c in available]
+
+
+def claimed(tags) -> bool:
+    """Whether yeastcell claims to support every tag of a case."""
+    return not any(t in UNSUPPORTED_TAGS or t.startswith("comp:") for t in tags)
+
+
+def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kvaerno5"), root: Path | None = None,
+              progress: bool = True) -> list[CaseResult]:
+    """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case."""
+    index = read_index((root or suite_dir()) / "index.tsv")
+    todo = [(c, index[c], tuple(solvers), root) for c in parse_cases(cases, index)]
+    results = []
+    # each case is a new model: XLA compilation dominates; the models are tiny, so skip LLVM's
+    # expensive optimisations in the worker processes (no effect on numbers, only on speed)
+    os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    if workers <= 1:
+        it = map(_worker, todo)
+        pool = None
+    else:
+        pool = mp.get_context("spawn").Pool(workers, maxtasksperchild=40)
+        it = pool.imap_unordered(_worker, todo, chunksize=1)
+    try:
+        for r in it:
+            results.append(r)
+            if progress:
+                print(f"{r.case} {r.outcome:11s} {r.seconds:6.1f}s {r.tag} {r.detail[:110]}", file=sys.stderr, flush=True)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return sorted(results, key=lambda r: r.case)
+
+
+def summarize(results: list[CaseResult], seconds: float | None = None) -> str:
+    n = len(results)
+    c = Counter(r.outcome for r in results)
+    cl = [r for r in results if claimed(r.tags)]
+    cl_pass = sum(r.outcome == "pass" for r in cl)
+    lines = [
+        f"cases: {n}   pass {c['pass']} ({100 * c['pass'] / max(n, 1):.1f} %)   fail {c['fail']}   "
+        f"unsupported {c['unsupported']}   error {c['error']}",
+        f"cases whose tags are all supported: {len(cl)}, pass {cl_pass} ({100 * cl_pass / max(len(cl), 1):.1f} %)",
+    ]
+    if seconds is not None:
+        lines.append(f"wall time: {seconds:.0f} s ({seconds / max(n, 1):.2f} s per case)")
+    per = defaultdict(Counter)
+    for r in results:
+        for t in r.tags:
+            per[t][r.outcome] += 1
+    lines.append("")
+    lines.append("| tag | cases | pass | fail | unsupported | error |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for t in sorted(per, key=lambda t: -sum(per[t].values())):
+        k = per[t]
+        lines.append(f"| {t} | {sum(k.values())} | {k['pass']} | {k['fail']} | {k['unsupported']} | {k['error']} |")
+    unsup = Counter(r.tag for r in results if r.outcome == "unsupported")
+    if unsup:
+        lines += ["", "Unsupported (tag responsible: cases):"]
+        lines += [f"- {t}: {k} — {UNSUPPORTED_TAGS.get(t, 'refused at import')}" for t, k in unsup.most_common()]
+    bad = [r for r in results if r.outcome in ("fail", "error")]
+    if bad:
+        lines += ["", "Failures and errors:"]
+        lines += [f"- {r.case} [{r.outcome}] tags {','.join(r.tags)}: {r.detail[:160]}" for r in bad]
+    return "\n".join(lines)
+
+
+def record(text: str, path: Path = REPO / "benchmarks" / "RESULTS.md") -> None:
+    import datetime
+    import platform
+
+    sys.path.insert(0, str(REPO))
+    from yeastcell.io import atomic_path
+
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = (f"\n## SBML Test Suite (semantic time courses) — {stamp}\n\n"
+               f"Machine: {platform.machine()}, {os.cpu_count()} cores; command: "
+               f"`python benchmarks/sbml_test_suite.py --record`\n\n```\n{text}\n```\n")
+    with atomic_path(path) as tmp:
+        tmp.write_text(old.rstrip("\n") + "\n" + section)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", help="e.g. 1-100,205 (default: all time-course cases)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--solver", default="tsit5,kvaerno5", help="comma-separated solvers tried in order")
+    ap.add_argument("--record", action="store_true", help="append the summary to benchmarks/RESULTS.md")
+    ap.add_argument("--json", help="write per-case results as JSON lines to this file")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    results = run_suite(args.cases, args.workers, tuple(args.solver.split(",")))
+    seconds = time.perf_counter() - t0
+    text = summarize(results, seconds)
+    print(text)
+    if args.json:
+        import json
+
+        with open(args.json, "w") as fh:
+            for r in results:
+                fh.write(json.dumps(asdict(r)) + "\n")
+    if args.record:
+        record(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

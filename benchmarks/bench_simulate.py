@@ -30,13 +30,29 @@ def _perturbable(cell, base):
         [k == "metabolite" and s not in pooled for k, s in zip(cell.species_kind, cell.species_ids)])
 
 
+def _timed_run(cell, conds, t, opts, strategy):
+    """Wall time (s) of one batched solve, and its status array."""
+    import jax
+
+    import yeastcell as yc
+    from yeastcell.batch import _vmapped
+
+    t0 = time.perf_counter()
+    if strategy == "vmap":
+        conc, status = _vmapped(cell, conds, t, opts)
+    else:
+        traj = yc.simulate_batch(cell, conds, t, strategy=strategy)
+        conc, status = traj.conc, traj.status
+    jax.block_until_ready(conc)
+    return time.perf_counter() - t0, status
+
+
 def yeastcell_batches(sizes, strategy):
     import equinox as eqx
     import jax
     import jax.numpy as jnp
 
     import yeastcell as yc
-    from yeastcell.batch import _vmapped
     from yeastcell.simulate import SolverOptions
 
     cell = yc.load_cell()
@@ -53,22 +69,8 @@ def yeastcell_batches(sizes, strategy):
         c0 = np.where(pert[None, :], np.asarray(base.c0)[None, :] * factors, np.asarray(base.c0)[None, :])
         conds = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), base)
         conds = eqx.tree_at(lambda c: c.c0, conds, jnp.asarray(c0))
-        t0 = time.perf_counter()
-        if strategy == "vmap":
-            conc, status = _vmapped(cell, conds, t, opts)
-        else:
-            traj = yc.simulate_batch(cell, conds, t, strategy=strategy)
-            conc, status = traj.conc, traj.status
-        jax.block_until_ready(conc)
-        first = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if strategy == "vmap":
-            conc, status = _vmapped(cell, conds, t, opts)
-        else:
-            traj = yc.simulate_batch(cell, conds, t, strategy=strategy)
-            conc, status = traj.conc, traj.status
-        jax.block_until_ready(conc)
-        run = time.perf_counter() - t0
+        first, _ = _timed_run(cell, conds, t, opts, strategy)  # includes compilation
+        run, status = _timed_run(cell, conds, t, opts, strategy)
         out[n] = dict(compile=first - run, total=run, per_traj=run / n, failed=int(np.sum(np.asarray(status) != 0)))
         print(f"yeastcell[{strategy}] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
               f"{1e3 * run / n:8.3f} ms/trajectory, failed {out[n]['failed']}")

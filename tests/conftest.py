@@ -47,3 +47,18 @@ def core_spec():
 @pytest.fixture(scope="session")
 def core(core_spec):
     return yc.compile_model(core_spec)
+
+
+@pytest.fixture(scope="module")
+def textbook():
+    """cobrapy's bundled E. coli core model (no download)."""
+    import cobra
+
+    return cobra.io.load_model("textbook")
+
+
+@pytest.fixture(scope="module")
+def gem(textbook):
+    from yeastcell.gem import gem_from_cobra
+
+    return gem_from_cobra(textbook)

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import cobra
 import pytest
 
 from yeastcell.gem import (Medium, MediumError, UnknownReactionError, apply_medium,
-                           exchange_reactions, gem_from_cobra, optimize, read_medium)
+                           exchange_reactions, optimize, read_medium)
 from yeastcell.gem.load import reaction_index
 
 
-@pytest.fixture(scope="module")
-def textbook():
-    return cobra.io.load_model("textbook")
-
-
-@pytest.fixture(scope="module")
-def gem(textbook):
-    return gem_from_cobra(textbook)
 
 
 def test_exchanges_are_single_sided_columns(gem, textbook):

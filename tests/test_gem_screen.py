@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import itertools
 
-import cobra
 import numpy as np
 import pandas as pd
 import pytest
 from cobra.flux_analysis import double_gene_deletion, single_gene_deletion
 
-from yeastcell.gem import (InfeasibleError, Medium, UnknownGeneError, gem_from_cobra,
-                           knockout_screen, resolve_genes)
+from yeastcell.gem import (InfeasibleError, Medium, UnknownGeneError, knockout_screen, resolve_genes)
 
 
-@pytest.fixture(scope="module")
-def textbook():
-    return cobra.io.load_model("textbook")
-
-
-@pytest.fixture(scope="module")
-def gem(textbook):
-    return gem_from_cobra(textbook)
 
 
 def _cobra_growth(df: pd.DataFrame) -> dict[frozenset, float]:

@@ -7,7 +7,6 @@ when ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -15,21 +14,13 @@ import pytest
 
 from yeastcell.gem import (chemostat_growth_test, essentiality_test, knockout_screen, load_gem,
                            read_medium)
-from yeastcell.gem._refdata import reference_data_dir
 
 pytestmark = pytest.mark.reference_data
 
 
 @pytest.fixture(scope="module")
-def yeast_dir():
-    d = reference_data_dir() / "yeast-gem"
-    if not (d / "yeast-GEM.yml").is_file():
-        msg = (f"Yeast-GEM reference data not found in {d}; set YEASTCELL_REFERENCE_DATA "
-               "to the shared data folder")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return d
+def yeast_dir(refdata):
+    return refdata / "yeast-gem"
 
 
 @pytest.fixture(scope="module")

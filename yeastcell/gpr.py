@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\s*(\(|\)|\band\b|\bor\b|&&?|\|\|?|[A-Za-z0-9_.\-:]+)", re.IGNORECASE)
+_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
+_AND = {"and", "&", "&&"}
+_OR = {"or", "|", "||"}
 
 
 class GPRSyntaxError(ValueError):
@@ -36,11 +38,11 @@ def _tokens(rule: str) -> list[str]:
     rule = rule.strip()
     while pos < len(rule):
         m = _TOKEN.match(rule, pos)
-        if not m or m.end() == pos:
-            raise GPRSyntaxError(f"cannot parse gene rule {rule!r} at {rule[pos:]!r}")
+        if not m:
+            break  # only whitespace left
         tok = m.group(1)
         low = tok.lower()
-        out.append("and" if low in ("and", "&", "&&") else "or" if low in ("or", "|", "||") else tok)
+        out.append("and" if low in _AND else "or" if low in _OR else tok)
         pos = m.end()
     return out
 

@@ -14,37 +14,21 @@ every reaction for a whole batch of knockouts with one ``reduceat`` per level.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from yeastcell import gpr as _rules
 from yeastcell.gem.errors import GPRSyntaxError, UnknownGeneError
 
 __all__ = ["CompiledGPR", "compile_gpr", "reaction_activity", "deleted_reactions", "parse_rule"]
-
-_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
-_AND = {"and", "AND", "&"}
-_OR = {"or", "OR", "|"}
 
 # node kinds
 _GENE, _AND_NODE, _OR_NODE = 0, 1, 2
 
 
-def _tokens(rule: str) -> list[str]:
-    out, pos = [], 0
-    rule = rule.rstrip()
-    while pos < len(rule):
-        m = _TOKEN.match(rule, pos)
-        if m is None:  # only whitespace left
-            break
-        out.append(m.group(1))
-        pos = m.end()
-    return out
-
-
 def parse_rule(rule: str):
-    """Parse one rule into a nested tuple tree.
+    """Parse one rule into a nested tuple tree (the parser is `yeastcell.gpr.parse`).
 
     Args:
         rule: e.g. ``"(YA and YB) or YC"``; ``""`` means no rule.
@@ -56,51 +40,20 @@ def parse_rule(rule: str):
     Raises:
         GPRSyntaxError: unbalanced brackets, a dangling or doubled operator.
     """
-    toks = _tokens(rule)
-    if not toks:
+    try:
+        tree = _rules.parse(rule)
+    except _rules.GPRSyntaxError as err:
+        raise GPRSyntaxError(str(err)) from None
+    return _as_tuples(tree)
+
+
+def _as_tuples(node):
+    if node is None:
         return None
-    pos = 0
-
-    def fail(msg: str):
-        raise GPRSyntaxError(f"{msg} in gene rule {rule!r}")
-
-    def parse_or():
-        nonlocal pos
-        kids = [parse_and()]
-        while pos < len(toks) and toks[pos] in _OR:
-            pos += 1
-            kids.append(parse_and())
-        return kids[0] if len(kids) == 1 else ("or", kids)
-
-    def parse_and():
-        nonlocal pos
-        kids = [parse_atom()]
-        while pos < len(toks) and toks[pos] in _AND:
-            pos += 1
-            kids.append(parse_atom())
-        return kids[0] if len(kids) == 1 else ("and", kids)
-
-    def parse_atom():
-        nonlocal pos
-        if pos >= len(toks):
-            fail("unexpected end")
-        t = toks[pos]
-        if t == "(":
-            pos += 1
-            node = parse_or()
-            if pos >= len(toks) or toks[pos] != ")":
-                fail("missing ')'")
-            pos += 1
-            return node
-        if t == ")" or t in _AND or t in _OR:
-            fail(f"unexpected {t!r} at token {pos}")
-        pos += 1
-        return ("gene", t)
-
-    tree = parse_or()
-    if pos != len(toks):
-        fail(f"unexpected {toks[pos]!r} at token {pos}")
-    return tree
+    if isinstance(node, _rules.Gene):
+        return ("gene", node.id)
+    kind = "and" if isinstance(node, _rules.And) else "or"
+    return (kind, [_as_tuples(t) for t in node.terms])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

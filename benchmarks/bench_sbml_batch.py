@@ -82,11 +82,11 @@ def main(argv=None) -> int:
     conc = np.asarray(sysm.species_values(vals))
 
     ref = np.zeros((n, 101, len(floating)))
+    p0 = [rr[p] for p in params]
     t = time.perf_counter()
     for i in range(n):
-        rr.resetAll()
         for k, p in enumerate(params):
-            rr[p] = rr[p] * p_mult[i, k]
+            rr[p] = p0[k] * p_mult[i, k]
         for k, s in enumerate(floating):
             rr[f"init([{s}])"] = c00[s_idx[k]] * c_mult[i, k]
         rr.reset()

@@ -92,6 +92,12 @@ class Cell(eqx.Module):
     # genes: (orf, standard name or None, protein species index or -1)
     genes: tuple[tuple[str, str | None, int], ...] = eqx.field(static=True)
     spec: ModelSpec = eqx.field(static=True)
+    # SBML-style dynamics (amount-based species, rules, state events); None for concentration models.
+    # With a system, c0 holds species values as formulas see them (concentration, or amount for
+    # amount-based species), theta the model parameters then the reactions' local parameters, and
+    # fluxes are amounts per time.
+    system: object = None
+    events: object = None
 
     # -------------------------------------------------------------- names -> indices
     @property
@@ -129,17 +135,36 @@ class Cell(eqx.Module):
 
     # -------------------------------------------------------------- rates
     def fluxes(self, c, t=0.0, rate_scale=None):
-        """Reaction rates (mM/min, per reaction compartment volume) at full concentrations `c` (mM)."""
-        v = jnp.zeros(self.n_reactions, dtype=c.dtype)
-        for g in self.groups:
-            v = v.at[jnp.asarray(g.rxn)].set(g.rates(c, self.theta))
-        for e in self.expressions:
-            v = v.at[e.rxn].set(e.rate(c, self.theta, t))
+        """Reaction rates (mM/min, per reaction compartment volume) at full concentrations `c` (mM).
+
+        For an SBML-style cell: amounts per time, with parameters and compartment sizes at their
+        compiled values (trajectories report the exact fluxes, including event changes).
+        """
+        if self.system is not None:
+            sysm = self.system
+            y = sysm.y_from(c, self.volumes, self.theta[:sysm.n_param])
+            y, env = sysm.apply_rules(y, t, self.theta)
+            return sysm.rates(env, self.theta, rate_scale)
+        # Scatter-free assembly (concatenate, then one static permutation gather): scatters under
+        # vmap + jacfwd are slow on CPU and dominated the solver's per-step cost.
+        parts = [g.rates(c, self.theta) for g in self.groups]
+        parts += [jnp.reshape(e.rate(c, self.theta, t), (1,)) for e in self.expressions]
+        order = [j for g in self.groups for j in g.rxn] + [e.rxn for e in self.expressions]
+        pos = np.full(self.n_reactions, len(order), dtype=int)  # reactions without a law: rate 0
+        pos[np.asarray(order, dtype=int)] = np.arange(len(order))
+        v = jnp.concatenate(parts + [jnp.zeros(1, dtype=c.dtype)])[pos]
         if self.modifiers:
             rx, sp, th, act = (np.asarray(a) for a in zip(*self.modifiers))
             conc, K = c[sp], self.theta[th]
             f = jnp.where(act, conc / (K + conc), 1.0 / (1.0 + conc / K))
-            v = v.at[rx].multiply(f)
+            # per reaction, the product of its modifier factors (padded with a factor 1)
+            width = int(np.max(np.bincount(rx, minlength=self.n_reactions)))
+            slots = np.full((self.n_reactions, width), len(rx), dtype=int)
+            fill = np.zeros(self.n_reactions, dtype=int)
+            for k, j in enumerate(rx):
+                slots[j, fill[j]] = k
+                fill[j] += 1
+            v = v * jnp.prod(jnp.concatenate([f, jnp.ones(1, dtype=f.dtype)])[slots], axis=1)
         if self.enzyme_clauses:
             v = v * self.enzyme_factor(c)
         if rate_scale is not None:
@@ -147,17 +172,37 @@ class Cell(eqx.Module):
         return v
 
     def enzyme_factor(self, c):
-        """Per-reaction Vmax multiplier: GPR activity (or = sum, and = min) over its reference value."""
-        factor = jnp.ones(self.n_reactions, dtype=c.dtype)
-        for (rxn, clauses), ref in zip(self.enzyme_clauses, self.enzyme_ref):
-            act = sum(jnp.min(c[jnp.asarray(cl)]) for cl in clauses)
-            factor = factor.at[rxn].set(act / ref if ref > 0 else 0.0)
-        return factor
+        """Per-reaction Vmax multiplier: GPR activity (or = sum, and = min) over its reference value.
+
+        Vectorised over all complexes: members are padded with -1 (ignored by the minimum).
+        """
+        rxn, members = self._clause_arrays()
+        conc = jnp.where(members >= 0, c[jnp.maximum(members, 0)], jnp.inf)
+        sum_rows = np.zeros((self.n_reactions, len(rxn)))  # or = sum over complexes, as a matmul
+        sum_rows[rxn, np.arange(len(rxn))] = 1.0
+        activity = jnp.asarray(sum_rows, dtype=c.dtype) @ jnp.min(conc, axis=1)
+        ref = np.ones(self.n_reactions)
+        has = np.zeros(self.n_reactions, dtype=bool)
+        for (j, _), r in zip(self.enzyme_clauses, self.enzyme_ref):
+            ref[j], has[j] = r, True
+        return jnp.where(has, jnp.where(ref > 0, activity / ref, 0.0), 1.0)
+
+    def _clause_arrays(self):
+        rows = [(j, cl) for j, clauses in self.enzyme_clauses for cl in clauses]
+        width = max(len(cl) for _, cl in rows)
+        members = np.full((len(rows), width), -1, dtype=int)
+        for k, (_, cl) in enumerate(rows):
+            members[k, : len(cl)] = cl
+        return np.array([j for j, _ in rows], dtype=int), members
 
     def rhs(self, t, x, c_full, clamp, rate_scale):
         """dx/dt (mM/min) of the dynamic species `x`, given the other species in `c_full`."""
         dyn = jnp.asarray(self.dynamic)
-        c = c_full.at[dyn].set(x)
+        is_dyn = np.zeros(self.n_species, dtype=bool)
+        is_dyn[list(self.dynamic)] = True
+        slot = np.zeros(self.n_species, dtype=int)
+        slot[list(self.dynamic)] = np.arange(len(self.dynamic))
+        c = jnp.where(is_dyn, x[slot], c_full) if self.dynamic else c_full  # = c_full.at[dyn].set(x)
         v = self.fluxes(c, t, rate_scale)
         dx = self.N[dyn] @ v
         return jnp.where(clamp[dyn], 0.0, dx)
@@ -178,6 +223,8 @@ def compile_model(spec: ModelSpec) -> Cell:
     from ._x64 import require_x64
 
     require_x64()
+    if spec.uses_amount_semantics:
+        return _compile_system(spec)
     sp_ids = tuple(s.id for s in spec.species)
     s_index = {s: i for i, s in enumerate(sp_ids)}
     comp_ids = tuple(c.id for c in spec.compartments)
@@ -262,4 +309,32 @@ def compile_model(spec: ModelSpec) -> Cell:
         species_kind=tuple(s.kind for s in spec.species), reaction_ids=rx_ids, compartment_ids=comp_ids,
         theta_names=tuple(theta_names), dynamic=dynamic, modifiers=tuple(modifiers),
         enzyme_clauses=tuple(enzyme_clauses), enzyme_ref=tuple(enzyme_ref), genes=tuple(genes), spec=spec,
+    )
+
+
+def _compile_system(spec: ModelSpec) -> Cell:
+    """Compile a spec with SBML semantics (amount-based rates, rules, state events)."""
+    from ._events import build_events
+    from ._rules import build_system
+
+    sysm, vols, values, pvals, theta_local = build_system(spec)
+    events = build_events(spec, sysm)
+    sp_ids = tuple(s.id for s in spec.species)
+    comp_ids = tuple(c.id for c in spec.compartments)
+    c_index = {c: i for i, c in enumerate(comp_ids)}
+    N = np.zeros((len(sp_ids), len(spec.reactions)))
+    for i, j, coef, _ in sysm.stoich:
+        N[i, j] += coef
+    theta = np.concatenate([pvals, np.array([v for _, v in theta_local], dtype=float)])
+    theta_names = tuple(p.id for p in spec.parameters) + tuple(n for n, _ in theta_local)
+    s_index = {s: i for i, s in enumerate(sp_ids)}
+    genes = tuple((g.orf, g.name, s_index.get(g.protein, -1) if g.protein else -1) for g in spec.genes)
+    return Cell(
+        c0=jnp.asarray(values, dtype=float), theta=jnp.asarray(theta), volumes=jnp.asarray(vols, dtype=float),
+        N=jnp.asarray(N), groups=(), expressions=(), model_id=spec.id, species_ids=sp_ids,
+        species_compartment=tuple(c_index[s.compartment] for s in spec.species),
+        species_kind=tuple(s.kind for s in spec.species), reaction_ids=tuple(r.id for r in spec.reactions),
+        compartment_ids=comp_ids, theta_names=theta_names,
+        dynamic=tuple(k - sysm.n_comp for k in sysm.state if sysm.n_comp <= k < sysm.n_comp + sysm.n_species),
+        modifiers=(), enzyme_clauses=(), enzyme_ref=(), genes=genes, spec=spec, system=sysm, events=events,
     )

@@ -26,6 +26,8 @@ class Compartment:
     volume_L: float
     outside: str | None = None
     source: str | None = None
+    constant: bool = True  # False: the size may change (rules, events)
+    dimensions: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class Species:
     """A chemical species. `initial_mM` is the initial concentration in mM.
 
     `constant` species are clamped (boundary) species: reactions never change them.
+
+    SBML semantics (all optional): `amount_based` (SBML hasOnlySubstanceUnits: the species' value in
+    formulas and outputs is its amount, not its concentration); `boundary` (SBML boundaryCondition:
+    reactions do not change it, rules and events may); `initial_amount` (when given, the initial
+    value is this amount and `initial_mM` is ignored); `conversion_factor` (a parameter id that
+    multiplies every reaction's contribution to the species).
     """
 
     id: str
@@ -43,6 +51,10 @@ class Species:
     formula: str | None = None
     constant: bool = False
     source: str | None = None
+    amount_based: bool = False
+    boundary: bool = False
+    initial_amount: float | None = None
+    conversion_factor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class Parameter:
     value: float
     unit: str = "dimensionless"
     source: str | None = None
+    constant: bool = True  # False: rules or events may change it
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,10 @@ class RateLaw:
 class Reaction:
     """A reaction. `stoichiometry` maps species id -> coefficient (negative = consumed).
 
-    Its rate (mM/min) refers to the volume of `compartment`.
+    Its rate (mM/min) refers to the volume of `compartment`; with ``rate_basis="amount"`` (SBML
+    kinetic laws) the rate is an amount per time and `compartment` is informative only.
+    `stoichiometry_ids` maps a species to a symbol (a `Parameter` id, e.g. an SBML speciesReference
+    id) whose current value is the (unsigned) coefficient: variable stoichiometry.
     """
 
     id: str
@@ -90,6 +106,8 @@ class Reaction:
     inhibitors: tuple[str, ...] = ()
     balanced: bool = True
     note: str | None = None
+    rate_basis: str = "concentration"
+    stoichiometry_ids: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,44 @@ class ConditionSpec:
     source: str | None = None
 
 
+@dataclass(frozen=True)
+class Rule:
+    """An SBML-style rule: ``kind="assignment"`` (variable = formula at all times) or ``"rate"``
+    (d variable / dt = formula). `variable` is a species, compartment or parameter id."""
+
+    variable: str
+    formula: str
+    kind: str = "assignment"
+
+
+@dataclass(frozen=True)
+class InitialAssignment:
+    """variable = formula at the start time (evaluated once, at compile time)."""
+
+    variable: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class StateEvent:
+    """A state-triggered event (SBML event without delay).
+
+    Fires when `trigger` (a boolean formula) goes from false to true. `assignments` are
+    (variable, formula) pairs. `initial_value` is the trigger's value assumed just before the start
+    time; a non-`persistent` event whose trigger turns false before it executes is dropped;
+    `use_trigger_time_values` evaluates the assignments when the event triggers (else when it
+    executes); among simultaneous events the higher `priority` (a formula) executes first.
+    """
+
+    id: str
+    trigger: str
+    assignments: tuple[tuple[str, str], ...]
+    initial_value: bool = True
+    persistent: bool = True
+    use_trigger_time_values: bool = True
+    priority: str | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class ModelSpec:
     """A whole model, validated, in core units. Names only; `compile_model` makes arrays.
@@ -152,6 +208,20 @@ class ModelSpec:
     version: str = ""
     description: str = ""
     path: str | None = None
+    rules: tuple[Rule, ...] = ()
+    initial_assignments: tuple[InitialAssignment, ...] = ()
+    events: tuple[StateEvent, ...] = ()
+    units: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # e.g. SBML model units
+    annotations: Mapping[str, object] = field(default_factory=lambda: _frozen({}))
+    semantics: str = "yeastcell"  # "sbml": species amounts, amount rates, rules (see _rules.py)
+
+    @property
+    def uses_amount_semantics(self) -> bool:
+        """True when the spec needs the general (SBML-style) simulator: amount-based reaction
+        rates, rules, initial assignments, state events or varying compartments."""
+        return bool(self.semantics == "sbml" or self.rules or self.initial_assignments or self.events
+                    or any(r.rate_basis == "amount" for r in self.reactions)
+                    or any(not c.constant for c in self.compartments))
 
     def species_by_id(self) -> dict[str, Species]:
         return {s.id: s for s in self.species}

@@ -20,6 +20,7 @@ class Status(enum.IntEnum):
     NEGATIVE_CONCENTRATION = 5
     NO_STEADY_STATE = 6
     SOLVER_ERROR = 7
+    TOO_MANY_EVENTS = 8
 
     @property
     def message(self) -> str:
@@ -36,6 +37,8 @@ _MESSAGES = {
     Status.NEGATIVE_CONCENTRATION: "a concentration became significantly negative",
     Status.NO_STEADY_STATE: "no steady state was reached within the time limit",
     Status.SOLVER_ERROR: "the ODE solver reported an internal error",
+    Status.TOO_MANY_EVENTS: "the maximum number of event executions was reached (events firing in a loop?): "
+                            "increase SolverOptions.max_events",
 }
 
 

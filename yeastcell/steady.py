@@ -75,6 +75,9 @@ def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = Non
     if not (np.isfinite(t_max) and t_max > 0) or not tol > 0:
         raise SimulationInputError(f"t_max and tol must be positive, got {t_max}, {tol}")
     cond, _ = _as_condition(cell, perturbation)
+    if cell.events is not None:
+        raise SimulationInputError(f"model {cell.model_id!r} has state events; steady_state ignores them, "
+                                   "so it is refused: use simulate over a long horizon")
     if cond.n_events:
         raise SimulationInputError("steady_state does not take timed events (pulse/step); use simulate")
     return _steady(cell, cond, float(t_max), float(tol), options or SolverOptions())
@@ -82,6 +85,8 @@ def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = Non
 
 @eqx.filter_jit
 def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
+    if cell.system is not None:
+        return _steady_system(cell, cond, t_max, tol, options)
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     args = (cond.c0, cond.clamp, cond.rate_scale)
     term = diffrax.ODETerm(lambda t, x, a: cell.rhs(t, x, *a))
@@ -115,3 +120,31 @@ def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
     return jax.vmap(lambda c: _steady(cell, c, t_max, tol, options))(conds)
 
 
+
+
+def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
+    """Steady state of an SBML-style cell (its state events are not applied; see steady_state)."""
+    from ._events import system_ode
+
+    sysm = cell.system
+    y0, full, vf, x_of, scale = system_ode(cell, cond, 0.0)
+    args = (y0,)
+    event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(vf), options.solver, 0.0, t_max, None, x_of(y0), args=args,
+        saveat=diffrax.SaveAt(t1=True), event=event,
+        stepsize_controller=diffrax.PIDController(rtol=options.rtol, atol=options.atol, pcoeff=0.3, icoeff=0.4),
+        max_steps=options.max_steps, throw=False,
+    )
+    x = sol.ys[-1]
+    dx = vf(sol.ts[-1], x, args)
+    residual = jnp.max(jnp.abs(dx)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300)
+    status = from_diffrax(sol.result)
+    status = jnp.where((status == Status.SUCCESS) & ~jnp.all(jnp.isfinite(x)), Status.NONFINITE, status)
+    status = jnp.where((status == Status.SUCCESS) & ~(residual <= tol), Status.NO_STEADY_STATE, status)
+    y, env = full(x, y0, sol.ts[-1])
+    c = sysm.species_values(y)
+    v = sysm.rates(env, cell.theta, cond.rate_scale)
+    bad = status != Status.SUCCESS
+    return SteadyState(jnp.where(bad, jnp.nan, c), jnp.where(bad, jnp.nan, v), status.astype(jnp.int32),
+                       residual, sol.ts[-1], cell.species_ids, cell.reaction_ids)

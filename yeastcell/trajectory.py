@@ -8,7 +8,6 @@ A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverErro
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -25,6 +24,10 @@ class Trajectory(eqx.Module):
         conc: concentrations of all species (mM), shape (..., n_t, n_species).
         flux: reaction rates (mM/min), shape (..., n_t, n_reactions).
         status: `Status` code, shape (...); 0 = success.
+        values: for SBML-imported cells, the value of every symbol named in `value_ids`
+            (compartment sizes, species *amounts*, parameters), shape (..., n_t, n_symbols); for
+            such cells `conc` holds species values as the model sees them (concentration, or
+            amount for hasOnlySubstanceUnits species) and `flux` amounts per time.
     """
 
     t: jnp.ndarray
@@ -35,6 +38,9 @@ class Trajectory(eqx.Module):
     reaction_ids: tuple[str, ...] = eqx.field(static=True)
     labels: tuple[str, ...] = eqx.field(static=True, default=())
     spec: object = eqx.field(static=True, default=None)
+    # SBML-style cells only: values of every symbol (compartment sizes, species amounts, parameters)
+    values: jnp.ndarray | None = None
+    value_ids: tuple[str, ...] = eqx.field(static=True, default=())
 
     units = {"t": "min", "conc": "mM", "flux": "mM/min"}
 
@@ -67,7 +73,9 @@ class Trajectory(eqx.Module):
         t, conc, flux, status = (x[i] for x in (self.t, self.conc, self.flux, self.status))
         labels = self.labels[i] if self.labels else ()
         labels = labels if isinstance(labels, tuple) else (labels,)
-        return Trajectory(t, conc, flux, status, self.species_ids, self.reaction_ids, labels, self.spec)
+        values = self.values[i] if self.values is not None else None
+        return Trajectory(t, conc, flux, status, self.species_ids, self.reaction_ids, labels, self.spec,
+                          values=values, value_ids=self.value_ids)
 
     def __len__(self) -> int:
         return self.batch_shape[0] if self.batch_shape else 1

@@ -1,0 +1,49 @@
+"""The Rosenbrock solver (yeastcell/_solver.py): convergence order, dense output, sparse Jacobian."""
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+
+import yeastcell as yc
+from yeastcell._solver import Rodas4P, jacobian_sparsity
+
+A = jnp.array([[-1.0, 0.5], [0.0, -100.0]])
+
+
+def _exact(t):
+    return scipy.linalg.expm(np.asarray(A) * t) @ np.array([1.0, 1.0])
+
+
+def test_rodas4p_is_fourth_order_with_fixed_steps():
+    term = diffrax.ODETerm(lambda t, y, a: A @ y)
+    errs = []
+    for n in (10, 20, 40):
+        sol = diffrax.diffeqsolve(term, Rodas4P(), 0.0, 1.0, 1.0 / n, jnp.array([1.0, 1.0]))
+        errs.append(np.abs(np.asarray(sol.ys[-1]) - _exact(1.0)).max())
+    rates = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert np.all(rates > 3.5), rates
+
+
+def test_rodas4p_adaptive_dense_output_matches_expm():
+    term = diffrax.ODETerm(lambda t, y, a: A @ y)
+    ts = jnp.linspace(0.0, 2.0, 17)
+    sol = diffrax.diffeqsolve(term, Rodas4P(), 0.0, 2.0, None, jnp.array([1.0, 1.0]), saveat=diffrax.SaveAt(ts=ts),
+                              stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10))
+    ref = np.stack([_exact(float(t)) for t in ts])
+    np.testing.assert_allclose(np.asarray(sol.ys), ref, rtol=1e-6, atol=1e-8)
+
+
+def test_sparse_jacobian_gives_the_same_trajectory(two_step):
+    t = np.linspace(0.0, 30.0, 7)
+    dense = yc.simulate(two_step, None, t).raise_if_failed()
+    sp = jacobian_sparsity(two_step)
+    opts = yc.SolverOptions(solver=Rodas4P(sparsity=sp))
+    sparse = yc.simulate(two_step, None, t, options=opts).raise_if_failed()
+    np.testing.assert_allclose(np.asarray(sparse.conc), np.asarray(dense.conc), rtol=1e-10, atol=1e-13)
+    x = jnp.asarray(two_step.c0)[jnp.asarray(two_step.dynamic)] + 0.3
+    f = lambda y: two_step.rhs(0.0, y, two_step.c0, jnp.zeros(two_step.n_species, bool),
+                               jnp.ones(two_step.n_reactions))
+    J = np.asarray(jax.jacfwd(f)(x))
+    assert np.all((J != 0) <= np.asarray(sp))

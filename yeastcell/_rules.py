@@ -1,0 +1,409 @@
+"""SBML-style dynamics: a symbol vector with assignment rules, rate rules and amount-based species.
+
+A `System` is the compiled form of a `ModelSpec` that uses amount semantics (SBML import). Its
+symbol vector ``y`` is ``[compartment sizes | species amounts | parameters]`` (parameters include
+variable stoichiometries). Formulas see a species as its concentration (amount / compartment size)
+or, for `amount_based` species, its amount. Reaction rates are amounts per time; a species'
+amount changes by ``conversion_factor · Σ_j stoich_ij · v_j``. Assignment rules are evaluated in
+dependency order whenever the state is read; rate rules and reactions give the derivatives of the
+integrated symbols (`state`). Everything here is traceable: names map to indices at compile time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from ._expr import ExpressionError, compile_formula, names_in
+from .exceptions import ModelFileError
+from .spec import ModelSpec
+
+TIME = "time"
+RATE_OF = "rateOf__"  # the formula name rateOf__x is the time derivative of symbol x (SBML rateOf)
+
+
+class System(eqx.Module):
+    """Compiled SBML-style dynamics (static structure; the numbers live in the `Cell`)."""
+
+    names: tuple[str, ...] = eqx.field(static=True)
+    n_comp: int = eqx.field(static=True)
+    n_species: int = eqx.field(static=True)
+    n_param: int = eqx.field(static=True)
+    species_comp: tuple[int, ...] = eqx.field(static=True)  # y index of each species' compartment
+    amount_based: tuple[bool, ...] = eqx.field(static=True)
+    state: tuple[int, ...] = eqx.field(static=True)  # y indices integrated by the ODE
+    reaction_species: tuple[int, ...] = eqx.field(static=True)  # species changed by reactions
+    assigned: tuple[tuple[int, Callable], ...] = eqx.field(static=True)  # topological order
+    rate_rules: tuple[tuple[int, Callable], ...] = eqx.field(static=True)
+    laws: tuple[Callable, ...] = eqx.field(static=True)
+    local: tuple[tuple[tuple[str, int], ...], ...] = eqx.field(static=True)  # per reaction: (name, theta idx)
+    stoich: tuple[tuple[int, int, float, int], ...] = eqx.field(static=True)  # (species, rxn, coef, y idx | -1)
+    conv: tuple[int, ...] = eqx.field(static=True)  # per species: y index of its conversion factor or -1
+    reaction_names: tuple[str, ...] = eqx.field(static=True, default=())  # reaction ids usable in formulas
+
+    # ------------------------------------------------------------------ symbol vector
+    def y_from(self, species_values, volumes, params):
+        """y from species values (conc or amount), compartment sizes and parameters."""
+        v = volumes[np.asarray(self.species_comp, dtype=int)] if self.n_species else volumes[:0]
+        amounts = jnp.where(np.asarray(self.amount_based, dtype=bool), species_values, species_values * v)
+        return jnp.concatenate([volumes, amounts, params]).astype(jnp.result_type(float))
+
+    def species_values(self, y):
+        """Species values as formulas see them (concentration, or amount if amount-based)."""
+        s = slice(self.n_comp, self.n_comp + self.n_species)
+        v = y[..., np.asarray(self.species_comp, dtype=int)] if self.n_species else y[..., s]
+        return jnp.where(np.asarray(self.amount_based, dtype=bool), y[..., s], y[..., s] / v)
+
+    def env(self, y, t, theta):
+        """Name -> value as formulas see it; a reaction id evaluates to the reaction's rate."""
+        env = _Env(self, theta)
+        env[TIME] = t
+        nc, ns = self.n_comp, self.n_species
+        for k in range(nc):
+            env[self.names[k]] = y[k]
+        for i in range(ns):
+            a = y[nc + i]
+            env[self.names[nc + i]] = a if self.amount_based[i] else a / y[self.species_comp[i]]
+        for k in range(nc + ns, len(self.names)):
+            env[self.names[k]] = y[k]
+        return env
+
+    def _set(self, y, env, k, value):
+        """Set symbol k to `value` (a species' value is conc or amount as formulas see it)."""
+        nc, ns = self.n_comp, self.n_species
+        value = jnp.asarray(value, dtype=y.dtype)
+        env[self.names[k]] = value
+        if nc <= k < nc + ns:
+            i = k - nc
+            amount = value if self.amount_based[i] else value * y[self.species_comp[i]]
+            return y.at[k].set(amount)
+        y = y.at[k].set(value)
+        if k < nc:  # a new compartment size: concentrations of its species change
+            for i in range(ns):
+                if self.species_comp[i] == k and not self.amount_based[i]:
+                    env[self.names[nc + i]] = y[nc + i] / value
+        return y
+
+    def apply_rules(self, y, t, theta):
+        """Evaluate the assignment rules; returns (y, env)."""
+        env = self.env(y, t, theta)
+        for k, fn in self.assigned:
+            y = self._set(y, env, k, fn(env))
+        return y, env
+
+    def set_values(self, y, t, theta, targets, values):
+        """Set several symbols at once (event assignments), then the rules.
+
+        A species concentration is converted to an amount with its compartment's size from
+        before the assignments (SBML: assignments are simultaneous).
+        """
+        nc, ns = self.n_comp, self.n_species
+        new = y
+        for k, v in zip(targets, values):
+            v = jnp.asarray(v, dtype=y.dtype)
+            if nc <= k < nc + ns and not self.amount_based[k - nc]:
+                v = v * y[self.species_comp[k - nc]]
+            new = new.at[k].set(v)
+        return self.apply_rules(new, t, theta)
+
+    # ------------------------------------------------------------------ rates and derivatives
+    def rates(self, env, theta, rate_scale=None):
+        """Reaction rates (amount per time)."""
+        if not self.laws:
+            return jnp.zeros((0,))
+        out = []
+        for j in range(len(self.laws)):
+            out.append(self.rate(env, theta, j))
+        v = jnp.stack(out)
+        return v if rate_scale is None else v * rate_scale
+
+    def rate(self, env, theta, j):
+        """Rate of reaction j (amount per time)."""
+        e = _Overlay(env, {name: theta[i] for name, i in self.local[j]})
+        return jnp.asarray(self.laws[j](e), dtype=theta.dtype)
+
+    def rate_of(self, env, theta, name):
+        """d(name)/dt as formulas see it (SBML rateOf): rate rule, reactions, or 0."""
+        k = self.names.index(name)
+        for kk, fn in self.rate_rules:
+            if kk == k:
+                return jnp.asarray(fn(env), dtype=theta.dtype)
+        nc, ns = self.n_comp, self.n_species
+        if not (nc <= k < nc + ns) or (k - nc) not in self.reaction_species:
+            return jnp.zeros((), dtype=theta.dtype)
+        i = k - nc
+        total = jnp.zeros((), dtype=theta.dtype)
+        for sp, j, coef, sym in self.stoich:
+            if sp == i:
+                c = coef * (env[self.names[sym]] if sym >= 0 else 1.0)
+                total = total + c * self.rate(env, theta, j)
+        if self.conv[i] >= 0:
+            total = total * env[self.names[self.conv[i]]]
+        if not self.amount_based[i]:
+            total = total / env[self.names[self.species_comp[i]]]
+        return total
+
+    def derivative(self, y, env, theta, rate_scale, clamp):
+        """dy/dt of the integrated symbols (`state`)."""
+        nc, ns = self.n_comp, self.n_species
+        dy = jnp.zeros_like(y)
+        if self.laws and self.stoich:
+            v = self.rates(env, theta, rate_scale)
+            sp = np.array([s[0] for s in self.stoich], dtype=int)
+            rx = np.array([s[1] for s in self.stoich], dtype=int)
+            coef = jnp.asarray(np.array([s[2] for s in self.stoich]), dtype=y.dtype)
+            sym = np.array([s[3] for s in self.stoich], dtype=int)
+            if np.any(sym >= 0):
+                coef = jnp.where(sym >= 0, coef * y[np.maximum(sym, 0)], coef)
+            contrib = coef * v[rx]
+            if any(c >= 0 for c in self.conv):
+                cf = np.array(self.conv, dtype=int)[sp]
+                contrib = jnp.where(cf >= 0, contrib * y[np.maximum(cf, 0)], contrib)
+            damount = jnp.zeros(ns, dtype=y.dtype).at[sp].add(contrib)
+            mask = np.zeros(ns, dtype=bool)
+            mask[np.asarray(self.reaction_species, dtype=int)] = True
+            dy = dy.at[nc:nc + ns].set(jnp.where(mask, damount, 0.0))
+        # rate rules: compartments first (species concentrations need dV/dt)
+        for k, fn in sorted(self.rate_rules, key=lambda r: r[0] >= nc):
+            r = jnp.asarray(fn(env), dtype=y.dtype)
+            if nc <= k < nc + ns and not self.amount_based[k - nc]:
+                c = self.species_comp[k - nc]
+                r = r * y[c] + env[self.names[k]] * dy[c]
+            dy = dy.at[k].set(r)
+        if clamp is not None and ns:
+            dy = dy.at[nc:nc + ns].set(jnp.where(clamp, 0.0, dy[nc:nc + ns]))
+        return dy[np.asarray(self.state, dtype=int)]
+
+
+class _Env(dict):
+    """Formula environment whose reaction ids evaluate (lazily) to reaction rates."""
+
+    def __init__(self, system, theta):
+        super().__init__()
+        self._system = system
+        self._theta = theta
+        self._busy = set()
+
+    def __missing__(self, key):
+        names = self._system.reaction_names
+        if key.startswith(RATE_OF) and key not in self._busy:
+            self._busy.add(key)
+            try:
+                return self._system.rate_of(self, self._theta, key[len(RATE_OF):])
+            finally:
+                self._busy.discard(key)
+        if key in names and key not in self._busy:
+            self._busy.add(key)
+            try:
+                return self._system.rate(self, self._theta, names.index(key))
+            finally:
+                self._busy.discard(key)
+        raise KeyError(key)
+
+
+class _Overlay(dict):
+    """Local names over a base environment (kinetic-law local parameters shadow model ids)."""
+
+    def __init__(self, base, local):
+        super().__init__(local)
+        self._base = base
+
+    def __missing__(self, key):
+        return self._base[key]
+
+
+def _err(spec, item, problem):
+    return ModelFileError(spec.path or spec.id, item, problem)
+
+
+def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.ndarray, list]:
+    """Compile the SBML-style parts of `spec`.
+
+    Returns:
+        (system, compartment sizes at t=0, species values at t=0, parameter values at t=0,
+        [(local theta name, value)] for the reactions' local parameters).
+
+    Raises:
+        ModelFileError: a rule or assignment names an unknown symbol, a cycle among assignment
+            rules and initial assignments, or a symbol without a value.
+    """
+    comps, species, params = spec.compartments, spec.species, spec.parameters
+    names = tuple(c.id for c in comps) + tuple(s.id for s in species) + tuple(p.id for p in params)
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise _err(spec, "ids", f"duplicate symbol ids {dup}")
+    index = {n: k for k, n in enumerate(names)}
+    nc, ns = len(comps), len(species)
+    rx_names = tuple(r.id for r in spec.reactions if r.id not in index)
+    allowed = set(names) | {TIME} | set(rx_names) | {RATE_OF + n for n in names}
+    law_deps = {r.id: r.rate_law.formula or "0.0" for r in spec.reactions}
+    law_local = {r.id: set(r.rate_law.parameters) for r in spec.reactions}
+    species_comp = tuple(index[s.compartment] for s in species)
+    amount_based = tuple(bool(s.amount_based) for s in species)
+
+    def fn(formula, item, extra=()):
+        try:
+            return compile_formula(formula, allowed | set(extra))
+        except ExpressionError as err:
+            raise _err(spec, item, str(err)) from None
+
+    def deps(formula, extra=(), _seen=()):
+        out = set()
+        for nm in names_in(formula):
+            if nm in law_deps and nm not in index and nm not in extra and nm not in _seen:
+                out |= deps(law_deps[nm], law_local[nm], _seen + (nm,))
+            if nm in index and nm not in extra:
+                k = index[nm]
+                out.add(k)
+                if nc <= k < nc + ns and not amount_based[k - nc]:
+                    out.add(species_comp[k - nc])
+        return out
+
+    for kind, var in [(r.kind, r.variable) for r in spec.rules] + [("initial", a.variable) for a in spec.initial_assignments]:
+        if var not in index:
+            raise _err(spec, f"{kind} rule for {var!r}", "not a compartment, species or parameter")
+    ar = {index[r.variable]: r.formula for r in spec.rules if r.kind == "assignment"}
+    rr = {index[r.variable]: r.formula for r in spec.rules if r.kind == "rate"}
+    ia = {index[a.variable]: a.formula for a in spec.initial_assignments}
+
+    def self_dep(k):  # a species value assigned as a concentration depends on its compartment
+        return {species_comp[k - nc]} if nc <= k < nc + ns and not amount_based[k - nc] else set()
+
+    def topo(defs: dict[int, str], what: str) -> list[int]:
+        graph = {}
+        for k, f in defs.items():
+            d = deps(f)
+            if k in d:
+                raise _err(spec, f"{what} for {names[k]!r}", "refers to itself")
+            graph[k] = (d | self_dep(k)) & (set(defs) - {k})
+        order, done, temp = [], set(), set()
+
+        def visit(k):
+            if k in done:
+                return
+            if k in temp:
+                raise _err(spec, f"{what} for {names[k]!r}", "is part of a cycle of assignments")
+            temp.add(k)
+            for d in sorted(graph[k]):
+                visit(d)
+            temp.discard(k)
+            done.add(k)
+            order.append(k)
+
+        for k in sorted(defs):
+            visit(k)
+        return order
+
+    assigned_order = topo(ar, "assignment rule")
+    assigned = tuple((k, fn(ar[k], f"assignment rule for {names[k]!r}")) for k in assigned_order)
+    rate_rules = tuple((k, fn(f, f"rate rule for {names[k]!r}")) for k, f in sorted(rr.items()))
+
+    # reactions
+    laws, local, stoich, theta_local, r_species = [], [], [], [], set()
+    for j, r in enumerate(spec.reactions):
+        law = r.rate_law
+        if law.kind != "expression":
+            raise _err(spec, f"reaction {r.id!r}", f"amount-based reactions need an 'expression' rate law, got {law.kind!r}")
+        loc = []
+        for name, value in law.parameters.items():
+            loc.append((name, len(params) + len(theta_local)))
+            theta_local.append((f"{r.id}.{name}", value))
+        laws.append(fn(law.formula or "0.0", f"kinetic law of reaction {r.id!r}", [n for n, _ in loc]))
+        local.append(tuple(loc))
+        for s, coef in r.stoichiometry.items():
+            if s not in index or not (nc <= index[s] < nc + ns):
+                raise _err(spec, f"reaction {r.id!r}", f"unknown species {s!r}")
+            i = index[s] - nc
+            sym = r.stoichiometry_ids.get(s)
+            if sym is not None and sym not in index:
+                raise _err(spec, f"reaction {r.id!r}", f"unknown stoichiometry symbol {sym!r}")
+            sp = species[i]
+            if sp.constant or sp.boundary:
+                continue
+            if index[s] in ar or index[s] in rr:
+                continue
+            r_species.add(i)
+            stoich.append((i, j, float(coef), index[sym] if sym is not None else -1))
+    conv = []
+    for s in species:
+        if s.conversion_factor is not None and s.conversion_factor not in index:
+            raise _err(spec, f"species {s.id!r}", f"unknown conversion factor {s.conversion_factor!r}")
+        conv.append(index[s.conversion_factor] if s.conversion_factor else -1)
+
+    state = sorted({nc + i for i in r_species} | set(rr))
+
+    # ---------------------------------------------------------------- initial values (t = 0)
+    y = np.full(len(names), math.nan)
+    for k, c in enumerate(comps):
+        y[k] = c.volume_L
+    for k, p in enumerate(params):
+        y[nc + ns + k] = p.value
+    init_defs = dict(ia)
+    for k, f in ar.items():
+        init_defs.setdefault(k, f)
+    species_init = {}
+    for i, s in enumerate(species):
+        k = nc + i
+        if k in init_defs:
+            continue
+        if s.initial_amount is not None and not math.isnan(s.initial_amount):
+            species_init[k] = ("amount", s.initial_amount)
+        else:
+            species_init[k] = ("conc", s.initial_mM)
+    order = topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec)
+    env_fns = {k: fn(f, f"initial value of {names[k]!r}") for k, f in init_defs.items()}
+    sysm = System(names, nc, ns, len(params), species_comp, amount_based, tuple(state), tuple(sorted(r_species)),
+                  assigned, rate_rules, tuple(laws), tuple(local), tuple(stoich), tuple(conv), rx_names)
+    yj = jnp.asarray(y)
+    theta0 = jnp.asarray(np.concatenate([y[nc + ns:], np.array([v for _, v in theta_local], dtype=float)]))
+    env = sysm.env(yj, jnp.asarray(0.0), theta0)
+    for k in order:
+        if k in env_fns:
+            yj = sysm._set(yj, env, k, env_fns[k](env))
+        else:
+            how, val = species_init[k]
+            i = k - nc
+            if how == "amount":
+                amount = val
+            else:
+                amount = val * float(yj[species_comp[i]])
+            yj = yj.at[k].set(amount)
+            a = jnp.asarray(amount, dtype=yj.dtype)
+            env[names[k]] = a if amount_based[i] else a / yj[species_comp[i]]
+    yv = np.asarray(yj, dtype=float)  # unset values stay NaN (SBML leaves them undefined)
+    vols = yv[:nc]
+    amounts = yv[nc:nc + ns]
+    vsp = vols[list(species_comp)] if ns else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(np.array(amount_based, dtype=bool), amounts, amounts / vsp) if ns else np.zeros(0)
+    return sysm, vols, values, yv[nc + ns:], theta_local
+
+
+def topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec):
+    """Order for t=0 evaluation: definitions and literal species values (which need their compartment)."""
+    graph = {}
+    for k, f in init_defs.items():
+        graph[k] = (deps(f) | self_dep(k)) - {k}
+    for k, (how, _) in species_init.items():
+        graph[k] = {species_comp[k - nc]}
+    order, done, temp = [], set(), set()
+
+    def visit(k):
+        if k in done or k not in graph:
+            return
+        if k in temp:
+            raise _err(spec, f"initial value of {names[k]!r}", "is part of a cycle of assignments")
+        temp.add(k)
+        for d in sorted(graph[k]):
+            visit(d)
+        temp.discard(k)
+        done.add(k)
+        order.append(k)
+
+    for k in sorted(graph):
+        visit(k)
+    return order

@@ -34,7 +34,7 @@ def main():
     import yeastcell as yc
 
     cell = yc.load_cell()
-    perts = [yc.condition("teusink2000") + yc.knockdown("PFK1", f) for f in np.linspace(0.5, 1.0, args.batch)]
+    perts = [yc.condition("teusink2000") + yc.knockdown("PFK1", f) for f in np.linspace(0.5, 0.99, args.batch)]
     t = np.linspace(0.0, args.t_end, 21)
     times = {}
     for strategy in ("vmap", "shard"):

@@ -3,10 +3,11 @@
 `simulate_batch(cell, perturbations, t)` resolves and stacks the perturbations, then runs the
 vmapped solver. With ``strategy="shard"`` the batch axis is split across all local devices with
 `jax.sharding` (padding the batch to a multiple of the device count); ``"vmap"`` runs on the default
-device; ``"auto"`` (the default) shards only when more than one device is present and the batch has
-at least `min_shard_batch` conditions. Which is faster depends on the machine: see
-benchmarks/bench_simulate.py and benchmarks/RESULTS.md (diffrax #718 reports sharding far slower
-than vmap in some set-ups). Under vmap a batch runs until its slowest lane finishes.
+device. ``"auto"`` (the default) currently means ``"vmap"``: measured with benchmarks/bench_sharding.py
+(RESULTS.md), 64 core-model trajectories took 2.0 s with vmap on one device while the sharded run
+across 2 forced host devices did not finish within 600 s (diffrax #718 reports the same kind of
+slowdown). Re-measure on multi-GPU machines before changing the default. Under vmap a batch runs
+until its slowest lane finishes.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ STRATEGIES = ("auto", "vmap", "shard")
 
 
 def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition, t, saveat=None,
-                   options: SolverOptions | None = None, strategy: str = "auto",
-                   min_shard_batch: int = 64) -> Trajectory:
+                   options: SolverOptions | None = None, strategy: str = "auto") -> Trajectory:
     """Simulate many perturbations at once; one failed lane never aborts the others.
 
     Args:
@@ -51,9 +51,8 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
         conds = resolve_batch(cell, perturbations)
         labels = tuple(p.label if p is not None else "wild type" for p in perturbations)
     options = options or SolverOptions()
-    n = conds.c0.shape[0]
     n_dev = jax.local_device_count()
-    use_shard = strategy == "shard" or (strategy == "auto" and n_dev > 1 and n >= min_shard_batch)
+    use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
     if use_shard and n_dev > 1:
         conc, status = _sharded(cell, conds, ts, options, n_dev)
     else:

@@ -8,6 +8,8 @@ after the other inside a `lax.scan`, so a batch with different event times is st
 
 from __future__ import annotations
 
+import dataclasses
+
 import diffrax
 import equinox as eqx
 import jax
@@ -129,6 +131,14 @@ def _as_condition(cell, perturbation):
 
 
 def _trajectory(cell, ts, conc, status, labels, cond):
+    """A `Trajectory` with labels; the array work runs as one jitted program (labels stay outside jit)."""
+    return dataclasses.replace(_trajectory_arrays(cell, ts, conc, status, cond), labels=tuple(labels))
+
+
+@eqx.filter_jit
+def _trajectory_arrays(cell, ts, conc, status, cond):
+    """Fluxes along the saved states and the NaN masking of failed lanes."""
+    labels = ()
     if cell.system is not None:
         return _system_trajectory(cell, ts, conc, status, labels, cond)
     flux_fn = lambda c, t: cell.fluxes(c, t, cond.rate_scale)  # noqa: E731

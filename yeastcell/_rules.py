@@ -280,23 +280,8 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
             if k in d:
                 raise _err(spec, f"{what} for {names[k]!r}", "refers to itself")
             graph[k] = (d | self_dep(k)) & (set(defs) - {k})
-        order, done, temp = [], set(), set()
-
-        def visit(k):
-            if k in done:
-                return
-            if k in temp:
-                raise _err(spec, f"{what} for {names[k]!r}", "is part of a cycle of assignments")
-            temp.add(k)
-            for d in sorted(graph[k]):
-                visit(d)
-            temp.discard(k)
-            done.add(k)
-            order.append(k)
-
-        for k in sorted(defs):
-            visit(k)
-        return order
+        return _topological_order(graph, lambda k: _err(spec, f"{what} for {names[k]!r}",
+                                                        "is part of a cycle of assignments"))
 
     assigned_order = topo(ar, "assignment rule")
     assigned = tuple((k, fn(ar[k], f"assignment rule for {names[k]!r}")) for k in assigned_order)
@@ -390,13 +375,22 @@ def topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc,
         graph[k] = (deps(f) | self_dep(k)) - {k}
     for k, (how, _) in species_init.items():
         graph[k] = {species_comp[k - nc]}
+    return _topological_order(graph, lambda k: _err(spec, f"initial value of {names[k]!r}",
+                                                    "is part of a cycle of assignments"))
+
+
+def _topological_order(graph: dict[int, set[int]], cycle_error) -> list[int]:
+    """Keys of `graph` (node -> prerequisites) ordered so prerequisites come first.
+
+    Prerequisites that are not keys are ignored; a cycle raises ``cycle_error(node)``.
+    """
     order, done, temp = [], set(), set()
 
     def visit(k):
         if k in done or k not in graph:
             return
         if k in temp:
-            raise _err(spec, f"initial value of {names[k]!r}", "is part of a cycle of assignments")
+            raise cycle_error(k)
         temp.add(k)
         for d in sorted(graph[k]):
             visit(d)

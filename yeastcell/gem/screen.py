@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from yeastcell.gem import _highs
-from yeastcell.gem.errors import InfeasibleError, LPSolverError, UnknownGeneError
+from yeastcell.gem.errors import UnknownGeneError
+from yeastcell.gem.fba import optimize
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, deleted_reactions
 from yeastcell.gem.load import GEM
 from yeastcell.gem.medium import Medium, apply_medium
@@ -191,15 +192,9 @@ def knockout_screen(
         flat = resolve_genes(gem, [g for p in pairs for g in p])
         perts += [flat[2 * k: 2 * k + 2] for k in range(len(pairs))]
 
-    # wild type
-    h = _highs.make_highs(gem, tolerance=tolerance)
-    status, wt = _highs.solve(h)
-    if status == "infeasible":
-        raise InfeasibleError("wild-type FBA is infeasible on this medium")
-    if status != "optimal":
-        raise LPSolverError(f"wild-type FBA failed with status {status!r}")
-    v0 = _highs.col_values(h)
-    del h
+    # wild type (raises InfeasibleError / LPSolverError as `optimize` does)
+    wild = optimize(gem, tolerance=tolerance)
+    wt, v0 = wild.objective, wild.fluxes
 
     deleted = [deleted_reactions(gpr, p) for p in perts]
     needs: dict[tuple[int, ...], int] = {}  # reaction set -> job number

@@ -55,6 +55,13 @@ class SimulationInputError(YeastcellError, ValueError):
     """Bad arguments to a simulation entry point (time points, shapes, concentrations)."""
 
 
+class DatasetError(YeastcellError, ValueError):
+    """A measured data set (table or HDF5 file) is malformed or inconsistent.
+
+    The message names the file, row, condition or observable at fault.
+    """
+
+
 class SolverError(YeastcellError, RuntimeError):
     """A solve failed (stiffness, maximum steps, non-finite state, no steady state).
 

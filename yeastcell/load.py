@@ -10,9 +10,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from . import gpr as _gpr
+from ._compose import MODULE_FORMAT, compose, read_yaml
 from ._expr import ExpressionError, names_in, safe_identifier
 from .exceptions import ModelFileError, UnitError
 from .kinetics import EXPRESSION_KIND, KINDS
@@ -24,38 +23,51 @@ from .units import CONCENTRATION, VOLUME, describe_dims, parse_unit
 
 FORMAT = "yeastcell-model/1"
 _TOP_KEYS = {"format", "model", "references", "compartments", "species", "parameters", "reactions",
-             "genes", "observables", "conserved_moieties", "conditions"}
+             "genes", "observables", "conserved_moieties", "conditions", "include", "expression", "regulation"}
 _FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*(?:\.\d+)?)+$")
 
 
 def load_model(path: str | Path) -> ModelSpec:
     """Load and validate a YAML model file.
 
+    A model file may ``include`` module files (``format: yeastcell-module/1``) and other model
+    files; they are merged into one model (see docs/model_format.md, "Composition").
+
     Args:
-        path: a model file path, or the name of an embedded model (e.g. ``"yeast_core"``).
+        path: a model file path, or the name of an embedded model (e.g. ``"yeast_core"``,
+            ``"yeast_cell"``).
 
     Raises:
-        ModelFileError: the file is missing, not YAML, or inconsistent (message names the item).
+        ModelFileError: the file is missing, not YAML, or inconsistent (message names the file and
+            the item; for composed models the file the item comes from).
     """
     from .models import resolve_model_path
 
     p = resolve_model_path(path)
-    try:
-        doc = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as err:
-        raise ModelFileError(p, "file", f"not valid YAML: {err}") from None
-    if not isinstance(doc, Mapping):
-        raise ModelFileError(p, "file", "top level must be a mapping")
-    return _Builder(p, doc).build()
+    doc = read_yaml(p)
+    if doc.get("format") == MODULE_FORMAT:
+        raise ModelFileError(p, "format", "this is a module file (yeastcell-module/1); it cannot be loaded on "
+                                          "its own: include it from a model file (e.g. models/yeast_cell.yaml)")
+    merged, origin = compose(p, doc)
+    return _Builder(p, merged, origin).build()
 
 
 class _Builder:
-    def __init__(self, path: Path, doc: Mapping):
+    def __init__(self, path: Path, doc: Mapping, origin: Mapping[int, Path] | None = None):
         self.path, self.doc = path, doc
-        self.ids: dict[str, str] = {}  # global id namespace -> what
+        self.root = path
+        self.origin = dict(origin or {})
+        self.ids: dict[str, tuple[str, Path]] = {}  # global id namespace -> (what, file)
 
     def fail(self, item: str, problem: str):
         raise ModelFileError(self.path, item, problem)
+
+    def _at(self, entry) -> None:
+        """Errors from here on name the file `entry` comes from (composed models)."""
+        self.path = self.origin.get(id(entry), self.root)
+
+    def _where(self, path: Path) -> str:
+        return "" if path == self.path else f" in {path}"
 
     # ---------------------------------------------------------------- helpers
     def _list(self, key: str) -> list:
@@ -79,12 +91,14 @@ class _Builder:
         return val
 
     def _id(self, entry: Mapping, item: str, what: str) -> str:
+        self._at(entry)
         ident = entry.get("id")
         if not isinstance(ident, str) or not safe_identifier(ident):
             self.fail(item, f"missing or invalid id {ident!r} (must be a Python identifier)")
         if ident in self.ids:
-            self.fail(f"{what} {ident!r}", f"duplicate id (already used by a {self.ids[ident]})")
-        self.ids[ident] = what
+            other, where = self.ids[ident]
+            self.fail(f"{what} {ident!r}", f"duplicate id (already used by a {other} in {where})")
+        self.ids[ident] = (what, self.path)
         return ident
 
     def _source(self, value, item: str, required: bool):
@@ -129,6 +143,8 @@ class _Builder:
         if not isinstance(meta, Mapping) or not isinstance(meta.get("id"), str):
             self.fail("model", "needs a mapping with at least an 'id'")
         self.references = dict(doc.get("references") or {})
+        if doc.get("expression"):
+            self.fail("expression", "the proteome layer ('expression:') is not supported by this version")
         compartments = self._compartments()
         species = self._species(compartments)
         parameters = self._parameters()
@@ -198,11 +214,14 @@ class _Builder:
     def _genes(self, species) -> dict[str, Gene]:
         out: dict[str, Gene] = {}
         names: dict[str, str] = {}
+        gene_file: dict[str, Path] = {}
         for i, e in enumerate(self._list("genes")):
+            self._at(e)
             orf = self._str(e, "orf", f"genes[{i}]", required=True)
             item = f"gene {orf!r}"
             if orf in out:
-                self.fail(item, "duplicate gene")
+                self.fail(item, f"duplicate gene (already in {gene_file[orf]})")
+            gene_file[orf] = self.path
             name = e.get("name")
             if name is not None:
                 if str(name).upper() in names:
@@ -372,6 +391,7 @@ class _Builder:
     def _moieties(self, species, reactions, compartments) -> list[Moiety]:
         out = []
         for i, e in enumerate(self._list("conserved_moieties")):
+            self._at(e)
             mid = e.get("id", f"conserved_moieties[{i}]")
             members = e.get("species") or {}
             item = f"conserved moiety {mid!r}"
@@ -389,12 +409,14 @@ class _Builder:
 
     def _conditions(self, species) -> list[ConditionSpec]:
         out = []
-        seen = set()
+        seen: dict[str, Path] = {}
         for i, e in enumerate(self._list("conditions")):
+            self._at(e)
             cid = e.get("id")
             if not isinstance(cid, str) or cid in seen:
-                self.fail(f"conditions[{i}]", f"missing or duplicate id {cid!r}")
-            seen.add(cid)
+                where = f" (already defined in {seen[cid]})" if isinstance(cid, str) and cid in seen else ""
+                self.fail(f"conditions[{i}]", f"missing or duplicate id {cid!r}{where}")
+            seen[cid] = self.path
             item = f"condition {cid!r}"
             maps = {}
             for key in ("clamp", "initial"):

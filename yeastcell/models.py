@@ -19,8 +19,16 @@ def models_dir() -> Path:
 
 
 def available_models() -> list[str]:
-    """Names of the embedded models (file stems)."""
-    return sorted(p.stem for p in models_dir().glob("*.yaml"))
+    """Names of the embedded models (file stems; module files, which only other models include,
+    are not models of their own)."""
+    return sorted(p.stem for p in models_dir().glob("*.yaml") if not _is_module(p))
+
+
+def _is_module(path: Path) -> bool:
+    with path.open() as fh:
+        head = fh.read(4096)
+    return any(line.strip().replace('"', "").replace("'", "") == "format: yeastcell-module/1"
+               for line in head.splitlines())
 
 
 def resolve_model_path(name_or_path: str | Path) -> Path:

@@ -1,0 +1,370 @@
+"""`Dataset`: measured values over conditions × replicates × time points × observables.
+
+Axes and units:
+    conditions   perturbations in yeastcell's notation (`yeastcell.notation`), e.g. ``"wt"``,
+                 ``"ko:PDC1,PDC5,PDC6"``, ``"cond:nacl_0.4M"``;
+    replicates   biological/technical replicates (axis position = replicate number - 1);
+    times_min    time points in minutes, strictly increasing;
+    observables  ids of model species, model observables or other measured quantities.
+
+``values[c, r, t, o]`` is a float64 number in ``units[observable]`` (or a log2 fold change when
+``transform == "log2fc"``); ``mask`` says which entries were measured, and every unmeasured entry
+is NaN. A Dataset is immutable (its arrays are read-only), validated on construction, and written
+to / read from HDF5 (`docs/dataset_format.md`) and long tables (CSV/TSV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import DatasetError, PerturbationError, UnknownNameError
+
+TRANSFORMS = ("raw", "log2fc")
+AXES = ("conditions", "times", "observables")
+
+
+def _freeze(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _names(value, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise DatasetError(f"{what} must be a sequence of strings, not the single string {value!r}")
+    try:
+        out = tuple(value)
+    except TypeError:
+        raise DatasetError(f"{what} must be a sequence of strings, got {type(value).__name__}") from None
+    for x in out:
+        if not isinstance(x, str) or not x.strip() or x != x.strip():
+            raise DatasetError(f"{what}: {x!r} is not a non-empty string without surrounding blanks")
+    seen: set[str] = set()
+    dup = [x for x in out if x in seen or seen.add(x)]
+    if dup:
+        raise DatasetError(f"{what}: duplicate entries {sorted(set(dup))[:5]}")
+    return out
+
+
+def check_condition(text: str) -> None:
+    """Raise `DatasetError` unless `text` parses in the perturbation notation."""
+    from ..notation import parse_perturbation
+
+    try:
+        parse_perturbation(text)
+    except (PerturbationError, UnknownNameError) as err:
+        raise DatasetError(f"condition {text!r} is not in yeastcell's perturbation notation: {err}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Measured time courses (or steady states) of perturbations; see the module docstring.
+
+    Attributes:
+        conditions: perturbation per condition (notation strings), length n_cond.
+        times_min: (n_t,) float64, minutes, strictly increasing.
+        observables: observable ids, length n_obs.
+        values: (n_cond, n_rep, n_t, n_obs) float64; NaN where not measured.
+        mask: same shape, bool, True = measured.
+        transform: ``"raw"`` (values in `units`) or ``"log2fc"`` (log2 fold change vs `reference`
+            at `reference_time_min`).
+        reference: reference condition of a log2 fold change (notation string) or None.
+        reference_time_min: reference time (min) of a log2 fold change, or None.
+        units: unit per observable (every observable has an entry; ``""`` = dimensionless).
+        provenance: free-text metadata: source, doi, file, sha256, notes.
+        annotations: per-observable annotation columns, e.g. ``{"orf": (...)}``, each of length n_obs.
+
+    Raises:
+        DatasetError: on construction, naming the inconsistent item.
+    """
+
+    conditions: tuple[str, ...]
+    times_min: np.ndarray
+    observables: tuple[str, ...]
+    values: np.ndarray
+    mask: np.ndarray
+    transform: str = "raw"
+    reference: str | None = None
+    reference_time_min: float | None = None
+    units: Mapping[str, str] = field(default_factory=dict)
+    provenance: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        conds = _names(self.conditions, "conditions")
+        for c in conds:
+            check_condition(c)
+        obs = _names(self.observables, "observables")
+        try:
+            t = np.asarray(self.times_min, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DatasetError("times_min must be numbers (minutes)") from None
+        if t.ndim != 1 or t.size == 0:
+            raise DatasetError(f"times_min must be a non-empty 1-D array, got shape {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise DatasetError(f"times_min holds non-finite values: {t[~np.isfinite(t)][:5]}")
+        if t.size > 1 and not np.all(np.diff(t) > 0):
+            k = int(np.nonzero(np.diff(t) <= 0)[0][0])
+            raise DatasetError(f"times_min must be strictly increasing: {t[k]} min is followed by {t[k + 1]} min")
+        try:
+            v = np.array(self.values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DatasetError("values must be numbers (float64)") from None
+        m = np.asarray(self.mask)
+        if m.dtype != np.bool_:
+            raise DatasetError(f"mask must be a boolean array, got dtype {m.dtype}")
+        if v.ndim != 4 or v.shape[0] != len(conds) or v.shape[2] != t.size or v.shape[3] != len(obs) or v.shape[1] < 1:
+            raise DatasetError(f"values must have shape (n_cond={len(conds)}, n_rep>=1, n_t={t.size}, "
+                               f"n_obs={len(obs)}), got {v.shape}")
+        if m.shape != v.shape:
+            raise DatasetError(f"mask shape {m.shape} differs from values shape {v.shape}")
+        bad = m & ~np.isfinite(v)
+        if bad.any():
+            c, r, k, o = (int(i) for i in np.argwhere(bad)[0])
+            raise DatasetError(f"{int(bad.sum())} entries are marked measured but are NaN/inf, first: condition "
+                               f"{conds[c]!r}, replicate {r + 1}, t = {t[k]} min, observable {obs[o]!r}")
+        v[~m] = np.nan
+        if self.transform not in TRANSFORMS:
+            raise DatasetError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
+        ref = self.reference
+        if ref is not None:
+            if not isinstance(ref, str) or not ref.strip():
+                raise DatasetError(f"reference must be a condition string or None, got {ref!r}")
+            check_condition(ref)
+        rt = self.reference_time_min
+        if rt is not None:
+            try:
+                rt = float(rt)
+            except (TypeError, ValueError):
+                raise DatasetError(f"reference_time_min must be a number (min) or None, got {rt!r}") from None
+            if not np.isfinite(rt):
+                raise DatasetError(f"reference_time_min must be finite, got {rt}")
+        if self.transform == "log2fc" and ref is None and rt is None:
+            raise DatasetError("a log2fc dataset needs a reference condition and/or reference_time_min")
+        units = dict(self.units or {})
+        for k, u in units.items():
+            if k not in obs:
+                raise UnknownNameError("observable (in units)", str(k), obs)
+            if not isinstance(u, str):
+                raise DatasetError(f"unit of {k!r} must be a string, got {u!r}")
+        default = "log2" if self.transform == "log2fc" else ""
+        units = {o: units.get(o, default) for o in obs}
+        prov = dict(self.provenance or {})
+        for k, p in prov.items():
+            if not isinstance(k, str) or not isinstance(p, str):
+                raise DatasetError(f"provenance entries must be str -> str, got {k!r}: {p!r}")
+        ann = {}
+        for k, col in dict(self.annotations or {}).items():
+            if not isinstance(k, str) or not k:
+                raise DatasetError(f"annotation names must be non-empty strings, got {k!r}")
+            col = tuple(col)
+            if len(col) != len(obs) or not all(isinstance(x, str) for x in col):
+                raise DatasetError(f"annotation {k!r} must hold one string per observable ({len(obs)})")
+            ann[k] = col
+        s = object.__setattr__
+        s(self, "conditions", conds)
+        s(self, "observables", obs)
+        s(self, "times_min", _freeze(t))
+        s(self, "values", _freeze(v))
+        s(self, "mask", _freeze(m))
+        s(self, "reference_time_min", rt)
+        s(self, "units", units)
+        s(self, "provenance", prov)
+        s(self, "annotations", ann)
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(n_cond, n_rep, n_t, n_obs)."""
+        return tuple(self.values.shape)
+
+    @property
+    def n_replicates(self) -> int:
+        return self.values.shape[1]
+
+    def __repr__(self) -> str:
+        nc, nr, nt, no = self.shape
+        return (f"Dataset({nc} conditions × {nr} replicates × {nt} times × {no} observables, "
+                f"{int(self.mask.sum())} measured, transform={self.transform!r})")
+
+    def equals(self, other: Dataset) -> bool:
+        """True when every field matches exactly (NaN == NaN in `values`)."""
+        if not isinstance(other, Dataset):
+            return False
+        return (self.conditions == other.conditions and self.observables == other.observables
+                and np.array_equal(self.times_min, other.times_min) and self.shape == other.shape
+                and np.array_equal(self.mask, other.mask)
+                and np.array_equal(self.values, other.values, equal_nan=True)
+                and self.transform == other.transform and self.reference == other.reference
+                and self.reference_time_min == other.reference_time_min and self.units == other.units
+                and self.provenance == other.provenance and self.annotations == other.annotations)
+
+    def replace(self, **changes) -> Dataset:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------ indices
+    def condition_index(self, name: str) -> int:
+        if name not in self.conditions:
+            raise UnknownNameError("condition", name, self.conditions)
+        return self.conditions.index(name)
+
+    def observable_index(self, name: str) -> int:
+        if name not in self.observables:
+            raise UnknownNameError("observable", name, self.observables)
+        return self.observables.index(name)
+
+    def time_index(self, t_min: float, rtol: float = 1e-9, atol: float = 1e-9) -> int:
+        hit = np.nonzero(np.isclose(self.times_min, float(t_min), rtol=rtol, atol=atol))[0]
+        if hit.size == 0:
+            raise DatasetError(f"time {t_min} min is not a time point of this dataset "
+                               f"({', '.join(f'{x:g}' for x in self.times_min[:20])})")
+        return int(hit[0])
+
+    # ------------------------------------------------------------------ selection
+    def subset(self, conditions: Sequence[str] | None = None, observables: Sequence[str] | None = None,
+               times: Sequence[float] | None = None, time_range: tuple[float, float] | None = None,
+               replicates: Sequence[int] | None = None) -> Dataset:
+        """A dataset restricted to some conditions, observables, times (min) and replicates (1-based).
+
+        `times` lists time points that must exist; `time_range` keeps lo <= t <= hi (min).
+
+        Raises:
+            UnknownNameError: an unknown condition or observable (with close matches).
+            DatasetError: a time that is not a time point, or an empty selection.
+        """
+        ci = (list(range(len(self.conditions))) if conditions is None
+              else [self.condition_index(c) for c in _names(conditions, "conditions")])
+        oi = (list(range(len(self.observables))) if observables is None
+              else [self.observable_index(o) for o in _names(observables, "observables")])
+        ti = list(range(self.times_min.size)) if times is None else sorted({self.time_index(t) for t in times})
+        if time_range is not None:
+            lo, hi = (float(x) for x in time_range)
+            ti = [k for k in ti if lo <= self.times_min[k] <= hi]
+        if replicates is None:
+            ri = list(range(self.n_replicates))
+        else:
+            ri = [int(r) - 1 for r in replicates]
+            if any(r < 0 or r >= self.n_replicates for r in ri):
+                raise DatasetError(f"replicates must be in 1..{self.n_replicates}, got {list(replicates)}")
+        if not (ci and oi and ti and ri):
+            raise DatasetError("the selection is empty")
+        ix = np.ix_(ci, ri, ti, oi)
+        keep = [self.observables[i] for i in oi]
+        return dataclasses.replace(
+            self, conditions=tuple(self.conditions[i] for i in ci), times_min=self.times_min[ti],
+            observables=tuple(keep), values=self.values[ix], mask=self.mask[ix],
+            units={o: self.units[o] for o in keep},
+            annotations={k: tuple(col[i] for i in oi) for k, col in self.annotations.items()})
+
+    def split(self, axis: str, holdout: Iterable | None = None, fraction: float | None = None,
+              seed: int = 0) -> tuple[Dataset, Dataset]:
+        """Split into (train, validation) along ``"conditions"``, ``"times"`` or ``"observables"``.
+
+        Either `holdout` names the validation items (condition/observable names or time points in
+        min), or `fraction` of the items is drawn at random with `seed` (at least one on each side).
+
+        Raises:
+            DatasetError: bad axis, both or neither of holdout/fraction, a split leaving a side empty.
+        """
+        if axis not in AXES:
+            raise DatasetError(f"split axis must be one of {AXES}, got {axis!r}")
+        if (holdout is None) == (fraction is None):
+            raise DatasetError("give exactly one of holdout= or fraction=")
+        items = {"conditions": list(self.conditions), "observables": list(self.observables),
+                 "times": [float(t) for t in self.times_min]}[axis]
+        if fraction is not None:
+            if not 0 < float(fraction) < 1:
+                raise DatasetError(f"fraction must be in (0, 1), got {fraction}")
+            n_val = round(float(fraction) * len(items))
+            n_val = min(max(n_val, 1), len(items) - 1)
+            if len(items) < 2:
+                raise DatasetError(f"cannot split {len(items)} {axis}")
+            pick = np.random.default_rng(seed).choice(len(items), size=n_val, replace=False)
+            val = {items[i] for i in pick}
+        elif axis == "times":
+            val = {items[self.time_index(t)] for t in holdout}
+        else:
+            names = list(holdout)
+            for n in names:
+                (self.condition_index if axis == "conditions" else self.observable_index)(n)
+            val = set(names)
+        train = [x for x in items if x not in val]
+        valid = [x for x in items if x in val]
+        if not train or not valid:
+            raise DatasetError(f"split along {axis} leaves one side empty")
+        key = {"conditions": "conditions", "observables": "observables", "times": "times"}[axis]
+        return self.subset(**{key: train}), self.subset(**{key: valid})
+
+    def mean_over_replicates(self) -> Dataset:
+        """One replicate: the mean of the measured replicates (mask = measured in any)."""
+        m = self.mask.any(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(self.mask, self.values, 0.0).sum(axis=1, keepdims=True)
+            v = s / np.maximum(self.mask.sum(axis=1, keepdims=True), 1)
+        return dataclasses.replace(self, values=np.where(m, v, np.nan), mask=m)
+
+    # ------------------------------------------------------------------ model check
+    def check_against(self, cell, extra: Iterable[str] = (), resolve_conditions: bool = False) -> Dataset:
+        """Check that every observable is a species, reaction or declared observable of `cell`.
+
+        `extra` adds names an observation model provides (e.g. protein totals). With
+        `resolve_conditions`, every condition is also resolved against the cell (gene names...).
+        Returns self.
+
+        Raises:
+            UnknownNameError: the first unknown observable (or gene/species of a condition), with close matches.
+        """
+        spec = getattr(cell, "spec", None)
+        known = set(getattr(cell, "species_ids", ())) | set(getattr(cell, "reaction_ids", ()))
+        known |= {o.id for o in getattr(spec, "observables", ())} | set(extra)
+        for o in self.observables:
+            if o not in known:
+                raise UnknownNameError("observable", o, sorted(known))
+        if resolve_conditions:
+            from ..notation import parse_perturbation
+            from ..perturb import resolve
+
+            for c in list(self.conditions) + ([self.reference] if self.reference else []):
+                resolve(cell, parse_perturbation(c))
+        return self
+
+    # ------------------------------------------------------------------ I/O
+    def to_hdf5(self, path: str | Path) -> Path:
+        """Write to HDF5 (layout: docs/dataset_format.md), atomically; returns the path."""
+        from ._hdf5 import write_hdf5
+
+        return write_hdf5(self, path)
+
+    @classmethod
+    def from_hdf5(cls, path: str | Path) -> Dataset:
+        """Read a Dataset written by `to_hdf5`.
+
+        Raises:
+            DatasetError: not a yeastcell dataset file, a newer format version, missing items.
+        """
+        from ._hdf5 import read_hdf5
+
+        return read_hdf5(path)
+
+    def to_table(self, path: str | Path | None = None):
+        """Long table (condition, time_min, observable, value, replicate, unit) of measured entries.
+
+        With `path` (.csv, .tsv, optionally .gz) the table is written atomically, with the dataset's
+        metadata in leading ``#`` lines, and the path is returned; without, a pandas DataFrame.
+        """
+        from .tables import dataset_to_frame, write_table
+
+        return dataset_to_frame(self) if path is None else write_table(self, path)
+
+    @classmethod
+    def from_table(cls, path_or_df, time_unit: str | None = None, missing: str = "error", **meta) -> Dataset:
+        """Build a Dataset from a long table (file path or pandas DataFrame); see `tables.read_table`."""
+        from .tables import read_table
+
+        return read_table(path_or_df, time_unit=time_unit, missing=missing, **meta)

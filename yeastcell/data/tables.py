@@ -1,0 +1,303 @@
+"""Long tables (CSV/TSV) <-> `Dataset`.
+
+One row per measured value::
+
+    condition, time_min, observable, value, replicate, unit
+
+* ``condition``: perturbation notation (``wt``, ``ko:HXK2``, ``cond:nacl_0.4M`` ...).
+* time: a column ``time_min``, ``time_s`` or ``time_h``; or a column ``time`` with either a
+  ``time_unit`` column (per row) or the `time_unit` argument. Accepted units: s, min, h
+  (and spelled-out forms); times are converted to minutes.
+* ``replicate``: optional positive integer (default 1); replicate r goes to axis position r - 1.
+* ``unit``: optional, one unit per observable.
+
+Files written by `write_table` start with ``#`` lines holding the dataset's metadata as JSON
+(``# yeastcell-dataset-table: 1``, ``# transform: "raw"``, ...); `read_table` reads them back, so
+CSV -> Dataset -> HDF5 -> Dataset -> CSV is lossless. A missing measurement is a missing row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import DatasetError
+from ..io import atomic_path
+
+TABLE_VERSION = 1
+TIME_UNITS = {"s": "s", "sec": "s", "second": "s", "seconds": "s",
+              "min": "min", "minute": "min", "minutes": "min",
+              "h": "h", "hr": "h", "hour": "h", "hours": "h"}
+META_KEYS = ("transform", "reference", "reference_time_min", "provenance", "annotations")
+COLUMNS = ["condition", "time_min", "observable", "value", "replicate", "unit"]
+
+
+def to_minutes(t: np.ndarray, unit: str) -> np.ndarray:
+    """Convert times in `unit` (s, min, h or a spelled-out form) to minutes."""
+    key = TIME_UNITS.get(str(unit).strip().lower())
+    if key is None:
+        raise DatasetError(f"unknown time unit {unit!r}; use s, min or h")
+    t = np.asarray(t, dtype=np.float64)
+    return t / 60.0 if key == "s" else (t * 60.0 if key == "h" else t)
+
+
+def _time_unit(unit, where: str) -> str:
+    key = str(unit).strip().lower()
+    if key not in TIME_UNITS:
+        raise DatasetError(f"{where}: unknown time unit {unit!r}; use s, min or h")
+    return TIME_UNITS[key]
+
+
+def _sep(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".tsv", ".tab", ".txt")):
+        return "\t"
+    if name.endswith(".csv"):
+        return ","
+    raise DatasetError(f"{path}: table files must end in .csv, .tsv, .tab or .txt (optionally .gz)")
+
+
+def _open_text(path: Path, mode: str):
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, mode + "t", encoding="utf-8", newline="")
+    return open(path, mode, encoding="utf-8", newline="")
+
+
+def _read_file(path: Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file")
+    try:
+        with _open_text(path, "r") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError, EOFError) as err:
+        raise DatasetError(f"{path}: cannot read as UTF-8 text ({err})") from None
+    meta, body = {}, []
+    lines = text.splitlines(keepends=True)
+    k = 0
+    while k < len(lines) and lines[k].startswith("#"):
+        entry = lines[k][1:].strip()
+        if ":" in entry:
+            key, val = entry.split(":", 1)
+            try:
+                meta[key.strip()] = json.loads(val)
+            except json.JSONDecodeError:
+                raise DatasetError(f"{path}: line {k + 1}: metadata {key.strip()!r} is not JSON") from None
+        k += 1
+    body = "".join(lines[k:])
+    if not body.strip():
+        raise DatasetError(f"{path}: the table is empty")
+    try:
+        df = pd.read_csv(io.StringIO(body), sep=_sep(path), dtype=str, keep_default_na=False,
+                         skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+        raise DatasetError(f"{path}: cannot parse the table ({err})") from None
+    return df, meta, k
+
+
+def read_table(source, time_unit: str | None = None, missing: str = "error", **meta):
+    """Build a `Dataset` from a long table (a .csv/.tsv[.gz] path or a pandas DataFrame).
+
+    Args:
+        time_unit: unit of a plain ``time`` column (s, min, h) when the table has no ``time_unit``.
+        missing: ``"error"`` (a row whose value is empty/NaN is an error) or ``"drop"`` (such rows
+            are treated as not measured).
+        **meta: Dataset fields not in the table: transform, reference, reference_time_min, units,
+            provenance, annotations (override the file's ``#`` metadata).
+
+    Raises:
+        DatasetError: missing columns, non-numeric or NaN values, bad time units, duplicate rows,
+            and anything the Dataset itself rejects; the message names the row (1-based, as in the file).
+    """
+    import pandas as pd
+
+    from .dataset import Dataset
+
+    if missing not in ("error", "drop"):
+        raise DatasetError(f"missing must be 'error' or 'drop', got {missing!r}")
+    unknown = set(meta) - set(META_KEYS) - {"units"}
+    if unknown:
+        raise DatasetError(f"unknown dataset fields {sorted(unknown)}; known: {list(META_KEYS) + ['units']}")
+    if isinstance(source, pd.DataFrame):
+        df, file_meta, skip, where = source.astype(str), {}, 0, "table"
+        df = df.where(source.notna(), "")
+    else:
+        path = Path(source)
+        df, file_meta, skip = _read_file(path)
+        where = str(path)
+    version = file_meta.pop("yeastcell-dataset-table", TABLE_VERSION)
+    if not isinstance(version, int) or version > TABLE_VERSION:
+        raise DatasetError(f"{where}: table format version {version!r} is newer than this yeastcell "
+                           f"reads ({TABLE_VERSION}); upgrade yeastcell")
+    df = df.rename(columns={c: str(c).strip().lower() for c in df.columns})
+    cols = set(df.columns)
+    need = {"condition", "observable", "value"}
+    if not need <= cols:
+        raise DatasetError(f"{where}: missing column(s) {sorted(need - cols)}; found {sorted(cols)}")
+    if len(df) == 0:
+        raise DatasetError(f"{where}: the table has no rows")
+    row0 = skip + 2  # file line of the first data row (1-based, after the header)
+
+    # time in minutes
+    tcols = [c for c in ("time_min", "time_s", "time_h", "time") if c in cols]
+    if len(tcols) != 1:
+        raise DatasetError(f"{where}: need exactly one time column (time_min, time_s, time_h, or time "
+                           f"with a time_unit column/argument); found {tcols or 'none'}")
+    tcol = tcols[0]
+    if tcol == "time":
+        if "time_unit" in cols:
+            units_t = [_time_unit(u, f"{where}: row {row0 + i}") for i, u in enumerate(df["time_unit"])]
+        elif time_unit is not None:
+            units_t = [_time_unit(time_unit, "time_unit argument")] * len(df)
+        else:
+            raise DatasetError(f"{where}: column 'time' has no unit; add a time_unit column, name the "
+                               "column time_s/time_min/time_h, or pass time_unit='s'|'min'|'h'")
+    else:
+        if time_unit is not None and _time_unit(time_unit, "time_unit argument") != tcol.split("_")[1]:
+            raise DatasetError(f"{where}: time_unit={time_unit!r} contradicts column {tcol!r}")
+        units_t = [tcol.split("_")[1]] * len(df)
+
+    def numbers(col: str, allow_nan: bool) -> np.ndarray:
+        out = np.empty(len(df))
+        for i, x in enumerate(df[col]):
+            s = str(x).strip()
+            try:
+                out[i] = float(s) if s else np.nan
+            except ValueError:
+                raise DatasetError(f"{where}: row {row0 + i}: {col} {s!r} is not a number") from None
+            if not allow_nan and not np.isfinite(out[i]):
+                raise DatasetError(f"{where}: row {row0 + i}: {col} is empty or not finite")
+        return out
+
+    t_raw = numbers(tcol, allow_nan=False)
+    units_t = np.array(units_t)
+    t = t_raw.copy()
+    for u in ("s", "h"):
+        sel = units_t == u
+        t[sel] = to_minutes(t_raw[sel], u)
+    val = numbers("value", allow_nan=True)
+    if np.isinf(val).any():
+        i = int(np.nonzero(np.isinf(val))[0][0])
+        raise DatasetError(f"{where}: row {row0 + i}: value is infinite")
+    if "replicate" in cols:
+        rep = numbers("replicate", allow_nan=False)
+        bad = (rep < 1) | (rep != np.round(rep)) | (rep > 10_000)
+        if bad.any():
+            i = int(np.nonzero(bad)[0][0])
+            raise DatasetError(f"{where}: row {row0 + i}: replicate must be an integer 1..10000, got {df['replicate'].iloc[i]!r}")
+        rep = rep.astype(int)
+    else:
+        rep = np.ones(len(df), dtype=int)
+    cond = [str(x).strip() for x in df["condition"]]
+    obs = [str(x).strip() for x in df["observable"]]
+    for what, col in (("condition", cond), ("observable", obs)):
+        if "" in col:
+            raise DatasetError(f"{where}: row {row0 + col.index('')}: empty {what}")
+
+    keep = np.isfinite(val)
+    if not keep.all() and missing == "error":
+        i = int(np.nonzero(~keep)[0][0])
+        raise DatasetError(f"{where}: row {row0 + i}: value is empty/NaN for ({cond[i]!r}, "
+                           f"t = {t[i]:g} min, {obs[i]!r}); leave the row out for a missing "
+                           "measurement, or pass missing='drop'")
+    # duplicates
+    keys = list(zip(cond, t.tolist(), obs, rep.tolist()))
+    seen: dict = {}
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise DatasetError(f"{where}: rows {row0 + seen[key]} and {row0 + i} are duplicates "
+                               f"(condition {key[0]!r}, t = {key[1]:g} min, observable {key[2]!r}, "
+                               f"replicate {key[3]})")
+        seen[key] = i
+
+    units = dict(meta.pop("units", None) or {})
+    if "unit" in cols:
+        for i, (o, u) in enumerate(zip(obs, df["unit"])):
+            u = str(u).strip()
+            if units.setdefault(o, u) != u:
+                raise DatasetError(f"{where}: row {row0 + i}: observable {o!r} has unit {u!r} here and "
+                                   f"{units[o]!r} elsewhere")
+    conditions = list(dict.fromkeys(cond))
+    observables = list(dict.fromkeys(obs))
+    times = np.unique(t)
+    ci = {c: i for i, c in enumerate(conditions)}
+    oi = {o: i for i, o in enumerate(observables)}
+    ti = np.searchsorted(times, t)
+    shape = (len(conditions), int(rep.max()), times.size, len(observables))
+    values = np.full(shape, np.nan)
+    mask = np.zeros(shape, dtype=bool)
+    idx = np.nonzero(keep)[0]
+    c_ix = np.array([ci[cond[i]] for i in idx], dtype=int)
+    o_ix = np.array([oi[obs[i]] for i in idx], dtype=int)
+    values[c_ix, rep[idx] - 1, ti[idx], o_ix] = val[idx]
+    mask[c_ix, rep[idx] - 1, ti[idx], o_ix] = True
+    fields = {k: file_meta[k] for k in META_KEYS if k in file_meta}
+    fields.update(meta)
+    if "annotations" in fields:
+        try:
+            fields["annotations"] = {k: tuple(v) for k, v in dict(fields["annotations"]).items()}
+        except (TypeError, ValueError):
+            raise DatasetError(f"{where}: annotations must map names to lists of strings") from None
+    try:
+        return Dataset(conditions=tuple(conditions), times_min=times, observables=tuple(observables),
+                       values=values, mask=mask, units=units, **fields)
+    except DatasetError as err:
+        raise DatasetError(f"{where}: {err}") from None
+
+
+def dataset_to_frame(ds):
+    """The measured entries of `ds` as a long pandas DataFrame (columns as in `COLUMNS`)."""
+    import pandas as pd
+
+    c, r, k, o = np.nonzero(ds.mask)
+    return pd.DataFrame({
+        "condition": [ds.conditions[i] for i in c], "time_min": ds.times_min[k],
+        "observable": [ds.observables[i] for i in o], "value": ds.values[c, r, k, o],
+        "replicate": r + 1, "unit": [ds.units[ds.observables[i]] for i in o]})
+
+
+def _cell(x: str, sep: str) -> str:
+    if any(ch in x for ch in (sep, '"', "\n", "\r")) or x != x.strip():
+        return '"' + x.replace('"', '""') + '"'
+    return x
+
+
+def write_table(ds, path: str | Path) -> Path:
+    """Write `ds` as a long table with `#` metadata lines, atomically (.csv/.tsv, optionally .gz).
+
+    Numbers are written with Python's shortest round-trip repr, so reading back is exact.
+    """
+    path = Path(path)
+    sep = _sep(path)
+    head = [f"# yeastcell-dataset-table: {TABLE_VERSION}", f"# transform: {json.dumps(ds.transform)}"]
+    if ds.reference is not None:
+        head.append(f"# reference: {json.dumps(ds.reference)}")
+    if ds.reference_time_min is not None:
+        head.append(f"# reference_time_min: {json.dumps(ds.reference_time_min)}")
+    if ds.provenance:
+        head.append(f"# provenance: {json.dumps(ds.provenance, ensure_ascii=False)}")
+    if ds.annotations:
+        head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()}, ensure_ascii=False)}")
+    c, r, k, o = np.nonzero(ds.mask)
+    lines = head + [sep.join(COLUMNS)]
+    cond = [_cell(x, sep) for x in ds.conditions]
+    obs = [_cell(x, sep) for x in ds.observables]
+    unit = [_cell(ds.units[x], sep) for x in ds.observables]
+    t = [repr(float(x)) for x in ds.times_min]
+    v = ds.values
+    for ci, ri, ki, oi in zip(c.tolist(), r.tolist(), k.tolist(), o.tolist()):
+        lines.append(sep.join((cond[ci], t[ki], obs[oi], repr(float(v[ci, ri, ki, oi])), str(ri + 1), unit[oi])))
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data, mtime=0)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path

@@ -5,6 +5,9 @@
     yeastcell genes [-m MODEL]
     yeastcell screen --gem MODEL [--medium TSV] [--genes ...] [--pairs A+B ...] [-o OUT.csv]
     yeastcell gem-test essentiality|chemostat
+    yeastcell bench list [-v]
+    yeastcell bench run TASK [--quick] [--set KEY=VALUE ...] [--record] [--results FILE]
+    yeastcell bench sbml [--cases 1-100] [--workers N] [--record]     (= bench run sbml)
 """
 
 from __future__ import annotations
@@ -128,6 +131,47 @@ def _cmd_gem_test(args) -> int:
     return 0
 
 
+def _cmd_bench_list(args) -> int:
+    from .bench import list_tasks
+
+    tasks = list_tasks()
+    width = max(len(t.name) for t in tasks)
+    for t in tasks:
+        print(f"{t.name:{width}s}  {t.status()}\n{'':{width}s}  {t.title}")
+        if args.verbose:
+            for label, items in (("data", t.data), ("metrics", t.metrics), ("baselines", t.baselines)):
+                if items:
+                    print(f"{'':{width}s}  {label}: {'; '.join(items)}")
+            print(f"{'':{width}s}  protocol: {t.protocol}")
+            for k, o in t.options.items():
+                print(f"{'':{width}s}  --set {k}=... ({o.type.__name__}, default {o.default!r}): {o.help}")
+    return 0
+
+
+def _cmd_bench_run(args) -> int:
+    import shlex
+
+    from .bench import get_task, record, run_task
+    from .bench.task import TaskOptionError
+
+    options = dict(getattr(args, "options", None) or {})
+    for item in args.set or []:
+        if "=" not in item:
+            raise TaskOptionError(f"--set {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        options[k.strip()] = v
+    task = get_task(args.task)
+    res = run_task(task.name, options, quick=args.quick)
+    print(f"\n{task.title}")
+    print("\n".join(res.to_markdown()))
+    if args.record:
+        cmd = "yeastcell " + " ".join(shlex.quote(a) for a in args.argv)
+        path = record(f"{task.title} (yeastcell bench run {task.name})", res.to_markdown(), command=cmd,
+                      path=args.results, note=args.note)
+        print(f"appended to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import DEFAULT_MODEL
 
@@ -161,11 +205,41 @@ def build_parser() -> argparse.ArgumentParser:
     gt.add_argument("--gem", default=None, help="model file (default: Yeast-GEM from the reference data)")
     gt.add_argument("--processes", type=int, default=1)
     gt.set_defaults(func=_cmd_gem_test)
+    _add_bench(sub)
     return p
 
 
+def _add_bench(sub) -> None:
+    b = sub.add_parser("bench", help="benchmark tasks: list them, run one (yeastcell.bench)")
+    bs = b.add_subparsers(dest="bench_command", required=True)
+    bl = bs.add_parser("list", help="list the benchmark tasks and whether each can run here")
+    bl.add_argument("-v", "--verbose", action="store_true", help="data, protocol, metrics, baselines, options")
+    bl.set_defaults(func=_cmd_bench_list)
+
+    def common(q):
+        q.add_argument("--quick", action="store_true", help="the task's small smoke-test setting")
+        q.add_argument("--set", action="append", metavar="KEY=VALUE", help="a task option (see bench list -v)")
+        q.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+        q.add_argument("--results", help="results file for --record (default: the checkout's benchmarks/RESULTS.md)")
+        q.add_argument("--note", help="a note recorded with the results (e.g. 'machine shared with other jobs')")
+        q.set_defaults(func=_cmd_bench_run)
+
+    br = bs.add_parser("run", help="run one task and print its table")
+    br.add_argument("task")
+    common(br)
+    sb = bs.add_parser("sbml", help="the SBML Test Suite task (= bench run sbml)")
+    sb.add_argument("--cases", help="e.g. 1-100,205 (default: all time-course cases)")
+    sb.add_argument("--workers", type=int)
+    common(sb)
+    sb.set_defaults(task="sbml")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
+    if getattr(args, "bench_command", None) == "sbml":
+        args.options = {k: v for k, v in (("cases", args.cases), ("workers", args.workers)) if v is not None}
     if getattr(args, "t_end", 1.0) <= 0 or getattr(args, "points", 2) < 2:
         print("yeastcell: error: --t-end must be > 0 and --points >= 2", file=sys.stderr)
         return 2

@@ -1,0 +1,146 @@
+"""yeastcell.bench: the task registry, the `yeastcell bench` command line and the RESULTS.md writer."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from yeastcell.bench import (
+    Option,
+    Task,
+    TaskResult,
+    TaskUnavailableError,
+    _results,
+    _scripts,
+    get_task,
+    list_tasks,
+    record,
+    register,
+    run_task,
+    table_from_markdown,
+)
+from yeastcell.bench import task as task_mod
+from yeastcell.cli import main
+from yeastcell.exceptions import UnknownNameError
+
+REPO = Path(__file__).resolve().parents[1]
+ISSUE_TASKS = ("sbml", "essentiality", "throughput", "knockouts", "heldout", "phospho", "active")
+
+
+def test_list_has_every_task_with_a_status(capsys):
+    names = [t.name for t in list_tasks()]
+    assert set(ISSUE_TASKS) <= set(names)
+    for t in list_tasks():
+        assert t.status() == "available" or t.status().startswith("not yet available: ")
+        assert t.metrics and t.baselines and t.protocol
+    assert main(["bench", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ISSUE_TASKS:
+        assert name in out
+
+
+def test_unknown_task_and_option_suggest_close_matches(capsys):
+    with pytest.raises(UnknownNameError, match="'sbml'"):
+        get_task("sbl")
+    with pytest.raises(UnknownNameError, match="'cases'"):
+        run_task("sbml", {"cass": "1"})
+    assert main(["bench", "run", "knockuots"]) == 2
+    assert "did you mean 'knockouts'" in capsys.readouterr().err
+    with pytest.raises(task_mod.TaskOptionError, match="workers"):
+        run_task("sbml", {"workers": "two"})
+
+
+def _task(name, run, requires=None):
+    return Task(name=name, title=f"test task {name}", description="d", data=(), protocol="p",
+                metrics=("m",), baselines=("b",), run=run, options={"n": Option(int, 3, "n")},
+                quick={"n": 1}, requires=requires)
+
+
+def test_unavailable_task_refuses_to_run_with_the_reason():
+    ran = []
+    t = register(_task("_unavailable_for_test", lambda o: ran.append(o), lambda: "the code has not landed"),
+                 replace=True)
+    assert t.status() == "not yet available: the code has not landed"
+    with pytest.raises(TaskUnavailableError, match="has not landed"):
+        run_task(t.name)
+    assert ran == []  # never ran, so no number was produced
+    with pytest.raises(ValueError, match="already registered"):
+        register(t)
+
+
+def test_options_defaults_quick_and_overrides():
+    seen = []
+    t = register(_task("_opts_for_test", lambda o: seen.append(o) or TaskResult("x", ("n",), ((o["n"],),))),
+                 replace=True)
+    assert run_task(t.name).rows == ((3,),)
+    assert run_task(t.name, quick=True).rows == ((1,),)
+    assert run_task(t.name, {"n": "7"}, quick=True).rows == ((7,),)
+    with pytest.raises(ValueError, match="cells"):
+        TaskResult("x", ("a", "b"), ((1,),))
+
+
+def test_script_tasks_say_where_the_script_lives_without_a_checkout(monkeypatch):
+    monkeypatch.setattr(_scripts, "checkout_dir", lambda: None)
+    t = get_task("throughput")
+    assert "source" in t.status() and "bench_simulate.py" in t.status()
+    with pytest.raises(TaskUnavailableError, match="bench_simulate.py"):
+        run_task("throughput", quick=True)
+    with pytest.raises(FileNotFoundError, match="sbml_test_suite.py"):
+        _scripts.load_script("sbml_test_suite")
+
+
+def test_markdown_tables_from_scripts_parse():
+    lines = ["some log line", "| work | a | b |", "|---|---:|---:|", "| x | 1.5 | 2 |", "", "tail"]
+    res = table_from_markdown("t", lines)
+    assert res.columns == ("work", "a", "b") and res.rows == (("x", "1.5", "2"),)
+    assert res.to_markdown()[:3] == ["| work | a | b |", "|---|---|---|", "| x | 1.5 | 2 |"]
+
+
+def test_record_appends_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmark results\n\n## old section\n| a |\n")
+    record("New task", ["| x |", "|---|", "| 1 |"], command="yeastcell bench run new", path=path,
+           note="machine shared")
+    text = path.read_text()
+    assert text.startswith("# Benchmark results\n\n## old section\n| a |\n")
+    assert "## New task — " in text and "- command: `yeastcell bench run new`" in text
+    assert "- note: machine shared" in text and text.rstrip().endswith("| 1 |")
+
+    # a write that dies halfway leaves the old file intact and no temporary file behind
+    before = path.read_text()
+    real_write = Path.write_text
+
+    def dying_write(self, data, *a, **k):
+        real_write(self, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        record("Broken", ["| y |"], command="c", path=path)
+    monkeypatch.undo()
+    assert path.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["RESULTS.md"]
+
+
+def test_benchmark_scripts_share_the_package_writer(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    common = importlib.import_module("_common")
+    assert common.record is _results.record
+    assert common.reference_data_dir() == _results.reference_data_dir()
+    assert _results.default_results_path() == REPO / "benchmarks" / "RESULTS.md"
+
+
+def test_sbml_task_runs_end_to_end_and_records(refdata, tmp_path, capsys):
+    out = tmp_path / "RESULTS.md"
+    rc = main(["bench", "sbml", "--quick", "--cases", "1", "--record", "--results", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    # case 00001 (a mass-action A -> B) matches the suite's reference results
+    assert "| 1 | 1 | 0 | 0 | 0 | 100.0 % |" in printed
+    text = out.read_text()
+    assert "(yeastcell bench run sbml)" in text and "yeastcell bench sbml --quick --cases 1" in text
+    assert "| 1 | 1 | 0 | 0 | 0 | 100.0 % |" in text
+    assert "sbml_test_suite" in sys.modules  # the script's own runner did the work

@@ -1,0 +1,263 @@
+"""The built-in benchmark tasks (registered on import of :mod:`yeastcell.bench`).
+
+Tasks backed by a benchmark script call that script's entry function (one implementation per
+benchmark); the others call library functions directly. Each run returns a
+:class:`~yeastcell.bench.task.TaskResult` whose numbers were measured in that run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shlex
+import time
+
+from ._scripts import call_main, load_script, script_missing
+from .task import Option, Task, TaskResult, register, table_from_markdown
+
+YEAST_GEM = ("yeast-gem/yeast-GEM.yml", "yeast-gem/medium_synthetic_complete.tsv")
+
+# Yeast-GEM 9.0.2's own essentiality test (code/modelTests/essentialGenes.m, synthetic complete
+# medium, GLPK; yeast-GEM tag "yeast 9.0.2", a2a672e3): positive = viable
+YEAST_GEM_902_ESSENTIALITY = {"TP": 950, "TN": 65, "FP": 95, "FN": 14}
+
+
+def _args_option() -> Option:
+    return Option(str, "", "extra command-line arguments passed verbatim to the benchmark script")
+
+
+def _needs(*modules: str):
+    def check():
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        return f"Python package(s) {', '.join(missing)} not installed" if missing else None
+    return check
+
+
+def _all(*checks):
+    def check():
+        for c in checks:
+            why = c()
+            if why:
+                return why
+        return None
+    return check
+
+
+def _script(stem: str, entry: str = "main"):
+    return lambda: script_missing(stem, entry)
+
+
+def _script_table(task: str, stem: str, argv: list[str], notes: str) -> TaskResult:
+    t0 = time.perf_counter()
+    _, lines = call_main(stem, argv)
+    seconds = time.perf_counter() - t0
+    cmd = " ".join([f"benchmarks/{stem}.py", *map(shlex.quote, argv)])
+    return table_from_markdown(task, lines, notes=f"{notes} (ran `{cmd}`, {seconds:.0f} s)",
+                               metrics={"wall_s": seconds})
+
+
+# --- SBML Test Suite ------------------------------------------------------------------------------
+
+def _run_sbml(o: dict) -> TaskResult:
+    suite = load_script("sbml_test_suite")
+    t0 = time.perf_counter()
+    results = suite.run_suite(o["cases"] or None, o["workers"], tuple(o["solver"].split(",")),
+                              progress=False)
+    seconds = time.perf_counter() - t0
+    if not results:
+        raise ValueError(f"no time-course case matches cases={o['cases']!r}")
+    n = len(results)
+    count = {k: sum(r.outcome == k for r in results) for k in ("pass", "fail", "unsupported", "error")}
+    claimed = [r for r in results if suite.claimed(r.tags)]
+    cl_pass = sum(r.outcome == "pass" for r in claimed)
+    rate = count["pass"] / n
+    rate_cl = cl_pass / len(claimed) if claimed else float("nan")
+    row = (n, count["pass"], count["fail"], count["unsupported"], count["error"], f"{100 * rate:.1f} %",
+           f"{100 * rate_cl:.1f} % of {len(claimed)}", f"{seconds:.0f}")
+    cols = ("cases", "pass", "fail", "unsupported", "error", "pass rate", "pass rate, supported tags", "wall s")
+    bad = [f"{r.case} [{r.outcome}] {r.detail[:120]}" for r in results if r.outcome in ("fail", "error")]
+    notes = (f"cases {o['cases'] or 'all time-course cases'}, solvers {o['solver']}, workers {o['workers']}"
+             + ("; failures: " + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else "") if bad else ""))
+    return TaskResult("sbml", cols, (row,), {"pass_rate": rate, "pass_rate_supported": rate_cl,
+                                              "wall_s": seconds}, notes)
+
+
+register(Task(
+    name="sbml",
+    title="SBML Test Suite pass rate (semantic time-course cases)",
+    description="Imports each SBML Test Suite time-course case with yeastcell.sbml, simulates it and "
+                "compares every requested variable with the suite's reference results.",
+    data=("sbml/test-suite/index.tsv", "sbml/test-suite/cases"),
+    protocol="per case: import, compile, simulate (Tsit5, retry with Kvaerno5), pass if "
+             "|sim - ref| <= absolute + relative*|ref| at every time point (the suite's own rule); "
+             "constructs yeastcell refuses count as 'unsupported', never as pass",
+    metrics=("pass_rate: passing / all time-course cases",
+             "pass_rate_supported: passing / cases whose tags yeastcell claims to support"),
+    baselines=("the suite's reference results (libSBML/COPASI-derived, shipped with the suite)",),
+    run=_run_sbml,
+    options={"cases": Option(str, "", "case selection such as 1-100,205 (default: all)"),
+             "workers": Option(int, 2, "worker processes"),
+             "solver": Option(str, "tsit5,kvaerno5", "solvers tried in order")},
+    quick={"cases": "1-3", "workers": 1},
+    requires=_all(_script("sbml_test_suite", "run_suite"), _needs("libsbml")),
+))
+
+
+# --- gene essentiality ----------------------------------------------------------------------------
+
+def _mcc(tp, tn, fp, fn) -> float:
+    den = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+    return (tp * tn - fp * fn) / den if den else float("nan")
+
+
+def _run_essentiality(o: dict) -> TaskResult:
+    from ..gem import essentiality_test
+
+    t0 = time.perf_counter()
+    res = essentiality_test(processes=o["processes"])
+    seconds = time.perf_counter() - t0
+    c = res.counts
+
+    def row(name, tp, tn, fp, fn):
+        acc = (tp + tn) / (tp + tn + fp + fn)
+        mcc = _mcc(tp, tn, fp, fn)
+        return (name, tp, tn, fp, fn, round(acc, 4), "n/a" if math.isnan(mcc) else round(mcc, 4))
+
+    pub = YEAST_GEM_902_ESSENTIALITY
+    n_viable, n_inviable = c["TP"] + c["FN"], c["TN"] + c["FP"]
+    rows = (row("yeastcell knockout_screen (HiGHS), Yeast-GEM", c["TP"], c["TN"], c["FP"], c["FN"]),
+            row("published Yeast-GEM 9.0.2 (essentialGenes.m, GLPK)", pub["TP"], pub["TN"], pub["FP"], pub["FN"]),
+            row("baseline: every gene viable", n_viable, 0, n_inviable, 0))
+    return TaskResult(
+        "essentiality", ("predictor", "TP", "TN", "FP", "FN", "accuracy", "MCC"), rows,
+        {"accuracy": res.accuracy, "mcc": res.mcc, "wall_s": seconds},
+        f"positive = viable; synthetic complete medium; growth ratio < 1e-6 = essential; scored over "
+        f"verified ORFs (SGD 2013) against the Yeast Deletion Project; {seconds:.0f} s")
+
+
+register(Task(
+    name="essentiality",
+    title="Gene essentiality of Yeast-GEM vs the Yeast Deletion Project",
+    description="Single-gene deletions of Yeast-GEM on synthetic complete medium (FBA), scored "
+                "against experimentally inviable ORFs, as in Yeast-GEM's own essentialGenes.m.",
+    data=YEAST_GEM + ("yeast-gem/essential_orfs_deletion_project.txt", "yeast-gem/verified_orfs_sgd_2013.txt"),
+    protocol="all single-gene deletions (yeastcell.gem.essentiality_test); confusion matrix over "
+             "verified ORFs, positive = viable",
+    metrics=("accuracy", "mcc: Matthews correlation coefficient"),
+    baselines=("published Yeast-GEM 9.0.2 figures", "every gene predicted viable"),
+    run=_run_essentiality,
+    options={"processes": Option(int, 1, "worker processes for the knockout screen")},
+))
+
+
+# --- simulation throughput vs libroadrunner -------------------------------------------------------
+
+def _run_throughput(o: dict) -> TaskResult:
+    argv = ["--sizes", *o["sizes"].split(), "--rr", str(o["rr"]), "--bdf", str(o["bdf"]),
+            *shlex.split(o["args"])]
+    return _script_table("throughput", "bench_simulate", argv,
+                         "per-trajectory wall time; ratios = yeastcell / peer in the same run")
+
+
+register(Task(
+    name="throughput",
+    title="Simulation throughput: yeastcell batches vs libroadrunner and scipy BDF",
+    description="100-min time courses of the core model (Teusink 2000 condition, perturbed initial "
+                "states) in batches, against libroadrunner on the Teusink SBML and scipy BDF.",
+    data=("sbml/biomodels/BIOMD0000000064_teusink2000.xml",),
+    protocol="benchmarks/bench_simulate.py: compile excluded (second call timed), same perturbation "
+             "distribution for every engine",
+    metrics=("ms per trajectory", "ratio to libroadrunner", "ratio to scipy BDF"),
+    baselines=("libroadrunner", "scipy.integrate.solve_ivp(method='BDF')"),
+    run=_run_throughput,
+    options={"sizes": Option(str, "1 100 1000", "yeastcell batch sizes"),
+             "rr": Option(int, 1000, "libroadrunner trajectories"),
+             "bdf": Option(int, 10, "scipy BDF trajectories"),
+             "args": _args_option()},
+    quick={"sizes": "1 8", "rr": 8, "bdf": 2},
+    requires=_all(_script("bench_simulate"), _needs("roadrunner", "libsbml")),
+))
+
+
+# --- knockout screen speed vs cobrapy -------------------------------------------------------------
+
+def _knockout_script() -> str:
+    from ._scripts import script_path
+
+    p = script_path("bench_knockouts")
+    return "bench_knockouts" if p is not None and p.is_file() else "bench_knockout"
+
+
+def _run_knockouts(o: dict) -> TaskResult:
+    argv = ["--processes", str(o["processes"]), *shlex.split(o["args"])]
+    return _script_table("knockouts", _knockout_script(), argv,
+                         "cobrapy single_gene_deletion vs yeastcell knockout_screen, same model and medium")
+
+
+register(Task(
+    name="knockouts",
+    title="Knockout-screen speed: yeastcell vs cobrapy on Yeast-GEM",
+    description="All single-gene deletions of Yeast-GEM on synthetic complete medium, timed for "
+                "cobrapy and yeastcell in the same process, with the largest growth difference.",
+    data=YEAST_GEM,
+    protocol="benchmarks/bench_knockout(s).py: model loading not timed; best of --repeats",
+    metrics=("wall time of each engine", "speed-up", "max |growth difference| (1/h)"),
+    baselines=("cobra.flux_analysis.single_gene_deletion",),
+    run=_run_knockouts,
+    options={"processes": Option(int, 1, "worker processes for both engines"), "args": _args_option()},
+    requires=_all(lambda: script_missing(_knockout_script()), _needs("cobra")),
+))
+
+
+# --- tasks implemented by scripts still being written ---------------------------------------------
+
+def _passthrough(task: str, stem: str, notes: str):
+    def run(o: dict) -> TaskResult:
+        return _script_table(task, stem, shlex.split(o["args"]), notes)
+    return run
+
+
+register(Task(
+    name="heldout",
+    title="Held-out perturbation prediction: hybrid cell vs baselines",
+    description="Train on some perturbation time courses, predict held-out perturbations; compare "
+                "the hybrid (mechanistic + neural) cell with the mechanistic model alone and simple "
+                "baselines (no change, mean effect, additive for combinations).",
+    data=(),
+    protocol="benchmarks/bench_hybrid.py (held-out conditions never seen in training); external "
+             "models are scored through the ModelAdapter protocol (docs/benchmarks.md)",
+    metrics=("RMSE on held-out conditions (log2 fold change)",),
+    baselines=("mechanistic model", "no change", "mean effect", "additive"),
+    run=_passthrough("heldout", "bench_hybrid", "held-out perturbation prediction"),
+    options={"args": _args_option()},
+    requires=_script("bench_hybrid"),
+))
+
+register(Task(
+    name="phospho",
+    title="Osmotic-shock phosphoproteomics fit (Kanshin et al. 2015)",
+    description="Fit/predict the phosphopeptide time courses after 0.4 M NaCl osmotic shock "
+                "measured by Kanshin et al. 2015 (13 time points, 0-60 min, log2 fold change).",
+    data=("omics/kanshin2015_osmotic_phospho/timeSeries.tsv",),
+    protocol="benchmarks/bench_kanshin.py",
+    metrics=("fit / held-out error of phosphosite log2 fold changes",),
+    baselines=("no change", "mean time course"),
+    run=_passthrough("phospho", "bench_kanshin", "osmotic-shock phosphoproteomics"),
+    options={"args": _args_option()},
+    requires=_script("bench_kanshin"),
+))
+
+register(Task(
+    name="active",
+    title="Active-learning efficiency on the virtual lab",
+    description="Experiments the closed loop needs to reach the held-out error that random selection "
+                "reaches with its full budget; compared with random and uncertainty-only selection.",
+    data=(),
+    protocol="benchmarks/bench_active.py: several seeds, same budget and candidate library for every "
+             "strategy",
+    metrics=("fraction of the random budget needed (mean, sd over seeds)",),
+    baselines=("random selection", "uncertainty-only (no diversity) selection"),
+    run=_passthrough("active", "bench_active", "active learning vs random and uncertainty-only"),
+    options={"args": _args_option()},
+    requires=_script("bench_active"),
+))

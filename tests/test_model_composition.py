@@ -148,3 +148,110 @@ def test_regulation_gpr_on_reaction_with_rule_is_an_error(tmp_path):
     mod = _write(tmp_path, "reg3.yaml", MODULE_HEAD % "reg3" + "regulation:\n- {reaction: GPD, gpr: YDL022W}\n")
     with pytest.raises(ModelFileError, match="already has gpr.*gpr_and"):
         yc.load_model(_whole(tmp_path, str(mod)))
+
+
+# ------------------------------------------------------------------ proteome layer (expression:)
+@pytest.fixture(scope="module")
+def whole_cell():
+    return yc.compile_model(yc.load_model("yeast_cell"))
+
+
+def test_every_core_protein_has_synthesis_and_turnover(whole_cell):
+    spec = whole_cell.spec
+    expressed = {e.protein for e in spec.expression}
+    proteins = {g.protein for g in yc.load_model("yeast_core").genes if g.protein}
+    assert proteins <= expressed
+    rx = set(whole_cell.reaction_ids)
+    for p in proteins:
+        assert f"syn_{p}" in rx and f"turnover_{p}" in rx
+
+
+def test_authored_protein_levels_are_the_reference_steady_state(whole_cell):
+    """Derived basal rates: at the authored state every protein is stationary and the core
+    reactions run exactly as in yeast_core (same fluxes at the same concentrations)."""
+    cell = whole_cell
+    core = yc.compile_model(yc.load_model("yeast_core"))
+    v = np.asarray(cell.fluxes(cell.c0))
+    dc = np.asarray(cell.N) @ v
+    c0 = np.asarray(cell.c0)
+    prot = [cell.species_index(e.protein) for e in cell.spec.expression]
+    assert np.all(np.abs(dc[prot]) <= 1e-12 * c0[prot])
+    idx = [cell.reaction_index(r) for r in core.reaction_ids]
+    np.testing.assert_allclose(v[idx], np.asarray(core.fluxes(core.c0)), rtol=1e-13, atol=0)
+    # turnover = (ln2/t_half + mu) * P with the model's growth rate and default half-life
+    mu = {p.id: p.value for p in cell.spec.parameters}["growth_rate"]
+    t_half = {p.id: p.value for p in cell.spec.parameters}["protein_half_life"]
+    i = cell.species_index("Hxk2")
+    assert v[cell.reaction_index("turnover_Hxk2")] == pytest.approx((np.log(2) / t_half + mu) * c0[i], rel=1e-12)
+
+
+def test_knockout_abolishes_synthesis_and_knockdown_scales_it(whole_cell):
+    cell = whole_cell
+    j = cell.reaction_index("syn_Gpd1")
+    i = cell.species_index("Gpd1")
+    ko = yc.resolve(cell, yc.knockout("GPD1"))
+    assert float(ko.c0[i]) == 0.0 and float(ko.rate_scale[j]) == 0.0
+    kd = yc.resolve(cell, yc.knockdown("GPD1", 0.25))
+    assert float(kd.c0[i]) == pytest.approx(0.25 * float(cell.c0[i]))
+    assert float(kd.rate_scale[j]) == pytest.approx(0.25)
+    # a knocked-down protein stays at its new level: synthesis and turnover balance
+    c = kd.c0
+    v = np.asarray(cell.fluxes(c, 0.0, kd.rate_scale))
+    assert v[j] == pytest.approx(v[cell.reaction_index("turnover_Gpd1")], rel=1e-12)
+
+
+def _tf_module(tmp_path, extra_entry=""):
+    return _write(tmp_path, "tf.yaml", MODULE_HEAD % "tf" + f"""\
+species:
+- {{id: Tf_n, compartment: cytosol, kind: protein, initial: {{value: 0.002, unit: mM, source: ref}}}}
+- {{id: Rep_n, compartment: cytosol, kind: protein, initial: {{value: 0.001, unit: mM, source: ref}}}}
+genes:
+- {{orf: YTEST01W, name: TF1, protein: Tf_n}}
+- {{orf: YTEST02W, name: REP1, protein: Rep_n}}
+parameters:
+- {{id: growth_rate, value: 0.004, unit: 1/min, source: ref}}
+- {{id: protein_half_life, value: 60, unit: min, source: ref}}
+expression:
+- {{gene: TF1}}
+- {{gene: REP1, half_life: {{value: 20, unit: min, source: ref}}}}
+- gene: GPD2
+  activators: [{{tf: Tf_n, K: {{value: 0.001, unit: mM}}, n: 2, fold: 10, source: ref}}]
+  repressors: [{{tf: Rep_n, K: {{value: 0.004, unit: mM}}, n: 1, source: ref}}]
+{extra_entry}""")
+
+
+def test_hill_regulation_of_synthesis_matches_the_formula(tmp_path):
+    cell = yc.compile_model(yc.load_model(_whole(tmp_path, str(_tf_module(tmp_path)))))
+    c0 = np.asarray(cell.c0)
+    P0 = c0[cell.species_index("Gpd2")]
+    kdeg, mu = np.log(2) / 60.0, 0.004
+
+    def factor(tf, rep):
+        x = (tf / 0.001) ** 2
+        return (1 + 10 * x) / (1 + x) / (1 + rep / 0.004)
+
+    k_basal = (kdeg + mu) * P0 / factor(0.002, 0.001)  # derived from the authored levels
+    j = cell.reaction_index("syn_Gpd2")
+    for tf, rep in [(0.0, 0.0), (0.002, 0.001), (0.01, 0.0), (0.0005, 0.02)]:
+        c = c0.copy()
+        c[cell.species_index("Tf_n")], c[cell.species_index("Rep_n")] = tf, rep
+        assert float(cell.fluxes(c)[j]) == pytest.approx(k_basal * factor(tf, rep), rel=1e-12)
+    assert float(cell.fluxes(c0)[cell.reaction_index("turnover_Rep_n")]) == pytest.approx(
+        (np.log(2) / 20.0 + mu) * 0.001, rel=1e-12)
+
+
+@pytest.mark.parametrize("entry, match", [
+    ("- {gene: GPD9}", "unknown gene 'GPD9'"),
+    ("- {gene: GPD1, half_life: {value: -3, unit: min, source: ref}}", "must be positive"),
+    ("- {gene: GPD1, half_life: {value: 3, unit: mM, source: ref}}", "unit mismatch"),
+    ("- {gene: GPD1, activators: [{tf: Nope_n, K: {value: 1, unit: mM}, n: 1, fold: 2, source: ref}]}",
+     "unknown species 'Nope_n'"),
+    ("- {gene: GPD1, activators: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 1, fold: 0.5, source: ref}]}",
+     "fold .* must be >= 1"),
+    ("- {gene: GPD1, repressors: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 0, source: ref}]}", "must be positive"),
+    ("- {gene: GPD1, forms: [GLY_c]}", "expected 'protein'"),
+    ("- {gene: GPD2}", "already has an expression entry"),
+])
+def test_bad_expression_entries_are_named(tmp_path, entry, match):
+    with pytest.raises(ModelFileError, match=match):
+        yc.load_model(_whole(tmp_path, str(_tf_module(tmp_path, entry))))

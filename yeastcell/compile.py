@@ -15,6 +15,7 @@ import numpy as np
 
 from . import gpr as _gpr
 from ._expr import compile_formula
+from ._proteome import PROTEOME_KINDS, ProteomeTerms, build_proteome
 from .exceptions import UnknownNameError
 from .kinetics import EXPRESSION_KIND, KINDS
 from .spec import ModelSpec
@@ -98,6 +99,10 @@ class Cell(eqx.Module):
     # fluxes are amounts per time.
     system: object = None
     events: object = None
+    # proteome layer (None without an `expression:` section): synthesis and turnover reactions
+    proteome: ProteomeTerms | None = None
+    # per expressed gene: (protein species index, indices of its other forms, synthesis reaction index)
+    expressed: tuple[tuple[int, tuple[int, ...], int], ...] = eqx.field(static=True, default=())
 
     # -------------------------------------------------------------- names -> indices
     @property
@@ -150,6 +155,9 @@ class Cell(eqx.Module):
         parts = [g.rates(c, self.theta) for g in self.groups]
         parts += [jnp.reshape(e.rate(c, self.theta, t), (1,)) for e in self.expressions]
         order = [j for g in self.groups for j in g.rxn] + [e.rxn for e in self.expressions]
+        if self.proteome is not None:
+            parts.append(self.proteome.rates(c, self.theta))
+            order += self.proteome.order
         pos = np.full(self.n_reactions, len(order), dtype=int)  # reactions without a law: rate 0
         pos[np.asarray(order, dtype=int)] = np.arange(len(order))
         v = jnp.concatenate(parts + [jnp.zeros(1, dtype=c.dtype)])[pos]
@@ -258,6 +266,8 @@ def compile_model(spec: ModelSpec) -> Cell:
     modifiers = []
     for j, r in enumerate(spec.reactions):
         law = r.rate_law
+        if law.kind in PROTEOME_KINDS:
+            continue  # compiled below, as one vectorised proteome layer
         for m in r.inhibitors:
             modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ki_{m}", law.parameters[f"Ki_{m}"]), False))
         for m in r.activators:
@@ -285,6 +295,10 @@ def compile_model(spec: ModelSpec) -> Cell:
         groups.append(KindGroup(kind, tuple(cols[0]), tuple(cols[1]), tuple(cols[2]), tuple(cols[3]),
                                 tuple(cols[4]), tuple(cols[5]), tuple(cols[6])))
 
+    proteome = build_proteome(spec, s_index, add_theta, theta_names)
+    r_index = {r: j for j, r in enumerate(rx_ids)}
+    expressed = tuple((s_index[e.protein], tuple(s_index[f] for f in e.forms), r_index[e.synthesis])
+                      for e in spec.expression)
     genes = []
     for g in spec.genes:
         genes.append((g.orf, g.name, s_index[g.protein] if g.protein else -1))
@@ -309,6 +323,7 @@ def compile_model(spec: ModelSpec) -> Cell:
         species_kind=tuple(s.kind for s in spec.species), reaction_ids=rx_ids, compartment_ids=comp_ids,
         theta_names=tuple(theta_names), dynamic=dynamic, modifiers=tuple(modifiers),
         enzyme_clauses=tuple(enzyme_clauses), enzyme_ref=tuple(enzyme_ref), genes=tuple(genes), spec=spec,
+        proteome=proteome, expressed=expressed,
     )
 
 

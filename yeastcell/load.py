@@ -13,6 +13,7 @@ from pathlib import Path
 from . import gpr as _gpr
 from ._compose import MODULE_FORMAT, compose, read_yaml
 from ._expr import ExpressionError, names_in, safe_identifier
+from ._expression_spec import build_expression
 from .exceptions import ModelFileError, UnitError
 from .kinetics import EXPRESSION_KIND, KINDS
 from .spec import (
@@ -143,13 +144,14 @@ class _Builder:
         if not isinstance(meta, Mapping) or not isinstance(meta.get("id"), str):
             self.fail("model", "needs a mapping with at least an 'id'")
         self.references = dict(doc.get("references") or {})
-        if doc.get("expression"):
-            self.fail("expression", "the proteome layer ('expression:') is not supported by this version")
         compartments = self._compartments()
         species = self._species(compartments)
         parameters = self._parameters()
         genes = self._genes(species)
         reactions = self._reactions(compartments, species, parameters, genes)
+        generated, expression = build_expression(self, species, parameters, genes, compartments)
+        reactions += generated
+        self.path = self.root
         observables = self._observables(species, parameters, reactions)
         moieties = self._moieties(species, reactions, compartments)
         conditions = self._conditions(species)
@@ -159,7 +161,7 @@ class _Builder:
             species=tuple(species.values()), parameters=tuple(parameters.values()),
             reactions=tuple(reactions), genes=tuple(genes.values()), observables=tuple(observables),
             conserved_moieties=tuple(moieties), conditions=tuple(conditions),
-            references=_frozen(self.references), path=str(self.path),
+            references=_frozen(self.references), path=str(self.root), expression=tuple(expression),
         )
 
     def _compartments(self) -> dict[str, Compartment]:

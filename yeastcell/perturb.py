@@ -55,7 +55,12 @@ class Combined(Perturbation):
 
 @dataclass(frozen=True)
 class GeneActivity(Perturbation):
-    """Multiply the amount of the protein a gene encodes by `factor` (0 = deletion)."""
+    """Multiply the amount of the protein a gene encodes by `factor` (0 = deletion).
+
+    In a model with a proteome layer (`expression:` section) the protein's synthesis rate and the
+    initial amounts of its other forms (phosphorylated, nuclear) are scaled too: a knockout
+    abolishes synthesis and starts every form at 0.
+    """
 
     gene: str
     factor: float
@@ -267,6 +272,16 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
     protein_scale = np.ones(cell.n_species)
     events: list[tuple[float, int, int, float]] = []
     set_by: dict[int, str] = {}
+    expressed = {prot: (forms, syn) for prot, forms, syn in getattr(cell, "expressed", ())}
+
+    def scale_protein(prot: int, factor: float) -> None:
+        """Scale a gene product's initial amount; with a proteome layer also its other forms and its
+        synthesis rate, so the new level is also the new steady state (knockout: synthesis 0)."""
+        protein_scale[prot] *= factor
+        if prot in expressed:
+            forms, syn = expressed[prot]
+            protein_scale[list(forms)] *= factor
+            rate_scale[syn] *= factor
 
     def expand(p):
         if isinstance(p, NamedCondition):
@@ -284,7 +299,7 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
             prot = cell.genes[g][2]
             if prot < 0:
                 raise PerturbationError(f"gene {p.gene!r} encodes no protein species in model {cell.model_id!r}")
-            protein_scale[prot] *= p.factor
+            scale_protein(prot, p.factor)
         elif isinstance(p, Inhibit):
             factor = 1.0 / (1.0 + p.dose / p.Ki)
             try:
@@ -299,7 +314,7 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
             prot = cell.genes[g][2]
             if prot < 0:
                 raise PerturbationError(f"inhibitor target gene {p.target!r} encodes no protein species")
-            protein_scale[prot] *= factor
+            scale_protein(prot, factor)
         elif isinstance(p, SetConcentration):
             i = cell.species_index(p.species)
             if i in set_by and set_by[i] != p.label:

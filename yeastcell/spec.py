@@ -84,6 +84,7 @@ class RateLaw:
     parameters: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     formula: str | None = None
     reversible: bool = True
+    dilution: str | None = None  # 'turnover' kind: id of the growth-rate parameter (1/min), or None
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,22 @@ class Gene:
 
 
 @dataclass(frozen=True)
+class Expression:
+    """Proteome-layer entry of one gene (the `expression:` section, docs/model_format.md).
+
+    `synthesis` is the id of the reaction that makes `protein` (kind 'synthesis': basal rate times
+    transcription-factor Hill factors); `turnover` the ids of the reactions that degrade and dilute
+    the protein and each of its other `forms` (phosphorylated, nuclear, ...; kind 'turnover').
+    """
+
+    gene: str
+    protein: str
+    forms: tuple[str, ...] = ()
+    synthesis: str = ""
+    turnover: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Observable:
     """A named quantity computed from species (mM), fluxes (mM/min) and parameters."""
 
@@ -151,8 +168,9 @@ class ConditionSpec:
 
 @dataclass(frozen=True)
 class Rule:
-    """An SBML-style rule: ``kind="assignment"`` (variable = formula at all times) or ``"rate"``
-    (d variable / dt = formula). `variable` is a species, compartment or parameter id."""
+    """An SBML-style rule: ``kind="assignment"`` (variable = formula at all times), ``"rate"``
+    (d variable / dt = formula) or ``"algebraic"`` (0 = formula; `variable` is "" and the
+    compiler infers the symbol it determines). `variable` is a species, compartment or parameter id."""
 
     variable: str
     formula: str
@@ -169,7 +187,7 @@ class InitialAssignment:
 
 @dataclass(frozen=True)
 class StateEvent:
-    """A state-triggered event (SBML event without delay).
+    """A state-triggered event (SBML event, optionally delayed).
 
     Fires when `trigger` (a boolean formula) goes from false to true. `assignments` are
     (variable, formula) pairs. `initial_value` is the trigger's value assumed just before the start
@@ -185,6 +203,7 @@ class StateEvent:
     persistent: bool = True
     use_trigger_time_values: bool = True
     priority: str | None = None
+    delay: str | None = None  # formula: time from trigger to execution (evaluated at trigger time)
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,6 +233,7 @@ class ModelSpec:
     units: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # e.g. SBML model units
     annotations: Mapping[str, object] = field(default_factory=lambda: _frozen({}))
     semantics: str = "yeastcell"  # "sbml": species amounts, amount rates, rules (see _rules.py)
+    expression: tuple[Expression, ...] = ()  # proteome layer (synthesis/turnover reactions per gene)
 
     @property
     def uses_amount_semantics(self) -> bool:

@@ -36,29 +36,108 @@ def _write(tmp_path, text, name="m.xml"):
     return path
 
 
-def test_algebraic_rule_is_refused_with_its_name(tmp_path):
+def _decay(m, k_rule=None):
+    """A -> B with rate C * k * A (A, B concentrations in C = 2 L; A(0) = 0.5 mM, k = 0.5)."""
+    r = m.createReaction()
+    r.setId("R"); r.setReversible(False)
+    sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
+    sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+    r.createKineticLaw().setMath(libsbml.parseL3Formula("C * k * A"))
+
+
+def _event(m, eid, trigger, delay, variable, value, *, persistent=True, trigger_time_values=True):
+    e = m.createEvent()
+    e.setId(eid); e.setUseValuesFromTriggerTime(trigger_time_values)
+    t = e.createTrigger()
+    t.setMath(libsbml.parseL3Formula(trigger)); t.setInitialValue(False); t.setPersistent(persistent)
+    if delay is not None:
+        e.createDelay().setMath(libsbml.parseL3Formula(delay))
+    a = e.createEventAssignment()
+    a.setVariable(variable); a.setMath(libsbml.parseL3Formula(value))
+
+
+_OPTS = yc.SolverOptions(rtol=1e-10, atol=1e-12, negative_tol=None)
+
+
+def test_algebraic_rule_determines_a_species_by_newton(tmp_path):
+    """S (boundary, in no reaction) from the nonlinear algebraic rule 0 = S^2 - A*B - 0.01; T from 0 = A + B - T."""
+
     def build(m):
-        r = m.createAlgebraicRule()
-        r.setMath(libsbml.parseL3Formula("A + B - k"))
+        _decay(m)
+        s = m.createSpecies()
+        s.setId("S"); s.setCompartment("C"); s.setInitialConcentration(1.0)
+        s.setHasOnlySubstanceUnits(False); s.setBoundaryCondition(True); s.setConstant(False)
+        p = m.createParameter(); p.setId("T"); p.setConstant(False)
+        m.createAlgebraicRule().setMath(libsbml.parseL3Formula("S^2 - A * B - 0.01"))
+        m.createAlgebraicRule().setMath(libsbml.parseL3Formula("A + B - T"))
 
-    with pytest.raises(sbml.UnsupportedSBMLError, match="AlgebraicRule") as err:
-        sbml.load(_write(tmp_path, _doc(build)))
-    assert err.value.construct == "AlgebraicRule"
+    spec = sbml.load(_write(tmp_path, _doc(build)))
+    assert sum(r.kind == "algebraic" for r in spec.rules) == 2
+    cell = yc.compile_model(spec)
+    assert [cell.system.names[k] for k in cell.system.alg_vars] == ["S", "T"]
+    t = np.array([0.0, 0.5, 1.0, 2.0, 4.0])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    a = 0.5 * np.exp(-0.5 * t)
+    np.testing.assert_allclose(traj.species("A"), a, rtol=1e-7)
+    np.testing.assert_allclose(traj.species("S"), np.sqrt(a * (0.5 - a) + 0.01), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(traj.values)[:, traj.value_ids.index("T")], 0.5, rtol=1e-9)
 
 
-def test_delayed_event_and_fast_reaction_are_refused(tmp_path):
-    def delayed(m):
-        e = m.createEvent()
-        e.setId("E1"); e.setUseValuesFromTriggerTime(True)
-        t = e.createTrigger()
-        t.setMath(libsbml.parseL3Formula("time > 1")); t.setInitialValue(False); t.setPersistent(True)
-        e.createDelay().setMath(libsbml.parseL3Formula("0.5"))
-        a = e.createEventAssignment()
-        a.setVariable("k"); a.setMath(libsbml.parseL3Formula("1"))
+def test_algebraic_rule_without_a_free_symbol_is_refused(tmp_path):
+    def build(m):
+        _decay(m)
+        m.createAlgebraicRule().setMath(libsbml.parseL3Formula("A - 2 * B"))  # A, B set by the reaction
 
-    with pytest.raises(sbml.UnsupportedSBMLError, match="EventWithDelay.*|.*E1.*"):
-        sbml.load(_write(tmp_path, _doc(delayed)))
+    with pytest.raises(yc.ModelFileError, match="algebraic rule.*determines no symbol"):
+        yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
 
+
+def test_delayed_events_use_trigger_or_execution_time_values(tmp_path):
+    """k doubles 0.5 after time 1 (value from trigger time); 1 after time 1 it becomes k + 1 with
+    k read at execution (so 2.0, not 1.5): A decays with rate 0.5, 1.0, then 2.0."""
+
+    def build(m):
+        _decay(m)
+        _event(m, "E1", "time >= 1", "0.5", "k", "2 * k")
+        _event(m, "E2", "time >= 1", "1", "k", "k + 1", trigger_time_values=False)
+
+    cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
+    t = np.array([0.0, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    log_a = np.log(0.5) - 0.5 * np.minimum(t, 1.5) - 1.0 * np.clip(t - 1.5, 0, 0.5) - 2.0 * np.clip(t - 2.0, 0, None)
+    np.testing.assert_allclose(traj.species("A"), np.exp(log_a), rtol=1e-7)
+    k = np.asarray(traj.values)[:, traj.value_ids.index("k")]
+    np.testing.assert_allclose(k, np.where(t < 1.5, 0.5, np.where(t < 2.0, 1.0, 2.0)))
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_delayed_non_persistent_event_is_dropped_when_its_trigger_turns_false(tmp_path, persistent):
+    """Trigger true on [1, 1.2), delay 0.5: a persistent event sets k at 1.5, a non-persistent one never."""
+
+    def build(m):
+        _decay(m)
+        _event(m, "E", "(time >= 1) && (time < 1.2)", "0.5", "k", "0", persistent=persistent)
+
+    cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
+    t = np.array([0.0, 1.4, 1.6, 3.0])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    k = np.asarray(traj.values)[:, traj.value_ids.index("k")]
+    np.testing.assert_allclose(k, [0.5, 0.5, 0.0, 0.0] if persistent else [0.5] * 4)
+
+
+def test_overfull_event_queue_is_a_failure_status(tmp_path):
+    """A trigger firing every 2 pi / 20 with delay 100: more pending executions than queue slots."""
+
+    def build(m):
+        _decay(m)
+        _event(m, "E", "sin(20 * time) > 0", "100", "k", "k")
+
+    cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
+    traj = yc.simulate(cell, None, np.linspace(0.0, 30.0, 4), options=_OPTS)
+    assert int(np.asarray(traj.status)) == int(yc.Status.TOO_MANY_EVENTS)
+
+
+def test_delay_csymbol_is_refused(tmp_path):
     def delay_symbol(m):
         r = m.createAssignmentRule()
         r.setVariable("k")

@@ -1,21 +1,27 @@
-"""State-triggered events (SBML events without delay) and the event-driven solve of a `System`.
+"""State-triggered events (SBML events, with or without delay) and the event-driven solve of a `System`.
 
 A trigger is a boolean formula. Its relational sub-expressions (``a > b``, ...) are *atoms*: each
 has a continuous function p (``a - b``, or ``b - a`` for ``<``) whose sign gives the atom's value.
 The solve integrates until some atom's p crosses zero (a diffrax `Event` with a Newton root
-finder on the dense output), flips that atom, re-evaluates the triggers, and executes the events
-whose trigger went from false to true, highest priority first (re-evaluating triggers after each
-execution: non-persistent events whose trigger turned false are dropped, newly triggered events
-join). Then the solve restarts at the event time. Atom values are tracked, not recomputed from the
-sign of p at the event time, so a root found a hair before the crossing does not re-trigger.
-Everything is traceable (`lax.while_loop`); at most `max_events` executions, else the status is
-`Status.TOO_MANY_EVENTS`. Timed perturbation events (pulse/step) are applied at their times.
+finder on the dense output) or the next queued execution time, flips that atom, re-evaluates the
+triggers, and queues one instance of every event whose trigger went from false to true: execution
+time = now + its delay (evaluated at trigger time; 0 without delay), with its assignment values
+when it uses trigger-time values. The queue is a fixed-size array (static shapes, jit-compatible);
+a full queue ends the solve with `Status.TOO_MANY_EVENTS`. Then the instances due now execute,
+highest priority first (ties: event order, then queue order), re-evaluating triggers after each
+execution: queued instances of non-persistent events whose trigger is false are dropped (also
+when the trigger turns false during integration), newly triggered events join. Then the solve
+restarts. Atom values are tracked, not recomputed from the sign of p at the event time, so a root
+found a hair before the crossing does not re-trigger. Everything is traceable
+(`lax.while_loop`); at most `max_events` executions, else the status is `Status.TOO_MANY_EVENTS`.
+Timed perturbation events (pulse/step) are applied at their times.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import NamedTuple
 
 import diffrax
 import equinox as eqx
@@ -47,6 +53,8 @@ class EventSystem(eqx.Module):
     initial_value: tuple[bool, ...] = eqx.field(static=True)
     persistent: tuple[bool, ...] = eqx.field(static=True)
     trigger_time_values: tuple[bool, ...] = eqx.field(static=True)
+    delay: tuple[Callable | None, ...] = eqx.field(static=True, default=())
+    queue_extra: int = eqx.field(static=True, default=64)  # queue slots for delayed instances
 
     @property
     def n(self) -> int:
@@ -78,6 +86,11 @@ class EventSystem(eqx.Module):
             row += [jnp.zeros(())] * (self.width - len(row))
             out.append(jnp.stack(row))
         return jnp.stack(out)
+
+    def delays(self, env):
+        """Delay of each event (time units; 0 for an event without delay) evaluated in `env`."""
+        return jnp.stack([jnp.asarray(f(env), dtype=float) if f is not None else jnp.zeros(())
+                          for f in (self.delay or (None,) * self.n)])
 
     def priorities(self, env):
         return jnp.stack([jnp.asarray(f(env), dtype=float) if f is not None else jnp.asarray(-jnp.inf)
@@ -118,7 +131,7 @@ def build_events(spec, sysm: System) -> EventSystem | None:
             return parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), parts)
         return node
 
-    triggers, targets, values, prios = [], [], [], []
+    triggers, targets, values, prios, delays = [], [], [], [], []
     for ev in spec.events:
         tree = parse(ev.trigger)
         new = ast.fix_missing_locations(ast.Expression(rewrite(tree.body)))
@@ -132,6 +145,7 @@ def build_events(spec, sysm: System) -> EventSystem | None:
         targets.append(tuple(tg))
         values.append(tuple(vs))
         prios.append(_compile(spec, ev.priority, allowed, f"priority of event {ev.id!r}") if ev.priority else None)
+        delays.append(_compile(spec, ev.delay, allowed, f"delay of event {ev.id!r}") if ev.delay else None)
     names = tuple(f"__atom{k}" for k in range(len(atom_src)))
     trig_fns = tuple(_compile(spec, t, allowed | set(names), f"trigger of event {ev.id!r}")
                      for t, ev in zip(triggers, spec.events))
@@ -139,7 +153,7 @@ def build_events(spec, sysm: System) -> EventSystem | None:
         tuple(_compile(spec, src, allowed, "event trigger") for src, _ in atom_src),
         tuple(op for _, op in atom_src), trig_fns, names, tuple(targets), tuple(values), tuple(prios),
         tuple(bool(e.initial_value) for e in spec.events), tuple(bool(e.persistent) for e in spec.events),
-        tuple(bool(e.use_trigger_time_values) for e in spec.events),
+        tuple(bool(e.use_trigger_time_values) for e in spec.events), tuple(delays),
     )
 
 
@@ -212,49 +226,43 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     else:
         event = None
 
-    def process(y, t, atom_val, p_ref, trig_val, n_fired):
-        """Execute the events whose triggers went false -> true at time t."""
+    queue = _Queue(evs) if evs is not None else None
+
+    def process(y, t, atom_val, p_ref, trig_val, n_fired, q):
+        """At time t: queue the events whose triggers went false -> true, drop queued instances of
+        non-persistent events whose trigger is false, then execute the due instances."""
         if evs is None:
-            return y, atom_val, p_ref, trig_val, n_fired
+            return y, atom_val, p_ref, trig_val, n_fired, q
         env = sysm.env(y, t, theta)
         p_now = evs.p(env)
         atom_val = jnp.where(p_now != p_ref, evs.strict(p_now), atom_val)
         trig_now = evs.trigger_values(atom_val, env)
-        pending = trig_now & ~trig_val
-        stored = jnp.where(pending[:, None], evs.assignment_values(env), 0.0)
-        persistent = jnp.asarray(evs.persistent)
-        use_stored = jnp.asarray(evs.trigger_time_values)
-
-        def branch(e):
-            def apply(y, vals):
-                return sysm.set_values(y, t, theta, evs.targets[e], [vals[a] for a in range(len(evs.targets[e]))])[0]
-            return apply
-
-        branches = [branch(e) for e in range(evs.n)]
+        q = queue.drop_untriggered(q, trig_now)
+        q = queue.push(q, trig_now & ~trig_val, t, env)
+        branches = [_assign_branch(sysm, evs, theta, e) for e in range(evs.n)]
 
         def cond_fn(c):
-            return jnp.any(c[3]) & (c[5] < max_events)
+            return jnp.any(c[5].time <= t) & (c[4] < max_events) & ~c[5].overflow
 
         def body(c):
-            y, atom_val, p_now, pending, trig_val, n_fired, stored = c
+            y, atom_val, p_now, trig_val, n_fired, q = c
             env = sysm.env(y, t, theta)
-            prio = jnp.where(pending, evs.priorities(env), -jnp.inf)
-            best = jnp.max(prio)
-            e = jnp.argmax(pending & (prio == best))
-            vals = jnp.where(use_stored[e], stored[e], evs.assignment_values(env)[e])
-            y = jax.lax.switch(e, branches, y, vals)
+            slot = queue.next_due(q, t, evs.priorities(env))
+            e = q.event[slot]
+            vals = jnp.where(jnp.asarray(evs.trigger_time_values)[e], q.values[slot], evs.assignment_values(env)[e])
+            q = q._replace(time=q.time.at[slot].set(jnp.inf))
+            y = jax.lax.switch(e, branches, y, t, vals)
             env = sysm.env(y, t, theta)
             p_new = evs.p(env)
             atom_val = jnp.where(p_new != p_now, evs.strict(p_new), atom_val)
             trig_after = evs.trigger_values(atom_val, env)
-            newly = trig_after & ~trig_val
-            pending = (pending.at[e].set(False) & (persistent | trig_after)) | newly
-            stored = jnp.where(newly[:, None], evs.assignment_values(env), stored)
-            return y, atom_val, p_new, pending, trig_after, n_fired + 1, stored
+            q = queue.drop_untriggered(q, trig_after)
+            q = queue.push(q, trig_after & ~trig_val, t, env)
+            return y, atom_val, p_new, trig_after, n_fired + 1, q
 
-        y, atom_val, p_now, _, trig_val, n_fired, _ = jax.lax.while_loop(
-            cond_fn, body, (y, atom_val, p_now, pending, trig_now, n_fired, stored))
-        return y, atom_val, p_now, trig_val, n_fired
+        y, atom_val, p_now, trig_val, n_fired, q = jax.lax.while_loop(
+            cond_fn, body, (y, atom_val, p_now, trig_now, n_fired, q))
+        return y, atom_val, p_now, trig_val, n_fired, q
 
     def timed(y, t, applied):
         if n_timed == 0:
@@ -274,18 +282,21 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     trig0 = jnp.asarray(evs.initial_value if evs is not None else (), dtype=bool).reshape(n_ev)
     applied0 = jnp.zeros((n_timed,), dtype=bool)
     y0, applied0 = timed(y0, t0, applied0)
-    y0, atom0, pref0, trig0, nf0 = process(y0, t0, atom0, pref0, trig0, jnp.asarray(0))
+    q0 = queue.empty() if queue is not None else None
+    y0, atom0, pref0, trig0, nf0, q0 = process(y0, t0, atom0, pref0, trig0, jnp.asarray(0), q0)
     out0 = jnp.zeros((ts.shape[0], len(sysm.names)), dtype=y0.dtype)
     written0 = jnp.zeros(ts.shape, dtype=bool)
     max_iter = max_events + n_timed + 2
 
     def loop_cond(c):
-        t, _, _, _, _, _, _, _, status, n_fired, it = c
+        t, _, _, _, _, _, _, _, status, n_fired, it, _ = c
         return (t < t_end) & (status == Status.SUCCESS) & (n_fired < max_events) & (it < max_iter + max_events)
 
     def loop_body(c):
-        t, y, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it = c
+        t, y, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it, q = c
         next_timed = jnp.min(jnp.where(applied, jnp.inf, cond.event_t)) if n_timed else jnp.inf
+        if queue is not None:  # the next delayed execution ends the segment too
+            next_timed = jnp.minimum(next_timed, jnp.min(q.time))
         t1 = jnp.minimum(t_end, jnp.maximum(next_timed, t))
         sol = diffrax.diffeqsolve(
             term, options.solver, t, t1, None, x_of(y), args=(y, atom_val),
@@ -314,12 +325,16 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             atom_val = jnp.where(mask | ((c_start <= 0) & (c_stop > -eps) & hit), ~atom_val, atom_val)
             p_ref = p_stop
         y_new, applied = timed(y_stop, t_stop, applied)
-        y_new, atom_val, p_ref, trig_val, n_fired = process(y_new, t_stop, atom_val, p_ref, trig_val, n_fired)
-        return t_stop, y_new, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it + 1
+        y_new, atom_val, p_ref, trig_val, n_fired, q = process(y_new, t_stop, atom_val, p_ref, trig_val, n_fired, q)
+        if queue is not None:
+            status = jnp.where((status == Status.SUCCESS) & q.overflow, Status.TOO_MANY_EVENTS, status)
+        return t_stop, y_new, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it + 1, q
 
-    init = (t0, y0, atom0, pref0, trig0, applied0, out0, written0, jnp.asarray(Status.SUCCESS, dtype=jnp.int32),
-            nf0, jnp.asarray(0))
-    _, y, _, _, _, _, out, written, status, n_fired, _ = jax.lax.while_loop(loop_cond, loop_body, init)
+    status0 = jnp.asarray(Status.SUCCESS, dtype=jnp.int32)
+    if queue is not None:
+        status0 = jnp.where(q0.overflow, jnp.int32(Status.TOO_MANY_EVENTS), status0)
+    init = (t0, y0, atom0, pref0, trig0, applied0, out0, written0, status0, nf0, jnp.asarray(0), q0)
+    _, y, _, _, _, _, out, written, status, n_fired, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
     out = jnp.where(written[:, None], out, y[None, :])  # points at/after the last event time
     status = jnp.where((status == Status.SUCCESS) & (n_fired >= max_events), Status.TOO_MANY_EVENTS, status)
     return out, status.astype(jnp.int32)
@@ -338,3 +353,73 @@ def _cond_fn(evs, k, full):
         p = jnp.asarray(evs.atom_p[k](env), dtype=float)
         return jnp.where(args[1][k], -p, p)
     return fn
+
+
+def _assign_branch(sysm, evs, theta, e):
+    def apply(y, t, vals):
+        return sysm.set_values(y, t, theta, evs.targets[e], [vals[a] for a in range(len(evs.targets[e]))])[0]
+    return apply
+
+
+class QueueState(NamedTuple):
+    """Pending event executions: fixed-size arrays, a free slot has time +inf."""
+
+    time: jax.Array  # (Q,) execution times
+    event: jax.Array  # (Q,) event index
+    values: jax.Array  # (Q, width) assignment values at trigger time
+    seq: jax.Array  # (Q,) insertion order (ties: first queued executes first)
+    count: jax.Array  # () instances queued so far
+    overflow: jax.Array  # () bool: an instance found no free slot
+
+
+class _Queue:
+    """Operations on a `QueueState` for one `EventSystem` (all traceable, static shapes).
+
+    Every triggered event goes through the queue: an event without delay is queued for the
+    trigger time itself, so delayed and immediate executions at one instant are ordered together
+    (priority, then event order, then queue order).
+    """
+
+    def __init__(self, evs: EventSystem):
+        self.evs = evs
+        self.size = evs.n + (evs.queue_extra if any(d is not None for d in evs.delay) else 0)
+
+    def empty(self) -> QueueState:
+        q = self.size
+        return QueueState(jnp.full((q,), jnp.inf), jnp.zeros((q,), dtype=jnp.int32),
+                          jnp.zeros((q, self.evs.width)), jnp.zeros((q,), dtype=jnp.int32),
+                          jnp.asarray(0, dtype=jnp.int32), jnp.asarray(False))
+
+    def push(self, q: QueueState, new, t, env) -> QueueState:
+        """Queue one instance of every event e with new[e] (trigger went false -> true at t)."""
+        evs = self.evs
+        vals = evs.assignment_values(env)
+        delays = evs.delays(env)
+        time, event, values, seq, count, overflow = q
+        for e in range(evs.n):
+            free = jnp.isinf(time)
+            slot = jnp.argmax(free)
+            do = new[e] & free[slot]
+            overflow = overflow | (new[e] & ~free[slot])
+            time = jnp.where(do, time.at[slot].set(t + delays[e]), time)
+            event = jnp.where(do, event.at[slot].set(e), event)
+            values = jnp.where(do, values.at[slot].set(vals[e]), values)
+            seq = jnp.where(do, seq.at[slot].set(count), seq)
+            count = count + do.astype(count.dtype)
+        return QueueState(time, event, values, seq, count, overflow)
+
+    def drop_untriggered(self, q: QueueState, trig) -> QueueState:
+        """Remove queued instances of non-persistent events whose trigger is false."""
+        keep = jnp.asarray(self.evs.persistent)[q.event] | trig[q.event]
+        return q._replace(time=jnp.where(keep, q.time, jnp.inf))
+
+    def next_due(self, q: QueueState, t, prio_by_event):
+        """Slot to execute next among those due at t: highest priority, then lowest event index,
+        then first queued. (SBML leaves ties of equal priority to chance.)"""
+        due = q.time <= t
+        prio = jnp.where(due, prio_by_event[q.event], -jnp.inf)
+        best = due & (prio == jnp.max(prio))
+        ev = jnp.where(best, q.event, jnp.iinfo(jnp.int32).max)
+        best = best & (q.event == jnp.min(ev))
+        sq = jnp.where(best, q.seq, jnp.iinfo(jnp.int32).max)
+        return jnp.argmin(sq)

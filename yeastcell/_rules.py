@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -44,6 +45,10 @@ class System(eqx.Module):
     stoich: tuple[tuple[int, int, float, int], ...] = eqx.field(static=True)  # (species, rxn, coef, y idx | -1)
     conv: tuple[int, ...] = eqx.field(static=True)  # per species: y index of its conversion factor or -1
     reaction_names: tuple[str, ...] = eqx.field(static=True, default=())  # reaction ids usable in formulas
+    # algebraic rules 0 = g(env) and the symbols they determine (one each, by a matching)
+    algebraic: tuple[Callable, ...] = eqx.field(static=True, default=())
+    alg_vars: tuple[int, ...] = eqx.field(static=True, default=())
+    newton_iters: int = eqx.field(static=True, default=12)
 
     # ------------------------------------------------------------------ symbol vector
     def y_from(self, species_values, volumes, params):
@@ -89,11 +94,42 @@ class System(eqx.Module):
         return y
 
     def apply_rules(self, y, t, theta):
-        """Evaluate the assignment rules; returns (y, env)."""
+        """Solve the algebraic rules (if any), evaluate the assignment rules; returns (y, env)."""
+        if self.algebraic:
+            y = self.solve_algebraic(y, t, theta)
+        return self._assign(y, t, theta)
+
+    def _assign(self, y, t, theta):
         env = self.env(y, t, theta)
         for k, fn in self.assigned:
             y = self._set(y, env, k, fn(env))
         return y, env
+
+    def _residual(self, z, y, t, theta):
+        _, env = self._assign(y.at[np.asarray(self.alg_vars, dtype=int)].set(z), t, theta)
+        return jnp.stack([jnp.asarray(g(env), dtype=y.dtype) for g in self.algebraic])
+
+    def solve_algebraic(self, y, t, theta):
+        """y with the algebraic variables solved from 0 = g (Newton from their current values).
+
+        The iteration count is fixed (traceable, differentiable); the variables of a solve that
+        has not converged (last Newton step above 1e-6 relative) are set to NaN, which the solver
+        reports as a non-finite state, never as a valid result. Species are solved as amounts.
+        """
+        alg = np.asarray(self.alg_vars, dtype=int)
+        z0 = y[alg]
+        z0 = jnp.where(jnp.isfinite(z0), z0, 1.0)  # no initial value: a guess
+
+        def step(_, c):
+            z, _ = c
+            r = self._residual(z, y, t, theta)
+            jac = jax.jacfwd(lambda zz: self._residual(zz, y, t, theta))(z)
+            dz = jnp.linalg.solve(jac, r)
+            return z - dz, dz
+
+        z, dz = jax.lax.fori_loop(0, self.newton_iters, step, (z0, jnp.ones_like(z0)))
+        ok = jnp.all(jnp.abs(dz) <= 1e-6 * (1.0 + jnp.abs(z)))
+        return y.at[alg].set(jnp.where(ok, z, jnp.nan))
 
     def set_values(self, y, t, theta, targets, values):
         """Set several symbols at once (event assignments), then the rules.
@@ -237,7 +273,6 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         dup = sorted({n for n in names if names.count(n) > 1})
         raise _err(spec, "ids", f"duplicate symbol ids {dup}")
     index = {n: k for k, n in enumerate(names)}
-    nc, ns = len(comps), len(species)
     rx_names = tuple(r.id for r in spec.reactions if r.id not in index)
     allowed = set(names) | {TIME} | set(rx_names) | {RATE_OF + n for n in names}
     law_deps = {r.id: r.rate_law.formula or "0.0" for r in spec.reactions}
@@ -263,7 +298,8 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
                     out.add(species_comp[k - nc])
         return out
 
-    for kind, var in [(r.kind, r.variable) for r in spec.rules] + [("initial", a.variable) for a in spec.initial_assignments]:
+    for kind, var in [(r.kind, r.variable) for r in spec.rules if r.kind != "algebraic"] + [
+            ("initial", a.variable) for a in spec.initial_assignments]:
         if var not in index:
             raise _err(spec, f"{kind} rule for {var!r}", "not a compartment, species or parameter")
     ar = {index[r.variable]: r.formula for r in spec.rules if r.kind == "assignment"}
@@ -320,6 +356,10 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         conv.append(index[s.conversion_factor] if s.conversion_factor else -1)
 
     state = sorted({nc + i for i in r_species} | set(rr))
+    alg_rules = [r.formula for r in spec.rules if r.kind == "algebraic"]
+    alg_vars = _match_algebraic(spec, alg_rules, deps, names, comps, species, params,
+                                set(ar) | set(rr) | {nc + i for i in r_species})
+    algebraic = tuple(fn(f, f"algebraic rule 0 = {f}") for f in alg_rules)
 
     # ---------------------------------------------------------------- initial values (t = 0)
     y = np.full(len(names), math.nan)
@@ -342,23 +382,33 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     order = topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec)
     env_fns = {k: fn(f, f"initial value of {names[k]!r}") for k, f in init_defs.items()}
     sysm = System(names, nc, ns, len(params), species_comp, amount_based, tuple(state), tuple(sorted(r_species)),
-                  assigned, rate_rules, tuple(laws), tuple(local), tuple(stoich), tuple(conv), rx_names)
+                  assigned, rate_rules, tuple(laws), tuple(local), tuple(stoich), tuple(conv), rx_names,
+                  algebraic, tuple(alg_vars))
     yj = jnp.asarray(y)
     theta0 = jnp.asarray(np.concatenate([y[nc + ns:], np.array([v for _, v in theta_local], dtype=float)]))
-    env = sysm.env(yj, jnp.asarray(0.0), theta0)
-    for k in order:
-        if k in env_fns:
-            yj = sysm._set(yj, env, k, env_fns[k](env))
-        else:
-            how, val = species_init[k]
-            i = k - nc
-            if how == "amount":
-                amount = val
+    def initial_pass(yj):
+        env = sysm.env(yj, jnp.asarray(0.0), theta0)
+        for k in order:
+            if k in env_fns:
+                yj = sysm._set(yj, env, k, env_fns[k](env))
             else:
-                amount = val * float(yj[species_comp[i]])
-            yj = yj.at[k].set(amount)
-            a = jnp.asarray(amount, dtype=yj.dtype)
-            env[names[k]] = a if amount_based[i] else a / yj[species_comp[i]]
+                how, val = species_init[k]
+                i = k - nc
+                if how == "amount":
+                    amount = val
+                else:
+                    amount = val * float(yj[species_comp[i]])
+                yj = yj.at[k].set(amount)
+                a = jnp.asarray(amount, dtype=yj.dtype)
+                env[names[k]] = a if amount_based[i] else a / yj[species_comp[i]]
+        return yj
+
+    yj = initial_pass(yj)
+    if algebraic:  # values the algebraic rules determine, then everything that depends on them
+        yj = sysm.solve_algebraic(yj, jnp.asarray(0.0), theta0)
+        alg_set = set(alg_vars)
+        order = [k for k in order if k not in alg_set]
+        yj = initial_pass(yj)
     yv = np.asarray(yj, dtype=float)  # unset values stay NaN (SBML leaves them undefined)
     vols = yv[:nc]
     amounts = yv[nc:nc + ns]
@@ -373,7 +423,7 @@ def topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc,
     graph = {}
     for k, f in init_defs.items():
         graph[k] = (deps(f) | self_dep(k)) - {k}
-    for k, (how, _) in species_init.items():
+    for k in species_init:
         graph[k] = {species_comp[k - nc]}
     return _topological_order(graph, lambda k: _err(spec, f"initial value of {names[k]!r}",
                                                     "is part of a cycle of assignments"))
@@ -401,3 +451,31 @@ def _topological_order(graph: dict[int, set[int]], cycle_error) -> list[int]:
     for k in sorted(graph):
         visit(k)
     return order
+
+
+def _match_algebraic(spec, rules, deps, names, comps, species, params, determined) -> list[int]:
+    """The symbol each algebraic rule determines: a maximum matching (rule -> a non-constant
+    symbol it uses that no assignment rule, rate rule or reaction determines)."""
+    if not rules:
+        return []
+    constant = [c.constant for c in comps] + [s.constant for s in species] + [p.constant for p in params]
+    cands = [sorted(k for k in deps(f) if not constant[k] and k not in determined) for f in rules]
+    match: dict[int, int] = {}  # symbol -> rule
+
+    def augment(r, seen):
+        for k in cands[r]:
+            if k in seen:
+                continue
+            seen.add(k)
+            if k not in match or augment(match[k], seen):
+                match[k] = r
+                return True
+        return False
+
+    for r in range(len(rules)):
+        if not augment(r, set()):
+            raise _err(spec, f"algebraic rule 0 = {rules[r]}",
+                       "determines no symbol (every non-constant symbol it uses is already determined "
+                       "by another rule or a reaction): overdetermined or higher-index system")
+    by_rule = {r: k for k, r in match.items()}
+    return [by_rule[r] for r in range(len(rules))]

@@ -143,7 +143,10 @@ class _Reader:
         rules: list[Rule] = []
         for r in m.getListOfRules():
             if r.isAlgebraic():
-                self.unsupported("AlgebraicRule", f"algebraicRule {libsbml.formulaToL3String(r.getMath())!r}")
+                if r.isSetMath():
+                    text = libsbml.formulaToL3String(r.getMath())
+                    rules.append(Rule("", self.math(r.getMath(), f"algebraicRule {text!r}"), "algebraic"))
+                continue
             var = r.getVariable()
             kind = "assignment" if r.isAssignment() else "rate"
             if not r.isSetMath():
@@ -249,8 +252,9 @@ class _Reader:
 
     def event(self, e, i) -> StateEvent:
         eid = e.getId() or f"event_{i}"
-        if e.isSetDelay():
-            self.unsupported("EventWithDelay", f"event {eid!r}")
+        delay = None
+        if e.isSetDelay() and e.getDelay().isSetMath():
+            delay = self.math(e.getDelay().getMath(), f"delay of event {eid!r}")
         if not e.isSetTrigger() or not e.getTrigger().isSetMath():
             return None  # SBML L3V2: an event without a trigger never fires
         trig = e.getTrigger()
@@ -266,7 +270,7 @@ class _Reader:
             initial_value=bool(trig.getInitialValue()) if l3 else True,
             persistent=bool(trig.getPersistent()) if l3 else True,
             use_trigger_time_values=bool(e.getUseValuesFromTriggerTime()) if (l3 or e.isSetUseValuesFromTriggerTime()) else True,
-            priority=prio,
+            priority=prio, delay=delay,
         )
 
 

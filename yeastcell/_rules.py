@@ -273,6 +273,7 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         dup = sorted({n for n in names if names.count(n) > 1})
         raise _err(spec, "ids", f"duplicate symbol ids {dup}")
     index = {n: k for k, n in enumerate(names)}
+    nc, ns = len(comps), len(species)
     rx_names = tuple(r.id for r in spec.reactions if r.id not in index)
     allowed = set(names) | {TIME} | set(rx_names) | {RATE_OF + n for n in names}
     law_deps = {r.id: r.rate_law.formula or "0.0" for r in spec.reactions}

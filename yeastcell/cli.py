@@ -8,6 +8,8 @@
     yeastcell bench list [-v]
     yeastcell bench run TASK [--quick] [--set KEY=VALUE ...] [--record] [--results FILE]
     yeastcell bench sbml [--cases 1-100] [--workers N] [--record]     (= bench run sbml)
+    yeastcell compare -d DATA.h5|DATA.csv [-m MODEL] [-c CONDITION] [--map OBS=QUANTITY ...]
+                      [-o METRICS.csv] [--plot OUT.png|OUT.pdf]
 """
 
 from __future__ import annotations
@@ -206,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     gt.add_argument("--processes", type=int, default=1)
     gt.set_defaults(func=_cmd_gem_test)
     _add_bench(sub)
+    from .compare import add_compare_parser
+
+    add_compare_parser(sub, DEFAULT_MODEL)
     return p
 
 

@@ -30,11 +30,13 @@ references:
   test: "Test fixture: a reversible phosphorylation cycle with an analytic solution (not biology)."
 compartments:
   - {id: cell, name: cell, volume: {value: 1.0, unit: fL, source: test}}
+  - {id: nucleus, name: nucleus, volume: {value: 0.25, unit: fL, source: test}, outside: cell}
 species:
   - {id: Hog1, compartment: cell, initial: {value: 1.0, unit: mM}}
   - {id: Hog1_PP, compartment: cell, initial: {value: 0.0, unit: mM}}
   - {id: Pbs2_Hog1, compartment: cell, initial: {value: 0.5, unit: mM}}
   - {id: Pbs2, compartment: cell, initial: {value: 0.2, unit: mM}}
+  - {id: Hog1_PP_n, compartment: nucleus, initial: {value: 0.4, unit: mM}}
 reactions:
   - id: phos
     stoichiometry: {Hog1: -1, Hog1_PP: 1}
@@ -69,25 +71,35 @@ def analytic_pp(t):
     return KF / (KF + KR) * (1.0 - np.exp(-(KF + KR) * t))
 
 
+def tr_amount(traj):
+    """Total Hog1 in mM·fL from the trajectory's own species accessors (cell 1 fL, nucleus 0.25 fL)."""
+    return (traj.species("Hog1") + traj.species("Hog1_PP") + traj.species("Pbs2_Hog1")
+            + 0.25 * traj.species("Hog1_PP_n"))
+
+
 def test_protein_forms_naming_rule():
-    ids = ["Snf1", "Snf1_P", "Bcy1_Tpk1", "Tpk1", "Tpk10", "Mig1_n", "Mig1_P", "Hog1_PP", "Hog1p"]
+    ids = ["Snf1", "Snf1_P", "Bcy1_Tpk1", "Tpk1", "Tpk10", "Mig1_n", "Mig1_P", "Hog1_PP", "Hog1p", "Hog1_PP_n"]
     assert protein_forms(ids, "Snf1") == (["Snf1", "Snf1_P"], ["Snf1_P"])
     assert protein_forms(ids, "Tpk1") == (["Bcy1_Tpk1", "Tpk1"], [])
     assert protein_forms(ids, "Mig1") == (["Mig1_n", "Mig1_P"], ["Mig1_P"])
-    assert protein_forms(ids, "Hog1") == (["Hog1_PP"], ["Hog1_PP"])
+    assert protein_forms(ids, "Hog1") == (["Hog1_PP", "Hog1_PP_n"], ["Hog1_PP", "Hog1_PP_n"])
 
 
 def test_observables_match_analytic_solution_and_trajectory(cycle, cycle_traj):
     om = ObservationModel.build(cycle, ["pfrac:Hog1", "total:Hog1", "phospho:Hog1", "pp_ratio", "phos", "Pbs2"])
     y = np.asarray(om.from_trajectory(cycle_traj))
     pp = analytic_pp(T)
-    assert np.allclose(y[:, 2], pp, rtol=1e-5, atol=1e-8)                    # phospho form
-    assert np.allclose(y[:, 1], 1.5, rtol=1e-10)                             # total incl. complex, conserved
-    assert np.allclose(y[:, 0], pp / 1.5, rtol=1e-5, atol=1e-8)              # phospho fraction
+    # nuclear Hog1_PP_n (0.4 mM in a nucleus of 1/4 the cell volume) counts 0.1 mM per cell volume
+    assert np.allclose(y[:, 2], pp + 0.1, rtol=1e-5, atol=1e-8)              # phospho forms
+    assert np.allclose(y[:, 1], 1.6, rtol=1e-10)                             # total incl. complex, conserved
+    assert np.allclose(y[:, 0], (pp + 0.1) / 1.6, rtol=1e-5, atol=1e-8)      # phospho fraction
     assert np.allclose(y[:, 4], KF * (1 - pp) - KR * pp, rtol=1e-5, atol=1e-8)   # reaction rate
     assert np.allclose(y[1:, 3], cycle_traj.observable("pp_ratio")[1:], rtol=1e-12)
     assert np.allclose(y[:, 5], 0.2)
     assert om.units == ("", "mM", "mM", "dimensionless", "mM/min", "mM")
+    # the model's own amount bookkeeping agrees: Hog1 molecules (mM·fL) are conserved
+    amount = tr_amount(cycle_traj)
+    assert np.allclose(amount, amount[0], rtol=1e-10) and np.allclose(amount, 1.6, rtol=1e-10)
     # jit and vmap give the same numbers
     jy = eqx.filter_jit(lambda m, c, f: m(c, f))(om, cycle_traj.conc, cycle_traj.flux)
     assert np.allclose(jy, y, rtol=1e-14)
@@ -117,6 +129,8 @@ def test_mapping_and_bad_names(cycle):
         ObservationModel.build(cycle, ["phospho:Pbs2"])
     om = ObservationModel.build(cycle, ["phospho:Pbs2"], phospho_forms={"Pbs2": ["Pbs2_Hog1"]})
     assert np.asarray(om.num)[0, 2] == 1.0
+    om = ObservationModel.build(cycle, ["total:Hog1"], forms={"Hog1": ["Hog1", "Hog1_PP_n"]})
+    assert np.asarray(om.num)[0, :5].tolist() == [1.0, 0.0, 0.0, 0.0, 0.25]
 
 
 def test_log2fc_scale_offset():

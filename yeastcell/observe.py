@@ -20,8 +20,11 @@ Model quantities (the right-hand side of `mapping`; by default each observable n
 
 A protein's *forms* are the species whose id, split at ``_``, contains the protein id as a token
 (``Snf1``, ``Snf1_P``, ``Bcy1_Tpk1`` is a form of ``Tpk1``); the *phosphorylated* forms are those
-that also carry a token ``P``, ``PP``, ``p`` or ``pp`` (``Snf1_P``, ``Hog1_PP``). Pass
-`forms=` to `build` to list them explicitly instead.
+that also carry a token ``P``, ``PP``, ``p`` or ``pp`` (``Snf1_P``, ``Hog1_PP``, ``Hog1_PP_n``). Pass
+`forms=` to `build` to list them explicitly instead. Forms in other compartments are weighted by
+their compartment's volume relative to the compartment of the protein's own species (or of its
+first form), so ``total:Hog1`` is the amount of Hog1 per volume of that compartment (mM) and
+``pfrac:Hog1`` the fraction of all Hog1 molecules that are phosphorylated.
 
 Noise model: measured values are compared on the log2 scale (raw data: log2 of the value; log2fc
 data: as they are), Gaussian with a standard deviation `sigma` per observable (log2 units),
@@ -112,6 +115,13 @@ class ObservationModel(eqx.Module):
         proteins = {t for s in species for t in s.split("_")}
         known = list(species) + list(reactions) + list(declared)
 
+        vol = np.asarray(getattr(cell, "volumes", np.ones(1)), dtype=float)
+        comp = tuple(getattr(cell, "species_compartment", ())) or (0,) * len(species)
+
+        def weights(protein: str, idx: list[int]) -> np.ndarray:
+            base = sidx.get(protein, idx[0])
+            return vol[[comp[i] for i in idx]] / vol[comp[base]]
+
         def forms_of(protein: str, phospho: bool) -> list[int]:
             table = phospho_forms if phospho else forms
             if table and protein in table:
@@ -136,9 +146,11 @@ class ObservationModel(eqx.Module):
             if m:
                 kind, prot = m.groups()
                 if kind in ("total", "pfrac"):
-                    (den if kind == "pfrac" else num)[i, forms_of(prot, False)] = 1.0
+                    idx = forms_of(prot, False)
+                    (den if kind == "pfrac" else num)[i, idx] = weights(prot, idx)
                 if kind in ("phospho", "pfrac"):
-                    num[i, forms_of(prot, True)] = 1.0
+                    idx = forms_of(prot, True)
+                    num[i, idx] = weights(prot, idx)
                 if kind == "pfrac":
                     den[i, -1] = 0.0
                 units.append("" if kind == "pfrac" else "mM")

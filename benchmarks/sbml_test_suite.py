@@ -36,9 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 # test-suite tags of constructs yeastcell refuses at import (never simulated silently wrong)
 UNSUPPORTED_TAGS = {
-    "AlgebraicRule": "algebraic rules need a DAE solver",
-    "FastReaction": "fast reactions need a quasi-steady-state (algebraic) solve",
-    "EventWithDelay": "delayed events need an event queue with future execution times",
     "CSymbolDelay": "the delay csymbol needs a history buffer (DDE)",
     "RandomEventExecution": "simultaneous events of equal priority run in a fixed (not random) order",
     "comp:ExternalModelDefinition": "the external SBML file a case refers to is not in the stored suite",
@@ -84,7 +81,9 @@ def read_index(path: Path | None = None) -> dict[str, tuple[str, ...]]:
 
 def read_settings(path: Path) -> dict:
     s = {}
-    for line in open(path):
+    with open(path) as fh:
+        lines = fh.read().splitlines()
+    for line in lines:
         if ":" in line:
             k, v = line.split(":", 1)
             s[k.strip()] = v.strip()
@@ -172,9 +171,9 @@ def compare(ts, sim: dict, results_csv: Path, st: dict):
     ref = np.array([[float(x) if x.strip() else math.nan for x in r] for r in rows[1:] if r], dtype=float)
     worst, where = 0.0, ""
     for var, col in sim.items():
-        if var not in header:
+        if var not in header[1:]:  # column 0 is time (a variable may be called "Time" too)
             continue
-        r = ref[:, header.index(var)]
+        r = ref[:, 1 + header[1:].index(var)]
         n = min(len(r), len(col))
         r, c = r[:n], col[:n]
         both_nan = np.isnan(r) & np.isnan(c)
@@ -217,12 +216,30 @@ def run_case(case: str, tags: tuple[str, ...] = (), solvers=("tsit5", "kvaerno5"
     return res
 
 
+class _CaseTimeout(BaseException):  # not swallowed by library `except Exception`
+    pass
+
+
 def _worker(args):
-    case, tags, solvers, root = args
+    case, tags, solvers, root, timeout = args
+    import signal
+
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    r = run_case(case, tags, solvers, root)
+    if timeout:
+        def on_alarm(signum, frame):
+            raise _CaseTimeout(f"case took longer than {timeout:g} s")
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(math.ceil(timeout))
+    try:
+        r = run_case(case, tags, solvers, root)
+    except _CaseTimeout as err:
+        r = CaseResult(case, "error", tuple(tags), detail=f"timeout: {err}", seconds=timeout)
+    finally:
+        if timeout:
+            signal.alarm(0)
     jax.clear_caches()
     return r
 
@@ -246,10 +263,21 @@ def claimed(tags) -> bool:
 
 
 def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kvaerno5"), root: Path | None = None,
-              progress: bool = True) -> list[CaseResult]:
-    """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case."""
+              progress: bool = True, shuffle: bool = False, timeout: float = 0.0, stream=None) -> list[CaseResult]:
+    """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case.
+
+    `shuffle` runs the cases in a fixed pseudo-random order (so a run cut short is a uniform
+    sample); `timeout` (s, 0 = none) ends a case with outcome "error" (checked between Python
+    calls, so a compiled loop is not interrupted); `stream` (a text file) gets one JSON line per
+    case as it finishes.
+    """
     index = read_index((root or suite_dir()) / "index.tsv")
-    todo = [(c, index[c], tuple(solvers), root) for c in parse_cases(cases, index)]
+    names = parse_cases(cases, index)
+    if shuffle:
+        import random
+
+        random.Random(20261125).shuffle(names)
+    todo = [(c, index[c], tuple(solvers), root, timeout) for c in names]
     results = []
     # each case is a new model: XLA compilation dominates; the models are tiny, so skip LLVM's
     # expensive optimisations in the worker processes (no effect on numbers, only on speed)
@@ -263,6 +291,11 @@ def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kva
     try:
         for r in it:
             results.append(r)
+            if stream is not None:
+                import json
+
+                stream.write(json.dumps(asdict(r)) + "\n")
+                stream.flush()
             if progress:
                 print(f"{r.case} {r.outcome:11s} {r.seconds:6.1f}s {r.tag} {r.detail[:110]}", file=sys.stderr, flush=True)
     finally:
@@ -278,8 +311,8 @@ def summarize(results: list[CaseResult], seconds: float | None = None) -> str:
     cl = [r for r in results if claimed(r.tags)]
     cl_pass = sum(r.outcome == "pass" for r in cl)
     lines = [
-        f"cases: {n}   pass {c['pass']} ({100 * c['pass'] / max(n, 1):.1f} %)   fail {c['fail']}   "
-        f"unsupported {c['unsupported']}   error {c['error']}",
+        (f"cases: {n}   pass {c['pass']} ({100 * c['pass'] / max(n, 1):.1f} %)   fail {c['fail']}   "
+         f"unsupported {c['unsupported']}   error {c['error']}"),
         f"cases whose tags are all supported: {len(cl)}, pass {cl_pass} ({100 * cl_pass / max(len(cl), 1):.1f} %)",
     ]
     if seconds is not None:
@@ -327,18 +360,21 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--solver", default="tsit5,kvaerno5", help="comma-separated solvers tried in order")
     ap.add_argument("--record", action="store_true", help="append the summary to benchmarks/RESULTS.md")
-    ap.add_argument("--json", help="write per-case results as JSON lines to this file")
+    ap.add_argument("--json", help="write per-case results as JSON lines to this file (as they finish)")
+    ap.add_argument("--timeout", type=float, default=0.0, help="seconds per case (0 = no limit)")
+    ap.add_argument("--shuffle", action="store_true", help="fixed pseudo-random case order")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    results = run_suite(args.cases, args.workers, tuple(args.solver.split(",")))
+    stream = open(args.json, "w") if args.json else None  # noqa: SIM115 - closed below
+    try:
+        results = run_suite(args.cases, args.workers, tuple(args.solver.split(",")), shuffle=args.shuffle,
+                            timeout=args.timeout, stream=stream)
+    finally:
+        if stream is not None:
+            stream.close()
     seconds = time.perf_counter() - t0
     text = summarize(results, seconds)
     print(text)
-    if args.json:
-        import json
-
-        with open(args.json, "w") as fh:
-            fh.writelines(json.dumps(asdict(r)) + "\n" for r in results)
     if args.record:
         record(text)
     return 0

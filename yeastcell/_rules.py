@@ -358,7 +358,8 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
 
     state = sorted({nc + i for i in r_species} | set(rr))
     alg_rules = [r.formula for r in spec.rules if r.kind == "algebraic"]
-    alg_vars = _match_algebraic(spec, alg_rules, deps, names, comps, species, params,
+    prefer = [{index[v] for v in r.variable.split() if v in index} for r in spec.rules if r.kind == "algebraic"]
+    alg_vars = _match_algebraic(spec, alg_rules, prefer, deps, comps, species, params,
                                 set(ar) | set(rr) | {nc + i for i in r_species})
     algebraic = tuple(fn(f, f"algebraic rule 0 = {f}") for f in alg_rules)
 
@@ -454,13 +455,15 @@ def _topological_order(graph: dict[int, set[int]], cycle_error) -> list[int]:
     return order
 
 
-def _match_algebraic(spec, rules, deps, names, comps, species, params, determined) -> list[int]:
+def _match_algebraic(spec, rules, prefer, deps, comps, species, params, determined) -> list[int]:
     """The symbol each algebraic rule determines: a maximum matching (rule -> a non-constant
-    symbol it uses that no assignment rule, rate rule or reaction determines)."""
+    symbol it uses that no assignment rule, rate rule or reaction determines), trying each
+    rule's preferred symbols (`prefer`, e.g. the species of a fast reaction) first."""
     if not rules:
         return []
     constant = [c.constant for c in comps] + [s.constant for s in species] + [p.constant for p in params]
-    cands = [sorted(k for k in deps(f) if not constant[k] and k not in determined) for f in rules]
+    cands = [sorted((k for k in deps(f) if not constant[k] and k not in determined), key=lambda k, p=p: (k not in p, k))
+             for f, p in zip(rules, prefer)]
     match: dict[int, int] = {}  # symbol -> rule
 
     def augment(r, seen):

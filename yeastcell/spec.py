@@ -169,8 +169,8 @@ class ConditionSpec:
 @dataclass(frozen=True)
 class Rule:
     """An SBML-style rule: ``kind="assignment"`` (variable = formula at all times), ``"rate"``
-    (d variable / dt = formula) or ``"algebraic"`` (0 = formula; `variable` is "" and the
-    compiler infers the symbol it determines). `variable` is a species, compartment or parameter id."""
+    (d variable / dt = formula) or ``"algebraic"`` (0 = formula; the compiler infers the symbol it
+    determines, preferring the ids listed in `variable`, space-separated, usually ""). `variable` is a species, compartment or parameter id."""
 
     variable: str
     formula: str

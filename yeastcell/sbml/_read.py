@@ -26,6 +26,7 @@ from ..spec import (
     Species,
     StateEvent,
 )
+from ._fast import fast_to_algebraic
 from ._mathml import TIME, MathTranslator, UnsupportedMathError, function_table
 
 _RESERVED = {TIME, "True", "False", "None"}
@@ -79,7 +80,7 @@ def load(path: str | Path) -> ModelSpec:
 
     Raises:
         ModelFileError: unreadable or invalid SBML; `UnsupportedSBMLError` (a subclass) for
-            algebraic rules, fast reactions, event delays, delay/rateOf csymbols and other
+            delay csymbols, hierarchical models that cannot be flattened and other
             constructs yeastcell does not simulate.
     """
     path = Path(path)
@@ -153,11 +154,17 @@ class _Reader:
                 continue  # SBML L3V2: a rule without math has no effect
             rules.append(Rule(self.n(var), self.math(r.getMath(), f"{kind}Rule for {var!r}"), kind))
         reactions, extra_params = [], []
+        self.fast = set()
         for rx in m.getListOfReactions():
             reactions.append(self.reaction(rx, extra_params, rules))
         parameters.extend(extra_params)
         inits = [InitialAssignment(self.n(ia.getSymbol()), self.math(ia.getMath(), f"initialAssignment for {ia.getSymbol()!r}"))
                  for ia in m.getListOfInitialAssignments() if ia.isSetMath()]
+        if self.fast:  # equilibrium constraints + conserved moieties (algebraic rules)
+            reactions, new_p, new_r, new_i = fast_to_algebraic(reactions, self.fast, species, rules, self.unsupported)
+            parameters.extend(new_p)
+            rules.extend(new_r)
+            inits.extend(new_i)
         events = [ev for ev in (self.event(e, i) for i, e in enumerate(m.getListOfEvents())) if ev is not None]
         for c in m.getListOfConstraints():
             pass  # constraints are checks, not dynamics: ignored
@@ -179,7 +186,7 @@ class _Reader:
     def reaction(self, rx, extra_params, rules) -> Reaction:
         rid = rx.getId()
         if rx.isSetFast() and rx.getFast():
-            self.unsupported("FastReaction", f"reaction {rid!r}")
+            self.fast.add(self.n(rid))
         stoich: dict[str, float] = {}
         terms: dict[str, list[tuple[float, str | None]]] = {}
         for sign, refs in ((-1.0, rx.getListOfReactants()), (1.0, rx.getListOfProducts())):

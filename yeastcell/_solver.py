@@ -111,7 +111,11 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
             return terms.vf(t, y, args)
 
         f0, dT = jax.jvp(lambda t: f(t, y0), (t0,), (jnp.ones_like(t0),))
-        J = self._jacobian(lambda y: f(t0, y), y0)
+        inner = getattr(terms, "term", terms)  # diffeqsolve wraps terms (forward direction here)
+        if hasattr(inner, "jacobian"):
+            J = inner.jacobian(t0, y0, args)  # structured (yeastcell/_jacobian.py CellTerm)
+        else:
+            J = self._jacobian(lambda y: f(t0, y), y0)
         n = y0.shape[0]
         W = jnp.eye(n, dtype=y0.dtype) / (_GAMMA * dt) - J
         lu = jsl.lu_factor(W)

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._jacobian import cell_term
 from ._solver import default_solver
 from .compile import Cell
 from .exceptions import SimulationInputError
@@ -38,6 +39,12 @@ class SolverOptions(eqx.Module):
             (None disables the check, e.g. for SBML models whose variables may be negative).
         max_events: maximum number of state-event executions (SBML events) per trajectory;
             beyond it the status is `Status.TOO_MANY_EVENTS`.
+        adjoint: how diffrax differentiates the solve: `RecursiveCheckpointAdjoint` (default,
+            reverse mode) or `diffrax.ForwardMode()` (forward sensitivities for `jax.jacfwd`; what
+            `yeastcell.fit` uses, see docs/hybrid.md).
+        jacobian: "structured" (default) builds the solver's Jacobian from the reaction structure
+            (compressed forward differentiation of the flux vector, yeastcell/_jacobian.py);
+            "dense" uses `jax.jacfwd` of the right-hand side. Only Rosenbrock solvers use it.
     """
 
     rtol: float = eqx.field(static=True, default=1e-7)
@@ -46,12 +53,16 @@ class SolverOptions(eqx.Module):
     solver: diffrax.AbstractSolver = eqx.field(static=True, default_factory=default_solver)
     negative_tol: float | None = eqx.field(static=True, default=1e-6)
     max_events: int = eqx.field(static=True, default=1000)
+    adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default_factory=diffrax.RecursiveCheckpointAdjoint)
+    jacobian: str = eqx.field(static=True, default="structured")
 
     def __check_init__(self):
         if not (self.rtol > 0 and self.atol > 0):
             raise SimulationInputError(f"rtol and atol must be positive, got {self.rtol}, {self.atol}")
         if self.max_steps <= 0:
             raise SimulationInputError(f"max_steps must be positive, got {self.max_steps}")
+        if self.jacobian not in ("structured", "dense"):
+            raise SimulationInputError(f"jacobian must be 'structured' or 'dense', got {self.jacobian!r}")
 
 
 def check_times(t) -> np.ndarray:
@@ -196,7 +207,7 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
     bounds = jnp.concatenate([t0[None], ev_t, t_end[None]])
     # segment index of each save time: number of events at or before it (right-continuous)
     seg_of_t = jnp.sum((cond.event_t[None, :] <= ts[:, None]) & (cond.event_t[None, :] <= t_end), axis=1)
-    term = diffrax.ODETerm(lambda t, x, args: cell.rhs(t, x, *args))
+    term = cell_term(cell, options.jacobian)
     controller = diffrax.PIDController(rtol=options.rtol, atol=options.atol, pcoeff=0.3, icoeff=0.4)
 
     def segment(carry, k):
@@ -205,7 +216,7 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
         sol = diffrax.diffeqsolve(
             term, options.solver, a, b, None, c_full[dyn], args=(c_full, cond.clamp, cond.rate_scale),
             saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True), stepsize_controller=controller,
-            max_steps=options.max_steps, throw=False,
+            max_steps=options.max_steps, throw=False, adjoint=options.adjoint,
         )
         seg_conc = jax.vmap(lambda x: c_full.at[dyn].set(x))(sol.ys[:-1])
         out = jnp.where((seg_of_t == k)[:, None], seg_conc, out)

@@ -8,6 +8,7 @@ over the same 1000 settings. Compile time is reported separately; the timed yeas
 second call. The maximum relative difference between the two on all species is printed too.
 
     python benchmarks/bench_sbml_batch.py [--n 1000] [--record]
+    python benchmarks/bench_simulate.py --sbml-batch   (the same, from the throughput benchmark)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--note", default=None, help="extra line for the RESULTS.md section (e.g. machine shared)")
     args = ap.parse_args(argv)
 
     import equinox as eqx
@@ -103,14 +105,11 @@ def main(argv=None) -> int:
     ]
     print("\n".join(lines))
     if args.record:
-        sys.path.insert(0, str(REPO))
-        from yeastcell.io import atomic_path
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from _common import record
 
-        res = REPO / "benchmarks" / "RESULTS.md"
-        old = res.read_text() if res.exists() else "# Benchmark results\n"
-        with atomic_path(res) as tmp:
-            tmp.write_text(old.rstrip("\n") + "\n\n## SBML batch: Teusink 2000, yeastcell vmap vs libroadrunner loop\n\n```\n"
-                           + "\n".join(lines) + "\n```\n")
+        record("SBML batch: Teusink 2000 imported, yeastcell vmap vs libroadrunner loop (bench_sbml_batch.py)",
+               lines, note=args.note)
     return 0
 
 

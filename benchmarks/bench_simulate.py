@@ -5,9 +5,11 @@ the Teusink 2000 condition for batches of 1, 100 and 1000 perturbations of the i
 dynamic metabolite outside the conserved adenylate/NAD pools has its initial concentration scaled by an independent log-normal factor, sd 0.3 in ln
 units, seeded). libroadrunner simulates the Teusink 2000 SBML (BIOMD0000000064) with its floating
 species' initial concentrations scaled the same way, looping over the perturbations; scipy's `solve_ivp(method="BDF")` integrates the core model's jitted RHS
-(with a jitted Jacobian) for a few perturbations. Prints per-trajectory times and ratios.
+(with a jitted Jacobian) for a few perturbations. All three run at the same tolerances (--rtol/--atol,
+default 1e-6 (libroadrunner's CVODE default) and 1e-10 mM). Prints per-trajectory times and ratios.
 
     python benchmarks/bench_simulate.py [--sizes 1 100 1000] [--record] [--quick]
+    python benchmarks/bench_simulate.py --sbml-batch 1000 [--record]   (imported Teusink SBML, see bench_sbml_batch.py)
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _timed_run(cell, conds, t, opts, strategy):
     return time.perf_counter() - t0, status
 
 
-def yeastcell_batches(sizes, strategy):
+def yeastcell_batches(sizes, strategy, rtol, atol):
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -63,7 +65,7 @@ def yeastcell_batches(sizes, strategy):
     t = jnp.linspace(0.0, T_END, N_SAVE)
     rng = np.random.default_rng(0)
     out = {}
-    opts = SolverOptions()
+    opts = SolverOptions(rtol=rtol, atol=atol)
     for n in sizes:
         factors = np.exp(rng.normal(0.0, SD, size=(n, cell.n_species)))
         c0 = np.where(pert[None, :], np.asarray(base.c0)[None, :] * factors, np.asarray(base.c0)[None, :])
@@ -77,7 +79,7 @@ def yeastcell_batches(sizes, strategy):
     return cell, base, out
 
 
-def roadrunner_loop(n):
+def roadrunner_loop(n, rtol, atol):
     import roadrunner
 
     import libsbml
@@ -89,6 +91,8 @@ def roadrunner_loop(n):
     if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
         raise RuntimeError("libsbml could not promote the local parameters of the Teusink model")
     r = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
+    r.integrator.relative_tolerance = rtol  # CVODE, the same tolerances as yeastcell's solve
+    r.integrator.absolute_tolerance = atol
     # glycolytic intermediates; the moiety pools (SUM_P, P, NAD, NADH) and the constant F26BP stay put
     all_ids = list(r.model.getFloatingSpeciesIds())
     idx = np.array([all_ids.index(s) for s in all_ids if s not in ("SUM_P", "P", "NAD", "NADH", "F26BP")], dtype=np.int32)
@@ -111,7 +115,7 @@ def roadrunner_loop(n):
     return run / n
 
 
-def scipy_bdf(cell, base, n):
+def scipy_bdf(cell, base, n, rtol, atol):
     import jax
     import jax.numpy as jnp
     import scipy.integrate
@@ -135,7 +139,7 @@ def scipy_bdf(cell, base, n):
     ok = 0
     for c in c_all:
         sol = scipy.integrate.solve_ivp(lambda t, x: np.asarray(f(t, x, c)), (0.0, T_END), np.asarray(c[dyn]),
-                                        method="BDF", t_eval=t_eval, rtol=1e-7, atol=1e-10,
+                                        method="BDF", t_eval=t_eval, rtol=rtol, atol=atol,
                                         jac=lambda t, x: np.asarray(jac(t, x, c)))
         ok += sol.success
     run = time.perf_counter() - t0
@@ -149,20 +153,32 @@ def main():
     ap.add_argument("--strategy", default="vmap", choices=["vmap", "shard", "auto"])
     ap.add_argument("--rr", type=int, default=1000, help="libroadrunner trajectories")
     ap.add_argument("--bdf", type=int, default=10, help="scipy BDF trajectories")
+    ap.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance for every solver")
+    ap.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (mM) for every solver")
     ap.add_argument("--quick", action="store_true", help="smoke test: sizes 1 and 8, 8 roadrunner, 2 BDF")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    ap.add_argument("--sbml-batch", type=int, default=0, metavar="N",
+                    help="instead: the imported Teusink SBML in a batch of N perturbations vs libroadrunner "
+                         "looping over them (benchmarks/bench_sbml_batch.py)")
     args = ap.parse_args()
+    if args.sbml_batch:
+        import bench_sbml_batch
+
+        bench_sbml_batch.main(["--n", str(args.sbml_batch)] + (["--record"] if args.record else []))
+        return
     if args.quick:
         args.sizes, args.rr, args.bdf = [1, 8], 8, 2
-    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy)
-    rr = roadrunner_loop(args.rr)
-    bdf = scipy_bdf(cell, base, args.bdf)
+    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol)
+    rr = roadrunner_loop(args.rr, args.rtol, args.atol)
+    bdf = scipy_bdf(cell, base, args.bdf, args.rtol, args.atol)
     lines = ["| work | per trajectory (ms) | vs libroadrunner | vs scipy BDF |", "|---|---:|---:|---:|"]
     for n, r in yc_times.items():
         lines.append(f"| yeastcell core model, batch {n} ({args.strategy}; compile {r['compile']:.1f} s) | "
                      f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / rr:.2f}× | {r['per_traj'] / bdf:.3f}× |")
     lines.append(f"| libroadrunner Teusink SBML, loop of {args.rr} | {1e3 * rr:.3f} | 1 | |")
     lines.append(f"| scipy solve_ivp BDF on the core model RHS (jitted RHS + Jacobian), {args.bdf} runs | {1e3 * bdf:.3f} | | 1 |")
+    lines.append(f"\nAll solvers at rtol {args.rtol:g}, atol {args.atol:g}; yeastcell uses Rodas4P with the "
+                 "structured Jacobian (SolverOptions default).")
     print("\n".join(lines))
     if args.record:
         record("Simulation throughput (bench_simulate.py)", lines)

@@ -1,0 +1,237 @@
+"""yeastcell.active: ensemble spread, acquisition (gain, cost, diversity), the checkpointed loop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yeastcell.active import (
+    AcquisitionError,
+    GeneFeatures,
+    LinearResidualLearner,
+    LoopConfig,
+    LoopError,
+    closed_loop,
+    select_batch,
+    train_ensemble,
+)
+from yeastcell.active.acquisition import _factors, _logdet_gain
+from yeastcell.data import Dataset
+
+HERE = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------- acquisition
+
+
+def test_single_gain_is_the_gaussian_information_of_the_ensemble_variance():
+    rng = np.random.default_rng(0)
+    members = rng.normal(size=(6, 5, 1, 1)) * np.array([0.1, 0.5, 1, 2, 4])[None, :, None, None]
+    sel = select_batch(members, 1, noise_sd=0.3)
+    var = members[:, :, 0, 0].var(axis=0, ddof=1)
+    np.testing.assert_allclose(sel.single_gain, 0.5 * np.log1p(var / 0.3**2), rtol=1e-12)
+    assert sel.chosen == (4,)
+
+
+def test_batch_gain_is_log_det_of_the_joint_ensemble_covariance():
+    rng = np.random.default_rng(1)
+    members = rng.normal(size=(7, 4, 2, 3))
+    sel = select_batch(members, 3, noise_sd=0.5)
+    # the sum of greedy marginal gains equals 1/2 log det(I + C_S / s^2), C_S the ensemble covariance
+    # of all outputs of the chosen candidates (ddof 1)
+    flat = members[:, list(sel.chosen)].reshape(7, -1)
+    C = np.cov(flat, rowvar=False, ddof=1)
+    exact = 0.5 * np.linalg.slogdet(np.eye(C.shape[0]) + C / 0.25)[1]
+    assert sum(sel.gain) == pytest.approx(exact, rel=1e-9)
+    assert all(a >= b - 1e-12 for a, b in zip(sel.gain, sel.gain[1:]))  # submodular: gains shrink
+
+
+def test_eig_spreads_the_batch_and_uncertainty_only_does_not():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(12, 2))
+    w -= w.mean(axis=0)
+    w /= np.linalg.norm(w, axis=0)
+    # candidates 0-2 are near-copies of one predicted effect; 3 an independent, slightly smaller one
+    members = np.zeros((12, 4, 1, 2))
+    for i, amp in enumerate((1.0, 0.99, 0.98)):
+        members[:, i, 0, :] = amp * w[:, [0]] @ np.ones((1, 2))
+    members[:, 3, 0, :] = 0.9 * w[:, [1]] @ np.ones((1, 2))
+    assert select_batch(members, 2, strategy="uncertainty").chosen == (0, 1)
+    assert select_batch(members, 2, strategy="eig").chosen == (0, 3)
+    # cost: the copy at a quarter of the price wins the first pick
+    cost = [4.0, 1.0, 4.0, 4.0]
+    assert select_batch(members, 1, cost=cost).chosen == (1,)
+    # exclusions and budget
+    assert 0 not in select_batch(members, 3, exclude=[0]).chosen
+    assert select_batch(members, 4, cost=cost, budget=5.0).chosen == (1, 3)
+    r1 = select_batch(members, 2, strategy="random", seed=5).chosen
+    assert r1 == select_batch(members, 2, strategy="random", seed=5).chosen
+
+
+def test_acquisition_rejects_bad_input():
+    m = np.zeros((3, 2, 1, 1))
+    with pytest.raises(AcquisitionError, match="did you mean 'eig'"):
+        select_batch(m, 1, strategy="eigg")
+    with pytest.raises(AcquisitionError, match="cost"):
+        select_batch(m, 1, cost=[1.0, 0.0])
+    with pytest.raises(AcquisitionError, match="batch size"):
+        select_batch(m, 0)
+    with pytest.raises(AcquisitionError, match="n_members >= 2"):
+        select_batch(np.zeros((1, 2, 1, 1)), 1)
+    A = _factors(np.ones((3, 2, 1, 1)), np.ones(1), 1.0)
+    np.testing.assert_array_equal(_logdet_gain(np.eye(3), A), 0.0)  # agreeing members: no gain
+
+
+# --------------------------------------------------------------------------- a cheap world for the loop
+GENES = ("G1", "G2", "G3", "G4", "G5", "G6")
+OBS = ("A", "B")
+TIMES = (5.0, 20.0)
+CANDIDATES = tuple([f"kd:{g}=0.2" for g in GENES] + [f"ko:{g}" for g in GENES]
+                   + [f"kd:{a}=0.5+kd:{b}=0.5" for i, a in enumerate(GENES) for b in GENES[i + 1:]])
+HELDOUT = tuple(f"kd:{g}=0.6" for g in GENES)
+
+
+def _prior(conds, times, obs):
+    """A known 'mechanistic' response: saturating in total activity loss, rising with time."""
+    X = GeneFeatures(GENES, pairs=False)(list(conds))
+    load = X @ np.linspace(0.5, 1.5, len(GENES))
+    t = np.asarray(times)
+    return np.stack([10 * (1 - np.exp(-t[None, :] / 10)) / (1 + load[:, None]),
+                     2 + load[:, None] * t[None, :] / 20], axis=-1)
+
+
+def _truth(conds, times, obs):
+    """The prior plus effects the prior misses (one gene strongly, one pair synergistically)."""
+    F = GeneFeatures(GENES)(list(conds))
+    extra = 3.0 * F[:, 2] - 2.0 * F[:, len(GENES) + 4] + 1.5 * F[:, 5]
+    out = _prior(conds, times, obs)
+    out[..., 0] += extra[:, None]
+    out[..., 1] -= 0.5 * extra[:, None]
+    return out
+
+
+class NumpyLab:
+    """Deterministic per plan: the noise is seeded by the plan's round and conditions."""
+
+    def __init__(self, sd=0.05, delay=None, marker_dir=None):
+        self.sd, self.delay, self.marker_dir = sd, delay, marker_dir
+
+    def run(self, plan):
+        if self.marker_dir is not None:
+            Path(self.marker_dir, f"lab_round_{plan.round}").touch()
+        if self.delay and plan.round >= self.delay[0]:
+            time.sleep(self.delay[1])
+        seed = [plan.round] + [ord(ch) for ch in "".join(plan.conditions)]
+        rng = np.random.default_rng(seed)
+        v = _truth(plan.conditions, TIMES, OBS)[:, None] + rng.normal(0, self.sd, (len(plan.conditions), 1, 2, 2))
+        return Dataset(conditions=plan.conditions, times_min=np.array(TIMES), observables=OBS, values=v,
+                       mask=np.ones(v.shape, bool), units={"A": "mM", "B": "mM"})
+
+
+def _config(**kw):
+    base = dict(candidates=CANDIDATES, times_min=TIMES, observables=OBS, scale=(1.0, 1.0), rounds=4,
+                batch_size=3, n_members=8, n_initial=3, seed=11, units={"A": "mM", "B": "mM"})
+    base.update(kw)
+    return LoopConfig(**base)
+
+
+def _learner():
+    return LinearResidualLearner(_prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2),
+                                 noise_sd=0.05, prior_sd=1.0)
+
+
+def _heldout():
+    return NumpyLab(sd=0.0).run(type("P", (), {"round": 99, "conditions": HELDOUT})())
+
+
+def run_loop(folder, delay=None):
+    """Entry point of the kill test's subprocess (and of the uninterrupted reference run)."""
+    return closed_loop(_config(), _learner(), NumpyLab(delay=delay, marker_dir=folder), folder,
+                       heldout=_heldout(), log=None)
+
+
+# --------------------------------------------------------------------------- ensemble
+
+
+def test_ensemble_spread_is_the_posterior_spread():
+    learner = _learner()
+    lab = NumpyLab(sd=0.0)
+    data = lab.run(type("P", (), {"round": 0, "conditions": CANDIDATES[:6]})())  # single knockdowns
+    ens = train_ensemble(learner, data, n_members=64, seed=0)
+    pred = ens.predict(["kd:G3=0.2", "kd:G1=0.5+kd:G2=0.5"], np.array(TIMES), OBS)
+    # measured direction: the truth is recovered and the spread is about the noise level
+    truth = _truth(["kd:G3=0.2"], TIMES, OBS)[0]
+    np.testing.assert_allclose(pred.mean[0], truth, atol=0.1)
+    assert pred.sd[0].max() < 0.1
+    # a pair never measured: its interaction weight is still at the prior (sd 1 * 0.5 * 0.5 = 0.25)
+    assert 0.15 < pred.sd[1].mean() < 0.4
+    with pytest.raises(ValueError, match="at least 2"):
+        train_ensemble(learner, data, n_members=1)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def test_loop_learns_checkpoints_and_resumes_after_a_crash(tmp_path):
+    ref = run_loop(tmp_path / "ref")
+    curve = ref.curve
+    assert [c["round"] for c in curve] == [1, 2, 3, 4]
+    assert [c["n_experiments"] for c in curve] == [3, 6, 9, 12]
+    assert curve[-1]["heldout_rmse"] < 0.5 * curve[0]["heldout_rmse"]
+    d = json.loads((tmp_path / "ref" / "round_001" / "decisions.json").read_text())
+    assert len(d["chosen"]) == 3 and len(d["candidates"]) == len(CANDIDATES)
+    assert all("information gain" in why for why in d["rationale"])
+    assert len(set(ref.data.conditions)) == 12
+
+    # a lab that fails during round 2: the loop stops, the next call resumes and ends identical
+    class Crashing(NumpyLab):
+        def run(self, plan):
+            if plan.round == 2:
+                raise RuntimeError("robot jammed")
+            return super().run(plan)
+
+    with pytest.raises(RuntimeError, match="jammed"):
+        closed_loop(_config(), _learner(), Crashing(), tmp_path / "crash", heldout=_heldout(), log=None)
+    assert json.loads((tmp_path / "crash" / "state.json").read_text()) == {"completed_rounds": 2}
+    again = closed_loop(_config(), _learner(), NumpyLab(), tmp_path / "crash", heldout=_heldout(), log=None)
+    assert again.data.equals(ref.data)
+    # a finished loop reruns to the same result; another configuration is refused
+    assert run_loop(tmp_path / "ref").data.equals(ref.data)
+    with pytest.raises(LoopError, match="another configuration"):
+        closed_loop(_config(batch_size=2), _learner(), NumpyLab(), tmp_path / "ref", log=None)
+
+
+def test_loop_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
+    ref = run_loop(tmp_path / "ref")
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
+            f"t.run_loop({str(folder)!r}, delay=(2, 600))")
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while not (folder / "lab_round_2").exists():  # the lab is running round 2's experiments
+            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the loop never reached round 2"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert json.loads((folder / "state.json").read_text()) == {"completed_rounds": 2}
+    assert (folder / "round_002" / "plan.json").exists() and not (folder / "round_002" / "data.h5").exists()
+    resumed = run_loop(folder)
+    assert resumed.data.equals(ref.data)
+    assert Dataset.from_hdf5(folder / "final" / "data.h5").equals(ref.data)
+    assert resumed.curve == ref.curve

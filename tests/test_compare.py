@@ -166,5 +166,11 @@ def test_model_against_its_own_simulation_and_cli(two_step, tmp_path, capsys):
 
     written = pd.read_csv(tmp_path / "m.csv")
     assert len(written) == 9 and written["rmse_log2"].max() < 1e-5
+    # a dataset condition simulated as another perturbation: the knockdown data against overexpression
+    rc = main(["compare", "-m", str(two_step.spec.path), "-d", str(tmp_path / "d.h5"), "-o", str(tmp_path / "m2.csv"),
+               "--as", "kd:ENZ1=0.5", "oe:ENZ1=2", "--points", "9"])
+    renamed = pd.read_csv(tmp_path / "m2.csv").set_index(["condition", "observable"])
+    assert rc == 0 and renamed.loc[("wt", "P_c"), "rmse_log2"] < 1e-5
+    assert renamed.loc[("oe:ENZ1=2", "P_c"), "rmse_log2"] > 0.3     # data of 1/2 the enzyme vs a 2-fold model
     rc = main(["compare", "-m", str(two_step.spec.path), "-d", str(tmp_path / "d.h5"), "--observables", "S_cc"])
     assert rc == 2 and "did you mean 'S_c'" in capsys.readouterr().err

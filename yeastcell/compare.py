@@ -314,6 +314,8 @@ def add_compare_parser(sub, default_model: str) -> None:
     c.add_argument("--map", action="append", metavar="OBSERVABLE=QUANTITY",
                    help="model quantity of a measured observable, e.g. 'SGTS(ph)LPR-1=phospho:Hog1' (see yeastcell.observe)")
     c.add_argument("--conditions", nargs="+", help="compare only these dataset conditions")
+    c.add_argument("--as", dest="rename", action="append", nargs=2, metavar=("CONDITION", "NOTATION"),
+                   help="simulate a dataset condition as this perturbation, e.g. --as cond:nacl_0.4M step:NaCl_e=400@0")
     c.add_argument("--observables", nargs="+", help="compare only these observables")
     c.add_argument("--threshold", type=float, default=0.0, help="significant change for direction accuracy (log2)")
     c.add_argument("--reference", help="raw data: condition that changes are measured against")
@@ -335,6 +337,14 @@ def run_compare_cli(args) -> int:
     ds = Dataset.from_hdf5(data) if data.suffix.lower() in (".h5", ".hdf5") else Dataset.from_table(data)
     if args.conditions or args.observables:
         ds = ds.subset(conditions=args.conditions, observables=args.observables)
+    if args.rename:
+        new = dict(zip(ds.conditions, ds.conditions))
+        for k, v in args.rename:
+            if k != ds.reference:
+                ds.condition_index(k)
+            new[k] = v
+        ref = next((v for k, v in args.rename if k == ds.reference), ds.reference)
+        ds = ds.replace(conditions=tuple(new[c] for c in ds.conditions), reference=ref)
     mapping = {}
     for item in args.map or []:
         if "=" not in item:

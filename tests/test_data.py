@@ -127,6 +127,11 @@ def test_validation_errors_name_the_item(two_step, tmp_path):
     assert ds.check_against(two_step) is ds
     with pytest.raises(UnknownNameError, match=r"'S_cc'.*did you mean 'S_c'"):
         small(observables=("S_cc", "P_c", "total_cell"), units={}).check_against(two_step)
+    small(observables=("S_c", "total:Enz", "x"), units={}).check_against(two_step, mapping={"x": "P_c"})
+    with pytest.raises(UnknownNameError, match=r"protein 'Enzz'.*did you mean 'Enz'"):
+        small(observables=("S_c", "total:Enzz", "P_c"), units={}).check_against(two_step)
+    with pytest.raises(UnknownNameError, match="'P_cc'"):
+        small().check_against(two_step, mapping={"P_c": "P_cc"})
     with pytest.raises(UnknownNameError, match="HXK9"):
         small(conditions=("wt", "ko:HXK9")).check_against(two_step, resolve_conditions=True)
     v = small().values.copy()

@@ -310,22 +310,29 @@ class Dataset:
         return dataclasses.replace(self, values=np.where(m, v, np.nan), mask=m)
 
     # ------------------------------------------------------------------ model check
-    def check_against(self, cell, extra: Iterable[str] = (), resolve_conditions: bool = False) -> Dataset:
-        """Check that every observable is a species, reaction or declared observable of `cell`.
+    def check_against(self, cell, extra: Iterable[str] = (), resolve_conditions: bool = False,
+                      mapping: Mapping[str, str] | None = None) -> Dataset:
+        """Check that every observable is something `cell` can predict.
 
-        `extra` adds names an observation model provides (e.g. protein totals). With
-        `resolve_conditions`, every condition is also resolved against the cell (gene names...).
-        Returns self.
+        An observable (or its `mapping` target) must be a species, reaction or declared observable
+        of the cell, or a protein quantity ``total:P`` / ``phospho:P`` / ``pfrac:P`` (see
+        `yeastcell.observe`); `extra` lists further names provided elsewhere. With
+        `resolve_conditions`, every condition (and the reference) is also resolved against the cell
+        (gene names, species of pulses...). Returns self.
 
         Raises:
             UnknownNameError: the first unknown observable (or gene/species of a condition), with close matches.
+            YeastcellError: a protein quantity the cell has no forms for.
         """
-        spec = getattr(cell, "spec", None)
-        known = set(getattr(cell, "species_ids", ())) | set(getattr(cell, "reaction_ids", ()))
-        known |= {o.id for o in getattr(spec, "observables", ())} | set(extra)
-        for o in self.observables:
-            if o not in known:
-                raise UnknownNameError("observable", o, sorted(known))
+        from ..observe import ObservationModel
+
+        skip = set(extra)
+        names = [o for o in self.observables if o not in skip]
+        mapping = dict(mapping or {})
+        for k in mapping:
+            if k not in self.observables:
+                raise UnknownNameError("observable (in mapping)", k, self.observables)
+        ObservationModel.build(cell, names, mapping={k: v for k, v in mapping.items() if k in names})
         if resolve_conditions:
             from ..notation import parse_perturbation
             from ..perturb import resolve

@@ -57,3 +57,22 @@ def from_diffrax(result) -> jnp.ndarray:
 
 def describe(code: int) -> str:
     return f"{Status(int(code)).name}: {Status(int(code)).message}"
+
+
+def raise_for_status(status, what: str, labels: tuple[str, ...] = ()) -> None:
+    """Raise `SolverError` naming every failed item (up to 10) of a status array; return otherwise.
+
+    Args:
+        status: status code(s), any shape (flattened).
+        what: plural noun for the message, e.g. "trajectories", "steady-state solves".
+        labels: optional label per item (perturbation names).
+    """
+    import numpy as np
+
+    from .exceptions import SolverError
+
+    codes = np.atleast_1d(np.asarray(status)).ravel()
+    bad = np.nonzero(codes != Status.SUCCESS)[0]
+    if bad.size:
+        lines = [f"  [{i}] {labels[i] if i < len(labels) else ''}: {describe(codes[i])}" for i in bad[:10]]
+        raise SolverError(f"{bad.size} of {codes.size} {what} failed:\n" + "\n".join(lines))

@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .compile import Cell
-from .exceptions import SimulationInputError, SolverError
+from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation
 from .simulate import SolverOptions, _as_condition
-from .status import Status, describe, from_diffrax
+from .status import Status, from_diffrax, raise_for_status
 
 
 def _max_norm(x):
@@ -41,10 +41,7 @@ class SteadyState(eqx.Module):
         return np.asarray(self.status) == Status.SUCCESS
 
     def raise_if_failed(self) -> "SteadyState":
-        codes = np.atleast_1d(np.asarray(self.status))
-        if np.any(codes != Status.SUCCESS):
-            bad = [describe(c) for c in codes if c != Status.SUCCESS]
-            raise SolverError(f"{len(bad)} of {codes.size} steady-state solves failed: {bad[0]}")
+        raise_for_status(self.status, "steady-state solves")
         return self
 
     def species(self, name: str) -> np.ndarray:

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._expr import compile_formula
-from .exceptions import SolverError, UnknownNameError
-from .status import Status, describe
+from .exceptions import UnknownNameError
+from .status import Status, describe, raise_for_status
 
 
 class Trajectory(eqx.Module):
@@ -59,11 +59,7 @@ class Trajectory(eqx.Module):
 
     def raise_if_failed(self) -> "Trajectory":
         """Raise `SolverError` naming every failed trajectory; return self otherwise."""
-        codes = np.atleast_1d(np.asarray(self.status))
-        bad = np.nonzero(codes != Status.SUCCESS)[0]
-        if bad.size:
-            lines = [f"  [{i}] {self.labels[i] if i < len(self.labels) else ''}: {describe(codes[i])}" for i in bad[:10]]
-            raise SolverError(f"{bad.size} of {codes.size} trajectories failed:\n" + "\n".join(lines))
+        raise_for_status(self.status, "trajectories", self.labels)
         return self
 
     def __getitem__(self, i) -> "Trajectory":

@@ -271,12 +271,14 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
     if sim_values is not None and (sim_times_min is None or np.shape(sim_values) != (nc, len(sim_times_min), no)):
         raise DatasetError(f"sim_values must have shape (n_cond, len(sim_times_min), n_obs) = "
                            f"{(nc, None if sim_times_min is None else len(sim_times_min), no)}")
-    fig, axes = plt.subplots(len(ci), len(oi), figsize=(3.2 * len(oi) + 0.6, 2.6 * len(ci) + 0.4),
-                             squeeze=False, sharex=True)
+    # rows = conditions, columns = observables; a single condition wraps its observables (4 a row)
+    single = len(ci) == 1 and len(oi) > 4
+    nrow, ncol = (int(np.ceil(len(oi) / 4)), 4) if single else (len(ci), len(oi))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol + 0.6, 2.6 * nrow + 0.4), squeeze=False)
     ylab = "log2 fold change" if ds.transform == "log2fc" else None
     for a, c in enumerate(ci):
         for b, o in enumerate(oi):
-            ax = axes[a, b]
+            ax = axes[divmod(b, 4)] if single else axes[a, b]
             for r in range(ds.n_replicates):
                 m = ds.mask[c, r, :, o]
                 ax.plot(ds.times_min[m], ds.values[c, r, m, o], "o", ms=3.5, color="k", alpha=0.7,
@@ -288,14 +290,17 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
             if lower is not None and upper is not None:
                 ax.fill_between(ds.times_min, np.asarray(lower)[c, :, o], np.asarray(upper)[c, :, o],
                                 color="C0", alpha=0.2, label="prediction interval")
-            if a == 0:
-                ax.set_title(ds.observables[o], fontsize=8)
-            if b == 0:
-                ax.set_ylabel(f"{ds.conditions[c]}\n{ylab or ds.units[ds.observables[o]]}", fontsize=8)
-            if a == len(ci) - 1:
-                ax.set_xlabel("time (min)")
-            if ds.transform == "raw" and np.all(ds.values[c, :, :, o][ds.mask[c, :, :, o]] > 0) and ds.mask[c, :, :, o].any():
+            unit = ylab or ds.units[ds.observables[o]]
+            if single or a == 0:
+                ax.set_title(ds.observables[o] + (f"  ({ds.conditions[c]})" if single and b == 0 else ""), fontsize=8)
+            if single or b == 0:
+                ax.set_ylabel(unit if single else f"{ds.conditions[c]}\n{unit}", fontsize=8)
+            ax.set_xlabel("time (min)", fontsize=8)
+            measured = ds.values[c, :, :, o][ds.mask[c, :, :, o]]
+            if ds.transform == "raw" and measured.size and np.all(measured > 0):
                 ax.set_yscale("log")
+    for ax in list(axes.flat)[len(oi):] if single else []:
+        ax.axis("off")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:

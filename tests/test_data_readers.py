@@ -152,3 +152,56 @@ def test_reader_without_data_folder_fails_clearly(tmp_path, monkeypatch):
         read_kanshin2015()
     with pytest.raises(DatasetError, match="missing"):
         read_lahtvee2017(tmp_path)
+
+
+HOG_MINI = """\
+format: yeastcell-model/1
+model: {id: hog_mini, name: Hog1 and Rck2 phosphorylation}
+references:
+  test: "Test fixture: two phosphorylation cycles named after real HOG-pathway proteins (not calibrated)."
+compartments:
+  - {id: cell, name: cell, volume: {value: 1.0, unit: fL, source: test}}
+species:
+  - {id: Hog1, compartment: cell, kind: protein, initial: {value: 1.0, unit: mM}}
+  - {id: Hog1_PP, compartment: cell, kind: protein, initial: {value: 0.0, unit: mM}}
+  - {id: Rck2, compartment: cell, kind: protein, initial: {value: 1.0, unit: mM}}
+  - {id: Rck2_P, compartment: cell, kind: protein, initial: {value: 0.0, unit: mM}}
+  - {id: Pbs2, compartment: cell, kind: protein, initial: {value: 1.0, unit: mM}}
+genes:
+  - {orf: YLR113W, name: HOG1, protein: Hog1}
+  - {orf: YLR248W, name: RCK2, protein: Rck2}
+  - {orf: YJL128C, name: PBS2, protein: Pbs2}
+reactions:
+  - id: hog1_phos
+    stoichiometry: {Hog1: -1, Hog1_PP: 1}
+    compartment: cell
+    rate_law: {kind: mass_action, reversible: true,
+               parameters: {kf: {value: 1.0, unit: 1/min, source: test}, kr: {value: 1.0, unit: 1/min, source: test}}}
+  - id: rck2_phos
+    stoichiometry: {Rck2: -1, Rck2_P: 1}
+    compartment: cell
+    rate_law: {kind: mass_action, reversible: true,
+               parameters: {kf: {value: 1.0, unit: 1/min, source: test}, kr: {value: 1.0, unit: 1/min, source: test}}}
+"""
+
+
+def test_phosphosite_mapping_to_a_model(refdata, kanshin, tmp_path, core):
+    import yeastcell as yc
+    from yeastcell.data import phosphosite_mapping
+    from yeastcell.observe import ObservationModel
+
+    p = tmp_path / "hog_mini.yaml"
+    p.write_text(HOG_MINI)
+    cell = yc.load_cell(p)
+    mapping = phosphosite_mapping(kanshin, cell)
+    orf = dict(zip(kanshin.observables, kanshin.annotations["orf"]))
+    assert set(mapping.values()) <= {"phospho:Hog1", "phospho:Rck2"} and "phospho:Rck2" in mapping.values()
+    assert all(orf[k] in ("YLR113W", "YLR248W") and "(ph)" in k for k in mapping)
+    # every Kanshin peptide of these two ORFs is mapped; Pbs2 has no phospho form in this model
+    assert len(mapping) == sum(o in ("YLR113W", "YLR248W") for o in kanshin.annotations["orf"])
+    sub = kanshin.subset(observables=list(mapping))
+    sub.check_against(cell, mapping=mapping)
+    om = ObservationModel.build(cell, sub.observables, mapping=mapping)
+    assert om.quantities == tuple(mapping[o] for o in sub.observables)
+    with pytest.raises(DatasetError, match="no phosphopeptide"):
+        phosphosite_mapping(kanshin, core)

@@ -9,7 +9,8 @@ the package.
   ethanol stress (steady states: one time point);
 * `read_vanheerden2014` intracellular metabolites after a 110 mM glucose pulse to a chemostat.
 
-`map_to_model` renames protein observables (by ORF) to a model's protein species.
+`map_to_model` renames protein observables (by ORF) to a model's protein species;
+`phosphosite_mapping` maps phosphopeptides to the phosphorylated forms of a model's proteins.
 """
 
 from __future__ import annotations
@@ -370,3 +371,35 @@ def map_to_model(ds: Dataset, cell, annotation: str = "orf", keep_unmapped: bool
     sub = ds.subset(observables=[ds.observables[j] for j in keep])
     return sub.replace(observables=tuple(names), units=dict(zip(names, (sub.units[o] for o in sub.observables))),
                        provenance={**sub.provenance, "mapped_to_model": getattr(spec, "id", "")})
+
+
+def phosphosite_mapping(ds: Dataset, cell, annotation: str = "orf") -> dict[str, str]:
+    """Observation mapping {phosphopeptide: ``"phospho:PROTEIN"``} for `yeastcell.observe`.
+
+    Every phosphopeptide (an observable containing ``(ph)``) whose ORF annotation names one gene
+    of `cell` with a protein species that has phosphorylated forms (see
+    `yeastcell.observe.protein_forms`) is mapped to that protein's phosphorylated pool. This lumps
+    the sites of a protein: a model with one phospho form per protein predicts the same fold
+    change for all of its sites.
+
+    Raises:
+        DatasetError: no such annotation, or no phosphopeptide maps to the model.
+    """
+    from ..observe import protein_forms
+
+    if annotation not in ds.annotations:
+        raise DatasetError(f"dataset has no {annotation!r} annotation (has {sorted(ds.annotations)})")
+    spec = getattr(cell, "spec", cell)
+    species = tuple(getattr(cell, "species_ids", ()))
+    phospho = {}
+    for g in getattr(spec, "genes", ()):
+        if getattr(g, "protein", None) and protein_forms(species, g.protein)[1]:
+            phospho[g.orf.upper()] = g.protein
+    out = {}
+    for o, orf in zip(ds.observables, ds.annotations[annotation]):
+        if "(ph)" in o and orf.upper() in phospho:
+            out[o] = f"phospho:{phospho[orf.upper()]}"
+    if not out:
+        raise DatasetError("no phosphopeptide of the dataset belongs to a model protein with phosphorylated "
+                           f"forms (model proteins with phospho forms: {sorted(phospho.values()) or 'none'})")
+    return out

@@ -37,3 +37,15 @@ from yeastcell.gem.medium import (
     read_medium as read_medium,
 )
 from yeastcell.gem.screen import knockout_screen as knockout_screen, resolve_genes as resolve_genes
+
+_LAZY_JAX = {"knockout_growth_batch": "yeastcell.gem.lp", "KnockoutGrowth": "yeastcell.gem.lp",
+             "make_engine": "yeastcell.gem.lp"}
+
+
+def __getattr__(name):
+    """The JAX LP engine (``yeastcell.gem.lp``) is imported on first use only."""
+    if name in _LAZY_JAX:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_JAX[name]), name)
+    raise AttributeError(f"module 'yeastcell.gem' has no attribute {name!r}")

@@ -189,6 +189,14 @@ def test_loop_learns_checkpoints_and_resumes_after_a_crash(tmp_path):
     assert len(d["chosen"]) == 3 and len(d["candidates"]) == len(CANDIDATES)
     assert all("information gain" in why for why in d["rationale"])
     assert len(set(ref.data.conditions)) == 12
+    # the report names every chosen experiment with its reason; the CLI prints it and plots the curve
+    from yeastcell.active.report import loop_report
+    from yeastcell.cli import main
+
+    text = loop_report(tmp_path / "ref")
+    assert all(c in text for c in d["chosen"]) and "## Round 3" in text and "held-out RMSE" in text
+    assert main(["loop", "report", str(tmp_path / "ref"), "--plot", str(tmp_path / "curve.png")]) == 0
+    assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
 
     # a lab that fails during round 2: the loop stops, the next call resumes and ends identical
     class Crashing(NumpyLab):
@@ -235,3 +243,39 @@ def test_loop_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
     assert resumed.data.equals(ref.data)
     assert Dataset.from_hdf5(folder / "final" / "data.h5").equals(ref.data)
     assert resumed.curve == ref.curve
+
+
+def test_loop_with_a_file_lab_waits_for_measurements_and_continues(tmp_path):
+    import csv
+
+    from yeastcell.lab import FileLab, MeasurementsPending
+
+    lab = FileLab(tmp_path / "lab")
+    cfg = _config(rounds=3, batch_size=2, n_initial=2)
+
+    def fill(round_):
+        d = tmp_path / "lab" / f"round_{round_:03d}"
+        with open(d / "measurements_template.csv") as fh:
+            rows = list(csv.DictReader(fh))
+        for r in rows:  # the "lab" measures the truth
+            y = _truth([r["condition"]], [float(r["time_min"])], OBS)[0, 0, OBS.index(r["observable"])]
+            r["value"] = repr(float(y))
+        with open(d / "measurements.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        return {r["condition"] for r in rows}
+
+    measured = set()
+    for r in range(3):
+        with pytest.raises(MeasurementsPending, match=f"round_{r:03d}"):
+            closed_loop(cfg, _learner(), lab, tmp_path / "loop", log=None)
+        new = fill(r)
+        assert not new & measured  # every round asks for new experiments
+        measured |= new
+    res = closed_loop(cfg, _learner(), lab, tmp_path / "loop", log=None)
+    assert set(res.data.conditions) == measured and len(measured) == 6
+    # what the loop decided is what the lab was asked to do
+    d1 = json.loads((tmp_path / "loop" / "round_001" / "decisions.json").read_text())
+    exported = json.loads((tmp_path / "lab" / "round_001" / "plan.json").read_text())
+    assert d1["chosen"] == [e["condition"] for e in exported["experiments"]]

@@ -174,6 +174,30 @@ def _cmd_bench_run(args) -> int:
     return 0
 
 
+def _cmd_loop(args) -> int:
+    from .active import closed_loop
+    from .active._cli import build, load_config
+    from .active.report import loop_report, plot_learning_curves
+    from .lab.file_lab import MeasurementsPending
+
+    if args.loop_command == "report":
+        from .active import learning_curve
+
+        print(loop_report(args.folder))
+        if args.plot:
+            plot_learning_curves({args.folder: [learning_curve(args.folder)]}, args.plot)
+            print(f"wrote {args.plot}")
+        return 0
+    config, learner, lab, initial, heldout = build(load_config(args.config))
+    try:
+        res = closed_loop(config, learner, lab, args.folder, initial=initial, heldout=heldout)
+    except MeasurementsPending as err:
+        print(f"waiting for the lab: {err}")
+        return 4
+    print(loop_report(res.folder))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import DEFAULT_MODEL
 
@@ -208,10 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
     gt.add_argument("--processes", type=int, default=1)
     gt.set_defaults(func=_cmd_gem_test)
     _add_bench(sub)
+    _add_loop(sub)
     from .compare import add_compare_parser
 
     add_compare_parser(sub, DEFAULT_MODEL)
     return p
+
+
+def _add_loop(sub) -> None:
+    lp = sub.add_parser("loop", help="closed loop: train -> choose experiments -> lab -> ingest (yeastcell.active)")
+    ls = lp.add_subparsers(dest="loop_command", required=True)
+    lr = ls.add_parser("run", help="run or resume a loop described by a JSON config (docs/active_learning.md)")
+    lr.add_argument("config")
+    lr.add_argument("folder", help="checkpoint folder (a rerun resumes from it)")
+    lr.set_defaults(func=_cmd_loop)
+    lrep = ls.add_parser("report", help="what each round chose and why; learning curve")
+    lrep.add_argument("folder")
+    lrep.add_argument("--plot", help="PNG/PDF file for the learning curve (needs a held-out set)")
+    lrep.set_defaults(func=_cmd_loop)
 
 
 def _add_bench(sub) -> None:

@@ -151,6 +151,38 @@ def _plan_for(config: LoopConfig, picks: Sequence[int], r: int, rationale: Seque
                 notes=f"closed loop round {r}, strategy {config.strategy}, seed {config.seed}")
 
 
+class PerturbationLab:
+    """Adapts a lab with ``run(perturbations, times_min)`` (e.g. `VirtualLab`) to ``run(plan)``.
+
+    The returned Dataset's conditions are renamed back to the plan's conditions (a VirtualLab
+    prefixes its base condition); every experiment of the plan must share one sampling schedule.
+    """
+
+    def __init__(self, lab):
+        self.lab = lab
+
+    def run(self, plan: Plan):
+        times = {e.times_min for e in plan.experiments}
+        if len(times) != 1:
+            raise LoopError("this lab runs one sampling schedule per call; the plan has several")
+        ds = self.lab.run(list(plan.conditions), list(next(iter(times))))
+        if len(ds.conditions) != len(plan.conditions):
+            raise LoopError(f"the lab returned {len(ds.conditions)} conditions for {len(plan.conditions)} experiments")
+        return ds.replace(conditions=plan.conditions)
+
+
+def as_plan_lab(lab):
+    """`lab` itself if its ``run`` takes a plan, else a :class:`PerturbationLab` around it."""
+    import inspect
+
+    try:
+        params = [p for p in inspect.signature(lab.run).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    except (TypeError, ValueError):
+        return lab
+    return PerturbationLab(lab) if len(params) >= 2 else lab
+
+
 def _check_lab_data(new, plan: Plan) -> None:
     missing = [c for c in plan.conditions if c not in new.conditions]
     if missing:
@@ -175,6 +207,7 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         MeasurementsPending: from a FileLab whose table is not in yet (rerun to resume).
     """
     say = log or (lambda s: None)
+    lab = as_plan_lab(lab)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if heldout is not None and set(heldout.conditions) & set(config.candidates):

@@ -1,0 +1,106 @@
+"""Private: `yeastcell loop run CONFIG.json FOLDER` and `yeastcell loop report FOLDER`.
+
+CONFIG.json::
+
+    {"model": "yeast_core",                     model file or embedded model name
+     "base": "cond:aerobic_batch",              applied before every candidate (mechanistic prior)
+     "candidates": ["ko:HXK2", "kd:PFK1=0.3"],  or "candidates_file": "cands.txt" (one per line)
+     "times_min": [10, 30], "observables": ["ETOH_e", "GLY_e"],
+     "scale": [10.0, 1.0],                       optional; default: spread of the prior over candidates
+     "rounds": 5, "batch_size": 4, "n_members": 8, "strategy": "eig", "n_initial": 4, "seed": 0,
+     "cost": {"ko:HXK2": 2.0}, "budget": null, "noise_sd": 0.05, "prior_sd": 0.5,
+     "initial": "round0.csv",                    optional Dataset table or .h5
+     "heldout": "heldout.csv",                   optional, for the learning curve
+     "lab": {"kind": "file", "folder": "lab"}}   or {"kind": "virtual", "seed": 1,
+                                                     "parameter_changes": {"HXK.Vmax": 0.5}}
+
+Relative paths are relative to the config file. With a file lab the command stops when a round's
+measurements are not in yet (exit status 4) and resumes where it stopped when run again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import UnknownNameError
+from .loop import LoopConfig, LoopError
+
+KEYS = {"model", "base", "candidates", "candidates_file", "times_min", "observables", "scale", "rounds",
+        "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget", "noise_sd",
+        "prior_sd", "initial", "heldout", "lab", "replicates", "bootstrap", "units"}
+
+
+def _read_data(path: Path):
+    from ..data import Dataset
+
+    return Dataset.from_hdf5(path) if path.suffix in (".h5", ".hdf5") else Dataset.from_table(path)
+
+
+def load_config(path: str | Path) -> dict:
+    """Read and check a loop config file (unknown keys raise with close matches)."""
+    path = Path(path)
+    try:
+        cfg = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise LoopError(f"{path}: cannot read the loop configuration ({err})") from None
+    for k in cfg:
+        if k not in KEYS:
+            raise UnknownNameError("loop configuration key", k, KEYS)
+    root = path.parent
+    if "candidates_file" in cfg:
+        lines = (root / cfg.pop("candidates_file")).read_text().splitlines()
+        cfg["candidates"] = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    for k in ("candidates", "times_min", "observables"):
+        if k not in cfg:
+            raise LoopError(f"{path}: the configuration needs {k!r}")
+    for k in ("initial", "heldout"):
+        if k in cfg:
+            cfg[k] = root / cfg[k]
+    lab = dict(cfg.get("lab") or {"kind": "file", "folder": "lab"})
+    if lab.get("kind") == "file":
+        lab["folder"] = root / lab.get("folder", "lab")
+    cfg["lab"] = lab
+    return cfg
+
+
+def build(cfg: dict):
+    """(LoopConfig, learner, lab, initial, heldout) from a checked config."""
+    from .. import load_cell
+    from .learners import CellPrior, GeneFeatures, LinearResidualLearner
+
+    cell = load_cell(cfg.get("model", "yeast_core"))
+    base = cfg.get("base")
+    cands = list(cfg["candidates"])
+    times = np.asarray(cfg["times_min"], dtype=float)
+    obs = tuple(cfg["observables"])
+    prior = CellPrior(cell, base)
+    if "scale" in cfg:
+        scale = np.asarray(cfg["scale"], dtype=float)
+    else:
+        spread = prior(cands, times, obs).std(axis=(0, 1))
+        scale = np.where(spread > 0, spread, 1.0)
+    kind = cfg["lab"].get("kind")
+    if kind == "file":
+        from ..lab.file_lab import FileLab
+
+        lab = FileLab(cfg["lab"]["folder"])
+    elif kind == "virtual":
+        from ..lab import VirtualLab, hidden_truth
+
+        truth = hidden_truth(cell, parameter_changes=cfg["lab"].get("parameter_changes") or {})
+        lab = VirtualLab(truth, list(obs), base=base, seed=int(cfg["lab"].get("seed", 0)))
+    else:
+        raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
+    loop_keys = {"rounds", "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget",
+                 "noise_sd", "replicates", "bootstrap", "units"}
+    config = LoopConfig(candidates=tuple(cands), times_min=tuple(times), observables=obs,
+                        scale=tuple(scale), **{k: cfg[k] for k in loop_keys if k in cfg})
+    features = GeneFeatures.from_conditions(cands)
+    learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
+                                    prior_sd=float(cfg.get("prior_sd", 0.5)))
+    initial = _read_data(cfg["initial"]) if "initial" in cfg else None
+    heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
+    return config, learner, lab, initial, heldout

@@ -322,3 +322,28 @@ def test_hypothesis_malformed_datasets_fail_with_library_errors(conds, obs, time
     except YeastcellError:
         return
     assert np.isfinite(ds.values[ds.mask]).all()
+
+
+def test_merge_is_the_union_of_measured_entries():
+    ds = small()
+    a = ds.subset(conditions=["wt"], time_range=(0.0, 2.5))
+    b = ds.subset(conditions=["ko:YAL001W"])
+    c = ds.subset(conditions=["wt"], times=[10.0])
+    merged = a.merge(b, c)
+    assert merged.equals(ds)                                   # pieces put back together exactly
+    with pytest.raises(DatasetError, match=r"measured twice.*'wt', replicate 1"):
+        a.merge(ds)
+    twice = a.merge(a, replicates="append")
+    assert twice.n_replicates == 2 * a.n_replicates
+    assert np.array_equal(twice.values[:, a.n_replicates:], a.values, equal_nan=True)
+    other_unit = small(units={"S_c": "uM"})
+    with pytest.raises(DatasetError, match="unit 'mM' in one dataset and 'uM'"):
+        ds.merge(other_unit, replicates="append")
+    with pytest.raises(DatasetError, match="transform"):
+        ds.merge(small(transform="log2fc", reference="wt"), replicates="append")
+    extra = Dataset(("kd:ENZ1=0.3",), [5.0], ("P_c", "new"), np.ones((1, 1, 1, 2)), np.ones((1, 1, 1, 2), bool),
+                    units={"P_c": "mM", "new": "mM"}, provenance={"source": "round 2"})
+    m = ds.merge(extra)
+    assert m.shape == (3, 3, 5, 4) and m.times_min.tolist() == [0.0, 1.0, 2.5, 5.0, 10.0]
+    assert int(m.mask.sum()) == int(ds.mask.sum()) + 2
+    assert m.provenance["source"] == "test | round 2" and m.annotations["orf"] == ("a", "b", "c", "")

@@ -4,6 +4,7 @@
 from ._hdf5 import FORMAT as FORMAT
 from ._hdf5 import FORMAT_VERSION as FORMAT_VERSION
 from .dataset import Dataset as Dataset
+from .merge import merge as merge
 from .readers import VANHEERDEN2014_TO_CORE as VANHEERDEN2014_TO_CORE
 from .readers import map_to_model as map_to_model
 from .readers import phosphosite_mapping as phosphosite_mapping
@@ -14,6 +15,6 @@ from .tables import read_table as read_table
 from .tables import to_minutes as to_minutes
 from .tables import write_table as write_table
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "VANHEERDEN2014_TO_CORE", "Dataset", "map_to_model", "phosphosite_mapping",
+__all__ = ["FORMAT", "FORMAT_VERSION", "VANHEERDEN2014_TO_CORE", "Dataset", "map_to_model", "merge", "phosphosite_mapping",
            "read_kanshin2015",
            "read_lahtvee2017", "read_table", "read_vanheerden2014", "to_minutes", "write_table"]

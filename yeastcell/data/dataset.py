@@ -301,6 +301,12 @@ class Dataset:
         key = {"conditions": "conditions", "observables": "observables", "times": "times"}[axis]
         return self.subset(**{key: train}), self.subset(**{key: valid})
 
+    def merge(self, *others: Dataset, replicates: str = "error") -> Dataset:
+        """Union with other datasets (see `yeastcell.data.merge.merge`)."""
+        from .merge import merge
+
+        return merge(self, *others, replicates=replicates)
+
     def mean_over_replicates(self) -> Dataset:
         """One replicate: the mean of the measured replicates (mask = measured in any)."""
         m = self.mask.any(axis=1, keepdims=True)

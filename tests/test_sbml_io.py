@@ -14,8 +14,8 @@ from yeastcell.sbml._write import to_l3
 roadrunner = pytest.importorskip("roadrunner")
 
 
-def _doc(build) -> str:
-    doc = libsbml.SBMLDocument(3, 2)
+def _doc(build, version=2) -> str:
+    doc = libsbml.SBMLDocument(3, version)
     m = doc.createModel()
     m.setId("m")
     c = m.createCompartment()
@@ -90,6 +90,30 @@ def test_algebraic_rule_without_a_free_symbol_is_refused(tmp_path):
 
     with pytest.raises(yc.ModelFileError, match="algebraic rule.*determines no symbol"):
         yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
+
+
+def test_fast_reaction_is_an_equilibrium_with_a_conserved_total(tmp_path):
+    """A <-> B fast (3 A - B = 0: B = 3 A), B -> 0 slow (rate k B, k = 0.5): the total A + B decays
+    as 0.5 exp(-0.5 * 3/4 * t), equilibrated already at t = 0 (A(0) = 0.5 mM, B(0) = 0)."""
+
+    def build(m):
+        r = m.createReaction()
+        r.setId("F"); r.setReversible(True); r.setFast(True)
+        sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
+        sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula("C * (3 * A - B)"))
+        r = m.createReaction()
+        r.setId("D"); r.setReversible(False); r.setFast(False)
+        sr = r.createReactant(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula("C * k * B"))
+
+    path = _write(tmp_path, _doc(build, version=1))  # `fast` exists up to L3V1
+    cell = yc.compile_model(sbml.load(path))
+    t = np.array([0.0, 0.5, 1.0, 2.0, 4.0])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    total = 0.5 * np.exp(-0.375 * t)
+    np.testing.assert_allclose(traj.species("A"), total / 4, rtol=1e-7)
+    np.testing.assert_allclose(traj.species("B"), 3 * total / 4, rtol=1e-7)
 
 
 def test_delayed_events_use_trigger_or_execution_time_values(tmp_path):

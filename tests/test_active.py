@@ -279,3 +279,27 @@ def test_loop_with_a_file_lab_waits_for_measurements_and_continues(tmp_path):
     d1 = json.loads((tmp_path / "loop" / "round_001" / "decisions.json").read_text())
     exported = json.loads((tmp_path / "lab" / "round_001" / "plan.json").read_text())
     assert d1["chosen"] == [e["condition"] for e in exported["experiments"]]
+
+
+def test_labs_taking_perturbations_and_times_are_adapted_to_plans():
+    from yeastcell.active.loop import PerturbationLab, as_plan_lab
+    from yeastcell.lab import Experiment, Plan
+
+    calls = []
+
+    class PerturbationStyleLab:  # like VirtualLab: the first time is the start; conditions get a base
+        def run(self, perturbations, times_min):
+            calls.append((list(perturbations), list(times_min)))
+            v = np.arange(len(perturbations) * len(times_min), dtype=float).reshape(len(perturbations), 1, -1, 1) + 1
+            return Dataset(tuple(f"cond:aerobic_batch+{p}" for p in perturbations), np.array(times_min), ("A",),
+                           v, np.ones(v.shape, bool))
+
+    lab = as_plan_lab(PerturbationStyleLab())
+    assert isinstance(lab, PerturbationLab) and as_plan_lab(NumpyLab()).__class__ is NumpyLab
+    plan = Plan((Experiment("a", "ko:G1", "", (5.0, 20.0)), Experiment("b", "kd:G2=0.5", "", (5.0, 20.0))), ("A",))
+    ds = lab.run(plan)
+    assert calls == [(["ko:G1", "kd:G2=0.5"], [0.0, 5.0, 20.0])]
+    assert ds.conditions == plan.conditions and list(ds.times_min) == [5.0, 20.0]
+    assert ds.values[1, 0, :, 0].tolist() == [5.0, 6.0]  # the t = 0 sample was dropped, not shifted
+    with pytest.raises(LoopError, match="one sampling schedule"):
+        lab.run(Plan((Experiment("a", "ko:G1", "", (5.0,)), Experiment("b", "ko:G2", "", (6.0,))), ("A",)))

@@ -156,6 +156,8 @@ class PerturbationLab:
 
     The returned Dataset's conditions are renamed back to the plan's conditions (a VirtualLab
     prefixes its base condition); every experiment of the plan must share one sampling schedule.
+    Plan times are minutes since the experiment starts at 0; such labs take the first time as the
+    start, so 0 is prepended to the call when missing and its samples are dropped.
     """
 
     def __init__(self, lab):
@@ -165,7 +167,12 @@ class PerturbationLab:
         times = {e.times_min for e in plan.experiments}
         if len(times) != 1:
             raise LoopError("this lab runs one sampling schedule per call; the plan has several")
-        ds = self.lab.run(list(plan.conditions), list(next(iter(times))))
+        t = list(next(iter(times)))
+        # experiments start at 0 min (as in CellPrior); such labs treat the first time as the start
+        pad = t[0] != 0.0
+        ds = self.lab.run(list(plan.conditions), [0.0] + t if pad else t)
+        if pad:
+            ds = ds.subset(times=t)
         if len(ds.conditions) != len(plan.conditions):
             raise LoopError(f"the lab returned {len(ds.conditions)} conditions for {len(plan.conditions)} experiments")
         return ds.replace(conditions=plan.conditions)

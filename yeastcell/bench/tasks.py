@@ -259,5 +259,6 @@ register(Task(
     baselines=("random selection", "uncertainty-only (no diversity) selection"),
     run=_passthrough("active", "bench_active", "active learning vs random and uncertainty-only"),
     options={"args": _args_option()},
-    requires=_script("bench_active"),
+    quick={"args": "--quick"},
+    requires=_all(_script("bench_active"), _needs("yeastcell.lab.virtual")),
 ))

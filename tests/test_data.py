@@ -97,6 +97,25 @@ def test_hypothesis_round_trip_any_dataset(tmp_path, seed, n_rep, tsv, scale):
     assert Dataset.from_hdf5(tmp_path / "x.h5").equals(ds)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(obs=st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=2, unique=True),
+       unit=st.text(max_size=4),
+       prov=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=12), max_size=4),
+       ann=st.dictionaries(st.text(min_size=1, max_size=6), st.lists(st.text(max_size=5), min_size=2, max_size=2),
+                           max_size=3))
+def test_hypothesis_metadata_round_trip(tmp_path, obs, unit, prov, ann):
+    v = np.arange(4.0).reshape(1, 1, 2, 2)
+    try:
+        ds = Dataset(("wt",), [0.0, 1.0], tuple(obs), v, v >= 0, provenance=prov, annotations=ann,
+                     units={obs[0]: unit})
+    except DatasetError:
+        return                                   # names with '/', NUL, lone surrogates... are refused
+    ds.to_hdf5(tmp_path / "m.h5")
+    assert Dataset.from_hdf5(tmp_path / "m.h5").equals(ds)
+    ds.to_table(tmp_path / "m.csv")
+    assert Dataset.from_table(tmp_path / "m.csv").equals(ds)
+
+
 def _same_measured(a: Dataset, b: Dataset) -> bool:
     """Tables only hold measured entries: axes with nothing measured at the end are not recoverable."""
     fa, fb = a.to_table(), b.to_table()
@@ -154,6 +173,8 @@ def test_validation_errors_name_the_item(two_step, tmp_path):
         small(values=np.zeros((2, 3, 4)), mask=np.zeros((2, 3, 4), bool))
     with pytest.raises(DatasetError, match="annotation 'orf'"):
         small(annotations={"orf": ("a",)})
+    with pytest.raises(DatasetError, match="without '/'"):
+        small(annotations={"a/b": ("a", "b", "c")})
     # arrays are read-only and masked entries are NaN
     ds = small()
     with pytest.raises(ValueError):

@@ -96,8 +96,10 @@ def read_hdf5(path: str | Path):
         prov = {k: _str(v) for k, v in f["provenance"].attrs.items()} if "provenance" in f else {}
         ann = {}
         if "annotations" in f:
-            for k in f["annotations"]:
-                ann[k] = tuple(_str(x) for x in np.atleast_1d(f["annotations"][k][()]).tolist())
+            for k, item in f["annotations"].items():
+                if not isinstance(item, h5py.Dataset):
+                    raise DatasetError(f"{path}: annotations/{k} is not a dataset of strings")
+                ann[k] = tuple(_str(x) for x in np.atleast_1d(item[()]).tolist())
         rt = f.attrs.get("reference_time_min")
         return Dataset(
             conditions=strings("conditions"), times_min=np.asarray(get("times_min"), dtype=np.float64),

@@ -34,6 +34,17 @@ def _freeze(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _text(x: str, what: str) -> str:
+    """`x` unless it holds characters no file format here can store (NUL, lone surrogates)."""
+    if "\x00" in x:
+        raise DatasetError(f"{what}: {x!r} contains a NUL character")
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DatasetError(f"{what}: {x!r} is not valid Unicode text (lone surrogate)") from None
+    return x
+
+
 def _names(value, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         raise DatasetError(f"{what} must be a sequence of strings, not the single string {value!r}")
@@ -44,6 +55,7 @@ def _names(value, what: str) -> tuple[str, ...]:
     for x in out:
         if not isinstance(x, str) or not x.strip() or x != x.strip():
             raise DatasetError(f"{what}: {x!r} is not a non-empty string without surrounding blanks")
+        _text(x, what)
     seen: set[str] = set()
     dup = [x for x in out if x in seen or seen.add(x)]
     if dup:
@@ -152,19 +164,25 @@ class Dataset:
                 raise UnknownNameError("observable (in units)", str(k), obs)
             if not isinstance(u, str):
                 raise DatasetError(f"unit of {k!r} must be a string, got {u!r}")
+            _text(u, f"unit of {k!r}")
         default = "log2" if self.transform == "log2fc" else ""
-        units = {o: units.get(o, default) for o in obs}
+        units = {o: units.get(o, default).strip() for o in obs}     # "mM " and "mM" are one unit
         prov = dict(self.provenance or {})
         for k, p in prov.items():
-            if not isinstance(k, str) or not isinstance(p, str):
-                raise DatasetError(f"provenance entries must be str -> str, got {k!r}: {p!r}")
+            if not isinstance(k, str) or not k or not isinstance(p, str):
+                raise DatasetError(f"provenance entries must be non-empty str -> str, got {k!r}: {p!r}")
+            _text(k, "provenance key")
+            _text(p, f"provenance[{k!r}]")
         ann = {}
         for k, col in dict(self.annotations or {}).items():
-            if not isinstance(k, str) or not k:
-                raise DatasetError(f"annotation names must be non-empty strings, got {k!r}")
+            if not isinstance(k, str) or not k.strip() or "/" in k or k.strip(".") == "":
+                raise DatasetError(f"annotation names must be non-empty strings without '/', got {k!r}")
+            _text(k, "annotation name")
             col = tuple(col)
             if len(col) != len(obs) or not all(isinstance(x, str) for x in col):
                 raise DatasetError(f"annotation {k!r} must hold one string per observable ({len(obs)})")
+            for x in col:
+                _text(x, f"annotation {k!r}")
             ann[k] = col
         s = object.__setattr__
         s(self, "conditions", conds)

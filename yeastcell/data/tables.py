@@ -78,8 +78,8 @@ def _read_file(path: Path):
             text = fh.read()
     except (OSError, UnicodeDecodeError, EOFError) as err:
         raise DatasetError(f"{path}: cannot read as UTF-8 text ({err})") from None
-    meta, body = {}, []
-    lines = text.splitlines(keepends=True)
+    meta = {}
+    lines = text.split("\n")
     k = 0
     while k < len(lines) and lines[k].startswith("#"):
         entry = lines[k][1:].strip()
@@ -90,7 +90,7 @@ def _read_file(path: Path):
             except json.JSONDecodeError:
                 raise DatasetError(f"{path}: line {k + 1}: metadata {key.strip()!r} is not JSON") from None
         k += 1
-    body = "".join(lines[k:])
+    body = "\n".join(lines[k:])
     if not body.strip():
         raise DatasetError(f"{path}: the table is empty")
     try:
@@ -281,9 +281,9 @@ def write_table(ds, path: str | Path) -> Path:
     if ds.reference_time_min is not None:
         head.append(f"# reference_time_min: {json.dumps(ds.reference_time_min)}")
     if ds.provenance:
-        head.append(f"# provenance: {json.dumps(ds.provenance, ensure_ascii=False)}")
+        head.append(f"# provenance: {json.dumps(ds.provenance)}")
     if ds.annotations:
-        head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()}, ensure_ascii=False)}")
+        head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()})}")
     c, r, k, o = np.nonzero(ds.mask)
     lines = head + [sep.join(COLUMNS)]
     cond = [_cell(x, sep) for x in ds.conditions]

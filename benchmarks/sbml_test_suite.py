@@ -263,13 +263,14 @@ def claimed(tags) -> bool:
 
 
 def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kvaerno5"), root: Path | None = None,
-              progress: bool = True, shuffle: bool = False, timeout: float = 0.0, stream=None) -> list[CaseResult]:
+              progress: bool = True, shuffle: bool = False, timeout: float = 0.0, stream=None,
+              first: str | None = None) -> list[CaseResult]:
     """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case.
 
     `shuffle` runs the cases in a fixed pseudo-random order (so a run cut short is a uniform
     sample); `timeout` (s, 0 = none) ends a case with outcome "error" (checked between Python
     calls, so a compiled loop is not interrupted); `stream` (a text file) gets one JSON line per
-    case as it finishes.
+    case as it finishes; `first` ("1-100,205") runs those cases before the others.
     """
     index = read_index((root or suite_dir()) / "index.tsv")
     names = parse_cases(cases, index)
@@ -277,6 +278,9 @@ def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kva
         import random
 
         random.Random(20261125).shuffle(names)
+    if first:  # e.g. the CI sample: run these before the rest
+        head = [c for c in parse_cases(first, index) if c in names]
+        names = head + [c for c in names if c not in set(head)]
     todo = [(c, index[c], tuple(solvers), root, timeout) for c in names]
     results = []
     # each case is a new model: XLA compilation dominates; the models are tiny, so skip LLVM's
@@ -363,12 +367,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="write per-case results as JSON lines to this file (as they finish)")
     ap.add_argument("--timeout", type=float, default=0.0, help="seconds per case (0 = no limit)")
     ap.add_argument("--shuffle", action="store_true", help="fixed pseudo-random case order")
+    ap.add_argument("--first", help="cases to run before the others (e.g. the CI sample)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     stream = open(args.json, "w") if args.json else None  # noqa: SIM115 - closed below
     try:
         results = run_suite(args.cases, args.workers, tuple(args.solver.split(",")), shuffle=args.shuffle,
-                            timeout=args.timeout, stream=stream)
+                            timeout=args.timeout, stream=stream, first=args.first)
     finally:
         if stream is not None:
             stream.close()

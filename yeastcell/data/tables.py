@@ -12,8 +12,10 @@ One row per measured value::
 * ``unit``: optional, one unit per observable.
 
 Files written by `write_table` start with ``#`` lines holding the dataset's metadata as JSON
-(``# yeastcell-dataset-table: 1``, ``# transform: "raw"``, ...); `read_table` reads them back, so
-CSV -> Dataset -> HDF5 -> Dataset -> CSV is lossless. A missing measurement is a missing row.
+(``# yeastcell-dataset-table: 1``, ``# transform: "raw"``, ..., and ``# axes: {...}`` with every
+condition, observable, time and unit, measured or not); `read_table` reads them back, so
+Dataset -> CSV -> Dataset and CSV -> Dataset -> HDF5 -> Dataset -> CSV are exact. A missing
+measurement is a missing row.
 """
 
 from __future__ import annotations
@@ -226,10 +228,15 @@ def read_table(source, time_unit: str | None = None, missing: str = "error", **m
     conditions = list(dict.fromkeys(cond))
     observables = list(dict.fromkeys(obs))
     times = np.unique(t)
+    n_rep = int(rep.max())
+    axes = file_meta.get("axes")
+    if axes is not None:                    # written by write_table: the full axes, measured or not
+        conditions, observables, times, n_rep, units = _axes(axes, conditions, observables, times, n_rep,
+                                                             units, where)
     ci = {c: i for i, c in enumerate(conditions)}
     oi = {o: i for i, o in enumerate(observables)}
     ti = np.searchsorted(times, t)
-    shape = (len(conditions), int(rep.max()), times.size, len(observables))
+    shape = (len(conditions), n_rep, times.size, len(observables))
     values = np.full(shape, np.nan)
     mask = np.zeros(shape, dtype=bool)
     idx = np.nonzero(keep)[0]
@@ -249,6 +256,33 @@ def read_table(source, time_unit: str | None = None, missing: str = "error", **m
                        values=values, mask=mask, units=units, **fields)
     except DatasetError as err:
         raise DatasetError(f"{where}: {err}") from None
+
+
+def _axes(axes, conditions, observables, times, n_rep, units, where):
+    """Axes from a table's ``# axes`` line, checked against the rows."""
+    try:
+        a_cond = [str(x) for x in axes["conditions"]]
+        a_obs = [str(x) for x in axes["observables"]]
+        a_t = np.asarray(axes["times_min"], dtype=np.float64)
+        a_rep = int(axes["n_replicates"])
+        a_units = [str(x) for x in axes["units"]]
+    except (KeyError, TypeError, ValueError):
+        raise DatasetError(f"{where}: the '# axes' line needs conditions, observables, times_min, "
+                           "n_replicates and units") from None
+    if len(a_units) != len(a_obs):
+        raise DatasetError(f"{where}: '# axes' has {len(a_units)} units for {len(a_obs)} observables")
+    for what, rows, ax in (("condition", conditions, a_cond), ("observable", observables, a_obs)):
+        extra = [x for x in rows if x not in set(ax)]
+        if extra:
+            raise DatasetError(f"{where}: {what} {extra[0]!r} is in the rows but not in the '# axes' line")
+    off = [x for x in times if x not in set(a_t.tolist())]
+    if off:
+        raise DatasetError(f"{where}: time {off[0]} min is in the rows but not in the '# axes' line")
+    merged = dict(zip(a_obs, a_units))
+    for o, u in units.items():
+        if o in merged and merged[o] != u:
+            raise DatasetError(f"{where}: observable {o!r} has unit {u!r} in the rows and {merged[o]!r} in '# axes'")
+    return a_cond, a_obs, a_t, max(a_rep, n_rep), merged
 
 
 def dataset_to_frame(ds):
@@ -284,6 +318,10 @@ def write_table(ds, path: str | Path) -> Path:
         head.append(f"# provenance: {json.dumps(ds.provenance)}")
     if ds.annotations:
         head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()})}")
+    axes = {"conditions": list(ds.conditions), "observables": list(ds.observables),
+            "times_min": [float(x) for x in ds.times_min], "n_replicates": ds.n_replicates,
+            "units": [ds.units[o] for o in ds.observables]}
+    head.append(f"# axes: {json.dumps(axes)}")
     c, r, k, o = np.nonzero(ds.mask)
     lines = head + [sep.join(COLUMNS)]
     cond = [_cell(x, sep) for x in ds.conditions]

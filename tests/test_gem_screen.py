@@ -9,9 +9,7 @@ import pandas as pd
 import pytest
 from cobra.flux_analysis import double_gene_deletion, single_gene_deletion
 
-from yeastcell.gem import (InfeasibleError, Medium, UnknownGeneError, knockout_screen, resolve_genes)
-
-
+from yeastcell.gem import InfeasibleError, Medium, UnknownGeneError, knockout_screen, resolve_genes
 
 
 def _cobra_growth(df: pd.DataFrame) -> dict[frozenset, float]:
@@ -72,3 +70,60 @@ def test_knockout_never_grows_faster(gem):
     df = knockout_screen(gem)
     ok = df["status"] == "optimal"
     assert (df["growth"][ok] <= df.attrs["wild_type_growth"] + 1e-9).all()
+
+
+def test_compressed_lp_is_exact_for_knockouts(gem):
+    """The compressed LP has the original optimum for the wild type and random reaction knockouts."""
+    from yeastcell.gem import _highs
+    from yeastcell.gem._compress import compress
+
+    comp = compress(gem.S, gem.lb, gem.ub, gem.c)
+    assert comp.n_cols < gem.n_reactions and comp.S.shape[0] < gem.n_metabolites
+    full = _highs.make_highs(gem)
+    small = _highs.make_highs_arrays(comp.S, comp.lb, comp.ub, comp.c, gem.objective_sense)
+    st_f, wt_f = _highs.solve(full)
+    st_s, wt_s = _highs.solve(small)
+    assert st_f == st_s == "optimal" and wt_s == pytest.approx(wt_f, rel=1e-9)
+    v = comp.expand(_highs.col_values(small))  # a feasible optimum of the original LP
+    assert np.abs(gem.S @ v).max() < 1e-9
+    assert (v >= gem.lb - 1e-9).all() and (v <= gem.ub + 1e-9).all()
+    assert gem.c @ v == pytest.approx(wt_f, rel=1e-9)
+
+    rng = np.random.default_rng(1)
+    lb, ub = np.array(gem.lb), np.array(gem.ub)
+    n_changed = 0
+    for _ in range(60):
+        rxns = rng.choice(gem.n_reactions, size=rng.integers(1, 4), replace=False)
+        z = np.zeros(rxns.size)
+        st_f, g_f, _ = _highs.solve_with_bounds(full, rxns, z, z, lb, ub)
+        cols = comp.columns_of(rxns)
+        zc = np.zeros(cols.size)
+        st_s, g_s, _ = _highs.solve_with_bounds(small, cols, zc, zc, comp.lb, comp.ub)
+        assert st_f == st_s
+        assert g_s == pytest.approx(g_f, abs=1e-8, nan_ok=True)
+        n_changed += not np.isclose(g_f, wt_f)
+    assert n_changed >= 10  # the sample does hit reactions that matter
+
+
+def test_many_double_deletions_equal_cobrapy(gem, textbook):
+    """190 pairs, including isoenzymes and complex subunits (shared rules), reuse of singles."""
+    rng = np.random.default_rng(7)
+    genes = sorted(rng.choice([g.id for g in textbook.genes], size=16, replace=False).tolist()
+                   + ["b0726", "b0727", "b3731", "b3732"])  # sucA/sucB, atpC/atpD subunits
+    pairs = list(itertools.combinations(genes, 2))
+    ours = knockout_screen(gem, pairs=pairs)
+    ref = _cobra_growth(double_gene_deletion(textbook, gene_list1=genes, gene_list2=genes,
+                                             processes=1))
+    for g, growth in zip(ours["genes"], ours["growth"]):
+        assert growth == pytest.approx(ref[frozenset(g)], abs=1e-7, nan_ok=True), g
+    wt = ours.attrs["wild_type_growth"]
+    reused = ~ours["resolved"] & ~np.isclose(ours["growth"], wt)
+    assert reused.sum() > 0  # answers taken from single-deletion optima
+    assert ours.attrs["n_lps"] < len(pairs)
+
+
+def test_bad_engine_and_pairs(gem):
+    with pytest.raises(ValueError, match="unknown engine"):
+        knockout_screen(gem, genes=["b1241"], engine="glpk")
+    with pytest.raises(UnknownGeneError, match="b124l"):
+        knockout_screen(gem, pairs=[("b1241", "b124l")])

@@ -32,17 +32,24 @@ def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = N
         lb, ub: column bounds overriding ``gem.lb``/``gem.ub``.
         tolerance: primal and dual feasibility tolerance.
     """
-    S = gem.S.tocsc()
+    return make_highs_arrays(gem.S, gem.lb if lb is None else lb, gem.ub if ub is None else ub,
+                             gem.c, gem.objective_sense, tolerance=tolerance)
+
+
+def make_highs_arrays(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray, sense: str,
+                      *, tolerance: float = 1e-9) -> highspy.Highs:
+    """A HiGHS instance for ``max/min c·v  s.t.  S v = 0,  lb <= v <= ub`` (see :func:`make_highs`)."""
+    S = S.tocsc()
+    n_rows, n_cols = S.shape
     lp = highspy.HighsLp()
-    lp.num_col_ = gem.n_reactions
-    lp.num_row_ = gem.n_metabolites
-    lp.col_cost_ = np.asarray(gem.c, dtype=np.float64)
-    lp.col_lower_ = np.asarray(gem.lb if lb is None else lb, dtype=np.float64)
-    lp.col_upper_ = np.asarray(gem.ub if ub is None else ub, dtype=np.float64)
-    lp.row_lower_ = np.zeros(gem.n_metabolites)
-    lp.row_upper_ = np.zeros(gem.n_metabolites)
-    lp.sense_ = (highspy.ObjSense.kMaximize if gem.objective_sense == "max"
-                 else highspy.ObjSense.kMinimize)
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.asarray(c, dtype=np.float64)
+    lp.col_lower_ = np.asarray(lb, dtype=np.float64)
+    lp.col_upper_ = np.asarray(ub, dtype=np.float64)
+    lp.row_lower_ = np.zeros(n_rows)
+    lp.row_upper_ = np.zeros(n_rows)
+    lp.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = S.indptr.astype(np.int32)
     lp.a_matrix_.index_ = S.indices.astype(np.int32)
@@ -59,6 +66,24 @@ def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = N
     h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
     h.passModel(lp)
     return h
+
+
+def basis_arrays(h: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
+    """The current basis as two int8 arrays (column and row status), e.g. to send to workers."""
+    b = h.getBasis()
+    return (np.array([int(x) for x in b.col_status], dtype=np.int8),
+            np.array([int(x) for x in b.row_status], dtype=np.int8))
+
+
+def basis_from_arrays(cols: np.ndarray, rows: np.ndarray) -> highspy.HighsBasis:
+    """A :class:`highspy.HighsBasis` from :func:`basis_arrays` output."""
+    status = list(highspy.HighsBasisStatus.__members__.values())
+    by_value = {int(s): s for s in status}
+    b = highspy.HighsBasis()
+    b.col_status = [by_value[int(x)] for x in cols]
+    b.row_status = [by_value[int(x)] for x in rows]
+    b.valid = True
+    return b
 
 
 def solve(h: highspy.Highs) -> tuple[str, float]:
@@ -99,18 +124,26 @@ def solve_warm_or_cold(h: highspy.Highs, basis: highspy.HighsBasis | None = None
 
 def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np.ndarray,
                       base_lb: np.ndarray, base_ub: np.ndarray,
-                      basis: highspy.HighsBasis | None = None) -> tuple[str, float]:
+                      basis: highspy.HighsBasis | None = None,
+                      want_x: bool = False) -> tuple[str, float, np.ndarray | None]:
     """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``.
 
     ``basis`` (e.g. the wild-type optimal basis) is the warm start; a knockout
     is a few pivots away from the wild type, usually fewer than from the
     previous knockout. See :func:`solve_warm_or_cold`.
+
+    Returns:
+        ``(status, objective, x)``: ``x`` is the primal solution when
+        ``want_x`` and the status is optimal, else ``None``.
     """
     cols = np.asarray(cols, dtype=np.int32)
-    if cols.size == 0:
-        return solve_warm_or_cold(h, basis)
-    h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64), np.asarray(ub, np.float64))
+    if cols.size:
+        h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64),
+                           np.asarray(ub, np.float64))
     try:
-        return solve_warm_or_cold(h, basis)
+        st, obj = solve_warm_or_cold(h, basis)
+        x = col_values(h) if want_x and st == "optimal" else None
+        return st, obj, x
     finally:
-        h.changeColsBounds(cols.size, cols, base_lb[cols], base_ub[cols])
+        if cols.size:
+            h.changeColsBounds(cols.size, cols, base_lb[cols], base_ub[cols])

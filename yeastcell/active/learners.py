@@ -2,8 +2,9 @@
 
 The loop needs only the :class:`Learner` protocol. :class:`LinearResidualLearner` is a small real
 learner: a mechanistic prediction (the kinetic model simulated for each condition, see
-:class:`CellPrior`) plus a Bayesian linear correction on perturbation features (default
-:class:`GeneFeatures`: one activity-loss feature per gene and one per gene pair). Each ensemble
+:class:`CellPrior`) plus a Bayesian linear correction: a per-output offset and weights on
+perturbation features (default :class:`GeneFeatures`: one activity-loss feature per gene and one
+per gene pair). Each ensemble
 member is an exact posterior sample of the correction ("randomize-then-optimize": the member fits
 targets perturbed with observation noise towards a random anchor drawn from the prior), so the
 ensemble spread is the posterior predictive spread — also for perturbation directions no
@@ -215,10 +216,12 @@ class LinearResidualLearner:
         scale: per-observable scale (units of the observable) used to standardise outputs.
         noise_sd: observation noise sd in standardised units.
         prior_sd: prior sd of each correction weight in standardised units.
+        intercept_sd: prior sd of a per-output offset shared by all conditions (what the
+            mechanistic model gets wrong even for the unperturbed cell); 0 for none.
     """
 
     def __init__(self, prior, features, times_min, observables: Sequence[str], scale: np.ndarray,
-                 noise_sd: float = 0.05, prior_sd: float = 0.5):
+                 noise_sd: float = 0.05, prior_sd: float = 0.5, intercept_sd: float = 5.0):
         self.prior = prior
         self.features = features
         self.times_min = np.asarray(times_min, dtype=np.float64)
@@ -226,10 +229,20 @@ class LinearResidualLearner:
         self.scale = np.asarray(scale, dtype=np.float64)
         if self.scale.shape != (len(self.observables),) or not np.all(self.scale > 0):
             raise ValueError(f"scale must hold one positive number per observable ({len(self.observables)})")
-        if noise_sd <= 0 or prior_sd <= 0:
-            raise ValueError("noise_sd and prior_sd must be > 0")
+        if noise_sd <= 0 or prior_sd <= 0 or intercept_sd < 0:
+            raise ValueError("noise_sd and prior_sd must be > 0, intercept_sd >= 0")
         self.noise_sd = float(noise_sd)
         self.prior_sd = float(prior_sd)
+        self.intercept_sd = float(intercept_sd)
+
+    def _design(self, conditions) -> tuple[np.ndarray, np.ndarray]:
+        """Design matrix (with a leading constant column if intercept_sd > 0) and prior sds."""
+        X = self.features(list(conditions))
+        sd = np.full(X.shape[1], self.prior_sd)
+        if self.intercept_sd > 0:
+            X = np.concatenate([np.ones((X.shape[0], 1)), X], axis=1)
+            sd = np.concatenate([[self.intercept_sd], sd])
+        return X, sd
 
     def _targets(self, data):
         y, m = condition_means(data, self.times_min, self.observables)
@@ -240,18 +253,18 @@ class LinearResidualLearner:
 
     def fit(self, data, seed: int, weights: np.ndarray | None = None) -> LinearModel:
         """One posterior sample of the correction weights given `data` (randomize-then-optimize)."""
-        X = self.features(data.conditions)
+        X, sd = self._design(data.conditions)
         R, M = self._targets(data)
         w = np.ones(len(data.conditions)) if weights is None else np.asarray(weights, dtype=np.float64)
         rng = np.random.default_rng(seed)
         F, D = X.shape[1], R.shape[1]
-        anchor = rng.normal(0.0, self.prior_sd, size=(F, D))
+        anchor = rng.normal(0.0, 1.0, size=(F, D)) * sd[:, None]
         noisy = R + rng.normal(0.0, self.noise_sd, size=R.shape)
         W = np.empty((F, D))
-        lam = 1.0 / self.prior_sd**2
+        lam = 1.0 / sd**2
         for d in range(D):  # outputs can have different measured conditions
             sw = w * M[:, d] / self.noise_sd**2
-            A = (X * sw[:, None]).T @ X + lam * np.eye(F)
+            A = (X * sw[:, None]).T @ X + np.diag(lam)
             b = (X * sw[:, None]).T @ noisy[:, d] + lam * anchor[:, d]
             W[:, d] = np.linalg.solve(A, b)
         return LinearModel(W)
@@ -261,7 +274,7 @@ class LinearResidualLearner:
         obs = self.observables if observables is None else tuple(observables)
         if not (np.array_equal(t, self.times_min) and obs == self.observables):
             raise ValueError("this learner predicts only the times and observables it was built for")
-        X = self.features(list(conditions))
+        X, _ = self._design(conditions)
         base = self.prior(list(conditions), t, obs)
         corr = (X @ model.W).reshape(len(conditions), t.size, len(obs))
         return base + corr * self.scale

@@ -11,6 +11,7 @@ import scipy.stats
 import yeastcell as yc
 from yeastcell.cli import main
 from yeastcell.compare import (
+    condition_correlations,
     metrics,
     pearson,
     plot_comparison,
@@ -74,6 +75,15 @@ def test_metrics_on_known_arrays():
     d, m = ds.values[..., o], ds.mask[..., o]
     p = np.broadcast_to(pred[:, None, :, o], d.shape)
     assert s.loc["c", "rmse_log2"] == pytest.approx(np.sqrt(np.mean((d[m] - p[m]) ** 2)), rel=1e-12)
+    # correlation across all (time, observable) points of a condition
+    cc = condition_correlations(ds, pred).set_index("condition")
+    mean = np.nanmean(np.where(ds.mask, ds.values, np.nan), axis=1)
+    for c in ds.conditions:
+        i = ds.condition_index(c)
+        ok = np.isfinite(mean[i])
+        assert cc.loc[c, "n_points"] == ok.sum()
+        assert cc.loc[c, "pearson"] == pytest.approx(scipy.stats.pearsonr(mean[i][ok], pred[i][ok]).statistic, rel=1e-10)
+        assert cc.loc[c, "spearman"] == pytest.approx(scipy.stats.spearmanr(mean[i][ok], pred[i][ok]).statistic, rel=1e-10)
     # a perfect prediction of fold changes
     one = ds.subset(replicates=[2])
     exact = metrics(one, one.values[:, 0])

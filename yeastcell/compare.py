@@ -14,6 +14,9 @@ computed on the log2 scale (raw values are log2-transformed; both must be > 0):
 * ``coverage``: with prediction intervals (lower, upper; same scale as the data), the fraction of
   measured entries inside them.
 
+`condition_correlations` scores each condition by the correlation over all its (time,
+observable) points, the usual summary for steady-state proteomics.
+
 `predict_dataset` simulates a cell for every condition of a dataset and maps the trajectories
 through an `ObservationModel`; the ``yeastcell compare`` command uses it.
 """
@@ -150,6 +153,33 @@ def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference:
             if lower is not None:
                 row["coverage"] = float(inside[c, :, :, o][m].mean()) if n else float("nan")
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def condition_correlations(ds, pred, floor: float = 1e-12):
+    """Per condition, Pearson and Spearman correlation over every measured (time, observable)
+    point of the replicate means vs the predictions, on the log2 scale: the usual score for
+    steady-state proteomics (one time point, many proteins). Returns a pandas DataFrame with
+    columns condition, n_points, pearson, spearman.
+
+    Raises:
+        DatasetError: as for `metrics`.
+    """
+    import pandas as pd
+
+    nc, _, nt, no = ds.shape
+    pred = np.asarray(pred, dtype=float)
+    if pred.shape != (nc, nt, no):
+        raise DatasetError(f"predictions must have shape (n_cond, n_t, n_obs) = {(nc, nt, no)}, got {pred.shape}")
+    raw = ds.transform == "raw"
+    data = _log2(np.where(ds.mask, ds.values, np.nan), "data") if raw else np.where(ds.mask, ds.values, np.nan)
+    p = np.log2(np.maximum(pred, floor)) if raw else pred
+    mean = _nanmean(data, axis=1)
+    rows = []
+    for c in range(nc):
+        ok = np.isfinite(mean[c]) & np.isfinite(p[c])
+        rows.append({"condition": ds.conditions[c], "n_points": int(ok.sum()),
+                     "pearson": pearson(mean[c][ok], p[c][ok]), "spearman": spearman(mean[c][ok], p[c][ok])})
     return pd.DataFrame(rows)
 
 
@@ -367,6 +397,7 @@ def run_compare_cli(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_rows", 60):
         print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+        print(condition_correlations(ds, pred.values).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     if args.out:
         out = Path(args.out)
         sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","

@@ -6,6 +6,8 @@ import libsbml
 import numpy as np
 import pytest
 from conftest import TEST_MODELS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import yeastcell as yc
 from yeastcell import sbml
@@ -245,3 +247,59 @@ def test_write_is_atomic_on_failure(tmp_path):
     with pytest.raises(AttributeError):
         sbml.write(Bad(), target)
     assert target.read_text() == "keep me"
+
+
+_VALID = None
+
+
+def _valid_text() -> str:
+    global _VALID
+    if _VALID is None:
+        def build(m):
+            _decay(m)
+            _event(m, "E", "time >= 1", "0.5", "k", "2 * k")
+            m.createAlgebraicRule().setMath(libsbml.parseL3Formula("A + B - T"))
+            p = m.createParameter(); p.setId("T"); p.setConstant(False)
+        _VALID = _doc(build)
+    return _VALID
+
+
+def _load_garbled(tmp_path, data: bytes):
+    """Load (and compile) mutated SBML: a yeastcell error or a model, never anything else."""
+    path = tmp_path / "g.xml"
+    path.write_bytes(data)
+    try:
+        yc.compile_model(sbml.load(path))
+    except yc.ModelFileError as err:
+        assert str(err)  # names the file and the element or line
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10_000), pos=st.integers(0, 10_000), junk=st.binary(min_size=0, max_size=12),
+       mode=st.sampled_from(["truncate", "insert", "overwrite", "delete_tag"]))
+def test_garbled_sbml_fails_cleanly(tmp_path, cut, pos, junk, mode):
+    text = _valid_text().encode()
+    p = pos % len(text)
+    if mode == "truncate":
+        data = text[:cut % len(text)]
+    elif mode == "insert":
+        data = text[:p] + junk + text[p:]
+    elif mode == "overwrite":
+        data = text[:p] + junk + text[p + len(junk):]
+    else:  # drop one element's opening tag
+        start = text.find(b"<", p)
+        end = text.find(b">", start)
+        data = text if start < 0 or end < 0 else text[:start] + text[end + 1:]
+    _load_garbled(tmp_path, data)
+
+
+@pytest.mark.parametrize("text", [
+    "", "not xml at all", "<sbml", "<?xml version='1.0'?><sbml/>", "\x00\xff\xfe" * 50,
+    "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'></sbml>",
+    "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'><model>" * 200,
+])
+def test_degenerate_files_raise_model_file_error(tmp_path, text):
+    path = tmp_path / "d.xml"
+    path.write_text(text, encoding="latin-1")
+    with pytest.raises(yc.ModelFileError):
+        sbml.load(path)

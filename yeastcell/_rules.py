@@ -278,6 +278,9 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     allowed = set(names) | {TIME} | set(rx_names) | {RATE_OF + n for n in names}
     law_deps = {r.id: r.rate_law.formula or "0.0" for r in spec.reactions}
     law_local = {r.id: set(r.rate_law.parameters) for r in spec.reactions}
+    for s in species:
+        if s.compartment not in index or index[s.compartment] >= nc:
+            raise _err(spec, f"species {s.id!r}", f"unknown compartment {s.compartment!r}")
     species_comp = tuple(index[s.compartment] for s in species)
     amount_based = tuple(bool(s.amount_based) for s in species)
 

@@ -127,3 +127,25 @@ def test_bad_engine_and_pairs(gem):
         knockout_screen(gem, genes=["b1241"], engine="glpk")
     with pytest.raises(UnknownGeneError, match="b124l"):
         knockout_screen(gem, pairs=[("b1241", "b124l")])
+
+
+def test_screen_command_all_pairs_and_bad_gene(gem, textbook, tmp_path, capsys):
+    import csv
+
+    import cobra
+
+    from yeastcell.cli import main
+
+    path = tmp_path / "textbook.json"
+    cobra.io.save_json_model(textbook, str(path))
+    out = tmp_path / "pairs.csv"
+    genes = ["b0726", "b0727", "b1241", "b2587"]
+    assert main(["screen", "--gem", str(path), "--genes", *genes, "--all-pairs", "-o", str(out)]) == 0
+    rows = {r["perturbation"]: r for r in csv.DictReader(out.open())}
+    ref = knockout_screen(gem, pairs=list(itertools.combinations(genes, 2)))
+    assert sorted(rows) == sorted(ref.index)
+    for k in ref.index:
+        assert float(rows[k]["growth"]) == pytest.approx(ref.loc[k, "growth"], abs=1e-9)
+    assert main(["screen", "--gem", str(path), "--genes", "b124l"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown gene: 'b124l'" in err and "did you mean" in err and "'b1241'" in err

@@ -3,7 +3,7 @@
     yeastcell simulate [-m MODEL] [-c CONDITION] [-p PERTURBATION ...] [--t-end MIN] [--points N]
                        [-o OUT.csv|OUT.h5] [--plot OUT.png] [--species ID ...]
     yeastcell genes [-m MODEL]
-    yeastcell screen --gem MODEL [--medium TSV] [--genes ...] [--pairs A+B ...] [-o OUT.csv]
+    yeastcell screen --gem MODEL [--medium TSV] [--genes ...] [--pairs A+B ...] [--all-pairs] [-o OUT.csv]
     yeastcell gem-test essentiality|chemostat
     yeastcell bench list [-v]
     yeastcell bench run TASK [--quick] [--set KEY=VALUE ...] [--record] [--results FILE]
@@ -106,10 +106,17 @@ def _cmd_screen(args) -> int:
     gem = load_gem(args.gem)
     medium = read_medium(args.medium) if args.medium else None
     pairs = [tuple(p.split("+")) for p in args.pairs] if args.pairs else None
+    if args.all_pairs:
+        import itertools
+
+        pool = args.genes or list(gem.gene_ids)
+        pairs = (pairs or []) + list(itertools.combinations(pool, 2))
+        print(f"{len(pairs)} gene pairs")
     genes = args.genes if (args.genes or pairs) else None
-    if pairs is not None and not args.genes:
+    if pairs is not None and (not args.genes or args.all_pairs):
         genes = []
-    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes)
+    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes,
+                         engine=args.engine)
     wt = df.attrs.get("wild_type_growth")
     print(f"wild-type growth {wt:.6g} /h; {len(df)} deletions; "
           f"{int((df['growth_ratio'] < args.threshold).sum())} below growth ratio {args.threshold:g}")
@@ -222,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--medium", help="medium TSV (exchange reaction, lower bound), e.g. medium_synthetic_complete.tsv")
     sc.add_argument("--genes", nargs="+", help="genes to delete one at a time (default: all, unless --pairs)")
     sc.add_argument("--pairs", nargs="+", help="double deletions as GENE1+GENE2")
+    sc.add_argument("--all-pairs", action="store_true",
+                    help="all pairs of --genes (default: of every gene of the model) as double deletions")
+    sc.add_argument("--engine", choices=["highs", "jax"], default="highs",
+                    help="LP engine: highs (CPU, exact shortcuts) or jax (batched dual simplex)")
     sc.add_argument("--processes", type=int, default=1, help="worker processes (0 = all cores)")
     sc.add_argument("--threshold", type=float, default=0.01, help="growth ratio counted as lethal in the summary")
     sc.add_argument("-o", "--out", help="output CSV")

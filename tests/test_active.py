@@ -303,3 +303,17 @@ def test_labs_taking_perturbations_and_times_are_adapted_to_plans():
     assert ds.values[1, 0, :, 0].tolist() == [5.0, 6.0]  # the t = 0 sample was dropped, not shifted
     with pytest.raises(LoopError, match="one sampling schedule"):
         lab.run(Plan((Experiment("a", "ko:G1", "", (5.0,)), Experiment("b", "ko:G2", "", (6.0,))), ("A",)))
+
+
+def test_loop_from_initial_data_resumes_without_it(tmp_path):
+    initial = NumpyLab(sd=0.0).run(type("P", (), {"round": 50, "conditions": ("kd:G1=0.2", "ko:G4")})())
+    cfg = _config(n_initial=0, rounds=2)
+    a = closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "a", initial=initial, log=None)
+    assert a.data.conditions[:2] == initial.conditions and len(a.data.conditions) == 2 + 2 * 3
+    again = closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "a", log=None)  # initial read back
+    assert again.data.equals(a.data)
+    other = initial.subset(conditions=["ko:G4"])
+    with pytest.raises(LoopError, match="other initial data"):
+        closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "a", initial=other, log=None)
+    with pytest.raises(LoopError, match="n_initial"):
+        closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "b", log=None)

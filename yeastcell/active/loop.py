@@ -220,7 +220,7 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
     if heldout is not None and set(heldout.conditions) & set(config.candidates):
         raise LoopError(f"held-out conditions may not be candidates: "
                         f"{sorted(set(heldout.conditions) & set(config.candidates))[:3]}")
-    if initial is None and config.n_initial == 0:
+    if initial is None and config.n_initial == 0 and not (folder / "initial.h5").exists():
         raise LoopError("give an initial Dataset or n_initial > 0 random first experiments")
     cfg_path = folder / "config.json"
     if cfg_path.exists():
@@ -232,6 +232,9 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         _write_json(cfg_path, config.to_dict())
     from ..data import Dataset
 
+    if initial is not None and (folder / "initial.h5").exists() \
+            and not Dataset.from_hdf5(folder / "initial.h5").equals(initial):
+        raise LoopError(f"{folder} was started from other initial data; use a new folder")
     state_path = folder / "state.json"
     done = json.loads(state_path.read_text())["completed_rounds"] if state_path.exists() else 0
     if done:
@@ -239,8 +242,6 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         say(f"resuming after round {done - 1} ({len(data.conditions)} experiments so far)")
     else:
         data = Dataset.from_hdf5(folder / "initial.h5") if (folder / "initial.h5").exists() else None
-        if data is not None and initial is not None and not data.equals(initial):
-            raise LoopError(f"{folder} was started from other initial data; use a new folder")
 
     for r in range(done, config.rounds):
         rd = folder / f"round_{r:03d}"

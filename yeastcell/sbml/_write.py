@@ -229,6 +229,9 @@ def _document(spec: ModelSpec, cell):
         ia.setSymbol(a.variable)
         ia.setMath(_math(a.formula, f"initial assignment {a.variable!r}"))
     for rl in spec.rules:
+        if rl.kind == "algebraic":  # (the symbol it determines is inferred again on reading)
+            m.createAlgebraicRule().setMath(_math(rl.formula, f"algebraic rule 0 = {rl.formula}"))
+            continue
         rule = m.createAssignmentRule() if rl.kind == "assignment" else m.createRateRule()
         rule.setVariable(rl.variable)
         rule.setMath(_math(rl.formula, f"{rl.kind} rule {rl.variable!r}"))
@@ -244,6 +247,8 @@ def _document(spec: ModelSpec, cell):
         tr.setMath(_math(e.trigger, f"trigger of event {e.id!r}"))
         if e.priority:
             ev.createPriority().setMath(_math(e.priority, f"priority of event {e.id!r}"))
+        if e.delay:
+            ev.createDelay().setMath(_math(e.delay, f"delay of event {e.id!r}"))
         for var, f in e.assignments:
             ea = ev.createEventAssignment()
             ea.setVariable(var)

@@ -255,3 +255,19 @@ def test_hill_regulation_of_synthesis_matches_the_formula(tmp_path):
 def test_bad_expression_entries_are_named(tmp_path, entry, match):
     with pytest.raises(ModelFileError, match=match):
         yc.load_model(_whole(tmp_path, str(_tf_module(tmp_path, entry))))
+
+
+NUCLEUS = """\
+compartments:
+- {id: nucleus, outside: cytosol, volume: {value: %s, unit: fL, source: ref}}
+"""
+
+
+def test_identical_shared_compartment_is_merged_and_a_different_one_is_an_error(tmp_path):
+    a = _write(tmp_path, "na.yaml", MODULE_HEAD % "na" + NUCLEUS % "2.94")
+    b = _write(tmp_path, "nb.yaml", MODULE_HEAD % "nb" + NUCLEUS % "2.94")
+    spec = yc.load_model(_whole(tmp_path, str(a), str(b)))
+    assert [c.id for c in spec.compartments].count("nucleus") == 1
+    c = _write(tmp_path, "nc.yaml", MODULE_HEAD % "nc" + NUCLEUS % "3.5")
+    with pytest.raises(ModelFileError, match=r"nc\.yaml: compartment 'nucleus': declared differently in .*na\.yaml"):
+        yc.load_model(_whole(tmp_path, str(a), str(c)))

@@ -21,7 +21,8 @@ from .perturb import (  # noqa: E402
     Condition as Condition, Perturbation as Perturbation, clamp as clamp, condition as condition,
     initial as initial, inhibit as inhibit, knockdown as knockdown, knockout as knockout, medium as medium,
     overexpress as overexpress, pulse as pulse, resolve as resolve, resolve_batch as resolve_batch,
-    step as step, wild_type as wild_type,
+    step as step, wild_type as wild_type, osmotic_shock as osmotic_shock, dose as dose, stress as stress,
+    ValidityWarning as ValidityWarning,
 )
 from .simulate import SolverOptions as SolverOptions, simulate as simulate  # noqa: E402
 from .batch import simulate_batch as simulate_batch  # noqa: E402

@@ -129,8 +129,27 @@ def _collect(path, doc, merged, origin, ref_origin, stack):
             if not isinstance(entry, Mapping):
                 raise ModelFileError(path, f"{key}[{i}]", "each entry must be a mapping")
             entry = dict(entry)
+            if key == "compartments" and _same_compartment(merged[key], entry, origin, path):
+                continue
             origin[id(entry)] = path
             merged[key].append(entry)
+
+
+def _same_compartment(existing: list[dict], entry: dict, origin: dict[int, Path], path: Path) -> bool:
+    """True if `entry` repeats a compartment already declared identically (id, volume, outside):
+    shared compartments such as the nucleus may be declared by every module that needs them.
+    A declaration with the same id but another volume or outside is an error naming both files."""
+    for other in existing:
+        if other.get("id") != entry.get("id"):
+            continue
+        va, vb = other.get("volume") or {}, entry.get("volume") or {}
+        same = (isinstance(va, Mapping) and isinstance(vb, Mapping) and va.get("value") == vb.get("value")
+                and va.get("unit") == vb.get("unit") and other.get("outside") == entry.get("outside"))
+        if not same:
+            raise ModelFileError(path, f"compartment {entry.get('id')!r}", "declared differently in "
+                                 f"{origin[id(other)]} (a shared compartment needs the same volume and outside)")
+        return True
+    return False
 
 
 def _apply_regulation(reactions: list[dict], regulation: list[dict], origin: dict[int, Path]) -> None:

@@ -149,6 +149,6 @@ def build_expression(b, species, parameters, genes, compartments) -> tuple[list[
 def _number(b, v, item) -> float:
     if isinstance(v, Mapping):
         return b._quantity(v, item, (0, 0, 0), required_source=False)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
         b.fail(item, f"must be a number, got {v!r}")
     return float(v)

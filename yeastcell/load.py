@@ -17,8 +17,18 @@ from ._expression_spec import build_expression
 from .exceptions import ModelFileError, UnitError
 from .kinetics import EXPRESSION_KIND, KINDS
 from .spec import (
-    SPECIES_KINDS, Compartment, ConditionSpec, Gene, ModelSpec, Moiety, Observable, Parameter,
-    RateLaw, Reaction, Species, _frozen,
+    SPECIES_KINDS,
+    Compartment,
+    ConditionSpec,
+    Gene,
+    ModelSpec,
+    Moiety,
+    Observable,
+    Parameter,
+    RateLaw,
+    Reaction,
+    Species,
+    _frozen,
 )
 from .units import CONCENTRATION, VOLUME, describe_dims, parse_unit
 
@@ -192,7 +202,11 @@ class _Builder:
             kind = self._str(e, "kind", item, "metabolite")
             if kind not in SPECIES_KINDS:
                 self.fail(item, f"kind {kind!r} must be one of {SPECIES_KINDS}")
-            init = self._quantity(e.get("initial"), f"{item} initial", CONCENTRATION, required_source=False)
+            # signals (e.g. a relative cell volume) may be dimensionless; everything else is mM
+            dims = None if kind == "signal" else CONCENTRATION
+            init = self._quantity(e.get("initial"), f"{item} initial", dims, required_source=False)
+            if kind == "signal" and parse_unit(e["initial"]["unit"]).dims not in (CONCENTRATION, (0, 0, 0)):
+                self.fail(f"{item} initial", "a signal is a concentration or dimensionless")
             if init < 0:
                 self.fail(f"{item} initial", f"negative concentration {init}")
             formula = e.get("formula")

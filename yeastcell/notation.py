@@ -12,6 +12,10 @@ Parts joined with ``+`` are applied together::
     pulse:GLC_e=10@20        add 10 mM at t = 20 min
     step:GLC_e=0@30          set to 0 mM at t = 30 min
     cond:teusink2000         a named condition of the model file
+    nacl:0.4                 osmotic shock: medium NaCl stepped to 0.4 M at t = 0 (whole-cell model)
+    nacl:0.4@10              ... at t = 10 min;  nacl:0.4@10/30  a 30-min pulse starting at 10 min
+    stress:osmotic=0.4       the same through the stress name (level in M NaCl)
+    dose:rapamycin_e=2e-4@5  a drug / signal species set to 2e-4 mM at t = 5 min ('@' optional)
 """
 
 from __future__ import annotations
@@ -84,5 +88,26 @@ def _part(part: str, whole: str) -> P.Perturbation:
         return fn(s, _num(value, part), _num(at, part))
     if kind in ("cond", "condition"):
         return P.condition(arg)
+    if kind in ("nacl", "osmotic"):
+        value, at, duration = _timed(arg, part)
+        return P.osmotic_shock(value, at=at, duration=duration)
+    if kind == "stress":
+        name, v = _split_value(arg, part)
+        value, at, duration = _timed(v, part)
+        return P.stress(name, value, at=at, duration=duration)
+    if kind in ("dose", "drug"):
+        s, v = _split_value(arg, part)
+        value, at, duration = _timed(v, part)
+        if duration is not None:
+            raise PerturbationError(f"{part!r}: a dose takes no duration")
+        return P.dose(s, value, at=at)
     raise PerturbationError(f"unknown perturbation kind {kind!r} in {part!r}; "
-                            "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond")
+                            "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose")
+
+
+def _timed(text: str, part: str) -> tuple[float, float, float | None]:
+    """VALUE[@TIME[/DURATION]] -> (value, time, duration or None)."""
+    value, _, rest = text.partition("@")
+    at, _, duration = rest.partition("/")
+    return (_num(value.strip(), part), _num(at.strip(), part) if at.strip() else 0.0,
+            _num(duration.strip(), part) if duration.strip() else None)

@@ -11,6 +11,7 @@ Units: concentrations and pulse amounts in mM, times in min, doses and Ki in the
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,13 @@ import numpy as np
 from .exceptions import PerturbationError, UnknownNameError
 
 EVENT_ADD, EVENT_SET = 0, 1
+NACL_SPECIES = "NaCl_e"  # medium NaCl (mM), the input of the HOG module (models/signaling_hog.yaml)
+NACL_VALIDITY_PARAMETER = "NaCl_max_M"  # model parameter: upper end of the validated NaCl range (M)
+NACL_SOLUBILITY_M = 6.1  # NaCl saturation in water at 25-30 C (about 36 g / 100 g water)
+
+
+class ValidityWarning(UserWarning):
+    """A perturbation lies outside the range a model is validated for (allowed on request)."""
 
 
 class Perturbation:
@@ -128,6 +136,65 @@ class NamedCondition(Perturbation):
         return self.name
 
 
+@dataclass(frozen=True)
+class OsmoticShock(Perturbation):
+    """Medium NaCl stepped to `nacl_M` (mol/L) at `t_min`; after `duration_min` back to 0 (a pulse).
+
+    Resolved against a model with the HOG module (species ``NaCl_e``); steps above the model's
+    validated range (parameter ``NaCl_max_M``) are refused unless `allow_extrapolation`.
+    """
+
+    nacl_M: float
+    t_min: float = 0.0
+    duration_min: float | None = None
+    allow_extrapolation: bool = False
+
+    @property
+    def label(self) -> str:
+        end = f" for {self.duration_min:g} min" if self.duration_min is not None else ""
+        at = f" at {self.t_min:g} min" if self.t_min else ""
+        return f"{self.nacl_M:g} M NaCl{at}{end}"
+
+    def expand(self, cell) -> list[Perturbation]:
+        if NACL_SPECIES not in cell.species_ids:
+            raise PerturbationError(f"model {cell.model_id!r} has no osmotic-stress input (species {NACL_SPECIES!r}); "
+                                    "load the whole-cell model 'yeast_cell', which includes the HOG module")
+        limit = {q.id: q.value for q in cell.spec.parameters}.get(NACL_VALIDITY_PARAMETER)
+        if limit is not None and self.nacl_M > limit:
+            msg = (f"osmotic shock of {self.nacl_M:g} M NaCl is outside the validity range of model "
+                   f"{cell.model_id!r} (0-{limit:g} M, parameter {NACL_VALIDITY_PARAMETER!r})")
+            if not self.allow_extrapolation:
+                raise PerturbationError(msg + "; pass allow_extrapolation=True to simulate it anyway")
+            warnings.warn(msg + "; extrapolating", ValidityWarning, stacklevel=4)
+        mM = self.nacl_M * 1000.0
+        parts: list[Perturbation] = (
+            [SetConcentration(NACL_SPECIES, mM)] if self.t_min == 0 else [Event(NACL_SPECIES, mM, self.t_min, EVENT_SET)])
+        if self.duration_min is not None:
+            parts.append(Event(NACL_SPECIES, 0.0, self.t_min + self.duration_min, EVENT_SET))
+        return parts
+
+
+@dataclass(frozen=True)
+class Dose(Perturbation):
+    """A drug or signal species of the model (kind 'signal') set to `conc_mM` at `t_min`."""
+
+    species: str
+    conc_mM: float
+    t_min: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.species} {self.conc_mM:g} mM" + (f" at {self.t_min:g} min" if self.t_min else "")
+
+    def expand(self, cell) -> list[Perturbation]:
+        signals = [s for s, k in zip(cell.species_ids, cell.species_kind) if k == "signal"]
+        if self.species not in signals:
+            raise UnknownNameError("drug or signal species", self.species, signals)
+        if self.t_min == 0:
+            return [SetConcentration(self.species, self.conc_mM)]
+        return [Event(self.species, self.conc_mM, self.t_min, EVENT_SET)]
+
+
 def wild_type() -> Combined:
     """No perturbation."""
     return Combined(())
@@ -212,6 +279,59 @@ def step(species: str, conc_mM: float, at: float) -> Event:
     return Event(str(species), _nonneg(conc_mM, species), _nonneg_time(at), EVENT_SET)
 
 
+def osmotic_shock(nacl_M: float, at: float = 0.0, duration: float | None = None,
+                  allow_extrapolation: bool = False) -> OsmoticShock:
+    """Hyperosmotic shock: medium NaCl stepped to `nacl_M` mol/L at time `at` (min), optionally back
+    to 0 after `duration` min (a pulse). Needs a model with the HOG module (e.g. ``yeast_cell``).
+
+    Raises:
+        PerturbationError: a negative or non-finite concentration, one above NaCl's solubility
+            (6.1 M), a negative time or duration; at resolve time, a model without the osmotic
+            input or a step above the model's validated range (unless `allow_extrapolation`, which
+            warns with `ValidityWarning` instead).
+    """
+    m = _finite(nacl_M, "NaCl concentration (M)")
+    if m < 0:
+        raise PerturbationError(f"NaCl concentration must be >= 0 M, got {nacl_M!r} (negative dose)")
+    if m > NACL_SOLUBILITY_M:
+        raise PerturbationError(f"{m:g} M NaCl exceeds the solubility of NaCl in water (~{NACL_SOLUBILITY_M} M); "
+                                "the concentration is in mol/L, not mM")
+    d = None
+    if duration is not None:
+        d = _finite(duration, "shock duration (min)")
+        if d <= 0:
+            raise PerturbationError(f"shock duration must be > 0 min, got {duration!r}")
+    return OsmoticShock(m, _nonneg_time(at), d, bool(allow_extrapolation))
+
+
+def dose(species: str, conc_mM: float, at: float = 0.0) -> Dose:
+    """A drug (or other signal species of the model, e.g. ``rapamycin_e``) at `conc_mM` from time `at`.
+
+    Raises:
+        PerturbationError: negative or non-finite dose or time. UnknownNameError (at resolve time):
+            the model has no signal species of that name (close matches listed).
+    """
+    c = _finite(conc_mM, f"dose of {species!r} (mM)")
+    if c < 0:
+        raise PerturbationError(f"dose of {species!r} must be >= 0 mM, got {conc_mM!r} (negative dose)")
+    return Dose(str(species), c, _nonneg_time(at))
+
+
+STRESSES = {"osmotic": osmotic_shock, "nacl": osmotic_shock}
+
+
+def stress(kind: str, level: float, at: float = 0.0, duration: float | None = None) -> Perturbation:
+    """A named environmental stress: ``stress("osmotic", 0.4)`` (level in M NaCl) = `osmotic_shock`.
+
+    Raises:
+        UnknownNameError: an unknown stress kind (known kinds listed). PerturbationError: bad level.
+    """
+    key = str(kind).strip().lower()
+    if key not in STRESSES:
+        raise UnknownNameError("stress", str(kind), sorted(STRESSES))
+    return STRESSES[key](level, at=at, duration=duration)
+
+
 def condition(name: str) -> NamedCondition:
     """A named condition from the model file's `conditions:` section."""
     return NamedCondition(str(name))
@@ -284,6 +404,8 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
             rate_scale[syn] *= factor
 
     def expand(p):
+        if isinstance(p, OsmoticShock | Dose):
+            return p.expand(cell)
         if isinstance(p, NamedCondition):
             spec = {c.id: c for c in cell.spec.conditions}
             if p.name not in spec:
@@ -341,7 +463,18 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
 
 
 def count_events(perturbation: Perturbation | None) -> int:
-    return sum(isinstance(p, Event) for p in (_flatten(perturbation) if perturbation is not None else ()))
+    """Number of event slots a perturbation needs (pulses, steps, timed shocks and doses)."""
+
+    def n(p) -> int:
+        if isinstance(p, Event):
+            return 1
+        if isinstance(p, OsmoticShock):
+            return int(p.t_min > 0) + int(p.duration_min is not None)
+        if isinstance(p, Dose):
+            return int(p.t_min > 0)
+        return 0
+
+    return sum(n(p) for p in (_flatten(perturbation) if perturbation is not None else ()))
 
 
 def resolve_batch(cell, perturbations: Sequence[Perturbation]) -> Condition:

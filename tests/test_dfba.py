@@ -1,0 +1,124 @@
+"""Dynamic FBA (yeastcell.dfba): Yeast-GEM + kinetic core in a batch culture.
+
+Checks: the culture's carbon balance (glucose carbon taken up = carbon of ethanol, glycerol,
+acetate, CO2 formed + biomass carbon, within 1 %; biomass carbon per gDW from Yeast-GEM's own
+metabolite formulas via an independent HiGHS FBA), the lexicographic secondary objective keeps
+the HiGHS growth optimum, an infeasible medium is reported per trajectory (status, no numbers),
+bad input errors before any tracing, and (slow) the diauxic shift.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import yeastcell as yc
+from yeastcell.dfba import YEAST_GEM_EXCHANGES, DFBAParameters, run_dfba
+from yeastcell.exceptions import SimulationInputError
+from yeastcell.gem import Medium, UnknownReactionError, optimize
+
+pytestmark = pytest.mark.reference_data
+
+
+@pytest.fixture(scope="module")
+def yeast(refdata):
+    from yeastcell.gem import load_gem
+
+    return load_gem(refdata / "yeast-gem" / "yeast-GEM.yml")
+
+
+@pytest.fixture(scope="module")
+def cell():
+    return yc.load_cell()
+
+
+@pytest.fixture(scope="module")
+def batch(yeast, cell):
+    """Wild type on glucose, and a medium with every exchange closed (no carbon, no O2)."""
+    perts = [yc.condition("aerobic_batch"), yc.condition("aerobic_batch")]
+    media = [None, Medium(bounds={}, close_exchanges=True, name="nothing")]
+    return run_dfba(yeast, cell, perts, media=media, initial={"biomass": 0.2, "glucose": 30.0},
+                    t_end_h=2.0, dt_h=0.5)
+
+
+def _carbon(formula: str) -> int:
+    m = re.search(r"C(\d*)(?![a-z])", formula or "")
+    return 0 if m is None else int(m.group(1) or 1)
+
+
+def _biomass_carbon(refdata, yeast):
+    """mmol C per gDW of Yeast-GEM biomass: exchange carbon of an FBA optimum / growth."""
+    import cobra
+
+    model = cobra.io.load_yaml_model(str(refdata / "yeast-gem" / "yeast-GEM.yml"))
+    sol = optimize(yeast)
+    c_in = 0.0
+    for j, r in enumerate(model.reactions):
+        if len(r.metabolites) == 1 and abs(sol.fluxes[j]) > 1e-9:
+            (met, coef), = r.metabolites.items()
+            c_in += coef * sol.fluxes[j] * _carbon(met.formula)  # uptake (v < 0, coef -1) > 0
+    return c_in / sol.objective
+
+
+def test_carbon_balance_of_the_culture(batch, refdata, yeast):
+    k = 0
+    assert batch.status[k] == "optimal"
+    g, e = batch.medium["glucose"][k], batch.medium["ethanol"][k]
+    assert g[-1] < g[0] and e[-1] > e[0]  # glucose consumed, ethanol made
+    c_x = _biomass_carbon(refdata, yeast)
+    assert 30 < c_x < 50  # mmol C / gDW: biomass is ~40-48 % carbon by mass
+    carbon_in = 6 * (g[0] - g[-1])
+    out = (2 * (e[-1] - e[0]) + 3 * batch.medium["glycerol"][k][-1]
+           + 2 * batch.medium["acetate"][k][-1] + batch.medium["co2"][k][-1])
+    biomass = c_x * (batch.biomass[k, -1] - batch.biomass[k, 0])
+    assert abs(carbon_in - out - biomass) <= 0.01 * carbon_in, (carbon_in, out, biomass)
+
+
+def test_growth_equals_highs_at_the_same_bounds(batch, yeast):
+    ex = {k: yeast.reaction_ids.index(v) for k, v in YEAST_GEM_EXCHANGES.items()}
+    lb = yeast.lb.copy()
+    for key in ("glucose", "oxygen", "ethanol"):
+        lb[ex[key]] = -batch.uptake_bounds[key][0, 0]
+    ref = optimize(yeast.replace(lb=lb)).objective
+    assert abs(batch.growth[0, 0] - ref) <= 1e-6 * ref
+
+
+def test_infeasible_medium_reported_per_trajectory(batch):
+    assert batch.status[1] == "infeasible" and batch.first_failure_h[1] == 0.0
+    assert np.all(batch.step_status[1] == "infeasible")
+    assert np.all(batch.growth[1] == 0.0)  # no growth invented
+    assert np.all(batch.biomass[1] == batch.biomass[1, 0])
+    assert np.isnan(batch.first_failure_h[0])
+
+
+def test_bad_input(yeast, cell):
+    ok = {"initial": {"biomass": 0.1, "glucose": 10.0}, "t_end_h": 1.0}
+    wt = [yc.condition("aerobic_batch")]
+    with pytest.raises(SimulationInputError, match="glucos"):
+        run_dfba(yeast, cell, wt, initial={"biomass": 0.1, "glucos": 10.0}, t_end_h=1.0)
+    with pytest.raises(SimulationInputError, match="biomass"):
+        run_dfba(yeast, cell, wt, initial={"glucose": 10.0}, t_end_h=1.0)
+    with pytest.raises(SimulationInputError, match="dt_h"):
+        run_dfba(yeast, cell, wt, dt_h=0.0, **ok)
+    with pytest.raises(SimulationInputError, match="media"):
+        run_dfba(yeast, cell, wt, media=[None, None], **ok)
+    with pytest.raises(SimulationInputError, match="perturbations"):
+        run_dfba(yeast, cell, [], **ok)
+    with pytest.raises(UnknownReactionError, match="r_9999"):
+        run_dfba(yeast, cell, wt, exchanges={**YEAST_GEM_EXCHANGES, "glucose": "r_9999"}, **ok)
+    with pytest.raises(SimulationInputError, match="derepression_fold"):
+        DFBAParameters(derepression_fold=-1.0)
+
+
+@pytest.mark.slow
+def test_diauxic_shift(yeast, cell):
+    res = run_dfba(yeast, cell, [yc.condition("aerobic_batch")],
+                   initial={"biomass": 0.05, "glucose": 55.5}, t_end_h=48.0, dt_h=0.25)
+    assert res.status[0] == "optimal"
+    g, e = res.medium["glucose"][0], res.medium["ethanol"][0]
+    i_peak = int(e.argmax())
+    assert g[i_peak] < 1.0  # ethanol peaks when glucose is exhausted
+    assert e[-1] < 0.8 * e[i_peak]  # and is consumed afterwards
+    assert res.biomass[0, -1] > res.biomass[0, i_peak]  # growth on ethanol

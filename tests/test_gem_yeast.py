@@ -12,8 +12,13 @@ import re
 import numpy as np
 import pytest
 
-from yeastcell.gem import (chemostat_growth_test, essentiality_test, knockout_screen, load_gem,
-                           read_medium)
+from yeastcell.gem import (
+    chemostat_growth_test,
+    essentiality_test,
+    knockout_screen,
+    load_gem,
+    read_medium,
+)
 
 pytestmark = pytest.mark.reference_data
 
@@ -85,3 +90,83 @@ def test_screen_equals_cobrapy_on_yeast_gem(yeast_dir, yeast_gem):
     ref_growth = {next(iter(ids)): v for ids, v in zip(ref["ids"], ref["growth"])}
     diff = np.array([ours.loc[k, "growth"] - ref_growth[k] for k in genes])
     assert np.nanmax(np.abs(diff)) < 1e-6
+
+
+@pytest.fixture(scope="module")
+def cobra_yeast(yeast_dir):
+    import cobra
+
+    return cobra.io.load_yaml_model(str(yeast_dir / "yeast-GEM.yml"))
+
+
+def _with_medium(model, gem, medium):
+    from yeastcell.gem import apply_medium, exchange_reactions
+
+    if medium is not None:
+        g = apply_medium(gem, medium)
+        for i in exchange_reactions(gem):
+            model.reactions[i].bounds = (g.lb[i], g.ub[i])
+
+
+@pytest.mark.parametrize("medium_name", ["default", "synthetic_complete"])
+def test_screen_sample_equals_cobrapy_both_media(yeast_dir, yeast_gem, cobra_yeast, medium_name):
+    """Growth and essential calls equal cobrapy's on a sample of genes, on both media."""
+    from cobra.flux_analysis import single_gene_deletion
+
+    medium = (None if medium_name == "default"
+              else read_medium(yeast_dir / "medium_synthetic_complete.tsv"))
+    ours = knockout_screen(yeast_gem, medium=medium)
+    rng = np.random.default_rng(3)
+    lp = ours.index[ours["resolved"]]
+    sample = list(rng.choice(lp, 12, replace=False)) + list(
+        rng.choice(ours.index[~ours["resolved"]], 4, replace=False))
+    with cobra_yeast as model:
+        _with_medium(model, yeast_gem, medium)
+        ref = single_gene_deletion(model, gene_list=sample, processes=1)
+    ref_growth = {next(iter(ids)): v for ids, v in zip(ref["ids"], ref["growth"])}
+    wt = ours.attrs["wild_type_growth"]
+    for gene in sample:
+        assert ours.loc[gene, "growth"] == pytest.approx(ref_growth[gene], abs=1e-6 * wt), gene
+        assert (ours.loc[gene, "growth_ratio"] < 1e-6) == (ref_growth[gene] / wt < 1e-6), gene
+    assert ours.attrs["n_lps"] < ours["resolved"].sum()  # genes with the same LP share it
+
+
+def test_double_deletion_sample_equals_cobrapy(yeast_dir, yeast_gem, cobra_yeast):
+    """Pairs of flux-carrying genes (the hard cases) against cobrapy on synthetic complete medium."""
+    medium = read_medium(yeast_dir / "medium_synthetic_complete.tsv")
+    singles = knockout_screen(yeast_gem, medium=medium)
+    rng = np.random.default_rng(5)
+    hard = rng.choice(singles.index[singles["resolved"]], size=(16, 2), replace=False)
+    easy = rng.choice(singles.index, size=(6, 2), replace=False)
+    pairs = [tuple(p) for p in np.concatenate([hard, easy])]
+    ours = knockout_screen(yeast_gem, genes=[], pairs=pairs, medium=medium)
+    wt = ours.attrs["wild_type_growth"]
+    with cobra_yeast as model:
+        _with_medium(model, yeast_gem, medium)
+        for a, b in pairs:
+            with model:
+                model.genes.get_by_id(a).knock_out()
+                model.genes.get_by_id(b).knock_out()
+                ref = model.slim_optimize(error_value=float("nan"))
+            assert ours.loc[f"{a}+{b}", "growth"] == pytest.approx(ref, abs=1e-6 * wt, nan_ok=True)
+    reused = ~ours["resolved"] & ~np.isclose(ours["growth"], wt)
+    assert reused.any()  # some pairs took a single deletion's optimum, no LP of their own
+
+
+def test_bad_input_real_files(yeast_dir, yeast_gem, tmp_path):
+    """A truncated Yeast-GEM file and a medium naming exchanges the model lacks fail clearly."""
+    from yeastcell.gem import GemFileError, UnknownReactionError, apply_medium
+
+    text = (yeast_dir / "yeast-GEM.yml").read_text()
+    broken = tmp_path / "yeast-GEM.yml"
+    broken.write_text(text[: len(text) // 20])  # cut mid-file
+    with pytest.raises(GemFileError, match="could not read"):
+        load_gem(broken, cache=False)
+    med = tmp_path / "medium.tsv"
+    med.write_text("reaction\tlower_bound\nr_1714\t-1\nr_17144\t-1\nEX_glc__D_e\t-10\n")
+    with pytest.raises(UnknownReactionError) as e:
+        apply_medium(yeast_gem, read_medium(med))
+    assert e.value.names == ["r_17144", "EX_glc__D_e"]
+    assert "r_1714" in e.value.suggestions["r_17144"]
+    with pytest.raises(UnknownReactionError, match="r_17144"):
+        knockout_screen(yeast_gem, genes=["YOL086C"], medium=read_medium(med))

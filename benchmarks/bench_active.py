@@ -1,0 +1,181 @@
+"""Active-learning efficiency on the virtual lab: information gain + diversity vs uncertainty-only vs random.
+
+World. The learner's mechanistic prior is the embedded core model under ``aerobic_batch``; the
+hidden truth is a `yeastcell.lab.VirtualLab` on the same model with Vmax changes the learner is
+not told about (``TRUTH_CHANGES``), measured with its mass-spectrometry-like noise model (log-normal
+10 %, 3 replicates, batch offsets, missing values near the detection limit). The learner is
+`LinearResidualLearner` (mechanistic prior + Bayesian linear correction on gene-activity features,
+an ensemble of posterior samples).
+
+Candidates: knockdowns of ``GENES`` to 20 % and 60 % and all pairwise double knockdowns (50 % each);
+held out (never offered): single knockdowns to 40 % and 12 double knockdowns at 30 %/70 %, scored
+noise-free (the truth's own observables). Observables: extracellular ethanol and glycerol at 20
+and 60 min.
+
+Protocol per seed: every strategy starts from the same random initial design (``--batch``
+experiments) and the same lab noise, then acquires ``--batch`` experiments per round for
+``--rounds`` rounds. The learning curve is the held-out RMSE (standardised by the prior's spread per
+observable) of the ensemble mean after each round. Efficiency: the number of experiments a strategy
+needs to reach the error random selection reaches with its full budget, as a fraction of that
+budget (mean ± sd over seeds; "not reached" counts as > 1).
+
+    python benchmarks/bench_active.py [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
+                                      [--plot docs/active_learning_curve.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import record
+
+GENES = ("HXK2", "PFK1", "TDH3", "PDC1", "ADH1", "GPD1", "FBA1", "CDC19", "TPI1", "PGK1", "GPM1", "ENO2")
+TRUTH_CHANGES = {"HXK.Vmax": 0.8, "PDC.Vmax": 1.5, "GPD.Vmax": 2.0, "ADH.Vmax": 0.7}
+# extracellular glucose is not an observable here: its change within 60 min is far below the
+# 10 % measurement noise on ~110 mM, so it carries no information
+OBSERVABLES = ("ETOH_e", "GLY_e")
+TIMES = (20.0, 60.0)
+BASE = "cond:aerobic_batch"
+STRATEGIES = ("eig", "uncertainty", "random")
+
+
+def candidates(genes):
+    singles = [f"kd:{g}={f}" for g in genes for f in (0.2, 0.6)]
+    doubles = [f"kd:{a}=0.5+kd:{b}=0.5" for a, b in itertools.combinations(genes, 2)]
+    return singles + doubles
+
+
+def heldout_conditions(genes, seed=0):
+    pairs = list(itertools.combinations(genes, 2))
+    pick = np.random.default_rng(seed).choice(len(pairs), size=min(12, len(pairs)), replace=False)
+    return [f"kd:{g}=0.4" for g in genes] + [f"kd:{pairs[i][0]}=0.3+kd:{pairs[i][1]}=0.7" for i in sorted(pick)]
+
+
+def efficiency(curves_by_strategy, budget):
+    """Per seed: experiments needed to reach random's final error, as a fraction of `budget`."""
+    out = {}
+    for s, curves in curves_by_strategy.items():
+        fr = []
+        for seed, curve in curves.items():
+            target = curves_by_strategy["random"][seed][-1]["heldout_rmse"]
+            hit = [m["n_experiments"] for m in curve if m["heldout_rmse"] <= target]
+            fr.append(hit[0] / budget if hit else np.inf)
+        out[s] = np.array(fr)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=6, help="acquisition rounds after the initial design")
+    ap.add_argument("--batch", type=int, default=3, help="experiments per round (and in the initial design)")
+    ap.add_argument("--members", type=int, default=16, help="ensemble size")
+    ap.add_argument("--genes", type=int, default=8, help="use the first N genes of GENES")
+    ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
+    ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
+    ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
+    ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.seeds, args.rounds, args.genes, args.members = 2, 3, 5, 8
+
+    import yeastcell as yc
+    from yeastcell.active import (
+        CellPrior,
+        GeneFeatures,
+        LinearResidualLearner,
+        LoopConfig,
+        closed_loop,
+    )
+    from yeastcell.data import Dataset
+    from yeastcell.lab import VirtualLab, hidden_truth
+
+    t_start = time.perf_counter()
+    genes = GENES[: args.genes]
+    cell = yc.load_cell()
+    times = np.array(TIMES)
+    prior = CellPrior(cell, BASE)
+    cands = candidates(genes)
+    failed = prior.failures(cands, times, OBSERVABLES)
+    cands = [c for c in cands if c not in failed]
+    held = heldout_conditions(genes)
+    held_failed = prior.failures(held, times, OBSERVABLES)
+    held = [c for c in held if c not in held_failed]
+    P = prior(cands, times, OBSERVABLES)
+    scale = P.std(axis=(0, 1))
+    mean = np.abs(P).mean(axis=(0, 1))
+    noise_sd = float(np.median(0.1 * mean / scale) / np.sqrt(3))  # 10 % log-normal noise, 3 replicates
+    print(f"{len(cands)} candidates ({len(failed)} dropped: prior solve failed), {len(held)} held out; "
+          f"scale {dict(zip(OBSERVABLES, np.round(scale, 3)))}, noise sd {noise_sd:.3g} (standardised); "
+          f"prior ready after {time.perf_counter() - t_start:.0f} s", flush=True)
+
+    truth = hidden_truth(cell, parameter_changes=TRUTH_CHANGES)
+    probe = VirtualLab(truth, list(OBSERVABLES), base=BASE, seed=0)
+    # the lab's first time point is the start of the experiment: simulate from 0, keep TIMES
+    _, _, y_held, status = probe.true_observables(held, np.concatenate([[0.0], times]))
+    ok = np.asarray(status) == 0
+    held = [c for c, good in zip(held, ok) if good]
+    y_held = y_held[ok][:, 1:]
+    heldout = Dataset(tuple(held), times, OBSERVABLES, y_held[:, None], np.ones((len(held), 1) + y_held.shape[1:], bool))
+    feats = GeneFeatures(genes)
+    learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, scale, noise_sd=noise_sd, prior_sd=0.5)
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_active_"))
+    curves = {s: {} for s in STRATEGIES}
+    for seed in range(args.seeds):
+        lab = VirtualLab(truth, list(OBSERVABLES), base=BASE, seed=1000 + seed)
+        for s in STRATEGIES:
+            cfg = LoopConfig(candidates=tuple(cands), times_min=TIMES, observables=OBSERVABLES,
+                             scale=tuple(scale), rounds=args.rounds + 1, batch_size=args.batch,
+                             n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
+                             seed=seed)
+            t0 = time.perf_counter()
+            res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
+            curves[s][seed] = res.curve
+            print(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m['heldout_rmse']:.3f}"
+                                                      for m in res.curve)
+                  + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+    (out / "curves.json").write_text(json.dumps({s: {str(k): v for k, v in c.items()} for s, c in curves.items()}))
+    budget = args.batch * (args.rounds + 1)
+    eff = efficiency(curves, budget)
+    final = {s: np.array([curves[s][k][-1]["heldout_rmse"] for k in range(args.seeds)]) for s in STRATEGIES}
+    first = np.array([curves["random"][k][0]["heldout_rmse"] for k in range(args.seeds)])
+
+    def fmt(x):
+        fin = x[np.isfinite(x)]
+        reached = f"{len(fin)}/{len(x)} seeds"
+        if len(fin) == 0:
+            return f"not reached ({reached})"
+        sd = f" ± {fin.std(ddof=1):.2f}" if len(fin) > 1 else ""
+        return f"{fin.mean():.2f}{sd} (reached in {reached})"
+
+    lines = [f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
+             f"held-out RMSE after {budget} experiments (mean ± sd) |", "|---|---:|---:|"]
+    for s in STRATEGIES:
+        lines.append(f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {final[s].std(ddof=1) if args.seeds > 1 else 0:.3f} |")
+    lines.append("")
+    lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({len(genes)} genes: single knockdowns to 20/60 %, "
+                 f"double knockdowns 50/50 %), {len(held)} held-out conditions; initial design {args.batch} random "
+                 f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "
+                 f"held-out RMSE after the initial design {first.mean():.3f}; "
+                 f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s.")
+    print("\n".join(lines))
+    if args.plot:
+        from yeastcell.active.report import plot_learning_curves
+
+        plot_learning_curves({s: list(curves[s].values()) for s in STRATEGIES}, args.plot,
+                             title=f"core model, virtual lab, {args.seeds} seeds")
+        print(f"wrote {args.plot}")
+    if args.record:
+        record("Active learning on the virtual lab (bench_active.py)", lines,
+               note="2-core machine shared with other jobs (times only indicative)")
+    return lines
+
+
+if __name__ == "__main__":
+    main()

@@ -105,7 +105,10 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         del solver_state, made_jump
-        dt = t1 - t0
+        # A zero-length step (a finished lane of a vmapped solve, an empty segment) would divide by
+        # zero; its result is discarded, but inf/NaN there poisons reverse-mode gradients (0 · inf).
+        zero = (t1 - t0) == 0
+        dt = jnp.where(zero, 1.0, t1 - t0)
 
         def f(t, y):
             return terms.vf(t, y, args)
@@ -135,9 +138,9 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
             if _D[i]:
                 rhs = rhs + (_D[i] * dt) * dT
             ks.append(solve(rhs))
-        y1 = y + ks[5]
-        y_error = ks[5]
-        kd = jnp.stack([sum(h * k for h, k in zip(row, ks[:5])) for row in _H])
+        y1 = jnp.where(zero, y0, y + ks[5])
+        y_error = jnp.where(zero, 0.0, ks[5])
+        kd = jnp.where(zero, 0.0, jnp.stack([sum(h * k for h, k in zip(row, ks[:5])) for row in _H]))
         dense_info = {"y0": y0, "y1": y1, "k": kd}
         return y1, y_error, dense_info, None, diffrax.RESULTS.successful
 

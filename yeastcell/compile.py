@@ -40,7 +40,7 @@ class KindGroup(eqx.Module):
         P = c[jnp.asarray(self.prod, dtype=int).reshape(n, -1)]
         R = c[jnp.asarray(self.role, dtype=int).reshape(n, -1)]
         p = theta[jnp.asarray(self.theta_idx, dtype=int)]
-        x = jnp.asarray(self.exponents, dtype=c.dtype).reshape(n, -1)
+        x = np.asarray(self.exponents, dtype=float).reshape(n, -1)  # concrete: exact integer powers (kinetics._prod_powers)
         return jnp.asarray(self.sign, dtype=c.dtype) * KINDS[self.kind].rate(S, P, R, p, x)
 
 

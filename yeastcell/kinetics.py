@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .units import CONCENTRATION, RATE
 
@@ -67,10 +69,27 @@ def _ma_dims(name, s_orders, p_orders):
     return (int(round(1 - order)), -1, 0)
 
 
+def _prod_powers(B, x):
+    """Π_k B[:, k] ** x[:, k]. With concrete integer exponents (stoichiometric orders, the usual case)
+    as exact integer powers: ``B ** 1.0`` has an infinite second derivative at B = 0, which turns the
+    sensitivities of the stiff solver (whose step differentiates the Jacobian) into NaN whenever a
+    species starts at 0."""
+    try:
+        xe = np.asarray(x)
+    except jax.errors.TracerArrayConversionError:  # traced exponents (compiled cells pass numpy)
+        return jnp.prod(B ** x, axis=1)
+    if xe.size == 0 or not np.all(xe == np.round(xe)) or np.any(xe < 0):
+        return jnp.prod(B ** x, axis=1)
+    out = jnp.zeros_like(B)
+    for e in np.unique(xe).astype(int):
+        out = out + np.asarray(xe == e, dtype=float) * jax.lax.integer_pow(B, int(e))
+    return jnp.prod(out, axis=1)
+
+
 def _ma_rate(S, P, R, p, x):
     ns = S.shape[1]
-    fwd = p[:, 0] * jnp.prod(S ** x[:, :ns], axis=1)
-    rev = p[:, 1] * jnp.prod(P ** x[:, ns:], axis=1)
+    fwd = p[:, 0] * _prod_powers(S, x[:, :ns])
+    rev = p[:, 1] * _prod_powers(P, x[:, ns:])
     return fwd - rev
 
 
@@ -140,7 +159,8 @@ def _haldane_named(p, ks_names, kp_names):
 
 # ---------------------------------------------------------------- Hill
 def _hill_rate(S, P, R, p, x):
-    r = (S[:, 0] / p[:, 1]) ** p[:, 2]
+    pos = S[:, 0] > 0  # (S/K)**n at S = 0: d/dn = 0·log 0 would be NaN; the rate is 0 there
+    r = jnp.where(pos, (jnp.where(pos, S[:, 0], 1.0) / p[:, 1]) ** p[:, 2], 0.0)
     return p[:, 0] * r / (1.0 + r)
 
 

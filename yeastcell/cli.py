@@ -205,6 +205,80 @@ def _cmd_loop(args) -> int:
     return 0
 
 
+def _cmd_fit(args) -> int:
+    """Fit mechanistic parameters (and/or a residual network) to a Dataset file; write the result JSON."""
+    import json
+
+    from .compile import compile_model
+    from .data import Dataset
+    from .fit import FitParameter, fit
+    from .io import atomic_path
+    from .load import load_model
+
+    path = args.data
+    ds = Dataset.from_hdf5(path) if str(path).endswith((".h5", ".hdf5")) else Dataset.from_table(path)
+    cell = compile_model(load_model(args.model))
+    params = []
+    for item in args.param or []:
+        name, _, rng = item.partition("=")
+        if rng:
+            try:
+                lo, hi = (float(x) for x in rng.split(":"))
+            except ValueError:
+                print(f"yeastcell: error: --param {item!r}: expected NAME or NAME=LOWER:UPPER", file=sys.stderr)
+                return 2
+            params.append(FitParameter(name.strip(), lo, hi))
+        else:
+            params.append(FitParameter(name.strip()))
+    model = cell
+    if args.residual:
+        from .hybrid import hybridize
+
+        model = hybridize(cell, rate_targets=args.residual, width=args.width, depth=1)
+    optimizer = "lm" if args.optimizer == "lm" else None
+    if args.optimizer == "adam":
+        import optax
+
+        optimizer = optax.adam(args.lr)
+    res = fit(model, ds, params=params or None, optimizer=optimizer, epochs=args.epochs, starts=args.starts,
+              seed=args.seed, validation_fraction=args.validation, checkpoint_dir=args.checkpoint,
+              progress=not args.quiet, sigma_log2=args.sigma)
+    out = {"parameters": res.parameters, "loss": res.loss, "val_loss": res.val_loss, "starts": res.starts,
+           "epochs": len(res.history)}
+    for k, v in res.parameters.items():
+        print(f"{k}\t{v:.6g}")
+    if args.output:
+        with atomic_path(args.output) as tmp:
+            tmp.write_text(json.dumps(out, indent=1))
+        if args.residual:
+            from .hybrid import save_residual
+
+            save_residual(res.model.net, str(args.output) + ".residual.h5")
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _add_fit(sub, DEFAULT_MODEL) -> None:
+    """The `fit` subcommand (yeastcell.fit)."""
+    ft = sub.add_parser("fit", help="fit parameters and/or a residual network to a Dataset (yeastcell.fit)")
+    ft.add_argument("data", help="Dataset file: HDF5 (.h5) or long table (CSV/TSV)")
+    ft.add_argument("-m", "--model", default=DEFAULT_MODEL, help="model name or YAML file")
+    ft.add_argument("-p", "--param", action="append", help="parameter to fit: NAME or NAME=LOWER:UPPER (core units)")
+    ft.add_argument("--residual", nargs="+", metavar="REACTION", help="train a residual on these reactions' rates")
+    ft.add_argument("--width", type=int, default=16, help="residual hidden width")
+    ft.add_argument("--optimizer", choices=("adam", "lm"), default="adam")
+    ft.add_argument("--lr", type=float, default=0.05)
+    ft.add_argument("--epochs", type=int, default=100)
+    ft.add_argument("--starts", type=int, default=1)
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--sigma", type=float, default=0.2, help="noise sd (log2 units)")
+    ft.add_argument("--validation", type=float, default=None, help="fraction of conditions held out for early stopping")
+    ft.add_argument("--checkpoint", help="checkpoint folder (resume by rerunning the same command)")
+    ft.add_argument("-o", "--output", help="result JSON (atomic)")
+    ft.add_argument("-q", "--quiet", action="store_true")
+    ft.set_defaults(func=_cmd_fit)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import DEFAULT_MODEL
 
@@ -247,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .compare import add_compare_parser
 
     add_compare_parser(sub, DEFAULT_MODEL)
+    _add_fit(sub, DEFAULT_MODEL)
     return p
 
 

@@ -1,0 +1,17 @@
+"""Fitting and training: mechanistic parameters, residual networks or both (`fit`), with parameter
+transforms and priors (`FitParameter`), multi-start, early stopping, checkpoints, and practical
+identifiability from the Fisher information (`fisher_information`)."""
+
+from .identify import Identifiability as Identifiability
+from .identify import fisher_information as fisher_information
+from .params import FitParameter as FitParameter
+from .params import Fittable as Fittable
+from .params import fittable as fittable
+from .problem import Problem as Problem
+from .problem import Regularisation as Regularisation
+from .problem import build_problem as build_problem
+from .train import FitResult as FitResult
+from .train import fit as fit
+
+__all__ = ["FitParameter", "FitResult", "Fittable", "Identifiability", "Problem", "Regularisation",
+           "build_problem", "fisher_information", "fit", "fittable"]

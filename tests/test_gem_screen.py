@@ -149,3 +149,17 @@ def test_screen_command_all_pairs_and_bad_gene(gem, textbook, tmp_path, capsys):
     assert main(["screen", "--gem", str(path), "--genes", "b124l"]) == 2
     err = capsys.readouterr().err
     assert "unknown gene: 'b124l'" in err and "did you mean" in err and "'b1241'" in err
+
+
+def test_jax_engine_through_knockout_screen(gem):
+    """engine="jax" answers the same single and double deletions as the HiGHS engine."""
+    pytest.importorskip("yeastcell.gem.lp")
+    genes = ["b0726", "b0727", "b1241", "b2587", "b1849", "b3731", "b2276", "b0116"]
+    pairs = [("b0726", "b0727"), ("b3731", "b2276"), ("b1241", "b2587")]
+    cpu = knockout_screen(gem, genes=genes, pairs=pairs)
+    jx = knockout_screen(gem, genes=genes, pairs=pairs, engine="jax")
+    assert list(jx.index) == list(cpu.index)
+    assert (jx["status"] == cpu["status"]).all()
+    np.testing.assert_allclose(jx["growth"], cpu["growth"], rtol=1e-6, atol=1e-9)
+    assert jx["resolved"].all() and jx.attrs["wild_type_growth"] == pytest.approx(
+        cpu.attrs["wild_type_growth"], rel=1e-9)

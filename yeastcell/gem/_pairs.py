@@ -9,7 +9,11 @@ single's LP. Exact consequences used here (no LP solved):
 * single ``a`` is infeasible → the pair is infeasible;
 * single ``a``'s optimum ``x_a`` carries no flux through ``D_ab`` → ``x_a`` is
   feasible for the pair and optimal (the pair cannot do better than ``a``),
-  so the pair's growth and status are single ``a``'s. Same with ``b``.
+  so the pair's growth and status are single ``a``'s. Same with ``b``;
+* more generally, any known optimum ``x_j`` of another knockout (a *witness*)
+  that carries no flux through ``D_ab`` is feasible for the pair, so the pair's
+  growth is at least ``g_j``; it is at most ``min(g_a, g_b)``. When the two
+  bounds meet (within ``1e-9`` of the wild-type growth), that is the optimum.
 
 If ``a`` and ``b`` appear in no common gene–reaction rule, each reaction's
 rule mentions at most one of them, so ``D_ab = D_a ∪ D_b`` and all checks are
@@ -72,7 +76,9 @@ def _pair_deletions(gpr: CompiledGPR, pairs: np.ndarray, batch: int = 2048) -> l
 
 def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, column: np.ndarray,
                n_cols: int, v0: np.ndarray, growth: np.ndarray, status: np.ndarray,
-               x_nonzero: np.ndarray, wild_growth: float, zero_flux_tol: float) -> PairPlan:
+               x_nonzero: np.ndarray, wild_growth: float, zero_flux_tol: float,
+               witness_nonzero: np.ndarray | None = None,
+               witness_growth: np.ndarray | None = None) -> PairPlan:
     """Plan a double-deletion screen.
 
     Args:
@@ -88,6 +94,8 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
             anything for infeasible singles).
         wild_growth: wild-type optimum.
         zero_flux_tol: flux threshold (mmol gDW⁻¹ h⁻¹).
+        witness_nonzero, witness_growth: known optima of other knockouts, as
+            bool ``(n_witnesses, n_cols)`` nonzero patterns and their growth.
     """
     n = len(pairs)
     a, b = pairs[:, 0], pairs[:, 1]
@@ -134,6 +142,21 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
         out_growth[idx[use_b]] = growth[b[plain][use_b]]
         out_status[idx[use_b]] = "optimal"
 
+    # --- witnesses: another knockout's optimum, feasible for the pair, meeting the upper bound
+    tol = 1e-9 * max(1.0, abs(wild_growth))
+    have_w = witness_nonzero is not None and len(witness_nonzero) > 0
+    if have_w:
+        Zw = (sp.csr_array(witness_nonzero.astype(np.float64)) @ G.T).toarray() == 0
+        open_ = np.flatnonzero(plain & (out_status == "") & (status[a] == "optimal")
+                               & (status[b] == "optimal"))
+        for s in range(0, open_.size, 4096):
+            k = open_[s:s + 4096]
+            ok = Zw[:, a[k]] & Zw[:, b[k]]
+            lower = np.where(ok, witness_growth[:, None], -np.inf).max(axis=0)
+            hit = lower >= np.minimum(growth[a[k]], growth[b[k]]) - tol
+            out_growth[k[hit]] = lower[hit]
+            out_status[k[hit]] = "optimal"
+
     # --- pairs sharing a rule: evaluate D_ab from the rules
     need: dict[bytes, int] = {}
     jobs: list[np.ndarray] = []
@@ -151,6 +174,10 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
             out_growth[k], out_status[k] = growth[ga], "optimal"
         elif status[gb] == "optimal" and not x_nonzero[gb, cols].any():
             out_growth[k], out_status[k] = growth[gb], "optimal"
+        elif (have_w and status[ga] == status[gb] == "optimal"
+              and (w := _best_witness(witness_nonzero, witness_growth, cols))
+              >= min(growth[ga], growth[gb]) - tol):
+            out_growth[k], out_status[k] = w, "optimal"
         else:
             key = cols.tobytes()
             if key not in need:
@@ -168,3 +195,8 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
             jobs.append(cols)
         job[k] = need[key]
     return PairPlan(growth=out_growth, status=out_status, job=job, jobs=jobs, n_deleted=n_del)
+
+
+def _best_witness(nonzero: np.ndarray, growth: np.ndarray, cols: np.ndarray) -> float:
+    ok = ~nonzero[:, cols].any(axis=1)
+    return float(growth[ok].max()) if ok.any() else -np.inf

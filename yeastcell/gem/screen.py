@@ -341,9 +341,13 @@ def knockout_screen(
             x = solved[job_of[g]][2]
             if x is not None:
                 x_nonzero[g] = np.abs(x) * wt.col_scale > zero_flux_tol
+        wit = [(np.abs(x) * wt.col_scale > zero_flux_tol, g) for st, g, x in solved
+               if st == "optimal" and x is not None]
         plan = plan_pairs(gpr, deleted, pair_idx, column=comp.column, n_cols=comp.n_cols, v0=wt.v,
                           growth=g_growth, status=g_status, x_nonzero=x_nonzero,
-                          wild_growth=wt.growth, zero_flux_tol=zero_flux_tol)
+                          wild_growth=wt.growth, zero_flux_tol=zero_flux_tol,
+                          witness_nonzero=np.array([w for w, _ in wit]).reshape(-1, comp.n_cols),
+                          witness_growth=np.array([g for _, g in wit]))
         pair_solved = solve_knockout_lps(wt, plan.jobs, processes, tolerance)
         p_growth, p_status = plan.growth.copy(), plan.status.copy()
         for k in np.flatnonzero(plan.job >= 0):

@@ -40,7 +40,7 @@ def main() -> None:
     strains = dict(list(STRAINS.items())[:1]) if args.smoke else STRAINS
     perts = [yc.condition("aerobic_batch") + p for p in strains.values()]
     res = run_dfba(gem, cell, perts, initial={"biomass": 0.05, "glucose": 55.5},
-                   t_end_h=2.0 if args.smoke else 48.0, dt_h=0.5 if args.smoke else 0.25)
+                   t_end_h=2.0 if args.smoke else 48.0, dt_h=0.5)
 
     for k, name in enumerate(strains):
         g, e = res.medium["glucose"][k], res.medium["ethanol"][k]

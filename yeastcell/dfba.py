@@ -54,9 +54,16 @@ from yeastcell.gem.lp.knockout import knockout_masks
 from yeastcell.gem.lp.problem import LPArrays
 from yeastcell.gem.lp.simplex import dual_simplex
 from yeastcell.gem.lp.split import split_gem
-from yeastcell.gem.medium import Medium, apply_medium
+from yeastcell.gem.medium import Medium, apply_medium, exchange_reactions
 
 __all__ = ["CULTURE_SPECIES", "YEAST_GEM_EXCHANGES", "DFBAParameters", "DFBAResult", "run_dfba"]
+
+#: Other by-products Yeast-GEM may secrete in dFBA: inorganic ones, and glycolaldehyde (a trace,
+#: ~1e-5 mmol gDW⁻¹ h⁻¹, from cofactor biosynthesis; growth needs it to leave). All other exchanges
+#: that are not nutrients of the medium get no secretion: otherwise the total-flux optimum dumps
+#: carbon as exotic compounds (diethyl-succinate, 0.7 mmol gDW⁻¹ h⁻¹ on fermenting glucose).
+YEAST_GEM_SECRETION = {"water": "r_2100", "H+": "r_1832", "diphosphate": "r_4527",
+                       "glycolaldehyde": "r_1814"}
 
 #: Uptake bound (mmol gDW⁻¹ h⁻¹) of the kinetically controlled exchanges before the kinetic bounds.
 OPEN_UPTAKE = 1000.0
@@ -204,6 +211,7 @@ def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium 
              dilution_rate_per_h: float = 0.0, feed: Mapping[str, float] | None = None,
              params: DFBAParameters | None = None,
              exchanges: Mapping[str, str] = YEAST_GEM_EXCHANGES,
+             secretion: Mapping[str, str] | None = YEAST_GEM_SECRETION,
              max_pivots_per_step: int = 2_000) -> DFBAResult:
     """Simulate a culture for each perturbation (one batched JAX program).
 
@@ -224,6 +232,9 @@ def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium 
         feed: chemostat feed concentrations, mM.
         params: coupling parameters.
         exchanges: GEM reaction ids for the culture species, ``oxygen`` and ``growth``.
+        secretion: by-products (exchange ids) allowed to leave besides the culture species;
+            every other exchange that is not a nutrient of the medium gets ``ub = 0``.
+            ``None``: leave the medium's secretion bounds alone.
         max_pivots_per_step: dual simplex pivot limit per LP.
 
     Raises:
@@ -268,6 +279,11 @@ def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium 
         base_lb.append(lb)
         base_ub.append(ub)
     base_lb, base_ub = np.array(base_lb), np.array(base_ub)
+    if secretion is not None:
+        allowed = set(reaction_index(gem, list(secretion.values())).tolist()) | set(ex.values())
+        others = np.array([j for j in exchange_reactions(gem) if j not in allowed], dtype=np.int64)
+        sub_ = base_ub[:, others]
+        base_ub[:, others] = np.where(base_lb[:, others] >= 0, 0.0, sub_)
     # glucose, O2 and ethanol uptake are set by the kinetic bounds and by what the culture holds;
     # a medium that closes one of them (lb = 0) keeps it closed
     for k in ("glucose", "oxygen", "ethanol"):

@@ -317,3 +317,20 @@ def test_loop_from_initial_data_resumes_without_it(tmp_path):
         closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "a", initial=other, log=None)
     with pytest.raises(LoopError, match="n_initial"):
         closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "b", log=None)
+
+
+def test_log_ratio_correction_recovers_multiplicative_errors():
+    def truth(conds, times, obs):  # the prior is wrong by a factor that depends on the perturbation
+        F = GeneFeatures(GENES)(list(conds))
+        return _prior(conds, times, obs) * np.exp(0.3 + 0.8 * F[:, 1] - 0.5 * F[:, 3])[:, None, None]
+
+    conds = CANDIDATES[:12]
+    y = truth(conds, TIMES, OBS)[:, None]
+    data = Dataset(conds, np.array(TIMES), OBS, y, np.ones(y.shape, bool))
+    learner = LinearResidualLearner(_prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2),
+                                    noise_sd=0.01, prior_sd=1.0, log=True)
+    ens = train_ensemble(learner, data, n_members=16, seed=3)
+    new = ["kd:G2=0.4+kd:G4=0.9"]  # unmeasured levels of measured genes; its pair term stays uncertain
+    pred = ens.predict(new, np.array(TIMES), OBS)
+    np.testing.assert_allclose(pred.mean, truth(new, TIMES, OBS), rtol=0.1)
+    assert np.all(pred.members > 0)  # a log-ratio correction never predicts negative concentrations

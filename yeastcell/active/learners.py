@@ -218,10 +218,12 @@ class LinearResidualLearner:
         prior_sd: prior sd of each correction weight in standardised units.
         intercept_sd: prior sd of a per-output offset shared by all conditions (what the
             mechanistic model gets wrong even for the unperturbed cell); 0 for none.
+        log: model the correction as a log ratio (``y = prior · exp(scale · X W)``, for positive
+            observables whose errors are multiplicative); `scale` is then in natural-log units.
     """
 
     def __init__(self, prior, features, times_min, observables: Sequence[str], scale: np.ndarray,
-                 noise_sd: float = 0.05, prior_sd: float = 0.5, intercept_sd: float = 5.0):
+                 noise_sd: float = 0.05, prior_sd: float = 0.5, intercept_sd: float = 5.0, log: bool = False):
         self.prior = prior
         self.features = features
         self.times_min = np.asarray(times_min, dtype=np.float64)
@@ -234,6 +236,7 @@ class LinearResidualLearner:
         self.noise_sd = float(noise_sd)
         self.prior_sd = float(prior_sd)
         self.intercept_sd = float(intercept_sd)
+        self.log = bool(log)
 
     def _design(self, conditions) -> tuple[np.ndarray, np.ndarray]:
         """Design matrix (with a leading constant column if intercept_sd > 0) and prior sds."""
@@ -247,7 +250,13 @@ class LinearResidualLearner:
     def _targets(self, data):
         y, m = condition_means(data, self.times_min, self.observables)
         base = self.prior(data.conditions, self.times_min, self.observables)
-        r = (y - base) / self.scale
+        if self.log:
+            pos = (y > 0) & (base > 0)
+            m = m & pos
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(pos, np.log(np.where(pos, y, 1.0)) - np.log(np.where(pos, base, 1.0)), 0.0) / self.scale
+        else:
+            r = (y - base) / self.scale
         n = len(data.conditions)
         return r.reshape(n, -1), m.reshape(n, -1)
 
@@ -277,6 +286,8 @@ class LinearResidualLearner:
         X, _ = self._design(conditions)
         base = self.prior(list(conditions), t, obs)
         corr = (X @ model.W).reshape(len(conditions), t.size, len(obs))
+        if self.log:
+            return base * np.exp(corr * self.scale)
         return base + corr * self.scale
 
     def save(self, model: LinearModel, path: Path) -> None:

@@ -9,10 +9,16 @@ bad input errors before any tracing, and (slow) the diauxic shift.
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
 import pytest
+
+# long checks run only on request (CI runs `pytest -n 2 tests` with every marker)
+OPT_IN = pytest.mark.skipif(os.environ.get("YEASTCELL_SLOW_TESTS") != "1",
+                            reason="long check: set YEASTCELL_SLOW_TESTS=1 to run it")
+
 
 import yeastcell as yc
 from yeastcell.dfba import YEAST_GEM_EXCHANGES, YEAST_GEM_SECRETION, DFBAParameters, run_dfba
@@ -117,6 +123,7 @@ def test_bad_input(yeast, cell):
 
 
 @pytest.mark.slow
+@OPT_IN
 def test_diauxic_shift(yeast, cell):
     res = run_dfba(yeast, cell, [yc.condition("aerobic_batch")],
                    initial={"biomass": 0.05, "glucose": 55.5}, t_end_h=48.0, dt_h=0.25)

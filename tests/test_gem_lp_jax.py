@@ -10,8 +10,15 @@ essential calls (growth < 1e-6 h⁻¹ or no optimum).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# long checks run only on request (CI runs `pytest -n 2 tests` with every marker)
+OPT_IN = pytest.mark.skipif(os.environ.get("YEASTCELL_SLOW_TESTS") != "1",
+                            reason="long check: set YEASTCELL_SLOW_TESTS=1 to run it")
+
 
 from yeastcell.gem import (
     GemError,
@@ -140,6 +147,7 @@ def test_yeast_gem_wild_type_and_flux_carrying_knockouts(yeast):
 
 
 @pytest.mark.slow
+@OPT_IN
 @pytest.mark.reference_data
 def test_yeast_gem_50_random_single_knockouts(yeast):
     gem = yeast[0]

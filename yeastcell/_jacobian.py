@@ -25,18 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-def _column_colors(pattern: np.ndarray) -> np.ndarray:
-    """Greedy colouring: columns sharing a nonzero row get different colours."""
-    n = pattern.shape[1]
-    colors = -np.ones(n, dtype=int)
-    for j in np.argsort(-pattern.sum(axis=0), kind="stable"):
-        used = {colors[k] for k in range(n) if colors[k] >= 0 and np.any(pattern[:, k] & pattern[:, j])}
-        c = 0
-        while c in used:
-            c += 1
-        colors[j] = c
-    return colors
+from ._solver import _column_colors
 
 
 def _declared_dependencies(cell) -> np.ndarray:

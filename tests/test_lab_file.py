@@ -87,7 +87,7 @@ def test_file_lab_round_trip_and_next_round(tmp_path):
         work = list(csv.DictReader(fh))
     assert len(work) == plan.n_samples
     assert {w["sample_id"] for w in work} == {s for e in plan.experiments for s, _, _ in e.sample_ids()}
-    pulse = [w for w in work if w["experiment_id"] == "e3"][0]
+    pulse = next(w for w in work if w["experiment_id"] == "e3")
     assert pulse["strain"] == "kd:PFK1=0.3" and pulse["dose"] == "GLC_e +10 mM at 5 min"
 
     # the lab measures everything except one sample's glycerol

@@ -20,6 +20,7 @@ A lab is anything with ``run(plan) -> Dataset`` (:class:`Lab`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -121,7 +122,7 @@ class Experiment:
             raise PlanError(f"experiment {eid!r}: no sampling times")
         if not all(math.isfinite(t) and t >= 0 for t in times):
             raise PlanError(f"experiment {eid!r}: sampling times must be finite and >= 0 min, got {times}")
-        if any(b <= a for a, b in zip(times, times[1:])):
+        if any(b <= a for a, b in itertools.pairwise(times)):
             raise PlanError(f"experiment {eid!r}: sampling times must be strictly increasing, got {times}")
         if isinstance(self.replicates, bool) or int(self.replicates) != self.replicates or self.replicates < 1:
             raise PlanError(f"experiment {eid!r}: replicates must be an integer >= 1, got {self.replicates!r}")

@@ -1,4 +1,4 @@
-"""Active-learning efficiency on the virtual lab: information gain + diversity vs uncertainty-only vs random.
+"""Active-learning efficiency on the virtual lab: target-aware and information-gain batches vs uncertainty-only vs random.
 
 World. The learner's mechanistic prior is the embedded core model under ``aerobic_batch``; the
 hidden truth is a `yeastcell.lab.VirtualLab` on the same model with Vmax changes the learner is
@@ -11,6 +11,10 @@ Candidates: knockdowns of ``GENES`` to 20 % and 60 % and all pairwise double kno
 held out (never offered): single knockdowns to 40 % and 12 double knockdowns at 30 %/70 %, scored
 noise-free (the truth's own observables). Observables: extracellular ethanol and glycerol at 20
 and 60 min.
+
+Strategies (yeastcell.active.acquisition): "target" (greedy reduction of the predictive variance
+of the candidates' outputs, with batch diversity), "eig" (greedy information gain on the model's
+weights, with diversity), "uncertainty" (each candidate's own gain, no diversity), "random".
 
 Protocol per seed: every strategy starts from the same random initial design (``--batch``
 experiments) and the same lab noise, then acquires ``--batch`` experiments per round for
@@ -42,7 +46,7 @@ TRUTH_CHANGES = {"HXK.Vmax": 0.8, "PDC.Vmax": 1.5, "GPD.Vmax": 2.0, "ADH.Vmax": 
 OBSERVABLES = ("ETOH_e", "GLY_e")
 TIMES = (20.0, 60.0)
 BASE = "cond:aerobic_batch"
-STRATEGIES = ("eig", "uncertainty", "random")
+STRATEGIES = ("target", "eig", "uncertainty", "random")
 
 
 def candidates(genes):

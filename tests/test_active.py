@@ -334,3 +334,22 @@ def test_log_ratio_correction_recovers_multiplicative_errors():
     pred = ens.predict(new, np.array(TIMES), OBS)
     np.testing.assert_allclose(pred.mean, truth(new, TIMES, OBS), rtol=0.1)
     assert np.all(pred.members > 0)  # a log-ratio correction never predicts negative concentrations
+
+
+def test_target_strategy_reduces_the_variance_of_what_is_to_be_predicted():
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(10, 3))
+    w -= w.mean(axis=0)
+    w /= np.linalg.norm(w, axis=0)
+    members = np.zeros((10, 3, 1, 1))
+    members[:, 0, 0, 0] = 2.0 * w[:, 0]  # most uncertain, but unrelated to the target
+    members[:, 1, 0, 0] = 1.0 * w[:, 1]  # informs the target
+    members[:, 2, 0, 0] = 1.0 * w[:, 2]
+    target = np.zeros((10, 1, 1, 1))
+    target[:, 0, 0, 0] = 3.0 * w[:, 1]
+    assert select_batch(members, 1, strategy="eig").chosen == (0,)
+    sel = select_batch(members, 1, strategy="target", target_members=target)
+    assert sel.chosen == (1,)
+    # with the pool itself as target, redundancy still lowers the value of a second copy
+    dup = np.concatenate([members[:, :1], members[:, :1] * 0.999, members[:, 1:2]], axis=1)
+    assert select_batch(dup, 2, strategy="target").chosen == (0, 2)

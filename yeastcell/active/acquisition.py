@@ -10,6 +10,10 @@ information gain of a batch S is ``½ log det(I + Σ_{i∈S} A_iᵀ A_i / σ²)`
   predicted effect lies along directions already covered by the batch adds little, so the batch
   spreads over distinct effects (the log-det greedy rule is the MAP rule of a determinantal
   point process with this kernel).
+* ``"target"``: greedy batch selection maximising the expected reduction of the predictive
+  variance of target outputs (default: every candidate's outputs; "what we want to predict"
+  rather than "every parameter"), per cost: ``tr(P⁻¹ S) - tr((P + A_iᵀA_i)⁻¹ S)`` with
+  ``S = Σ_targets T_jᵀ T_j``. Redundant picks reduce little, so batches spread as with "eig".
 * ``"uncertainty"``: each candidate's own gain / cost, top k (no diversity: a batch may hold
   near-copies of one idea). The ablation of the issue.
 * ``"random"``: k candidates drawn uniformly (seeded).
@@ -24,7 +28,7 @@ import numpy as np
 
 from ..exceptions import YeastcellError
 
-STRATEGIES = ("eig", "uncertainty", "random")
+STRATEGIES = ("eig", "target", "uncertainty", "random")
 
 
 class AcquisitionError(YeastcellError, ValueError):
@@ -69,7 +73,8 @@ def _logdet_gain(P_chol: np.ndarray, A: np.ndarray) -> np.ndarray:
 
 def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndarray | None = None,
                  scale: np.ndarray | None = None, noise_sd: float = 0.05, strategy: str = "eig",
-                 exclude: Sequence[int] = (), seed: int = 0, budget: float | None = None) -> Selection:
+                 exclude: Sequence[int] = (), seed: int = 0, budget: float | None = None,
+                 target_members: np.ndarray | None = None) -> Selection:
     """Pick up to `k` candidates from ensemble predictions.
 
     Args:
@@ -81,6 +86,8 @@ def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndar
         strategy: "eig", "uncertainty" or "random" (module docstring).
         exclude: candidate indices that may not be picked (already measured).
         budget: stop adding candidates once their total cost would exceed this.
+        target_members: (n_members, n_targets, n_t, n_obs) predictions of the conditions whose
+            prediction matters, for strategy "target" (default: `members`).
 
     Raises:
         AcquisitionError: bad strategy, k, costs or shapes.
@@ -116,11 +123,23 @@ def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndar
     spent = 0.0
     rng = np.random.default_rng(seed)
     order = rng.permutation(n) if strategy == "random" else np.argsort(-(single / c), kind="stable")
+    if strategy == "target":
+        tm = members if target_members is None else np.asarray(target_members, dtype=np.float64)
+        if tm.ndim != 4 or tm.shape[0] != members.shape[0] or tm.shape[3] != members.shape[3]:
+            raise AcquisitionError(f"target_members must be (n_members, n_targets, n_t, n_obs) like members, got {tm.shape}")
+        T = _factors(tm, s, 1.0)  # (n_targets, D, M), standardised outputs
+        S = np.einsum("jdm,jdn->mn", T, T)
     for _ in range(int(k)):
         ok = allowed & ((spent + c) <= budget if budget is not None else True)
         if not ok.any():
             break
-        if strategy == "eig":
+        if strategy == "target":
+            g = _logdet_gain(np.linalg.cholesky(P), A)
+            now = np.trace(np.linalg.solve(P, S))
+            after = np.trace(np.linalg.solve(P[None] + np.transpose(A, (0, 2, 1)) @ A, S[None]), axis1=1, axis2=2)
+            score = np.where(ok, (now - after) / c, -np.inf)
+            i = int(np.argmax(score))
+        elif strategy == "eig":
             g = _logdet_gain(np.linalg.cholesky(P), A)
             score = np.where(ok, g / c, -np.inf)
             i = int(np.argmax(score))

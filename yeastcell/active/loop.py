@@ -53,7 +53,8 @@ class LoopConfig:
         rounds: number of acquisition rounds.
         batch_size: experiments per round.
         n_members: ensemble size.
-        strategy: "eig" (information gain with batch diversity), "uncertainty" or "random".
+        strategy: "eig" (information gain with batch diversity), "target" (predictive-variance
+            reduction on the candidates, with diversity), "uncertainty" or "random".
         cost: per-candidate cost (default 1 each); rounds stop adding once `budget` is spent.
         budget: total cost over all rounds (None: no limit beyond rounds × batch_size).
         replicates: replicates per experiment.

@@ -183,9 +183,9 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
     if optimizer is None:
         optimizer = optax.adam(0.05 if train == "parameters" else 3e-3)
     n_cond = len(problem.conditions)
-    bs = n_cond if batch_size is None else int(batch_size)
-    if not 1 <= bs <= n_cond:
-        raise SimulationInputError(f"batch_size must be in [1, {n_cond}], got {batch_size!r}")
+    bs = n_cond if batch_size is None else min(int(batch_size), n_cond)  # capped at the training conditions
+    if bs < 1:
+        raise SimulationInputError(f"batch_size must be >= 1, got {batch_size!r}")
 
     ckpt = _Checkpoint(Path(checkpoint_dir)) if checkpoint_dir is not None else None
     history: list[dict] = []

@@ -54,7 +54,10 @@ def main() -> None:
     ap.add_argument("--note", default=None)
     args = ap.parse_args()
     t = np.linspace(0.0, 60.0, 61)
-    rows = [run("yeast_cell", args.batch, t), run("yeast_core", args.batch, t)]
+    rows = []
+    for model in ("yeast_cell", "yeast_core"):
+        rows.append(run(model, args.batch, t))
+        print(rows[-1], flush=True)  # progress (the table follows)
     cell, core = rows
     lines = [(f"| model | species | reactions | load (s) | compile (s) | per trajectory (ms), batch {args.batch} "
               "| solved |"), "|---|---:|---:|---:|---:|---:|---:|"]

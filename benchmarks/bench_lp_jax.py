@@ -89,7 +89,7 @@ def main() -> None:
         t_cold += time.perf_counter() - t
         t = time.perf_counter()
         z = np.zeros(d.size)
-        st, obj = _highs.solve_with_bounds(h, d, z, z, lb, ub, basis)
+        st, obj = _highs.solve_with_bounds(h, d, z, z, lb, ub, basis)[:2]
         warm.append(obj if st == "optimal" else np.nan)
         t_warm += time.perf_counter() - t
     cold, warm = np.array(cold), np.array(warm)

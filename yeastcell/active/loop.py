@@ -31,7 +31,7 @@ import numpy as np
 from ..exceptions import UnknownNameError, YeastcellError
 from ..io import atomic_path
 from ..lab.plan import Experiment, Lab, Plan
-from ._merge import concat
+from ..data.merge import merge
 from .acquisition import STRATEGIES, select_batch
 from .ensemble import Ensemble, member_seeds, train_ensemble
 from .learners import Learner, condition_means
@@ -293,7 +293,7 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         _check_lab_data(new, plan)
         new = new.subset(conditions=list(plan.conditions), observables=list(config.observables))
         new.to_hdf5(rd / "new_data.h5")
-        data = new if data is None else concat([data, new])
+        data = new if data is None else merge(data, new, replicates="append")
         data.to_hdf5(rd / "data.h5")
         _write_json(state_path, {"completed_rounds": r + 1})
 

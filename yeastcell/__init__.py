@@ -30,6 +30,7 @@ from .steady import SteadyState as SteadyState, steady_state as steady_state, st
 from .status import Status as Status  # noqa: E402
 from .trajectory import Trajectory as Trajectory  # noqa: E402
 from .spec import ModelSpec as ModelSpec  # noqa: E402
+from .data import Dataset as Dataset  # noqa: E402
 
 __version__ = "0.1.0"
 

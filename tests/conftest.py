@@ -62,3 +62,18 @@ def gem(textbook):
     from yeastcell.gem import gem_from_cobra
 
     return gem_from_cobra(textbook)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """The whole-cell signaling batch of tests/_signaling_runs.py (stage 1), every lane solved.
+
+    It compiles the full model (metabolism + proteome + HOG + glucose + TORC1) and takes several CPU
+    minutes: the checks using it are `slow` (``pytest -m slow tests/test_signaling_*.py``).
+    """
+    from _signaling_runs import stage1
+
+    out = stage1()
+    for name, tr in out.items():
+        assert tr.ok, (name, tr.status)
+    return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _signaling_runs import T_PULSE, T, cell, stage1, stage2
+from _signaling_runs import T_PULSE, T, cell, stage2
 
 
 def _at(traj, name, t):
@@ -31,14 +31,6 @@ def _window(traj, name, t0, t1):
     return T[sel], np.asarray(x)[sel]
 
 
-# The whole-cell batch below compiles the full model (metabolism + proteome + HOG + glucose + TORC1) and
-# takes several CPU minutes: these checks are `slow` (run them with `pytest -m slow tests/test_signaling_*.py`).
-@pytest.fixture(scope="module")
-def runs():
-    out = stage1()
-    for name, tr in out.items():
-        assert tr.ok, (name, tr.status)
-    return out
 
 
 @pytest.mark.slow

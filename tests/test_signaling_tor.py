@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _signaling_runs import RAPAMYCIN_200NG_ML, T_PULSE, T, cell, stage1
+from _signaling_runs import RAPAMYCIN_200NG_ML, T_PULSE, T, cell
 
 import yeastcell as yc
 
@@ -37,14 +37,6 @@ def _at(traj, name, t):
 PRE = T_PULSE - 1e-9
 
 
-# The whole-cell batch below compiles the full model (metabolism + proteome + HOG + glucose + TORC1) and
-# takes several CPU minutes: these checks are `slow` (run them with `pytest -m slow tests/test_signaling_*.py`).
-@pytest.fixture(scope="module")
-def runs():
-    out = stage1()
-    for name, tr in out.items():
-        assert tr.ok, (name, tr.status)
-    return out
 
 
 @pytest.mark.slow

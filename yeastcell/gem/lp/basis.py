@@ -18,6 +18,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from yeastcell.gem._highs import make_highs_arrays
 from yeastcell.gem.errors import InfeasibleError, LPSolverError
 from yeastcell.gem.lp.problem import extended_matrix
 
@@ -51,23 +52,7 @@ def reference_basis(S: sp.sparray, c: np.ndarray, lb: np.ndarray, ub: np.ndarray
     """
     S = sp.csc_array(S, dtype=np.float64)
     m, n = S.shape
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, m
-    lp.col_cost_ = np.asarray(c, np.float64)
-    lp.col_lower_, lp.col_upper_ = np.asarray(lb, np.float64), np.asarray(ub, np.float64)
-    lp.row_lower_, lp.row_upper_ = np.zeros(m), np.zeros(m)
-    lp.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = S.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = S.indices.astype(np.int32)
-    lp.a_matrix_.value_ = S.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", "simplex")
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("primal_feasibility_tolerance", tolerance)
-    h.setOptionValue("dual_feasibility_tolerance", tolerance)
-    h.passModel(lp)
+    h = make_highs_arrays(S, lb, ub, c, sense, tolerance=tolerance)
     h.run()
     st = h.getModelStatus()
     if st == highspy.HighsModelStatus.kInfeasible:

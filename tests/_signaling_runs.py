@@ -113,4 +113,3 @@ def stage2() -> dict:
     pad = [STAGE1["pulse"]] * (len(STAGE1) - len(perts))  # keeps one event slot: same compiled shape
     b = yc.simulate_batch(cell(), list(perts.values()) + pad, T2, strategy="vmap")
     return {name: b[i] for i, name in enumerate(names) if not name.startswith("pad")}
-

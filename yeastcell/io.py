@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -62,3 +63,12 @@ def write_trajectory_hdf5(traj, path: str | Path) -> Path:
             f.create_dataset("reaction_ids", data=list(traj.reaction_ids), dtype=text)
             f.create_dataset("labels", data=list(traj.labels), dtype=text)
     return Path(path)
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

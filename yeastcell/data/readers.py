@@ -15,7 +15,6 @@ the package.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DatasetError
+from ..io import sha256
 from .dataset import Dataset
 
 KANSHIN_DIR = "omics/kanshin2015_osmotic_phospho"
@@ -59,15 +59,6 @@ def _file(root: Path, rel: str) -> Path:
     if not p.is_file():
         raise DatasetError(f"{p}: missing (expected in the reference-data folder {root})")
     return p
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _provenance(root: Path, files: list[Path], **fields: str) -> dict[str, str]:

@@ -14,7 +14,6 @@ internal fluxes, h⁻¹ for the growth (biomass) reaction.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import tempfile
@@ -25,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from yeastcell.gem.errors import GemFileError, UnknownReactionError
+from yeastcell.io import sha256
 
 __all__ = ["GEM", "load_gem", "gem_from_cobra", "default_cache_dir", "reaction_index"]
 
@@ -157,14 +157,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "yeastcell" / "gem"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def gem_from_cobra(model, source_sha256: str = "") -> GEM:
     """Extract a :class:`GEM` from a ``cobra.Model``.
 
@@ -258,7 +250,7 @@ def load_gem(path: str | os.PathLike, *, cache: bool = True,
     if reader is None:
         raise GemFileError(
             f"unknown model format {path.suffix!r} for {path}; expected one of {sorted(_READERS)}")
-    sha = _sha256(path)
+    sha = sha256(path)
     cache_path = Path(cache_dir or default_cache_dir()) / f"{sha}.v{CACHE_FORMAT}.npz"
     if cache and cache_path.is_file():
         gem = _read_cache(cache_path, sha)

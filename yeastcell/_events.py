@@ -233,12 +233,18 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         non-persistent events whose trigger is false, then execute the due instances."""
         if evs is None:
             return y, atom_val, p_ref, trig_val, n_fired, q
-        env = sysm.env(y, t, theta)
-        p_now = evs.p(env)
-        atom_val = jnp.where(p_now != p_ref, evs.strict(p_now), atom_val)
-        trig_now = evs.trigger_values(atom_val, env)
-        q = queue.drop_untriggered(q, trig_now)
-        q = queue.push(q, trig_now & ~trig_val, t, env)
+
+        def retrigger(y, p_ref, atom_val, trig_prev, q):
+            """Triggers re-evaluated at state y (time t): drop queued non-persistent instances whose
+            trigger is false, queue the events whose triggers went false -> true."""
+            env = sysm.env(y, t, theta)
+            p = evs.p(env)
+            atom_val = jnp.where(p != p_ref, evs.strict(p), atom_val)
+            trig = evs.trigger_values(atom_val, env)
+            q = queue.drop_untriggered(q, trig)
+            return p, atom_val, trig, queue.push(q, trig & ~trig_prev, t, env)
+
+        p_now, atom_val, trig_now, q = retrigger(y, p_ref, atom_val, trig_val, q)
         branches = [_assign_branch(sysm, evs, theta, e) for e in range(evs.n)]
 
         def cond_fn(c):
@@ -252,12 +258,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             vals = jnp.where(jnp.asarray(evs.trigger_time_values)[e], q.values[slot], evs.assignment_values(env)[e])
             q = q._replace(time=q.time.at[slot].set(jnp.inf))
             y = jax.lax.switch(e, branches, y, t, vals)
-            env = sysm.env(y, t, theta)
-            p_new = evs.p(env)
-            atom_val = jnp.where(p_new != p_now, evs.strict(p_new), atom_val)
-            trig_after = evs.trigger_values(atom_val, env)
-            q = queue.drop_untriggered(q, trig_after)
-            q = queue.push(q, trig_after & ~trig_val, t, env)
+            p_new, atom_val, trig_after, q = retrigger(y, p_now, atom_val, trig_val, q)
             return y, atom_val, p_new, trig_after, n_fired + 1, q
 
         y, atom_val, p_now, trig_val, n_fired, q = jax.lax.while_loop(

@@ -2,6 +2,8 @@
 
 * :mod:`~yeastcell.active.learners` — the `Learner` protocol (fit / predict / save / load) and
   `LinearResidualLearner` (mechanistic prior + Bayesian linear correction on perturbation features).
+* :mod:`~yeastcell.active.parametric` — `ParameterLearner`: the kinetic model with unknown parameter
+  multipliers (Gaussian prior, LM MAP fit, Laplace or randomize-then-optimize posterior samples).
 * :mod:`~yeastcell.active.ensemble` — `train_ensemble`, `Ensemble.predict` -> mean and spread.
 * :mod:`~yeastcell.active.acquisition` — `select_batch`: information gain per cost, batch diversity.
 * :mod:`~yeastcell.active.loop` — `closed_loop`: train -> acquire -> Lab.run -> ingest, checkpointed.
@@ -25,3 +27,6 @@ from .loop import LoopResult as LoopResult
 from .loop import closed_loop as closed_loop
 from .loop import heldout_error as heldout_error
 from .loop import learning_curve as learning_curve
+from .parametric import ParameterLearner as ParameterLearner
+from .parametric import ParameterModel as ParameterModel
+from .parametric import vmax_parameters as vmax_parameters

@@ -3,7 +3,7 @@
 Members differ by seed (each learner decides what a seed changes: initialisation, posterior
 sample, noise) and optionally by a bootstrap of the conditions (passed as per-condition weights,
 so a Dataset never needs duplicated conditions). Prediction is batched: one learner call per
-member for all candidates.
+member for all candidates, or one call for all members when the learner has ``predict_members``.
 """
 
 from __future__ import annotations
@@ -51,8 +51,12 @@ class Ensemble:
 
     def predict(self, conditions: Sequence[str], times_min: np.ndarray, observables: Sequence[str]) -> Prediction:
         conds = tuple(conditions)
-        preds = np.stack([np.asarray(self.learner.predict(m, conds, times_min, observables), dtype=np.float64)
-                          for m in self.members])
+        if hasattr(self.learner, "predict_members"):  # one batched call for all members
+            preds = np.asarray(self.learner.predict_members(self.members, conds, times_min, observables),
+                               dtype=np.float64)
+        else:
+            preds = np.stack([np.asarray(self.learner.predict(m, conds, times_min, observables), dtype=np.float64)
+                              for m in self.members])
         if not np.all(np.isfinite(preds)):
             raise FloatingPointError("an ensemble member predicted NaN/inf; refusing to use it")
         return Prediction(conds, preds)

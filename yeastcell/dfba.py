@@ -8,8 +8,11 @@ Coupling scheme (static optimisation per macro-step; details in ``docs/dfba.md``
    capacity (``RESP`` at a fully reduced quinone pool and the mitochondrial
    adenylates as ADP, turned into O2 by 0.5 O2 per ubiquinol). Rates in mM/min
    of cytosol become mmol gDW⁻¹ h⁻¹ through the cytosolic volume (L per cell)
-   and the dry mass per cell. Ethanol uptake follows the glucose-repressed
-   Michaelis–Menten form of Hjersted et al. 2007.
+   and the dry mass per cell; the O2 capacity is taken relative to the
+   unperturbed, fully derepressed cell and scaled to the measured respiratory
+   capacity (8 mmol gDW⁻¹ h⁻¹, Sonnleitner & Käppeli 1986). Ethanol uptake
+   follows the glucose-repressed Michaelis–Menten form of Hjersted et al. 2007
+   with the ethanol kinetics of Sonnleitner & Käppeli 1986.
 2. **GEM → growth and secretion.** One LP per macro-step and trajectory in the
    irreversible form of the GEM (:mod:`yeastcell.gem.lp.split`): maximise
    growth, then (lexicographically, by an ε-weight) minimise total flux. It is
@@ -85,9 +88,16 @@ class DFBAParameters:
             volume (Jorgensen et al. 2002, the core model's value) × 1.10 g/mL
             buoyant density (Bryan et al. 2010, PNAS 107:999) × 0.35 dry-mass
             fraction (assumption; yeast cells hold ~60–70 % water).
+        oxygen_max_mmol_gdw_h: respiratory capacity of fully derepressed wild-type cells,
+            8 mmol O2 gDW⁻¹ h⁻¹ (``q_O2,max`` of the bottleneck model, Sonnleitner & Käppeli
+            1986, Biotechnol Bioeng 28:927). The kinetic core gives the capacity *relative* to
+            that state (respiratory-chain protein levels, repression, knockouts); see
+            ``docs/dfba.md`` for why its absolute value is not used.
         ethanol_vmax_mmol_gdw_h, ethanol_km_mM, glucose_ki_mM: ethanol uptake
-            ``v E/(K + E) · Ki/(Ki + G)`` (form of Hjersted, Henson & Mahadevan
-            2007, Biotechnol Bioeng 97:1190; values are assumptions).
+            ``v E/(K + E) · Ki/(Ki + G)`` (form of Hjersted, Henson & Mahadevan 2007,
+            Biotechnol Bioeng 97:1190). Values of Sonnleitner & Käppeli 1986:
+            ``q_E,max`` 0.238 g g⁻¹ h⁻¹ = 5.17 mmol gDW⁻¹ h⁻¹ (46.07 g/mol), ``K_E``
+            0.1 g/L = 2.17 mM, glucose inhibition ``K_i`` 0.1 g/L = 0.555 mM.
         derepression_fold: respiratory-chain protein level without glucose over
             the glucose-grown level. 4 = mitochondrial volume fraction ~3 % of
             glucose-repressed cells to ~12 % of derepressed cells (Stevens 1981).
@@ -99,9 +109,10 @@ class DFBAParameters:
     """
 
     dry_mass_per_cell_pg: float = 16.2
-    ethanol_vmax_mmol_gdw_h: float = 3.0
-    ethanol_km_mM: float = 2.0
-    glucose_ki_mM: float = 0.5
+    oxygen_max_mmol_gdw_h: float = 8.0
+    ethanol_vmax_mmol_gdw_h: float = 0.238 / 46.07 * 1000.0
+    ethanol_km_mM: float = 0.1 / 46.07 * 1000.0
+    glucose_ki_mM: float = 0.1 / 180.16 * 1000.0
     derepression_fold: float = 4.0
     repression_k_mM: float = 1.0
     protein_turnover_per_h: float = 0.5
@@ -127,6 +138,7 @@ class DFBAResult:
             given to the GEM, mmol gDW⁻¹ h⁻¹.
         exchange: species name (and ``oxygen``) → ``(batch, n_t - 1)`` net exchange flux.
         step_status: ``(batch, n_t - 1)`` LP status strings.
+        pivots: ``(batch, n_t - 1)`` dual simplex pivots per macro-step (warm start cost).
         status: per trajectory: ``"optimal"`` if every LP was, else the first failure.
         first_failure_h: per trajectory, start time of the first failed step (NaN if none).
         labels: perturbation labels.
@@ -139,6 +151,7 @@ class DFBAResult:
     uptake_bounds: dict
     exchange: dict
     step_status: np.ndarray
+    pivots: np.ndarray
     status: np.ndarray
     first_failure_h: np.ndarray
     labels: tuple[str, ...]
@@ -154,10 +167,11 @@ class _Kinetic(eqx.Module):
     idx: dict = eqx.field(static=True)
     conv: float = eqx.field(static=True)        # mM/min (cytosol) -> mmol gDW^-1 h^-1
     mito_per_cyt: float = eqx.field(static=True)
+    o2_scale: float = eqx.field(static=True)    # kinetic O2 capacity -> calibrated capacity
 
 
 def _kinetic_part(cell, perturbations, params: DFBAParameters) -> _Kinetic:
-    from yeastcell.perturb import resolve_batch
+    from yeastcell.perturb import resolve, resolve_batch, wild_type
 
     cond = resolve_batch(cell, perturbations)
     names = {"GLC_e": "species", "QH2_m": "species", "Q_m": "species", "ADP_m": "species",
@@ -171,9 +185,18 @@ def _kinetic_part(cell, perturbations, params: DFBAParameters) -> _Kinetic:
     v_cyt = vols[cell.compartment_ids.index("cytosol")]
     v_mit = vols[cell.compartment_ids.index("mitochondrion")]
     conv = v_cyt * 60.0 / (params.dry_mass_per_cell_pg * 1e-12)
-    return _Kinetic(cell=cell, c_ref=cond.c0, rate_scale=cond.rate_scale,
-                    resp_proteins=tuple(prot), idx=idx, conv=float(conv),
-                    mito_per_cyt=float(v_mit / v_cyt))
+    kin = _Kinetic(cell=cell, c_ref=cond.c0, rate_scale=cond.rate_scale,
+                   resp_proteins=tuple(prot), idx=idx, conv=float(conv),
+                   mito_per_cyt=float(v_mit / v_cyt), o2_scale=1.0)
+    # calibration: the unperturbed cell, respiratory proteins fully derepressed, has the measured
+    # respiratory capacity; perturbations and repression act through the kinetic core's ratio
+    wt = resolve(cell, wild_type())
+    _, q_ref = _uptake_capacities(kin, wt.c0, wt.rate_scale, 0.0, params.derepression_fold)
+    q_ref = float(q_ref)
+    if not (math.isfinite(q_ref) and q_ref > 0):
+        raise SimulationInputError(f"the kinetic core's respiratory capacity of the unperturbed cell "
+                                   f"is {q_ref} (RESP rate at a reduced quinone pool); dFBA needs > 0")
+    return dataclasses.replace(kin, o2_scale=params.oxygen_max_mmol_gdw_h / q_ref)
 
 
 def _uptake_capacities(kin: _Kinetic, c_ref, rate_scale, glucose_mM, resp_level):
@@ -186,7 +209,7 @@ def _uptake_capacities(kin: _Kinetic, c_ref, rate_scale, glucose_mM, resp_level)
     probe = c.at[i["QH2_m"]].set(c[i["QH2_m"]] + c[i["Q_m"]]).at[i["Q_m"]].set(0.0)
     probe = probe.at[i["ADP_m"]].set(c[i["ADP_m"]] + c[i["ATP_m"]]).at[i["ATP_m"]].set(0.0)
     v_p = kin.cell.fluxes(probe, 0.0, rate_scale)
-    q_o2 = 0.5 * jnp.maximum(v_p[i["RESP"]], 0.0) * kin.mito_per_cyt * kin.conv
+    q_o2 = 0.5 * jnp.maximum(v_p[i["RESP"]], 0.0) * kin.mito_per_cyt * kin.conv * kin.o2_scale
     return q_glc, q_o2
 
 
@@ -303,8 +326,8 @@ def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium 
     out = run(engine.P, engine.start, kin, jnp.asarray(slb), jnp.asarray(sub), jnp.asarray(s0),
               jnp.asarray(feed_v), float(dt_h), float(dilution_rate_per_h),
               _static_args(back, net_cols, ex["growth"], params))
-    states, mu, bounds, exch, codes = jax.tree.map(np.asarray, out)
-    return _result(states, mu, bounds, exch, codes, s0, dt_h, n_steps, perturbations)
+    states, mu, bounds, exch, codes, pivots = jax.tree.map(np.asarray, out)
+    return _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps, perturbations)
 
 
 def _parts(p):
@@ -355,9 +378,13 @@ def _compiled_run(n_steps: int, max_pivots: int):
                 s_new = jnp.maximum(s + ds * dt, 0.0)
                 target = 1.0 + (fold - 1.0) * krep / (krep + G)
                 resp_new = resp + (target - resp) * (1.0 - jnp.exp(-(mu + k_adapt) * dt))
-                basis = jax.tree.map(lambda a, b: jnp.where(ok, a, b), res.basis, basis)
+                # an optimal or certified-infeasible end basis is dual feasible: the next step
+                # starts there (after an infeasible step, typically with no pivot at all)
+                keep = ok | (res.status == lpst.INFEASIBLE)
+                basis = jax.tree.map(lambda a, b: jnp.where(keep, a, b), res.basis, basis)
                 return (s_new, resp_new, basis), (s_new, mu, jnp.stack([q_glc, q_o2, q_e]),
-                                                  jnp.concatenate([rates, o2[None]]), res.status)
+                                                  jnp.concatenate([rates, o2[None]]), res.status,
+                                                  res.iterations)
 
             resp0 = 1.0 + (fold - 1.0) * krep / (krep + s0[1])
             _, out = jax.lax.scan(step, (s0, resp0, start), None, length=n_steps)
@@ -368,7 +395,8 @@ def _compiled_run(n_steps: int, max_pivots: int):
     return run
 
 
-def _result(states, mu, bounds, exch, codes, s0, dt_h, n_steps, perturbations) -> DFBAResult:
+def _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps,
+            perturbations) -> DFBAResult:
     batch = states.shape[0]
     full = np.concatenate([np.broadcast_to(s0, (batch, 1, s0.size)), states], axis=1)
     names = lpst.status_names(codes)
@@ -382,6 +410,6 @@ def _result(states, mu, bounds, exch, codes, s0, dt_h, n_steps, perturbations) -
         growth=mu,
         uptake_bounds={k: bounds[..., i] for i, k in enumerate(("glucose", "oxygen", "ethanol"))},
         exchange={k: exch[..., i] for i, k in enumerate(CULTURE_SPECIES + ("oxygen",))},
-        step_status=names, status=status,
+        step_status=names, pivots=pivots, status=status,
         first_failure_h=np.where(first >= 0, first * dt_h, np.nan),
         labels=tuple(getattr(p, "label", str(p)) for p in perturbations))

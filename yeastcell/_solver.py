@@ -15,6 +15,12 @@ are the published ones (Hairer & Wanner, Solving ODEs II, Sect. IV.7 form: stage
 
 It plugs into `diffrax.diffeqsolve` as any adaptive solver: step-size control, events, saving and
 `RecursiveCheckpointAdjoint` gradients work unchanged.
+
+Compile time: by default the five stages after the first run as one `lax.scan` over the rows of the
+tableau, so the right-hand side appears once in the compiled step instead of five times (on the
+205-species whole cell this is what keeps the first compile under a minute; benchmarks/RESULTS.md).
+``Rodas4P(stage_loop=False)`` unrolls the stages in Python (the same arithmetic, summed in another
+order: results agree to round-off).
 """
 
 from __future__ import annotations
@@ -52,6 +58,22 @@ _H = (
 )
 
 
+def _stage_tables():
+    """The tableau of stages 2..6 as padded (5, 6) arrays for the stage loop: row i-1 gives stage i's
+    state y_i = y0 + Σ_j a[i-1, j] k_j and its coupling Σ_j c[i-1, j] k_j / dt (k_j = 0 for j >= i).
+    Stage 6 starts from stage 5's state plus k_5 (stiffly accurate), so its row is A[3] + e_4."""
+    a = np.zeros((5, 6))
+    c = np.zeros((5, 6))
+    for i in range(1, 6):
+        a[i - 1, :len(_A[min(i, 4) - 1])] = _A[min(i, 4) - 1]
+        c[i - 1, :i] = _C[i - 1]
+    a[4, 4] = 1.0
+    return a, c
+
+
+_A_PAD, _C_PAD = _stage_tables()
+
+
 class _RodasInterpolation(AbstractLocalInterpolation):
     """y(θ) = (1-θ) y0 + θ (y1 + (1-θ)(k1 + θ k2)), θ = (t - t0)/(t1 - t0)."""
 
@@ -83,6 +105,8 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     # optional Jacobian sparsity pattern (n x n bools, see `jacobian_sparsity`): the Jacobian is
     # then built from one JVP per column colour (14 instead of 33 for the core model)
     sparsity: tuple[tuple[bool, ...], ...] | None = eqx.field(static=True, default=None)
+    # stages 2..6 as one lax.scan (the right-hand side compiled once per step, not five times)
+    stage_loop: bool = eqx.field(static=True, default=True)
 
     def _jacobian(self, fn, y):
         if self.sparsity is None:
@@ -127,7 +151,38 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         def solve(rhs):
             return jsl.lu_solve(lu, rhs)
 
-        ks = [solve(f0 + (_D[0] * dt) * dT)]
+        k1 = solve(f0 + (_D[0] * dt) * dT)
+        if self.stage_loop:
+            y1, ks = self._stages_scan(f, solve, t0, dt, inv_dt, y0, dT, k1)
+        else:
+            y1, ks = self._stages_unrolled(f, solve, t0, dt, inv_dt, y0, dT, k1)
+        y1 = jnp.where(zero, y0, y1)
+        y_error = jnp.where(zero, 0.0, ks[5])
+        kd = jnp.where(zero, 0.0, jnp.stack([sum(h * k for h, k in zip(row, ks[:5])) for row in _H]))
+        dense_info = {"y0": y0, "y1": y1, "k": kd}
+        return y1, y_error, dense_info, None, diffrax.RESULTS.successful
+
+    @staticmethod
+    def _stages_scan(f, solve, t0, dt, inv_dt, y0, dT, k1):
+        """Stages 2..6 as a scan over tableau rows; returns (y1, (k1, ..., k6))."""
+        n = y0.shape[0]
+        ks0 = jnp.zeros((6, n), dtype=y0.dtype).at[0].set(k1)
+        xs = (jnp.arange(1, 6), jnp.asarray(_A_PAD, dtype=y0.dtype), jnp.asarray(_C_PAD, dtype=y0.dtype),
+              jnp.asarray(_CT[1:], dtype=y0.dtype), jnp.asarray(_D[1:], dtype=y0.dtype))
+
+        def stage(ks, row):
+            i, a, c, ct, d = row
+            y = y0 + a @ ks
+            rhs = f(t0 + ct * dt, y) + (c * inv_dt) @ ks + jnp.where(d == 0, 0.0, (d * dt) * dT)
+            return ks.at[i].set(solve(rhs)), y
+
+        ks, ys = jax.lax.scan(stage, ks0, xs)
+        return ys[4] + ks[5], [ks[i] for i in range(6)]
+
+    @staticmethod
+    def _stages_unrolled(f, solve, t0, dt, inv_dt, y0, dT, k1):
+        """Stages 2..6 unrolled in Python (the right-hand side traced five times)."""
+        ks = [k1]
         for i in range(1, 6):
             if i < 5:
                 y = y0 + sum(a * k for a, k in zip(_A[i - 1], ks))
@@ -138,11 +193,7 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
             if _D[i]:
                 rhs = rhs + (_D[i] * dt) * dT
             ks.append(solve(rhs))
-        y1 = jnp.where(zero, y0, y + ks[5])
-        y_error = jnp.where(zero, 0.0, ks[5])
-        kd = jnp.where(zero, 0.0, jnp.stack([sum(h * k for h, k in zip(row, ks[:5])) for row in _H]))
-        dense_info = {"y0": y0, "y1": y1, "k": kd}
-        return y1, y_error, dense_info, None, diffrax.RESULTS.successful
+        return y + ks[5], ks
 
 
 def default_solver() -> diffrax.AbstractSolver:

@@ -37,6 +37,7 @@ from .perturb import EVENT_SET
 from .status import Status, from_diffrax
 
 _GT, _GE, _LT, _LE, _EQ, _NE = range(6)
+_TIE_SEED = 20261125  # fixed: ties of equal priority are drawn reproducibly
 _OPS = {ast.Gt: _GT, ast.GtE: _GE, ast.Lt: _LT, ast.LtE: _LE, ast.Eq: _EQ, ast.NotEq: _NE}
 
 
@@ -253,7 +254,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         def body(c):
             y, atom_val, p_now, trig_val, n_fired, q = c
             env = sysm.env(y, t, theta)
-            slot = queue.next_due(q, t, evs.priorities(env))
+            slot = queue.next_due(q, t, evs.priorities(env), jax.random.fold_in(jax.random.PRNGKey(_TIE_SEED), n_fired))
             e = q.event[slot]
             vals = jnp.where(jnp.asarray(evs.trigger_time_values)[e], q.values[slot], evs.assignment_values(env)[e])
             q = q._replace(time=q.time.at[slot].set(jnp.inf))
@@ -290,15 +291,15 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     max_iter = max_events + n_timed + 2
 
     def loop_cond(c):
-        t, _, _, _, _, _, _, _, status, n_fired, it, _ = c
+        t, _, _, _, _, _, _, _, status, n_fired, it, _, _ = c
         return (t < t_end) & (status == Status.SUCCESS) & (n_fired < max_events) & (it < max_iter + max_events)
 
     def loop_body(c):
-        t, y, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it, q = c
+        t, y, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it, q, t_cap = c
         next_timed = jnp.min(jnp.where(applied, jnp.inf, cond.event_t)) if n_timed else jnp.inf
         if queue is not None:  # the next delayed execution ends the segment too
             next_timed = jnp.minimum(next_timed, jnp.min(q.time))
-        t1 = jnp.minimum(t_end, jnp.maximum(next_timed, t))
+        t1 = jnp.minimum(jnp.minimum(t_end, t_cap), jnp.maximum(next_timed, t))
         sol = diffrax.diffeqsolve(
             term, options.solver, t, t1, None, x_of(y), args=(y, atom_val),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=jnp.clip(ts, t, t1)), diffrax.SubSaveAt(t1=True)]),
@@ -307,13 +308,9 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         t_stop = sol.ts[1][-1]
         x_stop = sol.ys[1][-1]
         hit = sol.result == diffrax.RESULTS.event_occurred
-        inclusive = ~hit & (t_stop >= t_end)
-        m = (ts >= t) & ((ts < t_stop) | (inclusive & (ts <= t_stop))) & ~written
-        ys = save_full(sol.ys[0], ts, y)
-        out = jnp.where(m[:, None], ys, out)
-        written = written | m
         y_stop, env = full(x_stop, y, t_stop)
-        status = jnp.where(status == Status.SUCCESS, from_diffrax(sol.result), status)
+        reject = jnp.asarray(False)
+        new_val = atom_val
         if n_atoms:
             # the atom diffrax located flips; so does any other atom whose crossing function went
             # from <= 0 at the segment start to > 0 now (two atoms crossing within one step)
@@ -321,21 +318,39 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             p_stop = evs.p(env)
             c_start = jnp.where(atom_val, -p_ref, p_ref)
             c_stop = jnp.where(atom_val, -p_stop, p_stop)
-            # (within the root finder's resolution: crossings at the same instant are simultaneous)
+            # (within the root finder's resolution: crossings at the same instant are simultaneous;
+            # an atom whose function did not move, e.g. sitting at 0 like |Q - R| - m, is not crossing)
             eps = 1e-9 * (1.0 + jnp.abs(t_stop))
-            atom_val = jnp.where(mask | ((c_start <= 0) & (c_stop > -eps) & hit), ~atom_val, atom_val)
-            p_ref = p_stop
-        y_new, applied = timed(y_stop, t_stop, applied)
-        y_new, atom_val, p_ref, trig_val, n_fired, q = process(y_new, t_stop, atom_val, p_ref, trig_val, n_fired, q)
+            new_val = jnp.where(mask | ((c_start <= 0) & (c_stop > -eps) & (c_stop > c_start) & hit), ~atom_val, atom_val)
+            # diffrax locates the first crossing *in atom order* among those within its last step,
+            # not the earliest in time: if another atom clearly crossed too, its crossing may lie
+            # before t_stop, so the segment is rejected and redone ending just before t_stop
+            earlier = ~mask & (c_start <= 0) & (c_stop > eps) & hit
+            reject = jnp.any(earlier) & (t_stop - t > 2 * eps)
+            p_ref = jnp.where(reject, p_ref, p_stop)
+        atom_val = jnp.where(reject, atom_val, new_val)
+        inclusive = ~hit & (t_stop >= t_end)
+        m = (ts >= t) & ((ts < t_stop) | (inclusive & (ts <= t_stop))) & ~written & ~reject
+        ys = save_full(sol.ys[0], ts, y)
+        out = jnp.where(m[:, None], ys, out)
+        written = written | m
+        status = jnp.where(status == Status.SUCCESS, from_diffrax(sol.result), status)
+        y_new, applied_new = timed(y_stop, t_stop, applied)
+        y_new, atom_new, p_new, trig_new, n_new, q_new = process(y_new, t_stop, atom_val, p_ref, trig_val, n_fired, q)
         if queue is not None:
-            status = jnp.where((status == Status.SUCCESS) & q.overflow, Status.TOO_MANY_EVENTS, status)
-        return t_stop, y_new, atom_val, p_ref, trig_val, applied, out, written, status, n_fired, it + 1, q
+            status = jnp.where((status == Status.SUCCESS) & q_new.overflow, Status.TOO_MANY_EVENTS, status)
+        keep = lambda old, new: jax.tree.map(lambda a, b: jnp.where(reject, a, b), old, new)
+        t_new = jnp.where(reject, t, t_stop)
+        y_new, applied_new, atom_new, p_new, trig_new, n_new, q_new = keep(
+            (y, applied, atom_val, p_ref, trig_val, n_fired, q), (y_new, applied_new, atom_new, p_new, trig_new, n_new, q_new))
+        t_cap = jnp.where(reject, t_stop - 1e-9 * (1.0 + jnp.abs(t_stop)), jnp.inf)
+        return t_new, y_new, atom_new, p_new, trig_new, applied_new, out, written, status, n_new, it + 1, q_new, t_cap
 
     status0 = jnp.asarray(Status.SUCCESS, dtype=jnp.int32)
     if queue is not None:
         status0 = jnp.where(q0.overflow, jnp.int32(Status.TOO_MANY_EVENTS), status0)
-    init = (t0, y0, atom0, pref0, trig0, applied0, out0, written0, status0, nf0, jnp.asarray(0), q0)
-    _, y, _, _, _, _, out, written, status, n_fired, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
+    init = (t0, y0, atom0, pref0, trig0, applied0, out0, written0, status0, nf0, jnp.asarray(0), q0, jnp.asarray(jnp.inf))
+    _, y, _, _, _, _, out, written, status, n_fired, _, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
     out = jnp.where(written[:, None], out, y[None, :])  # points at/after the last event time
     status = jnp.where((status == Status.SUCCESS) & (n_fired >= max_events), Status.TOO_MANY_EVENTS, status)
     return out, status.astype(jnp.int32)
@@ -414,13 +429,16 @@ class _Queue:
         keep = jnp.asarray(self.evs.persistent)[q.event] | trig[q.event]
         return q._replace(time=jnp.where(keep, q.time, jnp.inf))
 
-    def next_due(self, q: QueueState, t, prio_by_event):
-        """Slot to execute next among those due at t: highest priority, then lowest event index,
-        then first queued. (SBML leaves ties of equal priority to chance.)"""
+    def next_due(self, q: QueueState, t, prio_by_event, key):
+        """Slot to execute next among those due at t: highest priority; among instances of equal
+        (defined) priority one drawn uniformly at random with `key`, as SBML requires (L3V2
+        section 4.12.8); among events without priority, lowest event index, then first queued."""
         due = q.time <= t
         prio = jnp.where(due, prio_by_event[q.event], -jnp.inf)
         best = due & (prio == jnp.max(prio))
+        draw = jax.random.uniform(key, q.time.shape)
+        random_slot = jnp.argmax(jnp.where(best, draw, -1.0))
         ev = jnp.where(best, q.event, jnp.iinfo(jnp.int32).max)
         best = best & (q.event == jnp.min(ev))
         sq = jnp.where(best, q.seq, jnp.iinfo(jnp.int32).max)
-        return jnp.argmin(sq)
+        return jnp.where(jnp.isfinite(jnp.max(prio)), random_slot, jnp.argmin(sq))

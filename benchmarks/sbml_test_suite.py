@@ -12,6 +12,15 @@ Usage::
 
     python benchmarks/sbml_test_suite.py [--cases 1-100,205] [--workers 2] [--record] [--solver tsit5]
 
+``--json FILE`` writes one JSON line per case as it finishes (nothing is lost if a run is cut
+short); ``--prior A.jsonl[,B.jsonl]`` merges earlier runs into the summary (later files and this
+run override earlier results of the same case), with ``--resume`` (skip the cases already there)
+or ``--rerun-failed`` (run only their fail/error cases with the current code)::
+
+    python benchmarks/sbml_test_suite.py --workers 1 --shuffle --json full.jsonl
+    python benchmarks/sbml_test_suite.py --prior full.jsonl --resume --json rest.jsonl
+    python benchmarks/sbml_test_suite.py --prior full.jsonl,rest.jsonl --rerun-failed --json fixed.jsonl
+
 ``--record`` appends a section to benchmarks/RESULTS.md (atomically). Also callable as
 `run_suite(...)` (for ``yeastcell bench sbml``).
 
@@ -262,18 +271,35 @@ def claimed(tags) -> bool:
     return not any(t in UNSUPPORTED_TAGS for t in tags)
 
 
+def read_results(paths) -> dict[str, CaseResult]:
+    """Per-case results of earlier runs (JSON-lines files written with ``--json``); a case in a
+    later file replaces the same case in an earlier one (e.g. a re-run with fixed code)."""
+    import json
+
+    out = {}
+    for path in paths:
+        with open(path) as fh:
+            for line in fh:
+                if line.strip():
+                    d = json.loads(line)
+                    d["tags"] = tuple(d.get("tags", ()))
+                    out[d["case"]] = CaseResult(**d)
+    return out
+
+
 def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kvaerno5"), root: Path | None = None,
               progress: bool = True, shuffle: bool = False, timeout: float = 0.0, stream=None,
-              first: str | None = None) -> list[CaseResult]:
+              first: str | None = None, skip=()) -> list[CaseResult]:
     """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case.
 
     `shuffle` runs the cases in a fixed pseudo-random order (so a run cut short is a uniform
     sample); `timeout` (s, 0 = none) ends a case with outcome "error" (checked between Python
     calls, so a compiled loop is not interrupted); `stream` (a text file) gets one JSON line per
-    case as it finishes; `first` ("1-100,205") runs those cases before the others.
+    case as it finishes; `first` ("1-100,205") runs those cases before the others; cases in
+    `skip` are not run.
     """
     index = read_index((root or suite_dir()) / "index.tsv")
-    names = parse_cases(cases, index)
+    names = [c for c in parse_cases(cases, index) if c not in set(skip)]
     if shuffle:
         import random
 
@@ -368,16 +394,41 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=0.0, help="seconds per case (0 = no limit)")
     ap.add_argument("--shuffle", action="store_true", help="fixed pseudo-random case order")
     ap.add_argument("--first", help="cases to run before the others (e.g. the CI sample)")
+    ap.add_argument("--prior", help="comma-separated JSON-lines files of earlier runs (later files override "
+                    "earlier ones, this run overrides them all); the summary covers all their cases")
+    ap.add_argument("--resume", action="store_true", help="with --prior: skip the cases already in it")
+    ap.add_argument("--rerun-failed", action="store_true",
+                    help="with --prior: run only its fail/error cases (with the current code) and merge")
     args = ap.parse_args(argv)
+    if (args.resume or args.rerun_failed) and not args.prior:
+        ap.error("--resume and --rerun-failed need --prior")
+    prior = read_results(args.prior.split(",")) if args.prior else {}
+    cases, skip = args.cases, ()
+    if args.rerun_failed:
+        bad = sorted(c for c, r in prior.items() if r.outcome in ("fail", "error"))
+        wanted = set(parse_cases(args.cases, read_index())) if args.cases else None
+        bad = [c for c in bad if wanted is None or c in wanted]
+        cases = ",".join(str(int(c)) for c in bad) or None
+        if not bad:
+            print("no fail/error cases in the prior results", file=sys.stderr)
+    elif args.resume:
+        skip = tuple(prior)
     t0 = time.perf_counter()
     stream = open(args.json, "w") if args.json else None  # noqa: SIM115 - closed below
     try:
-        results = run_suite(args.cases, args.workers, tuple(args.solver.split(",")), shuffle=args.shuffle,
-                            timeout=args.timeout, stream=stream, first=args.first)
+        results = [] if args.rerun_failed and not cases else run_suite(
+            cases, args.workers, tuple(args.solver.split(",")), shuffle=args.shuffle, timeout=args.timeout,
+            stream=stream, first=args.first, skip=skip)
     finally:
         if stream is not None:
             stream.close()
     seconds = time.perf_counter() - t0
+    if prior:
+        merged = dict(prior)
+        merged.update({r.case: r for r in results})
+        print(f"merged: {len(prior)} case(s) from {args.prior}, {len(results)} run now "
+              f"({sum(r.case in prior for r in results)} of them replacing earlier results)")
+        results, seconds = sorted(merged.values(), key=lambda r: r.case), None
     text = summarize(results, seconds)
     print(text)
     if args.record:

@@ -86,3 +86,19 @@ def test_sample_is_representative(suite):
                    "EventWithDelay", "EventIsNotPersistent", "EventUsesAssignmentTimeValues", "AlgebraicRule",
                    "FastReaction"):
         assert needed in tags, needed
+
+
+def test_prior_runs_merge_with_later_results_overriding(tmp_path):
+    """`--prior a.jsonl,b.jsonl`: a case re-run in a later file replaces the earlier result."""
+    import json
+
+    mod = _suite_module()
+    rows = [{"case": "00001", "outcome": "fail", "tags": ["Species"], "detail": "x at t=1"},
+            {"case": "00002", "outcome": "pass", "tags": ["Species"]}]
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    b.write_text(json.dumps({"case": "00001", "outcome": "pass", "tags": ["Species"]}) + "\n\n")
+    merged = mod.read_results([a, b])
+    assert {c: r.outcome for c, r in merged.items()} == {"00001": "pass", "00002": "pass"}
+    assert merged["00001"].tags == ("Species",) and merged["00001"].detail == ""
+    assert mod.read_results([b, a])["00001"].outcome == "fail"

@@ -353,3 +353,173 @@ def test_target_strategy_reduces_the_variance_of_what_is_to_be_predicted():
     # with the pool itself as target, redundancy still lowers the value of a second copy
     dup = np.concatenate([members[:, :1], members[:, :1] * 0.999, members[:, 1:2]], axis=1)
     assert select_batch(dup, 2, strategy="target").chosen == (0, 2)
+
+
+# --------------------------------------------------------------------------- the mechanistic-parameter learner
+# a small kinetic model (tests/models/two_step.yaml: reversible uptake S_e <-> S_c, S_c -> P_c by ENZ1)
+TS_TRUE = {"uptake.kf": 1.4, "conv.kf": 0.6}  # hidden multipliers of the virtual lab's truth
+TS_PARAMS = ("uptake.kf", "uptake.kr", "conv.kf")
+TS_OBS = ("S_e", "S_c")
+TS_TIMES = (2.0, 5.0, 10.0)
+TS_CANDIDATES = tuple([f"kd:ENZ1={f}" for f in (0.1, 0.3, 0.5, 0.7)] + [f"set:S_e={s}" for s in (1.0, 4.0)]
+                      + [f"kd:ENZ1={f}+set:S_e=4" for f in (0.2, 0.6)] + ["ko:ENZ1", "wt"])
+
+
+def _two_step_learner(cell, noise_sd=0.01, **kw):
+    from yeastcell.active import ParameterLearner
+
+    return ParameterLearner(cell, TS_PARAMS, TS_TIMES, TS_OBS, prior_sd=0.5, noise_sd=noise_sd, **kw)
+
+
+def _two_step_truth_data(cell, conditions):
+    """Noise-free observables of the hidden truth (replicate means), as a Dataset."""
+    from yeastcell.lab import VirtualLab, hidden_truth
+
+    lab = VirtualLab(hidden_truth(cell, parameter_changes=TS_TRUE), list(TS_OBS))
+    _, _, y, status = lab.true_observables(list(conditions), [0.0, *TS_TIMES])
+    assert np.all(status == 0)
+    y = y[:, None, 1:]
+    return Dataset(tuple(conditions), np.array(TS_TIMES), TS_OBS, y, np.ones(y.shape, bool))
+
+
+def test_parameter_learner_recovers_hidden_multipliers(two_step, tmp_path):
+    learner = _two_step_learner(two_step)
+    data = _two_step_truth_data(two_step, ["wt", "kd:ENZ1=0.3", "set:S_e=4"])
+    u, _ = learner.map_fit(data)
+    got = dict(zip(TS_PARAMS, np.exp(u)))
+    for name in TS_PARAMS:  # uptake.kr was not changed: its multiplier is 1
+        assert got[name] == pytest.approx(TS_TRUE.get(name, 1.0), rel=0.02), got
+    # members are posterior samples around it; predictions of an unmeasured condition match the truth
+    ens = train_ensemble(learner, data, n_members=8, seed=0)
+    new = ["kd:ENZ1=0.6+set:S_e=4"]
+    pred = ens.predict(new, np.array(TS_TIMES), TS_OBS)
+    np.testing.assert_allclose(pred.mean, _two_step_truth_data(two_step, new).values[:, 0], rtol=0.02)
+    # the fitted member as a cell: simulating it gives the member's predictions
+    import yeastcell as yc
+    from yeastcell.notation import parse_perturbation
+
+    traj = yc.simulate(learner.as_cell(ens.members[0]), parse_perturbation(new[0]), [0.0, *TS_TIMES])
+    np.testing.assert_allclose(traj.species("S_c")[1:], pred.members[0, 0, :, 1], rtol=1e-6)
+    # save / load round trip
+    learner.save(ens.members[0], tmp_path / "m")
+    back = learner.load(tmp_path / "m")
+    assert back.names == ens.members[0].names
+    np.testing.assert_array_equal(back.log_mult, ens.members[0].log_mult)
+
+
+def test_parameter_learner_spread_shrinks_with_data_and_stays_wide_where_unobserved(two_step):
+    learner = _two_step_learner(two_step, noise_sd=0.05)
+    # a knockout of ENZ1 says nothing about conv.kf: its posterior stays the prior (sd 0.5)
+    ko = _two_step_truth_data(two_step, ["ko:ENZ1"])
+    _, H_ko = learner.map_fit(ko)
+    sd_ko = np.sqrt(np.diag(np.linalg.inv(H_ko)))
+    assert sd_ko[2] == pytest.approx(0.5, rel=1e-6)
+    assert sd_ko[0] < 0.25
+    more = _two_step_truth_data(two_step, ["ko:ENZ1", "wt", "kd:ENZ1=0.3", "set:S_e=4"])
+    _, H_more = learner.map_fit(more)
+    sd_more = np.sqrt(np.diag(np.linalg.inv(H_more)))
+    assert np.all(sd_more < sd_ko) and sd_more[2] < 0.1
+    # the ensemble's predictive spread: wide for the wild type (depends on conv.kf) after the knockout
+    # data, narrow for the knockout itself, and narrow for both after more data
+    q = ["wt", "ko:ENZ1"]
+    p_ko = train_ensemble(learner, ko, n_members=32, seed=1).predict(q, np.array(TS_TIMES), TS_OBS)
+    p_more = train_ensemble(learner, more, n_members=32, seed=1).predict(q, np.array(TS_TIMES), TS_OBS)
+    rel = lambda p: (p.sd / p.mean)[:, :, 1].mean(axis=1)  # relative sd of S_c
+    assert rel(p_ko)[0] > 2 * rel(p_ko)[1]
+    assert rel(p_more)[0] < 0.5 * rel(p_ko)[0]
+
+
+def test_parameter_learner_rto_members_and_bad_input(two_step):
+    from yeastcell.active import ParameterLearner
+    from yeastcell.exceptions import UnknownNameError
+
+    data = _two_step_truth_data(two_step, ["wt", "kd:ENZ1=0.3", "set:S_e=4"])
+    learner = _two_step_learner(two_step, noise_sd=0.05, posterior="rto", rto_steps=2)
+    _, H = learner.map_fit(data)
+    members = np.array([learner.fit(data, s).log_mult for s in range(12)])
+    # RTO members scatter around the MAP by about the Laplace sd (same order; exact for linear models)
+    sd = np.sqrt(np.diag(np.linalg.inv(H)))
+    ratio = members.std(axis=0, ddof=1) / sd
+    assert np.all((ratio > 0.3) & (ratio < 3.0)), ratio
+    with pytest.raises(UnknownNameError, match="conv.kf"):
+        ParameterLearner(two_step, ["conv.kff"], TS_TIMES, TS_OBS)
+    with pytest.raises(UnknownNameError, match="laplace"):
+        ParameterLearner(two_step, ["conv.kf"], TS_TIMES, TS_OBS, posterior="laplac")
+    with pytest.raises(ValueError, match="only the times"):
+        learner.predict(learner.fit(data, 0), ["wt"], np.array([1.0]), TS_OBS)
+
+
+def _two_step_loop_config(**kw):
+    base = {"candidates": TS_CANDIDATES, "times_min": TS_TIMES, "observables": TS_OBS, "scale": (0.5, 0.5),
+            "rounds": 4, "batch_size": 2, "n_members": 4, "n_initial": 2, "seed": 5, "noise_sd": 0.1}
+    base.update(kw)
+    return LoopConfig(**base)
+
+
+class _SlowPlanLab:
+    """A VirtualLab on the two-step truth behind the plan interface, with a marker file and a delay.
+
+    No batch offsets: the learner's noise model has no per-observable offset (a shared bias of a few
+    % on S_c moves conv.kf by several posterior sd)."""
+
+    def __init__(self, cell, delay=None, marker_dir=None):
+        from yeastcell.active.loop import PerturbationLab
+        from yeastcell.lab import MeasurementModel, VirtualLab, hidden_truth
+
+        self.lab = PerturbationLab(VirtualLab(hidden_truth(cell, parameter_changes=TS_TRUE), list(TS_OBS), seed=3,
+                                              measurement=MeasurementModel(sigma_log=0.05, n_replicates=2,
+                                                                           batch_sd_log=0.0)))
+        self.delay, self.marker_dir = delay, marker_dir
+
+    def run(self, plan):
+        if self.marker_dir is not None:
+            Path(self.marker_dir, f"lab_round_{plan.round}").touch()
+        if self.delay and plan.round >= self.delay[0]:
+            time.sleep(self.delay[1])
+        return self.lab.run(plan)
+
+
+def run_parameter_loop(folder, delay=None):
+    """Entry point of the parameter-learner kill test's subprocess (and of the reference run)."""
+    from conftest import TEST_MODELS
+
+    import yeastcell as yc
+
+    cell = yc.load_cell(TEST_MODELS / "two_step.yaml")
+    return closed_loop(_two_step_loop_config(), _two_step_learner(cell, noise_sd=0.05),
+                       _SlowPlanLab(cell, delay, folder), folder, log=None)
+
+
+def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
+    ref = run_parameter_loop(tmp_path / "ref")
+    assert len(ref.data.conditions) == 2 + 3 * 2
+    # the loop's data pin the multipliers: the MAP lies within 3 posterior sd of the hidden truth
+    from conftest import TEST_MODELS
+
+    import yeastcell as yc
+
+    u, H = _two_step_learner(yc.load_cell(TEST_MODELS / "two_step.yaml"), noise_sd=0.05).map_fit(ref.data)
+    true = np.log([TS_TRUE.get(p, 1.0) for p in TS_PARAMS])
+    assert np.all(np.abs(u - true) < 3 * np.sqrt(np.diag(np.linalg.inv(H)))), (np.exp(u), H)
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
+            f"t.run_parameter_loop({str(folder)!r}, delay=(2, 600))")
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 600
+        while not (folder / "lab_round_2").exists():
+            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the loop never reached round 2"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads((folder / "state.json").read_text()) == {"completed_rounds": 2}
+    resumed = run_parameter_loop(folder)
+    assert resumed.data.equals(ref.data)
+    np.testing.assert_array_equal(resumed.ensemble.members[0].log_mult, ref.ensemble.members[0].log_mult)

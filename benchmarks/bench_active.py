@@ -3,9 +3,17 @@
 World. The learner's mechanistic prior is the embedded core model under ``aerobic_batch``; the
 hidden truth is a `yeastcell.lab.VirtualLab` on the same model with Vmax changes the learner is
 not told about (``TRUTH_CHANGES``), measured with its mass-spectrometry-like noise model (log-normal
-10 %, 3 replicates, batch offsets, missing values near the detection limit). The learner is
-`LinearResidualLearner` (mechanistic prior + Bayesian linear correction on gene-activity features,
-an ensemble of posterior samples).
+10 %, 3 replicates, batch offsets, missing values near the detection limit).
+
+Learners (``--learner``):
+
+* ``parametric`` (default): `ParameterLearner`, the kinetic model with unknown log multipliers of
+  the Vmax of every reaction the candidate genes catalyse (8 genes -> 8 Vmax; the four the truth
+  changed are among them, the learner is not told which), prior sd 0.5, log-scale noise sd of the
+  replicate means sqrt((0.1² + 0.05²)/3) (measurement + batch offsets), Laplace posterior members
+  around the Levenberg–Marquardt MAP. It can represent the truth.
+* ``linear``: `LinearResidualLearner` (mechanistic prior + Bayesian linear correction on
+  gene-activity features, an ensemble of posterior samples). It cannot (see RESULTS.md).
 
 Candidates: knockdowns of ``GENES`` to 20 % and 60 % and all pairwise double knockdowns (50 % each);
 held out (never offered): single knockdowns to 40 % and 12 double knockdowns at 30 %/70 %, scored
@@ -23,7 +31,7 @@ observable) of the ensemble mean after each round. Efficiency: the number of exp
 needs to reach the error random selection reaches with its full budget, as a fraction of that
 budget (mean ± sd over seeds; "not reached" counts as > 1).
 
-    python benchmarks/bench_active.py [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
+    python benchmarks/bench_active.py [--learner parametric|linear] [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
                                       [--plot docs/active_learning_curve.png]
 """
 
@@ -79,7 +87,13 @@ def efficiency(curves_by_strategy, budget):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--learner", choices=("parametric", "linear"), default="parametric")
+    ap.add_argument("--posterior", choices=("laplace", "rto"), default="laplace", help="parametric learner's members")
+    ap.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
+    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; 2 with --quick)")
+    ap.add_argument("--seed-offset", type=int, default=0, help="first seed (to split seeds across processes)")
+    ap.add_argument("--curves", nargs="+", help="skip the loops: score the curves.json files of earlier runs "
+                    "(same configuration, disjoint seeds) together")
     ap.add_argument("--rounds", type=int, default=6, help="acquisition rounds after the initial design")
     ap.add_argument("--batch", type=int, default=3, help="experiments per round (and in the initial design)")
     ap.add_argument("--members", type=int, default=16, help="ensemble size")
@@ -94,7 +108,9 @@ def main(argv=None):
     ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
     if args.quick:
-        args.seeds, args.rounds, args.genes, args.members = 2, 3, 5, 8
+        args.rounds, args.genes, args.members = 3, 5, 8
+    if args.seeds is None:
+        args.seeds = 2 if args.quick else 5
 
     import yeastcell as yc
     from yeastcell.active import (
@@ -102,7 +118,9 @@ def main(argv=None):
         GeneFeatures,
         LinearResidualLearner,
         LoopConfig,
+        ParameterLearner,
         closed_loop,
+        vmax_parameters,
     )
     from yeastcell.data import Dataset
     from yeastcell.lab import VirtualLab, hidden_truth
@@ -139,18 +157,40 @@ def main(argv=None):
     prior_rmse = float(np.sqrt(np.mean(((prior(held, times, OBSERVABLES) - y_held) / scale) ** 2)))
     print(f"held-out RMSE of the mechanistic model alone: {prior_rmse:.3f}", flush=True)
     feats = GeneFeatures(genes)
-    if args.additive:
+    strategies = tuple(x.strip() for x in args.strategies.split(",") if x.strip())
+    if "random" not in strategies or any(x not in STRATEGIES for x in strategies):
+        ap.error(f"--strategies must include random and be among {STRATEGIES}")
+    if args.learner == "parametric":
+        # hypothesis space: the Vmax of every enzyme of the first 8 genes, whatever --genes offers as
+        # candidates (so --quick keeps the truth's class)
+        params = vmax_parameters(cell, GENES[:8])
+        log_noise = float(np.sqrt((0.1**2 + 0.05**2) / 3))  # lab: 10 % per replicate, 5 % batch offsets, 3 reps
+        learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
+                                   posterior=args.posterior)
+        noise_sd = meas_sd  # the model class holds the truth: no discrepancy term in the acquisition noise
+        learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
+                        f"log noise sd {log_noise:.3f}, {args.posterior} members; acquisition noise sd {noise_sd:.3g}")
+    elif args.additive:
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, scale, noise_sd=noise_sd, prior_sd=0.5)
     else:  # log ratios, standardised by the spread of the prior's logs over the candidates
         log_scale = np.maximum(np.log(np.maximum(P, 1e-12)).std(axis=(0, 1)), 0.05)
         log_noise = max(float(np.median(0.1 / np.sqrt(3) / log_scale)), args.discrepancy)
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, log_scale, noise_sd=log_noise,
                                         prior_sd=0.5, log=True)
+    if args.learner == "linear":
+        learner_note = (f"{'additive' if args.additive else 'log-ratio'} linear correction, learner noise sd "
+                        f"{learner.noise_sd:.3g}")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_active_"))
-    curves = {s: {} for s in STRATEGIES}
-    for seed in range(args.seeds):
+    curves = {s: {} for s in strategies}
+    for path in args.curves or ():
+        for s, by_seed in json.loads(Path(path).read_text()).items():
+            if s in curves:
+                curves[s].update({int(k): v for k, v in by_seed.items()})
+    if args.curves:
+        args.seeds = len(curves["random"])
+    for seed in [] if args.curves else range(args.seed_offset, args.seed_offset + args.seeds):
         lab = VirtualLab(truth, list(OBSERVABLES), base=BASE, seed=1000 + seed)
-        for s in STRATEGIES:
+        for s in strategies:
             cfg = LoopConfig(candidates=tuple(cands), times_min=TIMES, observables=OBSERVABLES,
                              scale=tuple(scale), rounds=args.rounds + 1, batch_size=args.batch,
                              n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
@@ -164,8 +204,8 @@ def main(argv=None):
     (out / "curves.json").write_text(json.dumps({s: {str(k): v for k, v in c.items()} for s, c in curves.items()}))
     budget = args.batch * (args.rounds + 1)
     eff = efficiency(curves, budget)
-    final = {s: np.array([curves[s][k][-1]["heldout_rmse"] for k in range(args.seeds)]) for s in STRATEGIES}
-    first = np.array([curves["random"][k][0]["heldout_rmse"] for k in range(args.seeds)])
+    final = {s: np.array([c[-1]["heldout_rmse"] for c in curves[s].values()]) for s in strategies}
+    first = np.array([c[0]["heldout_rmse"] for c in curves["random"].values()])
 
     def fmt(x):
         fin = x[np.isfinite(x)]
@@ -175,9 +215,9 @@ def main(argv=None):
         sd = f" ± {fin.std(ddof=1):.2f}" if len(fin) > 1 else ""
         return f"{fin.mean():.2f}{sd} (reached in {reached})"
 
-    lines = [f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
-             f"held-out RMSE after {budget} experiments (mean ± sd) |", "|---|---:|---:|"]
-    for s in STRATEGIES:
+    lines = [(f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
+              f"held-out RMSE after {budget} experiments (mean ± sd) |"), "|---|---:|---:|"]
+    for s in strategies:
         lines.append(f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {final[s].std(ddof=1) if args.seeds > 1 else 0:.3f} |")
     lines.append(f"| mechanistic model alone (no learning) | | {prior_rmse:.3f} |")
     lines.append("")
@@ -186,19 +226,18 @@ def main(argv=None):
     lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({len(genes)} genes: single knockdowns to 20/60 %, "
                  f"double knockdowns 50/50 %), {len(held)} held-out conditions; initial design {args.batch} random "
                  f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "
-                 f"{'additive' if args.additive else 'log-ratio'} correction, learner noise sd "
-                 f"{learner.noise_sd:.3g}; "
+                 f"{learner_note}; "
                  f"held-out RMSE after the initial design {first.mean():.3f}; "
                  f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s.")
     print("\n".join(lines))
     if args.plot:
         from yeastcell.active.report import plot_learning_curves
 
-        plot_learning_curves({s: list(curves[s].values()) for s in STRATEGIES}, args.plot,
+        plot_learning_curves({s: list(curves[s].values()) for s in strategies}, args.plot,
                              title=f"core model, virtual lab, {args.seeds} seeds")
         print(f"wrote {args.plot}")
     if args.record:
-        record("Active learning on the virtual lab (bench_active.py)", lines,
+        record(f"Active learning on the virtual lab (bench_active.py, {args.learner} learner)", lines,
                note="2-core machine shared with other jobs (times only indicative)")
     return lines
 

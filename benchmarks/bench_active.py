@@ -106,6 +106,7 @@ def main(argv=None):
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
     ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    ap.add_argument("--note", help="extra note for the recorded section (e.g. the runs whose --curves are scored)")
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.genes, args.members = 3, 5, 8
@@ -229,6 +230,14 @@ def main(argv=None):
                  f"{learner_note}; "
                  f"held-out RMSE after the initial design {first.mean():.3f}; "
                  f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s.")
+    lines.append("")
+    lines.append("Learning curves (experiments:held-out RMSE), per seed:")
+    lines.append("```")
+    for seed in sorted(curves["random"]):
+        for s in strategies:
+            lines.append(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m['heldout_rmse']:.3f}"
+                                                          for m in curves[s][seed]))
+    lines.append("```")
     print("\n".join(lines))
     if args.plot:
         from yeastcell.active.report import plot_learning_curves
@@ -238,7 +247,7 @@ def main(argv=None):
         print(f"wrote {args.plot}")
     if args.record:
         record(f"Active learning on the virtual lab (bench_active.py, {args.learner} learner)", lines,
-               note="2-core machine shared with other jobs (times only indicative)")
+               note="2-core machine shared with other jobs (times only indicative)" + (f"; {args.note}" if args.note else ""))
     return lines
 
 

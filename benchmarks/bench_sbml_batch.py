@@ -84,11 +84,11 @@ def main(argv=None) -> int:
     t_yc = time.perf_counter() - t
     conc = np.asarray(sysm.species_values(vals))
 
+    i0 = np.asarray(rr.model.getFloatingSpeciesInitConcentrations())  # in `floating` order
     if not np.allclose(i0, c00[s_idx], rtol=1e-12, atol=0):
         raise RuntimeError("initial concentrations of the floating species differ between yeastcell and libroadrunner")
     ref = np.zeros((n, 101, len(floating)))
     p0 = [rr[p] for p in params]
-    i0 = np.asarray(rr.model.getFloatingSpeciesInitConcentrations())  # in `floating` order
     t = time.perf_counter()
     for i in range(n):
         for k, p in enumerate(params):

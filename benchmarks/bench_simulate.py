@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (mM) for every solver")
     ap.add_argument("--quick", action="store_true", help="smoke test: sizes 1 and 8, 8 roadrunner, 2 BDF")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    ap.add_argument("--note", default=None, help="with --sbml-batch: note line for RESULTS.md (default: load average)")
     ap.add_argument("--sbml-batch", type=int, default=0, metavar="N",
                     help="instead: the imported Teusink SBML in a batch of N perturbations vs libroadrunner "
                          "looping over them (benchmarks/bench_sbml_batch.py)")
@@ -164,7 +165,8 @@ def main():
     if args.sbml_batch:
         import bench_sbml_batch
 
-        bench_sbml_batch.main(["--n", str(args.sbml_batch)] + (["--record"] if args.record else []))
+        bench_sbml_batch.main(["--n", str(args.sbml_batch)] + (["--record"] if args.record else [])
+                              + (["--note", args.note] if args.note else []))
         return
     if args.quick:
         args.sizes, args.rr, args.bdf = [1, 8], 8, 2

@@ -92,8 +92,8 @@ def main(argv=None):
     ap.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; 2 with --quick)")
     ap.add_argument("--seed-offset", type=int, default=0, help="first seed (to split seeds across processes)")
-    ap.add_argument("--curves", nargs="+", help="skip the loops: score the curves.json files of earlier runs "
-                    "(same configuration, disjoint seeds) together")
+    ap.add_argument("--curves", nargs="+", help="skip the loops: score the curves.json files (or --out folders) "
+                    "of earlier runs (same configuration, disjoint seeds) together")
     ap.add_argument("--rounds", type=int, default=6, help="acquisition rounds after the initial design")
     ap.add_argument("--batch", type=int, default=3, help="experiments per round (and in the initial design)")
     ap.add_argument("--members", type=int, default=16, help="ensemble size")
@@ -183,10 +183,21 @@ def main(argv=None):
                         f"{learner.noise_sd:.3g}")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_active_"))
     curves = {s: {} for s in strategies}
-    for path in args.curves or ():
-        for s, by_seed in json.loads(Path(path).read_text()).items():
+    for path in map(Path, args.curves or ()):
+        if path.is_dir():  # an --out folder, possibly of an unfinished run: its finished loops
+            from yeastcell.active import learning_curve
+
+            for s in strategies:
+                for loop in sorted(path.glob(f"seed*_{s}")):
+                    if (loop / "final" / "metrics.json").exists():
+                        curves[s][int(loop.name[4:].split("_")[0])] = learning_curve(loop)
+            continue
+        for s, by_seed in json.loads(path.read_text()).items():
             if s in curves:
                 curves[s].update({int(k): v for k, v in by_seed.items()})
+    if args.curves:  # score only the seeds every strategy finished
+        common = set.intersection(*(set(curves[s]) for s in strategies))
+        curves = {s: {k: curves[s][k] for k in sorted(common)} for s in strategies}
     if args.curves:
         args.seeds = len(curves["random"])
     for seed in [] if args.curves else range(args.seed_offset, args.seed_offset + args.seeds):

@@ -46,7 +46,6 @@ REPO = Path(__file__).resolve().parents[1]
 # test-suite tags of constructs yeastcell refuses at import (never simulated silently wrong)
 UNSUPPORTED_TAGS = {
     "CSymbolDelay": "the delay csymbol needs a history buffer (DDE)",
-    "RandomEventExecution": "simultaneous events of equal priority run in a fixed (not random) order",
     "comp:ExternalModelDefinition": "the external SBML file a case refers to is not in the stored suite",
 }
 _CONSTRUCT_TAG = {

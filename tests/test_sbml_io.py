@@ -194,6 +194,27 @@ def test_events_of_equal_priority_execute_in_random_order(tmp_path):
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+def test_rate_of_a_symbol_and_of_a_local_parameter(tmp_path):
+    """R1: rate rateOf(k) + 1 with k ramping at rate 0.5 (so 1.5 amount/time); R2: rateOf(k2) of
+    its local parameter k2 = 3, a constant (0): A(t) = 1 - 1.5 t (amount in C = 2 L: 0.5 - 0.75 t mM)."""
+
+    def build(m):
+        rr = m.createRateRule(); rr.setVariable("k"); rr.setMath(libsbml.parseL3Formula("0.5"))
+        for rid, law in (("R1", "rateOf(k) + 1"), ("R2", "rateOf(k2)")):
+            r = m.createReaction()
+            r.setId(rid); r.setReversible(False)
+            sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
+            kl = r.createKineticLaw(); kl.setMath(libsbml.parseL3Formula(law))
+            if rid == "R2":
+                lp = kl.createLocalParameter(); lp.setId("k2"); lp.setValue(3.0)
+
+    cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
+    t = np.array([0.0, 0.1, 0.2])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    np.testing.assert_allclose(traj.species("A"), 0.5 - 0.75 * t, rtol=1e-9)
+    np.testing.assert_allclose(traj.reaction_flux("R2"), 0.0, atol=0)
+
+
 def test_overfull_event_queue_is_a_failure_status(tmp_path):
     """A trigger firing every 2 pi / 20 with delay 100: more pending executions than queue slots."""
 

@@ -461,11 +461,15 @@ def _topological_order(graph: dict[int, set[int]], cycle_error) -> list[int]:
 def _match_algebraic(spec, rules, prefer, deps, comps, species, params, determined) -> list[int]:
     """The symbol each algebraic rule determines: a maximum matching (rule -> a non-constant
     symbol it uses that no assignment rule, rate rule or reaction determines), trying each
-    rule's preferred symbols (`prefer`, e.g. the species of a fast reaction) first."""
+    rule's preferred symbols (`prefer`, e.g. the species of a fast reaction) first and symbols
+    that events assign last (an event's value would be overwritten at once by the rule)."""
     if not rules:
         return []
     constant = [c.constant for c in comps] + [s.constant for s in species] + [p.constant for p in params]
-    cands = [sorted((k for k in deps(f) if not constant[k] and k not in determined), key=lambda k, p=p: (k not in p, k))
+    names = [c.id for c in comps] + [s.id for s in species] + [p.id for p in params]
+    assigned = {v for e in spec.events for v, _ in e.assignments}
+    cands = [sorted((k for k in deps(f) if not constant[k] and k not in determined),
+                    key=lambda k, p=p: (k not in p, names[k] in assigned, k))
              for f, p in zip(rules, prefer)]
     match: dict[int, int] = {}  # symbol -> rule
 

@@ -166,6 +166,8 @@ class MathTranslator:
         if t == libsbml.AST_FUNCTION_DELAY:
             raise UnsupportedMathError("csymbol delay")
         if hasattr(libsbml, "AST_FUNCTION_RATE_OF") and t == libsbml.AST_FUNCTION_RATE_OF:
+            if len(k) == 1 and k[0].getType() == libsbml.AST_NAME and str(env.get(k[0].getName(), "(")).isidentifier():
+                return "0.0"  # a kinetic law's local parameter: constant (SBML L3V2 4.13.5)
             if len(k) != 1 or k[0].getType() != libsbml.AST_NAME or k[0].getName() in env:
                 raise UnsupportedMathError("csymbol rateOf", "only rateOf(symbol) is supported")
             return RATE_OF + self.rename(k[0].getName())

@@ -118,6 +118,25 @@ def test_fast_reaction_is_an_equilibrium_with_a_conserved_total(tmp_path):
     np.testing.assert_allclose(traj.species("B"), 3 * total / 4, rtol=1e-7)
 
 
+def test_fast_reaction_with_a_conversion_factor_conserves_the_scaled_total(tmp_path):
+    """A <-> B fast (B = 3 A), A with conversion factor 2: d(amount A) = -2 v, d(amount B) = v,
+    so amount A + 2 amount B is conserved: 2 A + 4 B = 14 A = 1 (A(0) = 0.5 mM in C = 2 L)."""
+
+    def build(m):
+        p = m.createParameter(); p.setId("cfA"); p.setValue(2.0); p.setConstant(True)
+        m.getSpecies("A").setConversionFactor("cfA")
+        r = m.createReaction()
+        r.setId("F"); r.setReversible(True); r.setFast(True)
+        sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
+        sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula("C * (3 * A - B)"))
+
+    cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build, version=1))))
+    traj = yc.simulate(cell, None, np.array([0.0, 1.0]), options=_OPTS).raise_if_failed()
+    np.testing.assert_allclose(traj.species("A"), 1 / 14, rtol=1e-9)
+    np.testing.assert_allclose(traj.species("B"), 3 / 14, rtol=1e-9)
+
+
 def test_delayed_events_use_trigger_or_execution_time_values(tmp_path):
     """k doubles 0.5 after time 1 (value from trigger time); 1 after time 1 it becomes k + 1 with
     k read at execution (so 2.0, not 1.5): A decays with rate 0.5, 1.0, then 2.0."""

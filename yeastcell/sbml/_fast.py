@@ -14,8 +14,10 @@ are removed from every reaction's stoichiometry, and the n_fast + rank(L) = |F| 
 algebraic rules (preferring the species of F as the symbols they determine), which the compiler
 solves (Newton, `yeastcell._rules`).
 Amounts are used throughout (a species' amount is ``S`` if it has only substance units, else
-``S * compartment``). Variable stoichiometry or conversion factors on F, rules for species in F
-and linearly dependent fast reactions are refused (`UnsupportedSBMLError`, construct FastReaction).
+``S * compartment``). A species' conversion factor c (a constant parameter) scales its rows of
+the stoichiometry (SBML: ``da/dt = c * sum(stoichiometry * rate)``). Variable stoichiometry,
+non-constant conversion factors, rules for species in F and linearly dependent fast reactions
+are refused (`UnsupportedSBMLError`, construct FastReaction).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from ..spec import InitialAssignment, Parameter, Reaction, Rule, Species
 
 
 def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[Species], rules: list[Rule],
-                      unsupported, prefix: str = "fast__moiety"):
+                      unsupported, prefix: str = "fast__moiety", constants: dict[str, float] | None = None):
     """Rewrite fast reactions (ids in `fast`). Returns (reactions, new parameters, new rules,
-    new initial assignments); `unsupported(construct, element, detail)` raises."""
+    new initial assignments); `unsupported(construct, element, detail)` raises. `constants`: the
+    values of constant parameters without initial assignment (for conversion factors)."""
+    constants = constants or {}
     by_id = {s.id: s for s in species}
     ruled = {r.variable for r in rules if r.kind in ("assignment", "rate")}
     F: list[str] = []
@@ -45,11 +49,16 @@ def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[S
                 continue
             if s in ruled:
                 unsupported("FastReaction", f"reaction {r.id!r}", f"species {s!r} also has a rule")
-            if sp.conversion_factor:
-                unsupported("FastReaction", f"reaction {r.id!r}", f"species {s!r} has a conversion factor")
+            if sp.conversion_factor and not np.isfinite(constants.get(sp.conversion_factor, np.nan)):
+                unsupported("FastReaction", f"reaction {r.id!r}",
+                            f"species {s!r} has a conversion factor that is not a constant parameter")
             F.append(s)
+
+    def cf(s):
+        c = by_id[s].conversion_factor
+        return float(constants[c]) if c else 1.0
     fast_rx = [r for r in reactions if r.id in fast]
-    Nf = np.array([[float(r.stoichiometry.get(s, 0.0)) for r in fast_rx] for s in F]).reshape(len(F), len(fast_rx))
+    Nf = np.array([[cf(s) * float(r.stoichiometry.get(s, 0.0)) for r in fast_rx] for s in F]).reshape(len(F), len(fast_rx))
     if np.linalg.matrix_rank(Nf) < len(fast_rx):
         unsupported("FastReaction", f"reaction {fast_rx[0].id!r}", "linearly dependent fast reactions")
     # left null space: L Nf = 0 (rows), from the SVD of Nf^T
@@ -75,7 +84,7 @@ def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[S
             if s in r.stoichiometry_ids:
                 unsupported("FastReaction", f"reaction {r.id!r}", f"variable stoichiometry of {s!r}, which a fast reaction changes")
             for k in range(L.shape[0]):
-                c = L[k, F.index(s)] * float(coef)
+                c = L[k, F.index(s)] * cf(s) * float(coef)
                 if c != 0.0:
                     slow_terms[k].append(f"({float(c)!r}) * {r.id}")
     new_params, new_rules, new_inits = [], [], []

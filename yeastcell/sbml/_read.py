@@ -161,7 +161,10 @@ class _Reader:
         inits = [InitialAssignment(self.n(ia.getSymbol()), self.math(ia.getMath(), f"initialAssignment for {ia.getSymbol()!r}"))
                  for ia in m.getListOfInitialAssignments() if ia.isSetMath()]
         if self.fast:  # equilibrium constraints + conserved moieties (algebraic rules)
-            reactions, new_p, new_r, new_i = fast_to_algebraic(reactions, self.fast, species, rules, self.unsupported)
+            assigned = {ia.variable for ia in inits}
+            constants = {p.id: p.value for p in parameters if p.constant and p.id not in assigned}
+            reactions, new_p, new_r, new_i = fast_to_algebraic(reactions, self.fast, species, rules, self.unsupported,
+                                                               constants=constants)
             parameters.extend(new_p)
             rules.extend(new_r)
             inits.extend(new_i)

@@ -15,7 +15,7 @@ Usage::
 ``--json FILE`` writes one JSON line per case as it finishes (nothing is lost if a run is cut
 short); ``--prior A.jsonl[,B.jsonl]`` merges earlier runs into the summary (later files and this
 run override earlier results of the same case), with ``--resume`` (skip the cases already there)
-or ``--rerun-failed`` (run only their fail/error cases with the current code)::
+or ``--rerun-failed`` (run only their fail/error/unsupported cases with the current code)::
 
     python benchmarks/sbml_test_suite.py --workers 1 --shuffle --json full.jsonl
     python benchmarks/sbml_test_suite.py --prior full.jsonl --resume --json rest.jsonl
@@ -397,19 +397,20 @@ def main(argv=None) -> int:
                     "earlier ones, this run overrides them all); the summary covers all their cases")
     ap.add_argument("--resume", action="store_true", help="with --prior: skip the cases already in it")
     ap.add_argument("--rerun-failed", action="store_true",
-                    help="with --prior: run only its fail/error cases (with the current code) and merge")
+                    help="with --prior: run only its non-passing (fail/error/unsupported) cases with the current "
+                         "code and merge")
     args = ap.parse_args(argv)
     if (args.resume or args.rerun_failed) and not args.prior:
         ap.error("--resume and --rerun-failed need --prior")
     prior = read_results(args.prior.split(",")) if args.prior else {}
     cases, skip = args.cases, ()
     if args.rerun_failed:
-        bad = sorted(c for c, r in prior.items() if r.outcome in ("fail", "error"))
+        bad = sorted(c for c, r in prior.items() if r.outcome != "pass")
         wanted = set(parse_cases(args.cases, read_index())) if args.cases else None
         bad = [c for c in bad if wanted is None or c in wanted]
         cases = ",".join(str(int(c)) for c in bad) or None
         if not bad:
-            print("no fail/error cases in the prior results", file=sys.stderr)
+            print("no non-passing cases in the prior results", file=sys.stderr)
     elif args.resume:
         skip = tuple(prior)
     t0 = time.perf_counter()

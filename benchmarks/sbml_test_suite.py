@@ -130,7 +130,7 @@ def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = 
     cond = resolve(cell)
     atol = min(1e-12, st["absolute"] * 1e-4) if st["absolute"] > 0 else 1e-12
     for name in solvers:
-        opts = yc.SolverOptions(rtol=1e-9, atol=atol, max_steps=100_000 if name == "kvaerno5" else 20_000, max_events=20_000,
+        opts = yc.SolverOptions(rtol=1e-9, atol=atol, max_steps=100_000 if name == "kvaerno5" else 20_000, max_events=200_000,
                                 solver=_solver(name), negative_tol=None)
         values, status = _solve(cell, cond, jnp.asarray(ts), opts)
         if int(status) == 0:

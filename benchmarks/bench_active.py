@@ -167,7 +167,7 @@ def main(argv=None):
         params = vmax_parameters(cell, GENES[:8])
         log_noise = float(np.sqrt((0.1**2 + 0.05**2) / 3))  # lab: 10 % per replicate, 5 % batch offsets, 3 reps
         learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
-                                   posterior=args.posterior)
+                                   posterior=args.posterior, check_conditions=tuple(cands) + tuple(held))
         noise_sd = meas_sd  # the model class holds the truth: no discrepancy term in the acquisition noise
         learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
                         f"log noise sd {log_noise:.3f}, {args.posterior} members; acquisition noise sd {noise_sd:.3g}")

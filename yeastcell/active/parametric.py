@@ -139,6 +139,11 @@ class ParameterLearner:
         fd_step: forward-difference step in the log multipliers.
         options: `SolverOptions` (default rtol 1e-6, atol 1e-9: far below the ~6 % measurement noise).
         tol: the MAP fit stops when an accepted step lowers ½χ² (+ prior) by less than this.
+        check_conditions: conditions every member must solve (e.g. the loop's candidates and
+            held-out set). A posterior draw whose simulation fails for one of them (e.g. glycolysis
+            collapsing under a strong knockdown at a low sampled Vmax) is rejected and redrawn, i.e.
+            the posterior is restricted to parameters where the model solves these conditions.
+        max_draws: draws per member before giving up (`SolverError`).
 
     Raises:
         UnknownNameError: an unknown parameter or observable (close matches suggested).
@@ -148,7 +153,7 @@ class ParameterLearner:
     def __init__(self, cell, parameters: Sequence[str], times_min, observables: Sequence[str], base: str | None = None,
                  prior_sd: float = 0.5, noise_sd: float = 0.07, posterior: str = "laplace", max_iter: int = 20,
                  rto_steps: int = 3, chunk: int = 32, options=None, floor: float = 1e-9, fd_step: float = 1e-3,
-                 tol: float = 1e-3):
+                 tol: float = 1e-3, check_conditions: Sequence[str] = (), max_draws: int = 50):
         from ..notation import parse_perturbation
         from ..observe import ObservationModel
         from ..simulate import SolverOptions, check_times
@@ -193,6 +198,10 @@ class ParameterLearner:
         if not (np.isfinite(tol) and tol > 0):
             raise SimulationInputError(f"tol must be positive, got {tol!r}")
         self.tol = float(tol)
+        self.check_conditions = tuple(check_conditions)
+        if int(max_draws) < 1:
+            raise SimulationInputError(f"max_draws must be >= 1, got {max_draws!r}")
+        self.max_draws = int(max_draws)
         self._conds: dict[str, object] = {}
         self._fits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -350,14 +359,23 @@ class ParameterLearner:
         """One posterior sample of the log multipliers given `data` (see module docstring)."""
         u_map, H = self.map_fit(data, weights)
         rng = np.random.default_rng(seed)
-        if self.posterior == "laplace":
-            L = np.linalg.cholesky(H)
-            u = u_map + np.linalg.solve(L.T, rng.normal(size=u_map.size))
+        for _ in range(self.max_draws):
+            if self.posterior == "laplace":
+                L = np.linalg.cholesky(H)
+                u = u_map + np.linalg.solve(L.T, rng.normal(size=u_map.size))
+            else:
+                logy, sw = self._targets(data, weights)
+                noisy = logy + rng.normal(0.0, self.noise_sd, size=logy.shape)
+                anchor = rng.normal(0.0, self.prior_sd, size=u_map.size)
+                u, _ = self._lm(list(data.conditions), noisy, sw, anchor, u_map, self.rto_steps)
+            if not self.check_conditions:
+                break
+            _, ok = self._run_lanes(np.repeat(u[None], len(self.check_conditions), axis=0), self.check_conditions)
+            if ok.all():
+                break
         else:
-            logy, sw = self._targets(data, weights)
-            noisy = logy + rng.normal(0.0, self.noise_sd, size=logy.shape)
-            anchor = rng.normal(0.0, self.prior_sd, size=u_map.size)
-            u, _ = self._lm(list(data.conditions), noisy, sw, anchor, u_map, self.rto_steps)
+            raise SolverError(f"no posterior draw in {self.max_draws} solved all check conditions "
+                              f"(last failure: {self.check_conditions[int(np.argmin(ok))]!r})")
         return ParameterModel(self.parameters, np.asarray(u, dtype=np.float64))
 
     # ------------------------------------------------------------------ Learner protocol

@@ -33,6 +33,7 @@ re-computed with cobrapy (knock out both genes, optimise) and compared.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
+    load0 = os.getloadavg()[0]
 
     from cobra.flux_analysis import single_gene_deletion
 
@@ -338,8 +340,9 @@ def main(argv: list[str] | None = None) -> list[str]:
             print(msg)
             notes.append(msg)
     lines = rows + [""] + [f"- {n}" for n in notes] + [
-        (f"- processes={P}; shared machine (2 cores, other engineers' jobs running): wall times "
-        "are noisy, ratios are from the same run.")]
+        (f"- processes={P}; load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
+         f"at the end, on {os.cpu_count()} cores: on a shared machine wall times are noisy, ratios "
+         "are from the same run.")]
     print("\n".join(lines))
     if args.record:
         record("Knockout screens, both media (bench_knockouts.py)", lines)

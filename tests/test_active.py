@@ -490,6 +490,7 @@ def run_parameter_loop(folder, delay=None):
                        _SlowPlanLab(cell, delay, folder), folder, log=None)
 
 
+@pytest.mark.slow  # CI budget: the loop's kill/resume is covered in CI by the linear learner's kill test
 def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
     ref = run_parameter_loop(tmp_path / "ref")
     assert len(ref.data.conditions) == 2 + 3 * 2

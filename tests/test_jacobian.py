@@ -61,6 +61,7 @@ def test_expression_laws_bind_exactly_the_names_their_formula_uses(whole_cell):
         np.testing.assert_allclose(float(e.rate(c, cell.theta, 7.0)), float(fn(env)), rtol=1e-14, atol=0)
 
 
+@pytest.mark.slow  # a 188-column jacfwd of the whole cell: minutes of compile; CI keeps the per-law check above
 def test_structured_jacobian_matches_dense_on_the_whole_cell(whole_cell):
     cell = whole_cell
     term = cell_term(cell, "structured")

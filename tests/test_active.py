@@ -216,17 +216,16 @@ def test_loop_learns_checkpoints_and_resumes_after_a_crash(tmp_path):
         closed_loop(_config(batch_size=2), _learner(), NumpyLab(), tmp_path / "ref", log=None)
 
 
-def test_loop_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
-    ref = run_loop(tmp_path / "ref")
-    folder = tmp_path / "killed"
+def _kill_loop_during_round_2(runner: str, folder, timeout_s: float) -> None:
+    """Run ``test_active.<runner>(folder)`` in a child process and SIGKILL it while the lab runs round 2."""
     folder.mkdir()
     code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
-            f"t.run_loop({str(folder)!r}, delay=(2, 600))")
+            f"t.{runner}({str(folder)!r}, delay=(2, 600))")
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + timeout_s
         while not (folder / "lab_round_2").exists():  # the lab is running round 2's experiments
             assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
             assert time.monotonic() < deadline, "the loop never reached round 2"
@@ -237,6 +236,12 @@ def test_loop_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
+
+
+def test_loop_killed_during_a_round_resumes_to_the_same_dataset(tmp_path):
+    ref = run_loop(tmp_path / "ref")
+    folder = tmp_path / "killed"
+    _kill_loop_during_round_2("run_loop", folder, timeout_s=240)
     assert json.loads((folder / "state.json").read_text()) == {"completed_rounds": 2}
     assert (folder / "round_002" / "plan.json").exists() and not (folder / "round_002" / "data.h5").exists()
     resumed = run_loop(folder)
@@ -503,23 +508,7 @@ def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_sa
     true = np.log([TS_TRUE.get(p, 1.0) for p in TS_PARAMS])
     assert np.all(np.abs(u - true) < 3 * np.sqrt(np.diag(np.linalg.inv(H)))), (np.exp(u), H)
     folder = tmp_path / "killed"
-    folder.mkdir()
-    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
-            f"t.run_parameter_loop({str(folder)!r}, delay=(2, 600))")
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 600
-        while not (folder / "lab_round_2").exists():
-            assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the loop never reached round 2"
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _kill_loop_during_round_2("run_parameter_loop", folder, timeout_s=600)
     assert json.loads((folder / "state.json").read_text()) == {"completed_rounds": 2}
     resumed = run_parameter_loop(folder)
     assert resumed.data.equals(ref.data)

@@ -262,6 +262,18 @@ def test_exception_mid_write_leaves_previous_file(tmp_path, monkeypatch):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["d.h5"]   # temporary file removed
 
 
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """The temporary file is private (mkstemp, 0600) until renamed; the result gets 0666 & ~umask."""
+    old = os.umask(0o022)
+    try:
+        p = small().to_hdf5(tmp_path / "d.h5")
+        csv_path = Path(small().to_table(tmp_path / "d.csv"))
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == 0o644
+    assert csv_path.stat().st_mode & 0o777 == 0o644
+
+
 def test_sigkill_mid_write_leaves_previous_file(tmp_path):
     p = small().to_hdf5(tmp_path / "d.h5")
     before = p.read_bytes()

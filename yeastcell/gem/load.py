@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from yeastcell.gem.errors import GemFileError, UnknownReactionError
-from yeastcell.io import sha256
+from yeastcell.io import atomic_path, sha256
 
 __all__ = ["GEM", "load_gem", "gem_from_cobra", "default_cache_dir", "reaction_index"]
 
@@ -201,14 +200,8 @@ def _save_cache(gem: GEM, path: Path) -> None:
     )
     for name in _STRING_FIELDS:
         arrays[name] = np.array(getattr(gem, name), dtype=str)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def _read_cache(path: Path, sha: str) -> GEM | None:

@@ -110,9 +110,6 @@ def test_hxk2_deletion_derepresses_hxk1_glk1(runs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open (issue 2): measured 2026-11-25, hxk2 null GLT flux is 0.015 x wild type "
-                   "after 60 min in fresh glucose, i.e. glycolysis still nearly collapses despite the ~1.9-fold "
-                   "Hxk1/Glk1 derepression")
 def test_hxk2_deletion_still_ferments_with_reduced_flux(runs):
     """Issue 2's knockout-biology item on the whole-cell model: pre-grown hxk2 null cells (their
     proteome taken from 10 h in 2 % glucose) inoculated into fresh 2 % glucose ferment through

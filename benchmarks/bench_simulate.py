@@ -37,11 +37,11 @@ def _timed_run(cell, conds, t, opts, strategy):
     import jax
 
     import yeastcell as yc
-    from yeastcell.batch import _vmapped
+    from yeastcell.batch import _vmapped, batch_options
 
     t0 = time.perf_counter()
-    if strategy == "vmap":
-        conc, status = _vmapped(cell, conds, t, opts)
+    if strategy == "vmap":  # as simulate_batch does: the linear solver chosen for the batch size
+        conc, status = _vmapped(cell, conds, t, batch_options(opts, int(conds.c0.shape[0])))
     else:
         traj = yc.simulate_batch(cell, conds, t, strategy=strategy)
         conc, status = traj.conc, traj.status
@@ -49,12 +49,13 @@ def _timed_run(cell, conds, t, opts, strategy):
     return time.perf_counter() - t0, status
 
 
-def yeastcell_batches(sizes, strategy, rtol, atol):
+def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto"):
     import equinox as eqx
     import jax
     import jax.numpy as jnp
 
     import yeastcell as yc
+    from yeastcell._solver import Rodas4P
     from yeastcell.simulate import SolverOptions
 
     cell = yc.load_cell()
@@ -65,7 +66,7 @@ def yeastcell_batches(sizes, strategy, rtol, atol):
     t = jnp.linspace(0.0, T_END, N_SAVE)
     rng = np.random.default_rng(0)
     out = {}
-    opts = SolverOptions(rtol=rtol, atol=atol)
+    opts = SolverOptions(rtol=rtol, atol=atol, solver=Rodas4P(linear_solver=linear_solver))
     for n in sizes:
         factors = np.exp(rng.normal(0.0, SD, size=(n, cell.n_species)))
         c0 = np.where(pert[None, :], np.asarray(base.c0)[None, :] * factors, np.asarray(base.c0)[None, :])
@@ -74,7 +75,7 @@ def yeastcell_batches(sizes, strategy, rtol, atol):
         first, _ = _timed_run(cell, conds, t, opts, strategy)  # includes compilation
         run, status = _timed_run(cell, conds, t, opts, strategy)
         out[n] = dict(compile=first - run, total=run, per_traj=run / n, failed=int(np.sum(np.asarray(status) != 0)))
-        print(f"yeastcell[{strategy}] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
+        print(f"yeastcell[{strategy}, {linear_solver} LU] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
               f"{1e3 * run / n:8.3f} ms/trajectory, failed {out[n]['failed']}")
     return cell, base, out
 
@@ -155,6 +156,8 @@ def main():
     ap.add_argument("--bdf", type=int, default=10, help="scipy BDF trajectories")
     ap.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance for every solver")
     ap.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (mM) for every solver")
+    ap.add_argument("--linear-solver", default="auto", choices=["auto", "dense", "sparse"],
+                    help="Rodas4P's LU: auto = dense (LAPACK) below SPARSE_LU_MIN_BATCH lanes, sparse from it")
     ap.add_argument("--quick", action="store_true", help="smoke test: sizes 1 and 8, 8 roadrunner, 2 BDF")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     ap.add_argument("--note", default=None, help="with --sbml-batch: note line for RESULTS.md (default: load average)")
@@ -170,12 +173,15 @@ def main():
         return
     if args.quick:
         args.sizes, args.rr, args.bdf = [1, 8], 8, 2
-    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol)
+    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol, args.linear_solver)
     rr = roadrunner_loop(args.rr, args.rtol, args.atol)
     bdf = scipy_bdf(cell, base, args.bdf, args.rtol, args.atol)
+    from yeastcell._solver import SPARSE_LU_MIN_BATCH
+
     lines = ["| work | per trajectory (ms) | vs libroadrunner | vs scipy BDF |", "|---|---:|---:|---:|"]
     for n, r in yc_times.items():
-        lines.append(f"| yeastcell core model, batch {n} ({args.strategy}; compile {r['compile']:.1f} s) | "
+        lu = args.linear_solver if args.linear_solver != "auto" else ("sparse" if n >= SPARSE_LU_MIN_BATCH else "dense")
+        lines.append(f"| yeastcell core model, batch {n} ({args.strategy}, {lu} LU; compile {r['compile']:.1f} s) | "
                      f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / rr:.2f}× | {r['per_traj'] / bdf:.3f}× |")
     lines.append(f"| libroadrunner Teusink SBML, loop of {args.rr} | {1e3 * rr:.3f} | 1 | |")
     lines.append(f"| scipy solve_ivp BDF on the core model RHS (jitted RHS + Jacobian), {args.bdf} runs | {1e3 * bdf:.3f} | | 1 |")

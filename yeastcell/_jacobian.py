@@ -89,6 +89,21 @@ def _pattern_of_spec(spec) -> tuple[tuple[bool, ...], ...]:
         return flux_sparsity(compile_model(spec))
 
 
+@functools.lru_cache(maxsize=32)
+def _w_pattern_of_spec(spec) -> tuple[tuple[bool, ...], ...]:
+    """Nonzero pattern of the dynamic Jacobian N_dyn · ∂v/∂x (plus the diagonal), i.e. of the stiff
+    solver's W = I/(γ h) − J: what `yeastcell._sparse_lu` plans its elimination on."""
+    from .compile import compile_model
+
+    with jax.ensure_compile_time_eval():
+        cell = compile_model(spec)
+        dyn = np.asarray(cell.dynamic, dtype=int)
+        n_dyn = np.abs(np.asarray(cell.N)[dyn]) > 0
+    dv = np.asarray(_pattern_of_spec(spec), dtype=bool)
+    w = (n_dyn.astype(int) @ dv.astype(int) > 0) | np.eye(dyn.size, dtype=bool)
+    return tuple(tuple(bool(b) for b in row) for row in w)
+
+
 class CellTerm(diffrax.ODETerm):
     """The ODE term of a concentration `Cell` (args = (c_full, clamp, rate_scale)) that also offers
     its Jacobian by compressed forward differentiation of the flux vector (see module docstring).
@@ -98,6 +113,8 @@ class CellTerm(diffrax.ODETerm):
 
     cell: object
     pattern: tuple[tuple[bool, ...], ...] = eqx.field(static=True)
+    # pattern of W = I/(γ h) − J (n_dynamic x n_dynamic), for the sparse LU of `Rodas4P`
+    w_pattern: tuple[tuple[bool, ...], ...] | None = eqx.field(static=True, default=None)
 
     def jacobian(self, t, x, args):
         """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
@@ -133,4 +150,4 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
 
     if jacobian == "dense" or type(cell) is not Cell or cell.system is not None or not cell.dynamic:
         return diffrax.ODETerm(vf)
-    return CellTerm(vf, cell, _pattern_of_spec(cell.spec))
+    return CellTerm(vf, cell, _pattern_of_spec(cell.spec), _w_pattern_of_spec(cell.spec))

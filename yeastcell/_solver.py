@@ -25,6 +25,7 @@ order: results agree to round-off).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import diffrax
@@ -34,6 +35,8 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 from diffrax._local_interpolation import AbstractLocalInterpolation
+
+from . import _sparse_lu
 
 # ---- Rodas4P tableau (gamma = 1/4) --------------------------------------------------------------
 _GAMMA = 0.25
@@ -73,6 +76,18 @@ def _stage_tables():
 
 _A_PAD, _C_PAD = _stage_tables()
 
+LINEAR_SOLVERS = ("auto", "dense", "sparse")
+# batch size from which `simulate_batch` gives an "auto" Rodas4P the sparse LU (measured on the core
+# model, benchmarks/bench_simulate.py --linear-solver: at batch 100 sparse is already faster)
+SPARSE_LU_MIN_BATCH = 64
+
+
+def for_batch(solver, batch_size: int):
+    """`solver` with its linear solver chosen for a vmapped batch of `batch_size` lanes."""
+    if isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= SPARSE_LU_MIN_BATCH:
+        return dataclasses.replace(solver, linear_solver="sparse")
+    return solver
+
 
 class _RodasInterpolation(AbstractLocalInterpolation):
     """y(θ) = (1-θ) y0 + θ (y1 + (1-θ)(k1 + θ k2)), θ = (t - t0)/(t1 - t0)."""
@@ -107,6 +122,16 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     sparsity: tuple[tuple[bool, ...], ...] | None = eqx.field(static=True, default=None)
     # stages 2..6 as one lax.scan (the right-hand side compiled once per step, not five times)
     stage_loop: bool = eqx.field(static=True, default=True)
+    # "dense": LAPACK LU with partial pivoting (fastest for one trajectory); "sparse": LU with a
+    # planned pivot order on W's nonzero pattern (yeastcell/_sparse_lu.py; fastest for large vmapped
+    # batches; a step whose factorisation is untrustworthy is rejected and retried smaller). Without a
+    # known pattern (no `sparsity`, a term without `w_pattern`) "sparse" falls back to "dense".
+    # "auto" is "dense" here; `simulate_batch` turns it into "sparse" for large batches.
+    linear_solver: str = eqx.field(static=True, default="auto")
+
+    def __check_init__(self):
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}")
 
     def _jacobian(self, fn, y):
         if self.sparsity is None:
@@ -145,11 +170,8 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
             J = self._jacobian(lambda y: f(t0, y), y0)
         n = y0.shape[0]
         W = jnp.eye(n, dtype=y0.dtype) / (_GAMMA * dt) - J
-        lu = jsl.lu_factor(W)
+        solve, lu_ok = self._factor(W, getattr(inner, "w_pattern", None))
         inv_dt = 1.0 / dt
-
-        def solve(rhs):
-            return jsl.lu_solve(lu, rhs)
 
         k1 = solve(f0 + (_D[0] * dt) * dT)
         if self.stage_loop:
@@ -157,10 +179,21 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         else:
             y1, ks = self._stages_unrolled(f, solve, t0, dt, inv_dt, y0, dT, k1)
         y1 = jnp.where(zero, y0, y1)
-        y_error = jnp.where(zero, 0.0, ks[5])
+        # an untrustworthy sparse factorisation rejects the step (the controller retries smaller)
+        y_error = jnp.where(zero, 0.0, jnp.where(lu_ok, ks[5], jnp.inf))
         kd = jnp.where(zero, 0.0, jnp.stack([sum(h * k for h, k in zip(row, ks[:5])) for row in _H]))
         dense_info = {"y0": y0, "y1": y1, "k": kd}
         return y1, y_error, dense_info, None, diffrax.RESULTS.successful
+
+    def _factor(self, W, term_pattern):
+        """(solve, ok): a function x = W⁻¹ rhs and whether the factorisation can be trusted."""
+        pattern = self.sparsity if self.sparsity is not None else term_pattern
+        if self.linear_solver == "sparse" and pattern is not None:
+            slu = _sparse_lu.analyse(tuple(tuple(bool(b) for b in row) for row in pattern))
+            values, ok = slu.factor(W)
+            return (lambda rhs: slu.solve(values, rhs)), ok
+        lu = jsl.lu_factor(W)
+        return (lambda rhs: jsl.lu_solve(lu, rhs)), jnp.asarray(True)
 
     @staticmethod
     def _stages_scan(f, solve, t0, dt, inv_dt, y0, dT, k1):

@@ -12,6 +12,7 @@ until its slowest lane finishes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._solver import for_batch
 from .compile import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
@@ -50,7 +52,7 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
         perturbations = list(perturbations)
         conds = resolve_batch(cell, perturbations)
         labels = tuple(p.label if p is not None else "wild type" for p in perturbations)
-    options = options or SolverOptions()
+    options = batch_options(options or SolverOptions(), int(conds.c0.shape[0]))
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
     if use_shard and n_dev > 1:
@@ -58,6 +60,13 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
     else:
         conc, status = _vmapped(cell, conds, ts, options)
     return _trajectory(cell, ts, conc, status, labels, conds)
+
+
+def batch_options(options: SolverOptions, batch_size: int) -> SolverOptions:
+    """`options` for a vmapped batch: an "auto" Rodas4P gets the sparse LU from
+    `SPARSE_LU_MIN_BATCH` lanes on (yeastcell/_sparse_lu.py; faster per lane in large batches)."""
+    solver = for_batch(options.solver, batch_size)
+    return options if solver is options.solver else dataclasses.replace(options, solver=solver)
 
 
 @eqx.filter_jit

@@ -33,15 +33,25 @@ class KindGroup(eqx.Module):
     exponents: tuple[tuple[float, ...], ...] = eqx.field(static=True)
     sign: tuple[float, ...] = eqx.field(static=True)
 
+    def species_reads(self) -> tuple[np.ndarray, ...]:
+        """The species indices `rates` reads: substrates, products, roles, each (n_reactions, k)."""
+        n = len(self.rxn)
+        return tuple(np.asarray(a, dtype=int).reshape(n, -1) for a in (self.sub, self.prod, self.role))
+
+    def theta_reads(self) -> np.ndarray:
+        """The parameter indices `rates` reads, (n_reactions, k)."""
+        return np.asarray(self.theta_idx, dtype=int).reshape(len(self.rxn), -1)
+
     def rates(self, c, theta):
         """Rates (mM/min) of this group's reactions, in stoichiometric direction."""
+        return self.rates_of(*(c[i] for i in self.species_reads()), theta[self.theta_reads()])
+
+    def rates_of(self, S, P, R, p):
+        """`rates` from the already gathered substrate, product and role concentrations (mM) and
+        rate-law parameters `p` (rows of `theta_reads`)."""
         n = len(self.rxn)
-        S = c[jnp.asarray(self.sub, dtype=int).reshape(n, -1)]
-        P = c[jnp.asarray(self.prod, dtype=int).reshape(n, -1)]
-        R = c[jnp.asarray(self.role, dtype=int).reshape(n, -1)]
-        p = theta[jnp.asarray(self.theta_idx, dtype=int)]
         x = np.asarray(self.exponents, dtype=float).reshape(n, -1)  # concrete: exact integer powers (kinetics._prod_powers)
-        return jnp.asarray(self.sign, dtype=c.dtype) * KINDS[self.kind].rate(S, P, R, p, x)
+        return jnp.asarray(self.sign, dtype=S.dtype) * KINDS[self.kind].rate(S, P, R, p, x)
 
 
 class ExpressionLaw(eqx.Module):
@@ -58,14 +68,23 @@ class ExpressionLaw(eqx.Module):
     species: tuple[tuple[str, int], ...] = eqx.field(static=True)
     thetas: tuple[tuple[str, int], ...] = eqx.field(static=True)
 
+    def species_reads(self) -> np.ndarray:
+        """The species indices the formula reads, in `species` order."""
+        return np.asarray([i for _, i in self.species], dtype=int)
+
+    def theta_reads(self) -> np.ndarray:
+        """The parameter indices the formula reads, in `thetas` order."""
+        return np.asarray([i for _, i in self.thetas], dtype=int)
+
     def rate(self, c, theta, t):
-        env = {}
-        for names_idx, values in ((self.species, c), (self.thetas, theta)):
-            if names_idx:  # one gather per source, then static slices
-                picked = values[np.asarray([i for _, i in names_idx], dtype=int)]
-                env.update({name: picked[k] for k, (name, _) in enumerate(names_idx)})
+        return self.rate_of(c[self.species_reads()], theta[self.theta_reads()], t)
+
+    def rate_of(self, conc, values, t):
+        """`rate` from the already gathered concentrations of `species` (mM) and values of `thetas`."""
+        env = {name: conc[k] for k, (name, _) in enumerate(self.species)}
+        env.update({name: values[k] for k, (name, _) in enumerate(self.thetas)})
         env["time"] = t
-        return jnp.asarray(self.fn(env), dtype=c.dtype)
+        return jnp.asarray(self.fn(env), dtype=values.dtype if self.thetas else conc.dtype)
 
 
 class Cell(eqx.Module):
@@ -159,10 +178,18 @@ class Cell(eqx.Module):
             y = sysm.y_from(c, self.volumes, self.theta[:sysm.n_param])
             y, env = sysm.apply_rules(y, t, self.theta)
             return sysm.rates(env, self.theta, rate_scale)
-        # Scatter-free assembly (concatenate, then one static permutation gather): scatters under
-        # vmap + jacfwd are slow on CPU and dominated the solver's per-step cost.
-        parts = [g.rates(c, self.theta) for g in self.groups]
-        parts += [jnp.reshape(e.rate(c, self.theta, t), (1,)) for e in self.expressions]
+        # Every concentration the rate laws read comes from ONE gather, then static slices: under vmap
+        # on a CPU each gather is a separate kernel (52 gathers cost 5x one gather of the same
+        # entries on the core model). Scatter-free assembly (concatenate, then one static
+        # permutation gather): scatters under vmap + jacfwd are slow on CPU.
+        reads, theta_reads = self._species_reads(), self._theta_reads()
+        picked, params = _gather(c, reads), _gather(self.theta, theta_reads)
+        parts = []
+        for g in self.groups:
+            S, P, R = (next(picked) for _ in range(3))
+            parts.append(g.rates_of(S, P, R, next(params)))
+        for e in self.expressions:
+            parts.append(jnp.reshape(e.rate_of(next(picked), next(params), t), (1,)))
         order = [j for g in self.groups for j in g.rxn] + [e.rxn for e in self.expressions]
         if self.proteome is not None:
             parts.append(self.proteome.rates(c, self.theta))
@@ -171,8 +198,8 @@ class Cell(eqx.Module):
         pos[np.asarray(order, dtype=int)] = np.arange(len(order))
         v = jnp.concatenate(parts + [jnp.zeros(1, dtype=c.dtype)])[pos]
         if self.modifiers:
-            rx, sp, th, act = (np.asarray(a) for a in zip(*self.modifiers))
-            conc, K = c[sp], self.theta[th]
+            rx, _, _, act = (np.asarray(a) for a in zip(*self.modifiers))
+            conc, K = next(picked), next(params)
             f = jnp.where(act, conc / (K + conc), 1.0 / (1.0 + conc / K))
             # per reaction, the product of its modifier factors (padded with a factor 1)
             width = int(np.max(np.bincount(rx, minlength=self.n_reactions)))
@@ -183,7 +210,7 @@ class Cell(eqx.Module):
                 fill[j] += 1
             v = v * jnp.prod(jnp.concatenate([f, jnp.ones(1, dtype=f.dtype)])[slots], axis=1)
         if self.enzyme_clauses:
-            v = v * self.enzyme_factor(c)
+            v = v * self._enzyme_factor_of(next(picked))
         if rate_scale is not None:
             v = v * rate_scale
         return v
@@ -193,16 +220,39 @@ class Cell(eqx.Module):
 
         Vectorised over all complexes: members are padded with -1 (ignored by the minimum).
         """
+        return self._enzyme_factor_of(c[np.maximum(self._clause_arrays()[1], 0)])
+
+    def _enzyme_factor_of(self, member_conc):
+        """`enzyme_factor` from the gathered concentrations of the padded complex members (mM)."""
         rxn, members = self._clause_arrays()
-        conc = jnp.where(members >= 0, c[jnp.maximum(members, 0)], jnp.inf)
+        conc = jnp.where(members >= 0, member_conc, jnp.inf)
         sum_rows = np.zeros((self.n_reactions, len(rxn)))  # or = sum over complexes, as a matmul
         sum_rows[rxn, np.arange(len(rxn))] = 1.0
-        activity = jnp.asarray(sum_rows, dtype=c.dtype) @ jnp.min(conc, axis=1)
+        activity = jnp.asarray(sum_rows, dtype=member_conc.dtype) @ jnp.min(conc, axis=1)
         ref = np.ones(self.n_reactions)
         has = np.zeros(self.n_reactions, dtype=bool)
         for (j, _), r in zip(self.enzyme_clauses, self.enzyme_ref):
             ref[j], has[j] = r, True
         return jnp.where(has, jnp.where(ref > 0, activity / ref, 0.0), 1.0)
+
+    def _species_reads(self) -> list[np.ndarray]:
+        """Index arrays of every species read by the rate laws, in the order `fluxes` consumes them:
+        per group (substrates, products, roles), per expression law with species, the modifiers,
+        the enzyme-complex members (padding -1 read as species 0 and masked)."""
+        reads = [r for g in self.groups for r in g.species_reads()]
+        reads += [e.species_reads() for e in self.expressions]
+        if self.modifiers:
+            reads.append(np.asarray([m[1] for m in self.modifiers], dtype=int))
+        if self.enzyme_clauses:
+            reads.append(np.maximum(self._clause_arrays()[1], 0))
+        return reads
+
+    def _theta_reads(self) -> list[np.ndarray]:
+        """Parameter indices read by the rate laws, in the order `fluxes` consumes them."""
+        reads = [g.theta_reads() for g in self.groups] + [e.theta_reads() for e in self.expressions]
+        if self.modifiers:
+            reads.append(np.asarray([m[2] for m in self.modifiers], dtype=int))
+        return reads
 
     def _clause_arrays(self):
         rows = [(j, cl) for j, clauses in self.enzyme_clauses for cl in clauses]
@@ -223,6 +273,15 @@ class Cell(eqx.Module):
         v = self.fluxes(c, t, rate_scale)
         dx = self.N[dyn] @ v
         return jnp.where(clamp[dyn], 0.0, dx)
+
+
+def _gather(values, index_arrays):
+    """Iterator over `values` read at each of `index_arrays` (shapes kept), from ONE gather."""
+    flat = values[np.concatenate([a.ravel() for a in index_arrays])] if index_arrays else values[:0]
+    start = 0
+    for a in index_arrays:
+        yield flat[start:start + a.size].reshape(a.shape)
+        start += a.size
 
 
 def _lookup(names: tuple[str, ...], name: str, what: str) -> int:

@@ -176,11 +176,12 @@ def main():
     cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol, args.linear_solver)
     rr = roadrunner_loop(args.rr, args.rtol, args.atol)
     bdf = scipy_bdf(cell, base, args.bdf, args.rtol, args.atol)
-    from yeastcell._solver import SPARSE_LU_MIN_BATCH
+    from yeastcell._solver import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH
 
     lines = ["| work | per trajectory (ms) | vs libroadrunner | vs scipy BDF |", "|---|---:|---:|---:|"]
     for n, r in yc_times.items():
-        lu = args.linear_solver if args.linear_solver != "auto" else ("sparse" if n >= SPARSE_LU_MIN_BATCH else "dense")
+        auto = "sparse" if n >= SPARSE_LU_MIN_BATCH and len(cell.dynamic) <= SPARSE_LU_MAX_STATES else "dense"
+        lu = args.linear_solver if args.linear_solver != "auto" else auto
         lines.append(f"| yeastcell core model, batch {n} ({args.strategy}, {lu} LU; compile {r['compile']:.1f} s) | "
                      f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / rr:.2f}× | {r['per_traj'] / bdf:.3f}× |")
     lines.append(f"| libroadrunner Teusink SBML, loop of {args.rr} | {1e3 * rr:.3f} | 1 | |")

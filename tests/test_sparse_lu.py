@@ -67,7 +67,7 @@ def test_analyse_is_cached_by_pattern():
 def test_batches_choose_the_sparse_lu_and_agree_with_lapack(core):
     """On the core model, the sparse-LU solve equals the dense (LAPACK) one to round-off, for a small
     batch forced to "sparse"; `for_batch` switches an "auto" solver from SPARSE_LU_MIN_BATCH lanes on."""
-    assert for_batch(Rodas4P(), SPARSE_LU_MIN_BATCH).linear_solver == "sparse"
+    assert for_batch(Rodas4P(), SPARSE_LU_MIN_BATCH).linear_solver == "batched"
     assert for_batch(Rodas4P(), SPARSE_LU_MIN_BATCH - 1).linear_solver == "auto"
     assert for_batch(Rodas4P(linear_solver="dense"), 10**4).linear_solver == "dense"
     with pytest.raises(ValueError, match="linear_solver"):

@@ -76,16 +76,21 @@ def _stage_tables():
 
 _A_PAD, _C_PAD = _stage_tables()
 
-LINEAR_SOLVERS = ("auto", "dense", "sparse")
+LINEAR_SOLVERS = ("auto", "dense", "sparse", "batched")
 # batch size from which `simulate_batch` gives an "auto" Rodas4P the sparse LU (measured on the core
 # model, benchmarks/bench_simulate.py --linear-solver: at batch 100 sparse is already faster)
 SPARSE_LU_MIN_BATCH = 64
+# largest system that "batched" factorises with the sparse LU: its elimination is unrolled into the
+# compiled program, which on the 205-state whole cell added ~45 s of compile time (batch 100: 84 s
+# instead of ~37 s; benchmarks/RESULTS.md), more than the 1-minute budget; larger systems use LAPACK
+SPARSE_LU_MAX_STATES = 64
 
 
 def for_batch(solver, batch_size: int):
-    """`solver` with its linear solver chosen for a vmapped batch of `batch_size` lanes."""
+    """`solver` with its linear solver chosen for a vmapped batch of `batch_size` lanes: an "auto"
+    Rodas4P becomes "batched" (sparse LU up to SPARSE_LU_MAX_STATES states, else dense)."""
     if isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= SPARSE_LU_MIN_BATCH:
-        return dataclasses.replace(solver, linear_solver="sparse")
+        return dataclasses.replace(solver, linear_solver="batched")
     return solver
 
 
@@ -126,7 +131,8 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     # planned pivot order on W's nonzero pattern (yeastcell/_sparse_lu.py; fastest for large vmapped
     # batches; a step whose factorisation is untrustworthy is rejected and retried smaller). Without a
     # known pattern (no `sparsity`, a term without `w_pattern`) "sparse" falls back to "dense".
-    # "auto" is "dense" here; `simulate_batch` turns it into "sparse" for large batches.
+    # "auto" is "dense" here; `simulate_batch` turns it into "batched" for large batches: "sparse"
+    # for systems of at most SPARSE_LU_MAX_STATES states, else "dense".
     linear_solver: str = eqx.field(static=True, default="auto")
 
     def __check_init__(self):
@@ -188,7 +194,9 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     def _factor(self, W, term_pattern):
         """(solve, ok): a function x = W⁻¹ rhs and whether the factorisation can be trusted."""
         pattern = self.sparsity if self.sparsity is not None else term_pattern
-        if self.linear_solver == "sparse" and pattern is not None:
+        sparse = self.linear_solver == "sparse" or (
+            self.linear_solver == "batched" and W.shape[0] <= SPARSE_LU_MAX_STATES)
+        if sparse and pattern is not None:
             slu = _sparse_lu.analyse(tuple(tuple(bool(b) for b in row) for row in pattern))
             values, ok = slu.factor(W)
             return (lambda rhs: slu.solve(values, rhs)), ok

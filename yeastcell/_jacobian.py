@@ -140,12 +140,6 @@ def _jacobian_plan(spec) -> _JacobianPlan:
     return _JacobianPlan(n_dyn, np.asarray(_pattern_of_spec(spec), dtype=bool))
 
 
-def _w_pattern_of_spec(spec) -> tuple[tuple[bool, ...], ...]:
-    """Nonzero pattern of the dynamic Jacobian N_dyn · ∂v/∂x (plus the diagonal), i.e. of the stiff
-    solver's W = I/(γ h) − J: what `yeastcell._sparse_lu` plans its elimination on."""
-    return _jacobian_plan(spec).w_pattern
-
-
 class CellTerm(diffrax.ODETerm):
     """The ODE term of a concentration `Cell` (args = (c_full, clamp, rate_scale)) that also offers
     its Jacobian by compressed forward differentiation of the flux vector (see module docstring).
@@ -154,9 +148,12 @@ class CellTerm(diffrax.ODETerm):
     """
 
     cell: object
-    pattern: tuple[tuple[bool, ...], ...] = eqx.field(static=True)
-    # pattern of W = I/(γ h) − J (n_dynamic x n_dynamic), for the sparse LU of `Rodas4P`
-    w_pattern: tuple[tuple[bool, ...], ...] | None = eqx.field(static=True, default=None)
+
+    @property
+    def w_pattern(self) -> tuple[tuple[bool, ...], ...]:
+        """Nonzero pattern of W = I/(γ h) − J (n_dynamic x n_dynamic, diagonal included): what the
+        sparse LU of `Rodas4P` plans its elimination on."""
+        return _jacobian_plan(self.cell.spec).w_pattern
 
     def jacobian(self, t, x, args):
         """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
@@ -188,4 +185,4 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
 
     if jacobian == "dense" or type(cell) is not Cell or cell.system is not None or not cell.dynamic:
         return diffrax.ODETerm(vf)
-    return CellTerm(vf, cell, _pattern_of_spec(cell.spec), _w_pattern_of_spec(cell.spec))
+    return CellTerm(vf, cell)

@@ -44,6 +44,9 @@ CASES = [
     (lambda d: d.update(conserved_moieties=[{"id": "m", "species": {"S_c": 1}}]), "conserved moiety 'm'", "not conserved by reaction"),
     (lambda d: d.update(observables=[{"id": "o", "expression": "S_c + Q"}]), "observable 'o'", "unknown name"),
     (lambda d: d.update(extra=1), "file", "unknown top-level key"),
+    (lambda d: d["reactions"][1].update(rate_law={"kind": "expression", "formula": "0.2 * S_c"},
+                                        modifiers={"activators": ["P_c"]}),
+     "reaction 'conv' rate_law", "modifier(s) ['P_c'] are not used in the formula"),
 ]
 
 

@@ -5,6 +5,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import scipy.linalg
 
 import yeastcell as yc
@@ -63,3 +64,44 @@ def test_stage_loop_equals_unrolled_stages_on_the_core_model(core):
     # the state moved (the comparison is not between two copies of the initial values)
     assert np.max(np.abs(np.asarray(loop.conc[-1]) - np.asarray(loop.conc[0]))) > 1e-2
 
+
+
+_BLOW_UP = """
+format: yeastcell-model/1
+model: {id: blow_up, name: autocatalytic blow-up}
+references:
+  test: "Test fixture: x' = k x^2, which reaches infinity at t = 1/(k x0) (not biology)."
+compartments:
+  - {id: cell, name: cell, volume: {value: 1.0, unit: fL, source: test}}
+species:
+  - {id: X, compartment: cell, initial: {value: 1.0, unit: mM}}
+reactions:
+  - id: autocatalysis
+    stoichiometry: {X: 1}
+    modifiers: {activators: [X]}
+    rate_law:
+      kind: expression
+      formula: k * X * X
+      parameters:
+        k: {value: 1.0, unit: 1/(mM*min), source: test}
+"""
+
+
+def test_a_lane_that_blows_up_fails_fast_and_alone(tmp_path):
+    """x' = x^2 from x0 = 1 has no solution past t = 1 min: that lane reports a collapsed step
+    size, cheaply (not by stepping to max_steps), and the lane from x0 = 0.1 (finite to t = 10)
+    still solves in the same vmapped batch."""
+    from yeastcell.status import Status
+
+    path = tmp_path / "blow_up.yaml"
+    path.write_text(_BLOW_UP)
+    cell = yc.load_cell(path)
+    opts = yc.SolverOptions(max_steps=1_000_000)
+    traj = yc.simulate_batch(cell, [yc.initial("X", 1.0), yc.initial("X", 0.1)], t=np.linspace(0, 2, 5),
+                             options=opts)
+    assert list(np.asarray(traj.status)) == [Status.STEP_SIZE_TOO_SMALL, Status.SUCCESS]
+    x = np.asarray(traj.conc)[1, :, 0]
+    np.testing.assert_allclose(x, 0.1 / (1 - 0.1 * np.linspace(0, 2, 5)), rtol=1e-5)
+    assert np.all(np.isnan(np.asarray(traj.conc)[0]))
+    with pytest.raises(yc.SimulationInputError, match="min_step_fraction"):
+        yc.SolverOptions(min_step_fraction=-1.0)

@@ -212,13 +212,15 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     term = diffrax.ODETerm(vf)
     # SBML-style cells keep the PI controller (0.3, 0.4) their Test Suite results were measured with
     # (benchmarks/RESULTS.md), not SolverOptions.pcoeff/icoeff (tuned on the concentration cells)
-    controller = diffrax.PIDController(rtol=options.rtol, atol=options.atol, pcoeff=0.3, icoeff=0.4)
+    def controller(span):
+        return options.controller(span, pcoeff=0.3, icoeff=0.4)
+
     save_full = jax.vmap(lambda x, t, yb: full(x, yb, t)[0], in_axes=(0, 0, None))
     n_timed = cond.event_t.shape[0]
 
     if evs is None and n_timed == 0:
         sol = diffrax.diffeqsolve(term, options.solver, t0, t_end, None, x_of(y0), args=(y0,),
-                                  saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
+                                  saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller(t_end - t0),
                                   max_steps=options.max_steps, throw=False)
         return save_full(sol.ys, ts, y0), from_diffrax(sol.result)
 
@@ -305,7 +307,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         sol = diffrax.diffeqsolve(
             term, options.solver, t, t1, None, x_of(y), args=(y, atom_val),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=jnp.clip(ts, t, t1)), diffrax.SubSaveAt(t1=True)]),
-            stepsize_controller=controller, max_steps=options.max_steps, throw=False, event=event)
+            stepsize_controller=controller(t1 - t), max_steps=options.max_steps, throw=False, event=event)
         # separate sub-saves: after an event diffrax drops the ts beyond it (inf), t1 is the event time
         t_stop = sol.ts[1][-1]
         x_stop = sol.ys[1][-1]

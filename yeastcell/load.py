@@ -317,6 +317,9 @@ class _Builder:
             unknown = used - set(species) - set(parameters) - set(local) - {"time"}
             if unknown:
                 self.fail(item, f"formula uses unknown name(s) {sorted(unknown)}")
+            unused = [m for m in activators + inhibitors if m not in used]
+            if unused:  # an expression writes its modifiers' effect itself; listing them only annotates
+                self.fail(item, f"modifier(s) {unused} are not used in the formula {formula!r}")
             return RateLaw(kind, parameters=_frozen(local), formula=formula)
         if kind not in KINDS:
             self.fail(item, f"unknown kind {kind!r}; known: {sorted(KINDS) + [EXPRESSION_KIND]}")

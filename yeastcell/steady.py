@@ -91,7 +91,7 @@ def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: Solv
     sol = diffrax.diffeqsolve(
         term, options.solver, 0.0, t_max, None, cond.c0[dyn], args=args,
         saveat=diffrax.SaveAt(t1=True), event=event,
-        stepsize_controller=options.controller(),
+        stepsize_controller=options.controller(t_max),
         max_steps=options.max_steps, throw=False,
     )
     x = sol.ys[-1]
@@ -130,7 +130,7 @@ def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, option
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(vf), options.solver, 0.0, t_max, None, x_of(y0), args=args,
         saveat=diffrax.SaveAt(t1=True), event=event,
-        stepsize_controller=options.controller(),
+        stepsize_controller=options.controller(t_max),
         max_steps=options.max_steps, throw=False,
     )
     x = sol.ys[-1]

@@ -6,8 +6,17 @@ vmapped solver. With ``strategy="shard"`` the batch axis is split across all loc
 device. ``"auto"`` (the default) currently means ``"vmap"``: measured with benchmarks/bench_sharding.py
 (RESULTS.md), 64 core-model trajectories took 2.0 s with vmap on one device while the sharded run
 across 2 forced host devices did not finish within 600 s (diffrax #718 reports the same kind of
-slowdown). Re-measure on multi-GPU machines before changing the default. Under vmap a batch runs
-until its slowest lane finishes.
+slowdown). Re-measure on multi-GPU machines before changing the default.
+
+Under vmap a batch runs until its slowest lane finishes: every lane pays for the step count of the
+slowest. On a CPU, where lanes are not truly parallel, `simulate_batch` therefore runs the batch
+in sequential chunks of `lanes_per_chunk` vmapped lanes (each chunk stops at its own slowest
+lane). Measured on a 2-core CPU, 1000 perturbed Teusink trajectories: the imported SBML model
+(benchmarks/bench_sbml_batch.py, RESULTS.md) took 67.9 s as one vmap and 39.0 s in chunks of 16
+(its lanes need 949 steps on average, the slowest 1507; chunks of 8, 32 and 64 measured 45, 54
+and 55 s); the core model's concentration cell showed no gain beyond the run-to-run noise (17.7 s
+as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
+accelerator the default is one vmap for every cell (lanes are parallel there).
 """
 
 from __future__ import annotations
@@ -31,14 +40,20 @@ from .trajectory import Trajectory
 STRATEGIES = ("auto", "vmap", "shard")
 
 
+SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
+
+
 def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition, t, saveat=None,
-                   options: SolverOptions | None = None, strategy: str = "auto") -> Trajectory:
+                   options: SolverOptions | None = None, strategy: str = "auto",
+                   lanes_per_chunk: int | None | str = "auto") -> Trajectory:
     """Simulate many perturbations at once; one failed lane never aborts the others.
 
     Args:
         perturbations: a list of symbolic perturbations, or an already stacked `Condition`.
         t, saveat: as in `simulate` (shared by all conditions).
         strategy: "auto", "vmap" or "shard" (see module docstring).
+        lanes_per_chunk: run the vmapped batch in sequential chunks of this many lanes (None: one
+            vmap of the whole batch). "auto": `default_lanes_per_chunk` (see module docstring).
 
     Returns:
         A batched `Trajectory` (leading axis = condition) with a status per condition.
@@ -52,14 +67,27 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
         perturbations = list(perturbations)
         conds = resolve_batch(cell, perturbations)
         labels = tuple(p.label if p is not None else "wild type" for p in perturbations)
-    options = batch_options(options or SolverOptions(), int(conds.c0.shape[0]))
+    n = int(conds.c0.shape[0])
+    chunk = default_lanes_per_chunk(cell) if lanes_per_chunk == "auto" else lanes_per_chunk
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+        raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
+    chunk = None if chunk is None or chunk >= n else chunk
+    options = batch_options(options or SolverOptions(), chunk or n)
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
     if use_shard and n_dev > 1:
         conc, status = _sharded(cell, conds, ts, options, n_dev)
     else:
-        conc, status = _vmapped(cell, conds, ts, options)
+        conc, status = _vmapped(cell, conds, ts, options, chunk)
     return _trajectory(cell, ts, conc, status, labels, conds)
+
+
+def default_lanes_per_chunk(cell: Cell) -> int | None:
+    """Lanes per sequential chunk of a vmapped batch: `SBML_LANES_PER_CHUNK_CPU` for SBML-style
+    cells on a CPU, otherwise None (one vmap; see module docstring for the measurements)."""
+    if cell.system is not None and jax.default_backend() == "cpu":
+        return SBML_LANES_PER_CHUNK_CPU
+    return None
 
 
 def batch_options(options: SolverOptions, batch_size: int) -> SolverOptions:
@@ -70,8 +98,30 @@ def batch_options(options: SolverOptions, batch_size: int) -> SolverOptions:
 
 
 @eqx.filter_jit
-def _vmapped(cell, conds, ts, options):
-    return jax.vmap(lambda c: _solve(cell, c, ts, options))(conds)
+def _vmapped(cell, conds, ts, options, lanes_per_chunk: int | None = None):
+    """(conc, status) of every lane (see `vmap_in_chunks`)."""
+    return vmap_in_chunks(lambda c: _solve(cell, c, ts, options), conds, lanes_per_chunk)
+
+
+def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None):
+    """``jax.vmap(fn)(xs)`` computed as sequential vmapped chunks of `lanes_per_chunk` lanes.
+
+    The batch is padded to a multiple of the chunk with copies of its last lane (dropped again),
+    so the solver is traced once. None, or a chunk at least the batch size: one plain vmap.
+    Traceable; used inside jit.
+    """
+    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    if lanes_per_chunk is None or lanes_per_chunk >= n:
+        return jax.vmap(fn)(xs)
+    k = lanes_per_chunk
+    m = -(-n // k) * k
+
+    def chunks(x):
+        x = jnp.concatenate([x, jnp.repeat(x[-1:], m - n, axis=0)])
+        return x.reshape((m // k, k) + x.shape[1:])
+
+    out = jax.lax.map(jax.vmap(fn), jax.tree_util.tree_map(chunks, xs))
+    return jax.tree_util.tree_map(lambda y: y.reshape((m,) + y.shape[2:])[:n], out)
 
 
 def _sharded(cell, conds, ts, options, n_dev):

@@ -19,8 +19,10 @@ import pytest
 from conftest import REPO
 
 # 2026-12-02: 01530 (140 s in the suite runner) and 01681 (27 s) swapped for 01605 and 01683, passing
-# cases with the same tags that run in 13 s and 7 s, to keep CI under its ~20 min budget
+# cases with the same tags that run in 13 s and 7 s, to keep CI under its ~20 min budget; 00936 (a
+# time-dependent trigger, sin(10 t) < 0, with no state to bound the steps) added after its fix
 SAMPLE = (
+    "00936",
     "00001", "00017", "00023", "00027", "00036", "00039", "00040", "00048", "00054", "00056", "00057", "00068",
     "00071", "00077", "00093", "00103", "00110", "00121", "00127", "00143", "00159", "00175", "00182", "00184",
     "00193", "00209", "00225", "00240", "00242", "00245", "00254", "00259", "00261", "00277", "00293", "00309",

@@ -212,8 +212,13 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     term = diffrax.ODETerm(vf)
     # SBML-style cells keep the PI controller (0.3, 0.4) their Test Suite results were measured with
     # (benchmarks/RESULTS.md), not SolverOptions.pcoeff/icoeff (tuned on the concentration cells)
-    def controller(span):
-        return options.controller(span, pcoeff=0.3, icoeff=0.4)
+    def controller(span, dtmax=None):
+        return options.controller(span, pcoeff=0.3, icoeff=0.4, dtmax=dtmax)
+
+    # with state events, no step is longer than the output spacing: a trigger that depends on time
+    # (sin(10 t) < 0) has nothing in the state to keep the steps short, and a step spanning several
+    # of its crossings hides them or leaves the root finder a non-monotone function (SBML case 00936)
+    out_dt = (t_end - t0) / max(ts.shape[0] - 1, 1)
 
     save_full = jax.vmap(lambda x, t, yb: full(x, yb, t)[0], in_axes=(0, 0, None))
     n_timed = cond.event_t.shape[0]
@@ -307,7 +312,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         sol = diffrax.diffeqsolve(
             term, options.solver, t, t1, None, x_of(y), args=(y, atom_val),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=jnp.clip(ts, t, t1)), diffrax.SubSaveAt(t1=True)]),
-            stepsize_controller=controller(t1 - t), max_steps=options.max_steps, throw=False, event=event)
+            stepsize_controller=controller(t1 - t, out_dt), max_steps=options.max_steps, throw=False, event=event)
         # separate sub-saves: after an event diffrax drops the ts beyond it (inf), t1 is the event time
         t_stop = sol.ts[1][-1]
         x_stop = sol.ys[1][-1]

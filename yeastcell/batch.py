@@ -69,9 +69,9 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
         labels = tuple(p.label if p is not None else "wild type" for p in perturbations)
     n = int(conds.c0.shape[0])
     chunk = default_lanes_per_chunk(cell) if lanes_per_chunk == "auto" else lanes_per_chunk
-    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
         raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
-    chunk = None if chunk is None or chunk >= n else chunk
+    chunk = None if chunk is None or chunk >= n else int(chunk)
     options = batch_options(options or SolverOptions(), chunk or n)
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)

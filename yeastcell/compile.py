@@ -336,10 +336,11 @@ def compile_model(spec: ModelSpec) -> Cell:
         law = r.rate_law
         if law.kind in PROTEOME_KINDS:
             continue  # compiled below, as one vectorised proteome layer
-        for m in (() if law.kind == EXPRESSION_KIND else r.inhibitors):  # an expression has them in its formula
-            modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ki_{m}", law.parameters[f"Ki_{m}"]), False))
-        for m in (() if law.kind == EXPRESSION_KIND else r.activators):
-            modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ka_{m}", law.parameters[f"Ka_{m}"]), True))
+        if law.kind != EXPRESSION_KIND:  # an expression writes its modifiers' effect in its formula
+            for m in r.inhibitors:
+                modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ki_{m}", law.parameters[f"Ki_{m}"]), False))
+            for m in r.activators:
+                modifiers.append((j, s_index[m], add_theta(f"{r.id}.Ka_{m}", law.parameters[f"Ka_{m}"]), True))
         if law.kind == EXPRESSION_KIND:
             local = {k: add_theta(f"{r.id}.{k}", v) for k, v in law.parameters.items()}
             thetas = {p: theta_names.index(p) for p in params}

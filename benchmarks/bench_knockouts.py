@@ -6,10 +6,13 @@ medium: exchanges closed to (0, 1000), then the table's uptake bounds):
 
 * cobrapy ``single_gene_deletion`` (its default solver, GLPK here), ``--processes`` workers;
 * yeastcell ``knockout_screen`` with the CPU engine (HiGHS, same processes);
-* the JAX LP engine (``yeastcell.gem.lp``, dual simplex under ``jit``/``vmap``) on a random
-  subset of ``--jax-genes`` genes (all 1161 take too long on a CPU): set-up (HiGHS reference
-  basis + dense inverse) and compile are timed apart from the solves, and the per-knockout
-  solve time is extrapolated to all genes (labelled as such).
+* yeastcell ``knockout_screen(engine="jax")``: the JAX LP engine (``yeastcell.gem.lp``, dual
+  simplex under ``jit``/``vmap``) with the same exact shortcut, on all genes, timed including
+  its set-up (HiGHS reference basis + dense inverse) and compile;
+* optionally (``--jax-genes N``) the JAX engine on N random genes *without* the shortcut, every
+  knockout a real LP, to time its per-LP cost (extrapolated to all genes, labelled as such).
+
+cobrapy runs at ``--cobra-tolerance`` (default 1e-9, the tolerance of yeastcell's engines).
 
 Model loading is not timed; the yeastcell timing includes LP compression, the
 wild-type solve and the GPR evaluation (its caches are cleared first). Prints
@@ -27,7 +30,7 @@ pairs is screened with the CPU engine; the full-set time is estimated from it;
 ``--check-pairs K`` of the sample (all pairs that needed an LP first) are
 re-computed with cobrapy (knock out both genes, optimise) and compared.
 
-    python benchmarks/bench_knockouts.py [--processes 2] [--pairs 10000] [--jax-genes 100] [--record]
+    python benchmarks/bench_knockouts.py [--processes 2] [--pairs 10000] [--jax-genes 0] [--record]
 """
 
 from __future__ import annotations
@@ -60,12 +63,13 @@ def _essential(growth: np.ndarray, wt: float) -> np.ndarray:
     return ~(g / wt >= THRESHOLD)  # NaN (infeasible) counts as essential
 
 
-def _cobra_model(model_path, gem, medium):
+def _cobra_model(model_path, gem, medium, tolerance):
     import cobra
 
     from yeastcell.gem import apply_medium, exchange_reactions
 
     model = cobra.io.load_yaml_model(str(model_path))
+    model.tolerance = tolerance
     if medium is not None:
         g = apply_medium(gem, medium)
         for i in exchange_reactions(gem):
@@ -175,7 +179,8 @@ def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_r
     gpr = compile_gpr(g.gene_rules, g.gene_ids)
     eng, t_setup, _ = _timed(lambda: make_engine(g))
     _, t_first, _ = _timed(lambda: knockout_growth_batch(g, [ids[0]], engine=eng, gpr=gpr))
-    res, t, c = _timed(lambda: knockout_growth_batch(g, ids, engine=eng, gpr=gpr))
+    res, t, c = _timed(lambda: knockout_growth_batch(g, ids, engine=eng, gpr=gpr,
+                                                        skip_unaffected=False))
     wt = float(res.wild_type_growth)
     diff, calls = _agreement(ids, res.growth, ref, wt)
     hg = np.array([cpu_growth[k] for k in ids], dtype=np.float64)
@@ -205,6 +210,27 @@ def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_r
     return [row], [note], _differing(ids, res.growth, ref, wt)
 
 
+def _engine_run(gem, name, eng, medium, P, ref, t_ref, rows, differing):
+    """Screen all genes with one yeastcell engine; print and add its row; collect differing calls."""
+    from yeastcell.gem import knockout_screen
+
+    _fresh_caches()
+    df, t, c = _timed(lambda: knockout_screen(gem, medium=medium, processes=P, engine=eng))
+    wt = df.attrs["wild_type_growth"]
+    diff, calls = _agreement(list(df.index), df["growth"], ref, wt)
+    n_ess = int(_essential(df["growth"].to_numpy(), wt).sum())
+    print(f"[{name}] yeastcell {eng}: {t:.2f} s wall, {c:.2f} s user CPU, "
+          f"{df.attrs['n_lps']} LPs, speed-up {t_ref / t:.1f}x, max |diff|/wt {diff:.1e}, "
+          f"differing calls {calls} ({n_ess} essential, wild type {wt:.6g} /h)")
+    rows.append(f"| {name} | yeastcell {eng} | {t:.2f} | {c:.2f} | {t_ref / t:.1f}× | "
+                f"{df.attrs['n_lps']} | {diff:.1e} | {calls} |")
+    for gid, g_yc, g_cb in _differing(list(df.index), df["growth"], ref, wt):
+        print(f"[{name}] {eng}: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
+              f"cobrapy {g_cb:.6g}")
+        differing.setdefault(gid, (gid, g_yc, g_cb))
+    return df, t
+
+
 def _pairs_sample(n_genes: int, n: int, rng) -> np.ndarray:
     i, j = np.triu_indices(n_genes, 1)
     pick = np.sort(rng.choice(i.size, size=min(n, i.size), replace=False))
@@ -226,15 +252,21 @@ def main(argv: list[str] | None = None) -> list[str]:
     ap.add_argument("--processes", type=int, default=2, help="worker processes for every engine")
     ap.add_argument("--media", default="default,synthetic_complete",
                     help="comma-separated: default, synthetic_complete")
-    ap.add_argument("--engines", default="highs",
-                    help="yeastcell engines run on all genes (jax: all 1161 with the JAX engine, slow "
-                         "on a CPU; see --jax-genes)")
-    ap.add_argument("--jax-genes", type=int, default=100,
-                    help="random genes timed with the JAX LP engine per medium (0: none)")
+    ap.add_argument("--engines", default="highs,jax",
+                    help="yeastcell engines run on all genes (highs: CPU engine; jax: the JAX LP "
+                         "engine, with the same exact shortcut)")
+    ap.add_argument("--jax-genes", type=int, default=0,
+                    help="random genes solved by the JAX LP engine without the shortcut, to time "
+                         "its per-LP cost (0: none)")
     ap.add_argument("--no-explain", action="store_true",
                     help="skip re-solving differing genes with GLPK/HiGHS")
     ap.add_argument("--pairs", type=int, default=10000, help="random double deletions (0: none)")
     ap.add_argument("--check-pairs", type=int, default=200, help="sample pairs re-checked with cobrapy")
+    ap.add_argument("--cobra-tolerance", type=float, default=1e-9,
+                    help="cobrapy's solver tolerance (model.tolerance); 1e-9 is the tolerance of "
+                         "yeastcell's engines. At cobrapy's default 1e-7, GLPK returns wild-type "
+                         "growth for four lethal knockouts on the default medium (THI5, PNC1, THI4, "
+                         "HEM4; see RESULTS.md 2026-11-25 19:32) and hung for minutes on HEM13")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -262,9 +294,10 @@ def main(argv: list[str] | None = None) -> list[str]:
             "max growth diff / wild type | differing essential calls |"),
             "|---|---|---:|---:|---:|---:|---:|---:|"]
     notes = []
+    runs = {}
     for name in args.media.split(","):
         medium = media[name]
-        model = _cobra_model(model_path, gem, medium)
+        model = _cobra_model(model_path, gem, medium, args.cobra_tolerance)
         solver = model.solver.interface.__name__.split(".")[-1].replace("_interface", "")
         ref_df, t_ref, c_ref = _timed(lambda m=model: single_gene_deletion(m, processes=P))
         ref = {next(iter(ids)): v for ids, v in zip(ref_df["ids"], ref_df["growth"])}
@@ -274,37 +307,11 @@ def main(argv: list[str] | None = None) -> list[str]:
                     f"{len(ref_df)} | – | – |")
         differing: dict[str, tuple] = {}
         cpu_growth, t_cpu = None, float("nan")
-        for eng in engines:
-            _fresh_caches()
-            df, t, c = _timed(lambda e=eng, m=medium: knockout_screen(gem, medium=m, processes=P,
-                                                            engine=e))
-            wt = df.attrs["wild_type_growth"]
-            diff, calls = _agreement(list(df.index), df["growth"], ref, wt)
-            n_ess = int(_essential(df["growth"].to_numpy(), wt).sum())
-            print(f"[{name}] yeastcell {eng}: {t:.2f} s wall, {c:.2f} s user CPU, "
-                  f"{df.attrs['n_lps']} LPs, speed-up {t_ref / t:.1f}x, max |diff|/wt {diff:.1e}, "
-                  f"differing calls {calls} ({n_ess} essential, wild type {wt:.6g} /h)")
-            rows.append(f"| {name} | yeastcell {eng} | {t:.2f} | {c:.2f} | {t_ref / t:.1f}× | "
-                        f"{df.attrs['n_lps']} | {diff:.1e} | {calls} |")
-            for gid, g_yc, g_cb in _differing(list(df.index), df["growth"], ref, wt):
-                print(f"[{name}] {eng}: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
-                      f"cobrapy {g_cb:.6g}")
-                differing.setdefault(gid, (gid, g_yc, g_cb))
+        for eng in [e for e in engines if e != "jax"]:  # the JAX engine runs last (see below)
+            df, t = _engine_run(gem, name, eng, medium, P, ref, t_ref, rows, differing)
             if eng == "highs":
                 cpu_growth, t_cpu = dict(zip(df.index, df["growth"])), t
-        if args.jax_genes:
-            if cpu_growth is None:
-                _fresh_caches()
-                df = knockout_screen(gem, medium=medium, processes=P)
-                cpu_growth = dict(zip(df.index, df["growth"]))
-            r, n, d = _jax_subset(gem, medium, args.jax_genes, args.seed, ref, cpu_growth, t_ref,
-                                  t_cpu, name)
-            rows += r
-            notes += n
-            for gid, g_yc, g_cb in d:
-                print(f"[{name}] jax: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
-                      f"cobrapy {g_cb:.6g}")
-                differing.setdefault(gid, (gid, g_yc, g_cb))
+        runs[name] = (model, medium, ref, t_ref, cpu_growth, t_cpu)
         if differing and not args.no_explain:
             for line in _explain(model, list(differing.values())):
                 print(f"[{name}] {line}")
@@ -339,6 +346,29 @@ def main(argv: list[str] | None = None) -> list[str]:
                    f"max |diff|/wt {diff:.1e}, differing lethal calls {calls}")
             print(msg)
             notes.append(msg)
+    # The JAX engine last, after every process pool has been forked: forking a process whose
+    # JAX runtime has started threads slowed the CPU engine's workers in earlier runs.
+    for name, (model, medium, ref, t_ref, cpu_growth, t_cpu) in runs.items():
+        differing = {}
+        if "jax" in engines:
+            _engine_run(gem, name, "jax", medium, P, ref, t_ref, rows, differing)
+        if args.jax_genes:
+            if cpu_growth is None:
+                _fresh_caches()
+                df = knockout_screen(gem, medium=medium, processes=P)
+                cpu_growth = dict(zip(df.index, df["growth"]))
+            r, n, d = _jax_subset(gem, medium, args.jax_genes, args.seed, ref, cpu_growth, t_ref,
+                                  t_cpu, name)
+            rows += r
+            notes += n
+            for gid, g_yc, g_cb in d:
+                print(f"[{name}] jax subset: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
+                      f"cobrapy {g_cb:.6g}")
+                differing.setdefault(gid, (gid, g_yc, g_cb))
+        if differing and not args.no_explain:
+            for line in _explain(model, list(differing.values())):
+                print(f"[{name}] {line}")
+                notes.append(f"differing call ({name}, JAX engine): {line}")
     lines = rows + [""] + [f"- {n}" for n in notes] + [
         (f"- processes={P}; load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
          f"at the end, on {os.cpu_count()} cores: on a shared machine wall times are noisy, ratios "

@@ -79,6 +79,21 @@ def test_textbook_all_single_knockouts(gem, textbook):
     assert np.any(res.growth < ESSENTIAL)  # and some are lethal
 
 
+def test_shortcut_equals_solving_every_knockout(gem):
+    """The exact shortcut (no deleted reaction carries wild-type flux -> wild-type growth) and
+    the de-duplication of equal deleted-reaction sets change no answer, only the LP count."""
+    genes = list(gem.gene_ids)
+    every = knockout_growth_batch(gem, genes, chunk=8, skip_unaffected=False)
+    fast = knockout_growth_batch(gem, genes, chunk=8)
+    assert every.resolved.all() and every.n_lps == len(genes)
+    assert 0 < fast.n_lps < len(genes)
+    assert not fast.resolved.all() and fast.resolved.any()
+    np.testing.assert_array_equal(fast.status, every.status)
+    ok = every.status == "optimal"
+    np.testing.assert_allclose(fast.growth[ok], every.growth[ok], rtol=1e-9, atol=1e-12)
+    assert np.all(fast.growth[~fast.resolved] == fast.wild_type_growth)
+
+
 def test_infeasible_lp_reported_as_status_not_number(gem):
     eng = make_engine(gem)
     lb, ub = np.array(gem.lb), np.array(gem.ub)
@@ -122,9 +137,9 @@ def yeast(refdata):
     return gem, make_engine(gem), model
 
 
-def _yeast_check(yeast, genes):
+def _yeast_check(yeast, genes, skip_unaffected=True):
     gem, eng, model = yeast
-    res = knockout_growth_batch(gem, genes, engine=eng)
+    res = knockout_growth_batch(gem, genes, engine=eng, skip_unaffected=skip_unaffected)
     wt = model.slim_optimize()  # cobrapy, GLPK
     assert abs(res.wild_type_growth - wt) <= 1e-6 * wt
     wt_jax = knockout_growth_batch(gem, np.zeros((1, gem.n_genes), bool), engine=eng)
@@ -154,4 +169,5 @@ def test_yeast_gem_wild_type_and_flux_carrying_knockouts(yeast):
 def test_yeast_gem_50_random_single_knockouts(yeast):
     gem = yeast[0]
     rng = np.random.default_rng(2026)
-    _yeast_check(yeast, list(rng.choice(gem.gene_ids, 50, replace=False)))
+    res = _yeast_check(yeast, list(rng.choice(gem.gene_ids, 50, replace=False)), skip_unaffected=False)
+    assert res.resolved.all()  # every one of the 50 is a real LP, not the shortcut

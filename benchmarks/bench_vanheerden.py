@@ -45,7 +45,7 @@ def load_data():
     """The pulse dataset (mM) with its condition: aerobic batch started from the measured t = 0 state."""
     from yeastcell.data import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 
-    kw = dict(ml_per_gdw=ML_PER_GDW, rename=VANHEERDEN2014_TO_CORE, only_renamed=True)
+    kw = {"ml_per_gdw": ML_PER_GDW, "rename": VANHEERDEN2014_TO_CORE, "only_renamed": True}
     first = read_vanheerden2014(**kw)
     t0 = first.values[0, 0, 0]
     sets = "".join(f"+set:{o}={v:.6g}" for o, v in zip(first.observables, t0) if np.isfinite(v))
@@ -111,8 +111,8 @@ def main(argv=None):
     runs = [run_split(cell, ds, "time (fit 0-107 s, predict 135-337 s)", by_time, options, args.epochs),
             run_split(cell, ds, f"metabolites (fit {', '.join(FIT_METABOLITES)}; predict the others)", by_met,
                       options, args.epochs)]
-    lines = ["| validation | entries held out | held-out log RMSE, literature | held-out log RMSE, fitted | "
-             "fitted-entry log RMSE, literature → fitted | LM iterations | fit time (s) |",
+    lines = [("| validation | entries held out | held-out log RMSE, literature | held-out log RMSE, fitted | "
+              "fitted-entry log RMSE, literature → fitted | LM iterations | fit time (s) |"),
              "|---|---:|---:|---:|---|---:|---:|"]
     for r in runs:
         (lo, n), (hi, _) = r[("held-out", "literature")], r[("held-out", "fitted")]

@@ -122,7 +122,8 @@ def main(argv=None):
     lines.append("")
     for r in runs:
         lines.append(f"- fitted multipliers of the literature values ({r['split']}): " + ", ".join(
-            f"{k} {v:.3g}" for k, v in r["parameters"].items()))
+            f"{k} {v:.3g}" + (" (at its bound)" if not 0.0501 < v < 19.95 else "")
+            for k, v in r["parameters"].items()))
     lines.append(f"- data: van Heerden et al. 2014 (read_vanheerden2014, {ML_PER_GDW} mL/gDW), "
                  f"{len(ds.observables)} metabolites x {t.size} times; model yeast_core, condition "
                  "aerobic_batch (111 mM glucose) started from the measured t = 0 state; log = natural log; "

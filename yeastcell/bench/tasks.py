@@ -248,6 +248,23 @@ register(Task(
 ))
 
 register(Task(
+    name="glucose_pulse",
+    title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
+    description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "
+                "metabolites after a 110 mM glucose pulse to a glucose-limited chemostat; score the "
+                "log error on time points and on metabolites left out of the fit.",
+    data=("timecourses/vanheerden2014_glucose_pulse/metabolites.csv",
+          "timecourses/vanheerden2014_glucose_pulse/nucleotides.csv"),
+    protocol="benchmarks/bench_vanheerden.py: Levenberg–Marquardt (central-difference Jacobian); "
+             "validation 1: fit 0-107 s, predict 135-337 s; validation 2: fit 6 metabolites, predict 3",
+    metrics=("held-out log RMSE, literature vs fitted parameters",),
+    baselines=("the literature-parameter core model",),
+    run=_passthrough("glucose_pulse", "bench_vanheerden", "van Heerden 2014 glucose-pulse fit"),
+    options={"args": _args_option()},
+    requires=_script("bench_vanheerden"),
+))
+
+register(Task(
     name="active",
     title="Active-learning efficiency on the virtual lab",
     description="Experiments the closed loop needs to reach the held-out error that random selection "

@@ -23,6 +23,7 @@ loss+gradient over a batch vs the forward simulation of that batch.
 
     python benchmarks/bench_hybrid.py            # full (3 seeds)
     python benchmarks/bench_hybrid.py --quick    # 1 seed, fewer perturbations/epochs (smoke)
+    python benchmarks/bench_hybrid.py --gradient-cost-only   # the gradient-cost figure alone
 """
 
 from __future__ import annotations
@@ -143,12 +144,9 @@ def model_log_predictions(model, ds, options):
     return out, int((~ok).sum())
 
 
-def run_seed(seed, args, cell):
-    import optax
-
+def setup_seed(seed, args, cell):
+    """(train Dataset, test Dataset, zero-initialised hybrid, solver options) of one seed."""
     import yeastcell as yc
-    from yeastcell._solver import Rodas4P
-    from yeastcell.fit import fit
     from yeastcell.hybrid import hybridize
     from yeastcell.lab import HiddenRegulation, MeasurementModel, VirtualLab, hidden_truth
 
@@ -162,14 +160,24 @@ def run_seed(seed, args, cell):
     train_ds = lab.run(["wt"] + train, TIMES)
     test_ds = lab.run(test, TIMES)
     options = yc.SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
-    train_options = options if args.exact_jacobian_gradient else dataclasses.replace(
-        options, solver=Rodas4P(differentiate_jacobian=False))
     ok_train = [c for i, c in enumerate(train_ds.conditions) if train_ds.mask[i].any()]
     train_ds = train_ds.subset(conditions=ok_train)
     targets = [f"syn_{p}" for p in PROTEINS] + ["ATPASE", "GPD"]
     genes = sorted({p.split(":")[1].split("=")[0] for c in train + test for p in _parts(c)})
     hyb = hybridize(cell, rate_targets=targets, input_species=METABOLITES + ["F16BP_c", "NADH_c", "ACE_c", "GLC_c"],
                     input_genes=genes, width=args.width, depth=1, key=__import__("jax").random.PRNGKey(seed))
+    return train_ds, test_ds, hyb, options
+
+
+def run_seed(seed, args, cell):
+    import optax
+
+    from yeastcell._solver import Rodas4P
+    from yeastcell.fit import fit
+
+    train_ds, test_ds, hyb, options = setup_seed(seed, args, cell)
+    train_options = options if args.exact_jacobian_gradient else dataclasses.replace(
+        options, solver=Rodas4P(differentiate_jacobian=False))
     t0 = time.perf_counter()
     res = fit(hyb, train_ds, train="residual", optimizer=optax.adam(args.lr), epochs=args.epochs,
               batch_size=min(args.batch, len(train_ds.conditions)), validation_fraction=0.15, patience=8,
@@ -218,6 +226,13 @@ def gradient_cost(hyb, ds, options, batch):
     return times
 
 
+def _gradient_line(t, batch):
+    return (f"loss+gradient over a batch of {batch} conditions: {t['loss+grad']:.3f} s exact "
+            f"({t['loss+grad'] / t['forward']:.1f}x), {t['loss+grad frozen J']:.3f} s with the frozen-Jacobian "
+            f"derivative ({t['loss+grad frozen J'] / t['forward']:.1f}x); forward simulation of the batch: "
+            f"{t['forward']:.3f} s (goal <= 5x)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 seed, small sets (smoke run)")
@@ -231,6 +246,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--exact-jacobian-gradient", action="store_true",
                     help="train with exact gradients (default: the frozen-Jacobian derivative, docs/hybrid.md)")
+    ap.add_argument("--gradient-cost-only", action="store_true",
+                    help="only time one loss+gradient against the forward simulation (seed 0 set-up)")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
@@ -238,6 +255,19 @@ def main(argv=None):
     import yeastcell as yc
 
     cell = yc.load_cell(composed_model())
+    if args.gradient_cost_only:
+        train_ds, _, hyb, options = setup_seed(0, args, cell)
+        batch = min(8, len(train_ds.conditions))
+        t = gradient_cost(hyb, train_ds, options, batch)
+        setup = (f"(seed 0 set-up of the full benchmark: {len(train_ds.conditions)} training conditions, "
+                 f"{len(TIMES)} times to {TIMES[-1]:.0f} min, rtol 1e-6; 2nd calls timed)")
+        lines = [_gradient_line(t, batch), setup]
+        print("\n".join(lines))
+        if not args.no_record:
+            from _common import record
+
+            record("Hybrid gradient cost (bench_hybrid.py --gradient-cost-only)", lines)
+        return
     all_scores, infos = [], []
     ctx = None
     for seed in range(args.seeds):
@@ -259,10 +289,7 @@ def main(argv=None):
     hyb_model, train_ds, options = ctx
     batch = min(8, len(train_ds.conditions))
     t = gradient_cost(hyb_model, train_ds, options, batch)
-    lines.append(f"loss+gradient over a batch of {batch} conditions: {t['loss+grad']:.3f} s exact "
-                 f"({t['loss+grad'] / t['forward']:.1f}x), {t['loss+grad frozen J']:.3f} s with the frozen-Jacobian "
-                 f"derivative ({t['loss+grad frozen J'] / t['forward']:.1f}x); forward simulation of the batch: "
-                 f"{t['forward']:.3f} s (goal <= 5x)")
+    lines.append(_gradient_line(t, batch))
     lines.append(f"runs: {infos}")
     text = "\n".join(lines)
     print(text)

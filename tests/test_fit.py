@@ -114,6 +114,10 @@ def test_bad_fit_input_is_named(two_step):
         fit(two_step, ds, train="residual")
     with pytest.raises(SimulationInputError, match="bounds"):
         fit(two_step, ds, params={"uptake.kf": (5.0, 10.0)})
+    with pytest.raises(SimulationInputError, match="'fd'"):  # finite differences are for LM only
+        fit(two_step, ds, params=["uptake.kf"], gradient="fd")
+    with pytest.raises(SimulationInputError, match="'reverse'"):
+        fit(two_step, ds, params=["uptake.kf"], optimizer="lm", gradient="reverse")
 
 
 SCRIPT = textwrap.dedent("""

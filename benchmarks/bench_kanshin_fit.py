@@ -1,0 +1,117 @@
+"""Fit the HOG module of the whole-cell model to Kanshin et al. 2015 (0.4 M NaCl phosphoproteomics):
+train on 0–30 min, predict 35–60 min for the mapped phosphosites.
+
+Data: `read_kanshin2015` (log2 fold change vs 0 min, 13 time points, one replicate), restricted to
+the peptides mapped in data/kanshin2015_site_map.tsv; each is compared with the model's phospho
+form of its protein (`phospho:Hog1` = Hog1_PP + Hog1_PP_n as amounts, `phospho:Pbs2`, ...; the
+same species the site map sums). Model: `yeast_cell` in `aerobic_clamped`, 0.4 M NaCl at 0 min.
+
+Fitted (Levenberg–Marquardt, central-difference Jacobian, sd 0.5 log2 units, each rate constant
+within 1/50..50 times its authored value): the rate constants that set how long the pathway stays
+on: Hog1 phosphorylation by Pbs2, its dephosphorylation by Ptp2, and the dephosphorylation of
+Pbs2 and of Rck2. Score on the held-out time points (35–60 min): RMSE of log2 fold changes over
+all measured entries, and direction matches at the significant points (as bench_kanshin.py),
+uncalibrated vs fitted.
+
+    python benchmarks/bench_kanshin_fit.py [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from _common import record, reference_data_dir
+
+PARAMS = ("HOG1_PHOS.kf", "HOG1_DEPHOS_PTP2.kf", "PBS2_DEPHOS.kf", "RCK2_DEPHOS.kf")
+TRAIN_UNTIL_MIN = 30.0
+CONDITION = "cond:aerobic_clamped+nacl:0.4"
+
+
+def _mapped_dataset(cell):
+    from yeastcell.data import read_kanshin2015
+    from yeastcell.kanshin import read_significance, read_site_map
+
+    rows = read_site_map()
+    ds = read_kanshin2015(reference_data_dir(), orfs=sorted({m.orf for m in rows}), condition=CONDITION)
+    rows = [m for m in rows if m.peptide in ds.observables]
+    # fold changes vs the shocked culture's own 0-min state (the experiment's untreated reference)
+    ds = ds.subset(observables=[m.peptide for m in rows]).replace(reference=None)
+    mapping = {m.peptide: "phospho:" + m.model_phospho[0].split("_")[0] for m in rows}
+    s_times, flags = read_significance(reference_data_dir())
+    sig = np.stack([np.concatenate([[False], flags.get(m.peptide, np.zeros(len(s_times), bool))]) for m in rows])
+    return ds, mapping, sig.T, [f"{m.gene} {m.site}" for m in rows]
+
+
+def _predict(model, ds, mapping, options):
+    """Model log2 fold changes vs 0 min, shape (n_t, n_obs)."""
+    from yeastcell.fit.problem import build_problem, simulate_observables
+
+    prob = build_problem(model, ds, mapping=mapping)
+    y, _, ok = simulate_observables(model, prob, prob.conds, options)
+    if not bool(np.all(np.asarray(ok))):
+        raise RuntimeError("the simulation failed")
+    y = np.asarray(y)[0]
+    return np.log2(y / y[:1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=15, help="Levenberg–Marquardt iterations at most")
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args(argv)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import yeastcell as yc
+    from yeastcell.fit import FitParameter, fit
+
+    t_start = time.perf_counter()
+    cell = yc.load_cell("yeast_cell")
+    ds, mapping, sig, names = _mapped_dataset(cell)
+    t = ds.times_min
+    train_t = t <= TRAIN_UNTIL_MIN
+    data = np.where(ds.mask[0, 0], ds.values[0, 0], np.nan)              # (n_t, n_obs)
+    train = ds.replace(mask=ds.mask & train_t[None, None, :, None],
+                       values=np.where(train_t[None, None, :, None], ds.values, np.nan))
+    options = yc.SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
+    params = []
+    for p in PARAMS:
+        v = float(cell.theta[cell.theta_names.index(p)])
+        params.append(FitParameter(p, v / 50.0, v * 50.0))
+    t0 = time.perf_counter()
+    res = fit(cell, train, params=params, optimizer="lm", epochs=args.epochs, sigma_log2=0.5, options=options,
+              mapping=mapping, progress=True)
+    t_fit = time.perf_counter() - t0
+    before = _predict(cell, ds, mapping, options)
+    after = _predict(res.model, ds, mapping, options)
+    held = ~train_t
+
+    def scores(pred, rows):
+        err = (pred - data)[rows]
+        ok = np.isfinite(err)
+        rmse = float(np.sqrt(np.mean(err[ok] ** 2)))
+        s = sig[rows] & np.isfinite(data[rows])
+        d = np.where(np.abs(pred[rows]) >= 0.1, np.sign(pred[rows]), 0.0)
+        return rmse, int((s & (d == np.sign(data[rows]))).sum()), int(s.sum()), int(ok.sum())
+
+    lines = ["| time points | model | log2FC RMSE | direction matches at significant points | entries |",
+             "|---|---|---:|---:|---:|"]
+    for label, rows in (("held out (35-60 min)", held), ("fitted (0-30 min)", train_t)):
+        for name, pred in (("uncalibrated", before), ("fitted", after)):
+            r, m, g, n = scores(pred, rows)
+            lines.append(f"| {label} | {name} | {r:.3f} | {m} / {g} | {n} |")
+    multipliers = ", ".join(f"{p} {res.parameters[p] / float(cell.theta[cell.theta_names.index(p)]):.3g}"
+                            for p in PARAMS)
+    lines += ["", f"- fitted multipliers of the authored values: {multipliers}",
+              (f"- {len(names)} mapped peptides ({', '.join(names)}); LM iterations {len(res.history)}, fit "
+               f"{t_fit:.0f} s, total {time.perf_counter() - t_start:.0f} s; condition {CONDITION}; significance "
+               "as bench_kanshin.py (firstScores.tsv flag 0); model change < 0.1 log2 counts as no change")]
+    print("\n".join(lines))
+    if args.record:
+        record("Kanshin 2015: HOG module fitted on 0-30 min, predicting 35-60 min (bench_kanshin_fit.py)", lines)
+
+
+if __name__ == "__main__":
+    main()

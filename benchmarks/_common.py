@@ -17,4 +17,26 @@ from yeastcell.bench._results import machine, record, reference_data_dir
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 
-__all__ = ["REPO", "RESULTS", "machine", "record", "reference_data_dir"]
+__all__ = ["REPO", "RESULTS", "bounded_parameters", "fit_argument_parser", "machine", "record",
+           "reference_data_dir"]
+
+
+def fit_argument_parser(doc: str, epochs: int):
+    """The command line of the fitting benchmarks: ``--epochs`` (LM iterations) and ``--record``."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=epochs, help="Levenberg–Marquardt iterations at most")
+    ap.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
+    return ap
+
+
+def bounded_parameters(cell, names, factor: float):
+    """`FitParameter`s for `names`, each bounded to [value / factor, value * factor] of `cell`'s value."""
+    from yeastcell.fit import FitParameter
+
+    out = []
+    for p in names:
+        v = float(cell.theta[cell.theta_names.index(p)])
+        out.append(FitParameter(p, v / factor, v * factor))
+    return out

@@ -18,11 +18,10 @@ uncalibrated vs fitted.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
-from _common import record, reference_data_dir
+from _common import bounded_parameters, fit_argument_parser, record, reference_data_dir
 
 PARAMS = ("HOG1_PHOS.kf", "HOG1_DEPHOS_PTP2.kf", "PBS2_DEPHOS.kf", "RCK2_DEPHOS.kf")
 TRAIN_UNTIL_MIN = 30.0
@@ -57,15 +56,12 @@ def _predict(model, ds, mapping, options):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=15, help="Levenberg–Marquardt iterations at most")
-    ap.add_argument("--record", action="store_true")
-    args = ap.parse_args(argv)
+    args = fit_argument_parser(__doc__, epochs=15).parse_args(argv)
     import jax
 
     jax.config.update("jax_enable_x64", True)
     import yeastcell as yc
-    from yeastcell.fit import FitParameter, fit
+    from yeastcell.fit import fit
 
     t_start = time.perf_counter()
     cell = yc.load_cell("yeast_cell")
@@ -76,10 +72,7 @@ def main(argv=None):
     train = ds.replace(mask=ds.mask & train_t[None, None, :, None],
                        values=np.where(train_t[None, None, :, None], ds.values, np.nan))
     options = yc.SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
-    params = []
-    for p in PARAMS:
-        v = float(cell.theta[cell.theta_names.index(p)])
-        params.append(FitParameter(p, v / 50.0, v * 50.0))
+    params = bounded_parameters(cell, PARAMS, 50.0)
     t0 = time.perf_counter()
     res = fit(cell, train, params=params, optimizer="lm", epochs=args.epochs, sigma_log2=0.5, options=options,
               mapping=mapping, progress=True)

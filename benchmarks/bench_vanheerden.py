@@ -26,7 +26,6 @@ fitted model; also on the fitted entries.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import bounded_parameters, fit_argument_parser
 
 ML_PER_GDW = 2.0
 PARAMS = ("GLT.Vmax", "HXK.Vmax", "PFK.Vmax", "ALD.Vmax", "GAPDH.Vmax", "PYK.Vmax", "ATPASE.KATPASE")
@@ -71,14 +71,11 @@ def rmse(pred, ds, entries):
 
 
 def run_split(cell, ds, name, train_entries, options, epochs):
-    from yeastcell.fit import FitParameter, fit
+    from yeastcell.fit import fit
 
     train = ds.replace(mask=ds.mask & train_entries[None, None], values=np.where(
         train_entries[None, None], ds.values, np.nan))
-    params = []
-    for p in PARAMS:
-        v = float(cell.theta[cell.theta_names.index(p)])
-        params.append(FitParameter(p, v / 20.0, v * 20.0))
+    params = bounded_parameters(cell, PARAMS, 20.0)
     t0 = time.perf_counter()
     res = fit(cell, train, params=params, optimizer="lm", epochs=epochs, sigma_log2=0.3, options=options)
     t_fit = time.perf_counter() - t0
@@ -93,10 +90,7 @@ def run_split(cell, ds, name, train_entries, options, epochs):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=40, help="Levenberg–Marquardt iterations at most")
-    ap.add_argument("--record", action="store_true")
-    args = ap.parse_args(argv)
+    args = fit_argument_parser(__doc__, epochs=40).parse_args(argv)
     import jax
 
     jax.config.update("jax_enable_x64", True)

@@ -120,8 +120,9 @@ def gradient_solver_options(options, gradient: str):
     (`diffrax.RecursiveCheckpointAdjoint(checkpoints=...)`). Diffrax's default, log(max_steps) ≈ 10
     checkpoints, recomputes most steps several times in the backward pass: on the core model with the
     proteome layer (8 conditions, 240 min) one loss+gradient took 13.9x the forward solve with it and
-    4.4x with 2000 checkpoints (docs/hybrid.md). Memory: one state of the solver loop (the state, its
-    saved outputs and step-size data, a few kB) per checkpoint and trajectory.
+    4.4x with 2000 checkpoints in one (loaded) run, 5.3x in the recorded quiet run (docs/hybrid.md,
+    RESULTS.md). Memory: one state of the solver loop (the state, its saved outputs and step-size
+    data, a few kB) per checkpoint and trajectory.
     """
     import diffrax
 

@@ -170,14 +170,14 @@ def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_r
                 t_cpu: float, name: str) -> tuple[list[str], list[str], list]:
     """Time the JAX LP engine on ``n`` random genes; rows, notes, differing genes."""
     from yeastcell.gem import apply_medium, compile_gpr
-    from yeastcell.gem.lp import knockout_growth_batch, make_engine
+    from yeastcell.gem.lp import knockout_growth_batch, make_compressed_engine
 
     g = gem if medium is None else apply_medium(gem, medium)
     rng = np.random.default_rng(seed)
     ids = [gem.gene_ids[i] for i in np.sort(rng.choice(gem.n_genes, size=min(n, gem.n_genes),
                                                           replace=False))]
     gpr = compile_gpr(g.gene_rules, g.gene_ids)
-    eng, t_setup, _ = _timed(lambda: make_engine(g))
+    eng, t_setup, _ = _timed(lambda: make_compressed_engine(g))
     _, t_first, _ = _timed(lambda: knockout_growth_batch(g, [ids[0]], engine=eng, gpr=gpr))
     res, t, c = _timed(lambda: knockout_growth_batch(g, ids, engine=eng, gpr=gpr,
                                                         skip_unaffected=False))
@@ -201,7 +201,8 @@ def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_r
     row = (f"| {name} | yeastcell jax, {len(ids)} random genes, extrapolated to {gem.n_genes} "
            f"(CPU, chunk 1) | {full:.0f} (measured {t:.1f}) | {c:.1f} | {t_ref / full:.2f}× | "
            f"{len(ids)} | {diff:.1e} | {calls} (of {len(ids)}) |")
-    note = (f"JAX engine ({name}): set-up (HiGHS reference basis + dense m×m inverse) {t_setup:.1f} s "
+    note = (f"JAX engine ({name}): set-up (compression, HiGHS reference basis + dense m×m inverse of the "
+            f"compressed LP) {t_setup:.1f} s "
             f"and first call (compile + 1 LP) {t_first:.1f} s not included in the extrapolation; "
             f"{per * 1e3:.0f} ms per knockout on CPU; pivots median {np.median(piv):.0f}, max "
             f"{piv.max()} ({int((piv > 0).sum())} of {len(ids)} LPs pivot at all); growth vs the "

@@ -27,9 +27,11 @@ from yeastcell.gem.lp.basis import reference_basis as reference_basis
 from yeastcell.gem.lp.engine import LPEngine as LPEngine
 from yeastcell.gem.lp.engine import make_engine as make_engine
 from yeastcell.gem.lp.engine import solve_bounds as solve_bounds
+from yeastcell.gem.lp.knockout import CompressedEngine as CompressedEngine
 from yeastcell.gem.lp.knockout import KnockoutGrowth as KnockoutGrowth
 from yeastcell.gem.lp.knockout import knockout_growth_batch as knockout_growth_batch
 from yeastcell.gem.lp.knockout import knockout_masks as knockout_masks
+from yeastcell.gem.lp.knockout import make_compressed_engine as make_compressed_engine
 from yeastcell.gem.lp.problem import LPArrays as LPArrays
 from yeastcell.gem.lp.problem import lp_arrays as lp_arrays
 from yeastcell.gem.lp.simplex import LPResult as LPResult

@@ -25,6 +25,7 @@ objective value, for the wild type and for every knockout.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import deque
 
 import numpy as np
@@ -79,22 +80,20 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
     """
     S = sp.csc_array(S, dtype=np.float64)
     n_rows, n_cols = S.shape
-    lb = np.array(lb, dtype=np.float64)
-    ub = np.array(ub, dtype=np.float64)
-    c = np.array(c, dtype=np.float64)
-    col: list[dict[int, float]] = [
-        dict(zip(S.indices[S.indptr[j]:S.indptr[j + 1]].tolist(),
-                 S.data[S.indptr[j]:S.indptr[j + 1]].tolist()))
-        for j in range(n_cols)
-    ]
-    row: list[set[int]] = [set() for _ in range(n_rows)]
-    for j, entries in enumerate(col):
-        for i in entries:
-            row[i].add(j)
+    # plain Python lists: the loop below reads and writes single entries
+    lb = np.asarray(lb, dtype=np.float64).tolist()
+    ub = np.asarray(ub, dtype=np.float64).tolist()
+    c = np.asarray(c, dtype=np.float64).tolist()
+    ptr, idx, val = S.indptr.tolist(), S.indices.tolist(), S.data.tolist()
+    col: list[dict[int, float]] = [dict(zip(idx[ptr[j]:ptr[j + 1]], val[ptr[j]:ptr[j + 1]]))
+                                   for j in range(n_cols)]
+    R = S.tocsr()
+    rptr, ridx = R.indptr.tolist(), R.indices.tolist()
+    row: list[set[int]] = [set(ridx[rptr[i]:rptr[i + 1]]) for i in range(n_rows)]
     members: dict[int, list[tuple[int, float]]] = {j: [(j, 1.0)] for j in range(n_cols)}
-    alive = np.ones(n_cols, dtype=bool)
+    alive = [True] * n_cols
     queue = deque(range(n_rows))
-    queued = np.ones(n_rows, dtype=bool)
+    queued = [True] * n_rows
 
     def push(i: int) -> None:
         if not queued[i]:
@@ -112,8 +111,9 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
             push(i)
         col[j] = {}
 
-    for j in np.flatnonzero((lb == 0) & (ub == 0)):
-        block(int(j))
+    for j in range(n_cols):
+        if lb[j] == 0 and ub[j] == 0:
+            block(j)
 
     while queue:
         i = queue.popleft()
@@ -163,23 +163,25 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
 
     if contradiction:
         return None
+    lb, ub, c = np.array(lb), np.array(ub), np.array(c)
     kept = np.flatnonzero(alive)
     new_of = np.full(n_cols, -1, dtype=np.int64)
     new_of[kept] = np.arange(kept.size)
-    used_rows = sorted({i for j in kept for i in col[j]})
-    row_new = {i: k for k, i in enumerate(used_rows)}
-    indptr, indices, data = [0], [], []
-    for j in kept:
-        items = sorted((row_new[i], v) for i, v in col[j].items())
-        indices.extend(k for k, _ in items)
-        data.extend(v for _, v in items)
-        indptr.append(len(indices))
-    Sc = sp.csc_array((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
-                       np.array(indptr, dtype=np.int64)), shape=(len(used_rows), kept.size))
+    rows_of = [list(col[j]) for j in kept.tolist()]
+    counts = np.fromiter(map(len, rows_of), dtype=np.int64, count=kept.size)
+    old_row = np.fromiter(itertools.chain.from_iterable(rows_of), dtype=np.int64,
+                          count=int(counts.sum()))
+    data = np.fromiter(itertools.chain.from_iterable(col[j].values() for j in kept.tolist()),
+                       dtype=np.float64, count=old_row.size)
+    used_rows, new_row = np.unique(old_row, return_inverse=True)
+    Sc = sp.csc_array((data, (new_row, np.repeat(np.arange(kept.size), counts))),
+                      shape=(used_rows.size, kept.size))
+    Sc.sort_indices()
     column = np.full(n_cols, -1, dtype=np.int64)
     scale = np.zeros(n_cols)
-    for j in kept:
-        for m, s in members[int(j)]:
-            column[m], scale[m] = new_of[j], s
+    for j in kept.tolist():
+        new = int(new_of[j])
+        for m, s in members[j]:
+            column[m], scale[m] = new, s
     return Compressed(S=Sc, lb=lb[kept], ub=ub[kept], c=c[kept], column=column, scale=scale,
-                      rows=np.array(used_rows, dtype=np.int64))
+                      rows=used_rows.astype(np.int64))

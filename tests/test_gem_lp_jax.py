@@ -173,3 +173,19 @@ def test_yeast_gem_50_random_and_degenerate_lethal_knockouts(yeast):
     assert res.resolved.all()  # every one is a real LP, not the shortcut
     assert (res.status == "optimal").all()
     assert (res.growth[-len(DEGENERATE_LETHAL):] < ESSENTIAL).all()
+
+
+@pytest.mark.reference_data
+def test_yeast_gem_knockouts_that_need_a_perturbed_restart(refdata, yeast):
+    """On the synthetic complete medium GSH1/GSH2 cycle and ERG10 meets an inaccurate
+    pivot; the restart with perturbed costs must still reach HiGHS's optimum."""
+    from yeastcell.gem import apply_medium, read_medium
+
+    gem, _, model = yeast
+    sc = apply_medium(gem, read_medium(refdata / "yeast-gem" / "medium_synthetic_complete.tsv"))
+    genes = ["YJL101C", "YOL049W", "YPL028W"]
+    res = knockout_growth_batch(sc, genes)
+    assert (res.status == "optimal").all(), res.status
+    assert res.iterations.max() > 2_000  # the restart path ran (restart_after = 2000 pivots)
+    ref = _highs_growth(sc, genes)
+    assert np.all(np.abs(res.growth - ref) <= 1e-6 * res.wild_type_growth), (res.growth, ref)

@@ -25,6 +25,15 @@ condition numbers near 1e10), and on drifted values the loop chased bound
 violations of ~1e-9 that are not there: lethal knockouts then took 2–4× more
 pivots, stalled with no eligible column, or cycled to ``max_iter``.
 
+Two safeguards follow HiGHS's practice in spirit: a pivot whose value from the
+column (``(B⁻¹ a_q)_r``) and from the row (``(e_rᵀ B⁻¹) a_q``) disagree means
+``B⁻¹`` has lost accuracy, and a solve still without a verdict after
+``restart_after`` pivots is likely cycling on dual degeneracy. Either restarts
+the solve, once, from the exact starting basis with slightly perturbed costs
+(distinct reduced costs break the ratio-test ties). On Yeast-GEM this rescued
+GSH1/GSH2 (cycling) and ERG10 (an inaccurate pivot) on the synthetic complete
+medium.
+
 Polishing and verification: the final primal point gets one step of iterative
 refinement (``x_B -= B⁻¹ A x``), then the KKT conditions are checked with the
 sparse ``A`` in float64: ``‖A x‖∞``, bound violations and wrong-signed reduced
@@ -46,7 +55,7 @@ from yeastcell.gem.lp.problem import LPArrays
 
 __all__ = ["LPResult", "dual_simplex"]
 
-_RUNNING, _DONE_OPT, _DONE_INF, _STUCK = -1, 0, 1, 2
+_RUNNING, _DONE_OPT, _DONE_INF, _STUCK, _TROUBLE = -1, 0, 1, 2, 3
 
 
 class LPResult(eqx.Module):
@@ -83,7 +92,8 @@ def _refined_primal(P: LPArrays, Binv, basic, is_basic, at_upper, lbx, ubx):
 
 def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
                  max_iter: int = 20_000, tol: float = 1e-9, pivot_tol: float = 1e-9,
-                 check_tol: float = 1e-7, refresh_every: int = 100) -> LPResult:
+                 check_tol: float = 1e-7, refresh_every: int = 100,
+                 restart_after: int = 2_000, perturbation: float = 1e-8) -> LPResult:
     """Solve one LP with bounds ``lb``, ``ub`` (``(n,)``, finite) from ``start``.
 
     Args:
@@ -98,6 +108,14 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
         refresh_every: pivots between recomputations of the primal values and
             reduced costs from the basis inverse (they are updated incrementally
             in between); every verdict is also confirmed on fresh values.
+        restart_after: pivots without a verdict after which the solve restarts
+            from ``start`` with perturbed costs: a dual-degenerate LP can make
+            the dual simplex cycle, and distinct reduced costs break the ties.
+        perturbation: relative size of that cost perturbation (each cost moves
+            by ``(0.5..1.5) × perturbation × (1 + |d_j|)`` in the direction that
+            keeps ``start`` dual feasible). The final KKT check uses the true
+            costs, so a perturbed optimum is only reported when it is optimal
+            within ``check_tol``.
     """
     m = P.m
     zeros_m = jnp.zeros(m, dtype=lb.dtype)
@@ -106,6 +124,7 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
     fixed = ubx <= lbx
     is_basic0 = jnp.zeros(P.n_total, dtype=bool).at[start.basic].set(True)
     eye_rows = jnp.arange(m)
+    columns = jnp.arange(P.n_total)
 
     def body(state):
         Binv, basic, is_basic, at_upper, xB, z, it, _ = state
@@ -131,8 +150,12 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
         certified = jnp.sum(gain) < infeas[r] - tol * (1.0 + jnp.max(jnp.abs(alpha)))
         code = jnp.where(optimal, _DONE_OPT,
                          jnp.where(has, _RUNNING, jnp.where(certified, _DONE_INF, _STUCK)))
-        go = code == _RUNNING
         u = P.column_times(Binv, q)
+        # the pivot from the column (u[r]) and from the row (alpha[q]) must agree;
+        # otherwise B^-1 has lost accuracy and the update would wreck it
+        bad_pivot = ~(jnp.abs(u[r] - alpha[q]) <= 1e-6 * (1.0 + jnp.abs(alpha[q])))
+        code = jnp.where((code == _RUNNING) & bad_pivot, _TROUBLE, code)
+        go = code == _RUNNING
         piv = jnp.where(go, u[r], 1.0)
         # primal step: the leaving variable lands on its violated bound
         target = jnp.where(below, lbx[basic[r]], ubx[basic[r]])
@@ -152,28 +175,42 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
         return (Binv, basic, is_basic, at_upper, xB, z, it + go.astype(it.dtype),
                 code.astype(jnp.int32))
 
+    at_upper0 = start.at_upper & ~is_basic0
+    # costs perturbed away from dual degeneracy at the start basis (sign kept, so
+    # the start stays dual feasible), used after a restart (see restart_after)
+    jitter = 0.5 + jnp.modf(columns * 0.6180339887498949)[0]
+    push = jnp.where(is_basic0, 0.0, jnp.where(at_upper0, -1.0, 1.0))
+    d_perturbed = P.d + push * perturbation * (1.0 + jnp.abs(P.d)) * jitter
+
     def round_(outer):
         # fresh primal values and reduced costs from the current inverse (the loop
         # updates them incrementally and they drift), then at most refresh_every pivots
-        (Binv, basic, is_basic, at_upper, _, _, it, _), _ = outer
+        (Binv, basic, is_basic, at_upper, _, _, it, _), _, restarted = outer
+        restart = ((it >= restart_after) | (outer[0][7] == _TROUBLE)) & ~restarted
+        Binv = jnp.where(restart, start.Binv, Binv)
+        basic = jnp.where(restart, start.basic, basic)
+        is_basic = jnp.where(restart, is_basic0, is_basic)
+        at_upper = jnp.where(restart, at_upper0, at_upper)
+        restarted = restarted | restart
+        d = jnp.where(restarted, d_perturbed, P.d)
         xB = _refined_primal(P, Binv, basic, is_basic, at_upper, lbx, ubx)
-        z = P.d - P.rmatvec(Binv.T @ P.d[basic])
+        z = d - P.rmatvec(Binv.T @ d[basic])
         stop = jnp.minimum(it + refresh_every, max_iter)
         state = (Binv, basic, is_basic, at_upper, xB, z, it, jnp.asarray(_RUNNING, jnp.int32))
         state = jax.lax.while_loop(lambda s: (s[7] == _RUNNING) & (s[6] < stop), body, state)
-        return state, state[6] - it
+        return state, state[6] - it, restarted
 
     def unfinished(outer):
         # a verdict counts only when reached from fresh values without pivoting
-        state, pivots = outer
-        return (state[6] < max_iter) & ((state[7] == _RUNNING) | (pivots > 0))
+        state, pivots, restarted = outer
+        return (state[6] < max_iter) & ((state[7] == _RUNNING) | (pivots > 0)
+                                        | ((state[7] == _TROUBLE) & ~restarted))
 
-    at_upper0 = start.at_upper & ~is_basic0
     zeros_n = jnp.zeros(P.n_total, dtype=lb.dtype)
     init = (start.Binv, start.basic, is_basic0, at_upper0, zeros_m, zeros_n,
             jnp.asarray(0, jnp.int32), jnp.asarray(_RUNNING, jnp.int32))
-    (Binv, basic, is_basic, at_upper, _, _, it, code), _ = jax.lax.while_loop(
-        unfinished, round_, (init, jnp.asarray(1, jnp.int32)))
+    (Binv, basic, is_basic, at_upper, _, _, it, code), _, _ = jax.lax.while_loop(
+        unfinished, round_, (init, jnp.asarray(1, jnp.int32), jnp.asarray(False)))
 
     # polish: one step of iterative refinement, then the KKT check
     xB = _refined_primal(P, Binv, basic, is_basic, at_upper, lbx, ubx)

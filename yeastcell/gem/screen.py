@@ -7,11 +7,12 @@ The answers equal cobrapy's ``single_gene_deletion``/``double_gene_deletion``
    merged (:mod:`yeastcell.gem._compress`); the compressed LP has the same
    optimum as the original for the wild type and every knockout, and about a
    third of its rows (Yeast-GEM: 2742 × 4131 → ~950 × ~2150).
-2. **Zero-flux skip.** A knockout only sets bounds of deleted reactions to 0.
-   If every deleted reaction carries zero flux in the wild-type optimum ``v0``,
-   then ``v0`` is feasible for the knockout LP, whose feasible set is a subset
-   of the wild type's; so its optimum equals the wild-type optimum. No LP is
-   solved for such knockouts (typically most genes of a GEM).
+2. **Zero-flux skip.** A knockout only sets bounds of compressed columns to 0.
+   If every zeroed column is zero in the wild-type optimum ``x0`` (no reaction
+   merged into it carries flux), then ``x0`` is feasible for the knockout LP,
+   whose feasible set is a subset of the wild type's; so its optimum equals
+   the wild-type optimum. No LP is solved for such knockouts (typically most
+   genes of a GEM). (:mod:`yeastcell.gem._shortcut`, shared with the JAX engine.)
 3. **Shared LPs.** Perturbations whose deletions zero the same compressed
    columns have the same LP; it is solved once.
 4. **Warm starts.** Remaining LPs are solved by one HiGHS instance per process,
@@ -44,6 +45,7 @@ import pandas as pd
 
 from yeastcell.gem import _highs
 from yeastcell.gem._compress import Compressed, compress
+from yeastcell.gem._shortcut import knockout_columns, plan_lps
 from yeastcell.gem.errors import GemError, LPSolverError, UnknownGeneError
 from yeastcell.gem.fba import optimize
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, reaction_activity
@@ -312,16 +314,12 @@ def knockout_screen(
 
     # single deletions of every gene the screen needs
     need = np.unique(np.concatenate([single, pair_idx.ravel()]))
-    flux = np.zeros(gem.n_genes, dtype=bool)
-    flux[need] = (deleted[:, need] & (np.abs(wt.v) > zero_flux_tol)[:, None]).any(axis=0)
+    carrying = np.abs(wt.x) * wt.col_scale > zero_flux_tol
     job_of = np.full(gem.n_genes, -1)
-    keys: dict[bytes, int] = {}
-    jobs: list[np.ndarray] = []
-    for g in np.flatnonzero(flux):
-        cols = comp.columns_of(np.flatnonzero(deleted[:, g]))
-        job_of[g] = keys.setdefault(cols.tobytes(), len(keys))
-        if job_of[g] == len(jobs):
-            jobs.append(cols)
+    job_of[need], job_masks = plan_lps(knockout_columns(deleted[:, need].T, comp.column, comp.n_cols),
+                                       carrying)
+    flux = job_of >= 0  # genes whose knockout needs an LP
+    jobs = [np.flatnonzero(m) for m in job_masks]
     want_x = len(pair_idx) > 0
     solved = solve_knockout_lps(wt, jobs, processes, tolerance, want_x)
     g_growth = np.full(gem.n_genes, wt.growth)
@@ -338,8 +336,7 @@ def knockout_screen(
     if len(pair_idx):
         from yeastcell.gem._pairs import plan_pairs
 
-        nz_wt = np.abs(wt.x) * wt.col_scale > zero_flux_tol
-        x_nonzero = np.broadcast_to(nz_wt, (gem.n_genes, comp.n_cols)).copy()
+        x_nonzero = np.broadcast_to(carrying, (gem.n_genes, comp.n_cols)).copy()
         for g in np.flatnonzero(flux):
             x = solved[job_of[g]][2]
             if x is not None:

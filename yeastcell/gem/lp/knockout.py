@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from yeastcell.gem._shortcut import knockout_columns, plan_lps
 from yeastcell.gem.errors import GemError
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM
@@ -127,16 +128,6 @@ def make_compressed_engine(gem: GEM) -> CompressedEngine:
     return CompressedEngine(engine, c.column, wt.col_scale)
 
 
-def _engine_columns(deleted: np.ndarray, column: np.ndarray, n_cols: int) -> np.ndarray:
-    """(batch, n_cols) engine columns forced to zero by (batch, n_reactions) deleted reactions."""
-    out = np.zeros((deleted.shape[0], n_cols), dtype=bool)
-    rows, reactions = np.nonzero(deleted)
-    cols = column[reactions]
-    keep = cols >= 0
-    out[rows[keep], cols[keep]] = True
-    return out
-
-
 def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Medium | None = None,
                           *, engine: LPEngine | CompressedEngine | None = None, gpr: CompiledGPR | None = None,
                           chunk: int = 1, max_iter: int = 20_000, skip_unaffected: bool = True,
@@ -174,13 +165,8 @@ def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Me
         column, scale = np.arange(gem.n_reactions), np.ones(gem.n_reactions)
     active = reaction_activity(gpr, ~masks.T)  # (n_reactions, batch)
     n_deleted = (~active).sum(axis=0)
-    deleted = _engine_columns(~active.T, column, engine.P.n)  # (batch, engine columns)
-    k = len(masks)
-    growth = np.full(k, engine.reference_objective)
-    status = np.full(k, st.OPTIMAL)
-    iterations = np.zeros(k, dtype=np.int64)
-    solve = np.ones(k, dtype=bool)
-    job_of = np.arange(k)
+    zeroed = knockout_columns(~active.T, column, engine.P.n)  # (batch, engine columns)
+    carrying = np.zeros(engine.P.n, dtype=bool)
     if skip_unaffected:
         ref = solve_bounds(engine, np.asarray(engine.lb), np.asarray(engine.ub), chunk=1,
                            max_iter=max_iter)
@@ -188,19 +174,19 @@ def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Me
             raise GemError(f"the wild-type LP did not solve in the JAX engine "
                            f"({st.status_names(ref['status'])[0]})")
         carrying = np.abs(ref["x"][0]) * scale > zero_flux_tol
-        solve = (deleted & carrying[None, :]).any(axis=1)
-        keys: dict[bytes, int] = {}
-        for i in np.flatnonzero(solve):
-            job_of[i] = keys.setdefault(np.packbits(deleted[i]).tobytes(), i)
-    jobs = np.unique(job_of[solve])
+    job_of, jobs = plan_lps(zeroed, carrying, shortcut=skip_unaffected)
+    k = len(masks)
+    growth = np.full(k, engine.reference_objective)
+    status = np.full(k, st.OPTIMAL)
+    iterations = np.zeros(k, dtype=np.int64)
+    solve = job_of >= 0
     if len(jobs):
-        lb = np.where(deleted[jobs], 0.0, np.asarray(engine.lb)[None, :])
-        ub = np.where(deleted[jobs], 0.0, np.asarray(engine.ub)[None, :])
+        lb = np.where(jobs, 0.0, np.asarray(engine.lb)[None, :])
+        ub = np.where(jobs, 0.0, np.asarray(engine.ub)[None, :])
         out = solve_bounds(engine, lb, ub, chunk=chunk, max_iter=max_iter)
-        row = np.searchsorted(jobs, job_of[solve])
-        growth[solve] = out["objective"][row]
-        status[solve] = out["status"][row]
-        iterations[solve] = out["iterations"][row]
+        growth[solve] = out["objective"][job_of[solve]]
+        status[solve] = out["status"][job_of[solve]]
+        iterations[solve] = out["iterations"][job_of[solve]]
     labels = tuple("+".join(gem.gene_ids[i] for i in np.flatnonzero(row)) or "wild_type"
                    for row in masks)
     return KnockoutGrowth(labels=labels, growth=growth, status=st.status_names(status),

@@ -88,7 +88,9 @@ def main(argv=None):
         train_t = t <= TRAIN_UNTIL_MIN
     else:
         train_t = np.arange(len(t)) % 2 == 0
-    times = lambda rows: ", ".join(f"{x:g}" for x in t[rows])  # noqa: E731
+    def times(rows):
+        return ", ".join(f"{x:g}" for x in t[rows])
+
     labels = {"extrapolate": ("held out (35-60 min)", "fitted (0-30 min)"),
               "interleaved": (f"held out ({times(~train_t)} min)", f"fitted ({times(train_t)} min)")}
     data = np.where(ds.mask[0, 0], ds.values[0, 0], np.nan)              # (n_t, n_obs)

@@ -378,8 +378,8 @@ def main(argv: list[str] | None = None) -> list[str]:
         (f"- processes={P}; load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
          f"at the end, on {os.cpu_count()} cores: on a shared machine wall times are noisy, ratios "
          "are from the same run."),
-        "- not timed: model loading (cobrapy: reading the YAML, which parses the gene rules; "
-        "yeastcell: reading the cached arrays and compiling the gene rules once)."]
+        ("- not timed: model loading (cobrapy: reading the YAML, which parses the gene rules; "
+         "yeastcell: reading the cached arrays and compiling the gene rules once).")]
     print("\n".join(lines))
     if args.record:
         record("Knockout screens, both media (bench_knockouts.py)", lines)

@@ -22,7 +22,12 @@ from yeastcell.gem import (
     deleted_reactions,
     optimize,
 )
-from yeastcell.gem.lp import knockout_growth_batch, make_compressed_engine, make_engine, solve_bounds
+from yeastcell.gem.lp import (
+    knockout_growth_batch,
+    make_compressed_engine,
+    make_engine,
+    solve_bounds,
+)
 
 ESSENTIAL = 1e-6  # h⁻¹, Yeast-GEM's own growth threshold
 
@@ -181,7 +186,7 @@ def test_yeast_gem_knockouts_that_need_a_perturbed_restart(refdata, yeast):
     pivot; the restart with perturbed costs must still reach HiGHS's optimum."""
     from yeastcell.gem import apply_medium, read_medium
 
-    gem, _, model = yeast
+    gem = yeast[0]
     sc = apply_medium(gem, read_medium(refdata / "yeast-gem" / "medium_synthetic_complete.tsv"))
     genes = ["YJL101C", "YOL049W", "YPL028W"]
     res = knockout_growth_batch(sc, genes)

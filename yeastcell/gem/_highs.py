@@ -122,10 +122,14 @@ def solve_warm_or_cold(h: highspy.Highs, basis: highspy.HighsBasis | None = None
     return st, obj
 
 
+#: |objective| at or below which ``want_x="zero"`` returns the optimum (a lethal knockout's).
+ZERO_OBJECTIVE = 1e-9
+
+
 def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np.ndarray,
                       base_lb: np.ndarray, base_ub: np.ndarray,
                       basis: highspy.HighsBasis | None = None,
-                      want_x: bool = False) -> tuple[str, float, np.ndarray | None]:
+                      want_x: bool | str = False) -> tuple[str, float, np.ndarray | None]:
     """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``.
 
     ``basis`` (e.g. the wild-type optimal basis) is the warm start; a knockout
@@ -133,8 +137,9 @@ def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np
     previous knockout. See :func:`solve_warm_or_cold`.
 
     Returns:
-        ``(status, objective, x)``: ``x`` is the primal solution when
-        ``want_x`` and the status is optimal, else ``None``.
+        ``(status, objective, x)``: ``x`` is the primal solution when the
+        status is optimal and ``want_x`` is True (or ``"zero"`` and
+        ``|objective| <= ZERO_OBJECTIVE``), else ``None``.
     """
     cols = np.asarray(cols, dtype=np.int32)
     if cols.size:
@@ -142,7 +147,8 @@ def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np
                            np.asarray(ub, np.float64))
     try:
         st, obj = solve_warm_or_cold(h, basis)
-        x = col_values(h) if want_x and st == "optimal" else None
+        x = (col_values(h) if st == "optimal" and (want_x is True or (
+            want_x == "zero" and abs(obj) <= ZERO_OBJECTIVE)) else None)
         return st, obj, x
     finally:
         if cols.size:

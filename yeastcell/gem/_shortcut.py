@@ -63,3 +63,45 @@ def plan_lps(zeroed: np.ndarray, carrying: np.ndarray, *,
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     job_of[solve] = inverse.ravel()
     return job_of, rows[first]
+
+
+def forced_zero_objective(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray,
+                          zeroed: np.ndarray) -> np.ndarray:
+    """Knockouts whose every objective column is forced to zero (no LP needed to bound it).
+
+    Steady state ``S x = 0`` forces columns to zero in a cascade: a row left with
+    one column (``S_ij x_j = 0``), or a row none of whose columns can produce (or
+    none can consume) the metabolite, given the signs of their bounds, zeroes all
+    its columns. Started from each knockout's zeroed columns and run to a fixed
+    point, for all knockouts at once (sparse products over a ``(n_cols, batch)``
+    indicator). Where the objective's columns end up forced to zero, every
+    feasible point has objective 0: the knockout's optimum is 0 if it is
+    feasible at all, and infeasible otherwise.
+
+    Args:
+        S: ``(n_rows, n_cols)`` compressed stoichiometric matrix.
+        lb, ub, c: wild-type bounds and objective per column.
+        zeroed: bool ``(batch, n_cols)`` from :func:`knockout_columns`.
+
+    Returns:
+        bool ``(batch,)``.
+    """
+    import scipy.sparse as sp
+
+    S = sp.csr_array(S)
+    nz = sp.csr_array((S != 0).astype(np.float64))
+    pos, neg = (S > 0).astype(np.float64), (S < 0).astype(np.float64)
+    up, down = (ub > 0).astype(np.float64), (lb < 0).astype(np.float64)
+    produce = sp.csr_array(pos * up[None, :] + neg * down[None, :])  # column can make the metabolite
+    consume = sp.csr_array(pos * down[None, :] + neg * up[None, :])
+    nz_t = sp.csr_array(nz.T)
+    alive = (~zeroed).T.astype(np.float64)  # (n_cols, batch)
+    while True:
+        count, makers, users = nz @ alive, produce @ alive, consume @ alive
+        dead_row = (count == 1) | ((count > 0) & ((makers == 0) | (users == 0)))
+        new = alive * ((nz_t @ dead_row.astype(np.float64)) == 0)
+        if np.array_equal(new, alive):
+            break
+        alive = new
+    objective = np.flatnonzero(np.asarray(c) != 0)
+    return (alive[objective] == 0).all(axis=0) & (objective.size > 0)

@@ -15,10 +15,15 @@ The answers equal cobrapy's ``single_gene_deletion``/``double_gene_deletion``
    genes of a GEM). (:mod:`yeastcell.gem._shortcut`, shared with the JAX engine.)
 3. **Shared LPs.** Perturbations whose deletions zero the same compressed
    columns have the same LP; it is solved once.
-4. **Warm starts.** Remaining LPs are solved by one HiGHS instance per process,
+4. **Forced-zero objective.** A knockout whose zeroed columns force the
+   objective's columns to zero through steady state (a blocking cascade, all
+   knockouts at once) has optimum 0 if it is feasible; a zero-objective
+   optimum of another knockout that is zero on its columns proves that, and no
+   LP is solved (lethal knockouts are the slowest LPs of a screen).
+5. **Warm starts.** Remaining LPs are solved by one HiGHS instance per process,
    changing bounds in place: the dual simplex restarts from the wild-type
    optimal basis, which stays dual feasible when bounds tighten.
-5. **Double deletions reuse single ones** (:mod:`yeastcell.gem._pairs`): the
+6. **Double deletions reuse single ones** (:mod:`yeastcell.gem._pairs`): the
    pair's LP is a restriction of each single's, so if single ``a``'s optimum
    carries no flux through the pair's deleted columns, the pair's optimum is
    single ``a``'s (same argument as 2); if single ``a`` is infeasible, so is
@@ -45,7 +50,7 @@ import pandas as pd
 
 from yeastcell.gem import _highs
 from yeastcell.gem._compress import Compressed, compress
-from yeastcell.gem._shortcut import knockout_columns, plan_lps
+from yeastcell.gem._shortcut import forced_zero_objective, knockout_columns, plan_lps
 from yeastcell.gem.errors import GemError, LPSolverError, UnknownGeneError
 from yeastcell.gem.fba import optimize
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, reaction_activity
@@ -168,7 +173,7 @@ def _init_worker(wt: WildType, tolerance: float) -> None:
     _WORKER.update(h=h, basis=_highs.basis_from_arrays(*wt.basis), lb=c.lb, ub=c.ub)
 
 
-def _solve_chunk(chunk: list[np.ndarray], want_x: bool = False
+def _solve_chunk(chunk: list[np.ndarray], want_x: bool | str = False
                  ) -> list[tuple[str, float, np.ndarray | None]]:
     h, lb, ub, basis = _WORKER["h"], _WORKER["lb"], _WORKER["ub"], _WORKER["basis"]
     out = []
@@ -192,8 +197,15 @@ def _start_method() -> str:
 
 
 def solve_knockout_lps(wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float,
-                       want_x: bool = False) -> list[tuple[str, float, np.ndarray | None]]:
+                       want_x: bool = False, zero_flux_tol: float = 1e-9
+                       ) -> tuple[list[tuple[str, float, np.ndarray | None]], np.ndarray]:
     """Solve the compressed LP with each job's columns bounded to zero.
+
+    Knockouts that force the objective to zero (:func:`~yeastcell.gem._shortcut.forced_zero_objective`)
+    are answered without an LP when another knockout's zero-objective optimum
+    is zero on their columns (within ``zero_flux_tol``): that flux is feasible
+    for them, so their optimum is exactly 0. Lethal knockouts are the slowest
+    LPs of a screen (hundreds of pivots away from the wild-type basis).
 
     Args:
         wt: from :func:`wild_type`.
@@ -201,10 +213,45 @@ def solve_knockout_lps(wt: WildType, jobs: list[np.ndarray], processes: int, tol
         processes: worker processes (1: in this process).
         tolerance: simplex feasibility tolerance.
         want_x: also return each optimum's column values.
+        zero_flux_tol: see above (mmol gDW⁻¹ h⁻¹, scaled as the zero-flux shortcut).
 
     Returns:
-        ``(status, objective, x or None)`` per job.
+        ``(status, objective, x or None)`` per job, and per job whether an LP was solved for it.
     """
+    if not jobs:
+        return [], np.zeros(0, dtype=bool)
+    c = wt.comp
+    zeroed = np.zeros((len(jobs), c.n_cols), dtype=bool)
+    for k, cols in enumerate(jobs):
+        zeroed[k, cols] = True
+    forced = forced_zero_objective(c.S, c.lb, c.ub, c.c, zeroed)
+    rest = np.flatnonzero(~forced)
+    out: list = [None] * len(jobs)
+    solved = _solve_jobs(wt, [jobs[k] for k in rest], processes, tolerance,
+                         True if want_x else ("zero" if forced.any() else False))
+    witnesses = []  # zero-objective optima
+    for k, (st, obj, x) in zip(rest, solved):
+        if x is not None and st == "optimal" and abs(obj) <= _highs.ZERO_OBJECTIVE:
+            witnesses.append(x)
+        out[k] = (st, obj, x if want_x else None)
+    zero_at = (np.abs(np.array(witnesses).reshape(-1, c.n_cols)) * wt.col_scale) <= zero_flux_tol
+    unresolved = []
+    for k in np.flatnonzero(forced):
+        w = np.flatnonzero(zero_at[:, jobs[k]].all(axis=1))
+        if w.size:  # a feasible flux of this knockout with objective 0: its optimum
+            out[k] = ("optimal", 0.0, witnesses[w[0]] if want_x else None)
+        else:
+            unresolved.append(k)
+    for k, r in zip(unresolved, _solve_jobs(wt, [jobs[k] for k in unresolved], 1, tolerance, want_x)):
+        out[k] = r
+    lp = ~forced
+    lp[unresolved] = True
+    return out, lp
+
+
+def _solve_jobs(wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float,
+                want_x: bool | str) -> list[tuple[str, float, np.ndarray | None]]:
+    """Every job's LP, warm-started, in ``processes`` worker processes."""
     if not jobs:
         return []
     if processes <= 1 or len(jobs) < 16:
@@ -321,7 +368,7 @@ def knockout_screen(
     flux = job_of >= 0  # genes whose knockout needs an LP
     jobs = [np.flatnonzero(m) for m in job_masks]
     want_x = len(pair_idx) > 0
-    solved = solve_knockout_lps(wt, jobs, processes, tolerance, want_x)
+    solved, lp = solve_knockout_lps(wt, jobs, processes, tolerance, want_x, zero_flux_tol)
     g_growth = np.full(gem.n_genes, wt.growth)
     g_status = np.full(gem.n_genes, "optimal", dtype=object)
     for g in np.flatnonzero(flux):
@@ -331,8 +378,10 @@ def knockout_screen(
     growth = [g_growth[single]]
     status = [g_status[single]]
     n_del = [n_single[single]]
-    resolved = [flux[single]]
-    n_lps = len(jobs)
+    lp_of_gene = np.zeros(gem.n_genes, dtype=bool)
+    lp_of_gene[flux] = lp[job_of[flux]]
+    resolved = [lp_of_gene[single]]
+    n_lps = int(lp.sum())
     if len(pair_idx):
         from yeastcell.gem._pairs import plan_pairs
 
@@ -348,15 +397,16 @@ def knockout_screen(
                           wild_growth=wt.growth, zero_flux_tol=zero_flux_tol,
                           witness_nonzero=np.array([w for w, _ in wit]).reshape(-1, comp.n_cols),
                           witness_growth=np.array([g for _, g in wit]))
-        pair_solved = solve_knockout_lps(wt, plan.jobs, processes, tolerance)
+        pair_solved, pair_lp = solve_knockout_lps(wt, plan.jobs, processes, tolerance,
+                                                  zero_flux_tol=zero_flux_tol)
         p_growth, p_status = plan.growth.copy(), plan.status.copy()
         for k in np.flatnonzero(plan.job >= 0):
             p_status[k], p_growth[k], _ = pair_solved[plan.job[k]]
         growth.append(p_growth)
         status.append(p_status)
         n_del.append(plan.n_deleted)
-        resolved.append(plan.job >= 0)
-        n_lps += len(plan.jobs)
+        resolved.append((plan.job >= 0) & np.append(pair_lp, False)[plan.job])  # job -1: no LP
+        n_lps += int(pair_lp.sum())
     return _frame(gem, single, pair_idx, np.concatenate(growth), np.concatenate(status),
                   np.concatenate(n_del), np.concatenate(resolved), wt.growth, n_lps)
 

@@ -102,6 +102,9 @@ def main(argv=None):
     ap.add_argument("--discrepancy", type=float, default=0.3,
                     help="floor of the learner's noise sd (standardised): measurement noise + model discrepancy")
     ap.add_argument("--genes", type=int, default=8, help="use the first N genes of GENES")
+    ap.add_argument("--acquisition-space", choices=("raw", "log"), default="raw",
+                    help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
+                         "log noise sd (log; parametric learner only)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
@@ -168,9 +171,11 @@ def main(argv=None):
         log_noise = float(np.sqrt((0.1**2 + 0.05**2) / 3))  # lab: 10 % per replicate, 5 % batch offsets, 3 reps
         learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
                                    posterior=args.posterior, check_conditions=tuple(cands) + tuple(held))
-        noise_sd = meas_sd  # the model class holds the truth: no discrepancy term in the acquisition noise
+        # the model class holds the truth: no discrepancy term in the acquisition noise
+        noise_sd = log_noise if args.acquisition_space == "log" else meas_sd
         learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
-                        f"log noise sd {log_noise:.3f}, {args.posterior} members; acquisition noise sd {noise_sd:.3g}")
+                        f"log noise sd {log_noise:.3f}, {args.posterior} members; acquisition on "
+                        f"{args.acquisition_space} outputs, noise sd {noise_sd:.3g}")
     elif args.additive:
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, scale, noise_sd=noise_sd, prior_sd=0.5)
     else:  # log ratios, standardised by the spread of the prior's logs over the candidates
@@ -179,6 +184,8 @@ def main(argv=None):
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, log_scale, noise_sd=log_noise,
                                         prior_sd=0.5, log=True)
     if args.learner == "linear":
+        if args.acquisition_space == "log":
+            ap.error("--acquisition-space log is for the parametric learner")
         learner_note = (f"{'additive' if args.additive else 'log-ratio'} linear correction, learner noise sd "
                         f"{learner.noise_sd:.3g}")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_active_"))
@@ -206,7 +213,7 @@ def main(argv=None):
             cfg = LoopConfig(candidates=tuple(cands), times_min=TIMES, observables=OBSERVABLES,
                              scale=tuple(scale), rounds=args.rounds + 1, batch_size=args.batch,
                              n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
-                             seed=seed)
+                             seed=seed, acquisition_space=args.acquisition_space)
             t0 = time.perf_counter()
             res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
             curves[s][seed] = res.curve

@@ -310,6 +310,29 @@ def test_labs_taking_perturbations_and_times_are_adapted_to_plans():
         lab.run(Plan((Experiment("a", "ko:G1", "", (5.0,)), Experiment("b", "ko:G2", "", (6.0,))), ("A",)))
 
 
+def test_acquisition_on_log_outputs_and_checkpoints_from_before_the_option(tmp_path):
+    from yeastcell.exceptions import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="acquisition space"):
+        _config(acquisition_space="sqrt")
+    cfg = _config(acquisition_space="log", noise_sd=0.1, rounds=2)
+    res = closed_loop(cfg, _learner(), NumpyLab(), tmp_path / "log", heldout=_heldout(), log=None)
+    assert len(res.data.conditions) == 6
+    assert json.loads((tmp_path / "log" / "config.json").read_text())["acquisition_space"] == "log"
+    # the log space changes what is scored: a candidate's gain is that of its log predictions
+    d = json.loads((tmp_path / "log" / "round_001" / "decisions.json").read_text())
+    assert all(c["gain_nats"] >= 0 for c in d["candidates"])
+    # a loop checkpointed before the option existed (no key in config.json) still resumes
+    raw = _config(rounds=2)
+    first = closed_loop(raw, _learner(), NumpyLab(), tmp_path / "raw", log=None)
+    saved = json.loads((tmp_path / "raw" / "config.json").read_text())
+    del saved["acquisition_space"]
+    (tmp_path / "raw" / "config.json").write_text(json.dumps(saved))
+    assert closed_loop(raw, _learner(), NumpyLab(), tmp_path / "raw", log=None).data.equals(first.data)
+    with pytest.raises(LoopError, match="another configuration"):
+        closed_loop(_config(rounds=2, acquisition_space="log"), _learner(), NumpyLab(), tmp_path / "raw", log=None)
+
+
 def test_loop_from_initial_data_resumes_without_it(tmp_path):
     initial = NumpyLab(sd=0.0).run(type("P", (), {"round": 50, "conditions": ("kd:G1=0.2", "ko:G4")})())
     cfg = _config(n_initial=0, rounds=2)

@@ -37,6 +37,11 @@ from .ensemble import Ensemble, member_seeds, train_ensemble
 from .learners import Learner, condition_means
 
 
+ACQUISITION_SPACES = ("raw", "log")
+#: predictions below this (observable units) are clipped before taking logs for the acquisition
+LOG_FLOOR = 1e-12
+
+
 class LoopError(YeastcellError, ValueError):
     """Bad loop configuration, or a checkpoint that belongs to another configuration."""
 
@@ -58,7 +63,11 @@ class LoopConfig:
         cost: per-candidate cost (default 1 each); rounds stop adding once `budget` is spent.
         budget: total cost over all rounds (None: no limit beyond rounds × batch_size).
         replicates: replicates per experiment.
-        noise_sd: measurement noise sd in standardised units (acquisition).
+        noise_sd: measurement noise sd used by the acquisition: in standardised units
+            (``acquisition_space="raw"``) or natural-log units (``"log"``).
+        acquisition_space: ``"raw"`` compares the members' predictions divided by ``scale``
+            (additive noise); ``"log"`` compares their natural logs (``scale`` unused), which
+            matches multiplicative, log-normal measurement noise such as mass spectrometry's.
         n_initial: random experiments run first when no initial Dataset is given.
         bootstrap: resample conditions per ensemble member as well.
         seed: everything random derives from it and the round number.
@@ -80,8 +89,11 @@ class LoopConfig:
     bootstrap: bool = False
     seed: int = 0
     units: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    acquisition_space: str = "raw"
 
     def __post_init__(self):
+        if self.acquisition_space not in ACQUISITION_SPACES:
+            raise UnknownNameError("acquisition space", self.acquisition_space, ACQUISITION_SPACES)
         for name in ("candidates", "observables"):
             v = getattr(self, name)
             if isinstance(v, str) or not tuple(v) or len(set(v)) != len(tuple(v)):
@@ -225,7 +237,9 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         raise LoopError("give an initial Dataset or n_initial > 0 random first experiments")
     cfg_path = folder / "config.json"
     if cfg_path.exists():
-        if json.loads(cfg_path.read_text()) != json.loads(json.dumps(config.to_dict(), sort_keys=True)):
+        saved = json.loads(cfg_path.read_text())
+        saved.setdefault("acquisition_space", "raw")  # loops checkpointed before the option existed
+        if saved != json.loads(json.dumps(config.to_dict(), sort_keys=True)):
             raise LoopError(f"{folder} holds a loop with another configuration; use a new folder")
     else:
         if initial is not None:
@@ -267,9 +281,12 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
                 ens.save(rd / "ensemble")
                 _write_json(rd / "metrics.json", _evaluate(ens, heldout, config, data, r))
                 pred = ens.predict(config.candidates, np.array(config.times_min), config.observables)
-                sel = select_batch(pred.members, config.batch_size,
+                members, scale = pred.members, np.array(config.scale)
+                if config.acquisition_space == "log":
+                    members, scale = np.log(np.maximum(members, LOG_FLOOR)), np.ones_like(scale)
+                sel = select_batch(members, config.batch_size,
                                    cost=[config.cost[c] for c in config.candidates],
-                                   scale=np.array(config.scale), noise_sd=config.noise_sd,
+                                   scale=scale, noise_sd=config.noise_sd,
                                    strategy=config.strategy, exclude=exclude, seed=seed, budget=budget)
                 why = [f"{sel.strategy}: marginal information gain {g:.3g} nats (alone {sel.single_gain[i]:.3g}), "
                        f"cost {sel.cost[i]:g}" for i, g in zip(sel.chosen, sel.gain)]

@@ -144,10 +144,13 @@ class CellTerm(diffrax.ODETerm):
     """The ODE term of a concentration `Cell` (args = (c_full, clamp, rate_scale)) that also offers
     its Jacobian by compressed forward differentiation of the flux vector (see module docstring).
 
-    Built by `cell_term`; the `Rodas4P` solver uses `jacobian` when the term has one.
+    Built by `cell_term`; the `Rodas4P` solver uses `jacobian` when the term has one. Pass the args
+    through `solver_args`.
     """
 
     cell: object
+    # args carry the GPR enzyme factor as a fourth entry (computed once per solve; `solver_args`)
+    enzymes_in_args: bool = eqx.field(static=True, default=False)
 
     @property
     def w_pattern(self) -> tuple[tuple[bool, ...], ...]:
@@ -158,12 +161,12 @@ class CellTerm(diffrax.ODETerm):
     def jacobian(self, t, x, args):
         """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
         cell = self.cell
-        c_full, clamp, rate_scale = args
+        c_full, clamp, rate_scale, *factor = args
         dyn = np.asarray(cell.dynamic, dtype=int)
         plan = _jacobian_plan(cell.spec)
 
         def v(xx):
-            return cell.fluxes(_with_dynamic(cell, c_full, xx), t, rate_scale)
+            return cell.fluxes(_with_dynamic(cell, c_full, xx), t, rate_scale, *factor)
 
         compressed = jax.vmap(lambda s: jax.jvp(v, (x,), (s,))[1])(jnp.asarray(plan.seeds, dtype=x.dtype))
         J = plan.assemble(cell.N[dyn], compressed)
@@ -185,4 +188,17 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
 
     if jacobian == "dense" or type(cell) is not Cell or cell.system is not None or not cell.dynamic:
         return diffrax.ODETerm(vf)
+    if cell.constant_enzymes:
+        def vf_with_factor(t, x, args):
+            c_full, clamp, rate_scale, factor = args
+            return cell.rhs(t, x, c_full, clamp, rate_scale, factor)
+        return CellTerm(vf_with_factor, cell, True)
     return CellTerm(vf, cell)
+
+
+def solver_args(term, cell, c_full, clamp, rate_scale):
+    """The args for `term` (from `cell_term`): (c_full, clamp, rate_scale), plus the GPR enzyme
+    factor at `c_full` where the term takes it (enzyme levels fixed during the solve)."""
+    if getattr(term, "enzymes_in_args", False):
+        return c_full, clamp, rate_scale, cell.enzyme_factor(c_full)
+    return c_full, clamp, rate_scale

@@ -7,9 +7,11 @@ indices here, and `Trajectory` maps indices back to names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -167,11 +169,24 @@ class Cell(eqx.Module):
         return std or orf
 
     # -------------------------------------------------------------- rates
-    def fluxes(self, c, t=0.0, rate_scale=None):
+    @property
+    def constant_enzymes(self) -> bool:
+        """True when the cell has enzyme rules and none of their members is integrated (protein
+        levels held by the condition): the GPR factor of every reaction is then fixed for a whole
+        solve and is computed once per solve (`fluxes(enzyme_factor=...)`)."""
+        dyn = set(self.dynamic)
+        return bool(self.enzyme_clauses) and self.system is None and not any(
+            i in dyn for _, clauses in self.enzyme_clauses for cl in clauses for i in cl)
+
+    def fluxes(self, c, t=0.0, rate_scale=None, enzyme_factor=None):
         """Reaction rates (mM/min, per reaction compartment volume) at full concentrations `c` (mM).
 
         For an SBML-style cell: amounts per time, with parameters and compartment sizes at their
         compiled values (trajectories report the exact fluxes, including event changes).
+        `enzyme_factor`: the GPR factor per reaction (`enzyme_factor(c)`) if the caller already has
+        it; the solvers compute it once per solve where the enzyme levels are fixed
+        (`constant_enzymes`) instead of at every rate evaluation, where reading the padded complex
+        members was most of the work.
         """
         if self.system is not None:
             sysm = self.system
@@ -182,7 +197,7 @@ class Cell(eqx.Module):
         # on a CPU each gather is a separate kernel (52 gathers cost 5x one gather of the same
         # entries on the core model). Scatter-free assembly (concatenate, then one static
         # permutation gather): scatters under vmap + jacfwd are slow on CPU.
-        reads, theta_reads = self._species_reads(), self._theta_reads()
+        reads, theta_reads = self._species_reads(with_enzymes=enzyme_factor is None), self._theta_reads()
         picked, params = _gather(c, reads), _gather(self.theta, theta_reads)
         parts = []
         for g in self.groups:
@@ -209,7 +224,9 @@ class Cell(eqx.Module):
                 slots[j, fill[j]] = k
                 fill[j] += 1
             v = v * jnp.prod(jnp.concatenate([f, jnp.ones(1, dtype=f.dtype)])[slots], axis=1)
-        if self.enzyme_clauses:
+        if enzyme_factor is not None:
+            v = v * enzyme_factor
+        elif self.enzyme_clauses:
             v = v * self._enzyme_factor_of(next(picked))
         if rate_scale is not None:
             v = v * rate_scale
@@ -235,15 +252,16 @@ class Cell(eqx.Module):
             ref[j], has[j] = r, True
         return jnp.where(has, jnp.where(ref > 0, activity / ref, 0.0), 1.0)
 
-    def _species_reads(self) -> list[np.ndarray]:
+    def _species_reads(self, with_enzymes: bool = True) -> list[np.ndarray]:
         """Index arrays of every species read by the rate laws, in the order `fluxes` consumes them:
         per group (substrates, products, roles), per expression law with species, the modifiers,
-        the enzyme-complex members (padding -1 read as species 0 and masked)."""
+        the enzyme-complex members (padding -1 read as species 0 and masked; not with
+        ``with_enzymes=False``)."""
         reads = [r for g in self.groups for r in g.species_reads()]
         reads += [e.species_reads() for e in self.expressions]
         if self.modifiers:
             reads.append(np.asarray([m[1] for m in self.modifiers], dtype=int))
-        if self.enzyme_clauses:
+        if self.enzyme_clauses and with_enzymes:
             reads.append(np.maximum(self._clause_arrays()[1], 0))
         return reads
 
@@ -262,17 +280,46 @@ class Cell(eqx.Module):
             members[k, : len(cl)] = cl
         return np.array([j for j, _ in rows], dtype=int), members
 
-    def rhs(self, t, x, c_full, clamp, rate_scale):
-        """dx/dt (mM/min) of the dynamic species `x`, given the other species in `c_full`."""
+    def rhs(self, t, x, c_full, clamp, rate_scale, enzyme_factor=None):
+        """dx/dt (mM/min) of the dynamic species `x`, given the other species in `c_full`
+        (`enzyme_factor` as in `fluxes`)."""
         dyn = jnp.asarray(self.dynamic)
         is_dyn = np.zeros(self.n_species, dtype=bool)
         is_dyn[list(self.dynamic)] = True
         slot = np.zeros(self.n_species, dtype=int)
         slot[list(self.dynamic)] = np.arange(len(self.dynamic))
         c = jnp.where(is_dyn, x[slot], c_full) if self.dynamic else c_full  # = c_full.at[dyn].set(x)
-        v = self.fluxes(c, t, rate_scale)
-        dx = self.N[dyn] @ v
-        return jnp.where(clamp[dyn], 0.0, dx)
+        v = self.fluxes(c, t, rate_scale, enzyme_factor)
+        return jnp.where(clamp[dyn], 0.0, self.dynamic_change(v))
+
+    def dynamic_change(self, v):
+        """N_dyn · v (mM/min) for the dynamic species, summed over N's structural nonzeros only (a
+        static plan per model spec; a dense product is ~10x the work on the core model and, under
+        vmap on a CPU, was the costliest single operation of a right-hand-side evaluation)."""
+        dyn = np.asarray(self.dynamic, dtype=int)
+        if self.system is not None or self.spec is None:
+            return self.N[dyn] @ v
+        species, reactions = _stoichiometry_plan(self.spec)
+        coeff = jnp.concatenate([self.N[dyn].ravel(), jnp.zeros(1, self.N.dtype)])[species]
+        return jnp.sum(coeff * jnp.concatenate([v, jnp.zeros(1, v.dtype)])[reactions], axis=1)
+
+
+@functools.lru_cache(maxsize=32)
+def _stoichiometry_plan(spec):
+    """(n_index, r_index), both (n_dynamic, width): for each dynamic species the flat positions in
+    N_dyn of its nonzero stoichiometric coefficients and their reactions, padded (with a trailing 0
+    coefficient and a trailing 0 rate). The pattern comes from a concrete compile of `spec`."""
+    with jax.ensure_compile_time_eval():
+        cell = compile_model(spec)
+        n_dyn = np.asarray(cell.N)[np.asarray(cell.dynamic, dtype=int)]
+    rows = [np.nonzero(row)[0] for row in n_dyn]
+    width = max((len(r) for r in rows), default=1) or 1
+    n_index = np.full((len(rows), width), n_dyn.size, dtype=int)
+    r_index = np.full((len(rows), width), n_dyn.shape[1], dtype=int)
+    for i, r in enumerate(rows):
+        n_index[i, :len(r)] = i * n_dyn.shape[1] + r
+        r_index[i, :len(r)] = r
+    return n_index, r_index
 
 
 def _gather(values, index_arrays):

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._jacobian import cell_term
+from ._jacobian import cell_term, solver_args
 from ._solver import default_solver
 from .compile import Cell
 from .exceptions import SimulationInputError
@@ -245,7 +245,7 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
         c_full, out, status = carry
         a, b = bounds[k], bounds[k + 1]
         sol = diffrax.diffeqsolve(
-            term, options.solver, a, b, None, c_full[dyn], args=(c_full, cond.clamp, cond.rate_scale),
+            term, options.solver, a, b, None, c_full[dyn], args=solver_args(term, cell, c_full, cond.clamp, cond.rate_scale),
             saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True), stepsize_controller=options.controller(b - a),
             max_steps=options.max_steps, throw=False, adjoint=options.adjoint,
         )

@@ -18,7 +18,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _common import record, reference_data_dir
 
 T_END, N_SAVE = 100.0, 101
@@ -40,8 +39,8 @@ def _timed_run(cell, conds, t, opts, strategy):
     from yeastcell.batch import _vmapped, batch_options
 
     t0 = time.perf_counter()
-    if strategy == "vmap":  # as simulate_batch does: the linear solver chosen for the batch size
-        conc, status = _vmapped(cell, conds, t, batch_options(opts, int(conds.c0.shape[0])))
+    if strategy == "vmap":  # as simulate_batch does: the solver chosen for the batch size
+        conc, status = _vmapped(cell, conds, t, batch_options(opts, int(conds.c0.shape[0]), cell))
     else:
         traj = yc.simulate_batch(cell, conds, t, strategy=strategy)
         conc, status = traj.conc, traj.status
@@ -49,13 +48,23 @@ def _timed_run(cell, conds, t, opts, strategy):
     return time.perf_counter() - t0, status
 
 
-def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto"):
+def _solver_name(solver):
+    from yeastcell._bdf import BatchBDF
+
+    if isinstance(solver, BatchBDF):
+        return "BatchBDF"
+    return f"Rodas4P, {solver.linear_solver} LU"
+
+
+def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto", solver="auto"):
     import equinox as eqx
     import jax
     import jax.numpy as jnp
 
     import yeastcell as yc
-    from yeastcell._solver import Rodas4P
+    from yeastcell._bdf import BatchBDF
+    from yeastcell._solver import SPARSE_LU_MIN_BATCH, Rodas4P
+    from yeastcell.batch import batch_options
     from yeastcell.simulate import SolverOptions
 
     cell = yc.load_cell()
@@ -66,8 +75,14 @@ def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto"):
     t = jnp.linspace(0.0, T_END, N_SAVE)
     rng = np.random.default_rng(0)
     out = {}
-    opts = SolverOptions(rtol=rtol, atol=atol, solver=Rodas4P(linear_solver=linear_solver))
     for n in sizes:
+        if solver == "bdf":
+            opts = SolverOptions(rtol=rtol, atol=atol, solver=BatchBDF())
+        elif solver == "rodas" and linear_solver == "auto":  # Rodas4P with the LU simulate_batch would give it
+            lu = "batched" if n >= SPARSE_LU_MIN_BATCH else "dense"
+            opts = SolverOptions(rtol=rtol, atol=atol, solver=Rodas4P(linear_solver=lu))
+        else:  # "auto": simulate_batch's own choice of solver for the batch size
+            opts = SolverOptions(rtol=rtol, atol=atol, solver=Rodas4P(linear_solver=linear_solver))
         factors = np.exp(rng.normal(0.0, SD, size=(n, cell.n_species)))
         c0 = np.where(pert[None, :], np.asarray(base.c0)[None, :] * factors, np.asarray(base.c0)[None, :])
         conds = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), base)
@@ -75,15 +90,15 @@ def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto"):
         first, _ = _timed_run(cell, conds, t, opts, strategy)  # includes compilation
         run, status = _timed_run(cell, conds, t, opts, strategy)
         out[n] = dict(compile=first - run, total=run, per_traj=run / n, failed=int(np.sum(np.asarray(status) != 0)))
-        print(f"yeastcell[{strategy}, {linear_solver} LU] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
+        out[n]["solver"] = _solver_name(batch_options(opts, n, cell).solver)
+        print(f"yeastcell[{strategy}, {out[n]['solver']}] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
               f"{1e3 * run / n:8.3f} ms/trajectory, failed {out[n]['failed']}")
     return cell, base, out
 
 
 def roadrunner_loop(n, rtol, atol):
-    import roadrunner
-
     import libsbml
+    import roadrunner
 
     path = reference_data_dir() / "sbml" / "biomodels" / "BIOMD0000000064_teusink2000.xml"
     doc = libsbml.readSBMLFromFile(str(path))
@@ -158,6 +173,9 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (mM) for every solver")
     ap.add_argument("--linear-solver", default="auto", choices=["auto", "dense", "sparse"],
                     help="Rodas4P's LU: auto = dense (LAPACK) below SPARSE_LU_MIN_BATCH lanes, sparse from it")
+    ap.add_argument("--solver", default="auto", choices=["auto", "rodas", "bdf"],
+                    help="auto: simulate_batch's choice (BatchBDF from BDF_MIN_BATCH lanes on a CPU, else Rodas4P); "
+                         "rodas / bdf: that solver at every size")
     ap.add_argument("--quick", action="store_true", help="smoke test: sizes 1 and 8, 8 roadrunner, 2 BDF")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     ap.add_argument("--note", default=None, help="with --sbml-batch: note line for RESULTS.md (default: load average)")
@@ -173,21 +191,19 @@ def main():
         return
     if args.quick:
         args.sizes, args.rr, args.bdf = [1, 8], 8, 2
-    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol, args.linear_solver)
+    cell, base, yc_times = yeastcell_batches(args.sizes, args.strategy, args.rtol, args.atol, args.linear_solver,
+                                             args.solver)
     rr = roadrunner_loop(args.rr, args.rtol, args.atol)
     bdf = scipy_bdf(cell, base, args.bdf, args.rtol, args.atol)
-    from yeastcell._solver import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH
 
     lines = ["| work | per trajectory (ms) | vs libroadrunner | vs scipy BDF |", "|---|---:|---:|---:|"]
     for n, r in yc_times.items():
-        auto = "sparse" if n >= SPARSE_LU_MIN_BATCH and len(cell.dynamic) <= SPARSE_LU_MAX_STATES else "dense"
-        lu = args.linear_solver if args.linear_solver != "auto" else auto
-        lines.append(f"| yeastcell core model, batch {n} ({args.strategy}, {lu} LU; compile {r['compile']:.1f} s) | "
+        lines.append(f"| yeastcell core model, batch {n} ({args.strategy}, {r['solver']}; compile {r['compile']:.1f} s) | "
                      f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / rr:.2f}× | {r['per_traj'] / bdf:.3f}× |")
     lines.append(f"| libroadrunner Teusink SBML, loop of {args.rr} | {1e3 * rr:.3f} | 1 | |")
     lines.append(f"| scipy solve_ivp BDF on the core model RHS (jitted RHS + Jacobian), {args.bdf} runs | {1e3 * bdf:.3f} | | 1 |")
-    lines.append(f"\nAll solvers at rtol {args.rtol:g}, atol {args.atol:g}; yeastcell uses Rodas4P with the "
-                 "structured Jacobian (SolverOptions default).")
+    lines.append(f"\nAll solvers at rtol {args.rtol:g}, atol {args.atol:g}; yeastcell with the structured Jacobian, "
+                 f"solver choice --solver {args.solver} (auto = simulate_batch's choice for the batch size).")
     print("\n".join(lines))
     if args.record:
         record("Simulation throughput (bench_simulate.py)", lines)

@@ -104,6 +104,23 @@ class SparseLU:
               & (jnp.max(jnp.abs(a)) <= MAX_GROWTH * w_max))
         return a, ok
 
+    def solve_unrolled(self, a, b):
+        """As `solve`, written as one scalar expression per nonzero of the factors (no scatters):
+        under `jax.vmap` each operation is elementwise over the lanes and XLA fuses the whole
+        substitution into a few loops (about 2x faster than `solve` at batch 1000 on a CPU; the
+        program grows with the factors' nonzeros, so it is meant for small systems)."""
+        y = [b[i] for i in self.order]
+        for k, (rows, slots) in enumerate(self.lower):  # L y = P b (unit lower triangle)
+            for r, s in zip(rows, slots):
+                y[r] = y[r] - a[s] * y[k]
+        for k in range(self.n - 1, -1, -1):  # U x = y
+            y[k] = y[k] / a[self.diag[k]]
+            for r, s in zip(*self.upper[k]):
+                y[r] = y[r] - a[s] * y[k]
+        position = np.empty(self.n, dtype=int)
+        position[self.order] = np.arange(self.n)
+        return jnp.stack([y[p] for p in position])
+
     def solve(self, a, b):
         """x with W x = b, from `factor`'s values."""
         y = b[self.order]

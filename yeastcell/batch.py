@@ -30,7 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ._solver import for_batch
+from ._bdf import BatchBDF, solve_cells
+from ._solver import SPARSE_LU_MAX_STATES, Rodas4P, for_batch
 from .compile import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
@@ -40,6 +41,7 @@ from .trajectory import Trajectory
 STRATEGIES = ("auto", "vmap", "shard")
 
 
+BDF_MIN_BATCH = 64  # see batch_options
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
 
 
@@ -72,7 +74,7 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
         raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
     chunk = None if chunk is None or chunk >= n else int(chunk)
-    options = batch_options(options or SolverOptions(), chunk or n)
+    options = batch_options(options or SolverOptions(), chunk or n, cell)
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
     if use_shard and n_dev > 1:
@@ -90,29 +92,51 @@ def default_lanes_per_chunk(cell: Cell) -> int | None:
     return None
 
 
-def batch_options(options: SolverOptions, batch_size: int) -> SolverOptions:
-    """`options` for a vmapped batch: an "auto" Rodas4P gets the sparse LU from
-    `SPARSE_LU_MIN_BATCH` lanes on (yeastcell/_sparse_lu.py; faster per lane in large batches)."""
-    solver = for_batch(options.solver, batch_size)
+def batch_options(options: SolverOptions, batch_size: int, cell: Cell | None = None) -> SolverOptions:
+    """`options` for a batch of `batch_size` lanes of `cell`, when the solver is left at "auto"
+    (the default `Rodas4P()`):
+
+    - on a CPU, a concentration cell (or a hybrid wrapping one) of at most SPARSE_LU_MAX_STATES
+      dynamic species in a batch of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF`
+      (yeastcell/_bdf.py: Jacobians reused across steps; measured faster, module docstring);
+    - otherwise Rodas4P, with the sparse LU from `SPARSE_LU_MIN_BATCH` lanes on
+      (yeastcell/_sparse_lu.py; faster per lane in large batches).
+    """
+    solver = options.solver
+    if cell is not None and _bdf_by_default(options, batch_size, cell):
+        return dataclasses.replace(options, solver=BatchBDF())
+    solver = for_batch(solver, batch_size)
     return options if solver is options.solver else dataclasses.replace(options, solver=solver)
+
+
+def _bdf_by_default(options, batch_size, cell) -> bool:
+    solver = options.solver
+    return (isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= BDF_MIN_BATCH
+            and jax.default_backend() == "cpu" and getattr(cell, "system", None) is None
+            and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES)
 
 
 @eqx.filter_jit
 def _vmapped(cell, conds, ts, options, lanes_per_chunk: int | None = None):
-    """(conc, status) of every lane (see `vmap_in_chunks`)."""
+    """(conc, status) of every lane (see `vmap_in_chunks`); with `BatchBDF` one batched solve per
+    chunk (the solver is written for a batch, not vmapped)."""
+    if isinstance(options.solver, BatchBDF):
+        return vmap_in_chunks(lambda c: solve_cells(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
     return vmap_in_chunks(lambda c: _solve(cell, c, ts, options), conds, lanes_per_chunk)
 
 
-def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None):
+def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None, batched: bool = False):
     """``jax.vmap(fn)(xs)`` computed as sequential vmapped chunks of `lanes_per_chunk` lanes.
 
     The batch is padded to a multiple of the chunk with copies of its last lane (dropped again),
     so the solver is traced once. None, or a chunk at least the batch size: one plain vmap.
+    ``batched=True``: `fn` already maps a batch (leading axis) and is applied per chunk as is.
     Traceable; used inside jit.
     """
     n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    fn_b = fn if batched else jax.vmap(fn)
     if lanes_per_chunk is None or lanes_per_chunk >= n:
-        return jax.vmap(fn)(xs)
+        return fn_b(xs)
     k = lanes_per_chunk
     m = -(-n // k) * k
 
@@ -120,7 +144,7 @@ def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None):
         x = jnp.concatenate([x, jnp.repeat(x[-1:], m - n, axis=0)])
         return x.reshape((m // k, k) + x.shape[1:])
 
-    out = jax.lax.map(jax.vmap(fn), jax.tree_util.tree_map(chunks, xs))
+    out = jax.lax.map(fn_b, jax.tree_util.tree_map(chunks, xs))
     return jax.tree_util.tree_map(lambda y: y.reshape((m,) + y.shape[2:])[:n], out)
 
 

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._bdf import BatchBDF, solve_cells
 from ._jacobian import cell_term, solver_args
 from ._solver import default_solver
 from .compile import Cell
@@ -232,13 +233,12 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
 
         values, status = solve_system(cell, cond, ts, options, options.max_events)
         return values, _post_status(cell.system.species_values(values), status, options)
+    if isinstance(options.solver, BatchBDF):  # a batch of one (see yeastcell/_bdf.py)
+        conc, status = solve_cells(cell, jax.tree_util.tree_map(lambda a: a[None], cond), ts, options)
+        return conc[0], status[0]
     dyn = jnp.asarray(cell.dynamic, dtype=int)
-    t0, t_end = ts[0], ts[-1]
     n_ev = cond.event_t.shape[0]
-    ev_t = jnp.clip(cond.event_t, t0, t_end)
-    bounds = jnp.concatenate([t0[None], ev_t, t_end[None]])
-    # segment index of each save time: number of events at or before it (right-continuous)
-    seg_of_t = jnp.sum((cond.event_t[None, :] <= ts[:, None]) & (cond.event_t[None, :] <= t_end), axis=1)
+    bounds, seg_of_t = segment_plan(cond, ts)
     term = cell_term(cell, options.jacobian)
 
     def segment(carry, k):
@@ -253,14 +253,7 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
         out = jnp.where((seg_of_t == k)[:, None], seg_conc, out)
         code = from_diffrax(sol.result)
         status = jnp.where(status == Status.SUCCESS, code, status)
-        c_full = c_full.at[dyn].set(sol.ys[-1])
-        # apply event k (if any) at the end of segment k
-        e = jnp.minimum(k, n_ev - 1) if n_ev else 0
-        if n_ev:
-            live = (k < n_ev) & (cond.event_t[e] <= t_end)
-            i = cond.event_species[e]
-            new = jnp.where(cond.event_mode[e] == EVENT_SET, cond.event_value[e], c_full[i] + cond.event_value[e])
-            c_full = jnp.where(live, c_full.at[i].set(new), c_full)
+        c_full = apply_event(cond, c_full.at[dyn].set(sol.ys[-1]), k, ts[-1])
         return (c_full, out, status), None
 
     out0 = jnp.zeros((ts.shape[0], cell.n_species), dtype=cond.c0.dtype)
@@ -269,6 +262,34 @@ def _solve(cell: Cell, cond: Condition, ts, options: SolverOptions):
     status = jnp.where(jnp.all(jnp.isfinite(cond.c0)), status, Status.NONFINITE)
     status = _post_status(conc, status, options)
     return conc, status
+
+
+def segment_plan(cond: Condition, ts):
+    """How a condition's events cut the save times `ts` into segments (one condition, traceable).
+
+    Returns:
+        bounds: (n_events + 2,) segment boundaries (min): start, event times clipped to [ts[0],
+            ts[-1]], end. seg_of_t: (n_t,) the segment of each save time, i.e. the number of events at
+            or before it (right-continuous: a value saved at an event time is the one after it).
+    """
+    t0, t_end = ts[0], ts[-1]
+    ev_t = jnp.clip(cond.event_t, t0, t_end)
+    bounds = jnp.concatenate([t0[None], ev_t, t_end[None]])
+    seg_of_t = jnp.sum((cond.event_t[None, :] <= ts[:, None]) & (cond.event_t[None, :] <= t_end), axis=1)
+    return bounds, seg_of_t
+
+
+def apply_event(cond: Condition, c_full, k, t_end):
+    """Concentrations `c_full` (mM) after event k of `cond`, if it exists and falls at or before
+    `t_end` (one condition, traceable; k may be traced)."""
+    n_ev = cond.event_t.shape[0]
+    if not n_ev:
+        return c_full
+    e = jnp.minimum(k, n_ev - 1)
+    live = (k < n_ev) & (cond.event_t[e] <= t_end)
+    i = cond.event_species[e]
+    new = jnp.where(cond.event_mode[e] == EVENT_SET, cond.event_value[e], c_full[i] + cond.event_value[e])
+    return jnp.where(live, c_full.at[i].set(new), c_full)
 
 
 def _post_status(conc, status, options):

@@ -128,7 +128,12 @@ def gradient_solver_options(options, gradient: str):
 
     from ..simulate import SolverOptions
 
+    from .._bdf import BatchBDF
+
     options = options or SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
+    if isinstance(options.solver, BatchBDF):
+        raise SimulationInputError("fitting differentiates the solve: options.solver=BatchBDF() is forward-only; "
+                            "use the default Rodas4P")
     if gradient == "forward":
         adj = diffrax.ForwardMode()
     else:

@@ -25,6 +25,8 @@ from .perturb import (  # noqa: E402
     ValidityWarning as ValidityWarning,
 )
 from .simulate import SolverOptions as SolverOptions, simulate as simulate  # noqa: E402
+from ._bdf import BatchBDF as BatchBDF  # noqa: E402
+from ._solver import Rodas4P as Rodas4P  # noqa: E402
 from .batch import simulate_batch as simulate_batch  # noqa: E402
 from .steady import SteadyState as SteadyState, steady_state as steady_state, steady_state_batch as steady_state_batch  # noqa: E402
 from .status import Status as Status  # noqa: E402

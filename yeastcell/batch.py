@@ -17,6 +17,12 @@ lane). Measured on a 2-core CPU, 1000 perturbed Teusink trajectories: the import
 and 55 s); the core model's concentration cell showed no gain beyond the run-to-run noise (17.7 s
 as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
 accelerator the default is one vmap for every cell (lanes are parallel there).
+
+Solver: on a CPU a batch of at least `BDF_MIN_BATCH` lanes of a concentration cell is integrated by
+`BatchBDF` (yeastcell/_bdf.py) when the options leave the solver at the default `Rodas4P()`: its loop
+runs over the whole batch, so Jacobians are reused across steps (benchmarks/RESULTS.md: core model,
+1000 perturbed Teusink courses, per trajectory). Below that size, on accelerators (not yet measured
+there) and for SBML-semantics cells the vmapped Rodas4P stays.
 """
 
 from __future__ import annotations

@@ -289,7 +289,8 @@ class Cell(eqx.Module):
         slot = np.zeros(self.n_species, dtype=int)
         slot[list(self.dynamic)] = np.arange(len(self.dynamic))
         c = jnp.where(is_dyn, x[slot], c_full) if self.dynamic else c_full  # = c_full.at[dyn].set(x)
-        v = self.fluxes(c, t, rate_scale, enzyme_factor)
+        # wrappers (hybrid, virtual-lab truth) call this with their own `fluxes(c, t, rate_scale)`
+        v = self.fluxes(c, t, rate_scale) if enzyme_factor is None else self.fluxes(c, t, rate_scale, enzyme_factor)
         return jnp.where(clamp[dyn], 0.0, self.dynamic_change(v))
 
     def dynamic_change(self, v):

@@ -102,23 +102,23 @@ def batch_options(options: SolverOptions, batch_size: int, cell: Cell | None = N
     """`options` for a batch of `batch_size` lanes of `cell`, when the solver is left at "auto"
     (the default `Rodas4P()`):
 
-    - on a CPU, a concentration cell (or a hybrid wrapping one) of at most SPARSE_LU_MAX_STATES
-      dynamic species in a batch of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF`
-      (yeastcell/_bdf.py: Jacobians reused across steps; measured faster, module docstring);
+    - on a CPU, a compiled concentration `Cell` of at most SPARSE_LU_MAX_STATES dynamic species in
+      a batch of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF` (yeastcell/_bdf.py:
+      Jacobians reused across steps; measured faster, module docstring). Wrapped cells (hybrids)
+      keep Rodas4P by default: BatchBDF has no structured Jacobian for them (not measured);
     - otherwise Rodas4P, with the sparse LU from `SPARSE_LU_MIN_BATCH` lanes on
       (yeastcell/_sparse_lu.py; faster per lane in large batches).
     """
-    solver = options.solver
     if cell is not None and _bdf_by_default(options, batch_size, cell):
         return dataclasses.replace(options, solver=BatchBDF())
-    solver = for_batch(solver, batch_size)
+    solver = for_batch(options.solver, batch_size)
     return options if solver is options.solver else dataclasses.replace(options, solver=solver)
 
 
 def _bdf_by_default(options, batch_size, cell) -> bool:
     solver = options.solver
     return (isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= BDF_MIN_BATCH
-            and jax.default_backend() == "cpu" and getattr(cell, "system", None) is None
+            and jax.default_backend() == "cpu" and type(cell) is Cell and cell.system is None
             and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES)
 
 

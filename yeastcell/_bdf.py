@@ -111,6 +111,12 @@ def _difference_update(D, order, d):
     return jnp.stack(new, axis=1)
 
 
+def _predict(D, order):
+    """The predictor y = Σ_{k ≤ order} D[k] (B, n) of the next step from the differences D (B, rows, n)."""
+    upto = np.arange(_ROWS)[None, :] <= order[:, None]
+    return jnp.sum(jnp.where(upto[..., None], D, 0.0), axis=1)
+
+
 def _interpolate(s, t, h, order, D):
     """Dense output at time s (B,) of the step ending at t with size h and order (BDF polynomial)."""
     m = jnp.arange(MAX_ORDER)
@@ -230,7 +236,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     h = jnp.where(t_end > t0, h, 1.0)  # an empty interval: never stepped
     D = jnp.zeros((B, _ROWS, n), dtype=y0.dtype).at[:, 0].set(y0).at[:, 1].set(f0 * h[:, None])
     J = jac_b(t0, y0, args)
-    lu_shape = jax.eval_shape(lambda c, J: jax.tree_util.tree_map(lambda a: a, factor(c, J)), t0, J)
+    lu_shape = jax.eval_shape(factor, t0, J)
     n_t = ts.shape[0]
     first = jnp.searchsorted(ts, t0, side="left").astype(jnp.int32)
     at_start = (first < n_t) & (ts[jnp.minimum(first, n_t - 1)] <= t0)
@@ -259,8 +265,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         want = live(s) & s["need_jac"]
 
         def jacobians(g):  # at the predicted state of the coming attempt, as SciPy's jac(t_new, y_predict)
-            Dg, og = s["D"][g], s["order"][g]
-            y_pred = jnp.sum(jnp.where((rows[None, :] <= og[:, None])[..., None], Dg, 0.0), axis=1)
+            y_pred = _predict(s["D"][g], s["order"][g])
             t_new = jnp.minimum(s["t"][g] + s["h"][g], t_end[g])
             return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], args))
 
@@ -327,7 +332,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         t_new = jnp.where(t + h >= t_end - 4 * _EPS * jnp.maximum(jnp.abs(t_end), 1.0), t_end, t + h)
         t_new = jnp.where(attempt, t_new, t)
         h = t_new - t
-        y_pred = jnp.sum(jnp.where((rows[None, :] <= order[:, None])[..., None], D, 0.0), axis=1)
+        y_pred = _predict(D, order)
         scale = atol + rtol * jnp.abs(y_pred)
         a_ord = alpha[order]
         psi = jnp.einsum("bk,bkn->bn", jnp.where((rows >= 1)[None] & (rows[None] <= order[:, None]),

@@ -32,7 +32,7 @@ def robertson_jac(t, y, k):
 
 def test_steps_and_values_match_scipy_bdf():
     """Same method, constants, initial step and Jacobian updates as scipy.integrate.BDF: the same
-    number of accepted steps and Jacobians, and the same dense output (to 1e-7 relative: the LU and
+    number of accepted steps, Jacobians and LU factorisations, and the same dense output (to 1e-7 relative: the LU and
     the Newton iterates differ in round-off at the 1e-9 level), lane by lane."""
     ks = jnp.asarray([1.0, 0.5, 2.0])
     y0 = jnp.asarray([[1.0, 0.0, 0.0]] * 3)
@@ -48,6 +48,7 @@ def test_steps_and_values_match_scipy_bdf():
                                         jac=lambda t, y, jac=jac: np.asarray(jac(t, y)))
         assert int(stats["steps"][b]) == len(sol.t) - 1
         assert int(stats["jacobians"][b]) == sol.njev
+        assert int(stats["factorisations"][b]) == sol.nlu
         np.testing.assert_allclose(np.asarray(ys[b]), sol.sol(np.asarray(ts)).T, rtol=1e-7, atol=1e-14)
         np.testing.assert_allclose(np.asarray(y_end[b]), sol.y[:, -1], rtol=1e-7, atol=1e-14)
 

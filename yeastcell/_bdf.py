@@ -22,19 +22,28 @@ change, error constants and order selection as there), with the same constants, 
 against SciPy step by step. Dense output (the interpolating polynomial of the backward differences)
 gives the values at the save times.
 
-Linear algebra: each attempt factorises W = I/c − J (c = h/α_order), with the sparse LU of
-`_sparse_lu` when the pattern is known and small, else LAPACK; a factorisation `_sparse_lu` does not
-trust fails the attempt like a Newton failure.
+Linear algebra: W = I/c − J (c = h/α_order) is factorised when SciPy would (its `LU = None`: a
+new Jacobian, or a new step size from order selection, rejection, halving or clipping to t_end; not
+when c moves in round-off), with the sparse LU of `_sparse_lu` when the pattern is known and small,
+else LAPACK; a factorisation `_sparse_lu` does not trust fails the attempt like a Newton failure.
+
+Layout: inside the loop the lanes are the last axis (states (n, B), differences (rows, n, B),
+Jacobians (n, n, B)), so a state component or a factor entry is one contiguous row over the lanes
+and the per-lane rate laws and unrolled substitutions run on contiguous vectors.
 
 Forward solves only (no adjoint): fitting and gradients use `Rodas4P` through diffrax.
 
 Measured (benchmarks/RESULTS.md, 2-core CPU, core model, 1000 perturbed 100-min Teusink courses,
-rtol 1e-6): 2.5-2.7 ms per trajectory against 3.8 ms for the vmapped Rodas4P and 2.5-2.6 ms for
-libroadrunner's CVODE looping over the same work. Lanes take SciPy's ~385 steps; the batch loop runs
-~450 iterations (the slowest lane, plus lanes waiting for a Jacobian or LU). Tried and dropped:
-CVODE's looser Newton test with a carried convergence rate (1.2 instead of 2.6 Newton iterations per
-lane and step, but the batch loop still runs until the slowest lane converges: 2.4 iterations per
-step, and more rejections; 5.6 against 5.3 ms at the time).
+rtol 1e-6): lanes take SciPy's ~384 steps and ~85 factorisations; the batch loop runs ~442
+iterations (the slowest lane, plus lanes waiting for a Jacobian or LU). Interleaved in one process
+(10 runs each, min/median ms per trajectory): 2.36/2.54 with the lane-first layout and a
+factorisation on every change of c, 2.05/2.23 as now. Tried and dropped: CVODE's looser Newton
+test with a carried convergence rate (1.2 instead of 2.6 Newton iterations per lane and step, but
+the batch loop still runs until the slowest lane converges: 2.4 iterations per step, and more
+rejections; 5.6 against 5.3 ms at the time); CVODE's reuse of the LU while c changes by < 30 %
+(factorisations 105 → 70, but twice the rejections: no gain); reductions written as chains of
+additions to keep them out of XLA's YNNPACK fusions (2x faster right-hand side in isolation, 15 %
+slower in the solver).
 """
 
 from __future__ import annotations
@@ -62,111 +71,137 @@ _ROWS = MAX_ORDER + 3  # backward differences kept: orders 0..MAX_ORDER+2
 
 
 def _rms(x):
-    return jnp.sqrt(jnp.mean(x * x, axis=-1))
+    """Root mean square over the state axis (axis 0 of a lane-last (n, B) array)."""
+    return jnp.sqrt(jnp.mean(x * x, axis=0))
+
+
+def _all_finite(x):
+    """(B,) whether every entry of lane-last x (n, B) is finite."""
+    return jnp.all(jnp.isfinite(x), axis=0)
+
+
+def _r_entries(factor):
+    """SciPy's R(order, factor) as a nested list of (B,) arrays R[i][j] (i, j = 0..MAX_ORDER):
+    R[0][j] = 1, R[i][j] = Π_{r=1..i} (r − 1 − factor·j) / r. The entries do not depend on the
+    order (SciPy's matrix for a lower order is the leading block), so one table serves every lane;
+    written as unrolled products (elementwise over the lanes: no cumulative product, which XLA's
+    CPU backend lowers to a slow reduce-window)."""
+    k = MAX_ORDER + 1
+    one = jnp.ones_like(factor)
+    R = [[one] * k]
+    for i in range(1, k):
+        R.append([R[i - 1][j] * ((i - 1 - factor * j) / i) for j in range(k)])
+    return R
+
+
+_U = np.array([[float(np.prod([(r - 1 - j) / r for r in range(1, i + 1)])) for j in range(MAX_ORDER + 1)]
+               for i in range(MAX_ORDER + 1)])  # R(order, 1), a constant table (SciPy's U)
 
 
 def _change_matrix(order, factor):
-    """(B, 6, 6) matrix T with D[:order+1] <- T @ D[:order+1] for a step-size change by `factor`
-    (SciPy's R(order, factor) @ R(order, 1), transposed); identity outside the (order+1) block."""
+    """T[i][j] ((B,) arrays, i, j = 0..MAX_ORDER) with D[:order+1] <- T @ D[:order+1] for a
+    step-size change by `factor` (SciPy's (R(order, factor) @ R(order, 1))ᵀ); identity outside the
+    (order+1) block."""
     k = MAX_ORDER + 1
-    i = np.arange(1, k)[:, None]
-    j = np.arange(1, k)[None, :]
-
-    def r(f):
-        m = jnp.zeros(f.shape + (k, k), dtype=f.dtype)
-        m = m.at[..., 1:, 1:].set((i - 1 - f[..., None, None] * j) / i)
-        m = m.at[..., 0, :].set(1.0)
-        return jnp.cumprod(m, axis=-2)
-
-    inside = np.arange(k)[None, :] <= order[:, None]  # (B, k)
-    R = r(factor) * inside[:, None, :]
-    U = r(jnp.ones_like(factor)) * inside[:, :, None]
-    ru = jnp.einsum("bij,bjk->bik", R, U)
-    block = inside[:, :, None] & inside[:, None, :]
-    return jnp.where(block, jnp.swapaxes(ru, -1, -2), jnp.eye(k, dtype=factor.dtype))
+    R = _r_entries(factor)
+    inside = [order >= j for j in range(k)]
+    zero = jnp.zeros_like(factor)
+    # RU[i][m] = Σ_{j ≤ order} R[i][j] U[j][m]
+    ru = [[sum((jnp.where(inside[j], R[i][j], zero) * _U[j, m] for j in range(k) if _U[j, m] != 0.0), zero)
+           for m in range(k)] for i in range(k)]
+    return [[jnp.where(inside[i] & inside[j], ru[j][i], float(i == j)) for j in range(k)] for i in range(k)]
 
 
 def _rescale(D, order, factor):
-    """Backward differences `D` (B, rows, n) rescaled for new step size h·factor."""
+    """Backward differences `D` (rows, n, B) rescaled for new step size h·factor (per lane)."""
     k = MAX_ORDER + 1
     T = _change_matrix(order, factor)
-    rows = [sum(T[:, i, j, None] * D[:, j] for j in range(k)) for i in range(k)]
-    return D.at[:, :k].set(jnp.stack(rows, axis=1))
+    rows = [sum(T[i][j] * D[j] for j in range(k)) for i in range(k)]
+    return jnp.concatenate([jnp.stack(rows), D[k:]])
 
 
 def _difference_update(D, order, d):
-    """The backward differences after an accepted step with correction d (SciPy: D[order+2] =
-    d − D[order+1]; D[order+1] = d; D[i] += D[i+1] for i = order..0), as row-wise selects (the
-    per-lane order varies; no cumulative sums or flips over the row axis)."""
-    o = order[:, None]
+    """The backward differences (rows, n, B) after an accepted step with correction d (n, B)
+    (SciPy: D[order+2] = d − D[order+1]; D[order+1] = d; D[i] += D[i+1] for i = order..0), as
+    row-wise selects (the per-lane order varies; no cumulative sums or flips over the row axis)."""
     new = [None] * _ROWS
     for i in range(_ROWS - 1, -1, -1):
-        row = D[:, i]
+        row = D[i]
         if i + 1 < _ROWS:
-            row = jnp.where(o >= i, row + new[i + 1], row)  # rows at or below the order accumulate
-            row = jnp.where(o + 1 == i, d, row)
+            row = jnp.where(order >= i, row + new[i + 1], row)  # rows at or below the order accumulate
+            row = jnp.where(order + 1 == i, d, row)
         if i >= 1:
-            row = jnp.where(o + 2 == i, d - D[:, i - 1], row)
+            row = jnp.where(order + 2 == i, d - D[i - 1], row)
         new[i] = row
-    return jnp.stack(new, axis=1)
+    return jnp.stack(new)
+
+
+def _row(D, k):
+    """D[k[b], :, b] (n, B): each lane's row k of the differences (unrolled selects, k clipped)."""
+    k = jnp.clip(k, 0, _ROWS - 1)
+    return sum(jnp.where(k == r, D[r], 0.0) for r in range(_ROWS))
 
 
 def _predict(D, order):
-    """The predictor y = Σ_{k ≤ order} D[k] (B, n) of the next step from the differences D (B, rows, n)."""
-    upto = np.arange(_ROWS)[None, :] <= order[:, None]
-    return jnp.sum(jnp.where(upto[..., None], D, 0.0), axis=1)
+    """The predictor y = Σ_{k ≤ order} D[k] (n, B) of the next step from the differences D (rows, n, B)."""
+    return D[0] + sum(jnp.where(k <= order, D[k], 0.0) for k in range(1, MAX_ORDER + 1))
 
 
 def _interpolate(s, t, h, order, D):
-    """Dense output at time s (B,) of the step ending at t with size h and order (BDF polynomial)."""
-    m = jnp.arange(MAX_ORDER)
-    x = (s[:, None] - (t[:, None] - h[:, None] * m)) / (h[:, None] * (1.0 + m))
-    p = jnp.cumprod(x, axis=1) * (m[None, :] < order[:, None])
-    return D[:, 0] + jnp.einsum("bk,bkn->bn", p, D[:, 1:MAX_ORDER + 1])
+    """Dense output (n, B) at time s (B,) of the step ending at t with size h and order (the BDF
+    polynomial; unrolled products, no cumulative product)."""
+    y, p = D[0], jnp.ones_like(s)
+    for k in range(MAX_ORDER):
+        p = p * ((s - (t - h * k)) / (h * (1.0 + k)))
+        y = y + jnp.where(k < order, p, 0.0) * D[k + 1]
+    return y
 
 
 def _factoriser(w_pattern, n):
-    """(factor, solve): factor(c (B,), J (B,n,n)) -> (lu, ok); solve(lu, c, b) = (I − cJ)⁻¹ b."""
-    eye = jnp.eye(n)
+    """(factor, solve), lane-last: factor(c (k,), J (n, n, k)) -> (lu, ok (k,)) with lu's lane axis
+    last; solve(lu, c (B,), b (n, B)) = (I − cJ)⁻¹ b per lane."""
+    eye = jnp.eye(n)[:, :, None]
     if w_pattern is not None and n <= 64:
         slu = _sparse_lu.analyse(w_pattern)
 
         def factor(c, J):
-            return jax.vmap(slu.factor)(eye / c[:, None, None] - J)
+            return jax.vmap(slu.factor, in_axes=2, out_axes=(1, 0))(eye / c - J)
 
         def solve(lu, c, b):
-            return jax.vmap(slu.solve_unrolled)(lu, b / c[:, None])
+            return jax.vmap(slu.solve_unrolled, in_axes=(1, 1), out_axes=1)(lu, b / c)
         return factor, solve
 
     def factor(c, J):
-        lu = jax.vmap(jsl.lu_factor)(eye / c[:, None, None] - J)
-        return lu, jnp.all(jnp.isfinite(lu[0]), axis=(1, 2))
+        lu, piv = jax.vmap(jsl.lu_factor, in_axes=2)(eye / c - J)
+        return (jnp.moveaxis(lu, 0, -1), jnp.moveaxis(piv, 0, -1)), jnp.all(jnp.isfinite(lu), axis=(1, 2))
 
     def solve(lu, c, b):
-        return jax.vmap(jsl.lu_solve)(lu, b / c[:, None])
+        return jax.vmap(jsl.lu_solve, in_axes=((2, 1), 1), out_axes=1)(lu, b / c)
     return factor, solve
 
 
 def _compacted(want, capacity, fn):
     """Apply `fn` to a compacted sub-batch of the lanes where `want` is true (the first `capacity`).
 
-    `fn(g)` maps lane indices g (k,) to a pytree with leading axis k. It runs on k = capacity // 4
-    lanes when that many suffice, on `capacity` lanes otherwise, and not at all when no lane wants
-    (a lax.switch: only the sub-batch passes through it). Returns (idx (capacity,), out): the lanes
-    served (B = past the end where unused; scatter back with mode="drop") and their results.
+    `fn(g)` maps lane indices g (k,) to a pytree with the lane axis last (length k). It runs on
+    k = capacity // 4 lanes when that many suffice, on `capacity` lanes otherwise, and not at all
+    when no lane wants (a lax.switch: only the sub-batch passes through it). Returns
+    (idx (capacity,), out): the lanes served (B = past the end where unused; scatter back along the
+    last axis with mode="drop") and their results.
     """
     B = want.shape[0]
     small = max(1, capacity // 4)
     count = jnp.sum(want)
 
+    def pad(a, k):
+        return jnp.concatenate([a, jnp.zeros(a.shape[:-1] + (capacity - k,), a.dtype)], axis=-1)
+
     def tier(k):
         def run(_):
             idx = jnp.nonzero(want, size=k, fill_value=B)[0].astype(jnp.int32)
             out = fn(jnp.minimum(idx, B - 1))
-            pad = capacity - k
-            idx = jnp.concatenate([idx, jnp.full((pad,), B, idx.dtype)])
-            return idx, jax.tree_util.tree_map(
-                lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), out)
+            idx = jnp.concatenate([idx, jnp.full((capacity - k,), B, idx.dtype)])
+            return idx, jax.tree_util.tree_map(lambda a: pad(a, k), out)
         return run
 
     shapes = jax.eval_shape(fn, jnp.zeros((capacity,), jnp.int32))
@@ -180,14 +215,14 @@ def _compacted(want, capacity, fn):
     return idx.astype(jnp.int32), out
 
 
-def _initial_step(vf, t0, y0, f0, t_end, args, rtol, atol):
-    """SciPy's `select_initial_step` for order 1, per lane."""
+def _initial_step(vf_b, t0, y0, f0, t_end, args, rtol, atol):
+    """SciPy's `select_initial_step` for order 1, per lane (y0, f0 lane-last (n, B))."""
     interval = t_end - t0
     scale = atol + jnp.abs(y0) * rtol
     d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
     h0 = jnp.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / jnp.where(d1 == 0, 1.0, d1))
     h0 = jnp.minimum(h0, interval)
-    f1 = jax.vmap(vf)(t0 + h0, y0 + h0[:, None] * f0, args)
+    f1 = vf_b(t0 + h0, y0 + h0 * f0, args)
     d2 = _rms((f1 - f0) / scale) / h0
     dmax = jnp.maximum(d1, d2)
     h1 = jnp.where((d1 <= 1e-15) & (d2 <= 1e-15), jnp.maximum(1e-6, h0 * 1e-3),
@@ -213,8 +248,9 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
 
     Returns:
         ys (B, n_t, n) (rows outside a lane's interval are zero), y_end (B, n) the state where each
-        lane stopped, status (B,) int32 (`Status` codes), stats: dict of (B,) int arrays "steps", "rejected", "jacobians", "newton" (Newton
-        iterations) and the scalars "iterations" (loop iterations) and "newton_loops".
+        lane stopped, status (B,) int32 (`Status` codes), stats: dict of (B,) int arrays "steps",
+        "rejected", "jacobians", "factorisations", "newton" (Newton iterations) and the scalars
+        "iterations" (loop iterations) and "newton_loops".
     """
     y0 = jnp.asarray(y0)
     B, n = y0.shape
@@ -225,17 +261,23 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     m = min(B, jac_lanes if jac_lanes is not None else max(16, B // 8))
     m_lu = min(B, max(16, B // 2))  # SciPy refactorises after about a quarter of its steps (B // 3: 2.87 ms, B // 5: 5.4 ms per trajectory: lanes wait)
     factor, solve = _factoriser(w_pattern, n)
-    alpha, gamma_, err_const = (jnp.asarray(a, dtype=y0.dtype) for a in (_ALPHA, _GAMMA, _ERROR_CONST))
     newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol ** 0.5))
-    rows = jnp.arange(_ROWS)
-    vf_b = jax.vmap(vf)
-    jac_b = jax.vmap(jac)
+    # lane-last layout inside the loop: states (n, B), differences (rows, n, B), Jacobians
+    # (n, n, B), so that a state component or a factor entry is one contiguous row over the lanes
+    # (the per-lane rate laws and the unrolled substitutions then run on contiguous vectors:
+    # about 1.3x (right-hand side) and 1.7x (solve) faster than lane-first at batch 1000 here)
+    vf_b = jax.vmap(vf, in_axes=(0, 1, 0), out_axes=1)
+    jac_b = jax.vmap(jac, in_axes=(0, 1, 0), out_axes=2)
 
-    f0 = vf_b(t0, y0, args)
-    h = _initial_step(vf, t0, y0, f0, t_end, args, rtol, atol)
+    def table(values, index):  # a constant table (NumPy) looked up per lane
+        return jnp.asarray(values, dtype=y0.dtype)[index]
+
+    y0_t = y0.T
+    f0 = vf_b(t0, y0_t, args)
+    h = _initial_step(vf_b, t0, y0_t, f0, t_end, args, rtol, atol)
     h = jnp.where(t_end > t0, h, 1.0)  # an empty interval: never stepped
-    D = jnp.zeros((B, _ROWS, n), dtype=y0.dtype).at[:, 0].set(y0).at[:, 1].set(f0 * h[:, None])
-    J = jac_b(t0, y0, args)
+    D = jnp.zeros((_ROWS, n, B), dtype=y0.dtype).at[0].set(y0_t).at[1].set(f0 * h)
+    J = jac_b(t0, y0_t, args)
     lu_shape = jax.eval_shape(factor, t0, J)
     n_t = ts.shape[0]
     first = jnp.searchsorted(ts, t0, side="left").astype(jnp.int32)
@@ -243,7 +285,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     lane = jnp.arange(B)
     out = jnp.zeros((B, n_t, n), dtype=y0.dtype)
     out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], y0, 0.0))
-    finite = jnp.all(jnp.isfinite(y0), axis=1) & jnp.all(jnp.isfinite(f0), axis=1)
+    finite = _all_finite(y0_t) & _all_finite(f0)
     state = dict(
         t=t0, h=h, order=jnp.ones((B,), jnp.int32), D=D, n_equal=jnp.zeros((B,), jnp.int32), J=J,
         j_current=jnp.ones((B,), bool), need_jac=jnp.zeros((B,), bool),
@@ -252,7 +294,8 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         save=first + at_start, out=out,
         status=jnp.where(finite, Status.SUCCESS, Status.NONFINITE).astype(jnp.int32),
         attempts=jnp.zeros((B,), jnp.int32), steps=jnp.zeros((B,), jnp.int32),
-        rejected=jnp.zeros((B,), jnp.int32), jacobians=jnp.ones((B,), jnp.int32), it=jnp.asarray(0, jnp.int32),
+        rejected=jnp.zeros((B,), jnp.int32), jacobians=jnp.ones((B,), jnp.int32),
+        factorisations=jnp.zeros((B,), jnp.int32), it=jnp.asarray(0, jnp.int32),
         newton_loops=jnp.asarray(0, jnp.int32), newton=jnp.zeros((B,), jnp.int32),
     )
 
@@ -265,35 +308,37 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         want = live(s) & s["need_jac"]
 
         def jacobians(g):  # at the predicted state of the coming attempt, as SciPy's jac(t_new, y_predict)
-            y_pred = _predict(s["D"][g], s["order"][g])
+            y_pred = _predict(s["D"][..., g], s["order"][g])
             t_new = jnp.minimum(s["t"][g] + s["h"][g], t_end[g])
             return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], args))
 
         idx, J_sub = _compacted(want, m, jacobians)
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        return dict(s, J=s["J"].at[idx].set(J_sub, mode="drop"), need_jac=s["need_jac"] & ~served,
+        return dict(s, J=s["J"].at[..., idx].set(J_sub, mode="drop"), need_jac=s["need_jac"] & ~served,
                     j_current=s["j_current"] | served, lu_stale=s["lu_stale"] | served,
                     jacobians=s["jacobians"] + served)
 
-    def newton(t_new, y_pred, c, psi, lu, scale, attempt):
+    def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt):
         """SciPy's simplified Newton iteration (`solve_bdf_system`), all attempting lanes together:
-        the loop ends when every lane has converged or failed."""
+        the loop ends when every lane has converged or failed. `lu` factorises I − c_lu·J, where
+        c_lu may differ from this attempt's c in round-off (h = t_new − t), as in SciPy."""
+
         def cond(ns):
             return (ns["k"] < NEWTON_MAXITER) & jnp.any(ns["going"])
 
         def body(ns):
             k, y, d, going = ns["k"], ns["y"], ns["d"], ns["going"]
             f = vf_b(t_new, y, args)
-            finite = jnp.all(jnp.isfinite(f), axis=1)
-            dy = solve(lu, c, c[:, None] * f - psi - d)
+            finite = _all_finite(f)
+            dy = solve(lu, c_lu, c * f - psi - d)
             dy_norm = _rms(dy / scale)
             rate = dy_norm / jnp.where(ns["dy_old"] > 0, ns["dy_old"], 1.0)
             first = k == 0
             diverging = ~first & ((rate >= 1) | (rate ** (NEWTON_MAXITER - k) / (1 - rate) * dy_norm > newton_tol))
             stop_bad = going & (~finite | diverging)
             step = going & ~stop_bad
-            y = jnp.where(step[:, None], y + dy, y)
-            d = jnp.where(step[:, None], d + dy, d)
+            y = jnp.where(step, y + dy, y)
+            d = jnp.where(step, d + dy, d)
             done = step & ((dy_norm == 0) | (~first & (rate / (1 - rate) * dy_norm < newton_tol)))
             return dict(k=k + 1, y=y, d=d, going=step & ~done, converged=ns["converged"] | done,
                         n_iter=jnp.where(going, k + 1, ns["n_iter"]), dy_old=jnp.where(step, dy_norm, ns["dy_old"]))
@@ -308,7 +353,6 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         """Write the dense output at every save time the accepted steps passed (the loop carries only
         the output and the save counters)."""
         t, h, order, D = s["t"], s["h"], s["order"], s["D"]
-        lane = jnp.arange(B)
 
         def due(sv):
             return accepted & (sv < n_t) & (ts[jnp.minimum(sv, n_t - 1)] <= t)
@@ -318,8 +362,8 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
             now = due(sv)
             svc = jnp.minimum(sv, n_t - 1)
             y = _interpolate(ts[svc], t, h, order, D)
-            y = jnp.where((ts[svc] == t)[:, None], D[:, 0], y)
-            out = out.at[lane, svc].set(jnp.where(now[:, None], y, out[lane, svc]))
+            y = jnp.where(ts[svc] == t, D[0], y)
+            out = out.at[jnp.where(now, lane, B), svc].set(y.T, mode="drop")
             return out, sv + now
 
         out, sv = jax.lax.while_loop(lambda c: jnp.any(due(c[1])), body, (s["out"], s["save"]))
@@ -334,31 +378,31 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         h = t_new - t
         y_pred = _predict(D, order)
         scale = atol + rtol * jnp.abs(y_pred)
-        a_ord = alpha[order]
-        psi = jnp.einsum("bk,bkn->bn", jnp.where((rows >= 1)[None] & (rows[None] <= order[:, None]),
-                                                 gamma_[jnp.minimum(rows, MAX_ORDER)][None], 0.0), D) / a_ord[:, None]
+        a_ord = table(_ALPHA, order)
+        psi = sum(jnp.where(k <= order, _GAMMA[k], 0.0) * D[k] for k in range(1, MAX_ORDER + 1)) / a_ord
         c = jnp.where(attempt, h / a_ord, 1.0)
-        # W = I/c − J is refactorised only where c or J changed (SciPy keeps its LU otherwise), on
+        # W = I/c − J is refactorised only where J or the step size changed (SciPy's LU = None), on
         # a compacted sub-batch; lanes beyond its capacity wait for the next iteration
-        need_lu = attempt & ((c != s["c_lu"]) | s["lu_stale"])
-        idx, (lu_sub, ok_sub) = _compacted(need_lu, m_lu, lambda g: factor(c[g], s["J"][g]))
+        need_lu = attempt & s["lu_stale"]
+        idx, (lu_sub, ok_sub) = _compacted(need_lu, m_lu, lambda g: factor(c[g], s["J"][..., g]))
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        lu = jax.tree_util.tree_map(lambda a, b: a.at[idx].set(b, mode="drop"), s["lu"], lu_sub)
+        lu = jax.tree_util.tree_map(lambda a, b: a.at[..., idx].set(b, mode="drop"), s["lu"], lu_sub)
         lu_ok = s["lu_ok"].at[idx].set(ok_sub, mode="drop")
         c_lu = jnp.where(served, c, s["c_lu"])
         lu_stale = s["lu_stale"] & ~served
         attempt = attempt & (~need_lu | served)
-        c = jnp.where(attempt, c_lu, 1.0)
-        converged, n_iter, y_new, d, k_newton = newton(t_new, y_pred, c, psi, lu, scale, attempt & lu_ok)
+        c = jnp.where(attempt, c, 1.0)
+        converged, n_iter, y_new, d, k_newton = newton(t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu,
+                                                       scale, attempt & lu_ok)
         converged &= lu_ok
         failed_newton = attempt & ~converged
         ask_jac = failed_newton & ~s["j_current"]
         halve = failed_newton & s["j_current"]
         safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
         scale_new = atol + rtol * jnp.abs(y_new)
-        err_norm = _rms(err_const[order][:, None] * d / scale_new)
+        err_norm = _rms(table(_ERROR_CONST, order) * d / scale_new)
         too_big = attempt & converged & (err_norm > 1)
-        accepted = attempt & converged & ~too_big & jnp.all(jnp.isfinite(y_new), axis=1)
+        accepted = attempt & converged & ~too_big & _all_finite(y_new)
         nonfinite = attempt & converged & ~too_big & ~accepted
         # accepted steps: update the differences (SciPy: D[order+2] = d - D[order+1]; D[order+1] = d;
         # D[i] += D[i+1] for i = order..0)
@@ -366,10 +410,11 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         n_equal = jnp.where(accepted, s["n_equal"] + 1, s["n_equal"])
         # order and step-size selection after order+1 equal steps (SciPy)
         choose = accepted & (n_equal >= order + 1)
-        d_at = lambda k: jnp.take_along_axis(Dacc, jnp.clip(k, 0, _ROWS - 1)[:, None, None], axis=1)[:, 0]
-        em = jnp.where(order > 1, _rms(err_const[jnp.maximum(order - 1, 0)][:, None] * d_at(order) / scale_new), jnp.inf)
+        em = jnp.where(order > 1, _rms(table(_ERROR_CONST, jnp.maximum(order - 1, 0)) * _row(Dacc, order) / scale_new),
+                       jnp.inf)
         ep = jnp.where(order < MAX_ORDER,
-                       _rms(err_const[jnp.minimum(order + 1, MAX_ORDER)][:, None] * d_at(order + 2) / scale_new), jnp.inf)
+                       _rms(table(_ERROR_CONST, jnp.minimum(order + 1, MAX_ORDER)) * _row(Dacc, order + 2) / scale_new),
+                       jnp.inf)
         norms = jnp.stack([em, err_norm, ep], axis=1)
         expo = -1.0 / (order[:, None] + jnp.arange(3)[None, :]).astype(y0.dtype)
         factors = jnp.where(jnp.isinf(norms), 0.0, jnp.where(norms == 0, jnp.inf, norms ** expo))
@@ -382,8 +427,12 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         h_next = h * fac
         # never step past t_end: the last step ends exactly there (SciPy rescales the same way)
         clip = t_next + h_next > t_end
-        fac = jnp.where(clip & (t_next < t_end), fac * (t_end - t_next) / jnp.where(h_next > 0, h_next, 1.0), fac)
-        D_new = jnp.where(accepted[:, None, None], Dacc, D)
+        clipped = clip & (t_next < t_end)
+        fac = jnp.where(clipped, fac * (t_end - t_next) / jnp.where(h_next > 0, h_next, 1.0), fac)
+        # SciPy discards its LU whenever it sets a new step size (order selection, rejection,
+        # halving, clipping to t_end), whatever the factor
+        lu_stale = lu_stale | choose | too_big | halve | (attempt & clipped)
+        D_new = jnp.where(accepted, Dacc, D)
         D_new = _rescale(D_new, new_order, fac)
         changed = fac != 1.0
         n_equal = jnp.where(changed | choose, 0, n_equal)
@@ -400,13 +449,14 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
                  j_current=jnp.where(accepted, False, s["j_current"]), need_jac=s["need_jac"] | ask_jac,
                  status=status.astype(jnp.int32), attempts=attempts, steps=s["steps"] + accepted,
                  rejected=s["rejected"] + (attempt & ~accepted), it=s["it"] + 1,
+                 factorisations=s["factorisations"] + served,
                  newton_loops=s["newton_loops"] + k_newton, newton=s["newton"] + n_iter)
         return save_points(s, accepted)
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
-    stats = {k: state[k] for k in ("steps", "rejected", "jacobians", "newton", "newton_loops")}
+    stats = {k: state[k] for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")}
     stats["iterations"] = state["it"]
-    return state["out"], state["D"][:, 0], state["status"], stats
+    return state["out"], state["D"][0].T, state["status"], stats
 
 
 @dataclasses.dataclass(frozen=True)

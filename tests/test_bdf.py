@@ -94,10 +94,9 @@ def test_failed_lanes_are_flagged_and_do_not_stop_the_others(core):
     assert list(np.asarray(short.status)) == [Status.MAX_STEPS, Status.MAX_STEPS]
 
 
-def test_simulate_batch_chooses_bdf_for_large_cpu_batches(core):
+def test_simulate_batch_chooses_bdf_for_large_batches(core):
     opts = SolverOptions()
-    if jax.default_backend() == "cpu":
-        assert isinstance(batch_options(opts, BDF_MIN_BATCH, core).solver, BatchBDF)
+    assert isinstance(batch_options(opts, BDF_MIN_BATCH, core).solver, BatchBDF)
     assert not isinstance(batch_options(opts, BDF_MIN_BATCH - 1, core).solver, BatchBDF)
     assert not isinstance(batch_options(opts, BDF_MIN_BATCH, None).solver, BatchBDF)
     # a solver the user chose is kept

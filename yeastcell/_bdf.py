@@ -466,7 +466,7 @@ class BatchBDF:
 
     Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells and cells that
     wrap one (hybrids), not SBML-semantics cells. `simulate_batch` picks it by itself for large
-    batches on a CPU (`yeastcell/batch.py`). `jac_lanes`: see `bdf_batch`.
+    batches (`yeastcell/batch.py`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
     """
 
     jac_lanes: int | None = None

@@ -18,11 +18,13 @@ and 55 s); the core model's concentration cell showed no gain beyond the run-to-
 as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
 accelerator the default is one vmap for every cell (lanes are parallel there).
 
-Solver: on a CPU a batch of at least `BDF_MIN_BATCH` lanes of a concentration cell is integrated by
+Solver: a batch of at least `BDF_MIN_BATCH` lanes of a concentration cell is integrated by
 `BatchBDF` (yeastcell/_bdf.py) when the options leave the solver at the default `Rodas4P()`: its loop
-runs over the whole batch, so Jacobians are reused across steps (benchmarks/RESULTS.md: core model,
-1000 perturbed Teusink courses, per trajectory). Below that size, on accelerators (not yet measured
-there) and for SBML-semantics cells the vmapped Rodas4P stays.
+runs over the whole batch, so Jacobians are reused across steps. Measured per trajectory on the core
+model's perturbed Teusink courses (benchmarks/RESULTS.md, 2026-12-04): on a 2-core CPU at batch 1000
+~2.2 ms against ~3.5 ms for the vmapped Rodas4P; on an NVIDIA H200 at batch 100 / 1000 / 10000,
+3.1 / 0.44 / 0.084 ms against 5.4 / 0.84 / 0.16 ms. Below that size and for SBML-semantics cells the
+vmapped Rodas4P stays.
 """
 
 from __future__ import annotations
@@ -102,10 +104,10 @@ def batch_options(options: SolverOptions, batch_size: int, cell: Cell | None = N
     """`options` for a batch of `batch_size` lanes of `cell`, when the solver is left at "auto"
     (the default `Rodas4P()`):
 
-    - on a CPU, a compiled concentration `Cell` of at most SPARSE_LU_MAX_STATES dynamic species in
-      a batch of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF` (yeastcell/_bdf.py:
-      Jacobians reused across steps; measured faster, module docstring). Wrapped cells (hybrids)
-      keep Rodas4P by default: BatchBDF has no structured Jacobian for them (not measured);
+    - a compiled concentration `Cell` of at most SPARSE_LU_MAX_STATES dynamic species in a batch
+      of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF` (yeastcell/_bdf.py: Jacobians
+      reused across steps; measured faster on a CPU and on a GPU, module docstring). Wrapped cells
+      (hybrids) keep Rodas4P by default: BatchBDF has no structured Jacobian for them (not measured);
     - otherwise Rodas4P, with the sparse LU from `SPARSE_LU_MIN_BATCH` lanes on
       (yeastcell/_sparse_lu.py; faster per lane in large batches).
     """
@@ -118,7 +120,7 @@ def batch_options(options: SolverOptions, batch_size: int, cell: Cell | None = N
 def _bdf_by_default(options, batch_size, cell) -> bool:
     solver = options.solver
     return (isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= BDF_MIN_BATCH
-            and jax.default_backend() == "cpu" and type(cell) is Cell and cell.system is None
+            and type(cell) is Cell and cell.system is None
             and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES)
 
 

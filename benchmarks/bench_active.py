@@ -78,15 +78,15 @@ def heldout_conditions(genes, seed=0):
     return [f"kd:{g}=0.4" for g in genes] + [f"kd:{pairs[i][0]}=0.3+kd:{pairs[i][1]}=0.7" for i in sorted(pick)]
 
 
-def efficiency(curves_by_strategy, budget):
-    """Per seed: experiments needed to reach random's final error, as a fraction of `budget`."""
+def efficiency(curves_by_strategy, budget, key="heldout_rmse"):
+    """Per seed: experiments needed to reach random's final error (metric `key`), as a fraction of `budget`."""
     out = {}
     for s, curves in curves_by_strategy.items():
         fr = []
         for seed, curve in curves.items():
-            target = curves_by_strategy["random"][seed][-1]["heldout_rmse"]
+            target = curves_by_strategy["random"][seed][-1][key]
             # sustained: the first count from which on the error stays at or below the target
-            err = np.array([m["heldout_rmse"] for m in curve])
+            err = np.array([m[key] for m in curve])
             n = np.array([m["n_experiments"] for m in curve])
             ok = np.flip(np.logical_and.accumulate(np.flip(err <= target)))
             fr.append(n[ok][0] / budget if ok.any() else np.inf)
@@ -117,6 +117,18 @@ def main(argv=None):
     ap.add_argument("--acquisition-space", choices=("raw", "log"), default="raw",
                     help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
                          "log noise sd (log; parametric learner only)")
+    ap.add_argument("--acquisition-uncertainty", choices=("ensemble", "linearised"), default="ensemble",
+                    help="the acquisition's Gaussian over candidate outputs: the ensemble members, or the "
+                         "parametric learner's Laplace posterior through its output Jacobian (linearised; "
+                         "needs --acquisition-space log)")
+    ap.add_argument("--offsets", action="store_true",
+                    help="parametric learner: model the lab's batch offsets as one systematic offset per "
+                         "observable (prior sd 0.05/sqrt(3) for means of 3 replicates in 3 batches), so the noise "
+                         "sd is the replicate noise alone (0.1/sqrt(3))")
+    ap.add_argument("--targets", choices=("candidates", "focused"), default="candidates",
+                    help='strategy "target": reduce the predictive variance of every candidate, or of the focused '
+                         "library's perturbations (single and double knockdowns of the --genes genes: the study's "
+                         "question, while a genome library offers more)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
@@ -174,20 +186,28 @@ def main(argv=None):
     print(f"held-out RMSE of the mechanistic model alone: {prior_rmse:.3f}", flush=True)
     feats = GeneFeatures(genes)
     strategies = tuple(x.strip() for x in args.strategies.split(",") if x.strip())
-    if "random" not in strategies or any(x not in STRATEGIES for x in strategies):
-        ap.error(f"--strategies must include random and be among {STRATEGIES}")
+    if any(x not in STRATEGIES for x in strategies) or ("random" not in strategies and not args.out):
+        ap.error(f"--strategies must be among {STRATEGIES} and include random (the reference), unless the loops "
+                 f"go to an --out folder that is scored later with --curves")
     if args.learner == "parametric":
         # hypothesis space: the Vmax of every enzyme of the first 8 genes, whatever --genes offers as
         # candidates (so --quick keeps the truth's class)
         params = vmax_parameters(cell, GENES[:8])
-        log_noise = float(np.sqrt((0.1**2 + 0.05**2) / 3))  # lab: 10 % per replicate, 5 % batch offsets, 3 reps
+        # lab: 10 % per replicate, 3 replicates in 3 batches, batch offsets 5 % per (batch, observable):
+        # the replicate mean carries the mean of the 3 batch offsets, the same in every experiment
+        offset_sd = 0.05 / np.sqrt(3) if args.offsets else 0.0
+        log_noise = float(np.sqrt((0.1**2 + (0 if args.offsets else 0.05**2)) / 3))
         learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
-                                   posterior=args.posterior, check_conditions=tuple(cands) + tuple(held))
+                                   offset_sd=offset_sd, posterior=args.posterior,
+                                   check_conditions=tuple(cands) + tuple(held))
         # the model class holds the truth: no discrepancy term in the acquisition noise
         noise_sd = log_noise if args.acquisition_space == "log" else meas_sd
         learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
-                        f"log noise sd {log_noise:.3f}, {args.posterior} members; acquisition on "
-                        f"{args.acquisition_space} outputs, noise sd {noise_sd:.3g}")
+                        f"log noise sd {log_noise:.3f}"
+                        + (f", per-observable offsets (prior sd {offset_sd:.3f})" if args.offsets else "")
+                        + f", {args.posterior} members; acquisition on "
+                        f"{args.acquisition_space} outputs, noise sd {noise_sd:.3g}, uncertainty from the "
+                        f"{'linearised Laplace posterior' if args.acquisition_uncertainty == 'linearised' else 'ensemble'}")
     elif args.additive:
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, scale, noise_sd=noise_sd, prior_sd=0.5)
     else:  # log ratios, standardised by the spread of the prior's logs over the candidates
@@ -225,7 +245,10 @@ def main(argv=None):
             cfg = LoopConfig(candidates=tuple(cands), times_min=TIMES, observables=OBSERVABLES,
                              scale=tuple(scale), rounds=args.rounds + 1, batch_size=args.batch,
                              n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
-                             seed=seed, acquisition_space=args.acquisition_space)
+                             seed=seed, acquisition_space=args.acquisition_space,
+                             acquisition_uncertainty=args.acquisition_uncertainty,
+                             targets=tuple(c for c in candidates(genes) if c in cands)
+                             if s == "target" and args.targets == "focused" else ())
             t0 = time.perf_counter()
             res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
             curves[s][seed] = res.curve
@@ -233,9 +256,16 @@ def main(argv=None):
                                                       for m in res.curve)
                   + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
     (out / "curves.json").write_text(json.dumps({s: {str(k): v for k, v in c.items()} for s, c in curves.items()}))
+    if "random" not in strategies:
+        print(f"loops done in {out}; score them with --curves together with runs that include random")
+        return []
     budget = args.batch * (args.rounds + 1)
     eff = efficiency(curves, budget)
     final = {s: np.array([c[-1]["heldout_rmse"] for c in curves[s].values()]) for s in strategies}
+    has_log = all("heldout_log_rmse" in m for s in strategies for c in curves[s].values() for m in c)
+    if has_log:  # secondary metric: RMSE of natural logs (loops run before it existed lack it)
+        eff_log = efficiency(curves, budget, "heldout_log_rmse")
+        final_log = {s: np.array([c[-1]["heldout_log_rmse"] for c in curves[s].values()]) for s in strategies}
     first = np.array([c[0]["heldout_rmse"] for c in curves["random"].values()])
 
     def fmt(x):
@@ -246,30 +276,42 @@ def main(argv=None):
         sd = f" ± {fin.std(ddof=1):.2f}" if len(fin) > 1 else ""
         return f"{fin.mean():.2f}{sd} (reached in {reached})"
 
+    def sd(x):
+        return x.std(ddof=1) if len(x) > 1 else 0.0
+
     lines = [(f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
-              f"held-out RMSE after {budget} experiments (mean ± sd) |"), "|---|---:|---:|"]
+              f"held-out RMSE after {budget} experiments (mean ± sd) |"
+              + (" same, on the log-scale RMSE | held-out log-scale RMSE |" if has_log else "")),
+             "|---|---:|---:|" + ("---:|---:|" if has_log else "")]
     for s in strategies:
-        lines.append(f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {final[s].std(ddof=1) if args.seeds > 1 else 0:.3f} |")
-    lines.append(f"| mechanistic model alone (no learning) | | {prior_rmse:.3f} |")
+        lines.append(f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {sd(final[s]):.3f} |"
+                     + (f" {fmt(eff_log[s])} | {final_log[s].mean():.3f} ± {sd(final_log[s]):.3f} |" if has_log else ""))
+    lines.append(f"| mechanistic model alone (no learning) | | {prior_rmse:.3f} |" + (" | |" if has_log else ""))
     lines.append("")
     lines.append("Fraction = experiments after which the strategy's held-out error stays at or below random's "
-                 "final error, over random's budget (sustained, not first touch).")
+                 "final error, over random's budget (sustained, not first touch). Primary metric: RMSE of the "
+                 "observables standardised by the prior's spread over the candidates"
+                 + ("; secondary: RMSE of their natural logs (the scale of the lab's log-normal noise)." if has_log else "."))
     library = (f"{len(genes)} genes: single knockdowns to 20/60 %, double knockdowns 50/50 %"
                + ("; plus single knockdowns to 20/60 % of every other gene of the model" if args.library == "genome" else ""))
     lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "
                  f"initial design {args.batch} random "
                  f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "
                  f"{learner_note}; "
-                 f"held-out RMSE after the initial design {first.mean():.3f}; "
+                 + (f"target strategy's targets: {args.targets}; " if "target" in strategies else "")
+                 + f"held-out RMSE after the initial design {first.mean():.3f}; "
                  f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s.")
     lines.append("")
-    lines.append("Learning curves (experiments:held-out RMSE), per seed:")
-    lines.append("```")
-    for seed in sorted(curves["random"]):
-        for s in strategies:
-            lines.append(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m['heldout_rmse']:.3f}"
-                                                          for m in curves[s][seed]))
-    lines.append("```")
+    for key, what in (("heldout_rmse", "held-out RMSE"), ("heldout_log_rmse", "held-out log-scale RMSE")):
+        if key == "heldout_log_rmse" and not has_log:
+            continue
+        lines.append(f"Learning curves (experiments:{what}), per seed:")
+        lines.append("```")
+        for seed in sorted(curves["random"]):
+            for s in strategies:
+                lines.append(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m[key]:.3f}"
+                                                              for m in curves[s][seed]))
+        lines.append("```")
     print("\n".join(lines))
     if args.plot:
         from yeastcell.active.report import plot_learning_curves

@@ -25,6 +25,7 @@ from yeastcell.active import (
 )
 from yeastcell.active.acquisition import _factors, _logdet_gain
 from yeastcell.data import Dataset
+from yeastcell.exceptions import SimulationInputError
 
 HERE = Path(__file__).resolve().parent
 
@@ -326,7 +327,7 @@ def test_acquisition_on_log_outputs_and_checkpoints_from_before_the_option(tmp_p
     raw = _config(rounds=2)
     first = closed_loop(raw, _learner(), NumpyLab(), tmp_path / "raw", log=None)
     saved = json.loads((tmp_path / "raw" / "config.json").read_text())
-    del saved["acquisition_space"]
+    del saved["acquisition_space"], saved["acquisition_uncertainty"], saved["targets"]
     (tmp_path / "raw" / "config.json").write_text(json.dumps(saved))
     assert closed_loop(raw, _learner(), NumpyLab(), tmp_path / "raw", log=None).data.equals(first.data)
     with pytest.raises(LoopError, match="another configuration"):
@@ -475,6 +476,79 @@ def test_parameter_learner_rto_members_and_bad_input(two_step):
         ParameterLearner(two_step, ["conv.kf"], TS_TIMES, TS_OBS, posterior="laplac")
     with pytest.raises(ValueError, match="only the times"):
         learner.predict(learner.fit(data, 0), ["wt"], np.array([1.0]), TS_OBS)
+
+
+def test_parameter_learner_with_offsets_stays_calibrated_under_a_systematic_bias(two_step):
+    # every experiment's S_e reads 6 % high and S_c 5 % low (one lab calibration): a learner that
+    # ignores such offsets pins the multipliers confidently in the wrong place; with one nuisance
+    # offset per observable (prior sd 0.05) the truth lies within 2 posterior sd
+    conds = ["wt", "kd:ENZ1=0.3", "set:S_e=4", "kd:ENZ1=0.6+set:S_e=4", "set:S_e=1"]
+    data = _two_step_truth_data(two_step, conds)
+    biased = data.replace(values=data.values * np.exp([0.06, -0.05]))
+    true = np.log([TS_TRUE.get(p, 1.0) for p in TS_PARAMS])
+
+    def worst_z(learner):
+        u, H = learner.map_fit(biased)
+        return np.max(np.abs(u - true) / np.sqrt(np.diag(np.linalg.inv(H))))
+
+    assert worst_z(_two_step_learner(two_step, noise_sd=0.02)) > 3
+    with_offsets = _two_step_learner(two_step, noise_sd=0.02, offset_sd=0.05)
+    assert worst_z(with_offsets) < 2
+    assert set(with_offsets.map_offsets(biased)) == set(TS_OBS)
+    assert with_offsets.map_offsets(biased)["S_e"] == pytest.approx(0.06, abs=0.03)
+    assert _two_step_learner(two_step).map_offsets(biased) == {}
+    with pytest.raises(SimulationInputError, match="offset_sd"):
+        _two_step_learner(two_step, offset_sd=-0.1)
+
+
+def test_linearised_members_carry_the_laplace_predictive_covariance(two_step, tmp_path):
+    learner = _two_step_learner(two_step, noise_sd=0.05)
+    data = _two_step_truth_data(two_step, ["ko:ENZ1", "wt"])
+    conds = ["kd:ENZ1=0.3", "set:S_e=4", "ko:ENZ1"]
+    sig = learner.linearised_log_members(data, conds)
+    assert sig.shape == (2 * len(TS_PARAMS), len(conds), len(TS_TIMES), len(TS_OBS))
+    u, H = learner.map_fit(data)
+    f, J = learner.sensitivities(u, conds)
+    np.testing.assert_allclose(sig.mean(axis=0), f, atol=1e-12)
+    # the sample covariance that select_batch forms (divisor M - 1) is J Σ Jᵀ over all candidates jointly
+    dev = (sig - sig.mean(axis=0)).reshape(sig.shape[0], -1)
+    Jf = J.reshape(-1, len(TS_PARAMS))
+    exact = Jf @ np.linalg.inv(H) @ Jf.T
+    np.testing.assert_allclose(dev.T @ dev / (sig.shape[0] - 1), exact, atol=1e-10 * np.abs(exact).max())
+    # and it is the Laplace ensemble's predictive covariance up to linearisation and sampling error
+    ens = train_ensemble(learner, data, n_members=400, seed=0)
+    logs = np.log(ens.predict(conds, np.array(TS_TIMES), TS_OBS).members).reshape(400, -1)
+    np.testing.assert_allclose(logs.std(axis=0, ddof=1), np.sqrt(np.diag(exact)), rtol=0.15)
+    # in the loop: the acquisition uses it (recorded in the decisions); it needs log outputs and such a learner
+    cfg = _two_step_loop_config(rounds=2, acquisition_space="log", acquisition_uncertainty="linearised")
+    res = closed_loop(cfg, _two_step_learner(two_step, noise_sd=0.05), _SlowPlanLab(two_step), tmp_path / "lin", log=None)
+    d = json.loads((tmp_path / "lin" / "round_001" / "decisions.json").read_text())
+    assert d["acquisition_uncertainty"] == "linearised" and len(res.data.conditions) == 4
+    assert max(c["gain_nats"] for c in d["candidates"]) > 0
+    # strategy "target" with targets outside the library: the pick is the candidate that most reduces
+    # the linearised predictive variance of the targets (not of the candidates themselves): to predict
+    # a low-substrate condition, measure the low-substrate candidate
+    cands = ("set:S_e=1", "set:S_e=4", "kd:ENZ1=0.3", "kd:ENZ1=0.5", "ko:ENZ1")
+    cfg = _two_step_loop_config(rounds=1, acquisition_space="log", acquisition_uncertainty="linearised",
+                                strategy="target", targets=("set:S_e=0.5",), candidates=cands,
+                                batch_size=1, n_initial=0)
+    lrn = _two_step_learner(two_step, noise_sd=0.05)
+    first = _two_step_truth_data(two_step, ["set:S_e=4"]).replace(units={"S_e": "mM", "S_c": "mM"})
+    closed_loop(cfg, lrn, _SlowPlanLab(two_step), tmp_path / "tgt", initial=first, log=None)
+    d = json.loads((tmp_path / "tgt" / "round_000" / "decisions.json").read_text())
+    expect = select_batch(lrn.linearised_log_members(first, cands), 1, noise_sd=cfg.noise_sd, strategy="target",
+                          exclude=[cands.index(c) for c in first.conditions],
+                          target_members=lrn.linearised_log_members(first, cfg.targets))
+    own = select_batch(lrn.linearised_log_members(first, cands), 1, noise_sd=cfg.noise_sd, strategy="target",
+                       exclude=[cands.index(c) for c in first.conditions])
+    assert d["chosen"] == [cands[expect.chosen[0]]] == ["set:S_e=1"] != [cands[own.chosen[0]]], (first.conditions, own)
+    with pytest.raises(LoopError, match='strategy "target" only'):
+        _two_step_loop_config(targets=("wt",))
+    with pytest.raises(LoopError, match="needs acquisition_space"):
+        _two_step_loop_config(acquisition_uncertainty="linearised")
+    with pytest.raises(LoopError, match="linearised_log_members"):
+        closed_loop(_config(acquisition_space="log", acquisition_uncertainty="linearised"), _learner(), NumpyLab(),
+                    tmp_path / "bad", log=None)
 
 
 def _two_step_loop_config(**kw):

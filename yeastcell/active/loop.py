@@ -38,6 +38,7 @@ from .learners import Learner, condition_means
 
 
 ACQUISITION_SPACES = ("raw", "log")
+ACQUISITION_UNCERTAINTIES = ("ensemble", "linearised")
 #: predictions below this (observable units) are clipped before taking logs for the acquisition
 LOG_FLOOR = 1e-12
 
@@ -59,7 +60,10 @@ class LoopConfig:
         batch_size: experiments per round.
         n_members: ensemble size.
         strategy: "eig" (information gain with batch diversity), "target" (predictive-variance
-            reduction on the candidates, with diversity), "uncertainty" or "random".
+            reduction on `targets`, with diversity), "uncertainty" or "random".
+        targets: for strategy "target", the conditions whose prediction the study is about (they
+            need not be candidates: e.g. the perturbations of one pathway, while the library offers
+            the whole genome); empty: the candidates themselves.
         cost: per-candidate cost (default 1 each); rounds stop adding once `budget` is spent.
         budget: total cost over all rounds (None: no limit beyond rounds × batch_size).
         replicates: replicates per experiment.
@@ -68,6 +72,14 @@ class LoopConfig:
         acquisition_space: ``"raw"`` compares the members' predictions divided by ``scale``
             (additive noise); ``"log"`` compares their natural logs (``scale`` unused), which
             matches multiplicative, log-normal measurement noise such as mass spectrometry's.
+        acquisition_uncertainty: where the acquisition's Gaussian over the candidates' outputs
+            comes from. ``"ensemble"``: the trained members' predictions. ``"linearised"``: the
+            learner's Laplace posterior pushed through its output Jacobian at the MAP
+            (``learner.linearised_log_members``, e.g. `ParameterLearner`): the exact joint
+            covariance of the linearised model, without the sampling error of a small ensemble;
+            needs ``acquisition_space="log"``. The ensemble still gives the learning curve; the
+            candidates are not simulated per member, and ``predicted_sd_mean`` in the decisions is
+            then the sd of the log predictions (a relative sd) instead of sd / scale.
         n_initial: random experiments run first when no initial Dataset is given.
         bootstrap: resample conditions per ensemble member as well.
         seed: everything random derives from it and the round number.
@@ -90,15 +102,27 @@ class LoopConfig:
     seed: int = 0
     units: Mapping[str, str] = dataclasses.field(default_factory=dict)
     acquisition_space: str = "raw"
+    acquisition_uncertainty: str = "ensemble"
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.acquisition_space not in ACQUISITION_SPACES:
             raise UnknownNameError("acquisition space", self.acquisition_space, ACQUISITION_SPACES)
+        if self.acquisition_uncertainty not in ACQUISITION_UNCERTAINTIES:
+            raise UnknownNameError("acquisition uncertainty", self.acquisition_uncertainty,
+                                   ACQUISITION_UNCERTAINTIES)
+        if self.acquisition_uncertainty == "linearised" and self.acquisition_space != "log":
+            raise LoopError('acquisition_uncertainty="linearised" needs acquisition_space="log"')
         for name in ("candidates", "observables"):
             v = getattr(self, name)
             if isinstance(v, str) or not tuple(v) or len(set(v)) != len(tuple(v)):
                 raise LoopError(f"{name} must be a non-empty sequence of unique strings")
             object.__setattr__(self, name, tuple(v))
+        if isinstance(self.targets, str) or len(set(self.targets)) != len(tuple(self.targets)):
+            raise LoopError("targets must be a sequence of unique condition strings")
+        object.__setattr__(self, "targets", tuple(self.targets))
+        if self.targets and self.strategy != "target":
+            raise LoopError(f'targets are used by strategy "target" only, not {self.strategy!r}')
         object.__setattr__(self, "times_min", tuple(float(t) for t in self.times_min))
         object.__setattr__(self, "scale", tuple(float(s) for s in self.scale))
         if len(self.scale) != len(self.observables) or min(self.scale) <= 0:
@@ -140,19 +164,29 @@ def _round_seed(seed: int, r: int) -> int:
     return member_seeds(seed, r + 2)[r + 1]
 
 
-def heldout_error(ensemble: Ensemble, heldout, config: LoopConfig) -> float:
-    """RMSE (standardised units) of the ensemble mean on a held-out Dataset's replicate means."""
+def heldout_errors(ensemble: Ensemble, heldout, config: LoopConfig) -> dict[str, float]:
+    """Errors of the ensemble mean on a held-out Dataset's replicate means: ``heldout_rmse`` (RMSE in
+    standardised units, value / scale) and ``heldout_log_rmse`` (RMSE of natural logs, over entries
+    where both are > 0: the scale of multiplicative, log-normal measurement noise)."""
     y, m = condition_means(heldout, np.array(config.times_min), config.observables)
     pred = ensemble.predict(heldout.conditions, np.array(config.times_min), config.observables).mean
     z = (pred - y) / np.array(config.scale)
-    return float(np.sqrt(np.mean(z[m] ** 2)))
+    pos = m & (pred > 0) & (y > 0)
+    logz = np.log(np.where(pos, pred, 1.0)) - np.log(np.where(pos, y, 1.0))
+    return {"heldout_rmse": float(np.sqrt(np.mean(z[m] ** 2))),
+            "heldout_log_rmse": float(np.sqrt(np.mean(logz[pos] ** 2))) if pos.any() else float("nan")}
+
+
+def heldout_error(ensemble: Ensemble, heldout, config: LoopConfig) -> float:
+    """RMSE (standardised units) of the ensemble mean on a held-out Dataset's replicate means."""
+    return heldout_errors(ensemble, heldout, config)["heldout_rmse"]
 
 
 def _evaluate(ens, heldout, config, data, r) -> dict:
     out = {"round": r, "n_experiments": len(data.conditions),
            "cost_spent": float(sum(config.cost.get(c, 1.0) for c in data.conditions if c in config.cost))}
     if heldout is not None:
-        out["heldout_rmse"] = heldout_error(ens, heldout, config)
+        out.update(heldout_errors(ens, heldout, config))
     return out
 
 
@@ -233,12 +267,17 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
     if heldout is not None and set(heldout.conditions) & set(config.candidates):
         raise LoopError(f"held-out conditions may not be candidates: "
                         f"{sorted(set(heldout.conditions) & set(config.candidates))[:3]}")
+    if config.acquisition_uncertainty == "linearised" and not hasattr(learner, "linearised_log_members"):
+        raise LoopError(f'acquisition_uncertainty="linearised" needs a learner with linearised_log_members '
+                        f"(e.g. ParameterLearner), not {type(learner).__name__}")
     if initial is None and config.n_initial == 0 and not (folder / "initial.h5").exists():
         raise LoopError("give an initial Dataset or n_initial > 0 random first experiments")
     cfg_path = folder / "config.json"
     if cfg_path.exists():
         saved = json.loads(cfg_path.read_text())
-        saved.setdefault("acquisition_space", "raw")  # loops checkpointed before the option existed
+        saved.setdefault("acquisition_space", "raw")  # loops checkpointed before the options existed
+        saved.setdefault("acquisition_uncertainty", "ensemble")
+        saved.setdefault("targets", [])
         if saved != json.loads(json.dumps(config.to_dict(), sort_keys=True)):
             raise LoopError(f"{folder} holds a loop with another configuration; use a new folder")
     else:
@@ -280,23 +319,36 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
                 ens = train_ensemble(learner, data, config.n_members, seed, config.bootstrap)
                 ens.save(rd / "ensemble")
                 _write_json(rd / "metrics.json", _evaluate(ens, heldout, config, data, r))
-                pred = ens.predict(config.candidates, np.array(config.times_min), config.observables)
-                members, scale = pred.members, np.array(config.scale)
-                if config.acquisition_space == "log":
-                    members, scale = np.log(np.maximum(members, LOG_FLOOR)), np.ones_like(scale)
+                scale, targets = np.array(config.scale), None
+                if config.acquisition_uncertainty == "linearised":  # the ensemble is not simulated here
+                    members, scale = learner.linearised_log_members(data, config.candidates), np.ones_like(scale)
+                    if config.targets:  # sigma points aligned with the candidates'
+                        targets = learner.linearised_log_members(data, config.targets)
+                    spread = members.std(axis=0, ddof=1)  # sd of the log predictions (relative sd)
+                else:
+                    pred = ens.predict(config.candidates, np.array(config.times_min), config.observables)
+                    members, spread = pred.members, pred.sd / scale
+                    if config.targets:  # members aligned with the candidates' (same draws)
+                        targets = ens.predict(config.targets, np.array(config.times_min), config.observables).members
+                    if config.acquisition_space == "log":
+                        members, scale = np.log(np.maximum(members, LOG_FLOOR)), np.ones_like(scale)
+                        if targets is not None:
+                            targets = np.log(np.maximum(targets, LOG_FLOOR))
                 sel = select_batch(members, config.batch_size,
                                    cost=[config.cost[c] for c in config.candidates],
                                    scale=scale, noise_sd=config.noise_sd,
-                                   strategy=config.strategy, exclude=exclude, seed=seed, budget=budget)
+                                   strategy=config.strategy, exclude=exclude, seed=seed, budget=budget,
+                                   target_members=targets)
                 why = [f"{sel.strategy}: marginal information gain {g:.3g} nats (alone {sel.single_gain[i]:.3g}), "
                        f"cost {sel.cost[i]:g}" for i, g in zip(sel.chosen, sel.gain)]
                 order = np.argsort(-sel.single_gain)
                 decisions = {
                     "strategy": config.strategy, "chosen": [config.candidates[i] for i in sel.chosen],
+                    "acquisition_uncertainty": config.acquisition_uncertainty,
                     "marginal_gain_nats": list(sel.gain),
                     "candidates": [{"condition": config.candidates[i], "gain_nats": float(sel.single_gain[i]),
                                     "cost": float(sel.cost[i]), "measured": bool(i in exclude),
-                                    "predicted_sd_mean": float(np.mean(pred.sd[i] / np.array(config.scale)))}
+                                    "predicted_sd_mean": float(np.mean(spread[i]))}
                                    for i in order]}
             if not sel.chosen:
                 say(f"round {r}: nothing left to choose (candidates or budget exhausted); stopping")

@@ -5,16 +5,22 @@
 the loop may perturb: :func:`vmax_parameters`; the learner is not told which of them changed):
 
 * prior ``u ~ N(0, prior_sd² I)`` (natural-log units: sd 0.5 is a factor ×/÷ 1.65);
-* observation model on the log scale: ``log ȳ = log f(u; condition, t) + ε``, ε ~ N(0, noise_sd²)
-  for the replicate mean ȳ of each measured (condition, time, observable);
-* maximum a posteriori (MAP) estimate by Levenberg–Marquardt on the log residuals, with
+* observation model on the log scale: ``log ȳ = log f(u; condition, t) + b_obs + ε``, ε ~ N(0,
+  noise_sd²) for the replicate mean ȳ of each measured (condition, time, observable), and
+  ``b_obs ~ N(0, offset_sd²)`` one systematic offset per observable shared by every experiment
+  (a lab's batch or calibration offsets, which replicate means do not average out; ``offset_sd=0``:
+  none). The offsets are nuisance parameters: fitted jointly with u, then marginalised, so members
+  and predictions are the cell's own observables (no offset), and the posterior of u is widened
+  along the directions an offset could also explain;
+* maximum a posteriori (MAP) estimate of (u, b) by Levenberg–Marquardt on the log residuals, with
   sensitivities ``∂ log f / ∂u`` by forward differences: every (parameter step, condition) pair is
   one lane of a single vmapped solve. (`jax.jacfwd` through the solver with `diffrax.ForwardMode`
   took 530 s to compile for the core model on the shared 2-core machine, against 64 s for the
   plain vmapped solve; with ~6 % measurement noise a 1e-3 difference step is ample.);
 * ensemble members are posterior samples: ``posterior="laplace"`` (default) draws
-  ``u ~ N(u_MAP, H⁻¹)``, ``H = JᵀJ/σ² + I/prior_sd²`` at the MAP (the Gauss–Newton Hessian), so the
-  members disagree most along parameter directions the data have not pinned down;
+  ``u ~ N(u_MAP, H⁻¹)``, ``H = JᵀJ/σ² + I/prior_sd²`` at the MAP (the Gauss–Newton Hessian; with
+  offsets, the Schur complement of their block: the precision of u's marginal), so the members
+  disagree most along parameter directions the data have not pinned down;
   ``posterior="rto"`` (randomize-then-optimize) refits from the MAP, for a few LM steps, to data
   perturbed with noise and a prior anchor drawn from the prior (exact for a linear model, a
   better approximation than Laplace when the posterior is skewed, several solves more per member).
@@ -131,7 +137,9 @@ class ParameterLearner:
         base: notation applied before every condition (e.g. ``"cond:aerobic_batch"``), or None.
         prior_sd: prior sd of each log multiplier (natural-log units).
         noise_sd: sd of the log replicate means (natural-log units: measurement noise over the
-            replicates plus batch effects).
+            replicates, plus batch effects unless `offset_sd` models them).
+        offset_sd: prior sd (natural-log units) of one systematic offset per observable shared by
+            all experiments (module docstring); 0: no offsets.
         posterior: "laplace" or "rto" (module docstring).
         max_iter: Levenberg–Marquardt iterations of the MAP fit.
         rto_steps: LM iterations per member for ``posterior="rto"``.
@@ -151,7 +159,8 @@ class ParameterLearner:
     """
 
     def __init__(self, cell, parameters: Sequence[str], times_min, observables: Sequence[str], base: str | None = None,
-                 prior_sd: float = 0.5, noise_sd: float = 0.07, posterior: str = "laplace", max_iter: int = 20,
+                 prior_sd: float = 0.5, noise_sd: float = 0.07, offset_sd: float = 0.0,
+                 posterior: str = "laplace", max_iter: int = 20,
                  rto_steps: int = 3, chunk: int = 32, options=None, floor: float = 1e-9, fd_step: float = 1e-3,
                  tol: float = 1e-3, check_conditions: Sequence[str] = (), max_draws: int = 50):
         from ..notation import parse_perturbation
@@ -169,6 +178,8 @@ class ParameterLearner:
         for name, v in (("prior_sd", prior_sd), ("noise_sd", noise_sd)):
             if not (np.isfinite(v) and v > 0):
                 raise SimulationInputError(f"{name} must be positive, got {v!r}")
+        if not (np.isfinite(offset_sd) and offset_sd >= 0):
+            raise SimulationInputError(f"offset_sd must be >= 0, got {offset_sd!r}")
         if posterior not in POSTERIORS:
             raise UnknownNameError("posterior", posterior, POSTERIORS)
         for name, v in (("max_iter", max_iter), ("rto_steps", rto_steps), ("chunk", chunk)):
@@ -188,6 +199,7 @@ class ParameterLearner:
         self._fwd = _Forward(cell, om, jnp.asarray(grid), idx, int(grid.size - t.size), float(floor), opts)
         self.prior_sd = float(prior_sd)
         self.noise_sd = float(noise_sd)
+        self.offset_sd = float(offset_sd)
         self.posterior = posterior
         self.max_iter = int(max_iter)
         self.rto_steps = int(rto_steps)
@@ -294,20 +306,43 @@ class ParameterLearner:
         sw = np.sqrt(w)[:, None, None] * m / self.noise_sd  # residual weights (0 where unmeasured)
         return logy, sw
 
+    @property
+    def _n_offsets(self) -> int:
+        return len(self.observables) if self.offset_sd > 0 else 0
+
+    def _prior_precision(self) -> np.ndarray:
+        """Diagonal prior precision of the fitted vector v = (u, b)."""
+        return np.concatenate([np.full(len(self.parameters), self.prior_sd**-2),
+                               np.full(self._n_offsets, self.offset_sd**-2 if self.offset_sd > 0 else 0.0)])
+
+    def _sensitivities_v(self, v, conditions):
+        """`sensitivities` of log f(u) + b in v = (u, b); the offsets' columns are exact (ones)."""
+        P = len(self.parameters)
+        f, J = self.sensitivities(v[:P], conditions)
+        if not self._n_offsets:
+            return f, J
+        Jb = np.broadcast_to(np.eye(self._n_offsets), f.shape + (self._n_offsets,))
+        return f + v[P:], np.concatenate([J, Jb], axis=-1)
+
+    def _log_predict_safe_v(self, v, conditions):
+        f = self._log_predict_safe(v[:len(self.parameters)], conditions)
+        return f if f is None or not self._n_offsets else f + v[len(self.parameters):]
+
     def _lm(self, conditions, logy, sw, anchor, u, max_iter):
-        """Levenberg–Marquardt on ½‖sw·(log f(u) - logy)‖² + ½‖(u - anchor)/prior_sd‖²; returns (u, H)."""
-        lam_p = 1.0 / self.prior_sd**2
+        """Levenberg–Marquardt on ½‖sw·(log f(u) + b - logy)‖² + ½‖(v - anchor)/prior sd‖² over v = (u, b)
+        (b: the per-observable offsets, if modelled); returns (v, H), H the Gauss–Newton precision of v."""
+        lam_p = self._prior_precision()
 
         def cost(f, v):
-            return 0.5 * float(np.sum((sw * (f - logy)) ** 2) + lam_p * np.sum((v - anchor) ** 2))
+            return 0.5 * float(np.sum((sw * (f - logy)) ** 2) + np.sum(lam_p * (v - anchor) ** 2))
 
-        f, J = self.sensitivities(u, conditions)
+        f, J = self._sensitivities_v(u, conditions)
         c = cost(f, u)
         lam = 1e-3
         for _ in range(max_iter):
             Jw = (sw[..., None] * J).reshape(-1, u.size)
             r = (sw * (f - logy)).ravel()
-            H = Jw.T @ Jw + lam_p * np.eye(u.size)
+            H = Jw.T @ Jw + np.diag(lam_p)
             g = Jw.T @ r + lam_p * (u - anchor)
             accepted = False
             while lam < 1e8:
@@ -315,7 +350,7 @@ class ParameterLearner:
                 big = np.max(np.abs(step))
                 if big > 1.0:  # at most a factor e per parameter per step
                     step = step / big
-                f_new = self._log_predict_safe(u + step, conditions)
+                f_new = self._log_predict_safe_v(u + step, conditions)
                 c_new = np.inf if f_new is None else cost(f_new, u + step)
                 if c_new < c:
                     accepted = True
@@ -328,11 +363,11 @@ class ParameterLearner:
             # a decrease of the ½χ² below `tol` is statistically irrelevant (the posterior is ~1 wide)
             converged = c - c_new < self.tol or np.max(np.abs(step)) < 1e-4
             c = c_new
-            f, J = self.sensitivities(u, conditions)
+            f, J = self._sensitivities_v(u, conditions)
             if converged:
                 break
         Jw = (sw[..., None] * J).reshape(-1, u.size)
-        return u, Jw.T @ Jw + lam_p * np.eye(u.size)
+        return u, Jw.T @ Jw + np.diag(lam_p)
 
     def _key(self, data, logy, sw) -> str:
         h = hashlib.sha256()
@@ -341,19 +376,31 @@ class ParameterLearner:
         h.update(np.ascontiguousarray(sw).tobytes())
         return h.hexdigest()
 
+    def _map_v(self, data, weights):
+        logy, sw = self._targets(data, weights)
+        key = self._key(data, logy, sw)
+        if key not in self._fits:
+            v0 = np.zeros(len(self.parameters) + self._n_offsets)
+            self._fits[key] = self._lm(list(data.conditions), logy, sw, v0, v0, self.max_iter)
+        return self._fits[key]
+
     def map_fit(self, data, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """MAP log multipliers (n_params,) and the Gauss–Newton posterior precision H there (cached).
+        """MAP log multipliers (n_params,) and the Gauss–Newton posterior precision H of their
+        marginal there (offsets, if modelled, marginalised: a Schur complement). Cached.
 
         Raises:
             SolverError: the nominal model's solve fails for a data condition.
         """
-        logy, sw = self._targets(data, weights)
-        key = self._key(data, logy, sw)
-        if key not in self._fits:
-            u0 = np.zeros(len(self.parameters))
-            self._fits[key] = self._lm(list(data.conditions), logy, sw, u0, u0, self.max_iter)
-        u, H = self._fits[key]
-        return u.copy(), H.copy()
+        v, H = self._map_v(data, weights)
+        P = len(self.parameters)
+        if self._n_offsets:
+            H = H[:P, :P] - H[:P, P:] @ np.linalg.solve(H[P:, P:], H[P:, :P])
+        return v[:P].copy(), H.copy()
+
+    def map_offsets(self, data, weights: np.ndarray | None = None) -> dict[str, float]:
+        """The MAP systematic offset of each observable (natural-log units); empty without offsets."""
+        v, _ = self._map_v(data, weights)
+        return {o: float(b) for o, b in zip(self.observables, v[len(self.parameters):])}
 
     def fit(self, data, seed: int, weights: np.ndarray | None = None) -> ParameterModel:
         """One posterior sample of the log multipliers given `data` (see module docstring)."""
@@ -366,8 +413,10 @@ class ParameterLearner:
             else:
                 logy, sw = self._targets(data, weights)
                 noisy = logy + rng.normal(0.0, self.noise_sd, size=logy.shape)
-                anchor = rng.normal(0.0, self.prior_sd, size=u_map.size)
-                u, _ = self._lm(list(data.conditions), noisy, sw, anchor, u_map, self.rto_steps)
+                v_map, _ = self._map_v(data, weights)
+                anchor = rng.normal(0.0, 1.0, size=v_map.size) / np.sqrt(self._prior_precision())
+                v, _ = self._lm(list(data.conditions), noisy, sw, anchor, v_map, self.rto_steps)
+                u = v[:u_map.size]
             if not self.check_conditions:
                 break
             _, ok = self._run_lanes(np.repeat(u[None], len(self.check_conditions), axis=0), self.check_conditions)
@@ -377,6 +426,31 @@ class ParameterLearner:
             raise SolverError(f"no posterior draw in {self.max_draws} solved all check conditions "
                               f"(last failure: {self.check_conditions[int(np.argmin(ok))]!r})")
         return ParameterModel(self.parameters, np.asarray(u, dtype=np.float64))
+
+    def linearised_log_members(self, data, conditions: Sequence[str],
+                               weights: np.ndarray | None = None) -> np.ndarray:
+        """Sigma points of the Laplace posterior's predictions of `conditions`, on the log scale.
+
+        With the MAP ``u*`` and posterior covariance ``Σ = H⁻¹ = L Lᵀ`` of `data`, the linearised
+        predictive distribution of the log observables is ``N(f(u*), J Σ Jᵀ)`` (J: their Jacobian
+        in u at u*). It is returned as ``2P`` members ``f(u*) ± c·J L e_k`` (P parameters,
+        ``c = sqrt((2P - 1) / 2)``), whose mean is f(u*) and whose sample covariance (divisor
+        2P - 1, as `select_batch` uses) is exactly ``J Σ Jᵀ``: the acquisition then sees the
+        posterior's joint structure over all candidates without the Monte Carlo error of a small
+        ensemble (16 draws in 8 dimensions). Costs one batched solve of (P + 1) lanes per condition.
+
+        Returns:
+            (2P, n_cond, n_t, n_obs) natural logs of the observables (model units).
+
+        Raises:
+            SolverError: a condition's solve failed at the MAP (named).
+        """
+        u_map, H = self.map_fit(data, weights)
+        f, J = self.sensitivities(u_map, list(conditions))
+        L = np.linalg.cholesky(np.linalg.inv(H))
+        n = u_map.size
+        dev = np.moveaxis(J @ L, -1, 0) * np.sqrt((2 * n - 1) / 2.0)  # (P, n_cond, n_t, n_obs)
+        return np.concatenate([f[None] + dev, f[None] - dev])
 
     # ------------------------------------------------------------------ Learner protocol
     def predict(self, model: ParameterModel, conditions, times_min=None, observables=None) -> np.ndarray:

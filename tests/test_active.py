@@ -610,3 +610,34 @@ def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_sa
     resumed = run_parameter_loop(folder)
     assert resumed.data.equals(ref.data)
     np.testing.assert_array_equal(resumed.ensemble.members[0].log_mult, ref.ensemble.members[0].log_mult)
+
+
+def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
+    from conftest import TEST_MODELS
+
+    from yeastcell.active._cli import build, load_config
+    from yeastcell.cli import main
+    from yeastcell.exceptions import UnknownNameError
+
+    cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
+           "observables": list(TS_OBS), "scale": [0.5, 0.5], "rounds": 2, "batch_size": 1, "n_members": 4,
+           "n_initial": 1, "seed": 3, "noise_sd": 0.05, "acquisition_space": "log",
+           "acquisition_uncertainty": "linearised",
+           "learner": {"kind": "parametric", "parameters": list(TS_PARAMS), "offset_sd": 0.02},
+           "lab": {"kind": "virtual", "seed": 2, "parameter_changes": TS_TRUE}}
+    path = tmp_path / "loop.json"
+    path.write_text(json.dumps(cfg))
+    assert main(["loop", "run", str(path), str(tmp_path / "run")]) == 0
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["acquisition_uncertainty"] == "linearised" and saved["acquisition_space"] == "log"
+    d = json.loads((tmp_path / "run" / "round_001" / "decisions.json").read_text())
+    assert d["acquisition_uncertainty"] == "linearised" and len(d["chosen"]) == 1
+    assert Dataset.from_hdf5(tmp_path / "run" / "final" / "data.h5").conditions[1] == d["chosen"][0]
+    config, learner, *_ = build(load_config(path))
+    assert learner.parameters == TS_PARAMS and learner.offset_sd == 0.02
+    for bad, match in (({"kind": "parametric", "parameters": ["conv.kf"], "offset": 1}, "offset_sd"),
+                       ({"kind": "parametrc"}, "parametric"),
+                       ({"kind": "parametric"}, "genes")):
+        path.write_text(json.dumps({**cfg, "learner": bad}))
+        with pytest.raises((UnknownNameError, LoopError), match=match):
+            build(load_config(path))

@@ -11,8 +11,16 @@ CONFIG.json::
      "cost": {"ko:HXK2": 2.0}, "budget": null, "noise_sd": 0.05, "prior_sd": 0.5,
      "initial": "round0.csv",                    optional Dataset table or .h5
      "heldout": "heldout.csv",                   optional, for the learning curve
-     "lab": {"kind": "file", "folder": "lab"}}   or {"kind": "virtual", "seed": 1,
+     "lab": {"kind": "file", "folder": "lab"},   or {"kind": "virtual", "seed": 1,
                                                      "parameter_changes": {"HXK.Vmax": 0.5}}
+     "learner": {"kind": "linear"},              default; or {"kind": "parametric",
+                                                   "genes": ["HXK2", "PDC1"] (their Vmax) or "parameters": [...],
+                                                   "noise_sd": 0.058, "offset_sd": 0.029, "posterior": "laplace"}
+     "acquisition_space": "log", "acquisition_uncertainty": "linearised", "targets": ["kd:PFK1=0.4"]}
+
+The linear learner corrects the mechanistic prior with a Bayesian linear model on gene features
+(outputs standardised by "scale", noise "noise_sd" in those units); the parametric learner learns
+multipliers of kinetic parameters (natural-log noise sd; "prior_sd" is the multipliers' prior sd).
 
 Relative paths are relative to the config file. With a file lab the command stops when a round's
 measurements are not in yet (exit status 4) and resumes where it stopped when run again.
@@ -30,7 +38,9 @@ from .loop import LoopConfig, LoopError
 
 KEYS = {"model", "base", "candidates", "candidates_file", "times_min", "observables", "scale", "rounds",
         "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget", "noise_sd",
-        "prior_sd", "initial", "heldout", "lab", "replicates", "bootstrap", "units"}
+        "prior_sd", "initial", "heldout", "lab", "replicates", "bootstrap", "units", "learner",
+        "acquisition_space", "acquisition_uncertainty", "targets"}
+LEARNER_KEYS = {"kind", "genes", "parameters", "noise_sd", "offset_sd", "posterior"}
 
 
 def _read_data(path: Path):
@@ -95,12 +105,34 @@ def build(cfg: dict):
     else:
         raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
     loop_keys = {"rounds", "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget",
-                 "noise_sd", "replicates", "bootstrap", "units"}
+                 "noise_sd", "replicates", "bootstrap", "units", "acquisition_space", "acquisition_uncertainty",
+                 "targets"}
     config = LoopConfig(candidates=tuple(cands), times_min=tuple(times), observables=obs,
-                        scale=tuple(scale), **{k: cfg[k] for k in loop_keys if k in cfg})
-    features = GeneFeatures.from_conditions(cands)
-    learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
-                                    prior_sd=float(cfg.get("prior_sd", 0.5)))
+                        scale=tuple(scale), **{k: (tuple(cfg[k]) if k == "targets" else cfg[k])
+                                               for k in loop_keys if k in cfg})
+    spec = dict(cfg.get("learner") or {"kind": "linear"})
+    for k in spec:
+        if k not in LEARNER_KEYS:
+            raise UnknownNameError("learner configuration key", k, LEARNER_KEYS)
+    kind = spec.get("kind", "linear")
+    if kind == "linear":
+        features = GeneFeatures.from_conditions(cands)
+        learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
+                                        prior_sd=float(cfg.get("prior_sd", 0.5)))
+    elif kind == "parametric":
+        from .parametric import ParameterLearner, vmax_parameters
+
+        if ("genes" in spec) == ("parameters" in spec):
+            raise LoopError('a parametric learner needs either "genes" (their Vmax are learned) or "parameters"')
+        params = vmax_parameters(cell, spec["genes"]) if "genes" in spec else tuple(spec["parameters"])
+        if not params:
+            raise LoopError(f"no Vmax parameter belongs to the genes {spec['genes']}")
+        learner = ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
+                                   noise_sd=float(spec.get("noise_sd", config.noise_sd)),
+                                   offset_sd=float(spec.get("offset_sd", 0.0)),
+                                   posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
+    else:
+        raise UnknownNameError("learner kind", str(kind), ("linear", "parametric"))
     initial = _read_data(cfg["initial"]) if "initial" in cfg else None
     heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
     return config, learner, lab, initial, heldout

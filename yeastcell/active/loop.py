@@ -319,6 +319,13 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
                 ens = train_ensemble(learner, data, config.n_members, seed, config.bootstrap)
                 ens.save(rd / "ensemble")
                 _write_json(rd / "metrics.json", _evaluate(ens, heldout, config, data, r))
+            if data is not None and config.strategy == "random":  # the picks need no predictions
+                sel = select_batch(np.zeros((2, len(config.candidates), 1, 1)), config.batch_size,
+                                   cost=[config.cost[c] for c in config.candidates], strategy="random",
+                                   exclude=exclude, seed=seed, budget=budget)
+                why = ["random pick"] * len(sel.chosen)
+                decisions = {"strategy": "random", "chosen": [config.candidates[i] for i in sel.chosen]}
+            elif data is not None:
                 scale, targets = np.array(config.scale), None
                 if config.acquisition_uncertainty == "linearised":  # the ensemble is not simulated here
                     members, scale = learner.linearised_log_members(data, config.candidates), np.ones_like(scale)

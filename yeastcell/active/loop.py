@@ -309,23 +309,20 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
             exclude = [i for i, c in enumerate(config.candidates) if c in measured]
             spent = sum(config.cost[c] for c in measured if c in config.cost)
             budget = None if config.budget is None else config.budget - spent
-            if data is None:  # initial random design
-                sel = select_batch(np.zeros((2, len(config.candidates), 1, 1)), config.n_initial,
-                                   cost=[config.cost[c] for c in config.candidates], strategy="random",
-                                   exclude=exclude, seed=seed, budget=budget)
-                why = ["random initial design"] * len(sel.chosen)
-                decisions = {"strategy": "random (initial design)", "chosen": [config.candidates[i] for i in sel.chosen]}
-            else:
+            if data is not None:
                 ens = train_ensemble(learner, data, config.n_members, seed, config.bootstrap)
                 ens.save(rd / "ensemble")
                 _write_json(rd / "metrics.json", _evaluate(ens, heldout, config, data, r))
-            if data is not None and config.strategy == "random":  # the picks need no predictions
-                sel = select_batch(np.zeros((2, len(config.candidates), 1, 1)), config.batch_size,
+            if data is None or config.strategy == "random":  # the picks need no predictions
+                initial = data is None
+                sel = select_batch(np.zeros((2, len(config.candidates), 1, 1)),
+                                   config.n_initial if initial else config.batch_size,
                                    cost=[config.cost[c] for c in config.candidates], strategy="random",
                                    exclude=exclude, seed=seed, budget=budget)
-                why = ["random pick"] * len(sel.chosen)
-                decisions = {"strategy": "random", "chosen": [config.candidates[i] for i in sel.chosen]}
-            elif data is not None:
+                why = ["random initial design" if initial else "random pick"] * len(sel.chosen)
+                decisions = {"strategy": "random (initial design)" if initial else "random",
+                             "chosen": [config.candidates[i] for i in sel.chosen]}
+            else:
                 scale, targets = np.array(config.scale), None
                 if config.acquisition_uncertainty == "linearised":  # the ensemble is not simulated here
                     members, scale = learner.linearised_log_members(data, config.candidates), np.ones_like(scale)

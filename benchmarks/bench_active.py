@@ -197,9 +197,12 @@ def main(argv=None):
         # the replicate mean carries the mean of the 3 batch offsets, the same in every experiment
         offset_sd = 0.05 / np.sqrt(3) if args.offsets else 0.0
         log_noise = float(np.sqrt((0.1**2 + (0 if args.offsets else 0.05**2)) / 3))
+        # members must solve every condition they are asked to predict: with linearised acquisition the
+        # members predict only the held-out conditions (the candidates are scored from sigma points)
+        check = tuple(held) if args.acquisition_uncertainty == "linearised" else tuple(cands) + tuple(held)
         learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
                                    offset_sd=offset_sd, posterior=args.posterior,
-                                   check_conditions=tuple(cands) + tuple(held))
+                                   check_conditions=check)
         # the model class holds the truth: no discrepancy term in the acquisition noise
         noise_sd = log_noise if args.acquisition_space == "log" else meas_sd
         learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "

@@ -248,6 +248,24 @@ register(Task(
 ))
 
 register(Task(
+    name="stress_proteome",
+    title="Steady-state NaCl proteome (Lahtvee et al. 2017): direction of change before/after training on other stresses",
+    description="Predict the direction of change of the modelled proteins in NaCl-stressed chemostats "
+                "(0.2-1.0 M) with the whole-cell model, then after training a synthesis-rate residual "
+                "on the heat and ethanol conditions of the same study (never on NaCl).",
+    data=("omics/lahtvee2017_stress_proteomics/merged_proteomic_data.csv.gz",
+          "omics/lahtvee2017_stress_proteomics/flux_data.tsv"),
+    protocol="benchmarks/bench_lahtvee.py (yeastcell.lahtvee): 24 h simulations to steady state; a "
+             "measured change is >= 1.5-fold with non-overlapping replicates; a model change < 0.1 "
+             "log2 counts as no change",
+    metrics=("fraction of measured changes whose direction is predicted",),
+    baselines=("no change", "the residual alone (mean change under the other stresses)"),
+    run=_passthrough("stress_proteome", "bench_lahtvee", "Lahtvee 2017 NaCl proteome directions"),
+    options={"args": _args_option()},
+    requires=_script("bench_lahtvee"),
+))
+
+register(Task(
     name="glucose_pulse",
     title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
     description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "

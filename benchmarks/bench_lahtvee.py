@@ -90,11 +90,11 @@ def main() -> None:
     lines.append(f"| all levels | {n} | {before.n_matched} ({before.fraction:.3f}) | {after.n_matched} ({after.fraction:.3f}) | "
                  f"{alone.n_matched} ({alone.fraction:.3f}) | 0 (0.000) |")
     moved = [f"{'/'.join(names[o])} {fc[L, j]:+.2f}" for j, o in enumerate(obs) if abs(fc[L, j]) >= 0.1]
-    lines += ["", f"{len(obs)} measured protein groups map to model proteins; scored NaCl levels within the model's "
+    lines += ["", (f"{len(obs)} measured protein groups map to model proteins; scored NaCl levels within the model's "
                   f"validated range (NaCl_max_M = {limit:g} M){'; not simulated: ' + ', '.join(skipped) if skipped else ''}; "
                   f"training conditions: {', '.join(train_conds)} ({int(train.changed.sum())} measured changes), "
                   f"residual ridge {args.ridge:g}; steady state after {args.hours:g} h from {CONDITION} "
-                  f"(largest change of a log2 ratio over the second half: {drift:.3f}); {wall:.0f} s incl. compile",
+                  f"(largest change of a log2 ratio over the second half: {drift:.3f}); {wall:.0f} s incl. compile"),
               f"model changes >= 0.1 log2 at {list(levels.values())[-1]:g} M before training: "
               + (", ".join(moved) if moved else "none")]
     print("\n".join(lines))

@@ -94,6 +94,30 @@ def efficiency(curves_by_strategy, budget, key="heldout_rmse"):
     return out
 
 
+def curve_mean(curve, key="heldout_rmse"):
+    """Mean held-out error over the acquisition rounds (every point after the initial design): the
+    area under the learning curve per round, which rewards reaching low error early and staying there."""
+    return float(np.mean([m[key] for m in curve[1:]]))
+
+
+def paired_vs_uncertainty(curves, strategies, key="heldout_rmse"):
+    """Markdown table: each strategy against uncertainty-only on the same seeds (same initial design
+    and lab noise): mean paired difference of the final error and of the curve mean, and in how many
+    seeds the strategy is lower."""
+    seeds = sorted(curves["uncertainty"])
+    out = ["| vs uncertainty-only (paired by seed) | final error: mean difference, lower in | "
+           "mean error over the rounds: mean difference, lower in |", "|---|---:|---:|"]
+    for s in strategies:
+        if s == "uncertainty":
+            continue
+        d_fin = np.array([curves[s][k][-1][key] - curves["uncertainty"][k][-1][key] for k in seeds])
+        d_auc = np.array([curve_mean(curves[s][k], key) - curve_mean(curves["uncertainty"][k], key) for k in seeds])
+        out.append(f"| {s} | {d_fin.mean():+.3f} ± {d_fin.std(ddof=1) if len(seeds) > 1 else 0:.3f}, "
+                   f"{int((d_fin < 0).sum())}/{len(seeds)} seeds | {d_auc.mean():+.3f} ± "
+                   f"{d_auc.std(ddof=1) if len(seeds) > 1 else 0:.3f}, {int((d_auc < 0).sum())}/{len(seeds)} seeds |")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--learner", choices=("parametric", "linear"), default="parametric")
@@ -295,6 +319,8 @@ def main(argv=None):
                  "final error, over random's budget (sustained, not first touch). Primary metric: RMSE of the "
                  "observables standardised by the prior's spread over the candidates"
                  + ("; secondary: RMSE of their natural logs (the scale of the lab's log-normal noise)." if has_log else "."))
+    if "uncertainty" in strategies and len(strategies) > 2:
+        lines += ["", *paired_vs_uncertainty(curves, strategies)]
     library = (f"{len(genes)} genes: single knockdowns to 20/60 %, double knockdowns 50/50 %"
                + ("; plus single knockdowns to 20/60 % of every other gene of the model" if args.library == "genome" else ""))
     lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "

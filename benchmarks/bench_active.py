@@ -105,8 +105,8 @@ def paired_vs_uncertainty(curves, strategies, key="heldout_rmse"):
     and lab noise): mean paired difference of the final error and of the curve mean, and in how many
     seeds the strategy is lower."""
     seeds = sorted(curves["uncertainty"])
-    out = ["| vs uncertainty-only (paired by seed) | final error: mean difference, lower in | "
-           "mean error over the rounds: mean difference, lower in |", "|---|---:|---:|"]
+    out = [("| vs uncertainty-only (paired by seed) | final error: mean difference, lower in | "
+            "mean error over the rounds: mean difference, lower in |"), "|---|---:|---:|"]
     for s in strategies:
         if s == "uncertainty":
             continue

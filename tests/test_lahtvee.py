@@ -90,6 +90,11 @@ def test_model_log2fc_sums_every_form_of_a_protein(core):
     fc = model_log2fc(core, traj, {"a": (sp0,), "ab": (sp0, sp1)})
     np.testing.assert_allclose(fc[0], 0.0)
     np.testing.assert_allclose(fc[1], [2.0, np.log2(5.0 / 2.0)])
+    conc2 = np.concatenate([np.ones((2, 1, n_sp)), conc], axis=1)       # two save times: unchanged, then as above
+    traj2 = Trajectory(np.zeros((2, 2)), conc2, np.zeros((2, 2, n_rx)), np.zeros(2, int), core.species_ids,
+                       core.reaction_ids)
+    np.testing.assert_allclose(model_log2fc(core, traj2, {"a": (sp0,)}, time_index=0), 0.0)
+    np.testing.assert_allclose(model_log2fc(core, traj2, {"a": (sp0,)})[1], 2.0)
 
 
 @pytest.mark.reference_data

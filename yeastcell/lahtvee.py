@@ -6,16 +6,16 @@ steady state under NaCl (0.2–1.4 M), heat (33–38 °C) and ethanol (20–60 g
 
 * **Mapping**: a measured protein group is compared with the model when every ORF of the group is a
   gene of the model (`Cell.genes`); the model value of a group is the sum of its proteins'
-  concentrations (e.g. ``COX5A;COX5B``).
+  amounts (e.g. ``COX5A;COX5B``).
 * **Measured change** of a group under a stress: log2 of the mean over replicates relative to the
   reference chemostat (``wt``). It counts as a *change* when ``|log2FC| >= threshold`` (default
   log2 1.5) and the replicates agree (every stressed replicate above every reference replicate, or
   every one below); otherwise the protein is *unchanged* and is not scored.
-* **Model change**: log2 of the protein's steady-state amount (all its forms) under the stress relative to the
-  unstressed model, both after `t_min` (default 24 h: the proteome layer's slowest turnover,
-  10 h half-life plus dilution, is then within a few per cent of its steady state), from the
-  named condition `condition`. A model change smaller than `min_model_log2fc` counts as "no
-  change", i.e. a mismatch.
+* **Model change**: log2 of the protein's steady-state amount (all its forms) under the stress
+  relative to the unstressed model (`model_log2fc`); bench_lahtvee.py simulates 24 h from the
+  named condition ``aerobic_clamped`` (the proteome layer's slowest turnover, 10 h half-life plus
+  dilution, is then within a few per cent of its steady state). A model change smaller than
+  `min_model_log2fc` counts as "no change", i.e. a mismatch.
 * **Score**: the fraction of measured changes whose direction the model predicts (per NaCl level
   and pooled over levels).
 
@@ -137,8 +137,9 @@ def stress_residual(train: MeasuredChange, ridge: float = 1.0) -> np.ndarray:
     return np.where(n > 0, np.nansum(np.where(np.isfinite(y), y, 0.0), axis=0) / (n + ridge), 0.0)
 
 
-def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane: int = 0) -> np.ndarray:
-    """(n_lanes, n_obs) log2 of each group's protein at the last save time vs the reference lane.
+def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane: int = 0,
+                 time_index: int = -1) -> np.ndarray:
+    """(n_lanes, n_obs) log2 of each group's protein at save time `time_index` vs the reference lane.
 
     A protein's amount is the sum of all its forms (``total:PROTEIN`` of `yeastcell.observe`:
     phosphorylated, nuclear, in complexes), so relocation or phosphorylation is not a change of
@@ -148,7 +149,7 @@ def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane
 
     proteins = list(dict.fromkeys(p for sp in mapping.values() for p in sp))
     om = ObservationModel.build(cell, [f"total:{p}" for p in proteins])
-    y = np.asarray(om.from_trajectory(traj))[:, -1]                     # (n_lanes, n_proteins)
+    y = np.asarray(om.from_trajectory(traj))[:, time_index]             # (n_lanes, n_proteins)
     amount = np.stack([y[:, [proteins.index(p) for p in sp]].sum(axis=1) for sp in mapping.values()], axis=1)
     return np.log2(amount / amount[reference_lane])
 

@@ -94,6 +94,11 @@ def efficiency(curves_by_strategy, budget, key="heldout_rmse"):
     return out
 
 
+def sd(x):
+    """Sample standard deviation over seeds (0 for a single seed)."""
+    return float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+
+
 def curve_mean(curve, key="heldout_rmse"):
     """Mean held-out error over the acquisition rounds (every point after the initial design): the
     area under the learning curve per round, which rewards reaching low error early and staying there."""
@@ -112,9 +117,8 @@ def paired_vs_uncertainty(curves, strategies, key="heldout_rmse"):
             continue
         d_fin = np.array([curves[s][k][-1][key] - curves["uncertainty"][k][-1][key] for k in seeds])
         d_auc = np.array([curve_mean(curves[s][k], key) - curve_mean(curves["uncertainty"][k], key) for k in seeds])
-        out.append(f"| {s} | {d_fin.mean():+.3f} ± {d_fin.std(ddof=1) if len(seeds) > 1 else 0:.3f}, "
-                   f"{int((d_fin < 0).sum())}/{len(seeds)} seeds | {d_auc.mean():+.3f} ± "
-                   f"{d_auc.std(ddof=1) if len(seeds) > 1 else 0:.3f}, {int((d_auc < 0).sum())}/{len(seeds)} seeds |")
+        out.append(f"| {s} | {d_fin.mean():+.3f} ± {sd(d_fin):.3f}, {int((d_fin < 0).sum())}/{len(seeds)} seeds | "
+                   f"{d_auc.mean():+.3f} ± {sd(d_auc):.3f}, {int((d_auc < 0).sum())}/{len(seeds)} seeds |")
     return out
 
 
@@ -302,9 +306,6 @@ def main(argv=None):
             return f"not reached ({reached})"
         sd = f" ± {fin.std(ddof=1):.2f}" if len(fin) > 1 else ""
         return f"{fin.mean():.2f}{sd} (reached in {reached})"
-
-    def sd(x):
-        return x.std(ddof=1) if len(x) > 1 else 0.0
 
     lines = [(f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
               f"held-out RMSE after {budget} experiments (mean ± sd) |"

@@ -159,17 +159,18 @@ class DirectionScore:
     """Direction-of-change agreement of a model with the measured changes.
 
     Attributes:
-        conditions, observables: axes of `model` and of the measured change.
-        model: (n_cond, n_obs) model log2 changes.
+        model: (n_cond, n_obs) model log2 changes, on the axes of `measured`.
         measured: the `MeasuredChange`.
         matched: (n_cond, n_obs) measured changes whose direction the model predicts.
     """
 
-    conditions: tuple[str, ...]
-    observables: tuple[str, ...]
     model: np.ndarray
     measured: MeasuredChange
     matched: np.ndarray
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        return self.measured.conditions
 
     @property
     def n_changed(self) -> int:
@@ -195,4 +196,4 @@ def direction_score(model: np.ndarray, measured: MeasuredChange, min_model_log2f
         raise DatasetError(f"model changes must have shape {measured.log2fc.shape}, got {model.shape}")
     direction = np.where(np.abs(model) >= min_model_log2fc, np.sign(model), 0.0)
     matched = measured.changed & (direction == np.sign(measured.log2fc))
-    return DirectionScore(measured.conditions, measured.observables, model, measured, matched)
+    return DirectionScore(model, measured, matched)

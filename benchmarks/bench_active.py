@@ -60,15 +60,17 @@ BASE = "cond:aerobic_batch"
 STRATEGIES = ("target", "eig", "uncertainty", "random")
 
 
-def candidates(genes, library="focused", all_genes=()):
-    """The candidate library. "focused": knockdowns of `genes` to 20 % and 60 % and every pairwise
-    double knockdown (50 % each). "genome": the same plus knockdowns to 20 % and 60 % of every other
-    gene of the model (`all_genes`), as a screen of the whole model would offer them; most of those
-    perturb ethanol and glycerol little within an hour (isoenzymes, respiration under glucose
-    repression), so a random pick is often a wasted experiment."""
-    singles = [f"kd:{g}={f}" for g in genes for f in (0.2, 0.6)]
+def candidates(genes, library="focused", all_genes=(), doses=(0.2, 0.6)):
+    """The candidate library. "focused": knockdowns of `genes` to each of `doses` (fractions of the
+    wild-type level; default 20 % and 60 %) and every pairwise double knockdown (50 % each). "genome":
+    the same plus knockdowns to `doses` of every other gene of the model (`all_genes`), as a screen of
+    the whole model would offer them; most of those perturb ethanol and glycerol little within an
+    hour (isoenzymes, respiration under glucose repression), so a random pick is often a wasted
+    experiment. More `doses` make a dose series per gene: near-copies of one idea, which a batch
+    rule without diversity picks together."""
+    singles = [f"kd:{g}={f:g}" for g in genes for f in doses]
     doubles = [f"kd:{a}=0.5+kd:{b}=0.5" for a, b in itertools.combinations(genes, 2)]
-    others = [f"kd:{g}={f}" for g in all_genes if g not in genes for f in (0.2, 0.6)] if library == "genome" else []
+    others = [f"kd:{g}={f:g}" for g in all_genes if g not in genes for f in doses] if library == "genome" else []
     return singles + doubles + others
 
 
@@ -142,6 +144,8 @@ def main(argv=None):
     ap.add_argument("--library", choices=("focused", "genome"), default="focused",
                     help="candidates: knockdowns of the --genes genes and their pairs (focused), or those plus "
                          "single knockdowns of every other gene of the model (genome)")
+    ap.add_argument("--doses", default="0.2,0.6",
+                    help="knockdown levels of the single-gene candidates (fractions of wild type, comma-separated)")
     ap.add_argument("--acquisition-space", choices=("raw", "log"), default="raw",
                     help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
                          "log noise sd (log; parametric learner only)")
@@ -186,7 +190,13 @@ def main(argv=None):
     cell = yc.load_cell()
     times = np.array(TIMES)
     prior = CellPrior(cell, BASE)
-    cands = candidates(genes, args.library, [name for _, name, _ in cell.genes])
+    try:
+        doses = tuple(float(x) for x in args.doses.split(","))
+    except ValueError:
+        ap.error(f"--doses must be comma-separated numbers, got {args.doses!r}")
+    if not doses or any(not 0 < d < 1 for d in doses):
+        ap.error(f"--doses must lie strictly between 0 and 1, got {args.doses!r}")
+    cands = candidates(genes, args.library, [name for _, name, _ in cell.genes], doses)
     failed = prior.failures(cands, times, OBSERVABLES)
     cands = [c for c in cands if c not in failed]
     held = heldout_conditions(genes)
@@ -278,7 +288,7 @@ def main(argv=None):
                              n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
                              seed=seed, acquisition_space=args.acquisition_space,
                              acquisition_uncertainty=args.acquisition_uncertainty,
-                             targets=tuple(c for c in candidates(genes) if c in cands)
+                             targets=tuple(c for c in candidates(genes, doses=doses) if c in cands)
                              if s == "target" and args.targets == "focused" else ())
             t0 = time.perf_counter()
             res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
@@ -322,8 +332,9 @@ def main(argv=None):
                  + ("; secondary: RMSE of their natural logs (the scale of the lab's log-normal noise)." if has_log else "."))
     if "uncertainty" in strategies and len(strategies) > 2:
         lines += ["", *paired_vs_uncertainty(curves, strategies)]
-    library = (f"{len(genes)} genes: single knockdowns to 20/60 %, double knockdowns 50/50 %"
-               + ("; plus single knockdowns to 20/60 % of every other gene of the model" if args.library == "genome" else ""))
+    dose_text = "/".join(f"{100 * d:g}" for d in doses) + " %"
+    library = (f"{len(genes)} genes: single knockdowns to {dose_text}, double knockdowns 50/50 %"
+               + (f"; plus single knockdowns to {dose_text} of every other gene of the model" if args.library == "genome" else ""))
     lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "
                  f"initial design {args.batch} random "
                  f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "

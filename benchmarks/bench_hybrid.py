@@ -238,8 +238,9 @@ def run_seed(seed, args, cell):
     preds["mechanistic"], failed_m = model_log_predictions(cell, test_ds, options)
     preds["hybrid"], failed_h = model_log_predictions(res.model, test_ds, options)
     preds["hidden truth (noise floor)"], _ = model_log_predictions(truth, test_ds, options)
-    # a failed simulation is not scored as if it had predicted nothing: the conditions where any predictor
-    # failed are left out for all of them, and the number is printed (the goal needs none failed)
+    # a failed simulation is not scored as if it had predicted nothing: the conditions where the
+    # mechanistic model, the hybrid or the truth failed are left out for every predictor, and the
+    # hybrid's failures are counted in the printed summary
     scored = np.all([np.isfinite(preds[k]).all(axis=(1, 2)) for k in ("mechanistic", "hybrid", "hidden truth (noise floor)")], axis=0)
     double = np.array([len(_parts(c)) == 2 for c in test_ds.conditions])
     scores = {k: rmse(v, test_ds, scored) for k, v in preds.items()}

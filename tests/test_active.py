@@ -25,7 +25,7 @@ from yeastcell.active import (
 )
 from yeastcell.active.acquisition import _factors, _logdet_gain
 from yeastcell.data import Dataset
-from yeastcell.exceptions import SimulationInputError
+from yeastcell.exceptions import SimulationInputError, SolverError
 
 HERE = Path(__file__).resolve().parent
 
@@ -641,3 +641,27 @@ def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
         path.write_text(json.dumps({**cfg, "learner": bad}))
         with pytest.raises((UnknownNameError, LoopError), match=match):
             build(load_config(path))
+
+
+def test_parameter_learner_pulls_a_member_toward_the_map_when_no_draw_solves_the_checks(two_step, monkeypatch):
+    # the model "fails" for a check condition wherever the multipliers lie farther than 0.05 from the
+    # MAP (a collapse near the MAP, as under a strong knockdown): rejection sampling gives up after
+    # max_draws, the member is the last draw pulled toward the MAP until it solves, with a warning;
+    # if even the MAP fails, the error names the condition
+    data = _two_step_truth_data(two_step, ["wt", "kd:ENZ1=0.3"])
+    learner = _two_step_learner(two_step, noise_sd=0.05, check_conditions=("ko:ENZ1",), max_draws=3)
+    u_map, _ = learner.map_fit(data)
+    real = learner._run_lanes
+    radius = {"r": 0.05}
+
+    def collapsing(U, conditions):
+        y, ok = real(U, conditions)
+        return y, ok & (np.linalg.norm(U - u_map, axis=1) < radius["r"])
+
+    monkeypatch.setattr(learner, "_run_lanes", collapsing)
+    with pytest.warns(RuntimeWarning, match="pulled toward the MAP"):
+        member = learner.fit(data, seed=0)
+    assert 0 < np.linalg.norm(member.log_mult - u_map) < 0.05
+    radius["r"] = 0.0  # nothing solves, not even the MAP
+    with pytest.raises(SolverError, match="the MAP itself fails 'ko:ENZ1'"):
+        learner.fit(data, seed=0)

@@ -665,3 +665,71 @@ def test_parameter_learner_pulls_a_member_toward_the_map_when_no_draw_solves_the
     radius["r"] = 0.0  # nothing solves, not even the MAP
     with pytest.raises(SolverError, match="the MAP itself fails 'ko:ENZ1'"):
         learner.fit(data, seed=0)
+
+
+# --------------------------------------------------------------------------- the hybrid-cell learner
+def test_hybrid_learner_ensemble_learns_a_hidden_rate_change_and_round_trips(two_step, tmp_path):
+    # the truth's conversion is 40 % slower; a residual on that rate (input: S_c) can represent it.
+    # A 2-member deep ensemble trained on 3 conditions predicts 2 unmeasured ones far better than
+    # the mechanistic model, its members disagree (random output layers, own noise draws), and a
+    # saved member loads back to the same predictions
+    from yeastcell.active import CellPrior, HybridLearner
+    from yeastcell.exceptions import UnknownNameError
+    from yeastcell.hybrid import hybridize
+    from yeastcell.lab import VirtualLab, hidden_truth
+
+    lab = VirtualLab(hidden_truth(two_step, parameter_changes={"conv.kf": 0.6}), list(TS_OBS))
+
+    def truth(conds):
+        _, _, y, status = lab.true_observables(list(conds), [0.0, *TS_TIMES])
+        assert np.all(status == 0)
+        return Dataset(tuple(conds), np.array(TS_TIMES), TS_OBS, y[:, None, 1:], np.ones(y[:, None, 1:].shape, bool))
+
+    hyb = hybridize(two_step, rate_targets=["conv"], input_species=["S_c"], input_genes=[], width=8, depth=1)
+    learner = HybridLearner(hyb, TS_TIMES, TS_OBS, epochs=40, batch_size=4, learning_rate=5e-2, sigma_log2=0.05)
+    ens = train_ensemble(learner, truth(["wt", "kd:ENZ1=0.3", "set:S_e=4"]), n_members=2, seed=0)
+    new = ["kd:ENZ1=0.6+set:S_e=4", "set:S_e=1"]
+    y = truth(new).values[:, 0]
+    pred = ens.predict(new, np.array(TS_TIMES), TS_OBS)
+    err = np.sqrt(np.mean(np.log(pred.mean / y) ** 2))
+    prior_err = np.sqrt(np.mean(np.log(CellPrior(two_step)(new, np.array(TS_TIMES), TS_OBS) / y) ** 2))
+    assert prior_err > 0.05 and err < 0.3 * prior_err, (err, prior_err)
+    assert np.all(pred.sd[..., 1] > 0)
+    learner.save(ens.members[1], tmp_path / "member")
+    back = learner.load(tmp_path / "member")
+    np.testing.assert_allclose(learner.predict(back, new), pred.members[1], rtol=1e-10)
+    with pytest.raises(SimulationInputError, match="HybridCell"):
+        HybridLearner(two_step, TS_TIMES, TS_OBS)
+    with pytest.raises(SimulationInputError, match="times_min"):
+        HybridLearner(hyb, (0.0, 5.0), TS_OBS)
+    with pytest.raises(UnknownNameError, match="S_cc"):
+        HybridLearner(hyb, TS_TIMES, ["S_cc"])
+
+
+def test_loop_command_runs_the_hybrid_learner_from_a_config_file(tmp_path):
+    # the closed loop with a deep ensemble of hybrid cells: trains, acquires by the members'
+    # disagreement, runs the virtual lab, checkpoints members as residual files and finishes
+    from conftest import TEST_MODELS
+
+    from yeastcell.active import HybridLearner
+    from yeastcell.active._cli import build, load_config
+    from yeastcell.cli import main
+    from yeastcell.exceptions import UnknownNameError
+
+    net = {"kind": "hybrid", "rate_targets": ["conv"], "input_species": ["S_c"], "input_genes": [], "width": 4,
+           "depth": 1, "epochs": 5, "batch_size": 4, "learning_rate": 0.05, "sigma_log2": 0.05}
+    cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
+           "observables": list(TS_OBS), "scale": [0.5, 0.5], "rounds": 2, "batch_size": 1, "n_members": 2,
+           "n_initial": 2, "seed": 3, "noise_sd": 0.05, "learner": net,
+           "lab": {"kind": "virtual", "seed": 2, "parameter_changes": {"conv.kf": 0.6}}}
+    path = tmp_path / "loop.json"
+    path.write_text(json.dumps(cfg))
+    assert main(["loop", "run", str(path), str(tmp_path / "run")]) == 0
+    final = Dataset.from_hdf5(tmp_path / "run" / "final" / "data.h5")
+    d = json.loads((tmp_path / "run" / "round_001" / "decisions.json").read_text())
+    assert len(final.conditions) == 3 and final.conditions[2] == d["chosen"][0]
+    _, learner, *_ = build(load_config(path))
+    assert isinstance(learner, HybridLearner) and learner.epochs == 5
+    path.write_text(json.dumps({**cfg, "learner": {**net, "genes": ["ENZ1"]}}))
+    with pytest.raises(UnknownNameError, match="genes"):
+        build(load_config(path))

@@ -16,11 +16,17 @@ CONFIG.json::
      "learner": {"kind": "linear"},              default; or {"kind": "parametric",
                                                    "genes": ["HXK2", "PDC1"] (their Vmax) or "parameters": [...],
                                                    "noise_sd": 0.058, "offset_sd": 0.029, "posterior": "laplace"}
+                                                 or {"kind": "hybrid", "rate_targets": ["GPD"],
+                                                   "input_species": ["F16BP_c", "NADH_c"], "input_genes": [],
+                                                   "width": 16, "depth": 1, "epochs": 30, "batch_size": 8,
+                                                   "learning_rate": 0.02, "sigma_log2": 0.15, "init_sd": 0.1}
      "acquisition_space": "log", "acquisition_uncertainty": "linearised", "targets": ["kd:PFK1=0.4"]}
 
 The linear learner corrects the mechanistic prior with a Bayesian linear model on gene features
 (outputs standardised by "scale", noise "noise_sd" in those units); the parametric learner learns
-multipliers of kinetic parameters (natural-log noise sd; "prior_sd" is the multipliers' prior sd).
+multipliers of kinetic parameters (natural-log noise sd; "prior_sd" is the multipliers' prior sd);
+the hybrid learner trains a deep ensemble of neural-residual hybrid cells (`HybridLearner`; the
+network's wiring as `yeastcell.hybrid.residual_net` takes it, training as `HybridLearner`).
 
 Relative paths are relative to the config file. With a file lab the command stops when a round's
 measurements are not in yet (exit status 4) and resumes where it stopped when run again.
@@ -41,6 +47,8 @@ KEYS = {"model", "base", "candidates", "candidates_file", "times_min", "observab
         "prior_sd", "initial", "heldout", "lab", "replicates", "bootstrap", "units", "learner",
         "acquisition_space", "acquisition_uncertainty", "targets"}
 LEARNER_KEYS = {"kind", "genes", "parameters", "noise_sd", "offset_sd", "posterior"}
+HYBRID_NET_KEYS = {"rate_targets", "species_targets", "input_species", "input_genes", "width", "depth"}
+HYBRID_TRAIN_KEYS = {"epochs", "batch_size", "learning_rate", "sigma_log2", "init_sd"}
 
 
 def _read_data(path: Path):
@@ -111,10 +119,11 @@ def build(cfg: dict):
                         scale=tuple(scale), **{k: (tuple(cfg[k]) if k == "targets" else cfg[k])
                                                for k in loop_keys if k in cfg})
     spec = dict(cfg.get("learner") or {"kind": "linear"})
-    for k in spec:
-        if k not in LEARNER_KEYS:
-            raise UnknownNameError("learner configuration key", k, LEARNER_KEYS)
     kind = spec.get("kind", "linear")
+    allowed = {"kind"} | HYBRID_NET_KEYS | HYBRID_TRAIN_KEYS if kind == "hybrid" else LEARNER_KEYS
+    for k in spec:
+        if k not in allowed:
+            raise UnknownNameError("learner configuration key", k, allowed)
     if kind == "linear":
         features = GeneFeatures.from_conditions(cands)
         learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
@@ -131,8 +140,15 @@ def build(cfg: dict):
                                    noise_sd=float(spec.get("noise_sd", config.noise_sd)),
                                    offset_sd=float(spec.get("offset_sd", 0.0)),
                                    posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
+    elif kind == "hybrid":
+        from ..hybrid import hybridize
+        from .hybrid_learner import HybridLearner
+
+        net = {k: spec[k] for k in HYBRID_NET_KEYS if k in spec}
+        learner = HybridLearner(hybridize(cell, **net), times, obs, base=base,
+                                **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
     else:
-        raise UnknownNameError("learner kind", str(kind), ("linear", "parametric"))
+        raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))
     initial = _read_data(cfg["initial"]) if "initial" in cfg else None
     heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
     return config, learner, lab, initial, heldout

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.merge import merge
 from ..exceptions import UnknownNameError, YeastcellError
 from ..io import atomic_path
 from ..lab.plan import Experiment, Lab, Plan
-from ..data.merge import merge
 from .acquisition import STRATEGIES, select_batch
 from .ensemble import Ensemble, member_seeds, train_ensemble
 from .learners import Learner, condition_means
-
 
 ACQUISITION_SPACES = ("raw", "log")
 ACQUISITION_UNCERTAINTIES = ("ensemble", "linearised")

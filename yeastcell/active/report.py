@@ -19,8 +19,8 @@ def loop_report(folder: str | Path) -> str:
     state = folder / "state.json"
     done = json.loads(state.read_text())["completed_rounds"] if state.exists() else 0
     lines = [f"# Closed loop in {folder}", "",
-             f"strategy {cfg['strategy']}, {len(cfg['candidates'])} candidates, batch {cfg['batch_size']}, "
-             f"{cfg['rounds']} rounds ({done} completed), ensemble of {cfg['n_members']}, seed {cfg['seed']}", ""]
+             (f"strategy {cfg['strategy']}, {len(cfg['candidates'])} candidates, batch {cfg['batch_size']}, "
+              f"{cfg['rounds']} rounds ({done} completed), ensemble of {cfg['n_members']}, seed {cfg['seed']}"), ""]
     metrics = {m["round"]: m for m in learning_curve(folder)}
     for r in range(cfg["rounds"]):
         rd = folder / f"round_{r:03d}"

@@ -74,6 +74,14 @@ def candidates(genes, library="focused", all_genes=(), doses=(0.2, 0.6)):
     return singles + doubles + others
 
 
+def target_conditions(kind, genes, doses, cands, held):
+    """The target strategy's targets: () = every candidate ("candidates"), the focused library's
+    perturbations that are candidates ("focused"), or the held-out perturbations ("heldout")."""
+    if kind == "focused":
+        return tuple(c for c in candidates(genes, doses=doses) if c in cands)
+    return tuple(held) if kind == "heldout" else ()
+
+
 def heldout_conditions(genes, seed=0):
     pairs = list(itertools.combinations(genes, 2))
     pick = np.random.default_rng(seed).choice(len(pairs), size=min(12, len(pairs)), replace=False)
@@ -157,10 +165,12 @@ def main(argv=None):
                     help="parametric learner: model the lab's batch offsets as one systematic offset per "
                          "observable (prior sd 0.05/sqrt(3) for means of 3 replicates in 3 batches), so the noise "
                          "sd is the replicate noise alone (0.1/sqrt(3))")
-    ap.add_argument("--targets", choices=("candidates", "focused"), default="candidates",
-                    help='strategy "target": reduce the predictive variance of every candidate, or of the focused '
+    ap.add_argument("--targets", choices=("candidates", "focused", "heldout"), default="candidates",
+                    help='strategy "target": reduce the predictive variance of every candidate, of the focused '
                          "library's perturbations (single and double knockdowns of the --genes genes: the study's "
-                         "question, while a genome library offers more)")
+                         "question, while a genome library offers more), or of the held-out perturbations "
+                         "(the loop is told which perturbations it will be asked to predict, never their outcomes: "
+                         "transductive experimental design)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
@@ -288,8 +298,7 @@ def main(argv=None):
                              n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
                              seed=seed, acquisition_space=args.acquisition_space,
                              acquisition_uncertainty=args.acquisition_uncertainty,
-                             targets=tuple(c for c in candidates(genes, doses=doses) if c in cands)
-                             if s == "target" and args.targets == "focused" else ())
+                             targets=target_conditions(args.targets, genes, doses, cands, held) if s == "target" else ())
             t0 = time.perf_counter()
             res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
             curves[s][seed] = res.curve

@@ -142,7 +142,7 @@ class HybridLearner:
         from ..data import Dataset
 
         return Dataset(tuple(self._full(c) for c in conds), np.concatenate([[0.0], self.times_min]),
-                       self.observables, values, mask, units=dict(getattr(data, "units", {}) or {}))
+                       self.observables, values, mask, units={o: sub.units[o] for o in self.observables if o in sub.units})
 
     # ------------------------------------------------------------------ Learner protocol
     def fit(self, data, seed: int, weights: np.ndarray | None = None):

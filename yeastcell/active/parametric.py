@@ -418,10 +418,13 @@ class ParameterLearner:
                 anchor = rng.normal(0.0, 1.0, size=v_map.size) / np.sqrt(self._prior_precision())
                 v, _ = self._lm(list(data.conditions), noisy, sw, anchor, v_map, self.rto_steps)
                 u = v[:u_map.size]
-            if not self.check_conditions or self._solves_checks(u)[0]:
+            if not self.check_conditions:
+                break
+            ok, first_bad = self._solves_checks(u)
+            if ok:
                 break
         else:
-            u = self._shrunk_draw(u_map, u)
+            u = self._shrunk_draw(u_map, u, first_bad)
         return ParameterModel(self.parameters, np.asarray(u, dtype=np.float64))
 
     def _solves_checks(self, u) -> tuple[bool, str]:
@@ -429,18 +432,17 @@ class ParameterLearner:
         _, ok = self._run_lanes(np.repeat(u[None], len(self.check_conditions), axis=0), self.check_conditions)
         return bool(ok.all()), ("" if ok.all() else self.check_conditions[int(np.argmin(ok))])
 
-    def _shrunk_draw(self, u_map, u, halvings: int = 6):
-        """After `max_draws` rejected draws: the last draw pulled toward the MAP (distance halved up
-        to `halvings` times) until it solves every check condition, with a warning. The draws are
-        then closer to the MAP than the posterior says: reported, and rare (the solvable region holds
-        under 1/max_draws of the Laplace posterior's mass).
+    def _shrunk_draw(self, u_map, u, first_bad: str, halvings: int = 6):
+        """After `max_draws` rejected draws: the last draw `u` (which failed `first_bad`) pulled toward
+        the MAP (distance halved up to `halvings` times) until it solves every check condition, with
+        a warning. Such members lie closer to the MAP than the posterior says: reported, and rare
+        (the solvable region then likely holds under 1/max_draws of the Laplace posterior's mass).
 
         Raises:
             SolverError: not even the MAP solves a check condition (named).
         """
         import warnings
 
-        _, first_bad = self._solves_checks(u)
         for j in range(1, halvings + 1):
             v = u_map + 0.5**j * (u - u_map)
             if self._solves_checks(v)[0]:

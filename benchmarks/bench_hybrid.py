@@ -212,10 +212,8 @@ def setup_seed(seed, args, cell):
 
 
 def run_seed(seed, args, cell):
-    import optax
-
     from yeastcell._solver import Rodas4P
-    from yeastcell.fit import fit
+    from yeastcell.fit import fit, residual_optimizer
 
     train_ds, test_ds, hyb, options, truth = setup_seed(seed, args, cell)
     train_options = options if args.exact_jacobian_gradient else dataclasses.replace(
@@ -227,9 +225,7 @@ def run_seed(seed, args, cell):
     # penalties and the fixed decaying schedule; early stopping watches the training loss.
     batch = min(args.batch, len(train_ds.conditions))
     steps = args.epochs * -(-len(train_ds.conditions) // batch)
-    # Adam with a cosine-decaying step and clipped gradients: a constant 1e-2..2e-2 step overshoots
-    # once the fit nears the noise floor (the validation loss climbs back after ~5 epochs)
-    opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(optax.cosine_decay_schedule(args.lr, steps, 0.02)))
+    opt = residual_optimizer(args.lr, steps)  # clipped Adam, cosine-decaying step (yeastcell.fit.schedule)
     res = fit(hyb, train_ds, train="residual", optimizer=opt, epochs=args.epochs,
               batch_size=batch, validation_fraction=None, patience=args.patience,
               seed=seed, options=train_options, gradient="reverse", sigma_log2=0.15, progress=True)

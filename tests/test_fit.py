@@ -178,3 +178,22 @@ def test_checkpoint_resume_after_kill(tmp_path):
     expected = next(ln for ln in ref.stdout.splitlines() if ln.startswith("RESULT")).split()
     np.testing.assert_allclose(float(resumed[1]), float(expected[1]), rtol=1e-9)
     np.testing.assert_allclose(float(resumed[2]), float(expected[2]), rtol=1e-9)
+
+
+def test_residual_optimizer_decays_its_step_and_rejects_bad_settings():
+    from yeastcell.fit import residual_optimizer
+
+    opt = residual_optimizer(0.01, steps=50)
+    w = jnp.asarray(0.0)
+    state = opt.init(w)
+    sizes = []
+    for _ in range(50):  # a constant gradient: Adam's step is the scheduled step size
+        upd, state = opt.update(jnp.asarray(5.0), state, w)
+        sizes.append(float(-upd))
+    assert sizes[0] == pytest.approx(0.01, rel=1e-3)
+    assert sizes[-1] < 0.05 * sizes[0] and sizes[-1] > 0
+    assert all(a >= b for a, b in zip(sizes, sizes[1:]))
+    with pytest.raises(ValueError, match="steps"):
+        residual_optimizer(0.01, steps=0)
+    with pytest.raises(ValueError, match="final_fraction"):
+        residual_optimizer(0.01, steps=10, final_fraction=0.0)

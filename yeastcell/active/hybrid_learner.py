@@ -151,18 +151,15 @@ class HybridLearner:
         Raises:
             SolverError: training ended with conditions whose simulation fails (named).
         """
-        import optax
-
         from .._solver import Rodas4P
-        from ..fit import fit
+        from ..fit import fit, residual_optimizer
 
         ds = self._training_data(data, weights, seed)
         options = (dataclasses.replace(self.options, solver=Rodas4P(differentiate_jacobian=False))
                    if self.frozen_jacobian else self.options)
         batch = min(self.batch_size, len(ds.conditions))
         steps = self.epochs * -(-len(ds.conditions) // batch)
-        opt = optax.chain(optax.clip_by_global_norm(1.0),
-                          optax.adam(optax.cosine_decay_schedule(self.learning_rate, steps, 0.02)))
+        opt = residual_optimizer(self.learning_rate, steps)
         res = fit(self._initial(seed), ds, train="residual", optimizer=opt, epochs=self.epochs, batch_size=batch,
                   validation_fraction=None, patience=self.patience, seed=int(seed) % (2**31), options=options,
                   gradient="reverse", sigma_log2=self.sigma_log2)

@@ -10,8 +10,9 @@ from .params import fittable as fittable
 from .problem import Problem as Problem
 from .problem import Regularisation as Regularisation
 from .problem import build_problem as build_problem
+from .schedule import residual_optimizer as residual_optimizer
 from .train import FitResult as FitResult
 from .train import fit as fit
 
 __all__ = ["FitParameter", "FitResult", "Fittable", "Identifiability", "Problem", "Regularisation",
-           "build_problem", "fisher_information", "fit", "fittable"]
+           "build_problem", "fisher_information", "fit", "fittable", "residual_optimizer"]

@@ -6,6 +6,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from yeastcell.bench import (
@@ -144,3 +145,20 @@ def test_sbml_task_runs_end_to_end_and_records(refdata, tmp_path, capsys):
     assert "(yeastcell bench run sbml)" in text and "yeastcell bench sbml --quick --cases 1" in text
     assert "| 1 | 1 | 0 | 0 | 0 | 100.0 % |" in text
     assert "sbml_test_suite" in sys.modules  # the script's own runner did the work
+
+
+def test_active_forecast_prefers_target_aware_where_the_most_uncertain_candidates_miss_the_targets(monkeypatch):
+    """A linear world with six unknowns: the held-out outputs depend on the first only; five candidates
+    per other unknown inform it strongly (the largest own gains), five inform the first weakly.
+    Uncertainty-only fills its batches with the strong ones, target-aware with the weak ones, so its
+    held-out sd and realized error are lower."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    fa = importlib.import_module("forecast_active")
+    rows = [np.eye(6)[k] * 2.0 for k in range(1, 6) for _ in range(5)] + [np.eye(6)[0] * 0.3] * 5
+    Jc = np.array(rows)[:, None, :]  # (30 candidates, 1 output, 6 unknowns)
+    Jh = np.tile(np.eye(6)[0], (4, 1))
+    res = fa.forecast(Jc, Jh, batch=3, rounds=2, designs=4, realizations=20)
+    sd = {s: c.mean(0) for s, c in res["sd"].items()}
+    assert sd["target"][-1] < 0.5 * sd["uncertainty"][-1]
+    assert res["paired_mean"].mean() < 0
+    assert np.isfinite(fa.seeds_for_power(res["paired_mean"]))

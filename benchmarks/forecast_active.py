@@ -42,7 +42,15 @@ def jacobians(hypothesis: str, cache: Path | None = None):
     if cache is not None and cache.is_file():
         z = np.load(cache)
         return z["Jc"], z["Jh"], tuple(str(p) for p in z["params"])
-    from bench_active import BASE, GENES, OBSERVABLES, TIMES, candidates, heldout_conditions
+    from bench_active import (
+        BASE,
+        GENES,
+        OBSERVABLES,
+        TIMES,
+        candidates,
+        heldout_conditions,
+        solvable,
+    )
 
     import yeastcell as yc
     from yeastcell.active import CellPrior, ParameterLearner, vmax_parameters
@@ -52,9 +60,8 @@ def jacobians(hypothesis: str, cache: Path | None = None):
     prior = CellPrior(cell, BASE)
     all_genes = [name for _, name, _ in cell.genes]
     cands = candidates(GENES[:8], "genome", all_genes, (0.2, 0.6))
-    cands = [c for c in cands if c not in prior.failures(cands, times, OBSERVABLES)]
-    held = heldout_conditions(GENES[:8])
-    held = [c for c in held if c not in prior.failures(held, times, OBSERVABLES)]
+    cands, _ = solvable(prior, cands, times)
+    held, _ = solvable(prior, heldout_conditions(GENES[:8]), times)
     params = vmax_parameters(cell, GENES[:8] if hypothesis == "focused" else all_genes)
     learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=PRIOR_SD, noise_sd=SIGMA)
     u0 = np.zeros(len(params))

@@ -75,6 +75,12 @@ def candidates(genes, library="focused", all_genes=(), doses=(0.2, 0.6)):
     return singles + doubles + others
 
 
+def with_copies(cands, copies):
+    """Every candidate `copies` times, the repeats labelled ``#2``, ``#3``, ... (same perturbation,
+    separate experiment: yeastcell.notation)."""
+    return [c if k == 1 else f"{c}#{k}" for c in cands for k in range(1, copies + 1)]
+
+
 def target_conditions(kind, genes, doses, cands, held):
     """The target strategy's targets: () = every candidate ("candidates"), the focused library's
     perturbations that are candidates ("focused"), or the held-out perturbations ("heldout")."""
@@ -162,6 +168,10 @@ def main(argv=None):
                          "single knockdowns of every other gene of the model (genome)")
     ap.add_argument("--doses", default="0.2,0.6",
                     help="knockdown levels of the single-gene candidates (fractions of wild type, comma-separated)")
+    ap.add_argument("--copies", type=int, default=1,
+                    help="offer every candidate this many times as separate experiments (labels #2, #3, ...: "
+                         "the same perturbation run again), as a lab can always repeat an experiment; a batch "
+                         "rule without diversity then fills a batch with repeats of its best idea")
     ap.add_argument("--acquisition-space", choices=("raw", "log"), default="raw",
                     help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
                          "log noise sd (log; parametric learner only)")
@@ -218,6 +228,8 @@ def main(argv=None):
         ap.error(f"--doses must be comma-separated numbers, got {args.doses!r}")
     if not doses or any(not 0 < d < 1 for d in doses):
         ap.error(f"--doses must lie strictly between 0 and 1, got {args.doses!r}")
+    if args.copies < 1:
+        ap.error(f"--copies must be >= 1, got {args.copies}")
     cands = candidates(genes, args.library, [name for _, name, _ in cell.genes], doses)
     cands, n_failed = solvable(prior, cands, times)
     held, _ = solvable(prior, heldout_conditions(genes), times)
@@ -225,6 +237,7 @@ def main(argv=None):
     scale = P.std(axis=(0, 1))
     mean = np.abs(P).mean(axis=(0, 1))
     meas_sd = float(np.median(0.1 * mean / scale) / np.sqrt(3))  # 10 % log-normal noise, 3 replicates
+    cands = with_copies(cands, args.copies)
     # the learner's noise also covers what a linear correction cannot represent (model discrepancy)
     noise_sd = max(meas_sd, args.discrepancy)
     print(f"{len(cands)} candidates ({n_failed} dropped: prior solve failed), {len(held)} held out; "
@@ -353,7 +366,8 @@ def main(argv=None):
         lines += ["", *paired_vs_uncertainty(curves, strategies)]
     dose_text = "/".join(f"{100 * d:g}" for d in doses) + " %"
     library = (f"{len(genes)} genes: single knockdowns to {dose_text}, double knockdowns 50/50 %"
-               + (f"; plus single knockdowns to {dose_text} of every other gene of the model" if args.library == "genome" else ""))
+               + (f"; plus single knockdowns to {dose_text} of every other gene of the model" if args.library == "genome" else "")
+               + (f"; each offered {args.copies} times as separate experiments, repeats labelled #2.." if args.copies > 1 else ""))
     lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "
                  f"initial design {args.batch} random "
                  f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "

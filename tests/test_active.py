@@ -436,6 +436,17 @@ def test_parameter_learner_recovers_hidden_multipliers(two_step, tmp_path):
     np.testing.assert_array_equal(back.log_mult, ens.members[0].log_mult)
 
 
+def test_parameter_learner_solves_a_labelled_repeat_once(two_step):
+    learner = _two_step_learner(two_step)
+    calls = []
+    run = learner._run_lanes
+    learner._run_lanes = lambda U, conds: (calls.append(list(conds)), run(U, conds))[1]
+    y = learner.log_predict(np.zeros(len(TS_PARAMS)), ["kd:ENZ1=0.3", "wt", "kd:ENZ1=0.3#2"])
+    assert calls == [["kd:ENZ1=0.3", "wt"]]
+    np.testing.assert_array_equal(y[0], y[2])
+    assert not np.allclose(y[0], y[1])
+
+
 def test_parameter_learner_spread_shrinks_with_data_and_stays_wide_where_unobserved(two_step):
     learner = _two_step_learner(two_step, noise_sd=0.05)
     # a knockout of ENZ1 says nothing about conv.kf: its posterior stays the prior (sd 0.5)

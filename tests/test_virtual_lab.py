@@ -81,3 +81,17 @@ def test_bad_lab_input_is_named(two_step, core):
         MeasurementModel(sigma_log=-0.1)
     with pytest.raises(SimulationInputError, match="notation"):
         VirtualLab(two_step, ["S_c"]).run([3], T)
+
+
+def test_a_labelled_repeat_is_the_same_perturbation_measured_again(two_step):
+    from yeastcell.notation import parse_perturbation, perturbation_key
+
+    assert perturbation_key("kd:ENZ1=0.3#2") == "kd:ENZ1=0.3"
+    assert perturbation_key("kd:ENZ1=0.3#b+set:S_e=4") == "kd:ENZ1=0.3+set:S_e=4"
+    assert parse_perturbation("kd:ENZ1=0.3#2") == parse_perturbation("kd:ENZ1=0.3")
+    lab = VirtualLab(two_step, ["S_c", "P_c"], seed=3, measurement=MeasurementModel(sigma_log=0.1, n_replicates=2))
+    conds, _, y, _ = lab.true_observables(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
+    np.testing.assert_array_equal(y[0], y[1])  # same truth ...
+    d = lab.run(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
+    assert d.conditions == ("kd:ENZ1=0.3", "kd:ENZ1=0.3#2")
+    assert not np.allclose(d.values[0], d.values[1])  # ... independent measurements

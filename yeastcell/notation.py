@@ -16,6 +16,11 @@ Parts joined with ``+`` are applied together::
     nacl:0.4@10              ... at t = 10 min;  nacl:0.4@10/30  a 30-min pulse starting at 10 min
     stress:osmotic=0.4       the same through the stress name (level in M NaCl)
     dose:rapamycin_e=2e-4@5  a drug / signal species set to 2e-4 mM at t = 5 min ('@' optional)
+
+A ``#`` ends a part with a label that names a repeated run and changes nothing in the
+perturbation: ``kd:PFK1=0.3#2`` is ``kd:PFK1=0.3`` measured again as a separate experiment (a
+separate condition of a Dataset, e.g. a second clone or another day). :func:`perturbation_key`
+gives the label-free form.
 """
 
 from __future__ import annotations
@@ -34,8 +39,14 @@ def parse_perturbation(text: str) -> P.Perturbation:
         raise PerturbationError("empty perturbation; use 'wt' for the wild type")
     out = P.wild_type()
     for part in text.split("+"):
-        out = out + _part(part.strip(), text)
+        out = out + _part(part.split("#", 1)[0].strip(), text)
     return out
+
+
+def perturbation_key(text: str) -> str:
+    """`text` without its run labels (``"kd:PFK1=0.3#2"`` -> ``"kd:PFK1=0.3"``): conditions with the
+    same key are the same perturbation, so a simulator may solve them once."""
+    return "+".join(part.split("#", 1)[0].strip() for part in text.split("+"))
 
 
 def _split_value(arg: str, part: str) -> tuple[str, str]:

@@ -259,13 +259,20 @@ class ParameterLearner:
         Raises:
             SolverError: a solve failed (condition and multipliers named).
         """
+        from ..notation import perturbation_key
+
         U = np.atleast_2d(np.asarray(U, dtype=np.float64))
-        conditions = list(conditions)
-        lanes_u = np.repeat(U, len(conditions), axis=0)
-        lanes_c = conditions * U.shape[0]
+        keys = [perturbation_key(c) for c in conditions]
+        unique = list(dict.fromkeys(keys))  # repeated runs (``#`` labels) are solved once
+        lanes_u = np.repeat(U, len(unique), axis=0)
+        lanes_c = unique * U.shape[0]
         y, ok = self._run_lanes(lanes_u, lanes_c)
         self._check(ok, lanes_c, lanes_u)
-        return y.reshape((U.shape[0], len(conditions)) + y.shape[1:])
+        y = y.reshape((U.shape[0], len(unique)) + y.shape[1:])
+        if len(unique) == len(keys):
+            return y
+        pos = {k: i for i, k in enumerate(unique)}
+        return y[:, [pos[k] for k in keys]]
 
     def log_predict(self, u, conditions: Sequence[str]) -> np.ndarray:
         """(n_cond, n_t, n_obs) log observables at log multipliers `u` (n_params,).

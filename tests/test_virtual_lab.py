@@ -90,7 +90,7 @@ def test_a_labelled_repeat_is_the_same_perturbation_measured_again(two_step):
     assert perturbation_key("kd:ENZ1=0.3#b+set:S_e=4") == "kd:ENZ1=0.3+set:S_e=4"
     assert parse_perturbation("kd:ENZ1=0.3#2") == parse_perturbation("kd:ENZ1=0.3")
     lab = VirtualLab(two_step, ["S_c", "P_c"], seed=3, measurement=MeasurementModel(sigma_log=0.1, n_replicates=2))
-    conds, _, y, _ = lab.true_observables(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
+    _, _, y, _ = lab.true_observables(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
     np.testing.assert_array_equal(y[0], y[1])  # same truth ...
     d = lab.run(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
     assert d.conditions == ("kd:ENZ1=0.3", "kd:ENZ1=0.3#2")

@@ -39,14 +39,19 @@ def parse_perturbation(text: str) -> P.Perturbation:
         raise PerturbationError("empty perturbation; use 'wt' for the wild type")
     out = P.wild_type()
     for part in text.split("+"):
-        out = out + _part(part.split("#", 1)[0].strip(), text)
+        out = out + _part(_unlabelled(part), text)
     return out
 
 
 def perturbation_key(text: str) -> str:
     """`text` without its run labels (``"kd:PFK1=0.3#2"`` -> ``"kd:PFK1=0.3"``): conditions with the
     same key are the same perturbation, so a simulator may solve them once."""
-    return "+".join(part.split("#", 1)[0].strip() for part in text.split("+"))
+    return "+".join(_unlabelled(part) for part in text.split("+"))
+
+
+def _unlabelled(part: str) -> str:
+    """One part of the notation without its ``#`` run label."""
+    return part.split("#", 1)[0].strip()
 
 
 def _split_value(arg: str, part: str) -> tuple[str, str]:

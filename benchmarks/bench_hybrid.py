@@ -212,7 +212,7 @@ def setup_seed(seed, args, cell):
 
 
 def run_seed(seed, args, cell):
-    from yeastcell._solver import Rodas4P
+    from yeastcell.solvers import Rodas4P
     from yeastcell.fit import fit, residual_optimizer
 
     train_ds, test_ds, hyb, options, truth = setup_seed(seed, args, cell)
@@ -272,7 +272,7 @@ def gradient_cost(hyb, ds, options, batch):
     spec = jax.tree_util.tree_map(lambda _: False, f)
     spec = eqx.tree_at(lambda m: m.model.net, spec, replace=jax.tree_util.tree_map(eqx.is_inexact_array, f.model.net))
     tr, st = eqx.partition(f, spec)
-    from yeastcell._solver import Rodas4P
+    from yeastcell.solvers import Rodas4P
 
     frozen = dataclasses.replace(options, solver=Rodas4P(differentiate_jacobian=False))
     vg = eqx.filter_jit(eqx.filter_value_and_grad(lambda t: loss_terms(eqx.combine(t, st), prob, idx, options)[0]))

@@ -44,9 +44,10 @@ def main(argv=None) -> int:
 
     import yeastcell as yc
     from yeastcell import sbml
-    from yeastcell.batch import default_lanes_per_chunk, vmap_in_chunks
+    from yeastcell.batch import default_lanes_per_chunk
+    from yeastcell.solvers.chunks import vmap_in_chunks
     from yeastcell.perturb import resolve
-    from yeastcell.simulate import _solve
+    from yeastcell.solvers import solve as _solve
 
     load_start = os.getloadavg()[0]
     data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))

@@ -36,7 +36,7 @@ def _timed_run(cell, conds, t, opts, strategy):
     import jax
 
     import yeastcell as yc
-    from yeastcell.batch import _vmapped, batch_options
+    from yeastcell.solvers import batch_options, solve as _vmapped
 
     t0 = time.perf_counter()
     if strategy == "vmap":  # as simulate_batch does: the solver chosen for the batch size
@@ -49,7 +49,7 @@ def _timed_run(cell, conds, t, opts, strategy):
 
 
 def _solver_name(solver):
-    from yeastcell._bdf import BatchBDF
+    from yeastcell.solvers import BatchBDF
 
     if isinstance(solver, BatchBDF):
         return "BatchBDF"
@@ -62,10 +62,11 @@ def yeastcell_batches(sizes, strategy, rtol, atol, linear_solver="auto", solver=
     import jax.numpy as jnp
 
     import yeastcell as yc
-    from yeastcell._bdf import BatchBDF
-    from yeastcell._solver import SPARSE_LU_MIN_BATCH, Rodas4P
-    from yeastcell.batch import batch_options
-    from yeastcell.simulate import SolverOptions
+    from yeastcell.solvers import BatchBDF
+    from yeastcell.solvers import Rodas4P
+    from yeastcell.solvers.rosenbrock import SPARSE_LU_MIN_BATCH
+    from yeastcell.solvers import batch_options
+    from yeastcell.solvers import SolverOptions
 
     cell = yc.load_cell()
     base = yc.resolve(cell, yc.condition("teusink2000"))

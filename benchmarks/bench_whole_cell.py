@@ -23,7 +23,7 @@ import numpy as np
 from _common import record
 
 import yeastcell as yc
-from yeastcell._solver import Rodas4P
+from yeastcell.solvers import Rodas4P
 
 KOS = [None, "HOG1", "PBS2", "SSK1", "STE11", "HOT1", "MSN2", "GPD1", "FPS1", "PTP2"]
 MODELS = ("yeast_cell", "yeast_core")
@@ -64,11 +64,11 @@ def run(cell, n: int, t, options) -> dict:
 
 def split(cell, t, options) -> str:
     """Trace+lower and XLA compile of the batch-1 program, measured separately."""
-    from yeastcell._jacobian import _pattern_of_spec
-    from yeastcell._solver import _column_colors
-    from yeastcell.batch import _vmapped
+    from yeastcell.solvers.jacobian import _pattern_of_spec
+    from yeastcell.solvers.jacobian import column_colors as _column_colors
+    from yeastcell.solvers import solve as _vmapped
     from yeastcell.perturb import resolve_batch
-    from yeastcell.simulate import _save_times
+    from yeastcell.solvers import save_times as _save_times
 
     conds = resolve_batch(cell, perturbations(cell.model_id, 1))
     ts = _save_times(t, None)

@@ -120,7 +120,7 @@ def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = 
     import yeastcell as yc
     from yeastcell import sbml
     from yeastcell.perturb import resolve
-    from yeastcell.simulate import _solve
+    from yeastcell.solvers import solve as _solve
 
     sbml_path, settings_path, _ = case_files(case, root)
     st = read_settings(settings_path)

@@ -11,10 +11,10 @@ import pytest
 import scipy.integrate
 
 import yeastcell as yc
-from yeastcell._bdf import BatchBDF, bdf_batch
-from yeastcell.batch import BDF_MIN_BATCH, batch_options
+from yeastcell.solvers.bdf import BatchBDF, bdf_batch
+from yeastcell.solvers import BDF_MIN_BATCH, batch_options
 from yeastcell.exceptions import SimulationInputError
-from yeastcell.simulate import SolverOptions
+from yeastcell.solvers import SolverOptions
 from yeastcell.status import Status
 
 
@@ -100,7 +100,7 @@ def test_simulate_batch_chooses_bdf_for_large_batches(core):
     assert not isinstance(batch_options(opts, BDF_MIN_BATCH - 1, core).solver, BatchBDF)
     assert not isinstance(batch_options(opts, BDF_MIN_BATCH, None).solver, BatchBDF)
     # a solver the user chose is kept
-    from yeastcell._solver import Rodas4P
+    from yeastcell.solvers import Rodas4P
 
     chosen = SolverOptions(solver=Rodas4P(linear_solver="dense"))
     assert batch_options(chosen, 10 * BDF_MIN_BATCH, core).solver == chosen.solver

@@ -75,7 +75,7 @@ def test_gradient_through_solve_matches_finite_differences(two_step):
                                       input_genes=[]), 0.2)
     cond = yc.resolve(h, yc.initial("S_c", 0.5) + yc.initial("P_c", 0.2))  # away from the log's kink at 0
     ts = jnp.linspace(0.0, 5.0, 6)
-    from yeastcell.simulate import _solve
+    from yeastcell.solvers import solve as _solve
 
     opt = yc.SolverOptions(rtol=1e-10, atol=1e-12, adjoint=diffrax.ForwardMode())
     spec = jax.tree_util.tree_map(lambda _: False, h)  # train the network only
@@ -156,8 +156,8 @@ def test_frozen_jacobian_gradient_is_close_and_solution_unchanged(two_step):
     discretisation error of the exact one (docs/hybrid.md: 1.2e-3 relative on bench_hybrid's model)."""
     import diffrax
 
-    from yeastcell._solver import Rodas4P
-    from yeastcell.simulate import _solve
+    from yeastcell.solvers import Rodas4P
+    from yeastcell.solvers import solve as _solve
 
     h = _perturb_last_layer(hybridize(two_step, rate_targets=["conv"], species_targets=["P_c"], width=3, depth=1,
                                       input_genes=[]), 0.2)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import yeastcell as yc
-from yeastcell._jacobian import CellTerm, cell_term, flux_sparsity
+from yeastcell.solvers.jacobian import CellTerm, cell_term, flux_sparsity
 from yeastcell.exceptions import SimulationInputError
-from yeastcell.simulate import SolverOptions
+from yeastcell.solvers import SolverOptions
 
 
 def test_structured_jacobian_matches_dense(core):

@@ -9,7 +9,8 @@ import pytest
 import scipy.linalg
 
 import yeastcell as yc
-from yeastcell._solver import Rodas4P, jacobian_sparsity
+from yeastcell.solvers import Rodas4P
+from yeastcell.solvers.jacobian import jacobian_sparsity
 
 A = jnp.array([[-1.0, 0.5], [0.0, -100.0]])
 

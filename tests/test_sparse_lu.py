@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import yeastcell as yc
-from yeastcell._solver import SPARSE_LU_MIN_BATCH, Rodas4P, for_batch
-from yeastcell._sparse_lu import SparseLU, analyse
+from yeastcell.solvers import Rodas4P, for_batch
+from yeastcell.solvers.rosenbrock import SPARSE_LU_MIN_BATCH
+from yeastcell.solvers.sparse_lu import SparseLU, analyse
 
 
 def _random_system(rng, n, density, dominance):

@@ -24,9 +24,8 @@ from .perturb import (  # noqa: E402
     step as step, wild_type as wild_type, osmotic_shock as osmotic_shock, dose as dose, stress as stress,
     ValidityWarning as ValidityWarning,
 )
-from .simulate import SolverOptions as SolverOptions, simulate as simulate  # noqa: E402
-from ._bdf import BatchBDF as BatchBDF  # noqa: E402
-from ._solver import Rodas4P as Rodas4P  # noqa: E402
+from .solvers import BatchBDF as BatchBDF, Rodas4P as Rodas4P, SolverOptions as SolverOptions  # noqa: E402
+from .simulate import simulate as simulate  # noqa: E402
 from .batch import simulate_batch as simulate_batch  # noqa: E402
 from .steady import SteadyState as SteadyState, steady_state as steady_state, steady_state_batch as steady_state_batch  # noqa: E402
 from .status import Status as Status  # noqa: E402

@@ -18,38 +18,29 @@ and 55 s); the core model's concentration cell showed no gain beyond the run-to-
 as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
 accelerator the default is one vmap for every cell (lanes are parallel there).
 
-Solver: a batch of at least `BDF_MIN_BATCH` lanes of a concentration cell is integrated by
-`BatchBDF` (yeastcell/_bdf.py) when the options leave the solver at the default `Rodas4P()`: its loop
-runs over the whole batch, so Jacobians are reused across steps. Measured per trajectory on the core
-model's perturbed Teusink courses (benchmarks/RESULTS.md, 2026-12-04): on a 2-core CPU at batch 1000
-~2.2 ms against ~3.5 ms for the vmapped Rodas4P; on an NVIDIA H200 at batch 100 / 1000 / 10000,
-3.1 / 0.44 / 0.084 ms against 5.4 / 0.84 / 0.16 ms. Below that size and for SBML-semantics cells the
-vmapped Rodas4P stays.
+Solver: `yeastcell.solvers.batch_options` picks the solver for the batch size when the options leave it
+at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells; see
+yeastcell/solvers/solve.py for the measurements), and `yeastcell.solvers.solve` integrates.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ._bdf import BatchBDF, solve_cells
-from ._solver import SPARSE_LU_MAX_STATES, Rodas4P, for_batch
 from .compile import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
-from .simulate import SolverOptions, _save_times, _solve, _trajectory
+from .simulate import _trajectory
+from .solvers import SolverOptions, batch_options, save_times, solve
 from .trajectory import Trajectory
 
 STRATEGIES = ("auto", "vmap", "shard")
 
-
-BDF_MIN_BATCH = 64  # see batch_options
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
 
 
@@ -70,7 +61,7 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
     """
     if strategy not in STRATEGIES:
         raise SimulationInputError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    ts = _save_times(t, saveat)
+    ts = save_times(t, saveat)
     if isinstance(perturbations, Condition):
         conds, labels = perturbations, ()
     else:
@@ -88,7 +79,7 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
     if use_shard and n_dev > 1:
         conc, status = _sharded(cell, conds, ts, options, n_dev)
     else:
-        conc, status = _vmapped(cell, conds, ts, options, chunk)
+        conc, status = solve(cell, conds, ts, options, chunk)
     return _trajectory(cell, ts, conc, status, labels, conds)
 
 
@@ -100,62 +91,6 @@ def default_lanes_per_chunk(cell: Cell) -> int | None:
     return None
 
 
-def batch_options(options: SolverOptions, batch_size: int, cell: Cell | None = None) -> SolverOptions:
-    """`options` for a batch of `batch_size` lanes of `cell`, when the solver is left at "auto"
-    (the default `Rodas4P()`):
-
-    - a compiled concentration `Cell` of at most SPARSE_LU_MAX_STATES dynamic species in a batch
-      of at least `BDF_MIN_BATCH` lanes is integrated by `BatchBDF` (yeastcell/_bdf.py: Jacobians
-      reused across steps; measured faster on a CPU and on a GPU, module docstring). Wrapped cells
-      (hybrids) keep Rodas4P by default: BatchBDF has no structured Jacobian for them (not measured);
-    - otherwise Rodas4P, with the sparse LU from `SPARSE_LU_MIN_BATCH` lanes on
-      (yeastcell/_sparse_lu.py; faster per lane in large batches).
-    """
-    if cell is not None and _bdf_by_default(options, batch_size, cell):
-        return dataclasses.replace(options, solver=BatchBDF())
-    solver = for_batch(options.solver, batch_size)
-    return options if solver is options.solver else dataclasses.replace(options, solver=solver)
-
-
-def _bdf_by_default(options, batch_size, cell) -> bool:
-    solver = options.solver
-    return (isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= BDF_MIN_BATCH
-            and type(cell) is Cell and cell.system is None
-            and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES)
-
-
-@eqx.filter_jit
-def _vmapped(cell, conds, ts, options, lanes_per_chunk: int | None = None):
-    """(conc, status) of every lane (see `vmap_in_chunks`); with `BatchBDF` one batched solve per
-    chunk (the solver is written for a batch, not vmapped)."""
-    if isinstance(options.solver, BatchBDF):
-        return vmap_in_chunks(lambda c: solve_cells(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
-    return vmap_in_chunks(lambda c: _solve(cell, c, ts, options), conds, lanes_per_chunk)
-
-
-def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None, batched: bool = False):
-    """``jax.vmap(fn)(xs)`` computed as sequential vmapped chunks of `lanes_per_chunk` lanes.
-
-    The batch is padded to a multiple of the chunk with copies of its last lane (dropped again),
-    so the solver is traced once. None, or a chunk at least the batch size: one plain vmap.
-    ``batched=True``: `fn` already maps a batch (leading axis) and is applied per chunk as is.
-    Traceable; used inside jit.
-    """
-    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
-    fn_b = fn if batched else jax.vmap(fn)
-    if lanes_per_chunk is None or lanes_per_chunk >= n:
-        return fn_b(xs)
-    k = lanes_per_chunk
-    m = -(-n // k) * k
-
-    def chunks(x):
-        x = jnp.concatenate([x, jnp.repeat(x[-1:], m - n, axis=0)])
-        return x.reshape((m // k, k) + x.shape[1:])
-
-    out = jax.lax.map(fn_b, jax.tree_util.tree_map(chunks, xs))
-    return jax.tree_util.tree_map(lambda y: y.reshape((m,) + y.shape[2:])[:n], out)
-
-
 def _sharded(cell, conds, ts, options, n_dev):
     n = conds.c0.shape[0]
     pad = (-n) % n_dev
@@ -164,5 +99,5 @@ def _sharded(cell, conds, ts, options, n_dev):
     mesh = Mesh(np.array(jax.local_devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
     conds = jax.device_put(conds, sharding)
-    conc, status = _vmapped(cell, conds, ts, options)
+    conc, status = solve(cell, conds, ts, options)
     return conc[:n], status[:n]

@@ -55,6 +55,27 @@ def from_diffrax(result) -> jnp.ndarray:
     return code.astype(jnp.int32)
 
 
+def first_failure(status, code) -> jnp.ndarray:
+    """The status after a solver stage that reported `code`: the first failure is kept (an earlier
+    failure is never overwritten by a later stage's code). Both may be batched (broadcast)."""
+    return jnp.where(status == Status.SUCCESS, code, status).astype(jnp.int32)
+
+
+def fail_where(status, condition, code: Status) -> jnp.ndarray:
+    """`status` set to `code` where it was still successful and `condition` holds (traceable)."""
+    return jnp.where((status == Status.SUCCESS) & condition, code, status).astype(jnp.int32)
+
+
+def check_state(conc, status, negative_tol: float | None) -> jnp.ndarray:
+    """The status of a solved trajectory after the state checks: NaN/inf anywhere in `conc` (mM) is
+    `NONFINITE`; a concentration below ``-negative_tol`` is `NEGATIVE_CONCENTRATION` (None: no check).
+    One trajectory (conc (n_t, n)), or vmap it."""
+    status = fail_where(status, ~jnp.all(jnp.isfinite(conc)), Status.NONFINITE)
+    if negative_tol is not None:
+        status = fail_where(status, jnp.any(conc < -negative_tol), Status.NEGATIVE_CONCENTRATION)
+    return status
+
+
 def describe(code: int) -> str:
     return f"{Status(int(code)).name}: {Status(int(code)).message}"
 

@@ -17,8 +17,11 @@ import numpy as np
 from .compile import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation
-from .simulate import SolverOptions, _as_condition
-from .status import Status, from_diffrax, raise_for_status
+from .perturb import resolve_batch
+from .simulate import _as_condition
+from .solvers import SolverOptions
+from .solvers.events import system_ode
+from .status import Status, fail_where, from_diffrax, raise_for_status
 
 
 def _max_norm(x):
@@ -98,8 +101,8 @@ def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: Solv
     dx = cell.rhs(sol.ts[-1], x, *args)
     residual = jnp.max(jnp.abs(dx)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300)
     status = from_diffrax(sol.result)
-    status = jnp.where((status == Status.SUCCESS) & ~jnp.all(jnp.isfinite(x)), Status.NONFINITE, status)
-    status = jnp.where((status == Status.SUCCESS) & ~(residual <= tol), Status.NO_STEADY_STATE, status)
+    status = fail_where(status, ~jnp.all(jnp.isfinite(x)), Status.NONFINITE)
+    status = fail_where(status, ~(residual <= tol), Status.NO_STEADY_STATE)
     c = cond.c0.at[dyn].set(x)
     v = cell.fluxes(c, sol.ts[-1], cond.rate_scale)
     bad = status != Status.SUCCESS
@@ -109,8 +112,6 @@ def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: Solv
 
 def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
     """Steady states of many perturbations as one vmapped program."""
-    from .perturb import resolve_batch
-
     conds = perturbations if isinstance(perturbations, Condition) else resolve_batch(cell, list(perturbations))
     t_max, tol = kwargs.get("t_max", 1e5), kwargs.get("tol", 1e-9)
     options = kwargs.get("options") or SolverOptions()
@@ -121,8 +122,6 @@ def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
 
 def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
     """Steady state of an SBML-style cell (its state events are not applied; see steady_state)."""
-    from ._events import system_ode
-
     sysm = cell.system
     y0, full, vf, x_of, scale = system_ode(cell, cond, 0.0)
     args = (y0,)
@@ -137,8 +136,8 @@ def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, option
     dx = vf(sol.ts[-1], x, args)
     residual = jnp.max(jnp.abs(dx)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300)
     status = from_diffrax(sol.result)
-    status = jnp.where((status == Status.SUCCESS) & ~jnp.all(jnp.isfinite(x)), Status.NONFINITE, status)
-    status = jnp.where((status == Status.SUCCESS) & ~(residual <= tol), Status.NO_STEADY_STATE, status)
+    status = fail_where(status, ~jnp.all(jnp.isfinite(x)), Status.NONFINITE)
+    status = fail_where(status, ~(residual <= tol), Status.NO_STEADY_STATE)
     y, env = full(x, y0, sol.ts[-1])
     c = sysm.species_values(y)
     v = sysm.rates(env, cell.theta, cond.rate_scale)

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import SimulationInputError, SolverError
+from ..solvers import Rodas4P
 
 
 class HybridLearner:
@@ -151,7 +152,6 @@ class HybridLearner:
         Raises:
             SolverError: training ended with conditions whose simulation fails (named).
         """
-        from .._solver import Rodas4P
         from ..fit import fit, residual_optimizer
 
         ds = self._training_data(data, weights, seed)

@@ -48,6 +48,7 @@ import numpy as np
 
 from ..exceptions import SimulationInputError, SolverError, UnknownNameError
 from ..io import atomic_path
+from ..solvers import SolverOptions, check_times, solve
 from .learners import condition_means
 
 POSTERIORS = ("laplace", "rto")
@@ -108,10 +109,8 @@ class _Forward(eqx.Module):
         return eqx.tree_at(lambda m: m.theta, self.cell, theta)
 
     def __call__(self, u, cond):
-        from ..simulate import _solve
-
         cell = self.with_params(u)
-        conc, status = _solve(cell, cond, self.ts, self.options)
+        conc, status = solve(cell, cond, self.ts, self.options)
         ok = (status == 0) & jnp.all(jnp.isfinite(conc))
         conc = jnp.where(ok, conc, 1.0)
         flux = jax.vmap(lambda c, t: cell.fluxes(c, t, cond.rate_scale))(conc, self.ts)
@@ -166,7 +165,6 @@ class ParameterLearner:
                  tol: float = 1e-3, check_conditions: Sequence[str] = (), max_draws: int = 50):
         from ..notation import parse_perturbation
         from ..observe import ObservationModel
-        from ..simulate import SolverOptions, check_times
 
         if isinstance(parameters, str) or not parameters or len(set(parameters)) != len(tuple(parameters)):
             raise SimulationInputError("parameters must be a non-empty list of unique parameter names")

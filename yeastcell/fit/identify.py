@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..solvers import SolverOptions
 from .params import Fittable
 from .problem import build_problem, weighted_residuals
 from .sensitivity import residual_jacobian
@@ -54,7 +55,6 @@ def fisher_information(f: Fittable, data, sigma_log2: float = 0.2, options=None,
 
     import diffrax
 
-    from ..simulate import SolverOptions
 
     if not f.params:
         raise SimulationInputError("fisher_information needs a Fittable with mechanistic parameters")

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..solvers import check_times, solve
 
 FAILED_PENALTY = 1e3
 
@@ -64,7 +65,6 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
     from ..notation import parse_perturbation
     from ..observe import ObservationModel, ObservationParams, data_log2
     from ..perturb import resolve, resolve_batch
-    from ..simulate import check_times
 
     if not (np.isfinite(sigma_log2) and sigma_log2 > 0):
         raise SimulationInputError(f"sigma_log2 must be positive, got {sigma_log2!r}")
@@ -93,9 +93,7 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
 
 def simulate_observables(model, problem: Problem, conds, options):
     """(observables (n, n_t, n_obs) model units, safe states (n, n_t, n_species), ok (n,)) for stacked `conds`."""
-    from ..simulate import _solve
-
-    conc, status = jax.vmap(lambda c: _solve(model, c, problem.ts, options))(conds)
+    conc, status = jax.vmap(lambda c: solve(model, c, problem.ts, options))(conds)
     ok = status == 0
     conc = jnp.where(ok[:, None, None] & jnp.isfinite(conc), conc, 1.0)
     flux = jax.vmap(lambda cs, rs: jax.vmap(lambda c, t: model.fluxes(c, t, rs))(cs, problem.ts))(conc, conds.rate_scale)

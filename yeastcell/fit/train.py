@@ -54,6 +54,7 @@ import numpy as np
 
 from ..exceptions import SimulationInputError
 from ..io import atomic_path
+from ..solvers import SolverOptions, differentiable
 from .params import Fittable, fittable, random_start
 from .problem import Regularisation, build_problem, loss_terms, weighted_residuals
 from .sensitivity import first_with_aux, residual_jacobian
@@ -126,12 +127,8 @@ def gradient_solver_options(options, gradient: str):
     """
     import diffrax
 
-    from ..simulate import SolverOptions
-
-    from .._bdf import BatchBDF
-
     options = options or SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
-    if isinstance(options.solver, BatchBDF):
+    if not differentiable(options):
         raise SimulationInputError("fitting differentiates the solve: options.solver=BatchBDF() is forward-only; "
                             "use the default Rodas4P")
     if gradient == "forward":

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..solvers import check_times
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,6 @@ class VirtualLab:
         For benchmarks that need the truth (never for learners)."""
         from ..batch import simulate_batch
         from ..notation import parse_perturbation
-        from ..simulate import check_times
 
         conds = [self.condition(p) for p in perturbations]
         parsed = [parse_perturbation(c) for c in conds]

@@ -25,7 +25,6 @@ order: results agree to round-off).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 import diffrax
@@ -34,9 +33,11 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
+import optimistix as optx
 from diffrax._local_interpolation import AbstractLocalInterpolation
 
-from . import _sparse_lu
+from . import sparse_lu
+from .jacobian import column_colors
 
 # ---- Rodas4P tableau (gamma = 1/4) --------------------------------------------------------------
 _GAMMA = 0.25
@@ -86,14 +87,6 @@ SPARSE_LU_MIN_BATCH = 64
 SPARSE_LU_MAX_STATES = 64
 
 
-def for_batch(solver, batch_size: int):
-    """`solver` with its linear solver chosen for a vmapped batch of `batch_size` lanes: an "auto"
-    Rodas4P becomes "batched" (sparse LU up to SPARSE_LU_MAX_STATES states, else dense)."""
-    if isinstance(solver, Rodas4P) and solver.linear_solver == "auto" and batch_size >= SPARSE_LU_MIN_BATCH:
-        return dataclasses.replace(solver, linear_solver="batched")
-    return solver
-
-
 class _RodasInterpolation(AbstractLocalInterpolation):
     """y(θ) = (1-θ) y0 + θ (y1 + (1-θ)(k1 + θ k2)), θ = (t - t0)/(t1 - t0)."""
 
@@ -128,10 +121,10 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
     # stages 2..6 as one lax.scan (the right-hand side compiled once per step, not five times)
     stage_loop: bool = eqx.field(static=True, default=True)
     # "dense": LAPACK LU with partial pivoting (fastest for one trajectory); "sparse": LU with a
-    # planned pivot order on W's nonzero pattern (yeastcell/_sparse_lu.py; fastest for large vmapped
+    # planned pivot order on W's nonzero pattern (yeastcell/solvers/sparse_lu.py; fastest for large vmapped
     # batches; a step whose factorisation is untrustworthy is rejected and retried smaller). Without a
     # known pattern (no `sparsity`, a term without `w_pattern`) "sparse" falls back to "dense".
-    # "auto" is "dense" here; `simulate_batch` turns it into "batched" for large batches: "sparse"
+    # "auto" is "dense" here; `solvers.batch_options` turns it into "batched" for large batches: "sparse"
     # for systems of at most SPARSE_LU_MAX_STATES states, else "dense".
     linear_solver: str = eqx.field(static=True, default="auto")
     # False: reverse- and forward-mode derivatives treat the step's Jacobian (and ∂f/∂t) as constants
@@ -149,7 +142,7 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         if self.sparsity is None:
             return jax.jacfwd(fn)(y)
         pattern = np.asarray(self.sparsity, dtype=bool)
-        colors = _column_colors(pattern)
+        colors = column_colors(pattern)
         seeds = np.zeros((colors.max() + 1, pattern.shape[1]))
         seeds[colors, np.arange(pattern.shape[1])] = 1.0
         compressed = jax.vmap(lambda s: jax.jvp(fn, (y,), (s,))[1])(jnp.asarray(seeds, dtype=y.dtype))
@@ -177,7 +170,7 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         f0, dT = jax.jvp(lambda t: f(t, y0), (t0,), (jnp.ones_like(t0),))
         inner = getattr(terms, "term", terms)  # diffeqsolve wraps terms (forward direction here)
         if hasattr(inner, "jacobian"):
-            J = inner.jacobian(t0, y0, args)  # structured (yeastcell/_jacobian.py CellTerm)
+            J = inner.jacobian(t0, y0, args)  # structured (yeastcell/solvers/jacobian.py CellTerm)
         else:
             J = self._jacobian(lambda y: f(t0, y), y0)
         if not self.differentiate_jacobian:
@@ -205,7 +198,7 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         sparse = self.linear_solver == "sparse" or (
             self.linear_solver == "batched" and W.shape[0] <= SPARSE_LU_MAX_STATES)
         if sparse and pattern is not None:
-            slu = _sparse_lu.analyse(tuple(tuple(bool(b) for b in row) for row in pattern))
+            slu = sparse_lu.analyse(tuple(tuple(bool(b) for b in row) for row in pattern))
             values, ok = slu.factor(W)
             return (lambda rhs: slu.solve(values, rhs)), ok
         lu = jsl.lu_factor(W)
@@ -258,41 +251,4 @@ def esdirk(solver_cls=diffrax.Kvaerno5, newton_rtol: float = 1e-5, newton_atol: 
     rejected step, and the step size collapses (core model, teusink2000, 100 min: 2101 accepted +
     779 rejected steps; with these defaults 539 + 69, same accuracy).
     """
-    import optimistix as optx
-
     return solver_cls(root_finder=diffrax.VeryChord(rtol=newton_rtol, atol=newton_atol, norm=optx.rms_norm))
-
-
-def _column_colors(pattern: np.ndarray) -> np.ndarray:
-    """Greedy colouring: columns sharing a nonzero row get different colours."""
-    n = pattern.shape[1]
-    colors = -np.ones(n, dtype=int)
-    for j in np.argsort(-pattern.sum(axis=0), kind="stable"):
-        used = {colors[k] for k in range(n) if colors[k] >= 0 and np.any(pattern[:, k] & pattern[:, j])}
-        c = 0
-        while c in used:
-            c += 1
-        colors[j] = c
-    return colors
-
-
-def jacobian_sparsity(cell, n_points: int = 3, seed: int = 0) -> tuple[tuple[bool, ...], ...]:
-    """Nonzero pattern of d(rhs)/dx for a concentration `Cell` (computed eagerly, outside jit).
-
-    Evaluated at random positive states with no clamps and unit rate scales, so any condition's
-    Jacobian pattern is a subset of it. For `Rodas4P(sparsity=...)`. A derivative that vanishes at all
-    sample points (e.g. a piecewise rate law on one branch) would be missed: use the dense default then.
-    """
-    import jax.numpy as jnp
-
-    dyn = np.asarray(cell.dynamic, dtype=int)
-    c0 = np.asarray(cell.c0)
-    clamp = jnp.zeros(cell.n_species, dtype=bool)
-    scale = jnp.ones(cell.n_reactions)
-    rng = np.random.default_rng(seed)
-    pattern = np.zeros((dyn.size, dyn.size), dtype=bool)
-    for _ in range(n_points):
-        c = jnp.asarray(np.abs(c0) * rng.uniform(0.5, 2.0, c0.size) + rng.uniform(0.01, 0.1, c0.size))
-        jac = jax.jacfwd(lambda x, c=c: cell.rhs(0.0, x, c, clamp, scale))(c[dyn])
-        pattern |= np.asarray(jac) != 0
-    return tuple(tuple(bool(v) for v in row) for row in pattern)

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._solver import _column_colors
+from ..compile import Cell, compile_model
 
 
 def _declared_dependencies(cell) -> np.ndarray:
@@ -83,8 +83,6 @@ def _with_dynamic(cell, c_full, x):
 @functools.lru_cache(maxsize=32)
 def _pattern_of_spec(spec) -> tuple[tuple[bool, ...], ...]:
     """`flux_sparsity` of the cell compiled from `spec` (specs hash by identity), computed once."""
-    from .compile import compile_model
-
     with jax.ensure_compile_time_eval():
         return flux_sparsity(compile_model(spec))
 
@@ -100,7 +98,7 @@ class _JacobianPlan:
 
     def __init__(self, n_dyn_pattern: np.ndarray, flux_pattern: np.ndarray):
         n_dyn, n_rxn = n_dyn_pattern.shape
-        self.colors = _column_colors(flux_pattern)
+        self.colors = column_colors(flux_pattern)
         self.seeds = np.zeros((self.colors.max() + 1, n_dyn))
         self.seeds[self.colors, np.arange(n_dyn)] = 1.0
         j_pattern = (n_dyn_pattern.astype(int) @ flux_pattern.astype(int)) > 0
@@ -131,8 +129,6 @@ class _JacobianPlan:
 @functools.lru_cache(maxsize=32)
 def _jacobian_plan(spec) -> _JacobianPlan:
     """The `_JacobianPlan` of the cell compiled from `spec` (specs hash by identity), built once."""
-    from .compile import compile_model
-
     with jax.ensure_compile_time_eval():
         cell = compile_model(spec)
         dyn = np.asarray(cell.dynamic, dtype=int)
@@ -144,7 +140,7 @@ class CellTerm(diffrax.ODETerm):
     """The ODE term of a concentration `Cell` (args = (c_full, clamp, rate_scale)) that also offers
     its Jacobian by compressed forward differentiation of the flux vector (see module docstring).
 
-    Built by `cell_term`; the `Rodas4P` solver uses `jacobian` when the term has one. Pass the args
+    Built by `cell_term`; the `Rodas4P` solver (yeastcell/solvers/rosenbrock.py) uses `jacobian` when the term has one. Pass the args
     through `solver_args`.
     """
 
@@ -181,7 +177,6 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
     works inside the caller's jit/vmap/grad); otherwise (``"dense"``, SBML-semantics cells, wrapped
     cells such as hybrids) a plain `ODETerm`, whose Jacobian the solver takes with `jax.jacfwd`.
     """
-    from .compile import Cell
 
     def vf(t, x, args):
         return cell.rhs(t, x, *args)
@@ -202,3 +197,36 @@ def solver_args(term, cell, c_full, clamp, rate_scale):
     if getattr(term, "enzymes_in_args", False):
         return c_full, clamp, rate_scale, cell.enzyme_factor(c_full)
     return c_full, clamp, rate_scale
+
+
+def column_colors(pattern: np.ndarray) -> np.ndarray:
+    """Greedy colouring: columns sharing a nonzero row get different colours."""
+    n = pattern.shape[1]
+    colors = -np.ones(n, dtype=int)
+    for j in np.argsort(-pattern.sum(axis=0), kind="stable"):
+        used = {colors[k] for k in range(n) if colors[k] >= 0 and np.any(pattern[:, k] & pattern[:, j])}
+        c = 0
+        while c in used:
+            c += 1
+        colors[j] = c
+    return colors
+
+
+def jacobian_sparsity(cell, n_points: int = 3, seed: int = 0) -> tuple[tuple[bool, ...], ...]:
+    """Nonzero pattern of d(rhs)/dx for a concentration `Cell` (computed eagerly, outside jit).
+
+    Evaluated at random positive states with no clamps and unit rate scales, so any condition's
+    Jacobian pattern is a subset of it. For `Rodas4P(sparsity=...)`. A derivative that vanishes at all
+    sample points (e.g. a piecewise rate law on one branch) would be missed: use the dense default then.
+    """
+    dyn = np.asarray(cell.dynamic, dtype=int)
+    c0 = np.asarray(cell.c0)
+    clamp = jnp.zeros(cell.n_species, dtype=bool)
+    scale = jnp.ones(cell.n_reactions)
+    rng = np.random.default_rng(seed)
+    pattern = np.zeros((dyn.size, dyn.size), dtype=bool)
+    for _ in range(n_points):
+        c = jnp.asarray(np.abs(c0) * rng.uniform(0.5, 2.0, c0.size) + rng.uniform(0.01, 0.1, c0.size))
+        jac = jax.jacfwd(lambda x, c=c: cell.rhs(0.0, x, c, clamp, scale))(c[dyn])
+        pattern |= np.asarray(jac) != 0
+    return tuple(tuple(bool(v) for v in row) for row in pattern)

@@ -55,8 +55,8 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
-from . import _sparse_lu
-from .status import Status
+from . import sparse_lu as _sparse_lu
+from ..status import Status
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
@@ -466,7 +466,7 @@ class BatchBDF:
 
     Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells and cells that
     wrap one (hybrids), not SBML-semantics cells. `simulate_batch` picks it by itself for large
-    batches (`yeastcell/batch.py`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
+    batches (`yeastcell/solvers/solve.py`, `batch_options`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
     """
 
     jac_lanes: int | None = None
@@ -474,48 +474,3 @@ class BatchBDF:
     def __post_init__(self):
         if self.jac_lanes is not None and (isinstance(self.jac_lanes, bool) or int(self.jac_lanes) < 1):
             raise ValueError(f"jac_lanes must be a positive int or None, got {self.jac_lanes!r}")
-
-
-def solve_cells(cell, conds, ts, options):
-    """(conc (B, n_t, n_species) mM, status (B,)) of a stacked `Condition` batch with `bdf_batch`.
-
-    The event segments of `simulate._solve`: each segment is one `bdf_batch` over all lanes (their
-    own segment bounds), then each lane's event is applied; a lax.scan over segments, so the solver
-    is compiled once whatever the number of events.
-    """
-    from ._jacobian import cell_term, solver_args
-    from .exceptions import SimulationInputError
-    from .simulate import _post_status, apply_event, segment_plan
-
-    if getattr(cell, "system", None) is not None:
-        raise SimulationInputError("BatchBDF integrates concentration cells; an SBML-semantics cell "
-                                   "(events, rules, amounts) needs the default Rodas4P solver")
-    solver = options.solver
-    dyn = np.asarray(cell.dynamic, dtype=int)
-    B = conds.c0.shape[0]
-    n_ev = conds.event_t.shape[1]
-    bounds, seg_of_t = jax.vmap(lambda c: segment_plan(c, ts))(conds)
-    term = cell_term(cell, options.jacobian)
-    if hasattr(term, "jacobian"):
-        jac, w_pattern = term.jacobian, term.w_pattern
-    else:
-        jac, w_pattern = (lambda t, y, a: jax.jacfwd(lambda x: term.vf(t, x, a))(y)), None
-
-    def segment(carry, k):
-        c_full, out, status = carry
-        args = jax.vmap(lambda c, cond: solver_args(term, cell, c, cond.clamp, cond.rate_scale))(c_full, conds)
-        ys, y_end, code, _ = bdf_batch(term.vf, jac, c_full[:, dyn], args, bounds[:, k], bounds[:, k + 1], ts,
-                                       rtol=options.rtol, atol=options.atol, max_steps=options.max_steps,
-                                       w_pattern=w_pattern, jac_lanes=solver.jac_lanes,
-                                       min_step_fraction=options.min_step_fraction)
-        seg = jnp.repeat(c_full[:, None, :], ts.shape[0], axis=1).at[:, :, dyn].set(ys)
-        out = jnp.where((seg_of_t == k)[:, :, None], seg, out)
-        status = jnp.where(status == Status.SUCCESS, code, status)
-        c_full = jax.vmap(lambda cond, c: apply_event(cond, c, k, ts[-1]))(conds, c_full.at[:, dyn].set(y_end))
-        return (c_full, out, status), None
-
-    out = jnp.zeros((B, ts.shape[0], conds.c0.shape[1]), dtype=conds.c0.dtype)
-    status = jnp.full((B,), Status.SUCCESS, dtype=jnp.int32)
-    (_, conc, status), _ = jax.lax.scan(segment, (conds.c0, out, status), jnp.arange(n_ev + 1))
-    status = jnp.where(jnp.all(jnp.isfinite(conds.c0), axis=1), status, Status.NONFINITE)
-    return conc, jax.vmap(lambda c, st: _post_status(c, st, options))(conc, status)

@@ -9,7 +9,8 @@ from ._x64 import enable_x64_unless_opted_out as _enable_x64
 
 _enable_x64()
 
-from .compile import Cell as Cell, compile_model as compile_model  # noqa: E402
+from .cells import Cell as Cell, ConcentrationCell as ConcentrationCell, SbmlCell as SbmlCell  # noqa: E402
+from .compile import compile_model as compile_model  # noqa: E402
 from .exceptions import (  # noqa: E402
     ModelFileError as ModelFileError, PerturbationError as PerturbationError,
     SimulationInputError as SimulationInputError, SolverError as SolverError,

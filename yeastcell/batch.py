@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .compile import Cell
+from .cells import Cell, SbmlCell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
 from .simulate import _trajectory
@@ -86,7 +86,7 @@ def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition
 def default_lanes_per_chunk(cell: Cell) -> int | None:
     """Lanes per sequential chunk of a vmapped batch: `SBML_LANES_PER_CHUNK_CPU` for SBML-style
     cells on a CPU, otherwise None (one vmap; see module docstring for the measurements)."""
-    if cell.system is not None and jax.default_backend() == "cpu":
+    if isinstance(cell, SbmlCell) and jax.default_backend() == "cpu":
         return SBML_LANES_PER_CHUNK_CPU
     return None
 

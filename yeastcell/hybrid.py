@@ -16,8 +16,9 @@ knockout, knockdown or overexpression reaches the network without any change to 
 Its final layer is zero-initialised: an untrained hybrid is exactly the mechanistic model. Rate
 corrections are bounded, ``r = r_max · tanh(raw / r_max)`` (default r_max = 4, a factor ≤ e⁴ ≈ 55).
 
-`HybridCell` exposes the `Cell` interface (`rhs`, `fluxes` and every attribute of the wrapped cell),
-so `simulate`, `simulate_batch`, `resolve` and `steady_state` work on it unchanged.
+`HybridCell` is a `CorrectedCell` (yeastcell/cells/corrected.py): it has the cell interface (`rhs`,
+`fluxes`, the wrapped cell's names and arrays), so `simulate`, `simulate_batch`, `resolve` and
+`steady_state` work on it unchanged.
 
 Weights are stored in HDF5 following the PEtab-SciML array-file layout
 (``/metadata/perm = "row"``, ``/parameters/<net_id>/<layer_id>/weight|bias``, PyTorch `Linear`
@@ -37,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .compile import Cell
+from .cells import ConcentrationCell, CorrectedCell, SbmlCell
 from .exceptions import SimulationInputError, UnknownNameError
 from .io import atomic_path
 
@@ -111,7 +112,7 @@ class ResidualNet(eqx.Module):
         return self.split(self.head(self.features(c)))
 
 
-def residual_net(cell: Cell, rate_targets: Sequence[str] = (), species_targets: Sequence[str] = (),
+def residual_net(cell: ConcentrationCell, rate_targets: Sequence[str] = (), species_targets: Sequence[str] = (),
                  input_species: Sequence[str] | None = None, input_genes: Sequence[str] | None = None,
                  width: int = 32, depth: int = 2, key=None, activation: str = "tanh",
                  max_log_rate: float = 4.0, additive_scale: float = 0.1, floor_mM: float = 1e-4,
@@ -131,10 +132,10 @@ def residual_net(cell: Cell, rate_targets: Sequence[str] = (), species_targets: 
         UnknownNameError: an unknown reaction, species or gene (with close matches).
         SimulationInputError: no targets, a non-dynamic species target, bad sizes or activation.
     """
-    if not isinstance(cell, Cell):
-        raise SimulationInputError(f"residual_net needs a compiled Cell, got {type(cell).__name__}")
-    if cell.system is not None:
+    if isinstance(cell, SbmlCell):
         raise SimulationInputError("neural residuals support concentration models, not SBML-semantics cells")
+    if not isinstance(cell, ConcentrationCell):
+        raise SimulationInputError(f"residual_net needs a compiled Cell, got {type(cell).__name__}")
     if not rate_targets and not species_targets:
         raise SimulationInputError("a residual needs at least one rate target or species target")
     if activation not in _ACTIVATIONS:
@@ -191,61 +192,42 @@ def _names(xs, what) -> list[str]:
     return out
 
 
-class HybridCell(eqx.Module):
-    """A `Cell` with a residual network: the same interface, so `simulate` runs it unchanged.
+class HybridCell(CorrectedCell):
+    """A concentration cell with a residual network (a `CorrectedCell`), so `simulate` runs it unchanged.
 
     Attributes:
         cell: the mechanistic model (its `theta` is what a mechanistic fit changes).
         net: the `ResidualNet` (its layers are what a residual fit trains).
     """
 
-    cell: Cell
+    cell: ConcentrationCell
     net: ResidualNet
 
     def __check_init__(self):
         if len(self.net.ref_conc) != self.cell.n_species:
             raise SimulationInputError("the residual network was built for a different model (species count differs)")
 
-    def __getattr__(self, name):
-        # forward the Cell interface (names, indices, N, dynamic, spec, ...) to the wrapped cell
-        if name in ("cell", "net") or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.cell, name)
-
-    def _factor(self, r, dtype):
-        n_rx = self.cell.n_reactions
-        pos = np.full(n_rx, len(self.net.rate_targets), dtype=int)
-        pos[np.asarray(self.net.rate_targets, dtype=int)] = np.arange(len(self.net.rate_targets))
-        return jnp.concatenate([jnp.exp(r), jnp.ones(1, dtype=dtype)])[pos]
-
-    def fluxes(self, c, t=0.0, rate_scale=None):
-        """Corrected reaction rates v ⊙ exp(r) (mM/min)."""
-        v = self.cell.fluxes(c, t, rate_scale)
+    def rate_factors(self, c):
+        """exp(r) for the network's rate targets, 1 elsewhere."""
         if not self.net.rate_targets:
-            return v
+            return None
         r, _ = self.net(c)
-        return v * self._factor(r, v.dtype)
+        pos = np.full(self.cell.n_reactions, len(self.net.rate_targets), dtype=int)
+        pos[np.asarray(self.net.rate_targets, dtype=int)] = np.arange(len(self.net.rate_targets))
+        return jnp.concatenate([jnp.exp(r), jnp.ones(1, dtype=r.dtype)])[pos]
 
-    def rhs(self, t, x, c_full, clamp, rate_scale):
-        """dx/dt (mM/min) of the dynamic species: the cell's right-hand side with corrected rates,
-        plus the additive terms (zero for clamped species)."""
-        dx = type(self.cell).rhs(self, t, x, c_full, clamp, rate_scale)  # uses self.fluxes
+    def species_additions(self, c):
+        """The network's additive terms (mM/min) for its species targets, 0 for the other dynamic species."""
         if not self.net.species_targets:
-            return dx
+            return None
         dyn = list(self.cell.dynamic)
-        is_dyn = np.zeros(self.cell.n_species, dtype=bool)
-        is_dyn[dyn] = True
-        slot = np.zeros(self.cell.n_species, dtype=int)
-        slot[dyn] = np.arange(len(dyn))
-        c = jnp.where(is_dyn, x[slot], c_full)
         _, a = self.net(c)
         pos = np.full(len(dyn), len(self.net.species_targets), dtype=int)
         pos[[dyn.index(i) for i in self.net.species_targets]] = np.arange(len(self.net.species_targets))
-        add = jnp.concatenate([a, jnp.zeros(1, dtype=a.dtype)])[pos]
-        return dx + jnp.where(clamp[jnp.asarray(dyn)], 0.0, add)
+        return jnp.concatenate([a, jnp.zeros(1, dtype=a.dtype)])[pos]
 
 
-def hybridize(cell: Cell, net: ResidualNet | None = None, **kwargs) -> HybridCell:
+def hybridize(cell: ConcentrationCell, net: ResidualNet | None = None, **kwargs) -> HybridCell:
     """`HybridCell(cell, net)`; without `net`, builds one with `residual_net(cell, **kwargs)`."""
     if isinstance(cell, HybridCell):
         raise SimulationInputError("cell is already a HybridCell")
@@ -325,7 +307,7 @@ def save_residual(net: ResidualNet, path: str | Path) -> Path:
     return Path(path)
 
 
-def load_residual(path: str | Path, cell: Cell) -> ResidualNet:
+def load_residual(path: str | Path, cell: ConcentrationCell) -> ResidualNet:
     """Read a residual written by `save_residual` and wire it into `cell` by names.
 
     Raises:

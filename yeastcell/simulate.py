@@ -13,7 +13,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .compile import Cell
+from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
 from .solvers import SolverOptions, save_times, solve
@@ -65,40 +65,19 @@ def _trajectory(cell, ts, conc, status, labels, cond):
 
 
 @eqx.filter_jit
-def _trajectory_arrays(cell, ts, conc, status, cond):
-    """Fluxes along the saved states and the NaN masking of failed lanes."""
-    labels = ()
-    if cell.system is not None:
-        return _system_trajectory(cell, ts, conc, status, labels, cond)
-    flux_fn = lambda c, t: cell.fluxes(c, t, cond.rate_scale)  # noqa: E731
-    if conc.ndim == 2:
-        flux = jax.vmap(flux_fn)(conc, ts)
-    else:
-        flux = jax.vmap(lambda cs, tt, rs: jax.vmap(lambda c, t: cell.fluxes(c, t, rs))(cs, tt))(
-            conc, jnp.broadcast_to(ts, conc.shape[:-1]), cond.rate_scale)
-    bad = status != Status.SUCCESS
-    conc = jnp.where(bad[..., None, None], jnp.nan, conc)
-    flux = jnp.where(bad[..., None, None], jnp.nan, flux)
-    tt = jnp.broadcast_to(ts, conc.shape[:-1])
-    return Trajectory(tt, conc, flux, status, cell.species_ids, cell.reaction_ids, tuple(labels), cell.spec)
+def _trajectory_arrays(cell, ts, values, status, cond):
+    """Species and fluxes along the saved values and the NaN masking of failed lanes.
 
-
-def _system_trajectory(cell, ts, values, status, labels, cond):
-    """Trajectory of an SBML-style cell from its symbol values (..., n_t, n_symbols)."""
-    sysm = cell.system
-    conc = sysm.species_values(values)
-
-    def flux_one(y, t, rs):
-        return sysm.rates(sysm.env(y, t, cell.theta), cell.theta, rs)
-
+    `values` are what the solver saved, (n_t, n_values) or batched (B, n_t, n_values): the species
+    concentrations of a concentration cell, all symbol values of an SBML cell (`cell.value_ids`).
+    """
     tt = jnp.broadcast_to(ts, values.shape[:-1])
     if values.ndim == 2:
-        flux = jax.vmap(flux_one, in_axes=(0, 0, None))(values, tt, cond.rate_scale)
+        flux = jax.vmap(cell.saved_fluxes, in_axes=(0, 0, None))(values, tt, cond.rate_scale)
     else:
-        flux = jax.vmap(jax.vmap(flux_one, in_axes=(0, 0, None)))(values, tt, cond.rate_scale)
-    bad = status != Status.SUCCESS
-    conc = jnp.where(bad[..., None, None], jnp.nan, conc)
-    flux = jnp.where(bad[..., None, None], jnp.nan, flux)
-    values = jnp.where(bad[..., None, None], jnp.nan, values)
-    return Trajectory(tt, conc, flux, status, cell.species_ids, cell.reaction_ids, tuple(labels), cell.spec,
-                      values=values, value_ids=sysm.names)
+        flux = jax.vmap(jax.vmap(cell.saved_fluxes, in_axes=(0, 0, None)))(values, tt, cond.rate_scale)
+    bad = (status != Status.SUCCESS)[..., None, None]
+    conc = jnp.where(bad, jnp.nan, cell.species_values(values))
+    flux = jnp.where(bad, jnp.nan, flux)
+    saved = {} if cell.value_ids is None else {"values": jnp.where(bad, jnp.nan, values), "value_ids": cell.value_ids}
+    return Trajectory(tt, conc, flux, status, cell.species_ids, cell.reaction_ids, (), cell.spec, **saved)

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .compile import Cell
+from .cells import Cell, SbmlCell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation
 from .perturb import resolve_batch
@@ -75,7 +75,7 @@ def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = Non
     if not (np.isfinite(t_max) and t_max > 0) or not tol > 0:
         raise SimulationInputError(f"t_max and tol must be positive, got {t_max}, {tol}")
     cond, _ = _as_condition(cell, perturbation)
-    if cell.events is not None:
+    if isinstance(cell, SbmlCell) and cell.events is not None:
         raise SimulationInputError(f"model {cell.model_id!r} has state events; steady_state ignores them, "
                                    "so it is refused: use simulate over a long horizon")
     if cond.n_events:
@@ -85,7 +85,7 @@ def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = Non
 
 @eqx.filter_jit
 def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
-    if cell.system is not None:
+    if isinstance(cell, SbmlCell):
         return _steady_system(cell, cond, t_max, tol, options)
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     args = (cond.c0, cond.clamp, cond.rate_scale)

@@ -1,11 +1,11 @@
 """Hidden ground truth for a virtual lab: a cell plus regulation and parameter changes the learner
 does not see.
 
-A `TruthCell` wraps a compiled `Cell` (or a `HybridCell`) and multiplies chosen reaction rates by
+A `TruthCell` (a `CorrectedCell`) wraps a compiled concentration cell and multiplies chosen reaction rates by
 Hill factors of effector species, ``1/(1 + (c/K)^n)`` (inhibition) or ``(1 + fold·x)/(1 + x)``,
 ``x = (c/K)^n`` (activation). With ``normalize=True`` (default) each factor is divided by its value at
 the cell's reference state (`cell.c0`), so the reference state itself is unchanged and the hidden
-regulation shows only when a perturbation moves the effector. It exposes the `Cell` interface, so
+regulation shows only when a perturbation moves the effector. It has the cell interface, so
 `simulate` and `simulate_batch` run it unchanged.
 """
 
@@ -18,6 +18,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from ..cells import ConcentrationCell, CorrectedCell
 from ..exceptions import SimulationInputError, UnknownNameError
 
 
@@ -41,10 +42,10 @@ class HiddenRegulation:
             raise SimulationInputError(f"hidden activation of {self.reaction!r}: fold must be positive")
 
 
-class TruthCell(eqx.Module):
+class TruthCell(CorrectedCell):
     """A cell with hidden multiplicative regulation of some reaction rates (see module docstring)."""
 
-    cell: object  # a compiled Cell
+    cell: ConcentrationCell
     reg_rxn: tuple[int, ...] = eqx.field(static=True)
     reg_sp: tuple[int, ...] = eqx.field(static=True)
     reg_K: tuple[float, ...] = eqx.field(static=True)
@@ -52,11 +53,6 @@ class TruthCell(eqx.Module):
     reg_act: tuple[bool, ...] = eqx.field(static=True)
     reg_fold: tuple[float, ...] = eqx.field(static=True)
     reg_norm: tuple[float, ...] = eqx.field(static=True)
-
-    def __getattr__(self, name):
-        if name == "cell" or name.startswith(("__", "reg_")):
-            raise AttributeError(name)
-        return getattr(self.cell, name)
 
     def factors(self, c):
         """Per-reaction rate multipliers at concentrations `c` (mM), shape (n_reactions,)."""
@@ -71,12 +67,11 @@ class TruthCell(eqx.Module):
         M[np.asarray(self.reg_rxn), np.arange(len(self.reg_rxn))] = 1.0
         return jnp.exp(jnp.asarray(M, dtype=c.dtype) @ jnp.log(f))
 
-    def fluxes(self, c, t=0.0, rate_scale=None):
-        return self.cell.fluxes(c, t, rate_scale) * self.factors(c)
+    def rate_factors(self, c):
+        return self.factors(c)
 
-    def rhs(self, t, x, c_full, clamp, rate_scale):
-        """The wrapped cell's right-hand side evaluated with the regulated rates (`self.fluxes`)."""
-        return type(self.cell).rhs(self, t, x, c_full, clamp, rate_scale)
+    def species_additions(self, c):
+        return None
 
 
 def hidden_truth(cell, regulations: Sequence[HiddenRegulation] = (), parameter_changes: Mapping[str, float] | None = None,
@@ -90,9 +85,7 @@ def hidden_truth(cell, regulations: Sequence[HiddenRegulation] = (), parameter_c
         UnknownNameError: an unknown reaction, species or parameter name (with close matches).
         SimulationInputError: a non-positive factor.
     """
-    from ..compile import Cell
-
-    if not isinstance(cell, Cell) or cell.system is not None:
+    if not isinstance(cell, ConcentrationCell):
         raise SimulationInputError(f"hidden_truth needs a compiled concentration Cell, got {type(cell).__name__}")
     for name, f in dict(parameter_changes or {}).items():
         if name not in cell.theta_names:

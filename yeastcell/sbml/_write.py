@@ -18,6 +18,7 @@ from pathlib import Path
 import libsbml
 
 from .._expr import names_in, parse
+from ..cells import AbstractCell
 from ..exceptions import ModelFileError
 from ..io import atomic_path
 from ..kinetics import PFK_PARAMS
@@ -144,9 +145,8 @@ def write(cell_or_spec, path: str | Path) -> Path:
     Raises:
         ModelFileError: a formula or rate-law kind that has no SBML form.
     """
-    from ..compile import Cell
 
-    cell = cell_or_spec if isinstance(cell_or_spec, Cell) else None
+    cell = cell_or_spec if isinstance(cell_or_spec, AbstractCell) else None
     spec: ModelSpec = cell.spec if cell is not None else cell_or_spec
     doc = _document(spec, cell)
     text = libsbml.writeSBMLToString(doc)

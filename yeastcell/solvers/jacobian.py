@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compile import Cell, compile_model
+from ..cells import ConcentrationCell, with_dynamic
+from ..compile import compile_model
 
 
 def _declared_dependencies(cell) -> np.ndarray:
@@ -62,22 +63,11 @@ def flux_sparsity(cell, n_points: int = 4, seed: int = 0) -> tuple[tuple[bool, .
 
     def jac_at(c, th):
         sample = eqx.tree_at(lambda k: k.theta, cell, th)
-        return jax.jacfwd(lambda x: sample.fluxes(_with_dynamic(cell, c, x), 0.0, None))(c[dyn])
+        return jax.jacfwd(lambda x: sample.fluxes(with_dynamic(cell.dynamic, c, x), 0.0, None))(c[dyn])
 
     jacs = jax.jit(jax.vmap(jac_at))(jnp.asarray(C), jnp.asarray(TH))  # one compiled call
     pattern |= np.any(np.asarray(jacs) != 0, axis=0)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
-
-
-def _with_dynamic(cell, c_full, x):
-    """`c_full` with the dynamic species set to `x` (= ``c_full.at[dyn].set(x)``), as a gather and a
-    select: differentiated with constant seeds, the scatter form is constant-folded by XLA at compile
-    time (seconds per seed matrix on the whole cell)."""
-    is_dyn = np.zeros(cell.n_species, dtype=bool)
-    is_dyn[list(cell.dynamic)] = True
-    slot = np.zeros(cell.n_species, dtype=int)
-    slot[list(cell.dynamic)] = np.arange(len(cell.dynamic))
-    return jnp.where(is_dyn, x[slot], c_full)
 
 
 @functools.lru_cache(maxsize=32)
@@ -162,7 +152,7 @@ class CellTerm(diffrax.ODETerm):
         plan = _jacobian_plan(cell.spec)
 
         def v(xx):
-            return cell.fluxes(_with_dynamic(cell, c_full, xx), t, rate_scale, *factor)
+            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), t, rate_scale, *factor)
 
         compressed = jax.vmap(lambda s: jax.jvp(v, (x,), (s,))[1])(jnp.asarray(plan.seeds, dtype=x.dtype))
         J = plan.assemble(cell.N[dyn], compressed)
@@ -181,7 +171,7 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
     def vf(t, x, args):
         return cell.rhs(t, x, *args)
 
-    if jacobian == "dense" or type(cell) is not Cell or cell.system is not None or not cell.dynamic:
+    if jacobian == "dense" or not isinstance(cell, ConcentrationCell) or not cell.dynamic:
         return diffrax.ODETerm(vf)
     if cell.constant_enzymes:
         def vf_with_factor(t, x, args):

@@ -12,7 +12,7 @@ Three ways to integrate (`Method`), chosen by `method` from the cell and the sol
   segment by segment; a single condition is a batch of one.
 
 `batch_options` is the automatic choice for large batches (the solver left at the default `Rodas4P()`):
-a concentration `Cell` of at most `SPARSE_LU_MAX_STATES` dynamic species in a batch of at least
+a `ConcentrationCell` of at most `SPARSE_LU_MAX_STATES` dynamic species in a batch of at least
 `BDF_MIN_BATCH` lanes gets `BatchBDF` (Jacobians reused across steps; measured faster on a CPU and
 on a GPU: at batch 1000 on a 2-core CPU ~2.2 ms per core-model trajectory against ~3.5 ms for the
 vmapped Rodas4P; on an NVIDIA H200 at batch 100 / 1000 / 10000, 3.1 / 0.44 / 0.084 ms against
@@ -31,7 +31,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..compile import Cell
+from ..cells import ConcentrationCell, SbmlCell
 from ..exceptions import SimulationInputError
 from ..perturb import Condition
 from ..status import check_state, from_diffrax
@@ -61,11 +61,11 @@ def method(cell, options: SolverOptions) -> Method:
         SimulationInputError: `BatchBDF` asked for a cell with SBML semantics.
     """
     if isinstance(options.solver, BatchBDF):
-        if cell.system is not None:
+        if isinstance(cell, SbmlCell):
             raise SimulationInputError("BatchBDF integrates concentration cells; an SBML-semantics cell "
                                        "(events, rules, amounts) needs the default Rodas4P solver")
         return Method.BATCH_BDF
-    return Method.EVENTS if cell.system is not None else Method.DIFFRAX
+    return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
 
 
 def differentiable(options: SolverOptions) -> bool:
@@ -77,8 +77,8 @@ def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverO
     """`options` for a batch of `batch_size` lanes of `cell` when the solver is the default "auto"
     `Rodas4P` (see module docstring); any other solver is kept as it is."""
     solver = options.solver
-    if (cell is not None and batch_size >= BDF_MIN_BATCH and _auto(solver) and type(cell) is Cell
-            and cell.system is None and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES):
+    if (batch_size >= BDF_MIN_BATCH and _auto(solver) and isinstance(cell, ConcentrationCell)
+            and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
     return options if chosen is solver else dataclasses.replace(options, solver=chosen)

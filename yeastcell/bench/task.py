@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..exceptions import UnknownNameError, YeastcellError
-from ._results import reference_data_dir
+from ..refdata import reference_data_dir
 
 
 class TaskUnavailableError(YeastcellError, RuntimeError):
@@ -174,13 +174,8 @@ def register(task: Task, *, replace: bool = False) -> Task:
     return task
 
 
-def _ensure_builtin() -> None:
-    from . import tasks  # noqa: F401  (registers the built-in tasks on import)
-
-
 def list_tasks() -> list[Task]:
     """All registered tasks, in registration order."""
-    _ensure_builtin()
     return list(_REGISTRY.values())
 
 
@@ -190,7 +185,6 @@ def get_task(name: str) -> Task:
     Raises:
         UnknownNameError: listing close matches.
     """
-    _ensure_builtin()
     if name not in _REGISTRY:
         raise UnknownNameError("benchmark task", name, _REGISTRY)
     return _REGISTRY[name]

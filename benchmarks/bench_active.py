@@ -36,7 +36,7 @@ needs to reach the error random selection reaches with its full budget, as a fra
 budget (mean ± sd over seeds; "not reached" counts as > 1).
 
     python benchmarks/bench_active.py [--learner parametric|linear] [--library focused|genome] [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
-                                      [--plot docs/active_learning_curve.png]
+                                      [--plot curve.png]
 """
 
 from __future__ import annotations

@@ -173,3 +173,21 @@ def test_active_forecast_prefers_target_aware_where_the_most_uncertain_candidate
     assert sd["target"][-1] < 0.5 * sd["uncertainty"][-1]
     assert res["paired_mean"].mean() < 0
     assert np.isfinite(fa.seeds_for_power(res["paired_mean"]))
+
+
+def test_bench_imports_run_one_way_at_module_level():
+    """The registry (task.py) imports no task module; no yeastcell import hides inside a function."""
+    import ast
+
+    pkg = REPO / "yeastcell"
+    files = sorted((pkg / "bench").glob("*.py")) + [pkg / "results_file.py", pkg / "refdata.py"]
+    for path in files:
+        tree = ast.parse(path.read_text())
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("yeastcell")):
+                assert id(node) in top, f"{path.name}:{node.lineno} imports a yeastcell module inside a function"
+                if path.name == "task.py":
+                    assert node.module not in ("tasks",) and "tasks" not in [a.name for a in node.names]
+            if isinstance(node, ast.Import) and any(a.name.startswith("yeastcell") for a in node.names):
+                assert id(node) in top, f"{path.name}:{node.lineno} imports yeastcell inside a function"

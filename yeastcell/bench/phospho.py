@@ -23,7 +23,16 @@ REPORT_TIMES_MIN = (5, 30, 60)
 
 
 def phospho_table(root=None) -> list[str]:
-    """Per-site and overall direction matches as markdown lines (wall time in s incl. compile)."""
+    """Per-site, then overall direction matches, as markdown lines (what the script prints)."""
+    summary, sites = phospho_tables(root)
+    return sites + [""] + summary
+
+
+def phospho_tables(root=None) -> tuple[list[str], list[str]]:
+    """(overall matches per predictor with the run's notes, per-site matches) as markdown lines.
+
+    Wall time in the notes is in s, including compilation.
+    """
     t0 = time.perf_counter()
     cell = yc.load_cell(MODEL)
     res = compare_kanshin2015(cell, root=reference_data_dir() if root is None else root)
@@ -37,11 +46,11 @@ def phospho_table(root=None) -> list[str]:
         d = ", ".join(f"{res.data_log2fc[k, i]:+.2f}" for i in idx)
         mo = ", ".join(f"{res.model_log2fc[k, i]:+.2f}" for i in idx)
         lines.append(f"| {site} ({res.peptides[k]}) | {m} / {g} | {d} | {mo} |")
-    lines += ["", "| predictor | direction matches at significant points | fraction |", "|---|---:|---:|",
+    summary = ["| predictor | direction matches at significant points | fraction |", "|---|---:|---:|",
               f"| {MODEL} (uncalibrated) | {res.n_matched} / {res.n_significant} | {res.fraction_matched:.3f} |",
               f"| baseline: no change | 0 / {res.n_significant} | 0.000 |",
               f"| baseline: every site up | {up} / {res.n_significant} | {up / res.n_significant:.3f} |",
               "", (f"{len(res.peptides)} mapped peptides, 13 time points (0-60 min); significance = firstScores.tsv "
                    f"flag 0 (Köksal et al. 2018); model change < 0.1 log2 counts as no change; condition "
                    f"aerobic_clamped; {wall:.0f} s incl. compile")]
-    return lines
+    return summary, lines

@@ -212,7 +212,12 @@ def run_task(name: str, options: Mapping[str, Any] | None = None, *, quick: bool
 def table_from_markdown(task: str, lines: Sequence[str], notes: str = "",
                         metrics: Mapping[str, float] | None = None) -> TaskResult:
     """A TaskResult from the first markdown table in ``lines`` (as benchmark scripts print them)."""
-    rows = [ln.strip() for ln in lines if ln.strip().startswith("|")]
+    rows: list[str] = []
+    for ln in lines:  # the first contiguous run of table lines
+        if ln.strip().startswith("|"):
+            rows.append(ln.strip())
+        elif rows:
+            break
     if len(rows) < 2:
         raise ValueError(f"task {task}: no markdown table in the output")
     split = [[c.strip() for c in r.strip("|").split("|")] for r in rows]

@@ -68,7 +68,7 @@ def device_key(key: str) -> str:
 
 def section_key(heading: str) -> str:
     """The key of a ``## <key> — <title>`` heading line (or of its text without ``## ``)."""
-    text = heading[3:] if heading.startswith("## ") else heading
+    text = heading.removeprefix("## ")
     return text.split(_SEP, 1)[0].strip()
 
 

@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmark scripts: machine description, reference data, RESULTS.md rows.
+"""Helpers shared by the benchmark scripts: the RESULTS.md writer, reference data, fit options.
 
-A thin re-export of :mod:`yeastcell.bench` (one implementation of the atomic RESULTS.md writer for
-the scripts and for ``yeastcell bench run --record``).
+Each script is a thin command line over a measurement in `yeastcell.bench` (or, for the largest
+benchmarks, its own code) plus the recording: ``record(key, lines, title=...)`` replaces the
+script's own section of ``benchmarks/RESULTS.md`` (keyed by the benchmark's name) atomically, the
+same writer ``yeastcell bench run --record`` uses (`yeastcell.results_file.record`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # scripts run as `python benchmarks/x.py` from any folder
     sys.path.insert(0, str(REPO))
 
-from yeastcell.bench._results import machine, record, reference_data_dir
+from yeastcell.bench.bounds import bounded_parameters
+from yeastcell.refdata import reference_data_dir
+from yeastcell.results_file import machine, record
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 
@@ -27,16 +31,5 @@ def fit_argument_parser(doc: str, epochs: int):
 
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=epochs, help="Levenberg–Marquardt iterations at most")
-    ap.add_argument("--record", action="store_true", help="append the result to benchmarks/RESULTS.md")
+    ap.add_argument("--record", action="store_true", help="replace its section of benchmarks/RESULTS.md")
     return ap
-
-
-def bounded_parameters(cell, names, factor: float):
-    """`FitParameter`s for `names`, each bounded to [value / factor, value * factor] of `cell`'s value."""
-    from yeastcell.fit import FitParameter
-
-    out = []
-    for p in names:
-        v = float(cell.theta[cell.theta_names.index(p)])
-        out.append(FitParameter(p, v / factor, v * factor))
-    return out

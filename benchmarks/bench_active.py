@@ -36,7 +36,7 @@ needs to reach the error random selection reaches with its full budget, as a fra
 budget (mean ± sd over seeds; "not reached" counts as > 1).
 
     python benchmarks/bench_active.py [--learner parametric|linear] [--library focused|genome] [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
-                                      [--plot docs/active_learning_curve.png]
+                                      [--plot curve.png]
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
-    ap.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    ap.add_argument("--record", action="store_true", help="replace its section of benchmarks/RESULTS.md")
     ap.add_argument("--note", help="extra note for the recorded section (e.g. the runs whose --curves are scored)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -394,7 +394,7 @@ def main(argv=None):
                              title=f"core model, virtual lab, {args.seeds} seeds")
         print(f"wrote {args.plot}")
     if args.record:
-        record(f"Active learning on the virtual lab (bench_active.py, {args.learner} learner, {args.library} library)", lines,
+        record("bench_active", lines, title=f"Active learning on the virtual lab ({args.learner} learner, {args.library} library)",
                note="2-core machine shared with other jobs (times only indicative)" + (f"; {args.note}" if args.note else ""))
     return lines
 

@@ -332,7 +332,7 @@ def main(argv=None):
         if not args.no_record:
             from _common import record
 
-            record("Hybrid gradient cost (bench_hybrid.py --gradient-cost-only)", lines)
+            record("bench_hybrid --gradient-cost-only", lines, title="Hybrid gradient cost")
         return
     all_scores, infos = [], []
     ctx = None
@@ -368,8 +368,8 @@ def main(argv=None):
     if not args.no_record:
         from _common import record
 
-        record("Hybrid residuals vs baselines (virtual lab, hidden regulation)" + (" [quick]" if args.quick else ""),
-               lines)
+        record("bench_hybrid" + (" --quick" if args.quick else ""), lines,
+               title="Hybrid residuals vs baselines (virtual lab, hidden regulation)")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ def main(argv=None):
     if args.record:
         what = {"extrapolate": "fitted on 0-30 min, predicting 35-60 min",
                 "interleaved": "fitted on every other time point, predicting the others"}[args.split]
-        record(f"Kanshin 2015: HOG module {what} (bench_kanshin_fit.py, {args.parameters})", lines)
+        record("bench_kanshin_fit", lines, title=f"Kanshin 2015: HOG module {what} ({args.parameters})")
 
 
 if __name__ == "__main__":

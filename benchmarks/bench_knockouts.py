@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> list[str]:
                          "growth for four lethal knockouts on the default medium (THI5, PNC1, THI4, "
                          "HEM4; see RESULTS.md 2026-11-25 19:32) and hung for minutes on HEM13")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    ap.add_argument("--record", action="store_true", help="replace its section of benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]
 
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> list[str]:
          "yeastcell: reading the cached arrays and compiling the gene rules once).")]
     print("\n".join(lines))
     if args.record:
-        record("Knockout screens, both media (bench_knockouts.py)", lines)
+        record("bench_knockouts", lines, title="Knockout screens, both media")
     return lines
 
 

@@ -113,7 +113,7 @@ def main() -> None:
         lines += _mpax(gem, wt.objective, args.mpax_iters)
     print("\n".join(lines))
     if not args.no_record:
-        record("JAX LP engine vs HiGHS, Yeast-GEM knockouts (flux-carrying)", lines,
+        record("bench_lp_jax", lines, title="JAX LP engine vs HiGHS, Yeast-GEM knockouts (flux-carrying)",
                note="shared 2-core machine (load ~15 from other engineers' jobs); times are inflated")
 
 

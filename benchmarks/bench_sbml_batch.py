@@ -133,9 +133,9 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(REPO / "benchmarks"))
         from _common import record
 
-        record("SBML batch: Teusink 2000 imported, yeastcell vmap vs libroadrunner loop (bench_sbml_batch.py)",
-               lines, note=args.note or (f"machine shared with other jobs (load average {load_start:.1f} at start "
-                                         f"on {os.cpu_count()} cores); both timings from the same run"))
+        record("bench_sbml_batch", lines, title="SBML batch: Teusink 2000 imported, yeastcell vmap vs libroadrunner loop",
+               note=args.note or (f"machine shared with other jobs (load average {load_start:.1f} at start "
+                                  f"on {os.cpu_count()} cores); both timings from the same run"))
     return 0
 
 

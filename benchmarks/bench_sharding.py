@@ -50,7 +50,7 @@ def main():
              f"{times['shard']:.3f} s | {times['shard'] / times['vmap']:.2f} |"]
     print("\n".join(lines))
     if args.record:
-        record("Sharded vs vmap (bench_sharding.py)", lines)
+        record("bench_sharding", lines, title="Sharded vs vmap")
 
 
 if __name__ == "__main__":

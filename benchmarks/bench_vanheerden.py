@@ -21,113 +21,25 @@ cells Teusink measured), each within 1/20..20 times its literature value. Two va
 Score: RMSE of log(model) - log(data) (natural log) on the held-out entries, literature model vs
 fitted model; also on the fitted entries.
 
-    python benchmarks/bench_vanheerden.py [--record]
+The measurement is `yeastcell.bench.glucose_pulse` (also ``yeastcell bench run glucose_pulse``).
+
+    python benchmarks/bench_vanheerden.py [--epochs 40] [--record]
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
+from _common import fit_argument_parser, record
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bounded_parameters, fit_argument_parser
-
-ML_PER_GDW = 2.0
-PARAMS = ("GLT.Vmax", "HXK.Vmax", "PFK.Vmax", "ALD.Vmax", "GAPDH.Vmax", "PYK.Vmax", "ATPASE.KATPASE")
-TRAIN_UNTIL_MIN = 1.8  # 107 s is the 6th time point
-FIT_METABOLITES = ("G6P_c", "F16BP_c", "PEP_c", "ATP_c", "ADP_c", "AMP_c")
-
-
-def load_data():
-    """The pulse dataset (mM) with its condition: aerobic batch started from the measured t = 0 state."""
-    from yeastcell.data import VANHEERDEN2014_TO_CORE, read_vanheerden2014
-
-    kw = {"ml_per_gdw": ML_PER_GDW, "rename": VANHEERDEN2014_TO_CORE, "only_renamed": True}
-    first = read_vanheerden2014(**kw)
-    t0 = first.values[0, 0, 0]
-    sets = "".join(f"+set:{o}={v:.6g}" for o, v in zip(first.observables, t0) if np.isfinite(v))
-    return read_vanheerden2014(condition=f"cond:aerobic_batch{sets}", **kw)
-
-
-def log_predictions(cell, ds, options):
-    """log(model) at the dataset's times and observables, shape (n_t, n_obs); raises on a failed solve."""
-    import yeastcell as yc
-    from yeastcell.notation import parse_perturbation
-
-    tr = yc.simulate(cell, parse_perturbation(ds.conditions[0]), ds.times_min, options=options)
-    if int(np.asarray(tr.status)) != 0:
-        raise RuntimeError(f"simulation failed: {tr.status_name if hasattr(tr, 'status_name') else tr.status}")
-    return np.log(np.maximum(np.stack([np.asarray(tr.species(o)) for o in ds.observables], axis=-1), 1e-12))
-
-
-def rmse(pred, ds, entries):
-    """RMSE of natural-log residuals over the selected (time, observable) entries with data."""
-    data = np.log(np.where(ds.mask[0, 0], ds.values[0, 0], np.nan))
-    err = (pred - data)[entries & ds.mask[0, 0]]
-    return float(np.sqrt(np.mean(err ** 2))), int(err.size)
-
-
-def run_split(cell, ds, name, train_entries, options, epochs):
-    from yeastcell.fit import fit
-
-    train = ds.replace(mask=ds.mask & train_entries[None, None], values=np.where(
-        train_entries[None, None], ds.values, np.nan))
-    params = bounded_parameters(cell, PARAMS, 20.0)
-    t0 = time.perf_counter()
-    res = fit(cell, train, params=params, optimizer="lm", epochs=epochs, sigma_log2=0.3, options=options)
-    t_fit = time.perf_counter() - t0
-    lit = log_predictions(cell, ds, options)
-    fitted = log_predictions(res.model, ds, options)
-    out = {"split": name, "fit_s": t_fit, "iterations": len(res.history),
-           "parameters": {p: res.parameters[p] / float(cell.theta[cell.theta_names.index(p)]) for p in PARAMS}}
-    for label, sel in (("held-out", ~train_entries), ("fitted", train_entries)):
-        for model_name, pred in (("literature", lit), ("fitted", fitted)):
-            out[(label, model_name)] = rmse(pred, ds, sel)
-    return out
+from yeastcell.bench.glucose_pulse import glucose_pulse_table
 
 
 def main(argv=None):
     args = fit_argument_parser(__doc__, epochs=40).parse_args(argv)
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import yeastcell as yc
-
-    cell = yc.load_cell("yeast_core")
-    ds = load_data()
-    options = yc.SolverOptions(rtol=1e-8, atol=1e-10, max_steps=50_000)
-    t = ds.times_min
-    by_time = np.broadcast_to((t <= TRAIN_UNTIL_MIN)[:, None], (t.size, len(ds.observables))).copy()
-    by_met = np.broadcast_to(np.isin(ds.observables, FIT_METABOLITES)[None, :], by_time.shape).copy()
-    runs = [run_split(cell, ds, "time (fit 0-107 s, predict 135-337 s)", by_time, options, args.epochs),
-            run_split(cell, ds, f"metabolites (fit {', '.join(FIT_METABOLITES)}; predict the others)", by_met,
-                      options, args.epochs)]
-    lines = [("| validation | entries held out | held-out log RMSE, literature | held-out log RMSE, fitted | "
-              "fitted-entry log RMSE, literature → fitted | LM iterations | fit time (s) |"),
-             "|---|---:|---:|---:|---|---:|---:|"]
-    for r in runs:
-        (lo, n), (hi, _) = r[("held-out", "literature")], r[("held-out", "fitted")]
-        (a, _), (b, _) = r[("fitted", "literature")], r[("fitted", "fitted")]
-        lines.append(f"| {r['split']} | {n} | {lo:.3f} | {hi:.3f} | {a:.3f} → {b:.3f} | {r['iterations']} | "
-                     f"{r['fit_s']:.0f} |")
-    lines.append("")
-    for r in runs:
-        lines.append(f"- fitted multipliers of the literature values ({r['split']}): " + ", ".join(
-            f"{k} {v:.3g}" + (" (at its bound)" if not 0.0501 < v < 19.95 else "")
-            for k, v in r["parameters"].items()))
-    lines.append(f"- data: van Heerden et al. 2014 (read_vanheerden2014, {ML_PER_GDW} mL/gDW), "
-                 f"{len(ds.observables)} metabolites x {t.size} times; model yeast_core, condition "
-                 "aerobic_batch (111 mM glucose) started from the measured t = 0 state; log = natural log; "
-                 "solver rtol 1e-8")
+    lines = glucose_pulse_table(args.epochs)
     print("\n".join(lines))
     if args.record:
-        from _common import record
-
-        record("van Heerden 2014 glucose pulse: core model fitted vs literature parameters (bench_vanheerden.py)",
-               lines)
+        record("bench_vanheerden", lines,
+               title="van Heerden 2014 glucose pulse: core model fitted vs literature parameters")
 
 
 if __name__ == "__main__":

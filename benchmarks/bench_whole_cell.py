@@ -130,8 +130,8 @@ def main() -> None:
                          f"×{a['traj_ms_cpu'] / b['traj_ms_cpu']:.2f} (CPU), ×{a['traj_ms_wall'] / b['traj_ms_wall']:.2f} (wall)")
     print("\n".join(lines))
     if args.record:
-        record(f"Whole-cell model compile and batch time (bench_whole_cell.py --batch {args.batch}"
-               f"{' --unrolled' if args.unrolled else ''})", lines, note=args.note)
+        record("bench_whole_cell", lines, note=args.note,
+               title=f"Whole-cell model compile and batch time (--batch {args.batch}{' --unrolled' if args.unrolled else ''})")
 
 
 if __name__ == "__main__":

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from yeastcell import refdata, results_file
 from yeastcell.bench import (
     Option,
     Task,
     TaskResult,
     TaskUnavailableError,
-    _results,
     _scripts,
     get_task,
     list_tasks,
-    record,
     register,
     run_task,
     table_from_markdown,
@@ -26,6 +26,7 @@ from yeastcell.bench import (
 from yeastcell.bench import task as task_mod
 from yeastcell.cli import main
 from yeastcell.exceptions import UnknownNameError
+from yeastcell.results_file import record
 
 REPO = Path(__file__).resolve().parents[1]
 ISSUE_TASKS = ("sbml", "essentiality", "throughput", "knockouts", "heldout", "phospho", "active")
@@ -85,12 +86,22 @@ def test_options_defaults_quick_and_overrides():
 
 def test_script_tasks_say_where_the_script_lives_without_a_checkout(monkeypatch):
     monkeypatch.setattr(_scripts, "checkout_dir", lambda: None)
-    t = get_task("throughput")
-    assert "source" in t.status() and "bench_simulate.py" in t.status()
-    with pytest.raises(TaskUnavailableError, match="bench_simulate.py"):
-        run_task("throughput", quick=True)
-    with pytest.raises(FileNotFoundError, match="sbml_test_suite.py"):
-        _scripts.load_script("sbml_test_suite")
+    t = get_task("active")
+    assert "source" in t.status() and "bench_active.py" in t.status()
+    assert "pip install -e .[bench]" in t.status()
+    with pytest.raises(TaskUnavailableError, match="bench_active.py"):
+        run_task("active", quick=True)
+    with pytest.raises(FileNotFoundError, match="bench_knockouts.py"):
+        _scripts.load_script("bench_knockouts")
+    # the measurements that moved into the package need no checkout
+    for name in ("sbml", "throughput", "phospho", "stress_proteome", "glucose_pulse", "essentiality"):
+        assert "source checkout" not in get_task(name).status()
+
+
+def test_missing_peer_names_the_extra_to_install(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    why = get_task("throughput").status()
+    assert "libroadrunner" in why and "python-libsbml" in why and "pip install -e .[bench]" in why
 
 
 def test_markdown_tables_from_scripts_parse():
@@ -100,11 +111,11 @@ def test_markdown_tables_from_scripts_parse():
     assert res.to_markdown()[:3] == ["| work | a | b |", "|---|---|---|", "| x | 1.5 | 2 |"]
 
 
-def test_record_appends_atomically(tmp_path, monkeypatch):
+def test_record_writes_atomically(tmp_path, monkeypatch):
     path = tmp_path / "RESULTS.md"
     path.write_text("# Benchmark results\n\n## old section\n| a |\n")
-    record("New task", ["| x |", "|---|", "| 1 |"], command="yeastcell bench run new", path=path,
-           note="machine shared")
+    record("New task", ["| x |", "|---|", "| 1 |"], title="a new task", command="yeastcell bench run new",
+           path=path, note="machine shared")
     text = path.read_text()
     assert text.startswith("# Benchmark results\n\n## old section\n| a |\n")
     assert "## New task — " in text and "- command: `yeastcell bench run new`" in text
@@ -129,9 +140,9 @@ def test_record_appends_atomically(tmp_path, monkeypatch):
 def test_benchmark_scripts_share_the_package_writer(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
     common = importlib.import_module("_common")
-    assert common.record is _results.record
-    assert common.reference_data_dir() == _results.reference_data_dir()
-    assert _results.default_results_path() == REPO / "benchmarks" / "RESULTS.md"
+    assert common.record is results_file.record
+    assert common.reference_data_dir() == refdata.reference_data_dir()
+    assert results_file.default_results_path() == REPO / "benchmarks" / "RESULTS.md" == common.RESULTS
 
 
 def test_sbml_task_runs_end_to_end_and_records(refdata, tmp_path, capsys):
@@ -144,7 +155,7 @@ def test_sbml_task_runs_end_to_end_and_records(refdata, tmp_path, capsys):
     text = out.read_text()
     assert "(yeastcell bench run sbml)" in text and "yeastcell bench sbml --quick --cases 1" in text
     assert "| 1 | 1 | 0 | 0 | 0 | 100.0 % |" in text
-    assert "sbml_test_suite" in sys.modules  # the script's own runner did the work
+    assert "yeastcell.bench.sbml_suite" in sys.modules  # the package's suite runner did the work
 
 
 def test_active_forecast_prefers_target_aware_where_the_most_uncertain_candidates_miss_the_targets(monkeypatch):
@@ -162,3 +173,21 @@ def test_active_forecast_prefers_target_aware_where_the_most_uncertain_candidate
     assert sd["target"][-1] < 0.5 * sd["uncertainty"][-1]
     assert res["paired_mean"].mean() < 0
     assert np.isfinite(fa.seeds_for_power(res["paired_mean"]))
+
+
+def test_bench_imports_run_one_way_at_module_level():
+    """The registry (task.py) imports no task module; no yeastcell import hides inside a function."""
+    import ast
+
+    pkg = REPO / "yeastcell"
+    files = sorted((pkg / "bench").glob("*.py")) + [pkg / "results_file.py", pkg / "refdata.py"]
+    for path in files:
+        tree = ast.parse(path.read_text())
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("yeastcell")):
+                assert id(node) in top, f"{path.name}:{node.lineno} imports a yeastcell module inside a function"
+                if path.name == "task.py":
+                    assert node.module not in ("tasks",) and "tasks" not in [a.name for a in node.names]
+            if isinstance(node, ast.Import) and any(a.name.startswith("yeastcell") for a in node.names):
+                assert id(node) in top, f"{path.name}:{node.lineno} imports yeastcell inside a function"

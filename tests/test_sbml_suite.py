@@ -12,11 +12,9 @@ compilation (about 2.5 CPU-seconds per case) dominate; compiled programs are dro
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
-from conftest import REPO
+
+from yeastcell.bench import sbml_suite
 
 # 2026-12-02: 01530 (140 s in the suite runner) and 01681 (27 s) swapped for 01605 and 01683, passing
 # cases with the same tags that run in 13 s and 7 s, to keep CI under its ~20 min budget; 00936 (a
@@ -44,14 +42,8 @@ SAMPLE = (
 
 
 def _suite_module():
-    """benchmarks/sbml_test_suite.py as a module (registered, so its dataclasses work)."""
-    if "sbml_test_suite" in sys.modules:
-        return sys.modules["sbml_test_suite"]
-    spec = importlib.util.spec_from_file_location("sbml_test_suite", REPO / "benchmarks" / "sbml_test_suite.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["sbml_test_suite"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """The suite runner, `yeastcell.bench.sbml_suite` (the script benchmarks/sbml_test_suite.py is its command line)."""
+    return sbml_suite
 
 
 @pytest.fixture(scope="module")

@@ -160,8 +160,8 @@ def _cmd_bench_list(args) -> int:
 def _cmd_bench_run(args) -> int:
     import shlex
 
-    from .bench import get_task, record, run_task
-    from .bench.task import TaskOptionError
+    from .bench import TaskOptionError, get_task, run_task
+    from .results_file import record
 
     options = dict(getattr(args, "options", None) or {})
     for item in args.set or []:

@@ -1,8 +1,9 @@
-"""Private: call the entry functions of the benchmark scripts in the checkout's ``benchmarks/``.
+"""Private: call the entry function of a benchmark script in the checkout's ``benchmarks/``.
 
-Tasks whose implementation is a benchmark script (``benchmarks/bench_knockout.py`` ...) run that
-script's own function, so there is one implementation of each benchmark. From an installed wheel
-there is no ``benchmarks/`` folder: the error says where the script lives.
+Only for the three benchmarks whose measurement is not in the package yet (knockouts:
+``bench_knockouts.py``, heldout: ``bench_hybrid.py``, active: ``bench_active.py``; each several
+hundred lines of protocol). From an installed wheel there is no ``benchmarks/`` folder: the reason
+says which script is needed and how to get it. Every other task calls package functions.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from ._results import checkout_dir
-
-SOURCE_URL = "the yeastcell source repository"
+from ..refdata import checkout_dir
 
 
 def script_path(stem: str):
@@ -28,8 +27,9 @@ def script_path(stem: str):
 def _absent(stem: str) -> str | None:
     p = script_path(stem)
     if p is None:
-        return (f"benchmarks/{stem}.py lives in {SOURCE_URL} (not in the installed package); "
-                "run from a source checkout")
+        return (f"its measurement is the script benchmarks/{stem}.py of the yeastcell source checkout, "
+                "not part of the installed package: clone the repository, pip install -e .[bench], "
+                f"and run yeastcell bench there (or python benchmarks/{stem}.py)")
     if not p.is_file():
         return f"its implementation benchmarks/{stem}.py has not landed in this checkout"
     return None

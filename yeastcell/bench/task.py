@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..exceptions import UnknownNameError, YeastcellError
-from ._results import reference_data_dir
+from ..refdata import reference_data_dir
 
 
 class TaskUnavailableError(YeastcellError, RuntimeError):
@@ -174,13 +174,8 @@ def register(task: Task, *, replace: bool = False) -> Task:
     return task
 
 
-def _ensure_builtin() -> None:
-    from . import tasks  # noqa: F401  (registers the built-in tasks on import)
-
-
 def list_tasks() -> list[Task]:
     """All registered tasks, in registration order."""
-    _ensure_builtin()
     return list(_REGISTRY.values())
 
 
@@ -190,7 +185,6 @@ def get_task(name: str) -> Task:
     Raises:
         UnknownNameError: listing close matches.
     """
-    _ensure_builtin()
     if name not in _REGISTRY:
         raise UnknownNameError("benchmark task", name, _REGISTRY)
     return _REGISTRY[name]
@@ -218,7 +212,12 @@ def run_task(name: str, options: Mapping[str, Any] | None = None, *, quick: bool
 def table_from_markdown(task: str, lines: Sequence[str], notes: str = "",
                         metrics: Mapping[str, float] | None = None) -> TaskResult:
     """A TaskResult from the first markdown table in ``lines`` (as benchmark scripts print them)."""
-    rows = [ln.strip() for ln in lines if ln.strip().startswith("|")]
+    rows: list[str] = []
+    for ln in lines:  # the first contiguous run of table lines
+        if ln.strip().startswith("|"):
+            rows.append(ln.strip())
+        elif rows:
+            break
     if len(rows) < 2:
         raise ValueError(f"task {task}: no markdown table in the output")
     split = [[c.strip() for c in r.strip("|").split("|")] for r in rows]

@@ -1,18 +1,29 @@
 """The built-in benchmark tasks (registered on import of :mod:`yeastcell.bench`).
 
-Tasks backed by a benchmark script call that script's entry function (one implementation per
-benchmark); the others call library functions directly. Each run returns a
-:class:`~yeastcell.bench.task.TaskResult` whose numbers were measured in that run.
+Most tasks call a measurement of this package (:mod:`.sbml_suite`, :mod:`.throughput`,
+:mod:`.phospho`, :mod:`.stress_proteome`, :mod:`.glucose_pulse`, :mod:`yeastcell.gem`), so they run
+from an installed package; ``benchmarks/*.py`` are thin command lines over the same functions. Three
+large benchmarks (knockouts, heldout, active) still live only as scripts of the source checkout and
+say so when absent. Each run returns a :class:`~yeastcell.bench.task.TaskResult` whose numbers were
+measured in that run.
+
+Measurements that need a peer that is not a dependency (python-libsbml, libroadrunner) are imported
+when the task runs, after :func:`_needs` has checked that the peer is installed.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import math
 import shlex
 import time
 
-from ._scripts import call_main, load_script, script_missing
+from ..gem import essentiality_test
+from ._scripts import call_main, script_missing
+from .glucose_pulse import glucose_pulse_table
+from .phospho import phospho_tables
+from .stress_proteome import stress_proteome_table
 from .task import Option, Task, TaskResult, register, table_from_markdown
 
 YEAST_GEM = ("yeast-gem/yeast-GEM.yml", "yeast-gem/medium_synthetic_complete.tsv")
@@ -26,11 +37,28 @@ def _args_option() -> Option:
     return Option(str, "", "extra command-line arguments passed verbatim to the benchmark script")
 
 
+# importable module -> (pip distribution, extras of pyproject.toml that install it)
+_PEERS = {"libsbml": ("python-libsbml", "bench"), "roadrunner": ("libroadrunner", "bench"),
+          "cobra": ("cobra", "")}
+
+
 def _needs(*modules: str):
+    """A check: None when every module imports, else which distribution and extra installs it."""
     def check():
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
-        return f"Python package(s) {', '.join(missing)} not installed" if missing else None
+        if not missing:
+            return None
+        names = ", ".join(_PEERS.get(m, (m, ""))[0] for m in missing)
+        extras = sorted({_PEERS.get(m, (m, ""))[1] for m in missing} - {""})
+        how = (f"pip install -e .[{extras[0]}] (or pip install yeastcell[{extras[0]}])" if extras
+               else f"pip install {names}")
+        return f"peer package(s) {names} not installed: {how}"
     return check
+
+
+def _measurement(name: str):
+    """Import ``yeastcell.bench.<name>``, a measurement whose module imports an optional peer."""
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 def _all(*checks):
@@ -56,10 +84,17 @@ def _script_table(task: str, stem: str, argv: list[str], notes: str) -> TaskResu
                                metrics={"wall_s": seconds})
 
 
+def _passthrough(task: str, stem: str, notes: str):
+    def run(o: dict) -> TaskResult:
+        return _script_table(task, stem, shlex.split(o["args"]), notes)
+    return run
+
+
+
 # --- SBML Test Suite ------------------------------------------------------------------------------
 
 def _run_sbml(o: dict) -> TaskResult:
-    suite = load_script("sbml_test_suite")
+    suite = _measurement("sbml_suite")  # imports python-libsbml
     t0 = time.perf_counter()
     results = suite.run_suite(o["cases"] or None, o["workers"], tuple(o["solver"].split(",")),
                               progress=False)
@@ -99,7 +134,7 @@ register(Task(
              "workers": Option(int, 2, "worker processes"),
              "solver": Option(str, "tsit5,kvaerno5", "solvers tried in order")},
     quick={"cases": "1-3", "workers": 1},
-    requires=_all(_script("sbml_test_suite", "run_suite"), _needs("libsbml")),
+    requires=_needs("libsbml"),
 ))
 
 
@@ -111,8 +146,6 @@ def _mcc(tp, tn, fp, fn) -> float:
 
 
 def _run_essentiality(o: dict) -> TaskResult:
-    from ..gem import essentiality_test
-
     t0 = time.perf_counter()
     res = essentiality_test(processes=o["processes"])
     seconds = time.perf_counter() - t0
@@ -153,10 +186,15 @@ register(Task(
 # --- simulation throughput vs libroadrunner -------------------------------------------------------
 
 def _run_throughput(o: dict) -> TaskResult:
-    argv = ["--sizes", *o["sizes"].split(), "--rr", str(o["rr"]), "--bdf", str(o["bdf"]),
-            *shlex.split(o["args"])]
-    return _script_table("throughput", "bench_simulate", argv,
-                         "per-trajectory wall time; ratios = yeastcell / peer in the same run")
+    throughput = _measurement("throughput")  # its peers: libroadrunner, python-libsbml
+    t0 = time.perf_counter()
+    lines = throughput.throughput_table([int(n) for n in o["sizes"].split()], o["rr"], o["bdf"],
+                                        strategy=o["strategy"], rtol=o["rtol"], atol=o["atol"],
+                                        solver=o["solver"])
+    seconds = time.perf_counter() - t0
+    return table_from_markdown("throughput", lines, metrics={"wall_s": seconds},
+                               notes=("per-trajectory wall time; ratios = yeastcell / peer in the same run; "
+                                      f"{seconds:.0f} s"))
 
 
 register(Task(
@@ -165,32 +203,28 @@ register(Task(
     description="100-min time courses of the core model (Teusink 2000 condition, perturbed initial "
                 "states) in batches, against libroadrunner on the Teusink SBML and scipy BDF.",
     data=("sbml/biomodels/BIOMD0000000064_teusink2000.xml",),
-    protocol="benchmarks/bench_simulate.py: compile excluded (second call timed), same perturbation "
-             "distribution for every engine",
+    protocol="yeastcell.bench.throughput (benchmarks/bench_simulate.py): compile excluded (second "
+             "call timed), same perturbation distribution and tolerances for every engine",
     metrics=("ms per trajectory", "ratio to libroadrunner", "ratio to scipy BDF"),
     baselines=("libroadrunner", "scipy.integrate.solve_ivp(method='BDF')"),
     run=_run_throughput,
     options={"sizes": Option(str, "1 100 1000", "yeastcell batch sizes"),
              "rr": Option(int, 1000, "libroadrunner trajectories"),
              "bdf": Option(int, 10, "scipy BDF trajectories"),
-             "args": _args_option()},
+             "strategy": Option(str, "vmap", "yeastcell batching: vmap, shard or auto"),
+             "solver": Option(str, "auto", "auto (simulate_batch's choice), rodas or bdf"),
+             "rtol": Option(float, 1e-6, "relative tolerance of every engine"),
+             "atol": Option(float, 1e-10, "absolute tolerance of every engine (mM)")},
     quick={"sizes": "1 8", "rr": 8, "bdf": 2},
-    requires=_all(_script("bench_simulate"), _needs("roadrunner", "libsbml")),
+    requires=_needs("roadrunner", "libsbml"),
 ))
 
 
 # --- knockout screen speed vs cobrapy -------------------------------------------------------------
 
-def _knockout_script() -> str:
-    from ._scripts import script_path
-
-    p = script_path("bench_knockouts")
-    return "bench_knockouts" if p is not None and p.is_file() else "bench_knockout"
-
-
 def _run_knockouts(o: dict) -> TaskResult:
     argv = ["--processes", str(o["processes"]), *shlex.split(o["args"])]
-    return _script_table("knockouts", _knockout_script(), argv,
+    return _script_table("knockouts", "bench_knockouts", argv,
                          "cobrapy single_gene_deletion vs yeastcell knockout_screen, same model and medium")
 
 
@@ -200,22 +234,81 @@ register(Task(
     description="All single-gene deletions of Yeast-GEM on synthetic complete medium, timed for "
                 "cobrapy and yeastcell in the same process, with the largest growth difference.",
     data=YEAST_GEM,
-    protocol="benchmarks/bench_knockout(s).py: model loading not timed; best of --repeats",
+    protocol="benchmarks/bench_knockouts.py (a script of the source checkout): model loading not timed",
     metrics=("wall time of each engine", "speed-up", "max |growth difference| (1/h)"),
     baselines=("cobra.flux_analysis.single_gene_deletion",),
     run=_run_knockouts,
     options={"processes": Option(int, 1, "worker processes for both engines"), "args": _args_option()},
-    requires=_all(lambda: script_missing(_knockout_script()), _needs("cobra")),
+    requires=_all(_script("bench_knockouts"), _needs("cobra")),
 ))
 
 
-# --- tasks implemented by scripts still being written ---------------------------------------------
+# --- studies: phosphoproteomics, stress proteome, glucose pulse ---------------------------------
 
-def _passthrough(task: str, stem: str, notes: str):
+def _table_task(task: str, table, notes: str):
+    """A run function: ``table(options)`` gives markdown lines; its first table is the result."""
     def run(o: dict) -> TaskResult:
-        return _script_table(task, stem, shlex.split(o["args"]), notes)
+        t0 = time.perf_counter()
+        lines = table(o)
+        seconds = time.perf_counter() - t0
+        return table_from_markdown(task, lines, notes=f"{notes}; {seconds:.0f} s", metrics={"wall_s": seconds})
     return run
 
+
+def _summary_then_sites(summary: list[str], sites: list[str]) -> list[str]:
+    return summary + [""] + sites
+
+
+register(Task(
+    name="phospho",
+    title="Osmotic-shock phosphoproteomics (Kanshin et al. 2015): direction of change of the whole-cell model",
+    description="Fit/predict the phosphopeptide time courses after 0.4 M NaCl osmotic shock "
+                "measured by Kanshin et al. 2015 (13 time points, 0-60 min, log2 fold change).",
+    data=("omics/kanshin2015_osmotic_phospho/timeSeries.tsv",),
+    protocol="yeastcell.bench.phospho (benchmarks/bench_kanshin.py): direction of change of the "
+             "uncalibrated yeast_cell at the significant (peptide, time) points",
+    metrics=("fraction of significant (peptide, time) points whose direction of change is predicted",),
+    baselines=("no change", "every site up"),
+    run=_table_task("phospho", lambda o: _summary_then_sites(*phospho_tables()), "osmotic-shock phosphoproteomics"),
+))
+
+register(Task(
+    name="stress_proteome",
+    title="Steady-state NaCl proteome (Lahtvee et al. 2017): direction of change before/after training on other stresses",
+    description="Predict the direction of change of the modelled proteins in NaCl-stressed chemostats "
+                "(0.2-1.0 M) with the whole-cell model, then after training a synthesis-rate residual "
+                "on the heat and ethanol conditions of the same study (never on NaCl).",
+    data=("omics/lahtvee2017_stress_proteomics/merged_proteomic_data.csv.gz",
+          "omics/lahtvee2017_stress_proteomics/flux_data.tsv"),
+    protocol="yeastcell.bench.stress_proteome (benchmarks/bench_lahtvee.py): 24 h simulations to steady state; a "
+             "measured change is >= 1.5-fold with non-overlapping replicates; a model change < 0.1 "
+             "log2 counts as no change",
+    metrics=("fraction of measured changes whose direction is predicted",),
+    baselines=("no change", "the residual alone (mean change under the other stresses)"),
+    run=_table_task("stress_proteome", lambda o: stress_proteome_table(o["ridge"], o["hours"]),
+                    "Lahtvee 2017 NaCl proteome directions"),
+    options={"ridge": Option(float, 1.0, "shrinkage of the residual (pseudo-conditions of no change)"),
+             "hours": Option(float, 24.0, "simulated time to the steady state (h)")},
+))
+
+register(Task(
+    name="glucose_pulse",
+    title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
+    description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "
+                "metabolites after a 110 mM glucose pulse to a glucose-limited chemostat; score the "
+                "log error on time points and on metabolites left out of the fit.",
+    data=("timecourses/vanheerden2014_glucose_pulse/metabolites.csv",
+          "timecourses/vanheerden2014_glucose_pulse/nucleotides.csv"),
+    protocol="yeastcell.bench.glucose_pulse (benchmarks/bench_vanheerden.py): Levenberg–Marquardt (central-difference Jacobian); "
+             "validation 1: fit 0-107 s, predict 135-337 s; validation 2: fit 6 metabolites, predict 3",
+    metrics=("held-out log RMSE, literature vs fitted parameters",),
+    baselines=("the literature-parameter core model",),
+    run=_table_task("glucose_pulse", lambda o: glucose_pulse_table(o["epochs"]),
+                    "van Heerden 2014 glucose-pulse fit"),
+    options={"epochs": Option(int, 40, "Levenberg–Marquardt iterations at most")},
+))
+
+# --- tasks implemented by scripts of the source checkout ------------------------------------------
 
 register(Task(
     name="heldout",
@@ -234,55 +327,6 @@ register(Task(
 ))
 
 register(Task(
-    name="phospho",
-    title="Osmotic-shock phosphoproteomics fit (Kanshin et al. 2015)",
-    description="Fit/predict the phosphopeptide time courses after 0.4 M NaCl osmotic shock "
-                "measured by Kanshin et al. 2015 (13 time points, 0-60 min, log2 fold change).",
-    data=("omics/kanshin2015_osmotic_phospho/timeSeries.tsv",),
-    protocol="benchmarks/bench_kanshin.py",
-    metrics=("fit / held-out error of phosphosite log2 fold changes",),
-    baselines=("no change", "mean time course"),
-    run=_passthrough("phospho", "bench_kanshin", "osmotic-shock phosphoproteomics"),
-    options={"args": _args_option()},
-    requires=_script("bench_kanshin"),
-))
-
-register(Task(
-    name="stress_proteome",
-    title="Steady-state NaCl proteome (Lahtvee et al. 2017): direction of change before/after training on other stresses",
-    description="Predict the direction of change of the modelled proteins in NaCl-stressed chemostats "
-                "(0.2-1.0 M) with the whole-cell model, then after training a synthesis-rate residual "
-                "on the heat and ethanol conditions of the same study (never on NaCl).",
-    data=("omics/lahtvee2017_stress_proteomics/merged_proteomic_data.csv.gz",
-          "omics/lahtvee2017_stress_proteomics/flux_data.tsv"),
-    protocol="benchmarks/bench_lahtvee.py (yeastcell.lahtvee): 24 h simulations to steady state; a "
-             "measured change is >= 1.5-fold with non-overlapping replicates; a model change < 0.1 "
-             "log2 counts as no change",
-    metrics=("fraction of measured changes whose direction is predicted",),
-    baselines=("no change", "the residual alone (mean change under the other stresses)"),
-    run=_passthrough("stress_proteome", "bench_lahtvee", "Lahtvee 2017 NaCl proteome directions"),
-    options={"args": _args_option()},
-    requires=_script("bench_lahtvee"),
-))
-
-register(Task(
-    name="glucose_pulse",
-    title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
-    description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "
-                "metabolites after a 110 mM glucose pulse to a glucose-limited chemostat; score the "
-                "log error on time points and on metabolites left out of the fit.",
-    data=("timecourses/vanheerden2014_glucose_pulse/metabolites.csv",
-          "timecourses/vanheerden2014_glucose_pulse/nucleotides.csv"),
-    protocol="benchmarks/bench_vanheerden.py: Levenberg–Marquardt (central-difference Jacobian); "
-             "validation 1: fit 0-107 s, predict 135-337 s; validation 2: fit 6 metabolites, predict 3",
-    metrics=("held-out log RMSE, literature vs fitted parameters",),
-    baselines=("the literature-parameter core model",),
-    run=_passthrough("glucose_pulse", "bench_vanheerden", "van Heerden 2014 glucose-pulse fit"),
-    options={"args": _args_option()},
-    requires=_script("bench_vanheerden"),
-))
-
-register(Task(
     name="active",
     title="Active-learning efficiency on the virtual lab",
     description="Experiments the closed loop needs to reach the held-out error that random selection "
@@ -295,5 +339,5 @@ register(Task(
     run=_passthrough("active", "bench_active", "active learning vs random and uncertainty-only"),
     options={"args": _args_option()},
     quick={"args": "--quick"},
-    requires=_all(_script("bench_active"), _needs("yeastcell.lab.virtual")),
+    requires=_script("bench_active"),
 ))

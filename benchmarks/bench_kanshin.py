@@ -1,6 +1,6 @@
 """Kanshin et al. 2015 (0.4 M NaCl phosphoproteomics) vs the uncalibrated whole-cell model.
 
-For the phosphosites mapped in data/kanshin2015_site_map.tsv: the fraction of significant
+For the phosphosites mapped in yeastcell/studies/maps/kanshin2015_site_map.tsv: the fraction of significant
 (peptide, time) points at which the model changes in the direction the data change. Peers in the
 same run: the "no change" predictor (0 by construction) and "always up" (every site rises), the
 simplest baselines a model must beat. This is the baseline figure that fitting must improve.
@@ -17,7 +17,7 @@ import numpy as np
 from _common import record, reference_data_dir
 
 import yeastcell as yc
-from yeastcell.kanshin import compare_kanshin2015
+from yeastcell.studies.kanshin2015 import compare_kanshin2015
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 The whole-cell model (`yeast_cell`, from the named condition ``aerobic_clamped``) is simulated for
 24 h without stress and under each NaCl level of the data within the model's validated range; the
 predicted steady-state log2 change of every protein group that maps to model proteins is scored
-against the measured change (yeastcell.lahtvee: changes of >= 1.5-fold with non-overlapping
+against the measured change (yeastcell.studies.lahtvee2017: changes of >= 1.5-fold with non-overlapping
 replicates count; a model change < 0.1 log2 is "no change"). Then a synthesis-rate residual is
 trained on the heat (33/36/38 °C) and ethanol (20/40/60 g/L) conditions only (the model has no
 input for either stress) and the hybrid (NaCl shock + the residual's synthesis multipliers) is
@@ -24,14 +24,14 @@ from _common import record, reference_data_dir
 
 import yeastcell as yc
 from yeastcell import perturb as P
-from yeastcell.data import read_lahtvee2017
-from yeastcell.lahtvee import (
+from yeastcell.studies.lahtvee2017 import (
     direction_score,
     gene_names,
     measured_change,
     model_log2fc,
     nacl_levels,
     protein_map,
+    read_lahtvee2017,
     stress_residual,
 )
 

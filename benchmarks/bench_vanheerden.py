@@ -1,7 +1,7 @@
 """Fit the yeast core model to the van Heerden et al. 2014 glucose-pulse metabolites; validate on
 time points and on metabolites left out of the fit.
 
-Data (`yeastcell.data.read_vanheerden2014`): a 110 mM glucose pulse at t = 0 to an aerobic
+Data (`yeastcell.studies.read_vanheerden2014`): a 110 mM glucose pulse at t = 0 to an aerobic
 glucose-limited chemostat (D = 0.1 h⁻¹), intracellular G6P, F6P, FBP, GAP, 3PG, PEP, ATP, ADP and AMP
 at 11 time points over 5.6 min, µmol/gDW converted to mM with 2 mL/gDW (the Y3M model's cell volume).
 
@@ -43,7 +43,7 @@ FIT_METABOLITES = ("G6P_c", "F16BP_c", "PEP_c", "ATP_c", "ADP_c", "AMP_c")
 
 def load_data():
     """The pulse dataset (mM) with its condition: aerobic batch started from the measured t = 0 state."""
-    from yeastcell.data import VANHEERDEN2014_TO_CORE, read_vanheerden2014
+    from yeastcell.studies import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 
     kw = {"ml_per_gdw": ML_PER_GDW, "rename": VANHEERDEN2014_TO_CORE, "only_renamed": True}
     first = read_vanheerden2014(**kw)

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from yeastcell.exceptions import SimulationInputError
+from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM, reaction_index
 from yeastcell.gem.lp import status as lpst
@@ -335,7 +336,6 @@ def _parts(p):
 
 
 def _in_gem(gem: GEM, name: str) -> bool:
-    from yeastcell.gem.screen import resolve_genes
 
     try:
         resolve_genes(gem, [name])

@@ -59,6 +59,7 @@ from yeastcell.gem.lp.problem import LPArrays
 from yeastcell.gem.lp.simplex import dual_simplex
 from yeastcell.gem.lp.split import split_gem
 from yeastcell.gem.medium import Medium, apply_medium, exchange_reactions
+from yeastcell.perturb import resolve, resolve_batch, wild_type
 
 __all__ = ["CULTURE_SPECIES", "YEAST_GEM_EXCHANGES", "DFBAParameters", "DFBAResult", "run_dfba"]
 
@@ -172,8 +173,6 @@ class _Kinetic(eqx.Module):
 
 
 def _kinetic_part(cell, perturbations, params: DFBAParameters) -> _Kinetic:
-    from yeastcell.perturb import resolve, resolve_batch, wild_type
-
     cond = resolve_batch(cell, perturbations)
     names = {"GLC_e": "species", "QH2_m": "species", "Q_m": "species", "ADP_m": "species",
              "ATP_m": "species", "GLT": "reaction", "RESP": "reaction"}

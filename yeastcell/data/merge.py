@@ -10,8 +10,8 @@ from ..exceptions import DatasetError
 
 def merged_fields(datasets, replicates: str = "error") -> dict:
     """The fields of one `Dataset` (keyword arguments of its constructor) holding every measured
-    entry of `datasets`, a non-empty sequence of Datasets (`yeastcell.data.merge` checks the
-    arguments and states the rules: axes are unions, replicates ``"error"`` or ``"append"``).
+    entry of `datasets`, a non-empty sequence of Datasets. `yeastcell.data.dataset.merge` checks
+    the arguments and states the rules (axes are unions, replicates ``"error"`` or ``"append"``).
 
     Raises:
         DatasetError: incompatible datasets, or a conflicting entry (named).

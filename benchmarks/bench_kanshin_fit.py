@@ -3,7 +3,7 @@ train on 0–30 min, predict 35–60 min for the mapped phosphosites (``--split 
 default), or train on every other time point and predict the others (``--split interleaved``).
 
 Data: `read_kanshin2015` (log2 fold change vs 0 min, 13 time points, one replicate), restricted to
-the peptides mapped in data/kanshin2015_site_map.tsv; each is compared with the model's phospho
+the peptides mapped in yeastcell/studies/maps/kanshin2015_site_map.tsv; each is compared with the model's phospho
 form of its protein (`phospho:Hog1` = Hog1_PP + Hog1_PP_n as amounts, `phospho:Pbs2`, ...; the
 same species the site map sums). Model: `yeast_cell` in `aerobic_clamped`, 0.4 M NaCl at 0 min.
 
@@ -38,8 +38,7 @@ CONDITION = "cond:aerobic_clamped+nacl:0.4"
 
 
 def _mapped_dataset(cell):
-    from yeastcell.data import read_kanshin2015
-    from yeastcell.kanshin import read_significance, read_site_map
+    from yeastcell.studies.kanshin2015 import read_kanshin2015, read_significance, read_site_map
 
     rows = read_site_map()
     ds = read_kanshin2015(reference_data_dir(), orfs=sorted({m.orf for m in rows}), condition=CONDITION)

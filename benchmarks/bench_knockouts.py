@@ -81,9 +81,9 @@ def _cobra_model(model_path, gem, medium, tolerance):
 
 
 def _fresh_caches() -> None:
-    from yeastcell.gem import screen
+    from yeastcell.gem import wildtype
 
-    screen._COMPRESSED.clear()
+    wildtype._COMPRESSED.clear()
 
 
 def _agreement(ids, growth, ref: dict, wt: float) -> tuple[float, int]:

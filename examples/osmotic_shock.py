@@ -6,7 +6,7 @@ protein. What the literature reports: Hog1 is phosphorylated and nuclear within 
 as glycerol accumulates and the volume recovers (Klipp et al. 2005 Nat Biotechnol 23:975;
 Muzzey et al. 2009 Cell 138:160); hog1Δ cells neither induce GPD1 nor recover their volume
 (Albertyn et al. 1994 Mol Cell Biol 14:4135; Brewster et al. 1993 Science 259:1760).
-The Kanshin phosphosites (data/kanshin2015_site_map.tsv) are drawn when the reference data are
+The Kanshin phosphosites (yeastcell/studies/maps/kanshin2015_site_map.tsv) are drawn when the reference data are
 available ($YEASTCELL_REFERENCE_DATA or ../shared/data).
 
     python examples/osmotic_shock.py [--out osmotic_shock.png] [--smoke]
@@ -24,8 +24,7 @@ import yeastcell as yc
 def _kanshin_hog1(root=None):
     """(times, {site: log2fc}) of the mapped Hog1 phosphosites, or None without the data."""
     try:
-        from yeastcell.data.readers import read_kanshin2015
-        from yeastcell.kanshin import read_site_map
+        from yeastcell.studies.kanshin2015 import read_kanshin2015, read_site_map
 
         rows = [m for m in read_site_map() if m.gene == "HOG1"]
         ds = read_kanshin2015(root, orfs=["YLR113W"])
@@ -49,7 +48,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     from yeastcell.io import atomic_path
-    from yeastcell.kanshin import model_phospho_log2fc
+    from yeastcell.studies.kanshin2015 import model_phospho_log2fc
 
     cell = yc.load_cell("yeast_cell")
     t = np.linspace(0.0, 10.0 if args.smoke else 60.0, 11 if args.smoke else 61)  # min

@@ -10,15 +10,14 @@ import hashlib
 import numpy as np
 import pytest
 
-from yeastcell.data import Dataset
-from yeastcell.data.readers import (
+from yeastcell.data import Dataset, map_to_model
+from yeastcell.exceptions import DatasetError, UnknownNameError
+from yeastcell.studies import (
     VANHEERDEN2014_TO_CORE,
-    map_to_model,
     read_kanshin2015,
     read_lahtvee2017,
     read_vanheerden2014,
 )
-from yeastcell.exceptions import DatasetError, UnknownNameError
 
 pytestmark = pytest.mark.reference_data
 

@@ -8,7 +8,7 @@ from cobra.core.gene import GPR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yeastcell.gem.errors import GPRSyntaxError, UnknownGeneError
+from yeastcell.exceptions import GPRSyntaxError, UnknownGeneError
 from yeastcell.gem.gpr import compile_gpr, deleted_reactions, parse_rule, reaction_activity
 
 GENES = [f"G{i}" for i in range(6)]

@@ -1,11 +1,11 @@
-"""Scoring protein directions against steady-state stress proteomics (yeastcell.lahtvee)."""
+"""Scoring protein directions against steady-state stress proteomics (yeastcell.studies.lahtvee2017)."""
 
 import numpy as np
 import pytest
 
 from yeastcell.data import Dataset
 from yeastcell.exceptions import DatasetError
-from yeastcell.lahtvee import (
+from yeastcell.studies.lahtvee2017 import (
     direction_score,
     measured_change,
     nacl_levels,
@@ -78,7 +78,7 @@ def test_nacl_levels_and_protein_map_validation(core):
 
 
 def test_model_log2fc_sums_every_form_of_a_protein(core):
-    from yeastcell.lahtvee import model_log2fc
+    from yeastcell.studies.lahtvee2017 import model_log2fc
     from yeastcell.trajectory import Trajectory
 
     n_sp, n_rx = len(core.species_ids), len(core.reaction_ids)
@@ -100,7 +100,7 @@ def test_model_log2fc_sums_every_form_of_a_protein(core):
 @pytest.mark.reference_data
 def test_lahtvee2017_groups_map_to_whole_cell_proteins_and_heat_ethanol_train_a_residual(refdata):
     import yeastcell as yc
-    from yeastcell.data import read_lahtvee2017
+    from yeastcell.studies import read_lahtvee2017
 
     ds = read_lahtvee2017(refdata)
     cell = yc.load_cell("yeast_cell")

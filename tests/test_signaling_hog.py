@@ -158,8 +158,9 @@ def test_notation_and_pulse_resolution(cell):
 # ------------------------------------------------------------------ Kanshin 2015
 def test_kanshin2015_direction_of_change(cell, runs, refdata):
     """Uncalibrated model vs Kanshin et al. 2015 (Cell Rep 10:1202) phosphosites mapped in
-    data/kanshin2015_site_map.tsv: the direction of change must match at most significant points."""
-    from yeastcell.kanshin import compare_kanshin2015
+    yeastcell/studies/maps/kanshin2015_site_map.tsv: the direction of change must match at most
+    significant points."""
+    from yeastcell.studies.kanshin2015 import compare_kanshin2015
 
     res = compare_kanshin2015(cell, root=refdata, traj=runs["wt"])
     assert len(res.peptides) >= 8

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from yeastcell.exceptions import SimulationInputError
+from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM, reaction_index
 from yeastcell.gem.lp import status as lpst
@@ -58,6 +59,7 @@ from yeastcell.gem.lp.problem import LPArrays
 from yeastcell.gem.lp.simplex import dual_simplex
 from yeastcell.gem.lp.split import split_gem
 from yeastcell.gem.medium import Medium, apply_medium, exchange_reactions
+from yeastcell.perturb import resolve, resolve_batch, wild_type
 
 __all__ = ["CULTURE_SPECIES", "YEAST_GEM_EXCHANGES", "DFBAParameters", "DFBAResult", "run_dfba"]
 
@@ -171,8 +173,6 @@ class _Kinetic(eqx.Module):
 
 
 def _kinetic_part(cell, perturbations, params: DFBAParameters) -> _Kinetic:
-    from yeastcell.perturb import resolve, resolve_batch, wild_type
-
     cond = resolve_batch(cell, perturbations)
     names = {"GLC_e": "species", "QH2_m": "species", "Q_m": "species", "ADP_m": "species",
              "ATP_m": "species", "GLT": "reaction", "RESP": "reaction"}
@@ -335,7 +335,6 @@ def _parts(p):
 
 
 def _in_gem(gem: GEM, name: str) -> bool:
-    from yeastcell.gem.screen import resolve_genes
 
     try:
         resolve_genes(gem, [name])

@@ -2,6 +2,8 @@
 
 A rule is a boolean expression over gene ids (systematic ORFs), with ``and``, ``or`` and
 parentheses (``&``/``|`` are accepted too). ``or`` joins isoenzymes, ``and`` joins subunits.
+This is the one parser of rules: model files (`yeastcell.load`) and genome-scale models
+(`yeastcell.gem.gpr`) both use it; a rule that does not parse raises `GPRSyntaxError`.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .exceptions import GPRSyntaxError
+
+__all__ = ["And", "GPRSyntaxError", "Gene", "Or", "dnf", "genes_of", "is_active", "parse"]
+
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _AND = {"and", "&", "&&"}
 _OR = {"or", "|", "||"}
-
-
-class GPRSyntaxError(ValueError):
-    """A gene–reaction rule cannot be parsed."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.merge import merge
+from ..data import Dataset, merge
 from ..exceptions import UnknownNameError, YeastcellError
 from ..io import atomic_path
 from ..lab.plan import Experiment, Lab, Plan
@@ -283,8 +283,6 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         if initial is not None:
             initial.to_hdf5(folder / "initial.h5")
         _write_json(cfg_path, config.to_dict())
-    from ..data import Dataset
-
     if initial is not None and (folder / "initial.h5").exists() \
             and not Dataset.from_hdf5(folder / "initial.h5").equals(initial):
         raise LoopError(f"{folder} was started from other initial data; use a new folder")

@@ -33,7 +33,7 @@ import numpy as np
 
 import yeastcell as yc
 
-from ..data import VANHEERDEN2014_TO_CORE, read_vanheerden2014
+from ..studies.vanheerden2014 import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 from ..fit import fit
 from ..notation import parse_perturbation
 from .bounds import bounded_parameters

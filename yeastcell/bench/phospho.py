@@ -15,7 +15,7 @@ import numpy as np
 
 import yeastcell as yc
 
-from ..kanshin import compare_kanshin2015
+from ..studies.kanshin2015 import compare_kanshin2015
 from ..refdata import reference_data_dir
 
 MODEL = "yeast_cell"

@@ -24,8 +24,8 @@ import numpy as np
 import yeastcell as yc
 
 from .. import perturb as P
-from ..data import read_lahtvee2017
-from ..lahtvee import (
+from ..studies.lahtvee2017 import read_lahtvee2017
+from ..studies.lahtvee2017 import (
     direction_score,
     gene_names,
     measured_change,

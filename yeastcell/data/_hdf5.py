@@ -1,4 +1,8 @@
-"""HDF5 layout of a `Dataset` (format "yeastcell-dataset", version 1; see docs/dataset_format.md)."""
+"""HDF5 layout of a `Dataset` (format "yeastcell-dataset", version 1; see docs/dataset_format.md).
+
+This module does not import `Dataset`: it writes any object with a dataset's fields and reads the
+fields back; `Dataset.to_hdf5` and `Dataset.from_hdf5` call it.
+"""
 
 from __future__ import annotations
 
@@ -50,11 +54,13 @@ def _str(x) -> str:
     return x.decode("utf-8") if isinstance(x, bytes) else str(x)
 
 
-def read_hdf5(path: str | Path):
-    """Read a dataset file; raises DatasetError naming the problem."""
-    import h5py
+def read_hdf5_fields(path: str | Path) -> dict:
+    """The fields of a `Dataset` (keyword arguments of its constructor) read from a dataset file.
 
-    from .dataset import Dataset
+    Raises:
+        DatasetError: not a yeastcell dataset file, a newer format version, missing items.
+    """
+    import h5py
 
     path = Path(path)
     if not path.is_file():
@@ -101,11 +107,11 @@ def read_hdf5(path: str | Path):
                     raise DatasetError(f"{path}: annotations/{k} is not a dataset of strings")
                 ann[k] = tuple(_str(x) for x in np.atleast_1d(item[()]).tolist())
         rt = f.attrs.get("reference_time_min")
-        return Dataset(
-            conditions=strings("conditions"), times_min=np.asarray(get("times_min"), dtype=np.float64),
-            observables=observables, values=np.asarray(get("values"), dtype=np.float64),
-            mask=np.asarray(mask, dtype=bool), transform=_str(f.attrs.get("transform", "raw")),
-            reference=_str(f.attrs["reference"]) if "reference" in f.attrs else None,
-            reference_time_min=float(rt) if rt is not None else None,
-            units=dict(zip(observables, units)), provenance=prov, annotations=ann)
+        return {
+            "conditions": strings("conditions"), "times_min": np.asarray(get("times_min"), dtype=np.float64),
+            "observables": observables, "values": np.asarray(get("values"), dtype=np.float64),
+            "mask": np.asarray(mask, dtype=bool), "transform": _str(f.attrs.get("transform", "raw")),
+            "reference": _str(f.attrs["reference"]) if "reference" in f.attrs else None,
+            "reference_time_min": float(rt) if rt is not None else None,
+            "units": dict(zip(observables, units)), "provenance": prov, "annotations": ann}
 

@@ -23,6 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DatasetError, PerturbationError, UnknownNameError
+from ..notation import parse_perturbation
+from ..observe import ObservationModel
+from ..perturb import resolve
+from ._hdf5 import read_hdf5_fields, write_hdf5
+from .merge import merged_fields
+from .tables import dataset_to_frame, read_table_fields, write_table
 
 TRANSFORMS = ("raw", "log2fc")
 AXES = ("conditions", "times", "observables")
@@ -65,8 +71,6 @@ def _names(value, what: str) -> tuple[str, ...]:
 
 def check_condition(text: str) -> None:
     """Raise `DatasetError` unless `text` parses in the perturbation notation."""
-    from ..notation import parse_perturbation
-
     try:
         parse_perturbation(text)
     except (PerturbationError, UnknownNameError) as err:
@@ -320,9 +324,7 @@ class Dataset:
         return self.subset(**{key: train}), self.subset(**{key: valid})
 
     def merge(self, *others: Dataset, replicates: str = "error") -> Dataset:
-        """Union with other datasets (see `yeastcell.data.merge.merge`)."""
-        from .merge import merge
-
+        """Union with other datasets (see `merge`)."""
         return merge(self, *others, replicates=replicates)
 
     def mean_over_replicates(self) -> Dataset:
@@ -348,8 +350,6 @@ class Dataset:
             UnknownNameError: the first unknown observable (or gene/species of a condition), with close matches.
             YeastcellError: a protein quantity the cell has no forms for.
         """
-        from ..observe import ObservationModel
-
         skip = set(extra)
         names = [o for o in self.observables if o not in skip]
         mapping = dict(mapping or {})
@@ -358,9 +358,6 @@ class Dataset:
                 raise UnknownNameError("observable (in mapping)", k, self.observables)
         ObservationModel.build(cell, names, mapping={k: v for k, v in mapping.items() if k in names})
         if resolve_conditions:
-            from ..notation import parse_perturbation
-            from ..perturb import resolve
-
             for c in list(self.conditions) + ([self.reference] if self.reference else []):
                 resolve(cell, parse_perturbation(c))
         return self
@@ -368,8 +365,6 @@ class Dataset:
     # ------------------------------------------------------------------ I/O
     def to_hdf5(self, path: str | Path) -> Path:
         """Write to HDF5 (layout: docs/dataset_format.md), atomically; returns the path."""
-        from ._hdf5 import write_hdf5
-
         return write_hdf5(self, path)
 
     @classmethod
@@ -379,9 +374,7 @@ class Dataset:
         Raises:
             DatasetError: not a yeastcell dataset file, a newer format version, missing items.
         """
-        from ._hdf5 import read_hdf5
-
-        return read_hdf5(path)
+        return cls(**read_hdf5_fields(path))
 
     def to_table(self, path: str | Path | None = None):
         """Long table (condition, time_min, observable, value, replicate, unit) of measured entries.
@@ -389,13 +382,55 @@ class Dataset:
         With `path` (.csv, .tsv, optionally .gz) the table is written atomically, with the dataset's
         metadata in leading ``#`` lines, and the path is returned; without, a pandas DataFrame.
         """
-        from .tables import dataset_to_frame, write_table
-
         return dataset_to_frame(self) if path is None else write_table(self, path)
 
     @classmethod
     def from_table(cls, path_or_df, time_unit: str | None = None, missing: str = "error", **meta) -> Dataset:
-        """Build a Dataset from a long table (file path or pandas DataFrame); see `tables.read_table`."""
-        from .tables import read_table
-
+        """Build a Dataset from a long table (file path or pandas DataFrame); see `read_table`."""
         return read_table(path_or_df, time_unit=time_unit, missing=missing, **meta)
+
+
+def read_table(source, time_unit: str | None = None, missing: str = "error", **meta) -> Dataset:
+    """Build a `Dataset` from a long table (a .csv/.tsv[.gz] path or a pandas DataFrame).
+
+    Columns and ``#`` metadata lines: `yeastcell.data.tables`.
+
+    Args:
+        time_unit: unit of a plain ``time`` column (s, min, h) when the table has no ``time_unit``.
+        missing: ``"error"`` (a row whose value is empty/NaN is an error) or ``"drop"`` (such rows
+            are treated as not measured).
+        **meta: Dataset fields not in the table: transform, reference, reference_time_min, units,
+            provenance, annotations (override the file's ``#`` metadata).
+
+    Raises:
+        DatasetError: missing columns, non-numeric or NaN values, bad time units, duplicate rows,
+            and anything the Dataset itself rejects; the message names the row (1-based, as in the file).
+    """
+    fields, where = read_table_fields(source, time_unit=time_unit, missing=missing, **meta)
+    try:
+        return Dataset(**fields)
+    except DatasetError as err:
+        raise DatasetError(f"{where}: {err}") from None
+
+
+def merge(*datasets: Dataset, replicates: str = "error") -> Dataset:
+    """One `Dataset` holding every measured entry of `datasets`.
+
+    Axes are unions (conditions and observables in order of first appearance, times sorted).
+    All datasets must share transform, reference and reference time, and agree on the unit and
+    annotations of shared observables. With ``replicates="error"`` an entry (condition, replicate,
+    time, observable) measured in two datasets is an error; with ``"append"`` each dataset's
+    replicates of a condition come after those of the datasets before it.
+    Provenance entries that differ are joined with `` | ``.
+
+    Raises:
+        DatasetError: nothing to merge, incompatible datasets, or a conflicting entry (named).
+    """
+    if not datasets:
+        raise DatasetError("merge needs at least one dataset")
+    if replicates not in ("error", "append"):
+        raise DatasetError(f"replicates must be 'error' or 'append', got {replicates!r}")
+    for d in datasets:
+        if not isinstance(d, Dataset):
+            raise DatasetError(f"merge takes Datasets, got {type(d).__name__}")
+    return Dataset(**merged_fields(datasets, replicates))

@@ -1,5 +1,5 @@
 """Merging datasets: the union of conditions, time points and observables (e.g. new measurement
-rounds added to a training set)."""
+rounds added to a training set). This module does not import `Dataset`: `Dataset.merge` calls it."""
 
 from __future__ import annotations
 
@@ -8,28 +8,14 @@ import numpy as np
 from ..exceptions import DatasetError
 
 
-def merge(*datasets, replicates: str = "error"):
-    """One `Dataset` holding every measured entry of `datasets`.
-
-    Axes are unions (conditions and observables in order of first appearance, times sorted).
-    All datasets must share transform, reference and reference time, and agree on the unit and
-    annotations of shared observables. With ``replicates="error"`` an entry (condition, replicate,
-    time, observable) measured in two datasets is an error; with ``"append"`` each dataset's
-    replicates of a condition come after those of the datasets before it.
-    Provenance entries that differ are joined with `` | ``.
+def merged_fields(datasets, replicates: str = "error") -> dict:
+    """The fields of one `Dataset` (keyword arguments of its constructor) holding every measured
+    entry of `datasets`, a non-empty sequence of Datasets. `yeastcell.data.dataset.merge` checks
+    the arguments and states the rules (axes are unions, replicates ``"error"`` or ``"append"``).
 
     Raises:
-        DatasetError: nothing to merge, incompatible datasets, or a conflicting entry (named).
+        DatasetError: incompatible datasets, or a conflicting entry (named).
     """
-    from .dataset import Dataset
-
-    if not datasets:
-        raise DatasetError("merge needs at least one dataset")
-    if replicates not in ("error", "append"):
-        raise DatasetError(f"replicates must be 'error' or 'append', got {replicates!r}")
-    for d in datasets:
-        if not isinstance(d, Dataset):
-            raise DatasetError(f"merge takes Datasets, got {type(d).__name__}")
     first = datasets[0]
     for d in datasets[1:]:
         for attr in ("transform", "reference", "reference_time_min"):
@@ -86,7 +72,7 @@ def merge(*datasets, replicates: str = "error"):
                 prov[key] = v
             elif v not in prov[key].split(" | "):
                 prov[key] = f"{prov[key]} | {v}"
-    return Dataset(conditions=tuple(conditions), times_min=times, observables=tuple(observables), values=values,
-                   mask=mask, transform=first.transform, reference=first.reference,
-                   reference_time_min=first.reference_time_min, units=units, provenance=prov,
-                   annotations={k: tuple(ann[k].get(o, "") for o in observables) for k in ann_keys})
+    return {"conditions": tuple(conditions), "times_min": times, "observables": tuple(observables),
+            "values": values, "mask": mask, "transform": first.transform, "reference": first.reference,
+            "reference_time_min": first.reference_time_min, "units": units, "provenance": prov,
+            "annotations": {k: tuple(ann[k].get(o, "") for o in observables) for k in ann_keys}}

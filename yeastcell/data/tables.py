@@ -1,4 +1,5 @@
-"""Long tables (CSV/TSV) <-> `Dataset`.
+"""Long tables (CSV/TSV) <-> the fields of a `Dataset` (this module does not import `Dataset`:
+`Dataset.from_table` and `Dataset.to_table` call it).
 
 One row per measured value::
 
@@ -13,7 +14,7 @@ One row per measured value::
 
 Files written by `write_table` start with ``#`` lines holding the dataset's metadata as JSON
 (``# yeastcell-dataset-table: 1``, ``# transform: "raw"``, ..., and ``# axes: {...}`` with every
-condition, observable, time and unit, measured or not); `read_table` reads them back, so
+condition, observable, time and unit, measured or not); `read_table_fields` reads them back, so
 Dataset -> CSV -> Dataset and CSV -> Dataset -> HDF5 -> Dataset -> CSV are exact. A missing
 measurement is a missing row.
 """
@@ -103,8 +104,11 @@ def _read_file(path: Path):
     return df, meta, k
 
 
-def read_table(source, time_unit: str | None = None, missing: str = "error", **meta):
-    """Build a `Dataset` from a long table (a .csv/.tsv[.gz] path or a pandas DataFrame).
+def read_table_fields(source, time_unit: str | None = None, missing: str = "error",
+                      **meta) -> tuple[dict, str]:
+    """The fields of a `Dataset` (keyword arguments of its constructor) read from a long table (a
+    .csv/.tsv[.gz] path or a pandas DataFrame), and where they came from (the path, or "table")
+    for messages about them. `Dataset.from_table` builds the dataset.
 
     Args:
         time_unit: unit of a plain ``time`` column (s, min, h) when the table has no ``time_unit``.
@@ -114,12 +118,10 @@ def read_table(source, time_unit: str | None = None, missing: str = "error", **m
             provenance, annotations (override the file's ``#`` metadata).
 
     Raises:
-        DatasetError: missing columns, non-numeric or NaN values, bad time units, duplicate rows,
-            and anything the Dataset itself rejects; the message names the row (1-based, as in the file).
+        DatasetError: missing columns, non-numeric or NaN values, bad time units, duplicate rows;
+            the message names the row (1-based, as in the file).
     """
     import pandas as pd
-
-    from .dataset import Dataset
 
     if missing not in ("error", "drop"):
         raise DatasetError(f"missing must be 'error' or 'drop', got {missing!r}")
@@ -251,11 +253,9 @@ def read_table(source, time_unit: str | None = None, missing: str = "error", **m
             fields["annotations"] = {k: tuple(v) for k, v in dict(fields["annotations"]).items()}
         except (TypeError, ValueError):
             raise DatasetError(f"{where}: annotations must map names to lists of strings") from None
-    try:
-        return Dataset(conditions=tuple(conditions), times_min=times, observables=tuple(observables),
-                       values=values, mask=mask, units=units, **fields)
-    except DatasetError as err:
-        raise DatasetError(f"{where}: {err}") from None
+    fields.update(conditions=tuple(conditions), times_min=times, observables=tuple(observables),
+                  values=values, mask=mask, units=units)
+    return fields, where
 
 
 def _axes(axes, conditions, observables, times, n_rep, units, where):

@@ -5,13 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-def reference_data_dir() -> Path:
-    """``$YEASTCELL_REFERENCE_DATA``, else ``<checkout>/../shared/data``."""
-    env = os.environ.get("YEASTCELL_REFERENCE_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from ..refdata import reference_data_dir
 
 
 def yeast_gem_file(name: str, data_dir: str | os.PathLike | None = None) -> Path:

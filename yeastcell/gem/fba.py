@@ -11,8 +11,8 @@ import dataclasses
 
 import numpy as np
 
+from yeastcell.exceptions import InfeasibleError, LPSolverError
 from yeastcell.gem import _highs
-from yeastcell.gem.errors import InfeasibleError, LPSolverError
 from yeastcell.gem.load import GEM
 
 __all__ = ["FBASolution", "optimize"]

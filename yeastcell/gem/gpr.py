@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from yeastcell import gpr as _rules
-from yeastcell.gem.errors import GPRSyntaxError, UnknownGeneError
+from yeastcell.exceptions import UnknownGeneError
 
 __all__ = ["CompiledGPR", "compile_gpr", "reaction_activity", "deleted_reactions", "parse_rule"]
 
@@ -41,11 +41,7 @@ def parse_rule(rule: str):
     Raises:
         GPRSyntaxError: unbalanced brackets, a dangling or doubled operator.
     """
-    try:
-        tree = _rules.parse(rule)
-    except _rules.GPRSyntaxError as err:
-        raise GPRSyntaxError(str(err)) from None
-    return _as_tuples(tree)
+    return _as_tuples(_rules.parse(rule))
 
 
 def _as_tuples(node):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from yeastcell.gem.errors import GemFileError, UnknownReactionError
+from yeastcell.exceptions import GemFileError, UnknownReactionError
 from yeastcell.io import atomic_path, sha256
 
 __all__ = ["GEM", "load_gem", "gem_from_cobra", "default_cache_dir", "reaction_index"]

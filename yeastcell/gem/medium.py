@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yeastcell.gem.errors import MediumError, UnknownReactionError
+from yeastcell.exceptions import MediumError, UnknownReactionError
 from yeastcell.gem.load import GEM
 
 __all__ = ["Medium", "read_medium", "apply_medium", "exchange_reactions"]

@@ -37,130 +37,28 @@ make ``fork`` unsafe; then with ``spawn`` (several seconds of start-up).
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
-import hashlib
 import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from yeastcell.gem import _highs
-from yeastcell.gem._compress import Compressed, compress
+from yeastcell.gem._pairs import plan_pairs
 from yeastcell.gem._shortcut import forced_zero_objective, knockout_columns, plan_lps
-from yeastcell.gem.errors import GemError, LPSolverError, UnknownGeneError
-from yeastcell.gem.fba import optimize
+from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM
+from yeastcell.gem.lp.knockout import knockout_growth_batch
 from yeastcell.gem.medium import Medium, apply_medium
+from yeastcell.gem.wildtype import WildType, wild_type
 
 __all__ = ["knockout_screen", "resolve_genes"]
 
 COLUMNS = ["genes", "growth", "growth_ratio", "status", "n_deleted_reactions", "resolved"]
-
-
-def resolve_genes(gem: GEM, names: Iterable[str]) -> np.ndarray:
-    """Gene indices for systematic ids or standard names.
-
-    Matching is exact on ids, then case-insensitive on ids and standard names
-    (from the model's own gene annotations, e.g. ``"ADH1"`` → ``"YOL086C"``).
-
-    Raises:
-        UnknownGeneError: some names match no gene (with close matches). A
-            standard name shared by several genes is also rejected.
-    """
-    exact = {g: i for i, g in enumerate(gem.gene_ids)}
-    folded: dict[str, set[int]] = {}
-    for i, (g, n) in enumerate(zip(gem.gene_ids, gem.gene_names)):
-        folded.setdefault(g.upper(), set()).add(i)
-        if n:
-            folded.setdefault(n.upper(), set()).add(i)
-    out, missing = [], []
-    for name in names:
-        if name in exact:
-            out.append(exact[name])
-            continue
-        hits = folded.get(str(name).upper(), set())
-        if len(hits) == 1:
-            out.append(next(iter(hits)))
-        elif len(hits) > 1:
-            ids = sorted(gem.gene_ids[i] for i in hits)
-            raise UnknownGeneError([f"{name} (ambiguous: {', '.join(ids)})"], ids)
-        else:
-            missing.append(str(name))
-    if missing:
-        raise UnknownGeneError(missing, list(gem.gene_ids) + [n for n in gem.gene_names if n])
-    return np.array(out, dtype=np.int64)
-
-
-# ---------------------------------------------------------------- wild type
-@dataclasses.dataclass(frozen=True, eq=False)
-class WildType:
-    """The compressed LP of a model and its optimum, shared by all knockouts.
-
-    Attributes:
-        comp: the compressed LP (:class:`~yeastcell.gem._compress.Compressed`).
-        sense: ``"max"`` or ``"min"``.
-        growth: optimal objective value.
-        x: optimal compressed column values.
-        v: the same optimum as original reaction fluxes (mmol gDW⁻¹ h⁻¹).
-        basis: optimal basis as ``(column status, row status)`` int8 arrays.
-        col_scale: per compressed column, max |scale| of its reactions (a
-            column value ``x`` means fluxes up to ``col_scale * |x|``).
-    """
-
-    comp: Compressed
-    sense: str
-    growth: float
-    x: np.ndarray
-    v: np.ndarray
-    basis: tuple[np.ndarray, np.ndarray]
-    col_scale: np.ndarray
-
-
-_COMPRESSED: dict[bytes, Compressed | None] = {}
-
-
-def _compressed(gem: GEM) -> Compressed | None:
-    S = gem.S.tocsc()
-    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
-        S.data, S.indices, S.indptr, np.array(S.shape), gem.lb, gem.ub, gem.c))).digest()
-    if key not in _COMPRESSED:
-        if len(_COMPRESSED) >= 8:
-            _COMPRESSED.pop(next(iter(_COMPRESSED)))
-        _COMPRESSED[key] = compress(S, gem.lb, gem.ub, gem.c)
-    return _COMPRESSED[key]
-
-
-def wild_type(gem: GEM, tolerance: float = 1e-9) -> WildType:
-    """Compress ``gem``'s LP and solve it.
-
-    Raises:
-        InfeasibleError: the wild type is infeasible.
-        LPSolverError: HiGHS stops for another reason.
-    """
-    comp = _compressed(gem)
-    if comp is None:  # contradictory coupled bounds: infeasible; let `optimize` say so
-        optimize(gem, tolerance=tolerance)
-        raise LPSolverError("compression found contradictory bounds but HiGHS solved the LP")
-    h = _highs.make_highs_arrays(comp.S, comp.lb, comp.ub, comp.c, gem.objective_sense,
-                                 tolerance=tolerance)
-    # a cold solve: dual steepest edge beats the Devex pricing that suits the
-    # hot-started knockout re-solves (Yeast-GEM: 1710 pivots, 0.13 s, instead of 2551, 0.17 s)
-    h.setOptionValue("simplex_dual_edge_weight_strategy", 2)
-    status, growth = _highs.solve(h)
-    if status != "optimal":
-        optimize(gem, tolerance=tolerance)  # raises the typed error
-        raise LPSolverError(f"HiGHS stopped with status {status!r} on the compressed LP")
-    x = _highs.col_values(h)
-    col_scale = np.zeros(comp.n_cols)
-    ok = comp.column >= 0
-    np.maximum.at(col_scale, comp.column[ok], np.abs(comp.scale[ok]))
-    return WildType(comp=comp, sense=gem.objective_sense, growth=growth, x=x,
-                    v=comp.expand(x), basis=_highs.basis_arrays(h), col_scale=col_scale)
 
 
 # ---------------------------------------------------------------- worker side
@@ -383,8 +281,6 @@ def knockout_screen(
     resolved = [lp_of_gene[single]]
     n_lps = int(lp.sum())
     if len(pair_idx):
-        from yeastcell.gem._pairs import plan_pairs
-
         x_nonzero = np.broadcast_to(carrying, (gem.n_genes, comp.n_cols)).copy()
         for g in np.flatnonzero(flux):
             x = solved[job_of[g]][2]
@@ -436,10 +332,6 @@ def _frame(gem: GEM, single: np.ndarray, pair_idx: np.ndarray, growth: np.ndarra
 
 def _jax_screen(gem: GEM, single: np.ndarray, pair_idx: np.ndarray,
                 gpr: CompiledGPR) -> pd.DataFrame:
-    try:
-        from yeastcell.gem.lp import knockout_growth_batch
-    except ImportError as e:  # pragma: no cover - depends on the installed tree
-        raise GemError(f"the JAX LP engine is not available: {e}") from e
     masks = np.zeros((len(single) + len(pair_idx), gem.n_genes), dtype=bool)
     masks[np.arange(len(single)), single] = True
     rows = len(single) + np.arange(len(pair_idx))

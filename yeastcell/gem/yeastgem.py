@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from yeastcell.gem.errors import UnknownReactionError
+from yeastcell.exceptions import UnknownReactionError
 from yeastcell.gem.load import GEM, reaction_index
 
 __all__ = [

@@ -18,8 +18,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from yeastcell.exceptions import InfeasibleError, LPSolverError
 from yeastcell.gem._highs import make_highs_arrays
-from yeastcell.gem.errors import InfeasibleError, LPSolverError
 from yeastcell.gem.lp.problem import extended_matrix
 
 __all__ = ["Basis", "reference_basis"]

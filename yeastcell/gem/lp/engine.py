@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from yeastcell.gem.errors import GemError
+from yeastcell.exceptions import GemError
 from yeastcell.gem.load import GEM
 from yeastcell.gem.lp.basis import Basis, reference_basis
 from yeastcell.gem.lp.problem import LPArrays, lp_arrays

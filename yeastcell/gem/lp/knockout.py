@@ -28,13 +28,17 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from yeastcell.exceptions import GemError
 from yeastcell.gem._shortcut import knockout_columns, plan_lps
-from yeastcell.gem.errors import GemError
+from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import CompiledGPR, compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM
 from yeastcell.gem.lp import status as st
+from yeastcell.gem.lp.basis import reference_basis
 from yeastcell.gem.lp.engine import LPEngine, check_bounds, solve_bounds
+from yeastcell.gem.lp.problem import lp_arrays
 from yeastcell.gem.medium import Medium, apply_medium
+from yeastcell.gem.wildtype import wild_type
 
 __all__ = ["CompressedEngine", "KnockoutGrowth", "knockout_growth_batch", "knockout_masks",
            "make_compressed_engine"]
@@ -73,8 +77,6 @@ def knockout_masks(gem: GEM, knockouts) -> np.ndarray:
         UnknownGeneError: a gene name matches no gene (with close matches).
         GemError: a mask of the wrong shape, or an empty list of knockouts.
     """
-    from yeastcell.gem.screen import resolve_genes  # the one name resolver of the GEM layer
-
     if isinstance(knockouts, np.ndarray) and knockouts.dtype == bool:
         masks = np.atleast_2d(knockouts)
         if masks.shape[1] != gem.n_genes:
@@ -115,10 +117,6 @@ def make_compressed_engine(gem: GEM) -> CompressedEngine:
     Raises:
         InfeasibleError / LPSolverError: the wild type has no optimum.
     """
-    from yeastcell.gem.lp.basis import reference_basis
-    from yeastcell.gem.lp.problem import lp_arrays
-    from yeastcell.gem.screen import wild_type
-
     wt = wild_type(gem)  # raises the typed error for an infeasible wild type
     c = wt.comp
     check_bounds(c.lb, c.ub, c.n_cols, "compressed model bounds")

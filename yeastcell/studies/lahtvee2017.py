@@ -1,8 +1,9 @@
-"""Score the whole-cell model's protein changes under NaCl against Lahtvee et al. 2017 proteomics.
+"""Lahtvee et al. 2017 stress proteomics: the reader, and the whole-cell model's protein changes under
+NaCl scored against it.
 
 Lahtvee et al. 2017 measured the absolute proteome of glucose-limited chemostats (D = 0.1 h⁻¹) at
 steady state under NaCl (0.2–1.4 M), heat (33–38 °C) and ethanol (20–60 g/L) stress
-(`yeastcell.data.read_lahtvee2017`). Here the modelled proteins are compared with it:
+(`read_lahtvee2017`). Here the modelled proteins are compared with it:
 
 * **Mapping**: a measured protein group is compared with the model when every ORF of the group is a
   gene of the model (`Cell.genes`); the model value of a group is the sum of its proteins'
@@ -38,15 +39,134 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from .exceptions import DatasetError
+from ..data.dataset import Dataset
+from ..data.reference import data_root, provenance, reference_file
+from ..data.reference import gene_names as standard_names
+from ..exceptions import DatasetError
+from ..observe import ObservationModel
 
+LAHTVEE_DIR = "omics/lahtvee2017_stress_proteomics"
 REFERENCE = "wt"
 _NACL = re.compile(r"cond:nacl_(\d+(?:\.\d+)?)M")
+_LAHTVEE_STRESS = {"REF": "wt", "Temp": "cond:heat_{x}C", "Osmo": "cond:nacl_{x}M", "EtOH": "cond:ethanol_{x}gL"}
+LAHTVEE2017_FLUXES = ("glucose", "O2", "CO2", "ethanol", "acetate", "glycerol")
 
 
+def lahtvee2017_condition(label: str) -> str:
+    """Notation string of a Lahtvee 2017 sample group (``REF`` -> ``wt``, ``Osmo0.4`` ->
+    ``cond:nacl_0.4M``, ``Temp36`` -> ``cond:heat_36C``, ``EtOH20`` -> ``cond:ethanol_20gL``)."""
+    if label == "REF":
+        return "wt"
+    m = re.fullmatch(r"(Temp|Osmo|EtOH)(\d+(?:\.\d+)?)", label)
+    if not m:
+        raise DatasetError(f"Lahtvee 2017: unrecognised condition label {label!r}")
+    return _LAHTVEE_STRESS[m.group(1)].format(x=m.group(2))
+
+
+def _uniprot_to_orf(root: Path) -> tuple[dict[str, str], Path | None]:
+    p = root / "gecko" / "uniprot.tsv.gz"
+    if not p.is_file():
+        return {}, None
+    import pandas as pd
+
+    df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+    return dict(zip(df["Entry"], df["Gene Names (ordered locus)"])), p
+
+
+def read_lahtvee2017(root: str | Path | None = None, fluxes: bool = True, zero_is_missing: bool = True) -> Dataset:
+    """Lahtvee et al. 2017 absolute proteomics (and exchange fluxes) of stressed chemostats.
+
+    Glucose-limited chemostats at D = 0.1 h⁻¹: reference (``wt``), heat 33/36/38 °C, NaCl
+    0.2–1.4 M, ethanol 20/40/60 g/L. Steady states: the time axis has one point (0 min).
+    Observables: UniProt protein groups as in the source (``"P00424;P00425"``), values are mass
+    fractions (g protein / g detected protein); sample columns of a condition are its replicates in
+    source order (listed in ``provenance["replicates"]``); empty cells are masked. With `fluxes`,
+    the measured exchange fluxes are added as observables ``exchange:glucose`` ... (mmol/gDW/h,
+    one value per condition in replicate 1; negative = uptake). With `zero_is_missing` (default)
+    protein values of exactly 0 (100–230 per sample: the MS intensity of a protein not quantified
+    in that sample) are masked, so log-scale comparisons see only detected proteins. Annotations: ``orf``, ``gene``
+    (``;``-joined for protein groups; from the UniProt table in ``gecko/uniprot.tsv.gz`` when present).
+
+    Raises:
+        DatasetError: missing files or unexpected columns.
+    """
+    import pandas as pd
+
+    root = data_root(root)
+    f_prot = reference_file(root, f"{LAHTVEE_DIR}/merged_proteomic_data.csv.gz")
+    df = pd.read_csv(f_prot, float_precision="round_trip")
+    fixed = ["Protein.IDs", "theo.peptides", "Mol..weight..kDa."]
+    if not set(fixed) <= set(df.columns):
+        raise DatasetError(f"{f_prot}: expected columns {fixed}")
+    samples = [c for c in df.columns if c not in fixed and not c.startswith("Unnamed")]
+    groups: dict[str, list[str]] = {}
+    for s in samples:
+        groups.setdefault(s.split("_", 1)[0], []).append(s)
+    labels = list(groups)
+    proteins = [str(x) for x in df["Protein.IDs"]]
+    files = [f_prot]
+    flux = None
+    if fluxes:
+        f_flux = reference_file(root, f"{LAHTVEE_DIR}/flux_data.tsv")
+        files.append(f_flux)
+        flux = pd.read_csv(f_flux, sep="\t", index_col=0, float_precision="round_trip")
+        for lab in flux.index:
+            if lab not in groups:
+                labels.append(lab)
+                groups[lab] = []
+    n_rep = max(1, *(len(v) for v in groups.values()))
+    obs = list(proteins) + ([f"exchange:{f}" for f in LAHTVEE2017_FLUXES] if fluxes else [])
+    values = np.full((len(labels), n_rep, 1, len(obs)), np.nan)
+    for i, lab in enumerate(labels):
+        for r, col in enumerate(groups[lab]):
+            values[i, r, 0, :len(proteins)] = df[col].to_numpy(dtype=np.float64)
+    n_zero = int((values[..., :len(proteins)] == 0).sum())
+    if zero_is_missing:
+        values[..., :len(proteins)][values[..., :len(proteins)] == 0] = np.nan
+    if fluxes:
+        cols = [f"{f}_mmol/gDW" for f in LAHTVEE2017_FLUXES]
+        if not set(cols) <= set(flux.columns):
+            raise DatasetError(f"{files[-1]}: expected columns {cols}")
+        for lab in flux.index:
+            values[labels.index(lab), 0, 0, len(proteins):] = flux.loc[lab, cols].to_numpy(dtype=np.float64)
+    u2o, f_uni = _uniprot_to_orf(root)
+    if f_uni is not None:
+        files.append(f_uni)
+    names = standard_names(root)
+    orf_col, gene_col = [], []
+    for p in proteins:
+        accs = [a.split("-")[0] for a in p.split(";")]
+        orfs = list(dict.fromkeys(o for a in accs for o in u2o.get(a, "").split() if o))
+        orf_col.append(";".join(orfs))
+        gene_col.append(";".join(names.get(o, "") for o in orfs) if orfs else "")
+    units = {**dict.fromkeys(proteins, "g/g detected protein"),
+             **{f"exchange:{f}": "mmol/gDW/h" for f in LAHTVEE2017_FLUXES}}
+    return Dataset(
+        conditions=tuple(lahtvee2017_condition(x) for x in labels), times_min=np.array([0.0]),
+        observables=tuple(obs), values=values, mask=np.isfinite(values), units={o: units[o] for o in obs},
+        provenance=provenance(
+            root, files,
+            source="Lahtvee P-J, Sánchez BJ, Smialowska A, Kasvandik S, Elsemman IE, Gatto F, Nielsen J "
+                   "(2017) Absolute quantification of protein and mRNA abundances demonstrate variability "
+                   "in gene-specific translation efficiency in yeast. Cell Syst 4:495-504; file from "
+                   "github SysBioChalmers/ecModels @ 1489337b (stressStudy/exp_data), extra osmotic "
+                   "samples from B. J. Sánchez's PhD thesis (Chalmers 2019)",
+            doi="10.1016/j.cels.2017.03.003",
+            notes="steady-state chemostats (D = 0.1 1/h); time axis is a single point (0 min); "
+                  "proteins are mass fractions of detected protein; replicate columns per condition "
+                  "in source order; ORFs from the UniProt table gecko/uniprot.tsv.gz; "
+                  + (f"{n_zero} protein values of exactly 0 (not quantified) masked" if zero_is_missing
+                     else f"{n_zero} protein values of exactly 0 kept"),
+            replicates="; ".join(f"{lab}: {', '.join(groups[lab]) or '(fluxes only)'}" for lab in labels)),
+        annotations={"orf": tuple(orf_col + [""] * (len(obs) - len(proteins))),
+                     "gene": tuple(gene_col + [""] * (len(obs) - len(proteins)))})
+
+
+# ---------------------------------------------------------------------- scoring
 def nacl_levels(ds) -> dict[str, float]:
     """Condition -> NaCl level (M) of the dataset's NaCl conditions, in increasing order."""
     out = {c: float(m.group(1)) for c in ds.conditions if (m := _NACL.fullmatch(c))}
@@ -145,8 +265,6 @@ def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane
     phosphorylated, nuclear, in complexes), so relocation or phosphorylation is not a change of
     the protein; a group's amount is the sum of its proteins'.
     """
-    from .observe import ObservationModel
-
     proteins = list(dict.fromkeys(p for sp in mapping.values() for p in sp))
     om = ObservationModel.build(cell, [f"total:{p}" for p in proteins])
     y = np.asarray(om.from_trajectory(traj))[:, time_index]             # (n_lanes, n_proteins)

@@ -1,27 +1,107 @@
-"""Compare the whole-cell model's phospho-species with Kanshin et al. 2015 (0.4 M NaCl phosphoproteomics).
+"""Kanshin et al. 2015: phosphoproteomics after 0.4 M NaCl, and the whole-cell model compared with it.
 
-The authored table ``data/kanshin2015_site_map.tsv`` maps measured phosphopeptides to model species
-(rule and rationale per row; docs/signaling.md). The data are read with
-`yeastcell.data.readers.read_kanshin2015`; the per-time-point significance flags (``firstScores.tsv``
-of Köksal et al. 2018: 0 = significant change vs. 0 min) are read here. The model side is the log2
-fold change of the amount of the mapped phospho-species after `osmotic_shock(0.4)` relative to its
-amount at 0 min. A time point counts as matched when the model changes in the direction the data
-change (a model change smaller than `min_model_log2fc` counts as no change, i.e. a mismatch).
+`read_kanshin2015` reads the time series (as processed by Köksal et al. 2018) from the
+reference-data folder into a `Dataset`. The authored site map ``maps/kanshin2015_site_map.tsv``
+(shipped with the package) maps measured phosphopeptides to model species (rule and rationale per
+row; docs/signaling.md). The per-time-point significance flags (``firstScores.tsv`` of Köksal et
+al. 2018: 0 = significant change vs. 0 min) are read by `read_significance`. The model side is the
+log2 fold change of the amount of the mapped phospho-species after `osmotic_shock(0.4)` relative
+to its amount at 0 min. A time point counts as matched when the model changes in the direction the
+data change (a model change smaller than `min_model_log2fc` counts as no change, i.e. a mismatch).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .exceptions import DatasetError, UnknownNameError
+from ..data.dataset import Dataset
+from ..data.reference import data_root, gene_names, provenance, reference_file
+from ..exceptions import DatasetError, UnknownNameError
+from ..perturb import condition as named_condition
+from ..perturb import osmotic_shock
+from ..simulate import simulate
 
-SITE_MAP = Path(__file__).resolve().parent.parent / "data" / "kanshin2015_site_map.tsv"
+KANSHIN_DIR = "omics/kanshin2015_osmotic_phospho"
+SITE_MAP = Path(__file__).resolve().parent / "maps" / "kanshin2015_site_map.tsv"
 _COLUMNS = ("peptide", "orf", "gene", "site", "motif", "model_phospho", "rationale")
 NACL_M = 0.4  # the shock of the experiment
+
+
+def read_kanshin2015(root: str | Path | None = None, orfs: Iterable[str] | None = None,
+                     condition: str = "cond:nacl_0.4M", reference: str = "wt") -> Dataset:
+    """Kanshin et al. 2015 phosphoproteomics after 0.4 M NaCl, as processed by Köksal et al. 2018.
+
+    4337 phosphopeptides (observables: modified peptide ids, e.g. ``"NVVDENLINDMDS(ph)EDAHK-18075"``)
+    × 13 time points 0–60 min, one condition, one replicate, log2 fold change vs untreated cells
+    (`reference`, at 0 min). Missing values are masked. Annotations: ``orf`` (the phosphoprotein's
+    ORF), ``gene`` (SGD standard name, "" if none).
+
+    Args:
+        orfs: keep only peptides of these ORFs (or standard gene names).
+        condition: the notation string used for the shock condition.
+
+    Raises:
+        DatasetError: missing files, inconsistent peptide map, unknown ORF filter.
+    """
+    import pandas as pd
+
+    root = data_root(root)
+    f_ts = reference_file(root, f"{KANSHIN_DIR}/timeSeries.tsv")
+    f_map = reference_file(root, f"{KANSHIN_DIR}/peptideMapHeader.tsv")
+    ts = pd.read_csv(f_ts, sep="\t", float_precision="round_trip")
+    pm = pd.read_csv(f_map, sep="\t", dtype=str)
+    if list(pm.columns[:2]) != ["Peptide", "Protein"] or ts.columns[0] != "ModifiedPeptideSeq":
+        raise DatasetError(f"{f_ts}/{f_map.name}: unexpected columns")
+    orf_of = dict(zip(pm["Peptide"], pm["Protein"]))
+    peptides = ts["ModifiedPeptideSeq"].astype(str).tolist()
+    missing = [p for p in peptides if p not in orf_of]
+    if missing:
+        raise DatasetError(f"{f_map}: no ORF for peptides {missing[:3]}")
+    tcols = list(ts.columns[1:])
+    times = []
+    for c in tcols:
+        m = re.fullmatch(r"T(\d+)", c)
+        if not m:
+            raise DatasetError(f"{f_ts}: time column {c!r} is not T<minutes>")
+        times.append(float(m.group(1)))
+    values = ts[tcols].to_numpy(dtype=np.float64).T          # (n_t, n_pep)
+    names = gene_names(root)
+    orf_col = [orf_of[p] for p in peptides]
+    keep = np.ones(len(peptides), dtype=bool)
+    if orfs is not None:
+        wanted = {o.upper() for o in orfs}
+        by_name = {n.upper(): o for o, n in names.items()}
+        wanted = {by_name.get(o, o) for o in wanted}
+        keep = np.array([o.upper() in wanted for o in orf_col])
+        if not keep.any():
+            raise DatasetError(f"no phosphopeptide of {sorted(set(orfs))[:5]} in Kanshin 2015")
+    peptides = [p for p, k in zip(peptides, keep) if k]
+    orf_col = [o for o, k in zip(orf_col, keep) if k]
+    values = values[:, keep][None, None]
+    mask = np.isfinite(values)
+    return Dataset(
+        conditions=(condition,), times_min=np.array(times), observables=tuple(peptides),
+        values=values, mask=mask, transform="log2fc", reference=reference, reference_time_min=0.0,
+        units=dict.fromkeys(peptides, "log2"),
+        provenance=provenance(
+            root, [f_ts, f_map],
+            source="Kanshin E, Bergeron-Sandoval LP, Isik SS, Thibault P, Michnick SW (2015) A cell-signaling "
+                   "network temporally resolves specific versus promiscuous phosphorylation. Cell Rep "
+                   "10:1202-1214; processed time series of Köksal AS et al. (2018) Cell Rep 24:3607 "
+                   "(github gitter-lab/osmotic-stress @ b59f4a3b, Notebooks/ApplyThresholds)",
+            doi="10.1016/j.celrep.2015.01.052",
+            notes="0.4 M NaCl added at 0 min; values are log2 fold changes vs untreated cells; "
+                  "observables are modified peptide ids with Köksal's numeric suffix; NaN in the "
+                  "source = not measured (masked). The shared-data SOURCES.md names the journal as "
+                  "Mol Syst Biol; the paper is in Cell Reports."),
+        annotations={"orf": tuple(orf_col), "gene": tuple(names.get(o, "") for o in orf_col)})
 
 
 @dataclass(frozen=True)
@@ -45,7 +125,7 @@ def read_site_map(path: str | Path | None = None) -> list[SiteMapping]:
     """
     p = Path(path) if path is not None else SITE_MAP
     if not p.is_file():
-        raise DatasetError(f"{p}: site map not found (it lives in the repository's data/ folder)")
+        raise DatasetError(f"{p}: site map not found (the package ships it as yeastcell/studies/maps/)")
     lines = [ln for ln in p.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     rows = list(csv.reader(lines, delimiter="\t"))
     if not rows or tuple(rows[0]) != _COLUMNS:
@@ -60,8 +140,6 @@ def read_site_map(path: str | Path | None = None) -> list[SiteMapping]:
 
 def read_significance(root: str | Path | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Significance flags per peptide: (times (min), {peptide: bool array, True = significant vs 0 min})."""
-    from .data.readers import KANSHIN_DIR, data_root
-
     f = data_root(root) / KANSHIN_DIR / "firstScores.tsv"
     if not f.is_file():
         raise DatasetError(f"{f}: missing")
@@ -114,8 +192,6 @@ class KanshinComparison:
 
 def _select(traj, idx):
     """The trajectory at save-time indices `idx` (a view with the same names)."""
-    import dataclasses
-
     return dataclasses.replace(traj, t=np.asarray(traj.t)[idx], conc=np.asarray(traj.conc)[idx],
                                flux=np.asarray(traj.flux)[idx])
 
@@ -144,10 +220,6 @@ def compare_kanshin2015(cell, root: str | Path | None = None, condition: str | N
         DatasetError: missing data or site map. UnknownNameError: a mapped species the model lacks.
         SolverError: the simulation failed.
     """
-    from . import perturb as P
-    from .data.readers import read_kanshin2015
-    from .simulate import simulate
-
     mapping = read_site_map(site_map)
     for m in mapping:
         for s in m.model_phospho:
@@ -159,9 +231,9 @@ def compare_kanshin2015(cell, root: str | Path | None = None, condition: str | N
     if not np.array_equal(s_times, times[1:]):
         raise DatasetError(f"significance times {s_times} do not match data times {times}")
     if traj is None:
-        pert = P.osmotic_shock(NACL_M)
+        pert = osmotic_shock(NACL_M)
         if condition is not None:
-            pert = P.condition(condition) + pert
+            pert = named_condition(condition) + pert
         traj = simulate(cell, pert, times, options=options).raise_if_failed()
     else:
         traj.raise_if_failed()

@@ -1,0 +1,24 @@
+"""Published studies: readers of their data sets (from the reference-data folder) and the scores
+that compare the model with them, one module per study.
+
+* `kanshin2015`: phosphoproteome after 0.4 M NaCl (13 time points, log2 fold change), the authored
+  site map (``maps/kanshin2015_site_map.tsv``, shipped with the package) and the direction-of-change
+  comparison with the whole-cell model;
+* `lahtvee2017`: absolute proteome and exchange fluxes of chemostats under NaCl, heat and ethanol
+  stress (steady states: one time point), and the direction-of-change score of the NaCl proteome;
+* `vanheerden2014`: intracellular metabolites after a 110 mM glucose pulse to a chemostat.
+
+Generic pieces (the `Dataset`, the reference-data folder, mapping observables to a model) live in
+`yeastcell.data`.
+"""
+
+from .kanshin2015 import compare_kanshin2015 as compare_kanshin2015
+from .kanshin2015 import read_kanshin2015 as read_kanshin2015
+from .kanshin2015 import read_site_map as read_site_map
+from .lahtvee2017 import LAHTVEE2017_FLUXES as LAHTVEE2017_FLUXES
+from .lahtvee2017 import read_lahtvee2017 as read_lahtvee2017
+from .vanheerden2014 import VANHEERDEN2014_TO_CORE as VANHEERDEN2014_TO_CORE
+from .vanheerden2014 import read_vanheerden2014 as read_vanheerden2014
+
+__all__ = ["LAHTVEE2017_FLUXES", "VANHEERDEN2014_TO_CORE", "compare_kanshin2015", "read_kanshin2015",
+           "read_lahtvee2017", "read_site_map", "read_vanheerden2014"]

@@ -26,7 +26,7 @@ import scipy.integrate
 
 import yeastcell as yc
 
-from ..solvers import BatchBDF, Rodas4P, batch_options, solve
+from ..solvers import BatchBDF, Rodas4P, batch_options, solve, solver_name
 from ..solvers.rosenbrock import SPARSE_LU_MIN_BATCH
 from ..refdata import reference_data_dir
 
@@ -56,13 +56,6 @@ def _timed_run(cell, conds, t, opts, strategy):
         conc, status = traj.conc, traj.status
     jax.block_until_ready(conc)
     return time.perf_counter() - t0, status
-
-
-def solver_name(solver) -> str:
-    """``"BatchBDF"`` or ``"Rodas4P, <lu> LU"``."""
-    if isinstance(solver, BatchBDF):
-        return "BatchBDF"
-    return f"Rodas4P, {solver.linear_solver} LU"
 
 
 def _options(n: int, rtol: float, atol: float, linear_solver: str, solver: str) -> yc.SolverOptions:

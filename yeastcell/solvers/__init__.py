@@ -13,5 +13,6 @@ from .options import SolverOptions as SolverOptions
 from .rosenbrock import Rodas4P as Rodas4P, esdirk as esdirk
 from .solve import BDF_MIN_BATCH as BDF_MIN_BATCH, Method as Method, batch_options as batch_options
 from .solve import differentiable as differentiable, for_batch as for_batch, method as method
+from .solve import solver_name as solver_name
 from .solve import solve as solve
 from .times import check_times as check_times, save_times as save_times

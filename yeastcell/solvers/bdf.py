@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
@@ -68,6 +69,47 @@ _ALPHA = (1.0 - _KAPPA) * _GAMMA
 _ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, MAX_ORDER + 2)
 _EPS = float(np.finfo(np.float64).eps)
 _ROWS = MAX_ORDER + 3  # backward differences kept: orders 0..MAX_ORDER+2
+
+
+class _BdfState(eqx.Module):
+    """The batch loop's state; lanes last (see module docstring): (B,) per-lane scalars, D (rows, n, B)
+    backward differences, J (n, n, B) Jacobians, lu the factors of I/c − J (pytree, lanes last)."""
+
+    t: jax.Array  # (B,) time reached (min)
+    h: jax.Array  # (B,) next step size (min)
+    order: jax.Array  # (B,) BDF order 1..5
+    D: jax.Array  # (rows, n, B) backward differences (row 0: the state)
+    n_equal: jax.Array  # (B,) steps taken at the current step size and order
+    J: jax.Array  # (n, n, B) Jacobians
+    j_current: jax.Array  # (B,) the Jacobian was computed at the current step
+    need_jac: jax.Array  # (B,) the lane waits for a new Jacobian
+    lu: object  # LU factors of I/c − J (pytree, lanes last)
+    lu_ok: jax.Array  # (B,) the factorisation is trusted
+    c_lu: jax.Array  # (B,) the c = h/α the factors were computed with
+    lu_stale: jax.Array  # (B,) the factors must be recomputed before the next attempt
+    save: jax.Array  # (B,) index of the next save time to write
+    out: jax.Array  # (B, n_t, n) saved states
+    status: jax.Array  # (B,) `Status` codes
+    attempts: jax.Array  # (B,) step attempts
+    steps: jax.Array  # (B,) accepted steps
+    rejected: jax.Array  # (B,) rejected steps
+    jacobians: jax.Array  # (B,) Jacobians computed
+    factorisations: jax.Array  # (B,) LU factorisations
+    it: jax.Array  # () loop iterations
+    newton_loops: jax.Array  # () Newton loop iterations over the batch
+    newton: jax.Array  # (B,) Newton iterations
+
+
+class _NewtonState(eqx.Module):
+    """One Newton solve over the batch (lanes last)."""
+
+    k: jax.Array  # () iteration
+    y: jax.Array  # (n, B) current iterate
+    d: jax.Array  # (n, B) correction to the prediction
+    going: jax.Array  # (B,) lanes still iterating
+    converged: jax.Array  # (B,)
+    n_iter: jax.Array  # (B,) iterations each lane took
+    dy_old: jax.Array  # (B,) norm of the previous correction
 
 
 def _rms(x):
@@ -287,7 +329,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     out = jnp.zeros((B, n_t, n), dtype=y0.dtype)
     out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], y0, 0.0))
     finite = _all_finite(y0_t) & _all_finite(f0)
-    state = dict(
+    state = _BdfState(
         t=t0, h=h, order=jnp.ones((B,), jnp.int32), D=D, n_equal=jnp.zeros((B,), jnp.int32), J=J,
         j_current=jnp.ones((B,), bool), need_jac=jnp.zeros((B,), bool),
         lu=jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), lu_shape[0]),
@@ -301,23 +343,23 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     )
 
     def live(s):
-        return (s["status"] == Status.SUCCESS) & (s["t"] < t_end)
+        return (s.status == Status.SUCCESS) & (s.t < t_end)
 
     def refresh_jacobians(s):
         """Jacobians of up to `m` lanes that asked for one, computed on a compacted sub-batch (only
         the small sub-batch passes through the conditional; the scatter back is outside it)."""
-        want = live(s) & s["need_jac"]
+        want = live(s) & s.need_jac
 
         def jacobians(g):  # at the predicted state of the coming attempt, as SciPy's jac(t_new, y_predict)
-            y_pred = _predict(s["D"][..., g], s["order"][g])
-            t_new = jnp.minimum(s["t"][g] + s["h"][g], t_end[g])
+            y_pred = _predict(s.D[..., g], s.order[g])
+            t_new = jnp.minimum(s.t[g] + s.h[g], t_end[g])
             return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], args))
 
         idx, J_sub = _compacted(want, m, jacobians)
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        return dict(s, J=s["J"].at[..., idx].set(J_sub, mode="drop"), need_jac=s["need_jac"] & ~served,
-                    j_current=s["j_current"] | served, lu_stale=s["lu_stale"] | served,
-                    jacobians=s["jacobians"] + served)
+        return dataclasses.replace(s, J=s.J.at[..., idx].set(J_sub, mode="drop"), need_jac=s.need_jac & ~served,
+                    j_current=s.j_current | served, lu_stale=s.lu_stale | served,
+                    jacobians=s.jacobians + served)
 
     def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt):
         """SciPy's simplified Newton iteration (`solve_bdf_system`), all attempting lanes together:
@@ -325,15 +367,15 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         c_lu may differ from this attempt's c in round-off (h = t_new − t), as in SciPy."""
 
         def cond(ns):
-            return (ns["k"] < NEWTON_MAXITER) & jnp.any(ns["going"])
+            return (ns.k < NEWTON_MAXITER) & jnp.any(ns.going)
 
         def body(ns):
-            k, y, d, going = ns["k"], ns["y"], ns["d"], ns["going"]
+            k, y, d, going = ns.k, ns.y, ns.d, ns.going
             f = vf_b(t_new, y, args)
             finite = _all_finite(f)
             dy = solve(lu, c_lu, c * f - psi - d)
             dy_norm = _rms(dy / scale)
-            rate = dy_norm / jnp.where(ns["dy_old"] > 0, ns["dy_old"], 1.0)
+            rate = dy_norm / jnp.where(ns.dy_old > 0, ns.dy_old, 1.0)
             first = k == 0
             diverging = ~first & ((rate >= 1) | (rate ** (NEWTON_MAXITER - k) / (1 - rate) * dy_norm > newton_tol))
             stop_bad = going & (~finite | diverging)
@@ -341,19 +383,19 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
             y = jnp.where(step, y + dy, y)
             d = jnp.where(step, d + dy, d)
             done = step & ((dy_norm == 0) | (~first & (rate / (1 - rate) * dy_norm < newton_tol)))
-            return dict(k=k + 1, y=y, d=d, going=step & ~done, converged=ns["converged"] | done,
-                        n_iter=jnp.where(going, k + 1, ns["n_iter"]), dy_old=jnp.where(step, dy_norm, ns["dy_old"]))
+            return _NewtonState(k=k + 1, y=y, d=d, going=step & ~done, converged=ns.converged | done,
+                        n_iter=jnp.where(going, k + 1, ns.n_iter), dy_old=jnp.where(step, dy_norm, ns.dy_old))
 
-        ns = dict(k=jnp.asarray(0, jnp.int32), y=y_pred, d=jnp.zeros_like(y_pred), going=attempt,
+        ns = _NewtonState(k=jnp.asarray(0, jnp.int32), y=y_pred, d=jnp.zeros_like(y_pred), going=attempt,
                   converged=jnp.zeros_like(attempt), n_iter=jnp.zeros(attempt.shape, jnp.int32),
                   dy_old=jnp.zeros(attempt.shape, y_pred.dtype))
         ns = jax.lax.while_loop(cond, body, ns)
-        return ns["converged"], ns["n_iter"], ns["y"], ns["d"], ns["k"]
+        return ns.converged, ns.n_iter, ns.y, ns.d, ns.k
 
     def save_points(s, accepted):
         """Write the dense output at every save time the accepted steps passed (the loop carries only
         the output and the save counters)."""
-        t, h, order, D = s["t"], s["h"], s["order"], s["D"]
+        t, h, order, D = s.t, s.h, s.order, s.D
 
         def due(sv):
             return accepted & (sv < n_t) & (ts[jnp.minimum(sv, n_t - 1)] <= t)
@@ -367,13 +409,13 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
             out = out.at[jnp.where(now, lane, B), svc].set(y.T, mode="drop")
             return out, sv + now
 
-        out, sv = jax.lax.while_loop(lambda c: jnp.any(due(c[1])), body, (s["out"], s["save"]))
-        return dict(s, out=out, save=sv)
+        out, sv = jax.lax.while_loop(lambda c: jnp.any(due(c[1])), body, (s.out, s.save))
+        return dataclasses.replace(s, out=out, save=sv)
 
     def iteration(s):
         s = refresh_jacobians(s)
-        attempt = live(s) & ~s["need_jac"]
-        t, h, order, D = s["t"], s["h"], s["order"], s["D"]
+        attempt = live(s) & ~s.need_jac
+        t, h, order, D = s.t, s.h, s.order, s.D
         t_new = jnp.where(t + h >= t_end - 4 * _EPS * jnp.maximum(jnp.abs(t_end), 1.0), t_end, t + h)
         t_new = jnp.where(attempt, t_new, t)
         h = t_new - t
@@ -384,21 +426,21 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         c = jnp.where(attempt, h / a_ord, 1.0)
         # W = I/c − J is refactorised only where J or the step size changed (SciPy's LU = None), on
         # a compacted sub-batch; lanes beyond its capacity wait for the next iteration
-        need_lu = attempt & s["lu_stale"]
-        idx, (lu_sub, ok_sub) = _compacted(need_lu, m_lu, lambda g: factor(c[g], s["J"][..., g]))
+        need_lu = attempt & s.lu_stale
+        idx, (lu_sub, ok_sub) = _compacted(need_lu, m_lu, lambda g: factor(c[g], s.J[..., g]))
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        lu = jax.tree_util.tree_map(lambda a, b: a.at[..., idx].set(b, mode="drop"), s["lu"], lu_sub)
-        lu_ok = s["lu_ok"].at[idx].set(ok_sub, mode="drop")
-        c_lu = jnp.where(served, c, s["c_lu"])
-        lu_stale = s["lu_stale"] & ~served
+        lu = jax.tree_util.tree_map(lambda a, b: a.at[..., idx].set(b, mode="drop"), s.lu, lu_sub)
+        lu_ok = s.lu_ok.at[idx].set(ok_sub, mode="drop")
+        c_lu = jnp.where(served, c, s.c_lu)
+        lu_stale = s.lu_stale & ~served
         attempt = attempt & (~need_lu | served)
         c = jnp.where(attempt, c, 1.0)
         converged, n_iter, y_new, d, k_newton = newton(t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu,
                                                        scale, attempt & lu_ok)
         converged &= lu_ok
         failed_newton = attempt & ~converged
-        ask_jac = failed_newton & ~s["j_current"]
-        halve = failed_newton & s["j_current"]
+        ask_jac = failed_newton & ~s.j_current
+        halve = failed_newton & s.j_current
         safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
         scale_new = atol + rtol * jnp.abs(y_new)
         err_norm = _rms(table(_ERROR_CONST, order) * d / scale_new)
@@ -408,7 +450,7 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         # accepted steps: update the differences (SciPy: D[order+2] = d - D[order+1]; D[order+1] = d;
         # D[i] += D[i+1] for i = order..0)
         Dacc = _difference_update(D, order, d)
-        n_equal = jnp.where(accepted, s["n_equal"] + 1, s["n_equal"])
+        n_equal = jnp.where(accepted, s.n_equal + 1, s.n_equal)
         # order and step-size selection after order+1 equal steps (SciPy)
         choose = accepted & (n_equal >= order + 1)
         em = jnp.where(order > 1, _rms(table(_ERROR_CONST, jnp.maximum(order - 1, 0)) * _row(Dacc, order) / scale_new),
@@ -437,27 +479,27 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         D_new = _rescale(D_new, new_order, fac)
         changed = fac != 1.0
         n_equal = jnp.where(changed | choose, 0, n_equal)
-        h_new = jnp.where(attempt, h * fac, s["h"])
-        status = s["status"]
+        h_new = jnp.where(attempt, h * fac, s.h)
+        status = s.status
         status = jnp.where(nonfinite, Status.NONFINITE, status)
         floor = jnp.maximum(10 * jnp.abs(jnp.nextafter(t_next, jnp.inf) - t_next), min_step)
         too_small = live(s) & (h_new < floor) & (t_next < t_end)
         status = jnp.where(too_small, Status.STEP_SIZE_TOO_SMALL, status)
-        attempts = s["attempts"] + attempt
+        attempts = s.attempts + attempt
         status = jnp.where((attempts >= max_steps) & (t_next < t_end) & (status == Status.SUCCESS),
                            Status.MAX_STEPS, status)
-        s = dict(s, lu=lu, lu_ok=lu_ok, c_lu=c_lu, lu_stale=lu_stale, t=t_next, h=h_new, order=new_order, D=D_new, n_equal=n_equal,
-                 j_current=jnp.where(accepted, False, s["j_current"]), need_jac=s["need_jac"] | ask_jac,
-                 status=status.astype(jnp.int32), attempts=attempts, steps=s["steps"] + accepted,
-                 rejected=s["rejected"] + (attempt & ~accepted), it=s["it"] + 1,
-                 factorisations=s["factorisations"] + served,
-                 newton_loops=s["newton_loops"] + k_newton, newton=s["newton"] + n_iter)
+        s = dataclasses.replace(s, lu=lu, lu_ok=lu_ok, c_lu=c_lu, lu_stale=lu_stale, t=t_next, h=h_new, order=new_order, D=D_new, n_equal=n_equal,
+                 j_current=jnp.where(accepted, False, s.j_current), need_jac=s.need_jac | ask_jac,
+                 status=status.astype(jnp.int32), attempts=attempts, steps=s.steps + accepted,
+                 rejected=s.rejected + (attempt & ~accepted), it=s.it + 1,
+                 factorisations=s.factorisations + served,
+                 newton_loops=s.newton_loops + k_newton, newton=s.newton + n_iter)
         return save_points(s, accepted)
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
-    stats = {k: state[k] for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")}
-    stats["iterations"] = state["it"]
-    return state["out"], state["D"][0].T, state["status"], stats
+    stats = {k: getattr(state, k) for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")}
+    stats["iterations"] = state.it
+    return state.out, state.D[0].T, state.status, stats
 
 
 @dataclasses.dataclass(frozen=True)

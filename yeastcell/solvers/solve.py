@@ -68,6 +68,16 @@ def method(cell, options: SolverOptions) -> Method:
     return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
 
 
+def solver_name(solver) -> str:
+    """A short description of a solver value for reports: ``"BatchBDF"``, ``"Rodas4P, <lu> LU"``
+    or the class name of another diffrax solver."""
+    if isinstance(solver, BatchBDF):
+        return "BatchBDF"
+    if isinstance(solver, Rodas4P):
+        return f"Rodas4P, {solver.linear_solver} LU"
+    return type(solver).__name__
+
+
 def differentiable(options: SolverOptions) -> bool:
     """Whether solves under `options` can be differentiated (`BatchBDF` is forward-only)."""
     return not isinstance(options.solver, BatchBDF)

@@ -55,7 +55,7 @@ def load_data():
 def log_predictions(cell, ds, options):
     """log(model) at the dataset's times and observables, shape (n_t, n_obs); raises on a failed solve."""
     import yeastcell as yc
-    from yeastcell.notation import parse_perturbation
+    from yeastcell.perturb.notation import parse_perturbation
 
     tr = yc.simulate(cell, parse_perturbation(ds.conditions[0]), ds.times_min, options=options)
     if int(np.asarray(tr.status)) != 0:

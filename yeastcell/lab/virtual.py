@@ -26,7 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import Dataset
 from ..exceptions import SimulationInputError
+from ..observe import ObservationModel
+from ..perturb.notation import parse_perturbation
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,6 @@ class VirtualLab:
     def __init__(self, truth, observables: Sequence[str], base: str | None = None,
                  measurement: MeasurementModel | None = None, seed: int = 0, options=None,
                  mapping: dict[str, str] | None = None):
-        from ..notation import parse_perturbation
-        from ..observe import ObservationModel
-
         if isinstance(observables, str) or not observables:
             raise SimulationInputError("observables must be a non-empty list of names")
         self._truth = truth
@@ -117,7 +117,6 @@ class VirtualLab:
 
         For benchmarks that need the truth (never for learners)."""
         from ..batch import simulate_batch
-        from ..notation import parse_perturbation
         from ..simulate import check_times
 
         conds = [self.condition(p) for p in perturbations]
@@ -137,8 +136,6 @@ class VirtualLab:
         Raises:
             SimulationInputError: bad times or perturbations. PerturbationError/UnknownNameError: bad notation.
         """
-        from ..data import Dataset
-
         if isinstance(perturbations, str) or len(perturbations) == 0:
             raise SimulationInputError("perturbations must be a non-empty list of notation strings")
         conds, t, y, status = self.true_observables(perturbations, times_min)

@@ -17,6 +17,7 @@ to / read from HDF5 (`docs/dataset_format.md`) and long tables (CSV/TSV).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +68,12 @@ def _names(value, what: str) -> tuple[str, ...]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_condition(text: str) -> Perturbation:
     """The symbolic perturbation a condition string names.
+
+    Cached by string (perturbations are immutable): the subsets, splits and merges of a dataset
+    reuse the parse of the dataset they came from instead of parsing their conditions again.
 
     Raises:
         DatasetError: `text` is not in the perturbation notation.

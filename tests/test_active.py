@@ -626,8 +626,8 @@ def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_sa
 def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
     from conftest import TEST_MODELS
 
-    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.cli import main
+    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
     cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
@@ -723,8 +723,8 @@ def test_loop_command_runs_the_hybrid_learner_from_a_config_file(tmp_path):
     from conftest import TEST_MODELS
 
     from yeastcell.active import HybridLearner
-    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.cli import main
+    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
     net = {"kind": "hybrid", "rate_targets": ["conv"], "input_species": ["S_c"], "input_genes": [], "width": 4,

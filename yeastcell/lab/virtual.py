@@ -126,7 +126,7 @@ class VirtualLab:
         y = np.asarray(self._om(traj.conc, traj.flux))
         return conds, t, y, np.asarray(traj.status)
 
-    def run(self, perturbations: Sequence[str], times_min) -> Dataset:  # noqa: F821
+    def run(self, perturbations: Sequence[str], times_min) -> Dataset:
         """Run and measure the experiments; returns a raw-scale `yeastcell.data.Dataset`.
 
         Args:

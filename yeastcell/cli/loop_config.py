@@ -107,20 +107,36 @@ def build(cfg: dict):
     else:
         spread = prior(cands, times, obs).std(axis=(0, 1))
         scale = np.where(spread > 0, spread, 1.0)
-    kind = cfg["lab"].get("kind")
-    if kind == "file":
-        lab = FileLab(cfg["lab"]["folder"])
-    elif kind == "virtual":
-        truth = hidden_truth(cell, parameter_changes=cfg["lab"].get("parameter_changes") or {})
-        lab = VirtualLab(truth, list(obs), base=base, seed=int(cfg["lab"].get("seed", 0)))
-    else:
-        raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
+    lab = _lab(cfg["lab"], cell, obs, base)
     loop_keys = {"rounds", "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget",
                  "noise_sd", "replicates", "bootstrap", "units", "acquisition_space", "acquisition_uncertainty",
                  "targets"}
     config = LoopConfig(candidates=tuple(cands), times_min=tuple(times), observables=obs,
                         scale=tuple(scale), **{k: (tuple(cfg[k]) if k == "targets" else cfg[k])
                                                for k in loop_keys if k in cfg})
+    learner = _learner(cfg, cell, prior, config, scale)
+    initial = _read_data(cfg["initial"]) if "initial" in cfg else None
+    heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
+    return config, learner, lab, initial, heldout
+
+
+def _lab(spec: dict, cell, obs: tuple[str, ...], base: str | None):
+    """The lab of the ``"lab"`` entry: a `FileLab` on a folder or a `VirtualLab` with a hidden truth."""
+    kind = spec.get("kind")
+    if kind == "file":
+        return FileLab(spec["folder"])
+    if kind == "virtual":
+        truth = hidden_truth(cell, parameter_changes=spec.get("parameter_changes") or {})
+        return VirtualLab(truth, list(obs), base=base, seed=int(spec.get("seed", 0)))
+    raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
+
+
+def _learner(cfg: dict, cell, prior: CellPrior, config: LoopConfig, scale: np.ndarray):
+    """The learner of the ``"learner"`` entry (default linear); its keys are checked here."""
+    base = cfg.get("base")
+    cands = list(config.candidates)
+    times = np.asarray(cfg["times_min"], dtype=float)
+    obs = config.observables
     spec = dict(cfg.get("learner") or {"kind": "linear"})
     kind = spec.get("kind", "linear")
     allowed = {"kind"} | HYBRID_NET_KEYS | HYBRID_TRAIN_KEYS if kind == "hybrid" else LEARNER_KEYS
@@ -129,24 +145,20 @@ def build(cfg: dict):
             raise UnknownNameError("learner configuration key", k, allowed)
     if kind == "linear":
         features = GeneFeatures.from_conditions(cands)
-        learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
-                                        prior_sd=float(cfg.get("prior_sd", 0.5)))
-    elif kind == "parametric":
+        return LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
+                                     prior_sd=float(cfg.get("prior_sd", 0.5)))
+    if kind == "parametric":
         if ("genes" in spec) == ("parameters" in spec):
             raise LoopError('a parametric learner needs either "genes" (their Vmax are learned) or "parameters"')
         params = vmax_parameters(cell, spec["genes"]) if "genes" in spec else tuple(spec["parameters"])
         if not params:
             raise LoopError(f"no Vmax parameter belongs to the genes {spec['genes']}")
-        learner = ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
-                                   noise_sd=float(spec.get("noise_sd", config.noise_sd)),
-                                   offset_sd=float(spec.get("offset_sd", 0.0)),
-                                   posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
-    elif kind == "hybrid":
+        return ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
+                                noise_sd=float(spec.get("noise_sd", config.noise_sd)),
+                                offset_sd=float(spec.get("offset_sd", 0.0)),
+                                posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
+    if kind == "hybrid":
         net = {k: spec[k] for k in HYBRID_NET_KEYS if k in spec}
-        learner = HybridLearner(hybridize(cell, **net), times, obs, base=base,
-                                **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
-    else:
-        raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))
-    initial = _read_data(cfg["initial"]) if "initial" in cfg else None
-    heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
-    return config, learner, lab, initial, heldout
+        return HybridLearner(hybridize(cell, **net), times, obs, base=base,
+                             **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
+    raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))

@@ -77,7 +77,7 @@ def candidates(genes, library="focused", all_genes=(), doses=(0.2, 0.6)):
 
 def with_copies(cands, copies):
     """Every candidate `copies` times, the repeats labelled ``#2``, ``#3``, ... (same perturbation,
-    separate experiment: yeastcell.notation)."""
+    separate experiment: yeastcell.perturb.notation)."""
     return [c if k == 1 else f"{c}#{k}" for c in cands for k in range(1, copies + 1)]
 
 

@@ -78,7 +78,7 @@ def viable_knockouts(cell, genes, options):
     last sampling time and the cell keeps fermenting (ethanol made by the end >= 10 % of the wild type's).
     The screen a biologist would run before ordering strains; the hidden truth is not consulted."""
     import yeastcell as yc
-    from yeastcell.notation import parse_perturbation
+    from yeastcell.perturb.notation import parse_perturbation
     from yeastcell.observe import ObservationModel
 
     conds = ["cond:aerobic_batch"] + [f"cond:aerobic_batch+ko:{g}" for g in genes]
@@ -168,7 +168,7 @@ def rmse(pred_log, ds, scored=None):
 
 def model_log_predictions(model, ds, options):
     import yeastcell as yc
-    from yeastcell.notation import parse_perturbation
+    from yeastcell.perturb.notation import parse_perturbation
     from yeastcell.observe import ObservationModel
 
     tr = yc.simulate_batch(model, [parse_perturbation(c) for c in ds.conditions], ds.times_min, options=options)

@@ -425,7 +425,7 @@ def test_parameter_learner_recovers_hidden_multipliers(two_step, tmp_path):
     np.testing.assert_allclose(pred.mean, _two_step_truth_data(two_step, new).values[:, 0], rtol=0.02)
     # the fitted member as a cell: simulating it gives the member's predictions
     import yeastcell as yc
-    from yeastcell.notation import parse_perturbation
+    from yeastcell.perturb.notation import parse_perturbation
 
     traj = yc.simulate(learner.as_cell(ens.members[0]), parse_perturbation(new[0]), [0.0, *TS_TIMES])
     np.testing.assert_allclose(traj.species("S_c")[1:], pred.members[0, 0, :, 1], rtol=1e-6)
@@ -626,8 +626,8 @@ def test_loop_with_the_parameter_learner_killed_during_a_round_resumes_to_the_sa
 def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
     from conftest import TEST_MODELS
 
-    from yeastcell.active._cli import build, load_config
     from yeastcell.cli import main
+    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
     cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
@@ -723,8 +723,8 @@ def test_loop_command_runs_the_hybrid_learner_from_a_config_file(tmp_path):
     from conftest import TEST_MODELS
 
     from yeastcell.active import HybridLearner
-    from yeastcell.active._cli import build, load_config
     from yeastcell.cli import main
+    from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
     net = {"kind": "hybrid", "rate_targets": ["conv"], "input_species": ["S_c"], "input_genes": [], "width": 4,

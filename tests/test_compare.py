@@ -22,7 +22,7 @@ from yeastcell.compare import (
 )
 from yeastcell.data import Dataset
 from yeastcell.exceptions import DatasetError
-from yeastcell.notation import parse_perturbation
+from yeastcell.perturb.notation import parse_perturbation
 
 
 @pytest.mark.parametrize("seed", range(5))

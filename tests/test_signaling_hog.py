@@ -21,7 +21,7 @@ import pytest
 
 import yeastcell as yc
 from yeastcell.exceptions import PerturbationError, UnknownNameError
-from yeastcell.notation import parse_perturbation
+from yeastcell.perturb.notation import parse_perturbation
 
 T = np.array([0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60.0])
 BASE = "aerobic_clamped"

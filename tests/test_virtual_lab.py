@@ -84,7 +84,7 @@ def test_bad_lab_input_is_named(two_step, core):
 
 
 def test_a_labelled_repeat_is_the_same_perturbation_measured_again(two_step):
-    from yeastcell.notation import parse_perturbation, perturbation_key
+    from yeastcell.perturb.notation import parse_perturbation, perturbation_key
 
     assert perturbation_key("kd:ENZ1=0.3#2") == "kd:ENZ1=0.3"
     assert perturbation_key("kd:ENZ1=0.3#b+set:S_e=4") == "kd:ENZ1=0.3+set:S_e=4"

@@ -18,7 +18,7 @@ computed on the log2 scale (raw values are log2-transformed; both must be > 0):
 observable) points, the usual summary for steady-state proteomics.
 
 `predict_dataset` simulates a cell for every condition of a dataset and maps the trajectories
-through an `ObservationModel`; the ``yeastcell compare`` command uses it.
+through an `ObservationModel`; the ``yeastcell compare`` command (`yeastcell.cli.compare`) uses it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch import simulate_batch
 from .exceptions import DatasetError, SimulationInputError
+from .io import atomic_path
+from .observe import ObservationModel, log2fc
 
 MAX_PANELS = 64
 
@@ -222,7 +225,8 @@ def predict_dataset(cell, ds, base=None, mapping: Mapping[str, str] | None = Non
                     options=None) -> Prediction:
     """Simulate `cell` for every condition of `ds` (plus its reference condition) and observe it.
 
-    Each condition is ``base + parse_perturbation(condition)``; times run from 0 (or the first data
+    Each condition is ``base + ds.perturbations[i]`` (the condition string as parsed when the
+    dataset was built); times run from 0 (or the first data
     time if earlier) to the last data time, `points` evenly spaced plus every data time. For a
     log2fc dataset the prediction is log2(y / y_ref), y_ref being the reference condition's
     observables (``ds.reference``; the condition itself if None) at ``ds.reference_time_min`` (the
@@ -232,17 +236,14 @@ def predict_dataset(cell, ds, base=None, mapping: Mapping[str, str] | None = Non
         UnknownNameError, PerturbationError: a condition or observable the cell does not know.
         SimulationInputError: fewer than 2 plot points.
     """
-    from .batch import simulate_batch
-    from .notation import parse_perturbation
-    from .observe import ObservationModel, log2fc
-
     if points < 2:
         raise SimulationInputError(f"points must be >= 2, got {points}")
     om = ObservationModel.build(cell, ds.observables, mapping=mapping)
     texts = list(ds.conditions)
+    perts = list(ds.perturbations)
     if ds.transform == "log2fc" and ds.reference is not None and ds.reference not in texts:
         texts.append(ds.reference)
-    perts = [parse_perturbation(t) for t in texts]
+        perts.append(ds.reference_perturbation)
     if base is not None:
         perts = [base + p for p in perts]
     t0 = min(0.0, float(ds.times_min[0]))
@@ -282,8 +283,6 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .io import atomic_path
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -337,74 +336,3 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
         fig.savefig(tmp, format=fmt, dpi=110)
     plt.close(fig)
     return path
-
-
-# ---------------------------------------------------------------------- command line
-def add_compare_parser(sub, default_model: str) -> None:
-    """Register ``yeastcell compare`` on an argparse sub-parser set."""
-    c = sub.add_parser("compare", help="simulate a dataset's conditions and compare with the measurements")
-    c.add_argument("-m", "--model", default=default_model, help="model file or embedded model name")
-    c.add_argument("-d", "--data", required=True, help="dataset: .h5 (yeastcell format) or a long .csv/.tsv table")
-    c.add_argument("-c", "--condition", help="named condition of the model added to every dataset condition")
-    c.add_argument("--map", action="append", metavar="OBSERVABLE=QUANTITY",
-                   help="model quantity of a measured observable, e.g. 'SGTS(ph)LPR-1=phospho:Hog1' (see yeastcell.observe)")
-    c.add_argument("--conditions", nargs="+", help="compare only these dataset conditions")
-    c.add_argument("--as", dest="rename", action="append", nargs=2, metavar=("CONDITION", "NOTATION"),
-                   help="simulate a dataset condition as this perturbation, e.g. --as cond:nacl_0.4M step:NaCl_e=400@0")
-    c.add_argument("--observables", nargs="+", help="compare only these observables")
-    c.add_argument("--threshold", type=float, default=0.0, help="significant change for direction accuracy (log2)")
-    c.add_argument("--reference", help="raw data: condition that changes are measured against")
-    c.add_argument("--points", type=int, default=101, help="simulation points for the plot curves")
-    c.add_argument("-o", "--out", help="metrics table (.csv or .tsv), one row per condition x observable")
-    c.add_argument("--plot", help="plot of simulated vs measured time courses (.png or .pdf)")
-    c.set_defaults(func=run_compare_cli)
-
-
-def run_compare_cli(args) -> int:
-    """The ``yeastcell compare`` command (see `add_compare_parser`)."""
-    from . import load_cell
-    from .data import Dataset
-    from .io import atomic_path
-    from .perturb import condition
-
-    cell = load_cell(args.model)
-    data = Path(args.data)
-    ds = Dataset.from_hdf5(data) if data.suffix.lower() in (".h5", ".hdf5") else Dataset.from_table(data)
-    if args.conditions or args.observables:
-        ds = ds.subset(conditions=args.conditions, observables=args.observables)
-    if args.rename:
-        new = dict(zip(ds.conditions, ds.conditions))
-        for k, v in args.rename:
-            if k != ds.reference:
-                ds.condition_index(k)
-            new[k] = v
-        ref = next((v for k, v in args.rename if k == ds.reference), ds.reference)
-        ds = ds.replace(conditions=tuple(new[c] for c in ds.conditions), reference=ref)
-    mapping = {}
-    for item in args.map or []:
-        if "=" not in item:
-            raise DatasetError(f"--map {item!r}: expected OBSERVABLE=QUANTITY")
-        k, v = item.rsplit("=", 1)
-        mapping[k.strip()] = v.strip()
-    base = condition(args.condition) if args.condition else None
-    pred = predict_dataset(cell, ds, base=base, mapping=mapping, points=args.points)
-    for c, st in zip(ds.conditions, pred.status):
-        if st != "ok":
-            print(f"{c}: simulation FAILED ({st}); its metrics are NaN")
-    table = metrics(ds, pred.values, threshold=args.threshold, reference=args.reference)
-    summary = summarize(table, "observable")
-    import pandas as pd
-
-    with pd.option_context("display.width", 160, "display.max_rows", 60):
-        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-        print(condition_correlations(ds, pred.values).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    if args.out:
-        out = Path(args.out)
-        sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
-        with atomic_path(out) as tmp:
-            table.to_csv(tmp, sep=sep, index=False, float_format="%.6g")
-        print(f"wrote {out}")
-    if args.plot:
-        plot_comparison(ds, args.plot, pred=pred.values, sim_times_min=pred.sim_times_min, sim_values=pred.sim_values)
-        print(f"wrote {args.plot}")
-    return 0 if all(s == "ok" for s in pred.status) else 3

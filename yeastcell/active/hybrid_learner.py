@@ -36,8 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import Dataset
 from ..exceptions import SimulationInputError, SolverError
+from ..fit import fit, residual_optimizer
+from ..observe import ObservationModel
+from ..perturb.notation import parse_perturbation
 from ..solvers import Rodas4P
+from .learners import condition_means
 
 
 class HybridLearner:
@@ -72,8 +77,6 @@ class HybridLearner:
         import yeastcell as yc
 
         from ..hybrid import HybridCell
-        from ..notation import parse_perturbation
-        from ..observe import ObservationModel
 
         if not isinstance(hybrid, HybridCell):
             raise SimulationInputError(f"HybridLearner needs a HybridCell (yeastcell.hybrid.hybridize), "
@@ -124,8 +127,6 @@ class HybridLearner:
     def _training_data(self, data, weights, seed):
         """The loop's data as `fit` wants it: conditions with the base, an unmeasured time 0, and
         (perturb_data) the member's own noise draw on the log values."""
-        from .learners import condition_means
-
         conds = list(data.conditions)
         if weights is not None:
             w = np.asarray(weights, dtype=np.float64)
@@ -140,8 +141,6 @@ class HybridLearner:
             y = y * np.exp(noise)
         values = np.concatenate([np.zeros((n, 1, k)), np.where(m, y, np.nan)], axis=1)[:, None]
         mask = np.concatenate([np.zeros((n, 1, k), bool), m], axis=1)[:, None]
-        from ..data import Dataset
-
         return Dataset(tuple(self._full(c) for c in conds), np.concatenate([[0.0], self.times_min]),
                        self.observables, values, mask, units={o: sub.units[o] for o in self.observables if o in sub.units})
 
@@ -152,7 +151,6 @@ class HybridLearner:
         Raises:
             SolverError: training ended with conditions whose simulation fails (named).
         """
-        from ..fit import fit, residual_optimizer
 
         ds = self._training_data(data, weights, seed)
         options = (dataclasses.replace(self.options, solver=Rodas4P(differentiate_jacobian=False))
@@ -173,9 +171,6 @@ class HybridLearner:
             ValueError: other times/observables than the learner's. SolverError: a failed solve (named).
         """
         import yeastcell as yc
-
-        from ..notation import parse_perturbation
-        from ..observe import ObservationModel
 
         if (times_min is not None and not np.array_equal(np.asarray(times_min, dtype=float), self.times_min)) or (
                 observables is not None and tuple(observables) != self.observables):

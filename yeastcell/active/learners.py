@@ -24,8 +24,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .. import perturb as P
 from ..exceptions import SolverError, UnknownNameError
 from ..io import atomic_path
+from ..perturb.notation import parse_perturbation
 
 
 @runtime_checkable
@@ -111,7 +113,6 @@ class CellPrior:
         The batch is padded to `chunk` so that it compiles once.
         """
         from ..batch import simulate_batch
-        from ..notation import parse_perturbation
 
         padded = conds + [conds[-1]] * (self.chunk - len(conds))
         perts = [parse_perturbation(f"{self.base}+{c}" if self.base else c) for c in padded]
@@ -137,9 +138,6 @@ class CellPrior:
 
 def _gene_activity(condition: str) -> dict[str, float]:
     """Gene -> activity loss (1 - remaining fraction) of the genetic parts of a condition."""
-    from .. import perturb as P
-    from ..notation import parse_perturbation
-
     p = parse_perturbation(condition)
     out: dict[str, float] = {}
     for part in getattr(p, "parts", (p,)):

@@ -48,6 +48,9 @@ import numpy as np
 
 from ..exceptions import SimulationInputError, SolverError, UnknownNameError
 from ..io import atomic_path
+from ..observe import ObservationModel
+from ..perturb import resolve, stack
+from ..perturb.notation import parse_perturbation, perturbation_key
 from ..solvers import SolverOptions, check_times, solve
 from .learners import condition_means
 
@@ -163,8 +166,6 @@ class ParameterLearner:
                  posterior: str = "laplace", max_iter: int = 20,
                  rto_steps: int = 3, chunk: int = 32, options=None, floor: float = 1e-9, fd_step: float = 1e-3,
                  tol: float = 1e-3, check_conditions: Sequence[str] = (), max_draws: int = 50):
-        from ..notation import parse_perturbation
-        from ..observe import ObservationModel
 
         if isinstance(parameters, str) or not parameters or len(set(parameters)) != len(tuple(parameters)):
             raise SimulationInputError("parameters must be a non-empty list of unique parameter names")
@@ -219,9 +220,6 @@ class ParameterLearner:
     # ------------------------------------------------------------------ simulation
     def _condition(self, c: str):
         if c not in self._conds:
-            from ..notation import parse_perturbation
-            from ..perturb import resolve
-
             self._conds[c] = resolve(self.cell, parse_perturbation(f"{self.base}+{c}" if self.base else c))
         return self._conds[c]
 
@@ -229,8 +227,6 @@ class ParameterLearner:
         """Log observables (n_lanes, n_t, n_obs) and ok flags of lanes (U[i], conditions[i]).
 
         Lanes run in fixed-size batches of `chunk` (the last one padded): one compilation."""
-        from ..perturb import stack
-
         conds = [self._condition(c) for c in conditions]
         ys, oks = [], []
         for start in range(0, len(conds), self.chunk):
@@ -257,8 +253,6 @@ class ParameterLearner:
         Raises:
             SolverError: a solve failed (condition and multipliers named).
         """
-        from ..notation import perturbation_key
-
         U = np.atleast_2d(np.asarray(U, dtype=np.float64))
         keys = [perturbation_key(c) for c in conditions]
         unique = list(dict.fromkeys(keys))  # repeated runs (``#`` labels) are solved once

@@ -35,7 +35,7 @@ import yeastcell as yc
 
 from ..studies.vanheerden2014 import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 from ..fit import fit
-from ..notation import parse_perturbation
+from ..perturb.notation import parse_perturbation
 from .bounds import bounded_parameters
 
 ML_PER_GDW = 2.0

@@ -1,8 +1,9 @@
 """`Dataset`: measured values over conditions × replicates × time points × observables.
 
 Axes and units:
-    conditions   perturbations in yeastcell's notation (`yeastcell.notation`), e.g. ``"wt"``,
-                 ``"ko:PDC1,PDC5,PDC6"``, ``"cond:nacl_0.4M"``;
+    conditions   perturbations in yeastcell's notation (`yeastcell.perturb.notation`), e.g. ``"wt"``,
+                 ``"ko:PDC1,PDC5,PDC6"``, ``"cond:nacl_0.4M"``; parsed once, on construction, into
+                 `Dataset.perturbations`;
     replicates   biological/technical replicates (axis position = replicate number - 1);
     times_min    time points in minutes, strictly increasing;
     observables  ids of model species, model observables or other measured quantities.
@@ -16,6 +17,7 @@ to / read from HDF5 (`docs/dataset_format.md`) and long tables (CSV/TSV).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DatasetError, PerturbationError, UnknownNameError
-from ..notation import parse_perturbation
 from ..observe import ObservationModel
-from ..perturb import resolve
+from ..perturb import Perturbation, resolve
+from ..perturb.notation import parse_perturbation
 from ._hdf5 import read_hdf5_fields, write_hdf5
 from .merge import merged_fields
 from .tables import dataset_to_frame, read_table_fields, write_table
@@ -69,10 +71,18 @@ def _names(value, what: str) -> tuple[str, ...]:
     return out
 
 
-def check_condition(text: str) -> None:
-    """Raise `DatasetError` unless `text` parses in the perturbation notation."""
+@functools.lru_cache(maxsize=4096)
+def parse_condition(text: str) -> Perturbation:
+    """The symbolic perturbation a condition string names.
+
+    Cached by string (perturbations are immutable): the subsets, splits and merges of a dataset
+    reuse the parse of the dataset they came from instead of parsing their conditions again.
+
+    Raises:
+        DatasetError: `text` is not in the perturbation notation.
+    """
     try:
-        parse_perturbation(text)
+        return parse_perturbation(text)
     except (PerturbationError, UnknownNameError) as err:
         raise DatasetError(f"condition {text!r} is not in yeastcell's perturbation notation: {err}") from None
 
@@ -94,6 +104,9 @@ class Dataset:
         units: unit per observable (every observable has an entry; ``""`` = dimensionless).
         provenance: free-text metadata: source, doi, file, sha256, notes.
         annotations: per-observable annotation columns, e.g. ``{"orf": (...)}``, each of length n_obs.
+        perturbations: the symbolic perturbation of each condition (parsed from `conditions` on
+            construction; not an argument), length n_cond.
+        reference_perturbation: the symbolic perturbation of `reference`, or None (not an argument).
 
     Raises:
         DatasetError: on construction, naming the inconsistent item.
@@ -110,11 +123,12 @@ class Dataset:
     units: Mapping[str, str] = field(default_factory=dict)
     provenance: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    perturbations: tuple[Perturbation, ...] = field(init=False, repr=False, compare=False)
+    reference_perturbation: Perturbation | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         conds = _names(self.conditions, "conditions")
-        for c in conds:
-            check_condition(c)
+        perts = tuple(parse_condition(c) for c in conds)
         obs = _names(self.observables, "observables")
         try:
             t = np.asarray(self.times_min, dtype=np.float64)
@@ -148,10 +162,11 @@ class Dataset:
         if self.transform not in TRANSFORMS:
             raise DatasetError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
         ref = self.reference
+        ref_pert = None
         if ref is not None:
             if not isinstance(ref, str) or not ref.strip():
                 raise DatasetError(f"reference must be a condition string or None, got {ref!r}")
-            check_condition(ref)
+            ref_pert = parse_condition(ref)
         rt = self.reference_time_min
         if rt is not None:
             try:
@@ -198,6 +213,8 @@ class Dataset:
         s(self, "units", units)
         s(self, "provenance", prov)
         s(self, "annotations", ann)
+        s(self, "perturbations", perts)
+        s(self, "reference_perturbation", ref_pert)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -358,8 +375,9 @@ class Dataset:
                 raise UnknownNameError("observable (in mapping)", k, self.observables)
         ObservationModel.build(cell, names, mapping={k: v for k, v in mapping.items() if k in names})
         if resolve_conditions:
-            for c in list(self.conditions) + ([self.reference] if self.reference else []):
-                resolve(cell, parse_perturbation(c))
+            ref = [self.reference_perturbation] if self.reference_perturbation is not None else []
+            for p in list(self.perturbations) + ref:
+                resolve(cell, p)
         return self
 
     # ------------------------------------------------------------------ I/O

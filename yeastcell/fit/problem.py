@@ -24,6 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..observe import ObservationModel, ObservationParams, data_log2, gaussian_nll, predict_log2
+from ..perturb import resolve, resolve_batch
 from ..solvers import check_times, solve
 
 FAILED_PENALTY = 1e3
@@ -62,15 +64,11 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
         UnknownNameError / PerturbationError / DatasetError: naming the bad observable, gene or value.
         SimulationInputError: no measured values, bad sigma.
     """
-    from ..notation import parse_perturbation
-    from ..observe import ObservationModel, ObservationParams, data_log2
-    from ..perturb import resolve, resolve_batch
 
     if not (np.isfinite(sigma_log2) and sigma_log2 > 0):
         raise SimulationInputError(f"sigma_log2 must be positive, got {sigma_log2!r}")
     om = ObservationModel.build(model, dataset.observables, mapping=mapping)
-    perts = [parse_perturbation(c) for c in dataset.conditions]
-    conds = resolve_batch(model, perts)
+    conds = resolve_batch(model, list(dataset.perturbations))     # parsed once, when the Dataset was built
     ts = check_times(dataset.times_min)
     if ts[0] > 0:
         raise SimulationInputError("the dataset's first time point must be 0 min (the start of the experiment)")
@@ -80,7 +78,7 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
     ref_cond, ref_t = None, 0
     if dataset.transform == "log2fc":
         if dataset.reference is not None:
-            ref_cond = resolve(model, parse_perturbation(dataset.reference), n_events=conds.n_events)
+            ref_cond = resolve(model, dataset.reference_perturbation, n_events=conds.n_events)
         if dataset.reference_time_min is not None:
             ref_t = int(np.argmin(np.abs(ts - dataset.reference_time_min)))
             if abs(ts[ref_t] - dataset.reference_time_min) > 1e-9:
@@ -102,8 +100,6 @@ def simulate_observables(model, problem: Problem, conds, options):
 
 def predictions_log2(model, problem: Problem, conds, options):
     """(log2 predictions (n, n_t, n_obs), safe states, ok) comparable with `problem.data`."""
-    from ..observe import predict_log2
-
     y, conc, ok = simulate_observables(model, problem, conds, options)
     if problem.transform == "log2fc":
         if problem.ref_cond is not None:
@@ -122,7 +118,6 @@ def loss_terms(f, problem: Problem, idx, options, reg: Regularisation | None = N
 
     aux = {"nll": data term per measured entry, "n_failed": failed conditions}."""
     from ..hybrid import HybridCell, output_penalty, weight_penalty
-    from ..observe import gaussian_nll
 
     model = f.build()
     conds = jax.tree_util.tree_map(lambda x: x[idx], problem.conds)

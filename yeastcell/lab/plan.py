@@ -2,7 +2,7 @@
 
 An :class:`Experiment` is one strain under one treatment, sampled at given times (min) in a number
 of replicates, with a cost (any unit the user budgets in: plates, hours, euros). Strain and
-treatment are written in yeastcell's perturbation notation (`yeastcell.notation`)::
+treatment are written in yeastcell's perturbation notation (`yeastcell.perturb.notation`)::
 
     strain     wt | ko:HXK2 | ko:PDC1,PDC5 | kd:PFK1=0.3 | oe:HXK2=2     (genetic parts, joined by +)
     treatment  "" | set:GLC_e=20 | pulse:GLC_e=10@0 | inhibit:TDH3=5/2 | cond:teusink2000
@@ -27,8 +27,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from .. import perturb as P
 from ..exceptions import PerturbationError, UnknownNameError, YeastcellError
 from ..io import atomic_path
+from ..perturb import resolve
+from ..perturb.notation import parse_perturbation
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -66,8 +69,6 @@ def _parts(text: str) -> list[str]:
 
 
 def _check_notation(text: str, what: str, genetic: bool, eid: str) -> str:
-    from ..notation import parse_perturbation
-
     text = text.strip()
     if not text:
         return text
@@ -159,8 +160,6 @@ class Experiment:
         """The treatment in words with its amounts and units (e.g. ``"GLC_e +10 mM at 0 min"``)."""
         if not self.treatment:
             return ""
-        from ..notation import parse_perturbation
-
         p = parse_perturbation(self.treatment)
         parts = getattr(p, "parts", (p,))
         return "; ".join(_dose_text(x) for x in parts)
@@ -172,8 +171,6 @@ class Experiment:
 
 
 def _dose_text(p) -> str:
-    from .. import perturb as P
-
     if isinstance(p, P.Inhibit):
         return f"inhibitor of {p.target} at dose {p.dose:g} (Ki {p.Ki:g}, same unit)"
     return p.label
@@ -258,9 +255,6 @@ class Plan:
         Raises:
             UnknownNameError: an unknown gene, species or observable, with close matches.
         """
-        from ..notation import parse_perturbation
-        from ..perturb import resolve
-
         for e in self.experiments:
             resolve(cell, parse_perturbation(e.condition))
         spec = getattr(cell, "spec", None)

@@ -26,7 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import Dataset
 from ..exceptions import SimulationInputError
+from ..observe import ObservationModel
+from ..perturb.notation import parse_perturbation
 from ..solvers import check_times
 
 
@@ -84,9 +87,6 @@ class VirtualLab:
     def __init__(self, truth, observables: Sequence[str], base: str | None = None,
                  measurement: MeasurementModel | None = None, seed: int = 0, options=None,
                  mapping: dict[str, str] | None = None):
-        from ..notation import parse_perturbation
-        from ..observe import ObservationModel
-
         if isinstance(observables, str) or not observables:
             raise SimulationInputError("observables must be a non-empty list of names")
         self._truth = truth
@@ -118,7 +118,6 @@ class VirtualLab:
 
         For benchmarks that need the truth (never for learners)."""
         from ..batch import simulate_batch
-        from ..notation import parse_perturbation
 
         conds = [self.condition(p) for p in perturbations]
         parsed = [parse_perturbation(c) for c in conds]
@@ -127,7 +126,7 @@ class VirtualLab:
         y = np.asarray(self._om(traj.conc, traj.flux))
         return conds, t, y, np.asarray(traj.status)
 
-    def run(self, perturbations: Sequence[str], times_min) -> Dataset:  # noqa: F821
+    def run(self, perturbations: Sequence[str], times_min) -> Dataset:
         """Run and measure the experiments; returns a raw-scale `yeastcell.data.Dataset`.
 
         Args:
@@ -137,8 +136,6 @@ class VirtualLab:
         Raises:
             SimulationInputError: bad times or perturbations. PerturbationError/UnknownNameError: bad notation.
         """
-        from ..data import Dataset
-
         if isinstance(perturbations, str) or len(perturbations) == 0:
             raise SimulationInputError("perturbations must be a non-empty list of notation strings")
         conds, t, y, status = self.true_observables(perturbations, times_min)

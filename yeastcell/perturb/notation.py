@@ -1,4 +1,4 @@
-"""A one-line notation for perturbations, used by the command line.
+"""A one-line notation for perturbations: condition strings of datasets, labs, the loop and the CLI.
 
 Parts joined with ``+`` are applied together::
 
@@ -25,11 +25,12 @@ gives the label-free form.
 
 from __future__ import annotations
 
-from . import perturb as P
-from .exceptions import PerturbationError
+from ..exceptions import PerturbationError
+from . import constructors as P
+from .types import Perturbation
 
 
-def parse_perturbation(text: str) -> P.Perturbation:
+def parse_perturbation(text: str) -> Perturbation:
     """Parse the notation above into a symbolic perturbation.
 
     Raises:
@@ -68,11 +69,11 @@ def _num(value: str, part: str) -> float:
         raise PerturbationError(f"{part!r}: {value!r} is not a number") from None
 
 
-def _part(part: str, whole: str) -> P.Perturbation:
+def _part(part: str, whole: str) -> Perturbation:
     if part.lower() in ("wt", "wild_type", "wildtype", "wild-type"):
         return P.wild_type()
     if ":" not in part:
-        raise PerturbationError(f"cannot parse {part!r} in {whole!r}: expected KIND:ARGS (see yeastcell.notation)")
+        raise PerturbationError(f"cannot parse {part!r} in {whole!r}: expected KIND:ARGS (see yeastcell.perturb.notation)")
     kind, arg = (s.strip() for s in part.split(":", 1))
     kind = kind.lower()
     if kind in ("ko", "knockout"):

@@ -1,4 +1,7 @@
-"""Private: `yeastcell loop run CONFIG.json FOLDER` and `yeastcell loop report FOLDER`.
+"""The configuration file of ``yeastcell loop run CONFIG.json FOLDER``: reading, checking, building.
+
+`load_config` reads and checks the JSON file; `build` turns it into the loop's configuration,
+learner, lab and datasets (`yeastcell.active`, `yeastcell.lab`).
 
 CONFIG.json::
 
@@ -39,8 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import load_cell
+from ..active.hybrid_learner import HybridLearner
+from ..active.learners import CellPrior, GeneFeatures, LinearResidualLearner
+from ..active.loop import LoopConfig, LoopError
+from ..active.parametric import ParameterLearner, vmax_parameters
+from ..data import Dataset
 from ..exceptions import UnknownNameError
-from .loop import LoopConfig, LoopError
+from ..hybrid import hybridize
+from ..lab import VirtualLab, hidden_truth
+from ..lab.file_lab import FileLab
 
 KEYS = {"model", "base", "candidates", "candidates_file", "times_min", "observables", "scale", "rounds",
         "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget", "noise_sd",
@@ -51,9 +62,8 @@ HYBRID_NET_KEYS = {"rate_targets", "species_targets", "input_species", "input_ge
 HYBRID_TRAIN_KEYS = {"epochs", "batch_size", "learning_rate", "sigma_log2", "init_sd"}
 
 
-def _read_data(path: Path):
-    from ..data import Dataset
-
+def _read_data(path: Path) -> Dataset:
+    """A Dataset from HDF5 (.h5, .hdf5) or a long table (any other suffix)."""
     return Dataset.from_hdf5(path) if path.suffix in (".h5", ".hdf5") else Dataset.from_table(path)
 
 
@@ -86,9 +96,6 @@ def load_config(path: str | Path) -> dict:
 
 def build(cfg: dict):
     """(LoopConfig, learner, lab, initial, heldout) from a checked config."""
-    from .. import load_cell
-    from .learners import CellPrior, GeneFeatures, LinearResidualLearner
-
     cell = load_cell(cfg.get("model", "yeast_core"))
     base = cfg.get("base")
     cands = list(cfg["candidates"])
@@ -100,24 +107,36 @@ def build(cfg: dict):
     else:
         spread = prior(cands, times, obs).std(axis=(0, 1))
         scale = np.where(spread > 0, spread, 1.0)
-    kind = cfg["lab"].get("kind")
-    if kind == "file":
-        from ..lab.file_lab import FileLab
-
-        lab = FileLab(cfg["lab"]["folder"])
-    elif kind == "virtual":
-        from ..lab import VirtualLab, hidden_truth
-
-        truth = hidden_truth(cell, parameter_changes=cfg["lab"].get("parameter_changes") or {})
-        lab = VirtualLab(truth, list(obs), base=base, seed=int(cfg["lab"].get("seed", 0)))
-    else:
-        raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
+    lab = _lab(cfg["lab"], cell, obs, base)
     loop_keys = {"rounds", "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget",
                  "noise_sd", "replicates", "bootstrap", "units", "acquisition_space", "acquisition_uncertainty",
                  "targets"}
     config = LoopConfig(candidates=tuple(cands), times_min=tuple(times), observables=obs,
                         scale=tuple(scale), **{k: (tuple(cfg[k]) if k == "targets" else cfg[k])
                                                for k in loop_keys if k in cfg})
+    learner = _learner(cfg, cell, prior, config, scale)
+    initial = _read_data(cfg["initial"]) if "initial" in cfg else None
+    heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
+    return config, learner, lab, initial, heldout
+
+
+def _lab(spec: dict, cell, obs: tuple[str, ...], base: str | None):
+    """The lab of the ``"lab"`` entry: a `FileLab` on a folder or a `VirtualLab` with a hidden truth."""
+    kind = spec.get("kind")
+    if kind == "file":
+        return FileLab(spec["folder"])
+    if kind == "virtual":
+        truth = hidden_truth(cell, parameter_changes=spec.get("parameter_changes") or {})
+        return VirtualLab(truth, list(obs), base=base, seed=int(spec.get("seed", 0)))
+    raise UnknownNameError("lab kind", str(kind), ("file", "virtual"))
+
+
+def _learner(cfg: dict, cell, prior: CellPrior, config: LoopConfig, scale: np.ndarray):
+    """The learner of the ``"learner"`` entry (default linear); its keys are checked here."""
+    base = cfg.get("base")
+    cands = list(config.candidates)
+    times = np.asarray(cfg["times_min"], dtype=float)
+    obs = config.observables
     spec = dict(cfg.get("learner") or {"kind": "linear"})
     kind = spec.get("kind", "linear")
     allowed = {"kind"} | HYBRID_NET_KEYS | HYBRID_TRAIN_KEYS if kind == "hybrid" else LEARNER_KEYS
@@ -126,29 +145,20 @@ def build(cfg: dict):
             raise UnknownNameError("learner configuration key", k, allowed)
     if kind == "linear":
         features = GeneFeatures.from_conditions(cands)
-        learner = LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
-                                        prior_sd=float(cfg.get("prior_sd", 0.5)))
-    elif kind == "parametric":
-        from .parametric import ParameterLearner, vmax_parameters
-
+        return LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
+                                     prior_sd=float(cfg.get("prior_sd", 0.5)))
+    if kind == "parametric":
         if ("genes" in spec) == ("parameters" in spec):
             raise LoopError('a parametric learner needs either "genes" (their Vmax are learned) or "parameters"')
         params = vmax_parameters(cell, spec["genes"]) if "genes" in spec else tuple(spec["parameters"])
         if not params:
             raise LoopError(f"no Vmax parameter belongs to the genes {spec['genes']}")
-        learner = ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
-                                   noise_sd=float(spec.get("noise_sd", config.noise_sd)),
-                                   offset_sd=float(spec.get("offset_sd", 0.0)),
-                                   posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
-    elif kind == "hybrid":
-        from ..hybrid import hybridize
-        from .hybrid_learner import HybridLearner
-
+        return ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
+                                noise_sd=float(spec.get("noise_sd", config.noise_sd)),
+                                offset_sd=float(spec.get("offset_sd", 0.0)),
+                                posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
+    if kind == "hybrid":
         net = {k: spec[k] for k in HYBRID_NET_KEYS if k in spec}
-        learner = HybridLearner(hybridize(cell, **net), times, obs, base=base,
-                                **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
-    else:
-        raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))
-    initial = _read_data(cfg["initial"]) if "initial" in cfg else None
-    heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
-    return config, learner, lab, initial, heldout
+        return HybridLearner(hybridize(cell, **net), times, obs, base=base,
+                             **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
+    raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))

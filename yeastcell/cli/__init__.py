@@ -1,0 +1,23 @@
+"""The `yeastcell` command line: every command-line entry point, one module per command group.
+
+    yeastcell simulate [-m MODEL] [-c CONDITION] [-p PERTURBATION ...] [--t-end MIN] [--points N]
+                       [-o OUT.csv|OUT.h5] [--plot OUT.png] [--species ID ...]
+    yeastcell genes [-m MODEL]
+    yeastcell screen --gem MODEL [--medium TSV] [--genes ...] [--pairs A+B ...] [--all-pairs] [-o OUT.csv]
+    yeastcell gem-test essentiality|chemostat
+    yeastcell bench list [-v]
+    yeastcell bench run TASK [--quick] [--set KEY=VALUE ...] [--record] [--results FILE]
+    yeastcell bench sbml [--cases 1-100] [--workers N] [--record]     (= bench run sbml)
+    yeastcell loop run CONFIG.json FOLDER | yeastcell loop report FOLDER [--plot OUT.png]
+    yeastcell compare -d DATA.h5|DATA.csv [-m MODEL] [-c CONDITION] [--map OBS=QUANTITY ...]
+                      [-o METRICS.csv] [--plot OUT.png|OUT.pdf]
+    yeastcell fit DATA.h5|DATA.csv [-m MODEL] [-p NAME[=LOWER:UPPER] ...] [--residual REACTION ...]
+                  [-o RESULT.json]
+
+Modules: `dispatch` (parser and `main`), `simulate`, `genes`, `gem` (screen, gem-test), `bench`,
+`loop` (with `loop_config`, the loop's JSON configuration), `compare`, `fit`. Also runs as
+``python -m yeastcell.cli``.
+"""
+
+from .dispatch import build_parser as build_parser
+from .dispatch import main as main

@@ -1,0 +1,81 @@
+"""``yeastcell fit``: fit mechanistic parameters and/or a residual network to a Dataset file.
+
+Prints each fitted parameter (core units: mM, min) and, with ``-o``, writes the result JSON
+(parameters, loss, validation loss, starts, epochs) atomically; a trained residual network goes
+to ``<output>.residual.h5``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import optax
+
+from ..compile import compile_model
+from ..data import Dataset
+from ..fit import FitParameter, fit
+from ..hybrid import hybridize, save_residual
+from ..io import atomic_path
+from ..load import load_model
+
+
+def add_parser(sub, default_model: str) -> None:
+    """Register ``yeastcell fit`` on an argparse sub-parser set."""
+    ft = sub.add_parser("fit", help="fit parameters and/or a residual network to a Dataset (yeastcell.fit)")
+    ft.add_argument("data", help="Dataset file: HDF5 (.h5) or long table (CSV/TSV)")
+    ft.add_argument("-m", "--model", default=default_model, help="model name or YAML file")
+    ft.add_argument("-p", "--param", action="append", help="parameter to fit: NAME or NAME=LOWER:UPPER (core units)")
+    ft.add_argument("--residual", nargs="+", metavar="REACTION", help="train a residual on these reactions' rates")
+    ft.add_argument("--width", type=int, default=16, help="residual hidden width")
+    ft.add_argument("--optimizer", choices=("adam", "lm"), default="adam")
+    ft.add_argument("--lr", type=float, default=0.05)
+    ft.add_argument("--epochs", type=int, default=100)
+    ft.add_argument("--starts", type=int, default=1)
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--sigma", type=float, default=0.2, help="noise sd (log2 units)")
+    ft.add_argument("--validation", type=float, default=None, help="fraction of conditions held out for early stopping")
+    ft.add_argument("--checkpoint", help="checkpoint folder (resume by rerunning the same command)")
+    ft.add_argument("-o", "--output", help="result JSON (atomic)")
+    ft.add_argument("-q", "--quiet", action="store_true")
+    ft.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Fit and print the parameters (NAME or NAME=LOWER:UPPER per ``--param``, core units); exit
+    status 2 for a malformed ``--param``."""
+    path = args.data
+    ds = Dataset.from_hdf5(path) if str(path).endswith((".h5", ".hdf5")) else Dataset.from_table(path)
+    cell = compile_model(load_model(args.model))
+    params = []
+    for item in args.param or []:
+        name, _, rng = item.partition("=")
+        if rng:
+            try:
+                lo, hi = (float(x) for x in rng.split(":"))
+            except ValueError:
+                print(f"yeastcell: error: --param {item!r}: expected NAME or NAME=LOWER:UPPER", file=sys.stderr)
+                return 2
+            params.append(FitParameter(name.strip(), lo, hi))
+        else:
+            params.append(FitParameter(name.strip()))
+    model = cell
+    if args.residual:
+        model = hybridize(cell, rate_targets=args.residual, width=args.width, depth=1)
+    optimizer = "lm" if args.optimizer == "lm" else None
+    if args.optimizer == "adam":
+        optimizer = optax.adam(args.lr)
+    res = fit(model, ds, params=params or None, optimizer=optimizer, epochs=args.epochs, starts=args.starts,
+              seed=args.seed, validation_fraction=args.validation, checkpoint_dir=args.checkpoint,
+              progress=not args.quiet, sigma_log2=args.sigma)
+    out = {"parameters": res.parameters, "loss": res.loss, "val_loss": res.val_loss, "starts": res.starts,
+           "epochs": len(res.history)}
+    for k, v in res.parameters.items():
+        print(f"{k}\t{v:.6g}")
+    if args.output:
+        with atomic_path(args.output) as tmp:
+            tmp.write_text(json.dumps(out, indent=1))
+        if args.residual:
+            save_residual(res.model.net, str(args.output) + ".residual.h5")
+        print(f"wrote {args.output}")
+    return 0

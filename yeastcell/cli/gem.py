@@ -1,0 +1,71 @@
+"""Genome-scale model commands: ``yeastcell screen`` (gene-deletion screens by FBA, growth in
+1/h) and ``yeastcell gem-test`` (Yeast-GEM's own essentiality and chemostat tests)."""
+
+from __future__ import annotations
+
+import itertools
+
+from ..gem import chemostat_growth_test, essentiality_test, knockout_screen, load_gem, read_medium
+from ..io import atomic_path
+
+
+def add_screen_parser(sub) -> None:
+    """Register ``yeastcell screen`` on an argparse sub-parser set."""
+    sc = sub.add_parser("screen", help="single/double gene-deletion screen of a genome-scale model (FBA) -> CSV")
+    sc.add_argument("--gem", required=True, help="genome-scale model file (SBML, JSON, YAML, MAT), e.g. yeast-GEM.yml")
+    sc.add_argument("--medium", help="medium TSV (exchange reaction, lower bound), e.g. medium_synthetic_complete.tsv")
+    sc.add_argument("--genes", nargs="+", help="genes to delete one at a time (default: all, unless --pairs)")
+    sc.add_argument("--pairs", nargs="+", help="double deletions as GENE1+GENE2")
+    sc.add_argument("--all-pairs", action="store_true",
+                    help="all pairs of --genes (default: of every gene of the model) as double deletions")
+    sc.add_argument("--engine", choices=["highs", "jax"], default="highs",
+                    help="LP engine: highs (CPU, exact shortcuts) or jax (batched dual simplex)")
+    sc.add_argument("--processes", type=int, default=1, help="worker processes (0 = all cores)")
+    sc.add_argument("--threshold", type=float, default=0.01, help="growth ratio counted as lethal in the summary")
+    sc.add_argument("-o", "--out", help="output CSV")
+    sc.set_defaults(func=run_screen)
+
+
+def add_gem_test_parser(sub) -> None:
+    """Register ``yeastcell gem-test`` on an argparse sub-parser set."""
+    gt = sub.add_parser("gem-test", help="Yeast-GEM's own validation tests (reference data needed)")
+    gt.add_argument("which", choices=["essentiality", "chemostat"])
+    gt.add_argument("--gem", default=None, help="model file (default: Yeast-GEM from the reference data)")
+    gt.add_argument("--processes", type=int, default=1)
+    gt.set_defaults(func=run_gem_test)
+
+
+def run_screen(args) -> int:
+    """Delete genes (singly, in pairs) and print or write the growth of each deletion (1/h)."""
+    gem = load_gem(args.gem)
+    medium = read_medium(args.medium) if args.medium else None
+    pairs = [tuple(p.split("+")) for p in args.pairs] if args.pairs else None
+    if args.all_pairs:
+        pool = args.genes or list(gem.gene_ids)
+        pairs = (pairs or []) + list(itertools.combinations(pool, 2))
+        print(f"{len(pairs)} gene pairs")
+    genes = args.genes if (args.genes or pairs) else None
+    if pairs is not None and (not args.genes or args.all_pairs):
+        genes = []
+    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes,
+                         engine=args.engine)
+    wt = df.attrs.get("wild_type_growth")
+    print(f"wild-type growth {wt:.6g} /h; {len(df)} deletions; "
+          f"{int((df['growth_ratio'] < args.threshold).sum())} below growth ratio {args.threshold:g}")
+    if args.out:
+        out = df.drop(columns=["genes"]).assign(genes=["+".join(g) for g in df["genes"]])
+        with atomic_path(args.out) as tmp:
+            out.to_csv(tmp)
+        print(f"wrote {args.out}")
+    else:
+        print(df.drop(columns=["genes"]).to_string(max_rows=40))
+    return 0
+
+
+def run_gem_test(args) -> int:
+    """Run one of Yeast-GEM's validation tests, printing its report."""
+    if args.which == "essentiality":
+        essentiality_test(args.gem, processes=args.processes, verbose=True)
+    else:
+        chemostat_growth_test(args.gem, verbose=True)
+    return 0

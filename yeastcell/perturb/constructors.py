@@ -1,0 +1,187 @@
+"""Constructors of symbolic perturbations: `knockout`, `knockdown`, `overexpress`, `inhibit`,
+`initial`, `clamp`, `medium`, `pulse`, `step`, `osmotic_shock`, `dose`, `stress`, `condition`.
+
+They check their arguments (finite numbers, non-negative concentrations and times, NaCl below its
+solubility) and return the types of `yeastcell.perturb.types`; names (genes, species, conditions)
+are checked against a model only when resolved.
+
+Units: concentrations and pulse amounts in mM, times in min, NaCl in mol/L (M), doses and Ki in
+the same unit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..exceptions import PerturbationError, UnknownNameError
+from .types import (
+    EVENT_ADD,
+    EVENT_SET,
+    NACL_SOLUBILITY_M,
+    Combined,
+    Dose,
+    Event,
+    GeneActivity,
+    Inhibit,
+    NamedCondition,
+    OsmoticShock,
+    Perturbation,
+    SetConcentration,
+)
+
+
+def wild_type() -> Combined:
+    """No perturbation."""
+    return Combined(())
+
+
+def _finite(x, what) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise PerturbationError(f"{what} must be a number, got {x!r}") from None
+    if not math.isfinite(v):
+        raise PerturbationError(f"{what} must be finite, got {x!r}")
+    return v
+
+
+def _gene_name(gene) -> str:
+    if not isinstance(gene, str) or not gene.strip():
+        raise PerturbationError(f"gene must be a non-empty string, got {gene!r}")
+    return gene.strip()
+
+
+def knockout(*genes: str) -> Perturbation:
+    """Delete one or more genes (their proteins are set to zero): ``knockout("PDC1", "PDC5")``."""
+    if not genes:
+        raise PerturbationError("knockout needs at least one gene")
+    parts = [GeneActivity(_gene_name(g), 0.0, "knockout") for g in genes]
+    return parts[0] if len(parts) == 1 else Combined(tuple(parts))
+
+
+def knockdown(gene: str, fraction: float) -> GeneActivity:
+    """Reduce a gene's protein to `fraction` (0 < fraction < 1) of its wild-type level."""
+    f = _finite(fraction, "knockdown fraction")
+    if not 0.0 < f < 1.0:
+        raise PerturbationError(f"knockdown fraction is the remaining level and must be in (0, 1), got {fraction!r}")
+    return GeneActivity(_gene_name(gene), f, "knockdown")
+
+
+def overexpress(gene: str, fold: float) -> GeneActivity:
+    """Multiply a gene's protein level by `fold` (> 0)."""
+    f = _finite(fold, "overexpression fold")
+    if f <= 0:
+        raise PerturbationError(f"overexpression fold must be positive, got {fold!r}")
+    return GeneActivity(_gene_name(gene), f, "overexpression")
+
+
+def inhibit(target: str, dose: float, Ki: float) -> Inhibit:
+    """A drug at `dose` inhibiting a gene's protein or a reaction with inhibition constant `Ki`."""
+    d, k = _finite(dose, "dose"), _finite(Ki, "Ki")
+    if d < 0:
+        raise PerturbationError(f"dose must be non-negative, got {dose!r}")
+    if k <= 0:
+        raise PerturbationError(f"Ki must be positive, got {Ki!r}")
+    return Inhibit(str(target), d, k)
+
+
+def initial(species: str, conc_mM: float) -> SetConcentration:
+    """Set a species' initial concentration (mM)."""
+    return SetConcentration(str(species), _nonneg(conc_mM, species), False)
+
+
+def clamp(species: str, conc_mM: float) -> SetConcentration:
+    """Hold a species at a constant concentration (mM), e.g. a chemostat-like medium."""
+    return SetConcentration(str(species), _nonneg(conc_mM, species), True)
+
+
+def medium(composition: dict[str, float], clamped: bool = False) -> Perturbation:
+    """Medium composition: extracellular concentrations (mM), optionally clamped."""
+    if not isinstance(composition, dict) or not composition:
+        raise PerturbationError("medium needs a non-empty dict species -> concentration (mM)")
+    parts = [SetConcentration(str(s), _nonneg(v, s), clamped) for s, v in composition.items()]
+    return Combined(tuple(parts))
+
+
+def pulse(species: str, amount_mM: float, at: float) -> Event:
+    """Add `amount_mM` to a species at time `at` (min), e.g. a glucose pulse."""
+    a = _finite(amount_mM, "pulse amount")
+    return Event(str(species), a, _nonneg_time(at), EVENT_ADD)
+
+
+def step(species: str, conc_mM: float, at: float) -> Event:
+    """Set a species to `conc_mM` at time `at` (min) (a medium shift for a clamped species)."""
+    return Event(str(species), _nonneg(conc_mM, species), _nonneg_time(at), EVENT_SET)
+
+
+def osmotic_shock(nacl_M: float, at: float = 0.0, duration: float | None = None,
+                  allow_extrapolation: bool = False) -> OsmoticShock:
+    """Hyperosmotic shock: medium NaCl stepped to `nacl_M` mol/L at time `at` (min), optionally back
+    to 0 after `duration` min (a pulse). Needs a model with the HOG module (e.g. ``yeast_cell``).
+
+    Raises:
+        PerturbationError: a negative or non-finite concentration, one above NaCl's solubility
+            (6.1 M), a negative time or duration; at resolve time, a model without the osmotic
+            input or a step above the model's validated range (unless `allow_extrapolation`, which
+            warns with `ValidityWarning` instead).
+    """
+    m = _finite(nacl_M, "NaCl concentration (M)")
+    if m < 0:
+        raise PerturbationError(f"NaCl concentration must be >= 0 M, got {nacl_M!r} (negative dose)")
+    if m > NACL_SOLUBILITY_M:
+        raise PerturbationError(f"{m:g} M NaCl exceeds the solubility of NaCl in water (~{NACL_SOLUBILITY_M} M); "
+                                "the concentration is in mol/L, not mM")
+    d = None
+    if duration is not None:
+        d = _finite(duration, "shock duration (min)")
+        if d <= 0:
+            raise PerturbationError(f"shock duration must be > 0 min, got {duration!r}")
+    return OsmoticShock(m, _nonneg_time(at), d, bool(allow_extrapolation))
+
+
+def dose(species: str, conc_mM: float, at: float = 0.0) -> Dose:
+    """A drug (or other signal species of the model, e.g. ``rapamycin_e``) at `conc_mM` from time `at`.
+
+    Raises:
+        PerturbationError: negative or non-finite dose or time. UnknownNameError (at resolve time):
+            the model has no signal species of that name (close matches listed).
+    """
+    c = _finite(conc_mM, f"dose of {species!r} (mM)")
+    if c < 0:
+        raise PerturbationError(f"dose of {species!r} must be >= 0 mM, got {conc_mM!r} (negative dose)")
+    return Dose(str(species), c, _nonneg_time(at))
+
+
+STRESSES = {"osmotic": osmotic_shock, "nacl": osmotic_shock}
+
+
+def stress(kind: str, level: float, at: float = 0.0, duration: float | None = None) -> Perturbation:
+    """A named environmental stress: ``stress("osmotic", 0.4)`` (level in M NaCl) = `osmotic_shock`.
+
+    Raises:
+        UnknownNameError: an unknown stress kind (known kinds listed). PerturbationError: bad level.
+    """
+    key = str(kind).strip().lower()
+    if key not in STRESSES:
+        raise UnknownNameError("stress", str(kind), sorted(STRESSES))
+    return STRESSES[key](level, at=at, duration=duration)
+
+
+def condition(name: str) -> NamedCondition:
+    """A named condition from the model file's `conditions:` section."""
+    return NamedCondition(str(name))
+
+
+def _nonneg(v, species) -> float:
+    x = _finite(v, f"concentration of {species!r}")
+    if x < 0:
+        raise PerturbationError(f"negative concentration {x} mM for species {species!r}")
+    return x
+
+
+def _nonneg_time(t) -> float:
+    x = _finite(t, "event time")
+    if x < 0:
+        raise PerturbationError(f"event time must be >= 0 min, got {t!r}")
+    return x
+

@@ -1,0 +1,176 @@
+"""Resolving perturbations: a symbolic perturbation and a cell in, a `Condition` of arrays out.
+
+`resolve(cell, perturbation)` checks every name against the cell (in plain Python, before any
+tracing) and returns a `Condition`: arrays of fixed shape, so that many conditions stack into one
+batch for `jax.vmap` (`resolve_batch`, `stack`).
+
+Units: concentrations in mM, event times in min.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..exceptions import PerturbationError, UnknownNameError
+from .types import (
+    EVENT_ADD,
+    Dose,
+    Event,
+    GeneActivity,
+    Inhibit,
+    NamedCondition,
+    OsmoticShock,
+    Perturbation,
+    SetConcentration,
+    flatten,
+)
+
+
+class Condition(eqx.Module):
+    """A perturbation resolved against a cell: arrays of fixed shape, batchable.
+
+    Attributes:
+        c0: initial concentration of every species (mM), shape (n_species,).
+        clamp: True where a species is held constant, shape (n_species,).
+        rate_scale: multiplier of each reaction rate, shape (n_reactions,).
+        event_t: event times (min; +inf = unused slot), shape (n_events,).
+        event_species, event_mode, event_value: species index, EVENT_ADD/EVENT_SET, value (mM).
+    """
+
+    c0: jnp.ndarray
+    clamp: jnp.ndarray
+    rate_scale: jnp.ndarray
+    event_t: jnp.ndarray
+    event_species: jnp.ndarray
+    event_mode: jnp.ndarray
+    event_value: jnp.ndarray
+
+    @property
+    def n_events(self) -> int:
+        return int(self.event_t.shape[-1])
+
+
+def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None = None) -> Condition:
+    """Turn a symbolic perturbation into a `Condition` for `cell` (validation happens here).
+
+    Args:
+        n_events: pad the event arrays to this many slots (for stacking); default: as many as needed.
+
+    Raises:
+        UnknownNameError: an unknown gene, species, reaction or condition (with close matches).
+        PerturbationError: a value that cannot apply (negative concentration, gene without protein...).
+    """
+    parts = list(flatten(perturbation)) if perturbation is not None else []
+    c0 = np.array(cell.c0, dtype=float)
+    clamp = np.zeros(cell.n_species, dtype=bool)
+    rate_scale = np.ones(cell.n_reactions)
+    protein_scale = np.ones(cell.n_species)
+    events: list[tuple[float, int, int, float]] = []
+    set_by: dict[int, str] = {}
+    expressed = {prot: (forms, syn) for prot, forms, syn in getattr(cell, "expressed", ())}
+
+    def scale_protein(prot: int, factor: float) -> None:
+        """Scale a gene product's initial amount; with a proteome layer also its other forms and its
+        synthesis rate, so the new level is also the new steady state (knockout: synthesis 0)."""
+        protein_scale[prot] *= factor
+        if prot in expressed:
+            forms, syn = expressed[prot]
+            protein_scale[list(forms)] *= factor
+            rate_scale[syn] *= factor
+
+    def expand(p):
+        if isinstance(p, OsmoticShock | Dose):
+            return p.expand(cell)
+        if isinstance(p, NamedCondition):
+            spec = {c.id: c for c in cell.spec.conditions}
+            if p.name not in spec:
+                raise UnknownNameError("condition", p.name, spec)
+            c = spec[p.name]
+            return [SetConcentration(s, v, False) for s, v in c.initial.items()] + [
+                SetConcentration(s, v, True) for s, v in c.clamp.items()]
+        return [p]
+
+    for p in [q for part in parts for q in expand(part)]:
+        if isinstance(p, GeneActivity):
+            g = cell.gene_index(p.gene)
+            prot = cell.genes[g][2]
+            if prot < 0:
+                raise PerturbationError(f"gene {p.gene!r} encodes no protein species in model {cell.model_id!r}")
+            scale_protein(prot, p.factor)
+        elif isinstance(p, Inhibit):
+            factor = 1.0 / (1.0 + p.dose / p.Ki)
+            try:
+                g = cell.gene_index(p.target)
+            except UnknownNameError as gene_err:
+                try:
+                    rate_scale[cell.reaction_index(p.target)] *= factor
+                except UnknownNameError:
+                    raise UnknownNameError("gene or reaction", p.target,
+                                           list(gene_err.suggestions) + list(cell.reaction_ids)) from None
+                continue
+            prot = cell.genes[g][2]
+            if prot < 0:
+                raise PerturbationError(f"inhibitor target gene {p.target!r} encodes no protein species")
+            scale_protein(prot, factor)
+        elif isinstance(p, SetConcentration):
+            i = cell.species_index(p.species)
+            if i in set_by and set_by[i] != p.label:
+                raise PerturbationError(f"species {cell.species_ids[i]!r} is set twice ({set_by[i]} and {p.label})")
+            set_by[i] = p.label
+            c0[i] = p.conc_mM
+            clamp[i] = clamp[i] or p.clamped
+        elif isinstance(p, Event):
+            events.append((p.t_min, cell.species_index(p.species), p.mode, p.value))
+        else:
+            raise PerturbationError(f"not a perturbation: {p!r}")
+    c0 = c0 * protein_scale
+    events.sort(key=lambda e: e[0])
+    k = len(events) if n_events is None else n_events
+    if len(events) > k:
+        raise PerturbationError(f"{len(events)} events do not fit in {k} slots")
+    pad = [(math.inf, 0, EVENT_ADD, 0.0)] * (k - len(events))
+    cols = list(zip(*(events + pad))) if k else [(), (), (), ()]
+    return Condition(
+        c0=jnp.asarray(c0), clamp=jnp.asarray(clamp), rate_scale=jnp.asarray(rate_scale),
+        event_t=jnp.asarray(np.array(cols[0], dtype=float)), event_species=jnp.asarray(np.array(cols[1], dtype=int)),
+        event_mode=jnp.asarray(np.array(cols[2], dtype=int)), event_value=jnp.asarray(np.array(cols[3], dtype=float)),
+    )
+
+
+def count_events(perturbation: Perturbation | None) -> int:
+    """Number of event slots a perturbation needs (pulses, steps, timed shocks and doses)."""
+
+    def n(p) -> int:
+        if isinstance(p, Event):
+            return 1
+        if isinstance(p, OsmoticShock):
+            return int(p.t_min > 0) + int(p.duration_min is not None)
+        if isinstance(p, Dose):
+            return int(p.t_min > 0)
+        return 0
+
+    return sum(n(p) for p in (flatten(perturbation) if perturbation is not None else ()))
+
+
+def resolve_batch(cell, perturbations: Sequence[Perturbation]) -> Condition:
+    """Resolve several perturbations and stack them into one batched `Condition` (leading axis)."""
+    if len(perturbations) == 0:
+        raise PerturbationError("empty batch of perturbations")
+    k = max(count_events(p) for p in perturbations)
+    conds = [resolve(cell, p, n_events=k) for p in perturbations]
+    return stack(conds)
+
+
+def stack(conditions: Sequence[Condition]) -> Condition:
+    """Stack conditions (same cell, same number of event slots) along a new leading axis."""
+    ks = {c.n_events for c in conditions}
+    if len(ks) != 1:
+        raise PerturbationError(f"conditions have different numbers of event slots {sorted(ks)}; "
+                                "resolve them with the same n_events")
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *conditions)

@@ -21,8 +21,7 @@ from yeastcell.results_file import machine, record
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 
-__all__ = ["REPO", "RESULTS", "bounded_parameters", "fit_argument_parser", "machine", "record",
-           "reference_data_dir"]
+__all__ = ["REPO", "RESULTS", "bounded_parameters", "fit_argument_parser", "machine", "record", "reference_data_dir"]
 
 
 def fit_argument_parser(doc: str, epochs: int):

@@ -35,7 +35,8 @@ observable) of the ensemble mean after each round. Efficiency: the number of exp
 needs to reach the error random selection reaches with its full budget, as a fraction of that
 budget (mean ± sd over seeds; "not reached" counts as > 1).
 
-    python benchmarks/bench_active.py [--learner parametric|linear] [--library focused|genome] [--seeds 5] [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
+    python benchmarks/bench_active.py [--learner parametric|linear] [--library focused|genome] [--seeds 5]
+        [--rounds 6] [--batch 3] [--genes 8] [--quick] [--record]
                                       [--plot curve.png]
 """
 
@@ -134,15 +135,22 @@ def paired_vs_uncertainty(curves, strategies, key="heldout_rmse"):
     and lab noise): mean paired difference of the final error and of the curve mean, and in how many
     seeds the strategy is lower."""
     seeds = sorted(curves["uncertainty"])
-    out = [("| vs uncertainty-only (paired by seed) | final error: mean difference, lower in | "
-            "mean error over the rounds: mean difference, lower in |"), "|---|---:|---:|"]
+    out = [
+        (
+            "| vs uncertainty-only (paired by seed) | final error: mean difference, lower in | "
+            "mean error over the rounds: mean difference, lower in |"
+        ),
+        "|---|---:|---:|",
+    ]
     for s in strategies:
         if s == "uncertainty":
             continue
         d_fin = np.array([curves[s][k][-1][key] - curves["uncertainty"][k][-1][key] for k in seeds])
         d_auc = np.array([curve_mean(curves[s][k], key) - curve_mean(curves["uncertainty"][k], key) for k in seeds])
-        out.append(f"| {s} | {d_fin.mean():+.3f} ± {sd(d_fin):.3f}, {int((d_fin < 0).sum())}/{len(seeds)} seeds | "
-                   f"{d_auc.mean():+.3f} ± {sd(d_auc):.3f}, {int((d_auc < 0).sum())}/{len(seeds)} seeds |")
+        out.append(
+            f"| {s} | {d_fin.mean():+.3f} ± {sd(d_fin):.3f}, {int((d_fin < 0).sum())}/{len(seeds)} seeds | "
+            f"{d_auc.mean():+.3f} ± {sd(d_auc):.3f}, {int((d_auc < 0).sum())}/{len(seeds)} seeds |"
+        )
     return out
 
 
@@ -150,49 +158,92 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--learner", choices=("parametric", "linear"), default="parametric")
     ap.add_argument("--posterior", choices=("laplace", "rto"), default="laplace", help="parametric learner's members")
-    ap.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
+    ap.add_argument(
+        "--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES)
+    )
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; 2 with --quick)")
     ap.add_argument("--seed-offset", type=int, default=0, help="first seed (to split seeds across processes)")
-    ap.add_argument("--curves", nargs="+", help="skip the loops: score the curves.json files (or --out folders) "
-                    "of earlier runs (same configuration, disjoint seeds) together")
+    ap.add_argument(
+        "--curves",
+        nargs="+",
+        help="skip the loops: score the curves.json files (or --out folders) "
+        "of earlier runs (same configuration, disjoint seeds) together",
+    )
     ap.add_argument("--rounds", type=int, default=6, help="acquisition rounds after the initial design")
     ap.add_argument("--batch", type=int, default=3, help="experiments per round (and in the initial design)")
     ap.add_argument("--members", type=int, default=16, help="ensemble size")
-    ap.add_argument("--additive", action="store_true",
-                    help="additive correction (default: log-ratio correction, multiplicative errors)")
-    ap.add_argument("--discrepancy", type=float, default=0.3,
-                    help="floor of the learner's noise sd (standardised): measurement noise + model discrepancy")
+    ap.add_argument(
+        "--additive",
+        action="store_true",
+        help="additive correction (default: log-ratio correction, multiplicative errors)",
+    )
+    ap.add_argument(
+        "--discrepancy",
+        type=float,
+        default=0.3,
+        help="floor of the learner's noise sd (standardised): measurement noise + model discrepancy",
+    )
     ap.add_argument("--genes", type=int, default=8, help="use the first N genes of GENES")
-    ap.add_argument("--library", choices=("focused", "genome"), default="focused",
-                    help="candidates: knockdowns of the --genes genes and their pairs (focused), or those plus "
-                         "single knockdowns of every other gene of the model (genome)")
-    ap.add_argument("--doses", default="0.2,0.6",
-                    help="knockdown levels of the single-gene candidates (fractions of wild type, comma-separated)")
-    ap.add_argument("--copies", type=int, default=1,
-                    help="offer every candidate this many times as separate experiments (labels #2, #3, ...: "
-                         "the same perturbation run again), as a lab can always repeat an experiment; a batch "
-                         "rule without diversity then fills a batch with repeats of its best idea")
-    ap.add_argument("--acquisition-space", choices=("raw", "log"), default="raw",
-                    help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
-                         "log noise sd (log; parametric learner only)")
-    ap.add_argument("--acquisition-uncertainty", choices=("ensemble", "linearised"), default="ensemble",
-                    help="the acquisition's Gaussian over candidate outputs: the ensemble members, or the "
-                         "parametric learner's Laplace posterior through its output Jacobian (linearised; "
-                         "needs --acquisition-space log)")
-    ap.add_argument("--offsets", action="store_true",
-                    help="parametric learner: model the lab's batch offsets as one systematic offset per "
-                         "observable (prior sd 0.05/sqrt(3) for means of 3 replicates in 3 batches), so the noise "
-                         "sd is the replicate noise alone (0.1/sqrt(3))")
-    ap.add_argument("--hypothesis", choices=("focused", "all"), default="focused",
-                    help="parametric learner's unknowns: the Vmax of every reaction the first 8 GENES catalyse "
-                         "(8 Vmax, focused), or of every reaction with a gene rule in the model (27 Vmax: more "
-                         "than a round can pin down, most of them irrelevant to the held-out conditions)")
-    ap.add_argument("--targets", choices=("candidates", "focused", "heldout"), default="candidates",
-                    help='strategy "target": reduce the predictive variance of every candidate, of the focused '
-                         "library's perturbations (single and double knockdowns of the --genes genes: the study's "
-                         "question, while a genome library offers more), or of the held-out perturbations "
-                         "(the loop is told which perturbations it will be asked to predict, never their outcomes: "
-                         "transductive experimental design)")
+    ap.add_argument(
+        "--library",
+        choices=("focused", "genome"),
+        default="focused",
+        help="candidates: knockdowns of the --genes genes and their pairs (focused), or those plus "
+        "single knockdowns of every other gene of the model (genome)",
+    )
+    ap.add_argument(
+        "--doses",
+        default="0.2,0.6",
+        help="knockdown levels of the single-gene candidates (fractions of wild type, comma-separated)",
+    )
+    ap.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="offer every candidate this many times as separate experiments (labels #2, #3, ...: "
+        "the same perturbation run again), as a lab can always repeat an experiment; a batch "
+        "rule without diversity then fills a batch with repeats of its best idea",
+    )
+    ap.add_argument(
+        "--acquisition-space",
+        choices=("raw", "log"),
+        default="raw",
+        help="acquisition on standardised outputs (raw) or on their natural logs with the lab's "
+        "log noise sd (log; parametric learner only)",
+    )
+    ap.add_argument(
+        "--acquisition-uncertainty",
+        choices=("ensemble", "linearised"),
+        default="ensemble",
+        help="the acquisition's Gaussian over candidate outputs: the ensemble members, or the "
+        "parametric learner's Laplace posterior through its output Jacobian (linearised; "
+        "needs --acquisition-space log)",
+    )
+    ap.add_argument(
+        "--offsets",
+        action="store_true",
+        help="parametric learner: model the lab's batch offsets as one systematic offset per "
+        "observable (prior sd 0.05/sqrt(3) for means of 3 replicates in 3 batches), so the noise "
+        "sd is the replicate noise alone (0.1/sqrt(3))",
+    )
+    ap.add_argument(
+        "--hypothesis",
+        choices=("focused", "all"),
+        default="focused",
+        help="parametric learner's unknowns: the Vmax of every reaction the first 8 GENES catalyse "
+        "(8 Vmax, focused), or of every reaction with a gene rule in the model (27 Vmax: more "
+        "than a round can pin down, most of them irrelevant to the held-out conditions)",
+    )
+    ap.add_argument(
+        "--targets",
+        choices=("candidates", "focused", "heldout"),
+        default="candidates",
+        help='strategy "target": reduce the predictive variance of every candidate, of the focused '
+        "library's perturbations (single and double knockdowns of the --genes genes: the study's "
+        "question, while a genome library offers more), or of the held-out perturbations "
+        "(the loop is told which perturbations it will be asked to predict, never their outcomes: "
+        "transductive experimental design)",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, 3 rounds, 5 genes, 8 members")
     ap.add_argument("--out", help="folder for the loop checkpoints and curves (default: a temporary folder)")
     ap.add_argument("--plot", help="learning-curve figure (PNG/PDF)")
@@ -240,9 +291,12 @@ def main(argv=None):
     cands = with_copies(cands, args.copies)
     # the learner's noise also covers what a linear correction cannot represent (model discrepancy)
     noise_sd = max(meas_sd, args.discrepancy)
-    print(f"{len(cands)} candidates ({n_failed} dropped: prior solve failed), {len(held)} held out; "
-          f"scale {dict(zip(OBSERVABLES, np.round(scale, 3)))}, noise sd {noise_sd:.3g} (standardised); "
-          f"prior ready after {time.perf_counter() - t_start:.0f} s", flush=True)
+    print(
+        f"{len(cands)} candidates ({n_failed} dropped: prior solve failed), {len(held)} held out; "
+        f"scale {dict(zip(OBSERVABLES, np.round(scale, 3)))}, noise sd {noise_sd:.3g} (standardised); "
+        f"prior ready after {time.perf_counter() - t_start:.0f} s",
+        flush=True,
+    )
 
     truth = hidden_truth(cell, parameter_changes=TRUTH_CHANGES)
     probe = VirtualLab(truth, list(OBSERVABLES), base=BASE, seed=0)
@@ -251,19 +305,24 @@ def main(argv=None):
     ok = np.asarray(status) == 0
     held = [c for c, good in zip(held, ok) if good]
     y_held = y_held[ok][:, 1:]
-    heldout = Dataset(tuple(held), times, OBSERVABLES, y_held[:, None], np.ones((len(held), 1) + y_held.shape[1:], bool))
+    heldout = Dataset(
+        tuple(held), times, OBSERVABLES, y_held[:, None], np.ones((len(held), 1) + y_held.shape[1:], bool)
+    )
     prior_rmse = float(np.sqrt(np.mean(((prior(held, times, OBSERVABLES) - y_held) / scale) ** 2)))
     print(f"held-out RMSE of the mechanistic model alone: {prior_rmse:.3f}", flush=True)
     feats = GeneFeatures(genes)
     strategies = tuple(x.strip() for x in args.strategies.split(",") if x.strip())
     if any(x not in STRATEGIES for x in strategies) or ("random" not in strategies and not args.out):
-        ap.error(f"--strategies must be among {STRATEGIES} and include random (the reference), unless the loops "
-                 f"go to an --out folder that is scored later with --curves")
+        ap.error(
+            f"--strategies must be among {STRATEGIES} and include random (the reference), unless the loops "
+            f"go to an --out folder that is scored later with --curves"
+        )
     if args.learner == "parametric":
         # hypothesis space: the Vmax of every enzyme of the first 8 genes, whatever --genes offers as
         # candidates (so --quick keeps the truth's class)
-        params = vmax_parameters(cell, GENES[:8] if args.hypothesis == "focused"
-                                 else [name for _, name, _ in cell.genes])
+        params = vmax_parameters(
+            cell, GENES[:8] if args.hypothesis == "focused" else [name for _, name, _ in cell.genes]
+        )
         # lab: 10 % per replicate, 3 replicates in 3 batches, batch offsets 5 % per (batch, observable):
         # the replicate mean carries the mean of the 3 batch offsets, the same in every experiment
         offset_sd = 0.05 / np.sqrt(3) if args.offsets else 0.0
@@ -271,29 +330,42 @@ def main(argv=None):
         # members must solve every condition they are asked to predict: with linearised acquisition the
         # members predict only the held-out conditions (the candidates are scored from sigma points)
         check = tuple(held) if args.acquisition_uncertainty == "linearised" else tuple(cands) + tuple(held)
-        learner = ParameterLearner(cell, params, times, OBSERVABLES, base=BASE, prior_sd=0.5, noise_sd=log_noise,
-                                   offset_sd=offset_sd, posterior=args.posterior,
-                                   check_conditions=check)
+        learner = ParameterLearner(
+            cell,
+            params,
+            times,
+            OBSERVABLES,
+            base=BASE,
+            prior_sd=0.5,
+            noise_sd=log_noise,
+            offset_sd=offset_sd,
+            posterior=args.posterior,
+            check_conditions=check,
+        )
         # the model class holds the truth: no discrepancy term in the acquisition noise
         noise_sd = log_noise if args.acquisition_space == "log" else meas_sd
-        learner_note = (f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
-                        f"log noise sd {log_noise:.3f}"
-                        + (f", per-observable offsets (prior sd {offset_sd:.3f})" if args.offsets else "")
-                        + f", {args.posterior} members; acquisition on "
-                        f"{args.acquisition_space} outputs, noise sd {noise_sd:.3g}, uncertainty from the "
-                        f"{'linearised Laplace posterior' if args.acquisition_uncertainty == 'linearised' else 'ensemble'}")
+        learner_note = (
+            f"parametric learner over {len(params)} Vmax ({', '.join(params)}), prior sd 0.5, "
+            f"log noise sd {log_noise:.3f}"
+            + (f", per-observable offsets (prior sd {offset_sd:.3f})" if args.offsets else "")
+            + f", {args.posterior} members; acquisition on "
+            f"{args.acquisition_space} outputs, noise sd {noise_sd:.3g}, uncertainty from the "
+            f"{'linearised Laplace posterior' if args.acquisition_uncertainty == 'linearised' else 'ensemble'}"
+        )
     elif args.additive:
         learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, scale, noise_sd=noise_sd, prior_sd=0.5)
     else:  # log ratios, standardised by the spread of the prior's logs over the candidates
         log_scale = np.maximum(np.log(np.maximum(P, 1e-12)).std(axis=(0, 1)), 0.05)
         log_noise = max(float(np.median(0.1 / np.sqrt(3) / log_scale)), args.discrepancy)
-        learner = LinearResidualLearner(prior, feats, times, OBSERVABLES, log_scale, noise_sd=log_noise,
-                                        prior_sd=0.5, log=True)
+        learner = LinearResidualLearner(
+            prior, feats, times, OBSERVABLES, log_scale, noise_sd=log_noise, prior_sd=0.5, log=True
+        )
     if args.learner == "linear":
         if args.acquisition_space == "log":
             ap.error("--acquisition-space log is for the parametric learner")
-        learner_note = (f"{'additive' if args.additive else 'log-ratio'} linear correction, learner noise sd "
-                        f"{learner.noise_sd:.3g}")
+        learner_note = (
+            f"{'additive' if args.additive else 'log-ratio'} linear correction, learner noise sd {learner.noise_sd:.3g}"
+        )
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_active_"))
     curves = {s: {} for s in strategies}
     for path in map(Path, args.curves or ()):
@@ -316,18 +388,31 @@ def main(argv=None):
     for seed in [] if args.curves else range(args.seed_offset, args.seed_offset + args.seeds):
         lab = VirtualLab(truth, list(OBSERVABLES), base=BASE, seed=1000 + seed)
         for s in strategies:
-            cfg = LoopConfig(candidates=tuple(cands), times_min=TIMES, observables=OBSERVABLES,
-                             scale=tuple(scale), rounds=args.rounds + 1, batch_size=args.batch,
-                             n_members=args.members, strategy=s, n_initial=args.batch, noise_sd=noise_sd,
-                             seed=seed, acquisition_space=args.acquisition_space,
-                             acquisition_uncertainty=args.acquisition_uncertainty,
-                             targets=target_conditions(args.targets, genes, doses, cands, held) if s == "target" else ())
+            cfg = LoopConfig(
+                candidates=tuple(cands),
+                times_min=TIMES,
+                observables=OBSERVABLES,
+                scale=tuple(scale),
+                rounds=args.rounds + 1,
+                batch_size=args.batch,
+                n_members=args.members,
+                strategy=s,
+                n_initial=args.batch,
+                noise_sd=noise_sd,
+                seed=seed,
+                acquisition_space=args.acquisition_space,
+                acquisition_uncertainty=args.acquisition_uncertainty,
+                targets=target_conditions(args.targets, genes, doses, cands, held) if s == "target" else (),
+            )
             t0 = time.perf_counter()
             res = closed_loop(cfg, learner, lab, out / f"seed{seed}_{s}", heldout=heldout, log=None)
             curves[s][seed] = res.curve
-            print(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m['heldout_rmse']:.3f}"
-                                                      for m in res.curve)
-                  + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"seed {seed} {s:11s}: "
+                + " ".join(f"{m['n_experiments']}:{m['heldout_rmse']:.3f}" for m in res.curve)
+                + f"  ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
     (out / "curves.json").write_text(json.dumps({s: {str(k): v for k, v in c.items()} for s, c in curves.items()}))
     if "random" not in strategies:
         print(f"loops done in {out}; score them with --curves together with runs that include random")
@@ -349,32 +434,52 @@ def main(argv=None):
         sd = f" ± {fin.std(ddof=1):.2f}" if len(fin) > 1 else ""
         return f"{fin.mean():.2f}{sd} (reached in {reached})"
 
-    lines = [(f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
-              f"held-out RMSE after {budget} experiments (mean ± sd) |"
-              + (" same, on the log-scale RMSE | held-out log-scale RMSE |" if has_log else "")),
-             "|---|---:|---:|" + ("---:|---:|" if has_log else "")]
+    lines = [
+        (
+            f"| strategy | fraction of random's budget ({budget} experiments) to reach random's final error | "
+            f"held-out RMSE after {budget} experiments (mean ± sd) |"
+            + (" same, on the log-scale RMSE | held-out log-scale RMSE |" if has_log else "")
+        ),
+        "|---|---:|---:|" + ("---:|---:|" if has_log else ""),
+    ]
     for s in strategies:
-        lines.append(f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {sd(final[s]):.3f} |"
-                     + (f" {fmt(eff_log[s])} | {final_log[s].mean():.3f} ± {sd(final_log[s]):.3f} |" if has_log else ""))
+        lines.append(
+            f"| {s} | {fmt(eff[s])} | {final[s].mean():.3f} ± {sd(final[s]):.3f} |"
+            + (f" {fmt(eff_log[s])} | {final_log[s].mean():.3f} ± {sd(final_log[s]):.3f} |" if has_log else "")
+        )
     lines.append(f"| mechanistic model alone (no learning) | | {prior_rmse:.3f} |" + (" | |" if has_log else ""))
     lines.append("")
-    lines.append("Fraction = experiments after which the strategy's held-out error stays at or below random's "
-                 "final error, over random's budget (sustained, not first touch). Primary metric: RMSE of the "
-                 "observables standardised by the prior's spread over the candidates"
-                 + ("; secondary: RMSE of their natural logs (the scale of the lab's log-normal noise)." if has_log else "."))
+    lines.append(
+        "Fraction = experiments after which the strategy's held-out error stays at or below random's "
+        "final error, over random's budget (sustained, not first touch). Primary metric: RMSE of the "
+        "observables standardised by the prior's spread over the candidates"
+        + ("; secondary: RMSE of their natural logs (the scale of the lab's log-normal noise)." if has_log else ".")
+    )
     if "uncertainty" in strategies and len(strategies) > 2:
         lines += ["", *paired_vs_uncertainty(curves, strategies)]
     dose_text = "/".join(f"{100 * d:g}" for d in doses) + " %"
-    library = (f"{len(genes)} genes: single knockdowns to {dose_text}, double knockdowns 50/50 %"
-               + (f"; plus single knockdowns to {dose_text} of every other gene of the model" if args.library == "genome" else "")
-               + (f"; each offered {args.copies} times as separate experiments, repeats labelled #2.." if args.copies > 1 else ""))
-    lines.append(f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "
-                 f"initial design {args.batch} random "
-                 f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "
-                 f"{learner_note}; "
-                 + (f"target strategy's targets: {args.targets}; " if "target" in strategies else "")
-                 + f"held-out RMSE after the initial design {first.mean():.3f}; "
-                 f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s.")
+    library = (
+        f"{len(genes)} genes: single knockdowns to {dose_text}, double knockdowns 50/50 %"
+        + (
+            f"; plus single knockdowns to {dose_text} of every other gene of the model"
+            if args.library == "genome"
+            else ""
+        )
+        + (
+            f"; each offered {args.copies} times as separate experiments, repeats labelled #2.."
+            if args.copies > 1
+            else ""
+        )
+    )
+    lines.append(
+        f"Seeds {args.seeds}; {len(cands)} candidates ({library}), {len(held)} held-out conditions; "
+        f"initial design {args.batch} random "
+        f"experiments, then {args.rounds} rounds of {args.batch}; ensemble of {args.members}; "
+        f"{learner_note}; "
+        + (f"target strategy's targets: {args.targets}; " if "target" in strategies else "")
+        + f"held-out RMSE after the initial design {first.mean():.3f}; "
+        f"hidden truth: Vmax changes {TRUTH_CHANGES}; wall time {time.perf_counter() - t_start:.0f} s."
+    )
     lines.append("")
     for key, what in (("heldout_rmse", "held-out RMSE"), ("heldout_log_rmse", "held-out log-scale RMSE")):
         if key == "heldout_log_rmse" and not has_log:
@@ -383,19 +488,28 @@ def main(argv=None):
         lines.append("```")
         for seed in sorted(curves["random"]):
             for s in strategies:
-                lines.append(f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m[key]:.3f}"
-                                                              for m in curves[s][seed]))
+                lines.append(
+                    f"seed {seed} {s:11s}: " + " ".join(f"{m['n_experiments']}:{m[key]:.3f}" for m in curves[s][seed])
+                )
         lines.append("```")
     print("\n".join(lines))
     if args.plot:
         from yeastcell.active.report import plot_learning_curves
 
-        plot_learning_curves({s: list(curves[s].values()) for s in strategies}, args.plot,
-                             title=f"core model, virtual lab, {args.seeds} seeds")
+        plot_learning_curves(
+            {s: list(curves[s].values()) for s in strategies},
+            args.plot,
+            title=f"core model, virtual lab, {args.seeds} seeds",
+        )
         print(f"wrote {args.plot}")
     if args.record:
-        record("bench_active", lines, title=f"Active learning on the virtual lab ({args.learner} learner, {args.library} library)",
-               note="2-core machine shared with other jobs (times only indicative)" + (f"; {args.note}" if args.note else ""))
+        record(
+            "bench_active",
+            lines,
+            title=f"Active learning on the virtual lab ({args.learner} learner, {args.library} library)",
+            note="2-core machine shared with other jobs (times only indicative)"
+            + (f"; {args.note}" if args.note else ""),
+        )
     return lines
 
 

@@ -45,12 +45,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 HIDDEN = [  # (synthesis reaction of, effector, K (mM), n, kind, fold)
-    ("Ald6", "F16BP_c", 2.0, 2.0, "inhibit", 1.0),      # glucose-repression-like control through the FBP level
+    ("Ald6", "F16BP_c", 2.0, 2.0, "inhibit", 1.0),  # glucose-repression-like control through the FBP level
     ("Pdc6", "F16BP_c", 2.0, 2.0, "inhibit", 1.0),
-    ("Pdc5", "ACE_c", 0.2, 2.0, "activate", 6.0),       # PDC5 induced when acetaldehyde/pyruvate accumulate
-    ("Gpd2", "NADH_c", 0.05, 2.0, "activate", 4.0),     # redox-driven GPD2 expression
-    ("Hxt2", "GLC_c", 0.1, 1.0, "inhibit", 1.0),        # high-affinity transporter repressed by glucose
-    ("Tps1", "G6P_c", 2.0, 2.0, "activate", 4.0),       # trehalose synthesis induced by hexose phosphates
+    ("Pdc5", "ACE_c", 0.2, 2.0, "activate", 6.0),  # PDC5 induced when acetaldehyde/pyruvate accumulate
+    ("Gpd2", "NADH_c", 0.05, 2.0, "activate", 4.0),  # redox-driven GPD2 expression
+    ("Hxt2", "GLC_c", 0.1, 1.0, "inhibit", 1.0),  # high-affinity transporter repressed by glucose
+    ("Tps1", "G6P_c", 2.0, 2.0, "activate", 4.0),  # trehalose synthesis induced by hexose phosphates
 ]
 PARAM_CHANGES = {"ATPASE.KATPASE": 1.3, "GPD.Vmax": 0.8}
 PROTEINS = [h[0] for h in HIDDEN] + ["Pdc1", "Adh1", "Hxk2", "Tdh3", "Cdc19", "Eno2"]
@@ -68,8 +68,10 @@ def composed_model() -> Path:
         models = resolve_model_path("yeast_core").parent
     d = Path(tempfile.mkdtemp(prefix="yc_bench_hybrid_"))
     p = d / "core_proteome.yaml"
-    p.write_text("format: yeastcell-model/1\nmodel: {id: core_proteome, name: yeast core + proteome layer}\n"
-                 f"include:\n- {models / 'yeast_core.yaml'}\n- {models / 'proteome.yaml'}\n")
+    p.write_text(
+        "format: yeastcell-model/1\nmodel: {id: core_proteome, name: yeast core + proteome layer}\n"
+        f"include:\n- {models / 'yeast_core.yaml'}\n- {models / 'proteome.yaml'}\n"
+    )
     return p
 
 
@@ -78,8 +80,8 @@ def viable_knockouts(cell, genes, options):
     last sampling time and the cell keeps fermenting (ethanol made by the end >= 10 % of the wild type's).
     The screen a biologist would run before ordering strains; the hidden truth is not consulted."""
     import yeastcell as yc
-    from yeastcell.perturb.notation import parse_perturbation
     from yeastcell.observe import ObservationModel
+    from yeastcell.perturb.notation import parse_perturbation
 
     conds = ["cond:aerobic_batch"] + [f"cond:aerobic_batch+ko:{g}" for g in genes]
     tr = yc.simulate_batch(cell, [parse_perturbation(c) for c in conds], TIMES, options=options)
@@ -104,7 +106,7 @@ def perturbation_sets(cell, rng, n_train, n_single_test, n_double_test, kind="ko
     rng.shuffle(pool)
     one = (lambda g: f"ko:{g}") if kind == "ko" else (lambda g: f"kd:{g}=0.3")
     train_genes = pool[:n_train]
-    test_genes = pool[n_train:n_train + n_single_test]
+    test_genes = pool[n_train : n_train + n_single_test]
     train = [one(g) for g in train_genes]
     singles_test = [one(g) for g in test_genes]
     doubles = []
@@ -126,6 +128,7 @@ def _parts_text(cond: str) -> str:
 
 def baselines(train_ds, test_ds):
     """Predictions (log) of the four simple baselines for the test conditions, shape (n_test, n_t, n_obs)."""
+
     def logmean(ds):
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.nanmean(np.where(ds.mask, np.log(ds.values), np.nan), axis=1)
@@ -163,13 +166,13 @@ def rmse(pred_log, ds, scored=None):
     err = data - pred_log[:, None]
     if scored is not None:
         err = err[np.asarray(scored)]
-    return float(np.sqrt(np.nanmean(err ** 2)))
+    return float(np.sqrt(np.nanmean(err**2)))
 
 
 def model_log_predictions(model, ds, options):
     import yeastcell as yc
-    from yeastcell.perturb.notation import parse_perturbation
     from yeastcell.observe import ObservationModel
+    from yeastcell.perturb.notation import parse_perturbation
 
     tr = yc.simulate_batch(model, [parse_perturbation(c) for c in ds.conditions], ds.times_min, options=options)
     om = ObservationModel.build(model, ds.observables)
@@ -191,11 +194,17 @@ def setup_seed(seed, args, cell):
     regs = [HiddenRegulation(f"syn_{p}", eff, K, n, kind, fold) for p, eff, K, n, kind, fold in HIDDEN]
     truth = hidden_truth(cell, regs, parameter_changes=PARAM_CHANGES)
     obs = PROTEINS + METABOLITES
-    lab = VirtualLab(truth, obs, base="cond:aerobic_batch", seed=seed,
-                     measurement=MeasurementModel(sigma_log=0.1, n_replicates=3, lod_mM=1e-6))
+    lab = VirtualLab(
+        truth,
+        obs,
+        base="cond:aerobic_batch",
+        seed=seed,
+        measurement=MeasurementModel(sigma_log=0.1, n_replicates=3, lod_mM=1e-6),
+    )
     options = yc.SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
-    train, test = perturbation_sets(cell, rng, args.n_train, args.n_single_test, args.n_double_test,
-                                    kind=args.perturbation, options=options)
+    train, test = perturbation_sets(
+        cell, rng, args.n_train, args.n_single_test, args.n_double_test, kind=args.perturbation, options=options
+    )
     train_ds = lab.run(["wt"] + train, TIMES)
     test_ds = lab.run(test, TIMES)
     ok_train = [c for i, c in enumerate(train_ds.conditions) if train_ds.mask[i].any()]
@@ -206,18 +215,28 @@ def setup_seed(seed, args, cell):
     # keep their random initial values: the held-out single perturbations would be read through
     # untrained weights. The perturbation reaches the network through the state it changes.
     genes = sorted({p.split(":")[1].split("=")[0] for c in train for p in _parts(c)}) if args.gene_inputs else []
-    hyb = hybridize(cell, rate_targets=targets, input_species=METABOLITES + ["F16BP_c", "NADH_c", "ACE_c", "GLC_c"],
-                    input_genes=genes, width=args.width, depth=1, key=__import__("jax").random.PRNGKey(seed))
+    hyb = hybridize(
+        cell,
+        rate_targets=targets,
+        input_species=METABOLITES + ["F16BP_c", "NADH_c", "ACE_c", "GLC_c"],
+        input_genes=genes,
+        width=args.width,
+        depth=1,
+        key=__import__("jax").random.PRNGKey(seed),
+    )
     return train_ds, test_ds, hyb, options, truth
 
 
 def run_seed(seed, args, cell):
-    from yeastcell.solvers import Rodas4P
     from yeastcell.fit import fit, residual_optimizer
+    from yeastcell.solvers import Rodas4P
 
     train_ds, test_ds, hyb, options, truth = setup_seed(seed, args, cell)
-    train_options = options if args.exact_jacobian_gradient else dataclasses.replace(
-        options, solver=Rodas4P(differentiate_jacobian=False))
+    train_options = (
+        options
+        if args.exact_jacobian_gradient
+        else dataclasses.replace(options, solver=Rodas4P(differentiate_jacobian=False))
+    )
     t0 = time.perf_counter()
     # every training condition is trained on: the baselines use all of them, and a validation split of
     # conditions would withhold the rare strong perturbations (one knockout of a major glycolytic
@@ -226,9 +245,21 @@ def run_seed(seed, args, cell):
     batch = min(args.batch, len(train_ds.conditions))
     steps = args.epochs * -(-len(train_ds.conditions) // batch)
     opt = residual_optimizer(args.lr, steps)  # clipped Adam, cosine-decaying step (yeastcell.fit.schedule)
-    res = fit(hyb, train_ds, train="residual", optimizer=opt, epochs=args.epochs,
-              batch_size=batch, validation_fraction=None, patience=args.patience,
-              seed=seed, options=train_options, gradient="reverse", sigma_log2=0.15, progress=True)
+    res = fit(
+        hyb,
+        train_ds,
+        train="residual",
+        optimizer=opt,
+        epochs=args.epochs,
+        batch_size=batch,
+        validation_fraction=None,
+        patience=args.patience,
+        seed=seed,
+        options=train_options,
+        gradient="reverse",
+        sigma_log2=0.15,
+        progress=True,
+    )
     t_train = time.perf_counter() - t0
     preds = baselines(train_ds, test_ds)
     preds["mechanistic"], failed_m = model_log_predictions(cell, test_ds, options)
@@ -237,20 +268,34 @@ def run_seed(seed, args, cell):
     # a failed simulation is not scored as if it had predicted nothing: the conditions where the
     # mechanistic model, the hybrid or the truth failed are left out for every predictor, and the
     # hybrid's failures are counted in the printed summary
-    scored = np.all([np.isfinite(preds[k]).all(axis=(1, 2)) for k in ("mechanistic", "hybrid", "hidden truth (noise floor)")], axis=0)
+    scored = np.all(
+        [np.isfinite(preds[k]).all(axis=(1, 2)) for k in ("mechanistic", "hybrid", "hidden truth (noise floor)")],
+        axis=0,
+    )
     double = np.array([len(_parts(c)) == 2 for c in test_ds.conditions])
     scores = {k: rmse(v, test_ds, scored) for k, v in preds.items()}
     scores.update({f"{k} @doubles": rmse(v, test_ds, scored & double) for k, v in preds.items()})
-    per_cond = {k: [rmse(preds[k], test_ds, np.arange(len(double)) == i) for i in range(len(double))]
-                for k in ("hybrid", "additive")}
+    per_cond = {
+        k: [rmse(preds[k], test_ds, np.arange(len(double)) == i) for i in range(len(double))]
+        for k in ("hybrid", "additive")
+    }
     worst = int(np.nanargmax(per_cond["hybrid"]))
-    return scores, {"train_s": t_train, "epochs": len(res.history), "failed_mech": failed_m,
-                    "failed_hybrid": failed_h, "n_train": len(train_ds.conditions),
-                    "n_test_measured": int(test_ds.mask.any(axis=(1, 2, 3)).sum()),
-                    "n_test_scored": int((scored & test_ds.mask.any(axis=(1, 2, 3))).sum()),
-                    "n_double_test": args.n_double_test,
-                    "hybrid_worst": f"{_parts_text(test_ds.conditions[worst])} {per_cond['hybrid'][worst]:.3f} "
-                                    f"(additive {per_cond['additive'][worst]:.3f})"}, (hyb, train_ds, options)
+    return (
+        scores,
+        {
+            "train_s": t_train,
+            "epochs": len(res.history),
+            "failed_mech": failed_m,
+            "failed_hybrid": failed_h,
+            "n_train": len(train_ds.conditions),
+            "n_test_measured": int(test_ds.mask.any(axis=(1, 2, 3)).sum()),
+            "n_test_scored": int((scored & test_ds.mask.any(axis=(1, 2, 3))).sum()),
+            "n_double_test": args.n_double_test,
+            "hybrid_worst": f"{_parts_text(test_ds.conditions[worst])} {per_cond['hybrid'][worst]:.3f} "
+            f"(additive {per_cond['additive'][worst]:.3f})",
+        },
+        (hyb, train_ds, options),
+    )
 
 
 def gradient_cost(hyb, ds, options, batch):
@@ -288,10 +333,12 @@ def gradient_cost(hyb, ds, options, batch):
 
 
 def _gradient_line(t, batch):
-    return (f"loss+gradient over a batch of {batch} conditions: {t['loss+grad']:.3f} s exact "
-            f"({t['loss+grad'] / t['forward']:.1f}x), {t['loss+grad frozen J']:.3f} s with the frozen-Jacobian "
-            f"derivative ({t['loss+grad frozen J'] / t['forward']:.1f}x); forward simulation of the batch: "
-            f"{t['forward']:.3f} s (goal <= 5x)")
+    return (
+        f"loss+gradient over a batch of {batch} conditions: {t['loss+grad']:.3f} s exact "
+        f"({t['loss+grad'] / t['forward']:.1f}x), {t['loss+grad frozen J']:.3f} s with the frozen-Jacobian "
+        f"derivative ({t['loss+grad frozen J'] / t['forward']:.1f}x); forward simulation of the batch: "
+        f"{t['forward']:.3f} s (goal <= 5x)"
+    )
 
 
 def main(argv=None):
@@ -300,20 +347,33 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--patience", type=int, default=12)
-    ap.add_argument("--perturbation", choices=("ko", "kd"), default="ko",
-                    help="single perturbations: knockouts of model-viable genes (default) or knockdowns to 30 %%")
-    ap.add_argument("--gene-inputs", action="store_true",
-                    help="also feed the training genes' activities to the network (see setup_seed)")
+    ap.add_argument(
+        "--perturbation",
+        choices=("ko", "kd"),
+        default="ko",
+        help="single perturbations: knockouts of model-viable genes (default) or knockdowns to 30 %%",
+    )
+    ap.add_argument(
+        "--gene-inputs",
+        action="store_true",
+        help="also feed the training genes' activities to the network (see setup_seed)",
+    )
     ap.add_argument("--n-train", type=int, default=32)
     ap.add_argument("--n-single-test", type=int, default=8)
     ap.add_argument("--n-double-test", type=int, default=14)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--batch", type=int, default=14)
     ap.add_argument("--lr", type=float, default=2e-2, help="initial Adam step (cosine decay to 2 %% of it)")
-    ap.add_argument("--exact-jacobian-gradient", action="store_true",
-                    help="train with exact gradients (default: the frozen-Jacobian derivative, docs/hybrid.md)")
-    ap.add_argument("--gradient-cost-only", action="store_true",
-                    help="only time one loss+gradient against the forward simulation (seed 0 set-up)")
+    ap.add_argument(
+        "--exact-jacobian-gradient",
+        action="store_true",
+        help="train with exact gradients (default: the frozen-Jacobian derivative, docs/hybrid.md)",
+    )
+    ap.add_argument(
+        "--gradient-cost-only",
+        action="store_true",
+        help="only time one loss+gradient against the forward simulation (seed 0 set-up)",
+    )
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
@@ -325,8 +385,10 @@ def main(argv=None):
         train_ds, _, hyb, options, _ = setup_seed(0, args, cell)
         batch = min(8, len(train_ds.conditions))
         t = gradient_cost(hyb, train_ds, options, batch)
-        setup = (f"(seed 0 set-up of the full benchmark: {len(train_ds.conditions)} training conditions, "
-                 f"{len(TIMES)} times to {TIMES[-1]:.0f} min, rtol 1e-6; 2nd calls timed)")
+        setup = (
+            f"(seed 0 set-up of the full benchmark: {len(train_ds.conditions)} training conditions, "
+            f"{len(TIMES)} times to {TIMES[-1]:.0f} min, rtol 1e-6; 2nd calls timed)"
+        )
         lines = [_gradient_line(t, batch), setup]
         print("\n".join(lines))
         if not args.no_record:
@@ -342,22 +404,27 @@ def main(argv=None):
         infos.append(info)
         print(f"seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()) + f"  {info}")
     names = [k for k in all_scores[0] if not k.endswith(" @doubles")]
-    lines = [f"| predictor | held-out log RMSE, all (mean ± sd over {len(all_scores)} seeds) | double knockouts only |",
-             "| --- | --- | --- |"]
+    lines = [
+        f"| predictor | held-out log RMSE, all (mean ± sd over {len(all_scores)} seeds) | double knockouts only |",
+        "| --- | --- | --- |",
+    ]
 
     def cell_text(key):
         v = np.array([s[key] for s in all_scores])
         return f"{v.mean():.3f} ± {v.std():.3f}"
+
     for k in names:
         lines.append(f"| {k} | {cell_text(k)} | {cell_text(k + ' @doubles')} |")
     hyb = np.array([s["hybrid"] for s in all_scores])
     mech = np.array([s["mechanistic"] for s in all_scores])
     lines.append("")
-    lines.append(f"hybrid vs mechanistic RMSE reduction: {100 * (1 - hyb.mean() / mech.mean()):.1f} % "
-                 "(goal >= 50 %); hybrid below every simple baseline: "
-                 f"{all(hyb.mean() < np.mean([s[k] for s in all_scores]) for k in ('no change', 'mean effect', 'additive', 'linear'))}; "
-                 f"held-out conditions the hybrid failed to simulate: {sum(i['failed_hybrid'] for i in infos)} (left out "
-                 "of every predictor's score)")
+    lines.append(
+        f"hybrid vs mechanistic RMSE reduction: {100 * (1 - hyb.mean() / mech.mean()):.1f} % "
+        "(goal >= 50 %); hybrid below every simple baseline: "
+        f"{all(hyb.mean() < np.mean([s[k] for s in all_scores]) for k in ('no change', 'mean effect', 'additive', 'linear'))}; "
+        f"held-out conditions the hybrid failed to simulate: {sum(i['failed_hybrid'] for i in infos)} (left out "
+        "of every predictor's score)"
+    )
     hyb_model, train_ds, options = ctx
     batch = min(8, len(train_ds.conditions))
     t = gradient_cost(hyb_model, train_ds, options, batch)
@@ -368,8 +435,11 @@ def main(argv=None):
     if not args.no_record:
         from _common import record
 
-        record("bench_hybrid" + (" --quick" if args.quick else ""), lines,
-               title="Hybrid residuals vs baselines (virtual lab, hidden regulation)")
+        record(
+            "bench_hybrid" + (" --quick" if args.quick else ""),
+            lines,
+            title="Hybrid residuals vs baselines (virtual lab, hidden regulation)",
+        )
 
 
 if __name__ == "__main__":

@@ -123,8 +123,10 @@ def _glpk_check(model, S, gene_id: str, presolve: bool, solver: str = "glpk") ->
     r = S @ v
     i = int(np.argmax(np.abs(r)))
     met = m.metabolites[i]
-    return (f"{sol.objective_value:.6g} (its flux vector: max|S v| {abs(r[i]):.1e} at {met.id} "
-            f"[{met.name}], bound violation {viol:.1e})")
+    return (
+        f"{sol.objective_value:.6g} (its flux vector: max|S v| {abs(r[i]):.1e} at {met.id} "
+        f"[{met.name}], bound violation {viol:.1e})"
+    )
 
 
 def _highs_check(S, lb, ub, c, solver: str) -> str:
@@ -165,25 +167,25 @@ def _explain(model, differing) -> list[str]:
             f"{_glpk_check(model, S, gid, True)}; GLPK exact (rational arithmetic) "
             f"{_glpk_check(model, S, gid, False, 'glpk_exact')}; HiGHS dual simplex "
             f"{_highs_check(S, lb, ub, c, 'simplex')}; HiGHS interior point "
-            f"{_highs_check(S, lb, ub, c, 'ipm')}")
+            f"{_highs_check(S, lb, ub, c, 'ipm')}"
+        )
     return lines
 
 
-def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_ref: float,
-                t_cpu: float, name: str) -> tuple[list[str], list[str], list]:
+def _jax_subset(
+    gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_ref: float, t_cpu: float, name: str
+) -> tuple[list[str], list[str], list]:
     """Time the JAX LP engine on ``n`` random genes; rows, notes, differing genes."""
     from yeastcell.gem import apply_medium, compile_gpr
     from yeastcell.gem.lp import knockout_growth_batch, make_compressed_engine
 
     g = gem if medium is None else apply_medium(gem, medium)
     rng = np.random.default_rng(seed)
-    ids = [gem.gene_ids[i] for i in np.sort(rng.choice(gem.n_genes, size=min(n, gem.n_genes),
-                                                          replace=False))]
+    ids = [gem.gene_ids[i] for i in np.sort(rng.choice(gem.n_genes, size=min(n, gem.n_genes), replace=False))]
     gpr = compile_gpr(g.gene_rules, g.gene_ids)
     eng, t_setup, _ = _timed(lambda: make_compressed_engine(g))
     _, t_first, _ = _timed(lambda: knockout_growth_batch(g, [ids[0]], engine=eng, gpr=gpr))
-    res, t, c = _timed(lambda: knockout_growth_batch(g, ids, engine=eng, gpr=gpr,
-                                                        skip_unaffected=False))
+    res, t, c = _timed(lambda: knockout_growth_batch(g, ids, engine=eng, gpr=gpr, skip_unaffected=False))
     wt = float(res.wild_type_growth)
     diff, calls = _agreement(ids, res.growth, ref, wt)
     hg = np.array([cpu_growth[k] for k in ids], dtype=np.float64)
@@ -194,23 +196,29 @@ def _jax_subset(gem, medium, n: int, seed: int, ref: dict, cpu_growth: dict, t_r
     full = per * gem.n_genes
     piv = np.asarray(res.iterations)
     statuses = dict(zip(*np.unique(np.asarray(res.status), return_counts=True)))
-    print(f"[{name}] JAX engine, {len(ids)} random genes: set-up {t_setup:.1f} s, first call "
-          f"(compile + 1 LP) {t_first:.1f} s, solves {t:.1f} s wall ({c:.1f} s CPU) = "
-          f"{per * 1e3:.0f} ms per knockout; extrapolated to {gem.n_genes} genes {full:.0f} s "
-          f"(cobrapy {t_ref:.1f} s: {t_ref / full:.2f}x; CPU engine {t_cpu:.2f} s: "
-          f"{t_cpu / full:.3f}x); pivots median {np.median(piv):.0f}, max {piv.max()}, "
-          f"{int((piv > 0).sum())} LPs with pivots; statuses {statuses}; max |diff|/wt vs "
-          f"cobrapy {diff:.1e}, vs HiGHS engine {rel_highs:.1e}; differing calls {calls}")
-    row = (f"| {name} | yeastcell jax, {len(ids)} random genes, extrapolated to {gem.n_genes} "
-           f"(CPU, chunk 1) | {full:.0f} (measured {t:.1f}) | {c:.1f} | {t_ref / full:.2f}× | "
-           f"{len(ids)} | {diff:.1e} | {calls} (of {len(ids)}) |")
-    note = (f"JAX engine ({name}): set-up (compression, HiGHS reference basis + dense m×m inverse of the "
-            f"compressed LP) {t_setup:.1f} s "
-            f"and first call (compile + 1 LP) {t_first:.1f} s not included in the extrapolation; "
-            f"{per * 1e3:.0f} ms per knockout on CPU; pivots median {np.median(piv):.0f}, max "
-            f"{piv.max()} ({int((piv > 0).sum())} of {len(ids)} LPs pivot at all); growth vs the "
-            f"HiGHS CPU engine: max |diff|/wild type {rel_highs:.1e}; JAX / CPU-engine time "
-            f"{full / t_cpu:.0f}× slower (extrapolated)")
+    print(
+        f"[{name}] JAX engine, {len(ids)} random genes: set-up {t_setup:.1f} s, first call "
+        f"(compile + 1 LP) {t_first:.1f} s, solves {t:.1f} s wall ({c:.1f} s CPU) = "
+        f"{per * 1e3:.0f} ms per knockout; extrapolated to {gem.n_genes} genes {full:.0f} s "
+        f"(cobrapy {t_ref:.1f} s: {t_ref / full:.2f}x; CPU engine {t_cpu:.2f} s: "
+        f"{t_cpu / full:.3f}x); pivots median {np.median(piv):.0f}, max {piv.max()}, "
+        f"{int((piv > 0).sum())} LPs with pivots; statuses {statuses}; max |diff|/wt vs "
+        f"cobrapy {diff:.1e}, vs HiGHS engine {rel_highs:.1e}; differing calls {calls}"
+    )
+    row = (
+        f"| {name} | yeastcell jax, {len(ids)} random genes, extrapolated to {gem.n_genes} "
+        f"(CPU, chunk 1) | {full:.0f} (measured {t:.1f}) | {c:.1f} | {t_ref / full:.2f}× | "
+        f"{len(ids)} | {diff:.1e} | {calls} (of {len(ids)}) |"
+    )
+    note = (
+        f"JAX engine ({name}): set-up (compression, HiGHS reference basis + dense m×m inverse of the "
+        f"compressed LP) {t_setup:.1f} s "
+        f"and first call (compile + 1 LP) {t_first:.1f} s not included in the extrapolation; "
+        f"{per * 1e3:.0f} ms per knockout on CPU; pivots median {np.median(piv):.0f}, max "
+        f"{piv.max()} ({int((piv > 0).sum())} of {len(ids)} LPs pivot at all); growth vs the "
+        f"HiGHS CPU engine: max |diff|/wild type {rel_highs:.1e}; JAX / CPU-engine time "
+        f"{full / t_cpu:.0f}× slower (extrapolated)"
+    )
     return [row], [note], _differing(ids, res.growth, ref, wt)
 
 
@@ -223,14 +231,17 @@ def _engine_run(gem, name, eng, medium, P, ref, t_ref, rows, differing):
     wt = df.attrs["wild_type_growth"]
     diff, calls = _agreement(list(df.index), df["growth"], ref, wt)
     n_ess = int(_essential(df["growth"].to_numpy(), wt).sum())
-    print(f"[{name}] yeastcell {eng}: {t:.2f} s wall, {c:.2f} s user CPU, "
-          f"{df.attrs['n_lps']} LPs, speed-up {t_ref / t:.1f}x, max |diff|/wt {diff:.1e}, "
-          f"differing calls {calls} ({n_ess} essential, wild type {wt:.6g} /h)")
-    rows.append(f"| {name} | yeastcell {eng} | {t:.2f} | {c:.2f} | {t_ref / t:.1f}× | "
-                f"{df.attrs['n_lps']} | {diff:.1e} | {calls} |")
+    print(
+        f"[{name}] yeastcell {eng}: {t:.2f} s wall, {c:.2f} s user CPU, "
+        f"{df.attrs['n_lps']} LPs, speed-up {t_ref / t:.1f}x, max |diff|/wt {diff:.1e}, "
+        f"differing calls {calls} ({n_ess} essential, wild type {wt:.6g} /h)"
+    )
+    rows.append(
+        f"| {name} | yeastcell {eng} | {t:.2f} | {c:.2f} | {t_ref / t:.1f}× | "
+        f"{df.attrs['n_lps']} | {diff:.1e} | {calls} |"
+    )
     for gid, g_yc, g_cb in _differing(list(df.index), df["growth"], ref, wt):
-        print(f"[{name}] {eng}: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
-              f"cobrapy {g_cb:.6g}")
+        print(f"[{name}] {eng}: essential call differs for {gid}: yeastcell {g_yc:.6g}, cobrapy {g_cb:.6g}")
         differing.setdefault(gid, (gid, g_yc, g_cb))
     return df, t
 
@@ -254,23 +265,33 @@ def _cobra_pairs(model, pairs) -> dict:
 def main(argv: list[str] | None = None) -> list[str]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--processes", type=int, default=2, help="worker processes for every engine")
-    ap.add_argument("--media", default="default,synthetic_complete",
-                    help="comma-separated: default, synthetic_complete")
-    ap.add_argument("--engines", default="highs,jax",
-                    help="yeastcell engines run on all genes (highs: CPU engine; jax: the JAX LP "
-                         "engine, with the same exact shortcut)")
-    ap.add_argument("--jax-genes", type=int, default=0,
-                    help="random genes solved by the JAX LP engine without the shortcut, to time "
-                         "its per-LP cost (0: none)")
-    ap.add_argument("--no-explain", action="store_true",
-                    help="skip re-solving differing genes with GLPK/HiGHS")
+    ap.add_argument(
+        "--media", default="default,synthetic_complete", help="comma-separated: default, synthetic_complete"
+    )
+    ap.add_argument(
+        "--engines",
+        default="highs,jax",
+        help="yeastcell engines run on all genes (highs: CPU engine; jax: the JAX LP "
+        "engine, with the same exact shortcut)",
+    )
+    ap.add_argument(
+        "--jax-genes",
+        type=int,
+        default=0,
+        help="random genes solved by the JAX LP engine without the shortcut, to time its per-LP cost (0: none)",
+    )
+    ap.add_argument("--no-explain", action="store_true", help="skip re-solving differing genes with GLPK/HiGHS")
     ap.add_argument("--pairs", type=int, default=10000, help="random double deletions (0: none)")
     ap.add_argument("--check-pairs", type=int, default=200, help="sample pairs re-checked with cobrapy")
-    ap.add_argument("--cobra-tolerance", type=float, default=1e-9,
-                    help="cobrapy's solver tolerance (model.tolerance); 1e-9 is the tolerance of "
-                         "yeastcell's engines. At cobrapy's default 1e-7, GLPK returns wild-type "
-                         "growth for four lethal knockouts on the default medium (THI5, PNC1, THI4, "
-                         "HEM4; see RESULTS.md 2026-11-25 19:32) and hung for minutes on HEM13")
+    ap.add_argument(
+        "--cobra-tolerance",
+        type=float,
+        default=1e-9,
+        help="cobrapy's solver tolerance (model.tolerance); 1e-9 is the tolerance of "
+        "yeastcell's engines. At cobrapy's default 1e-7, GLPK returns wild-type "
+        "growth for four lethal knockouts on the default medium (THI5, PNC1, THI4, "
+        "HEM4; see RESULTS.md 2026-11-25 19:32) and hung for minutes on HEM13",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--record", action="store_true", help="replace its section of benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -292,12 +313,15 @@ def main(argv: list[str] | None = None) -> list[str]:
     model_path = yeast_gem_file("yeast-GEM.yml")
     gem = load_gem(model_path)
     compile_gpr(gem.gene_rules, gem.gene_ids)  # part of loading, as cobrapy parses rules on load
-    media = {"default": None,
-             "synthetic_complete": read_medium(yeast_gem_file("medium_synthetic_complete.tsv"))}
+    media = {"default": None, "synthetic_complete": read_medium(yeast_gem_file("medium_synthetic_complete.tsv"))}
     P = args.processes
-    rows = [("| medium | engine | wall s | user CPU s | speed-up vs cobrapy | LPs | "
-            "max growth diff / wild type | differing essential calls |"),
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        (
+            "| medium | engine | wall s | user CPU s | speed-up vs cobrapy | LPs | "
+            "max growth diff / wild type | differing essential calls |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     notes = []
     runs = {}
     for name in args.media.split(","):
@@ -306,10 +330,11 @@ def main(argv: list[str] | None = None) -> list[str]:
         solver = model.solver.interface.__name__.split(".")[-1].replace("_interface", "")
         ref_df, t_ref, c_ref = _timed(lambda m=model: single_gene_deletion(m, processes=P))
         ref = {next(iter(ids)): v for ids, v in zip(ref_df["ids"], ref_df["growth"])}
-        print(f"[{name}] cobrapy single_gene_deletion ({solver}, processes={P}): "
-              f"{t_ref:.2f} s wall, {c_ref:.2f} s user CPU")
-        rows.append(f"| {name} | cobrapy ({solver}) | {t_ref:.2f} | {c_ref:.2f} | 1.0× | "
-                    f"{len(ref_df)} | – | – |")
+        print(
+            f"[{name}] cobrapy single_gene_deletion ({solver}, processes={P}): "
+            f"{t_ref:.2f} s wall, {c_ref:.2f} s user CPU"
+        )
+        rows.append(f"| {name} | cobrapy ({solver}) | {t_ref:.2f} | {c_ref:.2f} | 1.0× | {len(ref_df)} | – | – |")
         differing: dict[str, tuple] = {}
         cpu_growth, t_cpu = None, float("nan")
         for eng in [e for e in engines if e != "jax"]:  # the JAX engine runs last (see below)
@@ -329,26 +354,28 @@ def main(argv: list[str] | None = None) -> list[str]:
             _fresh_caches()
             _, t_single, _ = _timed(lambda m=medium: knockout_screen(gem, medium=m, processes=P))
             _fresh_caches()
-            dd, t_pairs, c_pairs = _timed(lambda m=medium, p=pairs: knockout_screen(
-                gem, genes=[], pairs=p, medium=m, processes=P))
+            dd, t_pairs, c_pairs = _timed(
+                lambda m=medium, p=pairs: knockout_screen(gem, genes=[], pairs=p, medium=m, processes=P)
+            )
             total = gem.n_genes * (gem.n_genes - 1) // 2
             per_pair = max(t_pairs - t_single, 0.0) / len(pairs)
             est = t_single + per_pair * total
             lp = dd.index[dd["resolved"]]
             check = list(lp[: args.check_pairs])
             rest = [k for k in dd.index if k not in set(check)]
-            check += list(rng.choice(rest, size=max(0, min(len(rest), args.check_pairs - len(check))),
-                                     replace=False))
+            check += list(rng.choice(rest, size=max(0, min(len(rest), args.check_pairs - len(check))), replace=False))
             cref = _cobra_pairs(model, [tuple(k.split("+")) for k in check])
             wt = dd.attrs["wild_type_growth"]
             diff, calls = _agreement(check, dd.loc[check, "growth"], cref, wt)
-            msg = (f"double deletions ({name}): {len(pairs)} random pairs in {t_pairs:.2f} s wall "
-                   f"({c_pairs:.2f} s user CPU; {dd.attrs['n_lps']} LPs, of which "
-                   f"{int(dd['resolved'].sum())} pairs needed their own LP); all {total} pairs "
-                   f"estimated at {est:.0f} s (= singles {t_single:.2f} s + "
-                   f"{per_pair * 1e3:.3f} ms per pair); {len(check)} sample pairs "
-                   f"({min(len(lp), args.check_pairs)} that needed an LP) checked with cobrapy: "
-                   f"max |diff|/wt {diff:.1e}, differing lethal calls {calls}")
+            msg = (
+                f"double deletions ({name}): {len(pairs)} random pairs in {t_pairs:.2f} s wall "
+                f"({c_pairs:.2f} s user CPU; {dd.attrs['n_lps']} LPs, of which "
+                f"{int(dd['resolved'].sum())} pairs needed their own LP); all {total} pairs "
+                f"estimated at {est:.0f} s (= singles {t_single:.2f} s + "
+                f"{per_pair * 1e3:.3f} ms per pair); {len(check)} sample pairs "
+                f"({min(len(lp), args.check_pairs)} that needed an LP) checked with cobrapy: "
+                f"max |diff|/wt {diff:.1e}, differing lethal calls {calls}"
+            )
             print(msg)
             notes.append(msg)
     # The JAX engine last, after every process pool has been forked: forking a process whose
@@ -362,24 +389,34 @@ def main(argv: list[str] | None = None) -> list[str]:
                 _fresh_caches()
                 df = knockout_screen(gem, medium=medium, processes=P)
                 cpu_growth = dict(zip(df.index, df["growth"]))
-            r, n, d = _jax_subset(gem, medium, args.jax_genes, args.seed, ref, cpu_growth, t_ref,
-                                  t_cpu, name)
+            r, n, d = _jax_subset(gem, medium, args.jax_genes, args.seed, ref, cpu_growth, t_ref, t_cpu, name)
             rows += r
             notes += n
             for gid, g_yc, g_cb in d:
-                print(f"[{name}] jax subset: essential call differs for {gid}: yeastcell {g_yc:.6g}, "
-                      f"cobrapy {g_cb:.6g}")
+                print(
+                    f"[{name}] jax subset: essential call differs for {gid}: yeastcell {g_yc:.6g}, cobrapy {g_cb:.6g}"
+                )
                 differing.setdefault(gid, (gid, g_yc, g_cb))
         if differing and not args.no_explain:
             for line in _explain(model, list(differing.values())):
                 print(f"[{name}] {line}")
                 notes.append(f"differing call ({name}, JAX engine): {line}")
-    lines = rows + [""] + [f"- {n}" for n in notes] + [
-        (f"- processes={P}; load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
-         f"at the end, on {os.cpu_count()} cores: on a shared machine wall times are noisy, ratios "
-         "are from the same run."),
-        ("- not timed: model loading (cobrapy: reading the YAML, which parses the gene rules; "
-         "yeastcell: reading the cached arrays and compiling the gene rules once).")]
+    lines = (
+        rows
+        + [""]
+        + [f"- {n}" for n in notes]
+        + [
+            (
+                f"- processes={P}; load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} "
+                f"at the end, on {os.cpu_count()} cores: on a shared machine wall times are noisy, ratios "
+                "are from the same run."
+            ),
+            (
+                "- not timed: model loading (cobrapy: reading the YAML, which parses the gene rules; "
+                "yeastcell: reading the cached arrays and compiling the gene rules once)."
+            ),
+        ]
+    )
     print("\n".join(lines))
     if args.record:
         record("bench_knockouts", lines, title="Knockout screens, both media")

@@ -27,7 +27,9 @@ from yeastcell.bench.stress_proteome import stress_proteome_table
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ridge", type=float, default=1.0, help="shrinkage of the residual (pseudo-conditions of no change)")
+    ap.add_argument(
+        "--ridge", type=float, default=1.0, help="shrinkage of the residual (pseudo-conditions of no change)"
+    )
     ap.add_argument("--hours", type=float, default=24.0, help="simulated time to the steady state (h)")
     ap.add_argument("--record", action="store_true", help="replace its section of benchmarks/RESULTS.md")
     ap.add_argument("--note", default=None)
@@ -35,8 +37,12 @@ def main() -> None:
     lines = stress_proteome_table(args.ridge, args.hours)
     print("\n".join(lines))
     if args.record:
-        record("bench_lahtvee", lines, title="Lahtvee 2017 NaCl proteome directions, before/after training on heat + ethanol",
-               note=args.note)
+        record(
+            "bench_lahtvee",
+            lines,
+            title="Lahtvee 2017 NaCl proteome directions, before/after training on heat + ethanol",
+            note=args.note,
+        )
 
 
 if __name__ == "__main__":

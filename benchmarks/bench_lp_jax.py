@@ -30,19 +30,19 @@ def _mpax(gem, ref, iters):
     from mpax import create_lp, r2HPDHG, raPDHG
 
     S = gem.S.tocoo()
-    A = jsparse.BCOO((jnp.array(S.data), jnp.array(np.stack([S.row, S.col], 1).astype(np.int32))),
-                     shape=S.shape)
+    A = jsparse.BCOO((jnp.array(S.data), jnp.array(np.stack([S.row, S.col], 1).astype(np.int32))), shape=S.shape)
     G = jsparse.BCOO((jnp.zeros(0), jnp.zeros((0, 2), jnp.int32)), shape=(0, S.shape[1]))
-    lp = create_lp(jnp.array(-gem.c), A, jnp.zeros(S.shape[0]), G, jnp.zeros(0),
-                   jnp.array(gem.lb), jnp.array(gem.ub))
+    lp = create_lp(jnp.array(-gem.c), A, jnp.zeros(S.shape[0]), G, jnp.zeros(0), jnp.array(gem.lb), jnp.array(gem.ub))
     rows = []
     for name, cls in (("r2HPDHG", r2HPDHG), ("raPDHG", raPDHG)):
         t = time.perf_counter()
         out = cls(eps_abs=1e-8, eps_rel=1e-8, iteration_limit=iters).optimize(lp)
         x = np.asarray(out.primal_solution)
         dt = time.perf_counter() - t
-        rows.append(f"| mpax {name} (eps 1e-8) | wild type | {dt:.1f} s | "
-                    f"{int(out.iteration_count)} it | rel. error {abs(gem.c @ x - ref) / ref:.2e} |")
+        rows.append(
+            f"| mpax {name} (eps 1e-8) | wild type | {dt:.1f} s | "
+            f"{int(out.iteration_count)} it | rel. error {abs(gem.c @ x - ref) / ref:.2e} |"
+        )
     return rows
 
 
@@ -60,8 +60,7 @@ def main() -> None:
     t_setup = time.perf_counter() - t
     gpr = compile_gpr(gem.gene_rules, gem.gene_ids)
     wt = optimize(gem)
-    hard = [g for i, g in enumerate(gem.gene_ids)
-            if np.any(np.abs(wt.fluxes[deleted_reactions(gpr, [i])]) > 1e-9)]
+    hard = [g for i, g in enumerate(gem.gene_ids) if np.any(np.abs(wt.fluxes[deleted_reactions(gpr, [i])]) > 1e-9)]
     genes = list(np.random.default_rng(0).choice(hard, min(args.n, len(hard)), replace=False))
 
     t = time.perf_counter()
@@ -96,25 +95,36 @@ def main() -> None:
     diff = np.nanmax(np.abs(res.growth - cold)) / wt.objective
     n = len(genes)
     lines = [
-        "| engine | LPs | time | per LP | pivots (median/max) |", "|---|---|---|---|---|",
-        (f"| JAX dual simplex (CPU, chunk 1) | {n} | {t_jax:.1f} s | {t_jax / n * 1e3:.0f} ms | "
-         f"{int(np.median(res.iterations))}/{int(res.iterations.max())} |"),
+        "| engine | LPs | time | per LP | pivots (median/max) |",
+        "|---|---|---|---|---|",
+        (
+            f"| JAX dual simplex (CPU, chunk 1) | {n} | {t_jax:.1f} s | {t_jax / n * 1e3:.0f} ms | "
+            f"{int(np.median(res.iterations))}/{int(res.iterations.max())} |"
+        ),
         f"| HiGHS cold | {n} | {t_cold:.2f} s | {t_cold / n * 1e3:.0f} ms | |",
         f"| HiGHS warm (wild-type basis) | {n} | {t_warm:.2f} s | {t_warm / n * 1e3:.0f} ms | |",
         "",
-        (f"- JAX engine set-up (HiGHS reference basis + dense inverse, m = {gem.n_metabolites}): "
-         f"{t_setup:.1f} s; first call (compile): {t_compile:.1f} s"),
+        (
+            f"- JAX engine set-up (HiGHS reference basis + dense inverse, m = {gem.n_metabolites}): "
+            f"{t_setup:.1f} s; first call (compile): {t_compile:.1f} s"
+        ),
         f"- ratio JAX / HiGHS cold: {t_jax / t_cold:.1f}; JAX / HiGHS warm: {t_jax / t_warm:.1f}",
-        (f"- max |growth JAX − HiGHS| / wild-type growth: {diff:.1e}; statuses: "
-         f"{dict(zip(*np.unique(res.status, return_counts=True)))}"),
+        (
+            f"- max |growth JAX − HiGHS| / wild-type growth: {diff:.1e}; statuses: "
+            f"{dict(zip(*np.unique(res.status, return_counts=True)))}"
+        ),
     ]
     if args.mpax:
         lines += ["", "| solver | LP | time | iterations | accuracy |", "|---|---|---|---|---|"]
         lines += _mpax(gem, wt.objective, args.mpax_iters)
     print("\n".join(lines))
     if not args.no_record:
-        record("bench_lp_jax", lines, title="JAX LP engine vs HiGHS, Yeast-GEM knockouts (flux-carrying)",
-               note="shared 2-core machine (load ~15 from other engineers' jobs); times are inflated")
+        record(
+            "bench_lp_jax",
+            lines,
+            title="JAX LP engine vs HiGHS, Yeast-GEM knockouts (flux-carrying)",
+            note="shared 2-core machine (load ~15 from other engineers' jobs); times are inflated",
+        )
 
 
 if __name__ == "__main__":

@@ -28,12 +28,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--record", action="store_true")
-    ap.add_argument("--max-steps", type=int, default=50_000,
-                    help="solver steps per lane; under vmap the batch runs until its slowest lane stops, so "
-                         "one lane that needs many steps costs the whole batch that many steps")
-    ap.add_argument("--lanes-per-chunk", default="auto",
-                    help="lanes per sequential vmapped chunk: 'auto' (simulate_batch's default), 'none' (one vmap) "
-                         "or a number")
+    ap.add_argument(
+        "--max-steps",
+        type=int,
+        default=50_000,
+        help="solver steps per lane; under vmap the batch runs until its slowest lane stops, so "
+        "one lane that needs many steps costs the whole batch that many steps",
+    )
+    ap.add_argument(
+        "--lanes-per-chunk",
+        default="auto",
+        help="lanes per sequential vmapped chunk: 'auto' (simulate_batch's default), 'none' (one vmap) or a number",
+    )
     ap.add_argument("--note", default=None, help="extra line for the RESULTS.md section (e.g. machine shared)")
     args = ap.parse_args(argv)
 
@@ -45,9 +51,9 @@ def main(argv=None) -> int:
     import yeastcell as yc
     from yeastcell import sbml
     from yeastcell.batch import default_lanes_per_chunk
-    from yeastcell.solvers.chunks import vmap_in_chunks
     from yeastcell.perturb import resolve
     from yeastcell.solvers import solve as _solve
+    from yeastcell.solvers.chunks import vmap_in_chunks
 
     load_start = os.getloadavg()[0]
     data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))
@@ -75,8 +81,11 @@ def main(argv=None) -> int:
     opts = yc.SolverOptions(rtol=1e-8, atol=1e-10, negative_tol=None, max_steps=args.max_steps)
     cond = resolve(cell)
 
-    chunk = default_lanes_per_chunk(cell) if args.lanes_per_chunk == "auto" else (
-        None if args.lanes_per_chunk == "none" else int(args.lanes_per_chunk))
+    chunk = (
+        default_lanes_per_chunk(cell)
+        if args.lanes_per_chunk == "auto"
+        else (None if args.lanes_per_chunk == "none" else int(args.lanes_per_chunk))
+    )
 
     @eqx.filter_jit
     def batch(thetas, c0s):
@@ -84,6 +93,7 @@ def main(argv=None) -> int:
             th, c0 = lane
             c = eqx.tree_at(lambda x: x.theta, cell, th)
             return _solve(c, eqx.tree_at(lambda x: x.c0, cond, c0), ts, opts)
+
         return vmap_in_chunks(one, (thetas, c0s), chunk)  # as simulate_batch runs a batch
 
     t = time.perf_counter()
@@ -120,7 +130,8 @@ def main(argv=None) -> int:
     err = np.max(np.abs(conc[both][:, :, s_idx] - ref[both]) / np.maximum(np.abs(ref[both]), 1e-9))
     lines = [
         f"Teusink 2000 (SBML import), {n} perturbations, 0-100 min, {jax.devices()[0].platform}, {os.cpu_count()} cores",
-        f"yeastcell vmap ({'one vmap' if chunk is None else f'chunks of {chunk} lanes'}): {t_yc:.2f} s (first call incl. compile {t_first:.1f} s); failed lanes: {int((~ok).sum())} "
+        f"yeastcell vmap ({'one vmap' if chunk is None else f'chunks of {chunk} lanes'}): {t_yc:.2f} s "
+        f"(first call incl. compile {t_first:.1f} s); failed lanes: {int((~ok).sum())} "
         f"(max steps per lane {args.max_steps}; status codes {sorted(set(np.asarray(status)[~ok].tolist()))})",
         f"libroadrunner loop: {t_rr:.2f} s; failed runs (CVODE error): {int((~rr_ok).sum())}",
         f"ratio yeastcell / roadrunner: {t_yc / t_rr:.2f}",
@@ -133,9 +144,16 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(REPO / "benchmarks"))
         from _common import record
 
-        record("bench_sbml_batch", lines, title="SBML batch: Teusink 2000 imported, yeastcell vmap vs libroadrunner loop",
-               note=args.note or (f"machine shared with other jobs (load average {load_start:.1f} at start "
-                                  f"on {os.cpu_count()} cores); both timings from the same run"))
+        record(
+            "bench_sbml_batch",
+            lines,
+            title="SBML batch: Teusink 2000 imported, yeastcell vmap vs libroadrunner loop",
+            note=args.note
+            or (
+                f"machine shared with other jobs (load average {load_start:.1f} at start "
+                f"on {os.cpu_count()} cores); both timings from the same run"
+            ),
+        )
     return 0
 
 

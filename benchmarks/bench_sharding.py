@@ -43,11 +43,16 @@ def main():
         traj = yc.simulate_batch(cell, perts, t, strategy=strategy)
         jax.block_until_ready(traj.conc)
         times[strategy] = time.perf_counter() - t0
-        print(f"{strategy:5s}: {times[strategy]:.3f} s for {args.batch} trajectories on "
-              f"{jax.local_device_count() if strategy == 'shard' else 1} device(s); ok {int(traj.ok.sum())}")
-    lines = ["| batch | devices | vmap (1 device) | sharded | sharded / vmap |", "|---:|---:|---:|---:|---:|",
-             f"| {args.batch} | {jax.local_device_count()} ({jax.devices()[0].platform}) | {times['vmap']:.3f} s | "
-             f"{times['shard']:.3f} s | {times['shard'] / times['vmap']:.2f} |"]
+        print(
+            f"{strategy:5s}: {times[strategy]:.3f} s for {args.batch} trajectories on "
+            f"{jax.local_device_count() if strategy == 'shard' else 1} device(s); ok {int(traj.ok.sum())}"
+        )
+    lines = [
+        "| batch | devices | vmap (1 device) | sharded | sharded / vmap |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {args.batch} | {jax.local_device_count()} ({jax.devices()[0].platform}) | {times['vmap']:.3f} s | "
+        f"{times['shard']:.3f} s | {times['shard'] / times['vmap']:.2f} |",
+    ]
     print("\n".join(lines))
     if args.record:
         record("bench_sharding", lines, title="Sharded vs vmap")

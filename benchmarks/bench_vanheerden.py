@@ -38,8 +38,11 @@ def main(argv=None):
     lines = glucose_pulse_table(args.epochs)
     print("\n".join(lines))
     if args.record:
-        record("bench_vanheerden", lines,
-               title="van Heerden 2014 glucose pulse: core model fitted vs literature parameters")
+        record(
+            "bench_vanheerden",
+            lines,
+            title="van Heerden 2014 glucose pulse: core model fitted vs literature parameters",
+        )
 
 
 if __name__ == "__main__":

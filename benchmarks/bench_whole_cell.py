@@ -32,8 +32,11 @@ MODELS = ("yeast_cell", "yeast_core")
 def perturbations(model: str, n: int):
     if model == "yeast_cell":
         doses = np.linspace(0.0, 1.0, max(1, n // len(KOS) + 1))
-        out = [yc.condition("aerobic_clamped") + yc.osmotic_shock(float(d)) + (yc.knockout(k) if k else yc.wild_type())
-               for d in doses for k in KOS]
+        out = [
+            yc.condition("aerobic_clamped") + yc.osmotic_shock(float(d)) + (yc.knockout(k) if k else yc.wild_type())
+            for d in doses
+            for k in KOS
+        ]
         if n == 1:  # batch 1: the informative case, a 0.4 M shock of the wild type
             out = [yc.condition("aerobic_clamped") + yc.osmotic_shock(0.4)]
     else:
@@ -58,17 +61,24 @@ def run(cell, n: int, t, options) -> dict:
     b2 = yc.simulate_batch(cell, perts, t, options=options)
     w2, c2 = _clock()
     assert np.array_equal(np.asarray(b1.status), np.asarray(b2.status))
-    return {"model": cell.model_id, "n": n, "compile_wall": (w1 - w0) - (w2 - w1), "compile_cpu": (c1 - c0) - (c2 - c1),
-            "traj_ms_wall": 1e3 * (w2 - w1) / n, "traj_ms_cpu": 1e3 * (c2 - c1) / n, "ok": int(np.sum(b2.ok))}
+    return {
+        "model": cell.model_id,
+        "n": n,
+        "compile_wall": (w1 - w0) - (w2 - w1),
+        "compile_cpu": (c1 - c0) - (c2 - c1),
+        "traj_ms_wall": 1e3 * (w2 - w1) / n,
+        "traj_ms_cpu": 1e3 * (c2 - c1) / n,
+        "ok": int(np.sum(b2.ok)),
+    }
 
 
 def split(cell, t, options) -> str:
     """Trace+lower and XLA compile of the batch-1 program, measured separately."""
-    from yeastcell.solvers.jacobian import _pattern_of_spec
-    from yeastcell.solvers.jacobian import column_colors as _column_colors
-    from yeastcell.solvers import solve as _vmapped
     from yeastcell.perturb import resolve_batch
     from yeastcell.solvers import save_times as _save_times
+    from yeastcell.solvers import solve as _vmapped
+    from yeastcell.solvers.jacobian import _pattern_of_spec
+    from yeastcell.solvers.jacobian import column_colors as _column_colors
 
     conds = resolve_batch(cell, perturbations(cell.model_id, 1))
     ts = _save_times(t, None)
@@ -79,10 +89,12 @@ def split(cell, t, options) -> str:
     w2, c2 = _clock()
     lowered.compile()
     w3, c3 = _clock()
-    return (f"{cell.model_id}: Jacobian pattern {pattern.shape} ({pattern.sum()} nonzeros, "
-            f"{_column_colors(pattern).max() + 1} colours) {w1 - w0:.1f} s wall / {c1 - c0:.1f} s CPU; "
-            f"trace+lower {w2 - w1:.1f} / {c2 - c1:.1f} s; XLA compile {w3 - w2:.1f} / {c3 - c2:.1f} s; "
-            f"StableHLO {len(lowered.as_text()) / 1e6:.1f} MB")
+    return (
+        f"{cell.model_id}: Jacobian pattern {pattern.shape} ({pattern.sum()} nonzeros, "
+        f"{_column_colors(pattern).max() + 1} colours) {w1 - w0:.1f} s wall / {c1 - c0:.1f} s CPU; "
+        f"trace+lower {w2 - w1:.1f} / {c2 - c1:.1f} s; XLA compile {w3 - w2:.1f} / {c3 - c2:.1f} s; "
+        f"StableHLO {len(lowered.as_text()) / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:
@@ -103,35 +115,52 @@ def main() -> None:
         w0 = time.perf_counter()
         cells[model] = (yc.load_cell(model), time.perf_counter() - w0)
     if args.split:
-        for model, (cell, _) in cells.items():
+        for cell, _ in cells.values():
             print(split(cell, t, options), flush=True)
         return
     rows = []
-    for model, (cell, _) in cells.items():
+    for cell, _ in cells.values():
         for n in (1, args.batch):
             rows.append(run(cell, n, t, options))
             print(rows[-1], flush=True)  # progress (the table follows)
-    lines = [("| model | species | reactions | load (s) | batch | compile wall (s) | compile CPU (s) | "
-             "per trajectory wall (ms) | per trajectory CPU (ms) | solved |"),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            "| model | species | reactions | load (s) | batch | compile wall (s) | compile CPU (s) | "
+            "per trajectory wall (ms) | per trajectory CPU (ms) | solved |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         cell, load = cells[r["model"]]
-        lines.append(f"| {r['model']} | {cell.n_species} | {cell.n_reactions} | {load:.2f} | {r['n']} | "
-                     f"{r['compile_wall']:.1f} | {r['compile_cpu']:.1f} | {r['traj_ms_wall']:.1f} | "
-                     f"{r['traj_ms_cpu']:.1f} | {r['ok']}/{r['n']} |")
-    lines += ["", (f"solver {solver}, structured Jacobian, rtol 1e-7, atol 1e-10; {args.minutes:g} min horizon, "
-              f"{t.size} save points, vmap on CPU; compile = first call - second call.")]
+        lines.append(
+            f"| {r['model']} | {cell.n_species} | {cell.n_reactions} | {load:.2f} | {r['n']} | "
+            f"{r['compile_wall']:.1f} | {r['compile_cpu']:.1f} | {r['traj_ms_wall']:.1f} | "
+            f"{r['traj_ms_cpu']:.1f} | {r['ok']}/{r['n']} |"
+        )
+    lines += [
+        "",
+        (
+            f"solver {solver}, structured Jacobian, rtol 1e-7, atol 1e-10; {args.minutes:g} min horizon, "
+            f"{t.size} save points, vmap on CPU; compile = first call - second call."
+        ),
+    ]
     if len(cells) == 2:
         by = {(r["model"], r["n"]): r for r in rows}
         for n in (1, args.batch):
             a, b = by[("yeast_cell", n)], by[("yeast_core", n)]
-            lines.append(f"batch {n}, whole cell / core: compile ×{a['compile_cpu'] / b['compile_cpu']:.2f} (CPU), "
-                         f"×{a['compile_wall'] / b['compile_wall']:.2f} (wall); per trajectory "
-                         f"×{a['traj_ms_cpu'] / b['traj_ms_cpu']:.2f} (CPU), ×{a['traj_ms_wall'] / b['traj_ms_wall']:.2f} (wall)")
+            lines.append(
+                f"batch {n}, whole cell / core: compile ×{a['compile_cpu'] / b['compile_cpu']:.2f} (CPU), "
+                f"×{a['compile_wall'] / b['compile_wall']:.2f} (wall); per trajectory "
+                f"×{a['traj_ms_cpu'] / b['traj_ms_cpu']:.2f} (CPU), ×{a['traj_ms_wall'] / b['traj_ms_wall']:.2f} (wall)"
+            )
     print("\n".join(lines))
     if args.record:
-        record("bench_whole_cell", lines, note=args.note,
-               title=f"Whole-cell model compile and batch time (--batch {args.batch}{' --unrolled' if args.unrolled else ''})")
+        record(
+            "bench_whole_cell",
+            lines,
+            note=args.note,
+            title=f"Whole-cell model compile and batch time (--batch {args.batch}{' --unrolled' if args.unrolled else ''})",
+        )
 
 
 if __name__ == "__main__":

@@ -121,19 +121,29 @@ def forecast(Jc, Jh, batch: int, rounds: int, designs: int, realizations: int, s
             covs[s] = path
             sd[s].append(np.sqrt([_heldout_var(x, Jh) for x in path]))
         for _ in range(realizations):
-            real = {s: np.array([np.sqrt(np.mean((Jh @ rng.multivariate_normal(np.zeros(P), x)) ** 2))
-                                 for x in covs[s][1:]]) for s in ("uncertainty", "target")}
+            real = {
+                s: np.array(
+                    [np.sqrt(np.mean((Jh @ rng.multivariate_normal(np.zeros(P), x)) ** 2)) for x in covs[s][1:]]
+                )
+                for s in ("uncertainty", "target")
+            }
             paired_mean.append(real["target"].mean() - real["uncertainty"].mean())
             paired_final.append(real["target"][-1] - real["uncertainty"][-1])
     sd = {s: np.array(v) for s, v in sd.items()}
     budget = batch * (rounds + 1)
     fractions = {}
     for s in ("uncertainty", "target"):
-        f = [next((batch * (k + 1) for k in range(rounds + 1) if np.all(c[k:] <= r[-1])), np.inf) / budget
-             for c, r in zip(sd[s], sd["random"])]
+        f = [
+            next((batch * (k + 1) for k in range(rounds + 1) if np.all(c[k:] <= r[-1])), np.inf) / budget
+            for c, r in zip(sd[s], sd["random"])
+        ]
         fractions[s] = np.array(f)
-    return {"sd": sd, "fractions": fractions, "paired_mean": np.array(paired_mean),
-            "paired_final": np.array(paired_final)}
+    return {
+        "sd": sd,
+        "fractions": fractions,
+        "paired_mean": np.array(paired_mean),
+        "paired_final": np.array(paired_final),
+    }
 
 
 def seeds_for_power(diff: np.ndarray) -> float:
@@ -159,20 +169,26 @@ def main(argv=None):
         ap.error(f"--batch {args.batch} exceeds the {len(Jc)} candidates")
     res = forecast(Jc, Jh, args.batch, args.rounds, args.designs, args.realizations)
     n = [args.batch * (k + 1) for k in range(args.rounds + 1)]
-    print(f"hypothesis {args.hypothesis} ({len(params)} Vmax), {len(Jc)} candidates, {len(Jh)} held-out outputs; "
-          f"batches of {args.batch}, {args.rounds} rounds; {args.designs} initial designs "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"hypothesis {args.hypothesis} ({len(params)} Vmax), {len(Jc)} candidates, {len(Jh)} held-out outputs; "
+        f"batches of {args.batch}, {args.rounds} rounds; {args.designs} initial designs "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     print("held-out predictive sd (log) after " + ", ".join(map(str, n)) + " experiments:")
     for s, c in res["sd"].items():
         print(f"  {s:12s} " + " ".join(f"{x:.4f}" for x in c.mean(0)))
     for s, f in res["fractions"].items():
         ok = np.isfinite(f)
-        print(f"  {s}: fraction of random's budget to reach random's final sd "
-              f"{f[ok].mean() if ok.any() else float('nan'):.2f} (reached in {ok.sum()}/{len(f)})")
+        print(
+            f"  {s}: fraction of random's budget to reach random's final sd "
+            f"{f[ok].mean() if ok.any() else float('nan'):.2f} (reached in {ok.sum()}/{len(f)})"
+        )
     for name in ("paired_mean", "paired_final"):
         d = res[name]
-        print(f"  realized held-out log RMSE, target − uncertainty ({name.split('_')[1]}): {d.mean():+.4f} ± "
-              f"{d.std():.4f}, target lower in {np.mean(d < 0):.0%}; seeds for 80 % power: {seeds_for_power(d):.0f}")
+        print(
+            f"  realized held-out log RMSE, target − uncertainty ({name.split('_')[1]}): {d.mean():+.4f} ± "
+            f"{d.std():.4f}, target lower in {np.mean(d < 0):.0%}; seeds for 80 % power: {seeds_for_power(d):.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,12 +62,17 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=0.0, help="seconds per case (0 = no limit)")
     ap.add_argument("--shuffle", action="store_true", help="fixed pseudo-random case order")
     ap.add_argument("--first", help="cases to run before the others (e.g. the CI sample)")
-    ap.add_argument("--prior", help="comma-separated JSON-lines files of earlier runs (later files override "
-                    "earlier ones, this run overrides them all); the summary covers all their cases")
+    ap.add_argument(
+        "--prior",
+        help="comma-separated JSON-lines files of earlier runs (later files override "
+        "earlier ones, this run overrides them all); the summary covers all their cases",
+    )
     ap.add_argument("--resume", action="store_true", help="with --prior: skip the cases already in it")
-    ap.add_argument("--rerun-failed", action="store_true",
-                    help="with --prior: run only its non-passing (fail/error/unsupported) cases with the current "
-                         "code and merge")
+    ap.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="with --prior: run only its non-passing (fail/error/unsupported) cases with the current code and merge",
+    )
     args = ap.parse_args(argv)
     if (args.resume or args.rerun_failed) and not args.prior:
         ap.error("--resume and --rerun-failed need --prior")
@@ -85,9 +90,20 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     stream = open(args.json, "w") if args.json else None  # noqa: SIM115 - closed below
     try:
-        results = [] if args.rerun_failed and not cases else run_suite(
-            cases, args.workers, tuple(args.solver.split(",")), shuffle=args.shuffle, timeout=args.timeout,
-            stream=stream, first=args.first, skip=skip)
+        results = (
+            []
+            if args.rerun_failed and not cases
+            else run_suite(
+                cases,
+                args.workers,
+                tuple(args.solver.split(",")),
+                shuffle=args.shuffle,
+                timeout=args.timeout,
+                stream=stream,
+                first=args.first,
+                skip=skip,
+            )
+        )
     finally:
         if stream is not None:
             stream.close()
@@ -95,14 +111,20 @@ def main(argv=None) -> int:
     if prior:
         merged = dict(prior)
         merged.update({r.case: r for r in results})
-        print(f"merged: {len(prior)} case(s) from {args.prior}, {len(results)} run now "
-              f"({sum(r.case in prior for r in results)} of them replacing earlier results)")
+        print(
+            f"merged: {len(prior)} case(s) from {args.prior}, {len(results)} run now "
+            f"({sum(r.case in prior for r in results)} of them replacing earlier results)"
+        )
         results, seconds = sorted(merged.values(), key=lambda r: r.case), None
     text = summarize(results, seconds)
     print(text)
     if args.record:
-        record("sbml_test_suite", ["```", text, "```"], title="SBML Test Suite (semantic time courses)",
-               command="python benchmarks/sbml_test_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+        record(
+            "sbml_test_suite",
+            ["```", text, "```"],
+            title="SBML Test Suite (semantic time courses)",
+            command="python benchmarks/sbml_test_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        )
     return 0
 
 

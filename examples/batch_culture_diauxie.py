@@ -37,28 +37,34 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="short horizon and one strain, for CI")
     args = ap.parse_args()
 
-    data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA",
-                               Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    data = Path(
+        os.environ.get("YEASTCELL_REFERENCE_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     gem = load_gem(data / "yeast-gem" / "yeast-GEM.yml")
     cell = yc.load_cell()
     strains = dict(list(STRAINS.items())[:1]) if args.smoke else STRAINS
     perts = [yc.condition("aerobic_batch") + p for p in strains.values()]
-    res = run_dfba(gem, cell, perts, initial={"biomass": 0.05, "glucose": 55.5},
-                   t_end_h=2.0 if args.smoke else 30.0, dt_h=0.5)
+    res = run_dfba(
+        gem, cell, perts, initial={"biomass": 0.05, "glucose": 55.5}, t_end_h=2.0 if args.smoke else 30.0, dt_h=0.5
+    )
 
     for k, name in enumerate(strains):
         g, e = res.medium["glucose"][k], res.medium["ethanol"][k]
         mu = np.where(res.step_status[k] == "optimal", res.growth[k], np.nan)
         on_glc = g[:-1] > 0.01 * g[0]
-        print(f"{name}: status {res.status[k]}, final biomass {res.biomass[k, -1]:.3f} gDW/L, "
-              f"peak ethanol {e.max():.1f} mM at {res.t[e.argmax()]:.1f} h, "
-              f"glucose left {g[-1]:.2f} mM, ethanol left {e[-1]:.1f} mM; growth on glucose "
-              f"{np.nanmax(mu[on_glc], initial=0):.3f} /h, after glucose "
-              f"{np.nanmax(mu[~on_glc], initial=0):.3f} /h; LP pivots {int(res.pivots[k].sum())}")
+        print(
+            f"{name}: status {res.status[k]}, final biomass {res.biomass[k, -1]:.3f} gDW/L, "
+            f"peak ethanol {e.max():.1f} mM at {res.t[e.argmax()]:.1f} h, "
+            f"glucose left {g[-1]:.2f} mM, ethanol left {e[-1]:.1f} mM; growth on glucose "
+            f"{np.nanmax(mu[on_glc], initial=0):.3f} /h, after glucose "
+            f"{np.nanmax(mu[~on_glc], initial=0):.3f} /h; LP pivots {int(res.pivots[k].sum())}"
+        )
         bad = res.step_status[k] != "optimal"
         if bad.any():
-            print(f"  {int(bad.sum())} steps without an optimum from {res.first_failure_h[k]:.1f} h "
-                  f"({sorted(set(res.step_status[k][bad]))}): no carbon source left")
+            print(
+                f"  {int(bad.sum())} steps without an optimum from {res.first_failure_h[k]:.1f} h "
+                f"({sorted(set(res.step_status[k][bad]))}): no carbon source left"
+            )
 
     import matplotlib
 
@@ -78,8 +84,7 @@ def main() -> None:
         t_shift = res.t[int(np.argmax(g0 < 0.01 * g0[0]))]
         for ax in axes:
             ax.axvline(t_shift, color="0.6", lw=0.8, ls=":")
-        axes[1].annotate("glucose exhausted", (t_shift, 0.9 * res.medium["ethanol"][0].max()),
-                         fontsize=7, ha="right")
+        axes[1].annotate("glucose exhausted", (t_shift, 0.9 * res.medium["ethanol"][0].max()), fontsize=7, ha="right")
     axes[0].set(xlabel="time (h)", ylabel="biomass (gDW/L)")
     axes[1].set(xlabel="time (h)", ylabel="medium (mM)")
     axes[2].set(xlabel="time (h)", ylabel="growth rate (1/h)")

@@ -45,14 +45,28 @@ def main() -> None:
     ok = [i for i in range(len(labels)) if traj.ok[i]]
     for i in ok:
         tr = traj[i]
-        print(f"{labels[i]:20s} at {t[-1]:g} min: ethanol {tr.species('ETOH_e')[-1]:.3g} mM, glycerol "
-              f"{tr.species('GLY_e')[-1]:.3g} mM, DHAP {tr.species('DHAP_c')[-1]:.3g} mM, ATP "
-              f"{tr.species('ATP_c')[-1]:.3g} mM, glucose uptake {tr.reaction_flux('GLT')[-1]:.3g} mM/min")
-    sel = yc.Trajectory(traj.t[np.array(ok)], traj.conc[np.array(ok)], traj.flux[np.array(ok)],
-                        traj.status[np.array(ok)], traj.species_ids, traj.reaction_ids,
-                        tuple(labels[i] for i in ok), traj.spec)
-    plot_species(sel, ["ETOH_e", "GLY_e", "DHAP_c", "ATP_c", "F16BP_c", "PYR_c"], args.out,
-                 labels=[labels[i] for i in ok], fluxes=["GLT", "PDC", "GPD"])
+        print(
+            f"{labels[i]:20s} at {t[-1]:g} min: ethanol {tr.species('ETOH_e')[-1]:.3g} mM, glycerol "
+            f"{tr.species('GLY_e')[-1]:.3g} mM, DHAP {tr.species('DHAP_c')[-1]:.3g} mM, ATP "
+            f"{tr.species('ATP_c')[-1]:.3g} mM, glucose uptake {tr.reaction_flux('GLT')[-1]:.3g} mM/min"
+        )
+    sel = yc.Trajectory(
+        traj.t[np.array(ok)],
+        traj.conc[np.array(ok)],
+        traj.flux[np.array(ok)],
+        traj.status[np.array(ok)],
+        traj.species_ids,
+        traj.reaction_ids,
+        tuple(labels[i] for i in ok),
+        traj.spec,
+    )
+    plot_species(
+        sel,
+        ["ETOH_e", "GLY_e", "DHAP_c", "ATP_c", "F16BP_c", "PYR_c"],
+        args.out,
+        labels=[labels[i] for i in ok],
+        fluxes=["GLT", "PDC", "GPD"],
+    )
     print(f"wrote {args.out}")
 
 

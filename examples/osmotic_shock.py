@@ -32,8 +32,11 @@ def _kanshin_hog1(root=None):
         print(f"Kanshin 2015 data not drawn: {err}")
         return None
     obs = list(ds.observables)
-    return ds.times_min, {f"Kanshin {m.gene} {m.site}": np.asarray(ds.values)[0, 0, :, obs.index(m.peptide)]
-                          for m in rows if m.peptide in obs}
+    return ds.times_min, {
+        f"Kanshin {m.gene} {m.site}": np.asarray(ds.values)[0, 0, :, obs.index(m.peptide)]
+        for m in rows
+        if m.peptide in obs
+    }
 
 
 def main() -> None:
@@ -58,16 +61,19 @@ def main() -> None:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     for k, label in enumerate(runs):
         tr = batch[k]
-        pp = (model_phospho_log2fc(cell, tr, ("Hog1_PP", "Hog1_PP_n")) if label == "wild type"
-              else np.zeros_like(t))  # hog1Δ: no Hog1 at all (drawn at 0)
+        pp = (
+            model_phospho_log2fc(cell, tr, ("Hog1_PP", "Hog1_PP_n")) if label == "wild type" else np.zeros_like(t)
+        )  # hog1Δ: no Hog1 at all (drawn at 0)
         axes[0, 0].plot(t, pp, label=f"model {label}")
         axes[0, 1].plot(t, tr.species("GLY_c"), label=label)
         axes[1, 0].plot(t, tr.observable("cell_volume_rel"), label=label)
         axes[1, 1].plot(t, 1e3 * np.asarray(tr.species("Gpd1")), label=label)
-        print(f"{label:10s} Hog1-PP fraction peak {np.max(tr.observable('hog1_pp_fraction')):.2f}, "
-              f"glycerol {tr.species('GLY_c')[0]:.3g} -> {tr.species('GLY_c')[-1]:.3g} mM, volume min "
-              f"{np.min(tr.observable('cell_volume_rel')):.2f} end {tr.observable('cell_volume_rel')[-1]:.2f}, "
-              f"Gpd1 x{tr.species('Gpd1')[-1] / tr.species('Gpd1')[0]:.2f}")
+        print(
+            f"{label:10s} Hog1-PP fraction peak {np.max(tr.observable('hog1_pp_fraction')):.2f}, "
+            f"glycerol {tr.species('GLY_c')[0]:.3g} -> {tr.species('GLY_c')[-1]:.3g} mM, volume min "
+            f"{np.min(tr.observable('cell_volume_rel')):.2f} end {tr.observable('cell_volume_rel')[-1]:.2f}, "
+            f"Gpd1 x{tr.species('Gpd1')[-1] / tr.species('Gpd1')[0]:.2f}"
+        )
     data = _kanshin_hog1()
     if data is not None:
         times, sites = data

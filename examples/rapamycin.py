@@ -49,8 +49,9 @@ def main() -> None:
 
     cell = yc.load_cell("yeast_cell")
     t_end = 45.0 if args.smoke else 240.0
-    t = np.unique(np.concatenate([np.linspace(0.0, t_end, 16 if args.smoke else 121),
-                                  np.linspace(T_DRUG, T_DRUG + 10.0, 11)]))  # min
+    t = np.unique(
+        np.concatenate([np.linspace(0.0, t_end, 16 if args.smoke else 121), np.linspace(T_DRUG, T_DRUG + 10.0, 11)])
+    )  # min
     conds = conditions()
     traj = yc.simulate_batch(cell, list(conds.values()), t)
     labels = list(conds)
@@ -61,8 +62,14 @@ def main() -> None:
 
     ref = traj[0]
     panels = [
-        ("Nop1 synthesis (RiBi), rel. to untreated", lambda tr: tr.reaction_flux("syn_Nop1") / ref.reaction_flux("syn_Nop1")),
-        ("Rpl3 synthesis (RP), rel. to untreated", lambda tr: tr.reaction_flux("syn_Rpl3") / ref.reaction_flux("syn_Rpl3")),
+        (
+            "Nop1 synthesis (RiBi), rel. to untreated",
+            lambda tr: tr.reaction_flux("syn_Nop1") / ref.reaction_flux("syn_Nop1"),
+        ),
+        (
+            "Rpl3 synthesis (RP), rel. to untreated",
+            lambda tr: tr.reaction_flux("syn_Rpl3") / ref.reaction_flux("syn_Rpl3"),
+        ),
         ("Sch9 phosphorylated (fraction)", lambda tr: tr.observable("sch9_phospho_fraction")),
         ("Sfp1 nuclear (fraction)", lambda tr: tr.observable("sfp1_nuclear_fraction")),
         ("Gln3 nuclear (fraction)", lambda tr: tr.observable("gln3_nuclear_fraction")),
@@ -70,9 +77,11 @@ def main() -> None:
     ]
     for i, lab in enumerate(labels):
         tr = traj[i]
-        print(f"{lab:30s} at {t_end:g} min: RiBi synthesis x{panels[0][1](tr)[-1]:.2f}, "
-              f"nuclear Gln3 {tr.observable('gln3_nuclear_fraction')[-1]:.2f}, "
-              f"nuclear Sfp1 {tr.observable('sfp1_nuclear_fraction')[-1]:.2f}")
+        print(
+            f"{lab:30s} at {t_end:g} min: RiBi synthesis x{panels[0][1](tr)[-1]:.2f}, "
+            f"nuclear Gln3 {tr.observable('gln3_nuclear_fraction')[-1]:.2f}, "
+            f"nuclear Sfp1 {tr.observable('sfp1_nuclear_fraction')[-1]:.2f}"
+        )
 
     import matplotlib
 

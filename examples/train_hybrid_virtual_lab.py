@@ -34,18 +34,34 @@ def main(argv=None) -> int:
     from yeastcell.lab import HiddenRegulation, MeasurementModel, VirtualLab, hidden_truth
 
     cell = yc.load_cell("yeast_core")
-    truth = hidden_truth(cell, [HiddenRegulation("GPD", "F16BP_c", K_mM=2.0, n=2.0, kind="inhibit")],
-                         parameter_changes={"ATPASE.KATPASE": 1.3})
+    truth = hidden_truth(
+        cell,
+        [HiddenRegulation("GPD", "F16BP_c", K_mM=2.0, n=2.0, kind="inhibit")],
+        parameter_changes={"ATPASE.KATPASE": 1.3},
+    )
     obs = ["GLY_e", "ETOH_e", "GLC_e", "F16BP_c", "ATP_c"]
     lab = VirtualLab(truth, obs, base="cond:teusink2000", seed=0, measurement=MeasurementModel(sigma_log=0.05))
     times = [0.0, 2.0, 5.0, 10.0] if args.smoke else [0.0, 1.0, 2.0, 5.0, 10.0, 20.0]
     genes = ["PFK1", "HXK2", "TDH3"] if args.smoke else ["PFK1", "HXK2", "TDH3", "PGK1", "CDC19", "FBA1", "ENO2"]
     train = lab.run(["wt"] + [f"kd:{g}=0.5" for g in genes], times)
     test = lab.run(["kd:GPM1=0.5"], times)
-    hyb = hybridize(cell, rate_targets=["GPD", "ATPASE"], input_species=["F16BP_c", "ATP_c", "NADH_c"],
-                    input_genes=genes + ["GPM1"], width=8, depth=1)
-    res = fit(hyb, train, train="residual", optimizer=optax.adam(2e-2), epochs=3 if args.smoke else 60,
-              sigma_log2=0.1, progress=True)
+    hyb = hybridize(
+        cell,
+        rate_targets=["GPD", "ATPASE"],
+        input_species=["F16BP_c", "ATP_c", "NADH_c"],
+        input_genes=genes + ["GPM1"],
+        width=8,
+        depth=1,
+    )
+    res = fit(
+        hyb,
+        train,
+        train="residual",
+        optimizer=optax.adam(2e-2),
+        epochs=3 if args.smoke else 60,
+        sigma_log2=0.1,
+        progress=True,
+    )
     print(f"training loss {res.history[0]['loss']:.3f} -> {res.loss:.3f} over {len(res.history)} epochs")
     t = np.linspace(times[0], times[-1], 50)
     pert = yc.condition("teusink2000") + yc.knockdown("GPM1", 0.5)

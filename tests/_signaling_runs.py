@@ -93,8 +93,11 @@ def preculture(traj, skip=()):
     (a strain grown long enough for its proteome to settle), except the species in `skip`."""
     spec = cell().spec
     # max(., 0): solver round-off leaves some forms at -1e-32 mM, which `initial` rightly rejects
-    parts = [yc.initial(s.id, max(float(traj.species(s.id)[-1]), 0.0)) for s in spec.species
-             if s.kind != "metabolite" and not s.constant and s.id not in skip]
+    parts = [
+        yc.initial(s.id, max(float(traj.species(s.id)[-1]), 0.0))
+        for s in spec.species
+        if s.kind != "metabolite" and not s.constant and s.id not in skip
+    ]
     return Combined(tuple(parts))
 
 

@@ -26,8 +26,10 @@ def refdata() -> Path:
     """The shared reference data folder; skip (locally) or fail (CI=true) when it is absent."""
     d = reference_data_dir()
     if not (d / "SOURCES.md").is_file():
-        msg = (f"reference data not found at {d}; set YEASTCELL_REFERENCE_DATA to the folder "
-               "holding SOURCES.md (../shared/data beside the checkout)")
+        msg = (
+            f"reference data not found at {d}; set YEASTCELL_REFERENCE_DATA to the folder "
+            "holding SOURCES.md (../shared/data beside the checkout)"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)

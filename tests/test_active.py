@@ -94,8 +94,11 @@ def test_acquisition_rejects_bad_input():
 GENES = ("G1", "G2", "G3", "G4", "G5", "G6")
 OBS = ("A", "B")
 TIMES = (5.0, 20.0)
-CANDIDATES = tuple([f"kd:{g}=0.2" for g in GENES] + [f"ko:{g}" for g in GENES]
-                   + [f"kd:{a}=0.5+kd:{b}=0.5" for i, a in enumerate(GENES) for b in GENES[i + 1:]])
+CANDIDATES = tuple(
+    [f"kd:{g}=0.2" for g in GENES]
+    + [f"ko:{g}" for g in GENES]
+    + [f"kd:{a}=0.5+kd:{b}=0.5" for i, a in enumerate(GENES) for b in GENES[i + 1 :]]
+)
 HELDOUT = tuple(f"kd:{g}=0.6" for g in GENES)
 
 
@@ -104,8 +107,9 @@ def _prior(conds, times, obs):
     X = GeneFeatures(GENES, pairs=False)(list(conds))
     load = X @ np.linspace(0.5, 1.5, len(GENES))
     t = np.asarray(times)
-    return np.stack([10 * (1 - np.exp(-t[None, :] / 10)) / (1 + load[:, None]),
-                     2 + load[:, None] * t[None, :] / 20], axis=-1)
+    return np.stack(
+        [10 * (1 - np.exp(-t[None, :] / 10)) / (1 + load[:, None]), 2 + load[:, None] * t[None, :] / 20], axis=-1
+    )
 
 
 def _truth(conds, times, obs):
@@ -132,20 +136,35 @@ class NumpyLab:
         seed = [plan.round] + [ord(ch) for ch in "".join(plan.conditions)]
         rng = np.random.default_rng(seed)
         v = _truth(plan.conditions, TIMES, OBS)[:, None] + rng.normal(0, self.sd, (len(plan.conditions), 1, 2, 2))
-        return Dataset(conditions=plan.conditions, times_min=np.array(TIMES), observables=OBS, values=v,
-                       mask=np.ones(v.shape, bool), units={"A": "mM", "B": "mM"})
+        return Dataset(
+            conditions=plan.conditions,
+            times_min=np.array(TIMES),
+            observables=OBS,
+            values=v,
+            mask=np.ones(v.shape, bool),
+            units={"A": "mM", "B": "mM"},
+        )
 
 
 def _config(**kw):
-    base = dict(candidates=CANDIDATES, times_min=TIMES, observables=OBS, scale=(1.0, 1.0), rounds=4,
-                batch_size=3, n_members=8, n_initial=3, seed=11, units={"A": "mM", "B": "mM"})
+    base = dict(
+        candidates=CANDIDATES,
+        times_min=TIMES,
+        observables=OBS,
+        scale=(1.0, 1.0),
+        rounds=4,
+        batch_size=3,
+        n_members=8,
+        n_initial=3,
+        seed=11,
+        units={"A": "mM", "B": "mM"},
+    )
     base.update(kw)
     return LoopConfig(**base)
 
 
 def _learner():
-    return LinearResidualLearner(_prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2),
-                                 noise_sd=0.05, prior_sd=1.0)
+    return LinearResidualLearner(_prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2), noise_sd=0.05, prior_sd=1.0)
 
 
 def _heldout():
@@ -154,8 +173,9 @@ def _heldout():
 
 def run_loop(folder, delay=None):
     """Entry point of the kill test's subprocess (and of the uninterrupted reference run)."""
-    return closed_loop(_config(), _learner(), NumpyLab(delay=delay, marker_dir=folder), folder,
-                       heldout=_heldout(), log=None)
+    return closed_loop(
+        _config(), _learner(), NumpyLab(delay=delay, marker_dir=folder), folder, heldout=_heldout(), log=None
+    )
 
 
 # --------------------------------------------------------------------------- ensemble
@@ -220,11 +240,12 @@ def test_loop_learns_checkpoints_and_resumes_after_a_crash(tmp_path):
 def _kill_loop_during_round_2(runner: str, folder, timeout_s: float) -> None:
     """Run ``test_active.<runner>(folder)`` in a child process and SIGKILL it while the lab runs round 2."""
     folder.mkdir()
-    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
-            f"t.{runner}({str(folder)!r}, delay=(2, 600))")
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_active as t; "
+        f"t.{runner}({str(folder)!r}, delay=(2, 600))"
+    )
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout_s
         while not (folder / "lab_round_2").exists():  # the lab is running round 2's experiments
@@ -297,8 +318,13 @@ def test_labs_taking_perturbations_and_times_are_adapted_to_plans():
         def run(self, perturbations, times_min):
             calls.append((list(perturbations), list(times_min)))
             v = np.arange(len(perturbations) * len(times_min), dtype=float).reshape(len(perturbations), 1, -1, 1) + 1
-            return Dataset(tuple(f"cond:aerobic_batch+{p}" for p in perturbations), np.array(times_min), ("A",),
-                           v, np.ones(v.shape, bool))
+            return Dataset(
+                tuple(f"cond:aerobic_batch+{p}" for p in perturbations),
+                np.array(times_min),
+                ("A",),
+                v,
+                np.ones(v.shape, bool),
+            )
 
     lab = as_plan_lab(PerturbationStyleLab())
     assert isinstance(lab, PerturbationLab) and as_plan_lab(NumpyLab()).__class__ is NumpyLab
@@ -356,8 +382,9 @@ def test_log_ratio_correction_recovers_multiplicative_errors():
     conds = CANDIDATES[:12]
     y = truth(conds, TIMES, OBS)[:, None]
     data = Dataset(conds, np.array(TIMES), OBS, y, np.ones(y.shape, bool))
-    learner = LinearResidualLearner(_prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2),
-                                    noise_sd=0.01, prior_sd=1.0, log=True)
+    learner = LinearResidualLearner(
+        _prior, GeneFeatures(GENES), TIMES, OBS, scale=np.ones(2), noise_sd=0.01, prior_sd=1.0, log=True
+    )
     ens = train_ensemble(learner, data, n_members=16, seed=3)
     new = ["kd:G2=0.4+kd:G4=0.9"]  # unmeasured levels of measured genes; its pair term stays uncertain
     pred = ens.predict(new, np.array(TIMES), OBS)
@@ -390,8 +417,12 @@ TS_TRUE = {"uptake.kf": 1.4, "conv.kf": 0.6}  # hidden multipliers of the virtua
 TS_PARAMS = ("uptake.kf", "uptake.kr", "conv.kf")
 TS_OBS = ("S_e", "S_c")
 TS_TIMES = (2.0, 5.0, 10.0)
-TS_CANDIDATES = tuple([f"kd:ENZ1={f}" for f in (0.1, 0.3, 0.5, 0.7)] + [f"set:S_e={s}" for s in (1.0, 4.0)]
-                      + [f"kd:ENZ1={f}+set:S_e=4" for f in (0.2, 0.6)] + ["ko:ENZ1", "wt"])
+TS_CANDIDATES = tuple(
+    [f"kd:ENZ1={f}" for f in (0.1, 0.3, 0.5, 0.7)]
+    + [f"set:S_e={s}" for s in (1.0, 4.0)]
+    + [f"kd:ENZ1={f}+set:S_e=4" for f in (0.2, 0.6)]
+    + ["ko:ENZ1", "wt"]
+)
 
 
 def _two_step_learner(cell, noise_sd=0.01, **kw):
@@ -464,7 +495,10 @@ def test_parameter_learner_spread_shrinks_with_data_and_stays_wide_where_unobser
     q = ["wt", "ko:ENZ1"]
     p_ko = train_ensemble(learner, ko, n_members=32, seed=1).predict(q, np.array(TS_TIMES), TS_OBS)
     p_more = train_ensemble(learner, more, n_members=32, seed=1).predict(q, np.array(TS_TIMES), TS_OBS)
-    rel = lambda p: (p.sd / p.mean)[:, :, 1].mean(axis=1)  # relative sd of S_c
+
+    def rel(p):
+        return (p.sd / p.mean)[:, :, 1].mean(axis=1)  # relative sd of S_c
+
     assert rel(p_ko)[0] > 2 * rel(p_ko)[1]
     assert rel(p_more)[0] < 0.5 * rel(p_ko)[0]
 
@@ -532,7 +566,9 @@ def test_linearised_members_carry_the_laplace_predictive_covariance(two_step, tm
     np.testing.assert_allclose(logs.std(axis=0, ddof=1), np.sqrt(np.diag(exact)), rtol=0.15)
     # in the loop: the acquisition uses it (recorded in the decisions); it needs log outputs and such a learner
     cfg = _two_step_loop_config(rounds=2, acquisition_space="log", acquisition_uncertainty="linearised")
-    res = closed_loop(cfg, _two_step_learner(two_step, noise_sd=0.05), _SlowPlanLab(two_step), tmp_path / "lin", log=None)
+    res = closed_loop(
+        cfg, _two_step_learner(two_step, noise_sd=0.05), _SlowPlanLab(two_step), tmp_path / "lin", log=None
+    )
     d = json.loads((tmp_path / "lin" / "round_001" / "decisions.json").read_text())
     assert d["acquisition_uncertainty"] == "linearised" and len(res.data.conditions) == 4
     assert max(c["gain_nats"] for c in d["candidates"]) > 0
@@ -540,31 +576,63 @@ def test_linearised_members_carry_the_laplace_predictive_covariance(two_step, tm
     # the linearised predictive variance of the targets (not of the candidates themselves): to predict
     # a low-substrate condition, measure the low-substrate candidate
     cands = ("set:S_e=1", "set:S_e=4", "kd:ENZ1=0.3", "kd:ENZ1=0.5", "ko:ENZ1")
-    cfg = _two_step_loop_config(rounds=1, acquisition_space="log", acquisition_uncertainty="linearised",
-                                strategy="target", targets=("set:S_e=0.5",), candidates=cands,
-                                batch_size=1, n_initial=0)
+    cfg = _two_step_loop_config(
+        rounds=1,
+        acquisition_space="log",
+        acquisition_uncertainty="linearised",
+        strategy="target",
+        targets=("set:S_e=0.5",),
+        candidates=cands,
+        batch_size=1,
+        n_initial=0,
+    )
     lrn = _two_step_learner(two_step, noise_sd=0.05)
     first = _two_step_truth_data(two_step, ["set:S_e=4"]).replace(units={"S_e": "mM", "S_c": "mM"})
     closed_loop(cfg, lrn, _SlowPlanLab(two_step), tmp_path / "tgt", initial=first, log=None)
     d = json.loads((tmp_path / "tgt" / "round_000" / "decisions.json").read_text())
-    expect = select_batch(lrn.linearised_log_members(first, cands), 1, noise_sd=cfg.noise_sd, strategy="target",
-                          exclude=[cands.index(c) for c in first.conditions],
-                          target_members=lrn.linearised_log_members(first, cfg.targets))
-    own = select_batch(lrn.linearised_log_members(first, cands), 1, noise_sd=cfg.noise_sd, strategy="target",
-                       exclude=[cands.index(c) for c in first.conditions])
+    expect = select_batch(
+        lrn.linearised_log_members(first, cands),
+        1,
+        noise_sd=cfg.noise_sd,
+        strategy="target",
+        exclude=[cands.index(c) for c in first.conditions],
+        target_members=lrn.linearised_log_members(first, cfg.targets),
+    )
+    own = select_batch(
+        lrn.linearised_log_members(first, cands),
+        1,
+        noise_sd=cfg.noise_sd,
+        strategy="target",
+        exclude=[cands.index(c) for c in first.conditions],
+    )
     assert d["chosen"] == [cands[expect.chosen[0]]] == ["set:S_e=1"] != [cands[own.chosen[0]]], (first.conditions, own)
     with pytest.raises(LoopError, match='strategy "target" only'):
         _two_step_loop_config(targets=("wt",))
     with pytest.raises(LoopError, match="needs acquisition_space"):
         _two_step_loop_config(acquisition_uncertainty="linearised")
     with pytest.raises(LoopError, match="linearised_log_members"):
-        closed_loop(_config(acquisition_space="log", acquisition_uncertainty="linearised"), _learner(), NumpyLab(),
-                    tmp_path / "bad", log=None)
+        closed_loop(
+            _config(acquisition_space="log", acquisition_uncertainty="linearised"),
+            _learner(),
+            NumpyLab(),
+            tmp_path / "bad",
+            log=None,
+        )
 
 
 def _two_step_loop_config(**kw):
-    base = {"candidates": TS_CANDIDATES, "times_min": TS_TIMES, "observables": TS_OBS, "scale": (0.5, 0.5),
-            "rounds": 4, "batch_size": 2, "n_members": 4, "n_initial": 2, "seed": 5, "noise_sd": 0.1}
+    base = {
+        "candidates": TS_CANDIDATES,
+        "times_min": TS_TIMES,
+        "observables": TS_OBS,
+        "scale": (0.5, 0.5),
+        "rounds": 4,
+        "batch_size": 2,
+        "n_members": 4,
+        "n_initial": 2,
+        "seed": 5,
+        "noise_sd": 0.1,
+    }
     base.update(kw)
     return LoopConfig(**base)
 
@@ -579,9 +647,14 @@ class _SlowPlanLab:
         from yeastcell.active.loop import PerturbationLab
         from yeastcell.lab import MeasurementModel, VirtualLab, hidden_truth
 
-        self.lab = PerturbationLab(VirtualLab(hidden_truth(cell, parameter_changes=TS_TRUE), list(TS_OBS), seed=3,
-                                              measurement=MeasurementModel(sigma_log=0.05, n_replicates=2,
-                                                                           batch_sd_log=0.0)))
+        self.lab = PerturbationLab(
+            VirtualLab(
+                hidden_truth(cell, parameter_changes=TS_TRUE),
+                list(TS_OBS),
+                seed=3,
+                measurement=MeasurementModel(sigma_log=0.05, n_replicates=2, batch_sd_log=0.0),
+            )
+        )
         self.delay, self.marker_dir = delay, marker_dir
 
     def run(self, plan):
@@ -599,8 +672,13 @@ def run_parameter_loop(folder, delay=None):
     import yeastcell as yc
 
     cell = yc.load_cell(TEST_MODELS / "two_step.yaml")
-    return closed_loop(_two_step_loop_config(), _two_step_learner(cell, noise_sd=0.05),
-                       _SlowPlanLab(cell, delay, folder), folder, log=None)
+    return closed_loop(
+        _two_step_loop_config(),
+        _two_step_learner(cell, noise_sd=0.05),
+        _SlowPlanLab(cell, delay, folder),
+        folder,
+        log=None,
+    )
 
 
 @pytest.mark.slow  # CI budget: the loop's kill/resume is covered in CI by the linear learner's kill test
@@ -630,12 +708,23 @@ def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
     from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
-    cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
-           "observables": list(TS_OBS), "scale": [0.5, 0.5], "rounds": 2, "batch_size": 1, "n_members": 4,
-           "n_initial": 1, "seed": 3, "noise_sd": 0.05, "acquisition_space": "log",
-           "acquisition_uncertainty": "linearised",
-           "learner": {"kind": "parametric", "parameters": list(TS_PARAMS), "offset_sd": 0.02},
-           "lab": {"kind": "virtual", "seed": 2, "parameter_changes": TS_TRUE}}
+    cfg = {
+        "model": str(TEST_MODELS / "two_step.yaml"),
+        "candidates": list(TS_CANDIDATES),
+        "times_min": list(TS_TIMES),
+        "observables": list(TS_OBS),
+        "scale": [0.5, 0.5],
+        "rounds": 2,
+        "batch_size": 1,
+        "n_members": 4,
+        "n_initial": 1,
+        "seed": 3,
+        "noise_sd": 0.05,
+        "acquisition_space": "log",
+        "acquisition_uncertainty": "linearised",
+        "learner": {"kind": "parametric", "parameters": list(TS_PARAMS), "offset_sd": 0.02},
+        "lab": {"kind": "virtual", "seed": 2, "parameter_changes": TS_TRUE},
+    }
     path = tmp_path / "loop.json"
     path.write_text(json.dumps(cfg))
     assert main(["loop", "run", str(path), str(tmp_path / "run")]) == 0
@@ -646,9 +735,11 @@ def test_loop_command_runs_the_parameter_learner_from_a_config_file(tmp_path):
     assert Dataset.from_hdf5(tmp_path / "run" / "final" / "data.h5").conditions[1] == d["chosen"][0]
     config, learner, *_ = build(load_config(path))
     assert learner.parameters == TS_PARAMS and learner.offset_sd == 0.02
-    for bad, match in (({"kind": "parametric", "parameters": ["conv.kf"], "offset": 1}, "offset_sd"),
-                       ({"kind": "parametrc"}, "parametric"),
-                       ({"kind": "parametric"}, "genes")):
+    for bad, match in (
+        ({"kind": "parametric", "parameters": ["conv.kf"], "offset": 1}, "offset_sd"),
+        ({"kind": "parametrc"}, "parametric"),
+        ({"kind": "parametric"}, "genes"),
+    ):
         path.write_text(json.dumps({**cfg, "learner": bad}))
         with pytest.raises((UnknownNameError, LoopError), match=match):
             build(load_config(path))
@@ -727,12 +818,33 @@ def test_loop_command_runs_the_hybrid_learner_from_a_config_file(tmp_path):
     from yeastcell.cli.loop_config import build, load_config
     from yeastcell.exceptions import UnknownNameError
 
-    net = {"kind": "hybrid", "rate_targets": ["conv"], "input_species": ["S_c"], "input_genes": [], "width": 4,
-           "depth": 1, "epochs": 5, "batch_size": 4, "learning_rate": 0.05, "sigma_log2": 0.05}
-    cfg = {"model": str(TEST_MODELS / "two_step.yaml"), "candidates": list(TS_CANDIDATES), "times_min": list(TS_TIMES),
-           "observables": list(TS_OBS), "scale": [0.5, 0.5], "rounds": 2, "batch_size": 1, "n_members": 2,
-           "n_initial": 2, "seed": 3, "noise_sd": 0.05, "learner": net,
-           "lab": {"kind": "virtual", "seed": 2, "parameter_changes": {"conv.kf": 0.6}}}
+    net = {
+        "kind": "hybrid",
+        "rate_targets": ["conv"],
+        "input_species": ["S_c"],
+        "input_genes": [],
+        "width": 4,
+        "depth": 1,
+        "epochs": 5,
+        "batch_size": 4,
+        "learning_rate": 0.05,
+        "sigma_log2": 0.05,
+    }
+    cfg = {
+        "model": str(TEST_MODELS / "two_step.yaml"),
+        "candidates": list(TS_CANDIDATES),
+        "times_min": list(TS_TIMES),
+        "observables": list(TS_OBS),
+        "scale": [0.5, 0.5],
+        "rounds": 2,
+        "batch_size": 1,
+        "n_members": 2,
+        "n_initial": 2,
+        "seed": 3,
+        "noise_sd": 0.05,
+        "learner": net,
+        "lab": {"kind": "virtual", "seed": 2, "parameter_changes": {"conv.kf": 0.6}},
+    }
     path = tmp_path / "loop.json"
     path.write_text(json.dumps(cfg))
     assert main(["loop", "run", str(path), str(tmp_path / "run")]) == 0

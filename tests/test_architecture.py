@@ -117,8 +117,9 @@ def test_no_getattr_forwarding_in_classes():
     for m, path in _sources().items():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef):
-                offenders += [f"{m}.{node.name}" for f in node.body
-                              if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"]
+                offenders += [
+                    f"{m}.{node.name}" for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"
+                ]
     assert offenders == []
 
 
@@ -131,7 +132,8 @@ def test_the_solver_is_chosen_by_type_in_one_place():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
                 kinds = node.args[1]
                 names = {n.id for n in ast.walk(kinds) if isinstance(n, ast.Name)} | {
-                    n.attr for n in ast.walk(kinds) if isinstance(n, ast.Attribute)}
+                    n.attr for n in ast.walk(kinds) if isinstance(n, ast.Attribute)
+                }
                 if names & SOLVER_TYPES:
                     offenders.append(f"{m}:{node.lineno}")
     assert offenders == []

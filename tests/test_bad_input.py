@@ -5,11 +5,11 @@ import copy
 import numpy as np
 import pytest
 import yaml
+from conftest import TEST_MODELS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import yeastcell as yc
-from conftest import TEST_MODELS
 
 BASE = yaml.safe_load((TEST_MODELS / "two_step.yaml").read_text())
 
@@ -28,25 +28,49 @@ def _mutated(fn):
 
 CASES = [
     (lambda d: d["reactions"][1]["stoichiometry"].update({"X_c": 1}), "reaction 'conv'", "unknown species 'X_c'"),
-    (lambda d: d["reactions"][0]["rate_law"]["parameters"]["kf"].update(unit="mM/min"), "parameter 'kf'", "unit mismatch"),
+    (
+        lambda d: d["reactions"][0]["rate_law"]["parameters"]["kf"].update(unit="mM/min"),
+        "parameter 'kf'",
+        "unit mismatch",
+    ),
     (lambda d: d["species"].append(dict(d["species"][0])), "species 'S_e'", "duplicate id"),
     (lambda d: d["compartments"][0].pop("outside"), "reaction 'uptake'", "share no membrane"),
-    (lambda d: d["reactions"][1]["rate_law"].update(kind="michaelis"), "reaction 'conv' rate_law", "unknown kind 'michaelis'"),
+    (
+        lambda d: d["reactions"][1]["rate_law"].update(kind="michaelis"),
+        "reaction 'conv' rate_law",
+        "unknown kind 'michaelis'",
+    ),
     (lambda d: d["reactions"][1]["rate_law"]["parameters"].pop("kf"), "reaction 'conv' rate_law", "missing parameter"),
-    (lambda d: d["reactions"][1].update(gpr="YAL001W and YZZ999C"), "reaction 'conv'", "'YZZ999C' in gpr is not in the 'genes'"),
+    (
+        lambda d: d["reactions"][1].update(gpr="YAL001W and YZZ999C"),
+        "reaction 'conv'",
+        "'YZZ999C' in gpr is not in the 'genes'",
+    ),
     (lambda d: d["reactions"][1].update(gpr="YAL001W and (YAL001W"), "reaction 'conv'", "unbalanced parenthesis"),
     (lambda d: d["species"][0]["initial"].update(value=-1.0), "species 'S_e' initial", "negative concentration"),
     (lambda d: d["species"][0]["initial"].update(unit="mM/s"), "species 'S_e' initial", "unit mismatch"),
     (lambda d: d["species"][0]["initial"].update(unit="furlongs"), "species 'S_e' initial", "unknown unit symbol"),
-    (lambda d: d["reactions"][0]["rate_law"]["parameters"]["kf"].update(source="nobody2099"), "parameter 'kf'", "source"),
+    (
+        lambda d: d["reactions"][0]["rate_law"]["parameters"]["kf"].update(source="nobody2099"),
+        "parameter 'kf'",
+        "source",
+    ),
     (lambda d: d["reactions"][0]["rate_law"]["parameters"]["kf"].pop("source"), "parameter 'kf'", "missing 'source'"),
     (lambda d: d["genes"][0].update(protein="S_c"), "gene 'YAL001W'", "expected 'protein'"),
-    (lambda d: d.update(conserved_moieties=[{"id": "m", "species": {"S_c": 1}}]), "conserved moiety 'm'", "not conserved by reaction"),
+    (
+        lambda d: d.update(conserved_moieties=[{"id": "m", "species": {"S_c": 1}}]),
+        "conserved moiety 'm'",
+        "not conserved by reaction",
+    ),
     (lambda d: d.update(observables=[{"id": "o", "expression": "S_c + Q"}]), "observable 'o'", "unknown name"),
     (lambda d: d.update(extra=1), "file", "unknown top-level key"),
-    (lambda d: d["reactions"][1].update(rate_law={"kind": "expression", "formula": "0.2 * S_c"},
-                                        modifiers={"activators": ["P_c"]}),
-     "reaction 'conv' rate_law", "modifier(s) ['P_c'] are not used in the formula"),
+    (
+        lambda d: d["reactions"][1].update(
+            rate_law={"kind": "expression", "formula": "0.2 * S_c"}, modifiers={"activators": ["P_c"]}
+        ),
+        "reaction 'conv' rate_law",
+        "modifier(s) ['P_c'] are not used in the formula",
+    ),
 ]
 
 
@@ -121,17 +145,34 @@ def test_hypothesis_unknown_genes_raise_unknown_name(two_step, name):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.floats(max_value=-1e-12, allow_nan=False, allow_infinity=False) | st.just(float("nan")) | st.just(float("inf")))
+@given(
+    st.floats(max_value=-1e-12, allow_nan=False, allow_infinity=False) | st.just(float("nan")) | st.just(float("inf"))
+)
 def test_hypothesis_bad_concentrations_rejected(value):
     with pytest.raises(yc.PerturbationError):
         yc.initial("S_e", value)
 
 
-_JUNK = st.one_of(st.none(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=6),
-                  st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
-_PATHS = [("species", 0, "compartment"), ("species", 0, "initial"), ("species", 1, "kind"),
-          ("reactions", 0, "stoichiometry"), ("reactions", 1, "rate_law"), ("reactions", 1, "gpr"),
-          ("compartments", 0, "volume"), ("genes", 0, "orf"), ("species", 2, "id"), ("reactions", 0, "compartment")]
+_JUNK = st.one_of(
+    st.none(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=6),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+_PATHS = [
+    ("species", 0, "compartment"),
+    ("species", 0, "initial"),
+    ("species", 1, "kind"),
+    ("reactions", 0, "stoichiometry"),
+    ("reactions", 1, "rate_law"),
+    ("reactions", 1, "gpr"),
+    ("compartments", 0, "volume"),
+    ("genes", 0, "orf"),
+    ("species", 2, "id"),
+    ("reactions", 0, "compartment"),
+]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,19 +11,16 @@ import pytest
 import scipy.integrate
 
 import yeastcell as yc
-from yeastcell.solvers.bdf import BatchBDF, bdf_batch
-from yeastcell.solvers import BDF_MIN_BATCH, batch_options
 from yeastcell.exceptions import SimulationInputError
-from yeastcell.solvers import SolverOptions
+from yeastcell.solvers import BDF_MIN_BATCH, SolverOptions, batch_options
+from yeastcell.solvers.bdf import BatchBDF, bdf_batch
 from yeastcell.status import Status
 
 
 def robertson(t, y, k):
     """Robertson's stiff chemical kinetics (Hairer & Wanner II, Sect. IV.1), rates scaled by k."""
     k1, k2, k3 = 0.04 * k, 3e7 * k, 1e4 * k
-    return jnp.stack([-k1 * y[0] + k3 * y[1] * y[2],
-                      k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] ** 2,
-                      k2 * y[1] ** 2])
+    return jnp.stack([-k1 * y[0] + k3 * y[1] * y[2], k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] ** 2, k2 * y[1] ** 2])
 
 
 def robertson_jac(t, y, k):
@@ -37,15 +34,23 @@ def test_steps_and_values_match_scipy_bdf():
     ks = jnp.asarray([1.0, 0.5, 2.0])
     y0 = jnp.asarray([[1.0, 0.0, 0.0]] * 3)
     ts = jnp.asarray([0.0, 0.1, 1.0, 10.0, 40.0])
-    ys, y_end, status, stats = jax.jit(lambda y0, k: bdf_batch(
-        robertson, robertson_jac, y0, k, 0.0, 40.0, ts, rtol=1e-6, atol=1e-10, max_steps=10_000))(y0, ks)
+    ys, y_end, status, stats = jax.jit(
+        lambda y0, k: bdf_batch(robertson, robertson_jac, y0, k, 0.0, 40.0, ts, rtol=1e-6, atol=1e-10, max_steps=10_000)
+    )(y0, ks)
     assert np.all(np.asarray(status) == Status.SUCCESS)
     for b, k in enumerate(np.asarray(ks)):
         f = jax.jit(lambda t, y, k=k: robertson(t, y, k))
         jac = jax.jit(lambda t, y, k=k: robertson_jac(t, y, k))
-        sol = scipy.integrate.solve_ivp(lambda t, y, f=f: np.asarray(f(t, y)), (0.0, 40.0), np.asarray(y0[b]),
-                                        method="BDF", rtol=1e-6, atol=1e-10, dense_output=True,
-                                        jac=lambda t, y, jac=jac: np.asarray(jac(t, y)))
+        sol = scipy.integrate.solve_ivp(
+            lambda t, y, f=f: np.asarray(f(t, y)),
+            (0.0, 40.0),
+            np.asarray(y0[b]),
+            method="BDF",
+            rtol=1e-6,
+            atol=1e-10,
+            dense_output=True,
+            jac=lambda t, y, jac=jac: np.asarray(jac(t, y)),
+        )
         assert int(stats["steps"][b]) == len(sol.t) - 1
         assert int(stats["jacobians"][b]) == sol.njev
         assert int(stats["factorisations"][b]) == sol.nlu
@@ -60,8 +65,7 @@ def core():
 
 def test_core_model_batch_with_events_against_a_tight_reference(core):
     glc = "GLC_e"
-    perts = [None, yc.knockout("PDC1"), yc.knockdown("PFK1", 0.5), yc.pulse(glc, 5.0, 10.0),
-             yc.step(glc, 0.5, 20.0)]
+    perts = [None, yc.knockout("PDC1"), yc.knockdown("PFK1", 0.5), yc.pulse(glc, 5.0, 10.0), yc.step(glc, 0.5, 20.0)]
     t = np.linspace(0.0, 30.0, 31)
     ref = yc.simulate_batch(core, perts, t, options=SolverOptions(rtol=1e-10, atol=1e-14))
     bdf = yc.simulate_batch(core, perts, t, options=SolverOptions(rtol=1e-7, atol=1e-10, solver=BatchBDF()))
@@ -89,8 +93,9 @@ def test_failed_lanes_are_flagged_and_do_not_stop_the_others(core):
     assert list(np.asarray(tr.status)) == [Status.SUCCESS, Status.NONFINITE, Status.SUCCESS]
     assert np.all(np.isnan(np.asarray(tr.conc[1])))
     assert np.all(np.isfinite(np.asarray(tr.conc)[[0, 2]]))
-    short = yc.simulate_batch(core, [None, None], np.linspace(0.0, 10.0, 11),
-                              options=SolverOptions(solver=BatchBDF(), max_steps=5))
+    short = yc.simulate_batch(
+        core, [None, None], np.linspace(0.0, 10.0, 11), options=SolverOptions(solver=BatchBDF(), max_steps=5)
+    )
     assert list(np.asarray(short.status)) == [Status.MAX_STEPS, Status.MAX_STEPS]
 
 

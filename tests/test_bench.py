@@ -56,15 +56,26 @@ def test_unknown_task_and_option_suggest_close_matches(capsys):
 
 
 def _task(name, run, requires=None):
-    return Task(name=name, title=f"test task {name}", description="d", data=(), protocol="p",
-                metrics=("m",), baselines=("b",), run=run, options={"n": Option(int, 3, "n")},
-                quick={"n": 1}, requires=requires)
+    return Task(
+        name=name,
+        title=f"test task {name}",
+        description="d",
+        data=(),
+        protocol="p",
+        metrics=("m",),
+        baselines=("b",),
+        run=run,
+        options={"n": Option(int, 3, "n")},
+        quick={"n": 1},
+        requires=requires,
+    )
 
 
 def test_unavailable_task_refuses_to_run_with_the_reason():
     ran = []
-    t = register(_task("_unavailable_for_test", lambda o: ran.append(o), lambda: "the code has not landed"),
-                 replace=True)
+    t = register(
+        _task("_unavailable_for_test", lambda o: ran.append(o), lambda: "the code has not landed"), replace=True
+    )
     assert t.status() == "not yet available: the code has not landed"
     with pytest.raises(TaskUnavailableError, match="has not landed"):
         run_task(t.name)
@@ -75,8 +86,9 @@ def test_unavailable_task_refuses_to_run_with_the_reason():
 
 def test_options_defaults_quick_and_overrides():
     seen = []
-    t = register(_task("_opts_for_test", lambda o: seen.append(o) or TaskResult("x", ("n",), ((o["n"],),))),
-                 replace=True)
+    t = register(
+        _task("_opts_for_test", lambda o: seen.append(o) or TaskResult("x", ("n",), ((o["n"],),))), replace=True
+    )
     assert run_task(t.name).rows == ((3,),)
     assert run_task(t.name, quick=True).rows == ((1,),)
     assert run_task(t.name, {"n": "7"}, quick=True).rows == ((7,),)
@@ -114,8 +126,14 @@ def test_markdown_tables_from_scripts_parse():
 def test_record_writes_atomically(tmp_path, monkeypatch):
     path = tmp_path / "RESULTS.md"
     path.write_text("# Benchmark results\n\n## old section\n| a |\n")
-    record("New task", ["| x |", "|---|", "| 1 |"], title="a new task", command="yeastcell bench run new",
-           path=path, note="machine shared")
+    record(
+        "New task",
+        ["| x |", "|---|", "| 1 |"],
+        title="a new task",
+        command="yeastcell bench run new",
+        path=path,
+        note="machine shared",
+    )
     text = path.read_text()
     assert text.startswith("# Benchmark results\n\n## old section\n| a |\n")
     assert "## New task — " in text and "- command: `yeastcell bench run new`" in text

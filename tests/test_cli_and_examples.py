@@ -7,16 +7,36 @@ import sys
 import h5py
 import numpy as np
 import pytest
-
 from conftest import REPO, TEST_MODELS
+
 from yeastcell.cli import main
 
 
 def test_simulate_writes_csv_hdf5_and_plot(tmp_path, capsys):
     model = str(TEST_MODELS / "two_step.yaml")
     out = tmp_path / "run.csv"
-    rc = main(["simulate", "-m", model, "-p", "wt", "-p", "ko:ENZ1", "--t-end", "10", "--points", "6",
-               "-o", str(out), "--plot", str(tmp_path / "run.png"), "--species", "S_e", "P_c"])
+    rc = main(
+        [
+            "simulate",
+            "-m",
+            model,
+            "-p",
+            "wt",
+            "-p",
+            "ko:ENZ1",
+            "--t-end",
+            "10",
+            "--points",
+            "6",
+            "-o",
+            str(out),
+            "--plot",
+            str(tmp_path / "run.png"),
+            "--species",
+            "S_e",
+            "P_c",
+        ]
+    )
     assert rc == 0
     rows = list(csv.reader(out.open()))
     assert rows[0][:3] == ["condition", "t_min", "S_e [mM]"] and len(rows) == 1 + 2 * 6
@@ -49,8 +69,12 @@ def test_genes_lists_orfs(capsys):
 
 def test_knockout_example_smoke(tmp_path):
     png = tmp_path / "ko.png"
-    res = subprocess.run([sys.executable, str(REPO / "examples" / "knockout_glycolysis.py"), "--smoke",
-                          "--out", str(png)], capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "knockout_glycolysis.py"), "--smoke", "--out", str(png)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "wild type" in res.stdout and png.stat().st_size > 10_000
 
@@ -59,8 +83,25 @@ def test_screen_command(tmp_path, refdata, capsys):
     out = tmp_path / "screen.csv"
     gem = refdata / "yeast-gem" / "yeast-GEM.yml"
     medium = refdata / "yeast-gem" / "medium_synthetic_complete.tsv"
-    assert main(["screen", "--gem", str(gem), "--medium", str(medium), "--genes", "ERG10", "TPI1",
-                 "--pairs", "PDC1+PDC5", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "screen",
+                "--gem",
+                str(gem),
+                "--medium",
+                str(medium),
+                "--genes",
+                "ERG10",
+                "TPI1",
+                "--pairs",
+                "PDC1+PDC5",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = {r["perturbation"]: r for r in csv.DictReader(out.open())}
     assert float(rows["YPL028W"]["growth"]) < 1e-6  # ERG10 is essential in Yeast-GEM
     assert float(rows["YDR050C"]["growth_ratio"]) == pytest.approx(1.0)

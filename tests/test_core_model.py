@@ -20,8 +20,13 @@ import yeastcell as yc
 
 # reaction id in the core model -> (roadrunner reaction id, libroadrunner steady-state flux, mM/min)
 TEUSINK = {
-    "GLT": ("vGLT", 88.15), "ADH": ("vADH", 129.2), "PYK": ("vPYK", 136.5), "GPD": ("vG3PDH", 18.20),
-    "GLYCOGEN": ("vGLYCO", 6.0), "TREHALOSE": ("vTreha", 2.4), "SUCC": ("vSUC", 3.64),
+    "GLT": ("vGLT", 88.15),
+    "ADH": ("vADH", 129.2),
+    "PYK": ("vPYK", 136.5),
+    "GPD": ("vG3PDH", 18.20),
+    "GLYCOGEN": ("vGLYCO", 6.0),
+    "TREHALOSE": ("vTreha", 2.4),
+    "SUCC": ("vSUC", 3.64),
 }
 
 
@@ -65,8 +70,13 @@ def _amount(traj, members, spec):
 @pytest.fixture(scope="module")
 def batch_run(core):
     t = np.linspace(0.0, 60.0, 31)
-    perts = [yc.wild_type(), yc.knockout("PDC1", "PDC5", "PDC6"), yc.knockout("GPD1", "GPD2"),
-             yc.knockout("TPI1"), yc.knockout("HXK2")]
+    perts = [
+        yc.wild_type(),
+        yc.knockout("PDC1", "PDC5", "PDC6"),
+        yc.knockout("GPD1", "GPD2"),
+        yc.knockout("TPI1"),
+        yc.knockout("HXK2"),
+    ]
     traj = yc.simulate_batch(core, [yc.condition("aerobic_batch") + p for p in perts], t, strategy="vmap")
     return dict(zip(["wt", "pdc", "gpd", "tpi", "hxk2"], (traj[i] for i in range(len(perts)))))
 
@@ -139,8 +149,11 @@ def test_hxk2_deletion_still_ferments_with_reduced_flux(batch_run):
 
 
 def test_genes_use_real_orfs_and_names(core_spec, refdata):
-    table = dict(line.split("\t")[:2] for line in (refdata / "yeast-gem" / "SGDgeneNames.tsv").read_text().splitlines()[1:]
-                 if "\t" in line)
+    table = dict(
+        line.split("\t")[:2]
+        for line in (refdata / "yeast-gem" / "SGDgeneNames.tsv").read_text().splitlines()[1:]
+        if "\t" in line
+    )
     for g in core_spec.genes:
         assert g.orf in table, g.orf
         assert table[g.orf].strip().upper() == (g.name or "").upper(), (g.orf, g.name, table[g.orf])

@@ -41,10 +41,16 @@ def small(**kw) -> Dataset:
     rng = np.random.default_rng(0)
     v = rng.lognormal(size=(2, 3, 4, 3))
     m = rng.random(v.shape) > 0.2
-    args = {"conditions": ("wt", "ko:YAL001W"), "times_min": [0.0, 1.0, 2.5, 10.0],
-                "observables": ("S_c", "P_c", "total_cell"), "values": v, "mask": m,
-                "units": {"S_c": "mM", "P_c": "mM", "total_cell": "mM"},
-                "provenance": {"source": "test", "doi": "none"}, "annotations": {"orf": ("a", "b", "c")}}
+    args = {
+        "conditions": ("wt", "ko:YAL001W"),
+        "times_min": [0.0, 1.0, 2.5, 10.0],
+        "observables": ("S_c", "P_c", "total_cell"),
+        "values": v,
+        "mask": m,
+        "units": {"S_c": "mM", "P_c": "mM", "total_cell": "mM"},
+        "provenance": {"source": "test", "doi": "none"},
+        "annotations": {"orf": ("a", "b", "c")},
+    }
     args.update(kw)
     return Dataset(**args)
 
@@ -69,8 +75,9 @@ def test_csv_hdf5_csv_round_trip_is_lossless(tmp_path):
     b = rows_out.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a[key + ["unit"]], b[key + ["unit"]])
     assert [float(x) for x in a["value"]] == [float(x) for x in b["value"]]
-    assert np.array_equal(np.array([float(x) for x in a["value"]]).view(np.int64),
-                          np.array([float(x) for x in b["value"]]).view(np.int64))   # -0.0 kept
+    assert np.array_equal(
+        np.array([float(x) for x in a["value"]]).view(np.int64), np.array([float(x) for x in b["value"]]).view(np.int64)
+    )  # -0.0 kept
     # and a second pass reproduces the written file byte for byte
     Dataset.from_table(tmp_path / "out.csv").to_hdf5(tmp_path / "d2.h5")
     Dataset.from_hdf5(tmp_path / "d2.h5").to_table(tmp_path / "out2.csv")
@@ -79,36 +86,50 @@ def test_csv_hdf5_csv_round_trip_is_lossless(tmp_path):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**31), n_rep=st.integers(1, 3), tsv=st.booleans(),
-       scale=st.sampled_from([1e-300, 1e-8, 1.0, 1e12, 1e300]))
+@given(
+    seed=st.integers(0, 2**31),
+    n_rep=st.integers(1, 3),
+    tsv=st.booleans(),
+    scale=st.sampled_from([1e-300, 1e-8, 1.0, 1e12, 1e300]),
+)
 def test_hypothesis_round_trip_any_dataset(tmp_path, seed, n_rep, tsv, scale):
     rng = np.random.default_rng(seed)
     v = rng.normal(size=(3, n_rep, 5, 4)) * scale
     m = rng.random(v.shape) > 0.3
-    ds = Dataset(("wt", "ko:HXK2", "kd:PFK1=0.3+pulse:GLC_e=10@20"), np.sort(rng.random(5) * 100) + np.arange(5),
-                 ("ATP_c", "a,b", 'q"x', "x y"), v, m, transform="log2fc", reference="wt",
-                 reference_time_min=0.0, provenance={"doi": "10.0/x"})
+    ds = Dataset(
+        ("wt", "ko:HXK2", "kd:PFK1=0.3+pulse:GLC_e=10@20"),
+        np.sort(rng.random(5) * 100) + np.arange(5),
+        ("ATP_c", "a,b", 'q"x', "x y"),
+        v,
+        m,
+        transform="log2fc",
+        reference="wt",
+        reference_time_min=0.0,
+        provenance={"doi": "10.0/x"},
+    )
     name = tmp_path / ("t.tsv.gz" if tsv else "t.csv")
     ds.to_table(name)
     back = Dataset.from_table(name)
-    assert back.equals(ds)                       # the '# axes' line keeps unmeasured axis entries too
+    assert back.equals(ds)  # the '# axes' line keeps unmeasured axis entries too
     ds.to_hdf5(tmp_path / "x.h5")
     assert Dataset.from_hdf5(tmp_path / "x.h5").equals(ds)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(obs=st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=2, unique=True),
-       unit=st.text(max_size=4),
-       prov=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=12), max_size=4),
-       ann=st.dictionaries(st.text(min_size=1, max_size=6), st.lists(st.text(max_size=5), min_size=2, max_size=2),
-                           max_size=3))
+@given(
+    obs=st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=2, unique=True),
+    unit=st.text(max_size=4),
+    prov=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=12), max_size=4),
+    ann=st.dictionaries(
+        st.text(min_size=1, max_size=6), st.lists(st.text(max_size=5), min_size=2, max_size=2), max_size=3
+    ),
+)
 def test_hypothesis_metadata_round_trip(tmp_path, obs, unit, prov, ann):
     v = np.arange(4.0).reshape(1, 1, 2, 2)
     try:
-        ds = Dataset(("wt",), [0.0, 1.0], tuple(obs), v, v >= 0, provenance=prov, annotations=ann,
-                     units={obs[0]: unit})
+        ds = Dataset(("wt",), [0.0, 1.0], tuple(obs), v, v >= 0, provenance=prov, annotations=ann, units={obs[0]: unit})
     except DatasetError:
-        return                                   # names with '/', NUL, lone surrogates... are refused
+        return  # names with '/', NUL, lone surrogates... are refused
     ds.to_hdf5(tmp_path / "m.h5")
     assert Dataset.from_hdf5(tmp_path / "m.h5").equals(ds)
     ds.to_table(tmp_path / "m.csv")
@@ -116,8 +137,15 @@ def test_hypothesis_metadata_round_trip(tmp_path, obs, unit, prov, ann):
 
 
 def test_time_units_are_converted_to_minutes(tmp_path):
-    df = pd.DataFrame({"condition": ["wt"] * 3, "time": [0, 90, 2], "time_unit": ["s", "s", "h"],
-                       "observable": ["ATP_c"] * 3, "value": [1.0, 2.0, 3.0]})
+    df = pd.DataFrame(
+        {
+            "condition": ["wt"] * 3,
+            "time": [0, 90, 2],
+            "time_unit": ["s", "s", "h"],
+            "observable": ["ATP_c"] * 3,
+            "value": [1.0, 2.0, 3.0],
+        }
+    )
     ds = Dataset.from_table(df)
     assert ds.times_min.tolist() == [0.0, 1.5, 120.0]
     ds = Dataset.from_table(df.drop(columns="time_unit"), time_unit="min")
@@ -149,7 +177,9 @@ def test_validation_errors_name_the_item(two_step, tmp_path):
     m = small().mask.copy()
     m[1, 2, 3, 0] = True
     v[1, 2, 3, 0] = np.nan
-    with pytest.raises(DatasetError, match=r"marked measured but are NaN.*'ko:YAL001W', replicate 3, t = 10.0 min, observable 'S_c'"):
+    with pytest.raises(
+        DatasetError, match=r"marked measured but are NaN.*'ko:YAL001W', replicate 3, t = 10.0 min, observable 'S_c'"
+    ):
         small(values=v, mask=m)
     with pytest.raises(DatasetError, match="strictly increasing"):
         small(times_min=[0.0, 2.0, 1.0, 3.0])
@@ -259,7 +289,7 @@ def test_exception_mid_write_leaves_previous_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert "values" in calls and p.read_bytes() == before
     assert Dataset.from_hdf5(p).equals(small())
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["d.h5"]   # temporary file removed
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["d.h5"]  # temporary file removed
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
@@ -293,13 +323,14 @@ def test_sigkill_mid_write_leaves_previous_file(tmp_path):
         Dataset(tuple(f"ko:G{{i}}" for i in range(4)), np.arange(200.0), tuple(f"o{{i}}" for i in range(300)),
                 v, np.ones(v.shape, bool)).to_hdf5({str(p)!r})
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"}
+    )
     try:
         line = proc.stdout.readline()
         assert line.strip() == "midway"
         partial = [x for x in tmp_path.iterdir() if x.name != "d.h5"]
-        assert len(partial) == 1 and partial[0].stat().st_size > 0     # the write is really under way
+        assert len(partial) == 1 and partial[0].stat().st_size > 0  # the write is really under way
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
@@ -309,15 +340,38 @@ def test_sigkill_mid_write_leaves_previous_file(tmp_path):
 
 
 # ---------------------------------------------------------------------- malformed input (hypothesis)
-CELLS = st.one_of(st.text(max_size=6), st.sampled_from(["wt", "ko:HXK2", "0", "1.5", "-1", "nan", "inf",
-                                                        "", "s", "min", "h", "days", "ATP_c", "1e400", "2"]))
-COLS = st.lists(st.sampled_from(["condition", "time_min", "time_s", "time", "time_unit", "observable",
-                                 "value", "replicate", "unit", "extra"]), min_size=1, max_size=7, unique=True)
+CELLS = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(
+        ["wt", "ko:HXK2", "0", "1.5", "-1", "nan", "inf", "", "s", "min", "h", "days", "ATP_c", "1e400", "2"]
+    ),
+)
+COLS = st.lists(
+    st.sampled_from(
+        ["condition", "time_min", "time_s", "time", "time_unit", "observable", "value", "replicate", "unit", "extra"]
+    ),
+    min_size=1,
+    max_size=7,
+    unique=True,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cols=COLS, data=st.data(), tsv=st.booleans(), header=st.sampled_from(["", "# transform: \"log2fc\"\n",
-       "# reference: 3\n", "# yeastcell-dataset-table: x\n", "# provenance: [1]\n", "#junk\n"]))
+@given(
+    cols=COLS,
+    data=st.data(),
+    tsv=st.booleans(),
+    header=st.sampled_from(
+        [
+            "",
+            '# transform: "log2fc"\n',
+            "# reference: 3\n",
+            "# yeastcell-dataset-table: x\n",
+            "# provenance: [1]\n",
+            "#junk\n",
+        ]
+    ),
+)
 def test_hypothesis_malformed_tables_fail_with_library_errors(tmp_path, cols, data, tsv, header):
     n = data.draw(st.integers(0, 5))
     rows = [[data.draw(CELLS) for _ in cols] for _ in range(n)]
@@ -333,11 +387,15 @@ def test_hypothesis_malformed_tables_fail_with_library_errors(tmp_path, cols, da
 
 
 @settings(max_examples=100, deadline=None)
-@given(conds=st.lists(st.text(max_size=8), min_size=0, max_size=3),
-       obs=st.lists(st.text(max_size=5), min_size=0, max_size=3),
-       times=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=3),
-       n_rep=st.integers(0, 2), fill=st.sampled_from([0.0, np.nan, np.inf]), transform=st.text(max_size=7),
-       mask_kind=st.sampled_from(["bool", "int", "short"]))
+@given(
+    conds=st.lists(st.text(max_size=8), min_size=0, max_size=3),
+    obs=st.lists(st.text(max_size=5), min_size=0, max_size=3),
+    times=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=3),
+    n_rep=st.integers(0, 2),
+    fill=st.sampled_from([0.0, np.nan, np.inf]),
+    transform=st.text(max_size=7),
+    mask_kind=st.sampled_from(["bool", "int", "short"]),
+)
 def test_hypothesis_malformed_datasets_fail_with_library_errors(conds, obs, times, n_rep, fill, transform, mask_kind):
     shape = (len(conds), n_rep, len(times), len(obs))
     v = np.full(shape, fill)
@@ -355,19 +413,26 @@ def test_merge_is_the_union_of_measured_entries():
     b = ds.subset(conditions=["ko:YAL001W"])
     c = ds.subset(conditions=["wt"], times=[10.0])
     merged = a.merge(b, c)
-    assert merged.equals(ds)                                   # pieces put back together exactly
+    assert merged.equals(ds)  # pieces put back together exactly
     with pytest.raises(DatasetError, match=r"measured twice.*'wt', replicate 1"):
         a.merge(ds)
     twice = a.merge(a, replicates="append")
     assert twice.n_replicates == 2 * a.n_replicates
-    assert np.array_equal(twice.values[:, a.n_replicates:], a.values, equal_nan=True)
+    assert np.array_equal(twice.values[:, a.n_replicates :], a.values, equal_nan=True)
     other_unit = small(units={"S_c": "uM"})
     with pytest.raises(DatasetError, match="unit 'mM' in one dataset and 'uM'"):
         ds.merge(other_unit, replicates="append")
     with pytest.raises(DatasetError, match="transform"):
         ds.merge(small(transform="log2fc", reference="wt"), replicates="append")
-    extra = Dataset(("kd:ENZ1=0.3",), [5.0], ("P_c", "new"), np.ones((1, 1, 1, 2)), np.ones((1, 1, 1, 2), bool),
-                    units={"P_c": "mM", "new": "mM"}, provenance={"source": "round 2"})
+    extra = Dataset(
+        ("kd:ENZ1=0.3",),
+        [5.0],
+        ("P_c", "new"),
+        np.ones((1, 1, 1, 2)),
+        np.ones((1, 1, 1, 2), bool),
+        units={"P_c": "mM", "new": "mM"},
+        provenance={"source": "round 2"},
+    )
     m = ds.merge(extra)
     assert m.shape == (3, 3, 5, 4) and m.times_min.tolist() == [0.0, 1.0, 2.5, 5.0, 10.0]
     assert int(m.mask.sum()) == int(ds.mask.sum()) + 2

@@ -87,12 +87,15 @@ def test_lahtvee2017_matches_source_and_biology(refdata, lahtvee, core, tmp_path
             continue
         label = name.split("_", 1)[0]
         r = seen[label] = seen.get(label, -1) + 1
-        cond = {"REF": "wt"}.get(label) or lahtvee.conditions[[x.split(":")[-1] for x in lahtvee.conditions].index(
-            {"Temp": "heat_{}C", "Osmo": "nacl_{}M", "EtOH": "ethanol_{}gL"}[label[:4]].format(label[4:]))]
+        cond = {"REF": "wt"}.get(label) or lahtvee.conditions[
+            [x.split(":")[-1] for x in lahtvee.conditions].index(
+                {"Temp": "heat_{}C", "Osmo": "nacl_{}M", "EtOH": "ethanol_{}gL"}[label[:4]].format(label[4:])
+            )
+        ]
         i = lahtvee.condition_index(cond)
         for j, row in enumerate(rows[1:]):
             x = row[c]
-            if x in ("", "NA") or float(x) == 0.0:       # 0 = not quantified, masked by default
+            if x in ("", "NA") or float(x) == 0.0:  # 0 = not quantified, masked by default
                 assert not lahtvee.mask[i, r, 0, j]
             else:
                 assert lahtvee.values[i, r, 0, j] == float(x)
@@ -100,15 +103,20 @@ def test_lahtvee2017_matches_source_and_biology(refdata, lahtvee, core, tmp_path
     flux = {r[0]: r[1:] for r in _rows(folder / "flux_data.tsv", "\t")[1:]}
     g = lahtvee.observable_index("exchange:glucose")
     assert lahtvee.values[lahtvee.condition_index("wt"), 0, 0, g] == float(flux["REF"][0])
-    assert lahtvee.values[lahtvee.condition_index("cond:nacl_1.4M"), 0, 0, lahtvee.observable_index("exchange:glycerol")] == 3.91
+    assert (
+        lahtvee.values[lahtvee.condition_index("cond:nacl_1.4M"), 0, 0, lahtvee.observable_index("exchange:glycerol")]
+        == 3.91
+    )
     assert lahtvee.units["exchange:glucose"] == "mmol/gDW/h"
     # mass fractions of detected protein: positive, and each sample sums to at most 1
     prot = lahtvee.values[..., :1587]
     assert np.nanmin(prot) > 0 and np.all(np.nansum(prot, axis=-1) <= 1.0 + 1e-9)
     # biology: GRE2 (YOL151W), an osmostress-induced reductase, rises with NaCl
     j = lahtvee.annotations["gene"].index("GRE2")
-    mean = {c: np.nanmean(lahtvee.values[lahtvee.condition_index(c), :, 0, j])
-            for c in ("wt", "cond:nacl_0.4M", "cond:nacl_0.8M")}
+    mean = {
+        c: np.nanmean(lahtvee.values[lahtvee.condition_index(c), :, 0, j])
+        for c in ("wt", "cond:nacl_0.4M", "cond:nacl_0.8M")
+    }
     assert mean["wt"] < mean["cond:nacl_0.4M"] < mean["cond:nacl_0.8M"]
     # 13 proteins are never quantified: they survive a table round trip all the same
     assert (~lahtvee.mask.any(axis=(0, 1, 2))).sum() > 0
@@ -119,7 +127,7 @@ def test_lahtvee2017_matches_source_and_biology(refdata, lahtvee, core, tmp_path
     assert len(mapped.observables) >= 30
     mapped.check_against(core)
     assert "Pgk1" in mapped.observables
-    src = lahtvee.annotations["orf"].index("YCR012W")        # PGK1
+    src = lahtvee.annotations["orf"].index("YCR012W")  # PGK1
     assert np.array_equal(mapped.values[..., mapped.observable_index("Pgk1")], lahtvee.values[..., src], equal_nan=True)
 
 
@@ -133,7 +141,7 @@ def test_vanheerden2014_matches_source_and_biology(refdata, core):
     assert raw.values[0, 0, :, g6p].tolist() == [float(r[met[0].index("G6P")]) for r in met[1:]]
     assert raw.units["G6P"] == "umol/gDW" and "Glc_ext" not in raw.observables
     gmp = raw.observable_index("GMP")
-    assert not raw.mask[0, 0, 0, gmp] and raw.mask[0, 0, 1, gmp]          # -1.7 sentinel masked
+    assert not raw.mask[0, 0, 0, gmp] and raw.mask[0, 0, 1, gmp]  # -1.7 sentinel masked
     # biology of a glucose pulse: hexose phosphates and FBP jump, ATP drops in the first ~30 s
     v = raw.values[0, 0]
     for name, direction in (("G6P", 1), ("FBP", 1), ("ATP", -1)):

@@ -15,15 +15,16 @@ import re
 import numpy as np
 import pytest
 
-# long checks run only on request (CI runs `pytest -n 2 tests` with every marker)
-OPT_IN = pytest.mark.skipif(os.environ.get("YEASTCELL_SLOW_TESTS") != "1",
-                            reason="long check: set YEASTCELL_SLOW_TESTS=1 to run it")
-
-
 import yeastcell as yc
 from yeastcell.dfba import YEAST_GEM_EXCHANGES, YEAST_GEM_SECRETION, DFBAParameters, run_dfba
 from yeastcell.exceptions import SimulationInputError
 from yeastcell.gem import Medium, UnknownReactionError, exchange_reactions, optimize
+
+# long checks run only on request (CI runs `pytest -n 2 tests` with every marker)
+OPT_IN = pytest.mark.skipif(
+    os.environ.get("YEASTCELL_SLOW_TESTS") != "1", reason="long check: set YEASTCELL_SLOW_TESTS=1 to run it"
+)
+
 
 pytestmark = pytest.mark.reference_data
 
@@ -46,8 +47,9 @@ def batch(yeast, cell):
     and the model's medium with glucose (the only carbon source) closed."""
     perts = [yc.condition("aerobic_batch"), yc.condition("aerobic_batch")]
     media = [None, Medium(bounds={"r_1714": (0.0, 1000.0)}, close_exchanges=False, name="no carbon")]
-    return run_dfba(yeast, cell, perts, media=media, initial={"biomass": 0.5, "glucose": 10.0},
-                    t_end_h=SHIFT_T_END_H, dt_h=0.25)
+    return run_dfba(
+        yeast, cell, perts, media=media, initial={"biomass": 0.5, "glucose": 10.0}, t_end_h=SHIFT_T_END_H, dt_h=0.25
+    )
 
 
 SHIFT_T_END_H = 6.0
@@ -67,7 +69,7 @@ def _biomass_carbon(refdata, yeast):
     c_in = 0.0
     for j, r in enumerate(model.reactions):
         if len(r.metabolites) == 1 and abs(sol.fluxes[j]) > 1e-9:
-            (met, coef), = r.metabolites.items()
+            ((met, coef),) = r.metabolites.items()
             c_in += coef * sol.fluxes[j] * _carbon(met.formula)  # uptake (v < 0, coef -1) > 0
     return c_in / sol.objective
 
@@ -80,8 +82,12 @@ def test_carbon_balance_of_the_culture(batch, refdata, yeast):
     c_x = _biomass_carbon(refdata, yeast)
     assert 30 < c_x < 50  # mmol C / gDW: biomass is ~40-48 % carbon by mass
     carbon_in = 6 * (g[0] - g[-1])
-    out = (2 * (e[-1] - e[0]) + 3 * batch.medium["glycerol"][k][-1]
-           + 2 * batch.medium["acetate"][k][-1] + batch.medium["co2"][k][-1])
+    out = (
+        2 * (e[-1] - e[0])
+        + 3 * batch.medium["glycerol"][k][-1]
+        + 2 * batch.medium["acetate"][k][-1]
+        + batch.medium["co2"][k][-1]
+    )
     biomass = c_x * (batch.biomass[k, -1] - batch.biomass[k, 0])
     assert abs(carbon_in - out - biomass) <= 0.01 * carbon_in, (carbon_in, out, biomass)
 
@@ -148,7 +154,7 @@ def _check_diauxie(res, k=0):
     assert n_post >= 4
     assert e[post.stop] < 0.5 * e[i_out]  # ... and is consumed afterwards,
     assert np.all(res.exchange["ethanol"][k, post] < 0)  # (taken up)
-    assert np.all(np.diff(x[post.start:post.stop + 1]) > 0)  # while biomass keeps increasing
+    assert np.all(np.diff(x[post.start : post.stop + 1]) > 0)  # while biomass keeps increasing
     mu_eth = res.growth[k, post]
     assert 0.05 < mu_eth.max() < 0.2, mu_eth  # respiratory growth on ethanol, ~0.1 /h
     assert mu_eth.max() < 0.7 * mu_glc.max()  # slower than on glucose
@@ -163,6 +169,7 @@ def test_diauxic_shift_short_culture(batch):
 @OPT_IN
 def test_diauxic_shift_example_culture(yeast, cell):
     """The example's culture (1 % glucose, 0.05 gDW/L): the shift, and the carbon balance."""
-    res = run_dfba(yeast, cell, [yc.condition("aerobic_batch")],
-                   initial={"biomass": 0.05, "glucose": 55.5}, t_end_h=30.0, dt_h=0.5)
+    res = run_dfba(
+        yeast, cell, [yc.condition("aerobic_batch")], initial={"biomass": 0.05, "glucose": 55.5}, t_end_h=30.0, dt_h=0.5
+    )
     _check_diauxie(res)

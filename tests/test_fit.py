@@ -27,8 +27,12 @@ TWO_STEP_TRUE = {"uptake.kf": 0.8, "conv.kf": 0.12}  # multipliers of the author
 
 def _two_step_data(two_step, seed=0, sigma=0.05):
     truth = hidden_truth(two_step, parameter_changes=TWO_STEP_TRUE)
-    lab = VirtualLab(truth, ["S_c", "P_c", "S_e"], seed=seed,
-                     measurement=MeasurementModel(sigma_log=sigma, n_replicates=2, batch_sd_log=0.0))
+    lab = VirtualLab(
+        truth,
+        ["S_c", "P_c", "S_e"],
+        seed=seed,
+        measurement=MeasurementModel(sigma_log=sigma, n_replicates=2, batch_sd_log=0.0),
+    )
     return lab.run(["wt", "kd:ENZ1=0.5", "oe:ENZ1=2"], np.linspace(0.0, 10.0, 6))
 
 
@@ -80,11 +84,19 @@ def test_parameter_recovery_core_model_flags_nonidentifiable(core):
     true = {"GLT.Vmax": 0.8, "GPD.Vmax": 1.25}
     truth = hidden_truth(core, parameter_changes=true)
     obs = ["GLC_e", "ETOH_e", "GLY_e", "G6P_c", "F16BP_c", "PYR_c"]
-    lab = VirtualLab(truth, obs, base="cond:teusink2000", seed=11,
-                     measurement=MeasurementModel(sigma_log=0.02, n_replicates=2, batch_sd_log=0.0))
+    lab = VirtualLab(
+        truth,
+        obs,
+        base="cond:teusink2000",
+        seed=11,
+        measurement=MeasurementModel(sigma_log=0.02, n_replicates=2, batch_sd_log=0.0),
+    )
     ds = lab.run(["wt", "kd:HXK2=0.5"], [0.0, 1.0, 2.0, 5.0, 10.0])
-    params = [FitParameter("GLT.Vmax", 20.0, 500.0), FitParameter("GPD.Vmax", 5.0, 500.0),
-              FitParameter("ACS1.Vmax", 1e-3, 1e3)]
+    params = [
+        FitParameter("GLT.Vmax", 20.0, 500.0),
+        FitParameter("GPD.Vmax", 5.0, 500.0),
+        FitParameter("ACS1.Vmax", 1e-3, 1e3),
+    ]
     res = fit(core, ds, params=params, optimizer="lm", epochs=25, starts=2, seed=1, sigma_log2=0.03)
     for name, mult in true.items():
         nominal = float(core.theta[core.theta_names.index(name)])
@@ -97,8 +109,17 @@ def test_parameter_recovery_core_model_flags_nonidentifiable(core):
 
 def test_optax_training_early_stopping_and_history(two_step, tmp_path):
     ds = _two_step_data(two_step)
-    res = fit(two_step, ds, params={"uptake.kf": (0.05, 5.0), "conv.kf": (0.01, 2.0)}, epochs=400,
-              validation_fraction=0.34, patience=5, tol=1e-3, seed=0, checkpoint_dir=tmp_path / "ck")
+    res = fit(
+        two_step,
+        ds,
+        params={"uptake.kf": (0.05, 5.0), "conv.kf": (0.01, 2.0)},
+        epochs=400,
+        validation_fraction=0.34,
+        patience=5,
+        tol=1e-3,
+        seed=0,
+        checkpoint_dir=tmp_path / "ck",
+    )
     assert len(res.history) < 400  # stopped early
     assert res.val_loss is not None and res.history[0]["val_loss"] is not None
     assert res.history[-1]["loss"] < res.history[0]["loss"]
@@ -147,8 +168,12 @@ def test_checkpoint_resume_after_kill(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     epochs = 60
     ck = tmp_path / "ck"
-    proc = subprocess.Popen([sys.executable, str(script), model, str(ck), str(epochs)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), model, str(ck), str(epochs)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     meta = ck / "state.json"
     deadline = time.time() + 600
     killed_at = None
@@ -167,14 +192,26 @@ def test_checkpoint_resume_after_kill(tmp_path):
     assert killed_at is not None, "the fit finished or stalled before it could be killed"
     saved = json.loads(meta.read_text())["epoch"]
     assert saved >= killed_at
-    out = subprocess.run([sys.executable, str(script), model, str(ck), str(epochs)], env=env,
-                         capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [sys.executable, str(script), model, str(ck), str(epochs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     resumed = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")).split()
     hist = json.loads((ck / "history.json").read_text())["history"]
     assert [h["epoch"] for h in hist] == list(range(epochs))  # every epoch once: nothing lost or repeated
-    ref = subprocess.run([sys.executable, str(script), model, str(tmp_path / "ck_ref"), str(epochs)], env=env,
-                         capture_output=True, text=True, timeout=600, check=False)
+    ref = subprocess.run(
+        [sys.executable, str(script), model, str(tmp_path / "ck_ref"), str(epochs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     expected = next(ln for ln in ref.stdout.splitlines() if ln.startswith("RESULT")).split()
     np.testing.assert_allclose(float(resumed[1]), float(expected[1]), rtol=1e-9)
     np.testing.assert_allclose(float(resumed[2]), float(expected[2]), rtol=1e-9)

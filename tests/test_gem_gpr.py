@@ -18,16 +18,17 @@ def _rules(depth: int):
     leaf = st.sampled_from(GENES)
     return st.recursive(
         leaf,
-        lambda inner: st.tuples(st.sampled_from(["and", "or"]),
-                                st.lists(inner, min_size=2, max_size=3)).map(
-            lambda t: "(" + f" {t[0]} ".join(t[1]) + ")"),
+        lambda inner: st.tuples(st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3)).map(
+            lambda t: "(" + f" {t[0]} ".join(t[1]) + ")"
+        ),
         max_leaves=depth,
     )
 
 
 @settings(max_examples=200, deadline=None)
-@given(rules=st.lists(st.one_of(st.just(""), _rules(8)), min_size=1, max_size=6),
-       knocked=st.sets(st.sampled_from(GENES)))
+@given(
+    rules=st.lists(st.one_of(st.just(""), _rules(8)), min_size=1, max_size=6), knocked=st.sets(st.sampled_from(GENES))
+)
 def test_matches_cobra_eval(rules, knocked):
     gpr = compile_gpr(rules, GENES)
     active = np.array([g not in knocked for g in GENES])

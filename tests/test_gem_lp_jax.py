@@ -98,7 +98,8 @@ def test_infeasible_lp_reported_as_status_not_number(gem):
     lb, ub = np.array(gem.lb), np.array(gem.ub)
     atpm = gem.reaction_ids.index("ATPM")
     glc = gem.reaction_ids.index("EX_glc__D_e")
-    lb2 = np.vstack([lb, lb]); ub2 = np.vstack([ub, ub])
+    lb2 = np.vstack([lb, lb])
+    ub2 = np.vstack([ub, ub])
     lb2[1, glc] = 0.0  # no carbon source, but ATP maintenance is forced: infeasible
     out = solve_bounds(eng, lb2, ub2, chunk=2)
     assert list(out["status"]) == [0, 1]
@@ -113,7 +114,8 @@ def test_bad_input(gem):
     with pytest.raises(GemError, match="columns"):
         knockout_growth_batch(gem, np.zeros((2, 3), dtype=bool))
     eng = make_engine(gem)
-    lb = np.array(gem.lb); lb[3] = -np.inf
+    lb = np.array(gem.lb)
+    lb[3] = -np.inf
     with pytest.raises(GemError, match="not finite"):
         solve_bounds(eng, lb, gem.ub)
     with pytest.raises(GemError, match="lb > ub"):
@@ -154,8 +156,7 @@ def test_yeast_gem_wild_type_and_flux_carrying_knockouts(yeast):
     # the hard cases: knockouts that delete a reaction carrying wild-type flux
     v0 = optimize(gem).fluxes
     gpr = compile_gpr(gem.gene_rules, gem.gene_ids)
-    hard = [g for i, g in enumerate(gem.gene_ids)
-            if np.any(np.abs(v0[deleted_reactions(gpr, [i])]) > 1e-9)]
+    hard = [g for i, g in enumerate(gem.gene_ids) if np.any(np.abs(v0[deleted_reactions(gpr, [i])]) > 1e-9)]
     rng = np.random.default_rng(3)
     genes = list(rng.choice(hard, 4, replace=False)) + list(rng.choice(gem.gene_ids, 2, replace=False))
     res = _yeast_check(yeast, genes)
@@ -177,7 +178,7 @@ def test_yeast_gem_50_random_and_degenerate_lethal_knockouts(yeast):
     res = _yeast_check(yeast, random50 + DEGENERATE_LETHAL, skip_unaffected=False)
     assert res.resolved.all()  # every one is a real LP, not the shortcut
     assert (res.status == "optimal").all()
-    assert (res.growth[-len(DEGENERATE_LETHAL):] < ESSENTIAL).all()
+    assert (res.growth[-len(DEGENERATE_LETHAL) :] < ESSENTIAL).all()
 
 
 @pytest.mark.reference_data

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from yeastcell.gem import (Medium, MediumError, UnknownReactionError, apply_medium,
-                           exchange_reactions, optimize, read_medium)
+from yeastcell.gem import (
+    Medium,
+    MediumError,
+    UnknownReactionError,
+    apply_medium,
+    exchange_reactions,
+    optimize,
+    read_medium,
+)
 from yeastcell.gem.load import reaction_index
-
-
 
 
 def test_exchanges_are_single_sided_columns(gem, textbook):
@@ -18,9 +23,11 @@ def test_exchanges_are_single_sided_columns(gem, textbook):
 
 def test_read_and_apply(tmp_path, gem, textbook):
     f = tmp_path / "m.tsv"
-    f.write_text("# comment\nreaction\tlower_bound\tnote\nEX_glc__D_e\t-5\tglucose\n"
-                 "EX_o2_e\t-1000\toxygen\nEX_nh4_e\t-1000\t\nEX_pi_e\t-1000\t\n"
-                 "EX_h2o_e\t-1000\t\nEX_h_e\t-1000\t\nEX_co2_e\t-1000\t\n")
+    f.write_text(
+        "# comment\nreaction\tlower_bound\tnote\nEX_glc__D_e\t-5\tglucose\n"
+        "EX_o2_e\t-1000\toxygen\nEX_nh4_e\t-1000\t\nEX_pi_e\t-1000\t\n"
+        "EX_h2o_e\t-1000\t\nEX_h_e\t-1000\t\nEX_co2_e\t-1000\t\n"
+    )
     medium = read_medium(f)
     assert medium.bounds["EX_glc__D_e"] == (-5.0, 1000.0)
     g = apply_medium(gem, medium)
@@ -42,9 +49,10 @@ def test_read_and_apply(tmp_path, gem, textbook):
 
 
 def test_less_glucose_less_growth(gem):
-    rates = [optimize(apply_medium(gem, Medium({"EX_glc__D_e": (-q, 1000.0)},
-                                               close_exchanges=False))).objective
-             for q in (2.0, 5.0, 10.0)]
+    rates = [
+        optimize(apply_medium(gem, Medium({"EX_glc__D_e": (-q, 1000.0)}, close_exchanges=False))).objective
+        for q in (2.0, 5.0, 10.0)
+    ]
     assert rates[0] < rates[1] < rates[2]
 
 

@@ -108,12 +108,13 @@ def test_compressed_lp_is_exact_for_knockouts(gem):
 def test_many_double_deletions_equal_cobrapy(gem, textbook):
     """190 pairs, including isoenzymes and complex subunits (shared rules), reuse of singles."""
     rng = np.random.default_rng(7)
-    genes = sorted(rng.choice([g.id for g in textbook.genes], size=16, replace=False).tolist()
-                   + ["b0726", "b0727", "b3731", "b3732"])  # sucA/sucB, atpC/atpD subunits
+    genes = sorted(
+        rng.choice([g.id for g in textbook.genes], size=16, replace=False).tolist()
+        + ["b0726", "b0727", "b3731", "b3732"]
+    )  # sucA/sucB, atpC/atpD subunits
     pairs = list(itertools.combinations(genes, 2))
     ours = knockout_screen(gem, pairs=pairs)
-    ref = _cobra_growth(double_gene_deletion(textbook, gene_list1=genes, gene_list2=genes,
-                                             processes=1))
+    ref = _cobra_growth(double_gene_deletion(textbook, gene_list1=genes, gene_list2=genes, processes=1))
     for g, growth in zip(ours["genes"], ours["growth"]):
         assert growth == pytest.approx(ref[frozenset(g)], abs=1e-7, nan_ok=True), g
     wt = ours.attrs["wild_type_growth"]
@@ -162,5 +163,4 @@ def test_jax_engine_through_knockout_screen(gem):
     assert (jx["status"] == cpu["status"]).all()
     np.testing.assert_allclose(jx["growth"], cpu["growth"], rtol=1e-6, atol=1e-9)
     assert jx["resolved"].any() and jx.attrs["n_lps"] <= jx["resolved"].sum()
-    assert jx.attrs["wild_type_growth"] == pytest.approx(
-        cpu.attrs["wild_type_growth"], rel=1e-9)
+    assert jx.attrs["wild_type_growth"] == pytest.approx(cpu.attrs["wild_type_growth"], rel=1e-9)

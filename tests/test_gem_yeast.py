@@ -60,8 +60,7 @@ def test_essentiality_reproduces_published_lists(yeast_dir, yeast_gem, capsys):
 
 
 def test_chemostat_r2_matches_published(yeast_dir, yeast_gem):
-    published = float(re.search(r"([0-9.]+)", (yeast_dir / "growth.md").read_text()
-                                .split("prediction", 1)[1]).group(1))
+    published = float(re.search(r"([0-9.]+)", (yeast_dir / "growth.md").read_text().split("prediction", 1)[1]).group(1))
     res = chemostat_growth_test(yeast_gem, verbose=True)
     assert abs(res.r2 - published) < 0.01
     assert (res.table["status"] == "optimal").all()
@@ -124,13 +123,11 @@ def test_screen_sample_equals_cobrapy_both_media(yeast_dir, yeast_gem, cobra_yea
     """Growth and essential calls equal cobrapy's on a sample of genes, on both media."""
     from cobra.flux_analysis import single_gene_deletion
 
-    medium = (None if medium_name == "default"
-              else read_medium(yeast_dir / "medium_synthetic_complete.tsv"))
+    medium = None if medium_name == "default" else read_medium(yeast_dir / "medium_synthetic_complete.tsv")
     ours = knockout_screen(yeast_gem, medium=medium)
     rng = np.random.default_rng(3)
     lp = ours.index[ours["resolved"]]
-    sample = list(rng.choice(lp, 12, replace=False)) + list(
-        rng.choice(ours.index[~ours["resolved"]], 4, replace=False))
+    sample = list(rng.choice(lp, 12, replace=False)) + list(rng.choice(ours.index[~ours["resolved"]], 4, replace=False))
     with cobra_yeast as model:
         _with_medium(model, yeast_gem, medium)
         ref = single_gene_deletion(model, gene_list=sample, processes=1)

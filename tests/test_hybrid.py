@@ -71,8 +71,9 @@ def test_gradient_through_solve_matches_finite_differences(two_step):
     """d loss / d weights via forward sensitivities (diffrax.ForwardMode) vs central differences."""
     import diffrax
 
-    h = _perturb_last_layer(hybridize(two_step, rate_targets=["conv"], species_targets=["P_c"], width=3, depth=1,
-                                      input_genes=[]), 0.2)
+    h = _perturb_last_layer(
+        hybridize(two_step, rate_targets=["conv"], species_targets=["P_c"], width=3, depth=1, input_genes=[]), 0.2
+    )
     cond = yc.resolve(h, yc.initial("S_c", 0.5) + yc.initial("P_c", 0.2))  # away from the log's kink at 0
     ts = jnp.linspace(0.0, 5.0, 6)
     from yeastcell.solvers import solve as _solve
@@ -100,8 +101,14 @@ def test_gradient_through_solve_matches_finite_differences(two_step):
 
 
 def test_penalties_attribution_and_hdf5_round_trip(core, tmp_path):
-    h = hybridize(core, rate_targets=["PDC", "ADH"], species_targets=["AC_c"], width=5, depth=2,
-                  input_genes=["PDC1", "ADH1", "HXK2"])
+    h = hybridize(
+        core,
+        rate_targets=["PDC", "ADH"],
+        species_targets=["AC_c"],
+        width=5,
+        depth=2,
+        input_genes=["PDC1", "ADH1", "HXK2"],
+    )
     assert float(weight_penalty(h.net, l2=1.0, l1=1.0)) > 0  # hidden layers are random
     states = jnp.stack([h.c0, h.c0 * 1.5])
     assert float(output_penalty(h.net, states)) == 0.0  # zero-initialised outputs
@@ -114,8 +121,10 @@ def test_penalties_attribution_and_hdf5_round_trip(core, tmp_path):
     assert "activity PDC1" in A.columns and (A.values >= 0).all()
     path = save_residual(h2.net, tmp_path / "res.h5")
     net = load_residual(path, core)
-    for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_array)),
-                    jax.tree_util.tree_leaves(eqx.filter(h2.net, eqx.is_array))):
+    for a, b in zip(
+        jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_array)),
+        jax.tree_util.tree_leaves(eqx.filter(h2.net, eqx.is_array)),
+    ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert net.output_names == h2.net.output_names and net.input_names == h2.net.input_names
     import h5py
@@ -144,8 +153,13 @@ def test_train_hybrid_example_smoke(tmp_path):
 
     script = Path(__file__).resolve().parents[1] / "examples" / "train_hybrid_virtual_lab.py"
     out = tmp_path / "hybrid.png"
-    res = subprocess.run([sys.executable, str(script), "--smoke", "-o", str(out)], capture_output=True, text=True,
-                         timeout=1800, check=False)
+    res = subprocess.run(
+        [sys.executable, str(script), "--smoke", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert out.stat().st_size > 10_000
     assert "rate GPD" in res.stdout  # the attribution table names the corrected rates
@@ -159,8 +173,9 @@ def test_frozen_jacobian_gradient_is_close_and_solution_unchanged(two_step):
     from yeastcell.solvers import Rodas4P
     from yeastcell.solvers import solve as _solve
 
-    h = _perturb_last_layer(hybridize(two_step, rate_targets=["conv"], species_targets=["P_c"], width=3, depth=1,
-                                      input_genes=[]), 0.2)
+    h = _perturb_last_layer(
+        hybridize(two_step, rate_targets=["conv"], species_targets=["P_c"], width=3, depth=1, input_genes=[]), 0.2
+    )
     cond = yc.resolve(h, yc.initial("S_c", 0.5) + yc.initial("P_c", 0.2))
     ts = jnp.linspace(0.0, 5.0, 6)
     spec = jax.tree_util.tree_map(lambda _: False, h)
@@ -168,8 +183,12 @@ def test_frozen_jacobian_gradient_is_close_and_solution_unchanged(two_step):
     params, static = eqx.partition(h, spec)
     out = {}
     for frozen in (False, True):
-        opt = yc.SolverOptions(rtol=1e-6, atol=1e-9, solver=Rodas4P(differentiate_jacobian=not frozen),
-                               adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=200))
+        opt = yc.SolverOptions(
+            rtol=1e-6,
+            atol=1e-9,
+            solver=Rodas4P(differentiate_jacobian=not frozen),
+            adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=200),
+        )
 
         def loss(p, opt=opt):
             conc, _ = _solve(eqx.combine(p, static), cond, ts, opt)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import yeastcell as yc
-from yeastcell.solvers.jacobian import CellTerm, cell_term, flux_sparsity
 from yeastcell.exceptions import SimulationInputError
 from yeastcell.solvers import SolverOptions
+from yeastcell.solvers.jacobian import CellTerm, cell_term, flux_sparsity
 
 
 def test_structured_jacobian_matches_dense(core):

@@ -18,8 +18,15 @@ OBS = ("ETOH_e", "GLY_e")
 def _plan(round_=0):
     exps = (
         Experiment("e1", "wt", "cond:aerobic_batch", (0.0, 10.0, 30.0), replicates=2, cost=1.0),
-        Experiment("e2", "ko:PDC1,PDC5,PDC6", "cond:aerobic_batch", (0.0, 30.0), replicates=3, cost=2.5,
-                   rationale="largest ensemble disagreement"),
+        Experiment(
+            "e2",
+            "ko:PDC1,PDC5,PDC6",
+            "cond:aerobic_batch",
+            (0.0, 30.0),
+            replicates=3,
+            cost=2.5,
+            rationale="largest ensemble disagreement",
+        ),
         Experiment.from_condition("e3", "kd:PFK1=0.3+pulse:GLC_e=10@5", (10.0,), replicates=1, cost=1.0),
     )
     return Plan(exps, OBS, round=round_, units={"ETOH_e": "mM", "GLY_e": "mM"})
@@ -48,8 +55,11 @@ def _fill(template, out, skip=()):
 
 def test_plan_validates_and_round_trips_json(tmp_path):
     plan = _plan()
-    assert plan.conditions == ("cond:aerobic_batch", "ko:PDC1,PDC5,PDC6+cond:aerobic_batch",
-                               "kd:PFK1=0.3+pulse:GLC_e=10@5")
+    assert plan.conditions == (
+        "cond:aerobic_batch",
+        "ko:PDC1,PDC5,PDC6+cond:aerobic_batch",
+        "kd:PFK1=0.3+pulse:GLC_e=10@5",
+    )
     assert plan.experiments[2].strain == "kd:PFK1=0.3" and plan.experiments[2].treatment == "pulse:GLC_e=10@5"
     assert plan.total_cost == 4.5 and plan.n_samples == 3 * 2 + 2 * 3 + 1
     assert Plan.from_json(plan.to_json(tmp_path / "p.json")) == plan
@@ -120,8 +130,9 @@ def test_file_lab_round_trip_and_next_round(tmp_path):
 
     # next round: a new plan built from what was measured goes out as round 1
     top = plan.conditions[int(np.nanargmax(np.nanmean(ds.values[..., 0], axis=(1, 2))))]
-    nxt = Plan((Experiment.from_condition("r1-e1", top.replace("kd:PFK1=0.3", "kd:PFK1=0.1"), (10.0, 20.0)),),
-               OBS, round=1)
+    nxt = Plan(
+        (Experiment.from_condition("r1-e1", top.replace("kd:PFK1=0.3", "kd:PFK1=0.1"), (10.0, 20.0)),), OBS, round=1
+    )
     with pytest.raises(MeasurementsPending):
         lab.run(nxt)
     assert json.loads((tmp_path / "lab" / "round_001" / "plan.json").read_text())["round"] == 1

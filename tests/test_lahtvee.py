@@ -33,7 +33,7 @@ def test_measured_change_needs_threshold_and_agreeing_replicates():
     assert m.log2fc.shape == (1, 4)
     np.testing.assert_allclose(m.log2fc[0, 0], np.log2(2.0))
     np.testing.assert_allclose(m.log2fc[0, 1], np.log2(2.0))
-    assert m.changed[0].tolist() == [True, False, False, True]   # B: replicates overlap; C: 1.2-fold
+    assert m.changed[0].tolist() == [True, False, False, True]  # B: replicates overlap; C: 1.2-fold
     with pytest.raises(DatasetError, match="threshold"):
         measured_change(ds, ["cond:nacl_0.4M"], ds.observables, threshold=-1.0)
 
@@ -42,10 +42,10 @@ def test_direction_score_counts_small_model_changes_as_no_change():
     ds = _dataset()
     m = measured_change(ds, ["cond:nacl_0.4M"], ds.observables)
     s = direction_score(np.array([[0.5, 0.5, 0.5, -0.05]]), m)
-    assert (s.n_changed, s.n_matched) == (2, 1) and s.fraction == 0.5    # D's -0.05 is "no change"
+    assert (s.n_changed, s.n_matched) == (2, 1) and s.fraction == 0.5  # D's -0.05 is "no change"
     assert s.per_condition() == [("cond:nacl_0.4M", 1, 2)]
     s = direction_score(np.array([[-0.5, 0.0, 0.0, -0.3]]), m)
-    assert s.n_matched == 1                                               # A goes the wrong way
+    assert s.n_matched == 1  # A goes the wrong way
     with pytest.raises(DatasetError, match="shape"):
         direction_score(np.zeros((2, 4)), m)
 
@@ -70,8 +70,14 @@ def test_nacl_levels_and_protein_map_validation(core):
     with pytest.raises(DatasetError, match="no measured protein group"):
         protein_map(core, ds)
     orf = core.genes[0][0]
-    ds2 = Dataset(ds.conditions, ds.times_min, ds.observables, ds.values, ds.mask,
-                  annotations={"orf": (orf, "YB", f"{orf};{core.genes[1][0]}", "")})
+    ds2 = Dataset(
+        ds.conditions,
+        ds.times_min,
+        ds.observables,
+        ds.values,
+        ds.mask,
+        annotations={"orf": (orf, "YB", f"{orf};{core.genes[1][0]}", "")},
+    )
     got = protein_map(core, ds2)
     sp = core.species_ids
     assert got == {"A": (sp[core.genes[0][2]],), "C": (sp[core.genes[0][2]], sp[core.genes[1][2]])}
@@ -84,15 +90,17 @@ def test_model_log2fc_sums_every_form_of_a_protein(core):
     n_sp, n_rx = len(core.species_ids), len(core.reaction_ids)
     conc = np.ones((2, 1, n_sp))
     sp0, sp1 = (core.species_ids[core.genes[k][2]] for k in (0, 1))
-    conc[1, 0, core.species_ids.index(sp0)] = 4.0                       # lane 1: protein 0 four-fold
-    traj = Trajectory(np.zeros((2, 1)), conc, np.zeros((2, 1, n_rx)), np.zeros(2, int), core.species_ids,
-                      core.reaction_ids)
+    conc[1, 0, core.species_ids.index(sp0)] = 4.0  # lane 1: protein 0 four-fold
+    traj = Trajectory(
+        np.zeros((2, 1)), conc, np.zeros((2, 1, n_rx)), np.zeros(2, int), core.species_ids, core.reaction_ids
+    )
     fc = model_log2fc(core, traj, {"a": (sp0,), "ab": (sp0, sp1)})
     np.testing.assert_allclose(fc[0], 0.0)
     np.testing.assert_allclose(fc[1], [2.0, np.log2(5.0 / 2.0)])
-    conc2 = np.concatenate([np.ones((2, 1, n_sp)), conc], axis=1)       # two save times: unchanged, then as above
-    traj2 = Trajectory(np.zeros((2, 2)), conc2, np.zeros((2, 2, n_rx)), np.zeros(2, int), core.species_ids,
-                       core.reaction_ids)
+    conc2 = np.concatenate([np.ones((2, 1, n_sp)), conc], axis=1)  # two save times: unchanged, then as above
+    traj2 = Trajectory(
+        np.zeros((2, 2)), conc2, np.zeros((2, 2, n_rx)), np.zeros(2, int), core.species_ids, core.reaction_ids
+    )
     np.testing.assert_allclose(model_log2fc(core, traj2, {"a": (sp0,)}, time_index=0), 0.0)
     np.testing.assert_allclose(model_log2fc(core, traj2, {"a": (sp0,)})[1], 2.0)
 
@@ -106,12 +114,13 @@ def test_lahtvee2017_groups_map_to_whole_cell_proteins_and_heat_ethanol_train_a_
     cell = yc.load_cell("yeast_cell")
     mapping = protein_map(cell, ds)
     assert len(mapping) >= 50
-    assert mapping["P32485"] == ("Hog1",)                                       # HOG1's UniProt accession
-    assert any(len(sp) == 2 for sp in mapping.values())                         # e.g. COX5A;COX5B
+    assert mapping["P32485"] == ("Hog1",)  # HOG1's UniProt accession
+    assert any(len(sp) == 2 for sp in mapping.values())  # e.g. COX5A;COX5B
     levels = nacl_levels(ds)
     assert list(levels.values()) == sorted(levels.values()) and levels["cond:nacl_0.4M"] == 0.4
-    train = measured_change(ds, [c for c in ds.conditions if c.startswith(("cond:heat_", "cond:ethanol_"))],
-                            tuple(mapping))
+    train = measured_change(
+        ds, [c for c in ds.conditions if c.startswith(("cond:heat_", "cond:ethanol_"))], tuple(mapping)
+    )
     assert train.changed.sum() > 20
     r = stress_residual(train)
     assert np.isfinite(r).all() and np.abs(r).max() > 0.5

@@ -27,11 +27,15 @@ def _write(tmp_path, name, text):
 def _whole(tmp_path, *includes, extra=""):
     core = models_dir() / "yeast_core.yaml"
     inc = ", ".join([str(core)] + list(includes))
-    return _write(tmp_path, "cell.yaml", f"""\
+    return _write(
+        tmp_path,
+        "cell.yaml",
+        f"""\
 format: yeastcell-model/1
 model: {{id: cell, name: test cell}}
 include: [{inc}]
-{extra}""")
+{extra}""",
+    )
 
 
 def test_whole_cell_includes_the_core_unchanged():
@@ -52,14 +56,19 @@ def test_module_files_are_not_models_and_cannot_load_alone(tmp_path):
 
 
 def test_module_adds_species_and_reactions_referring_to_core(tmp_path):
-    mod = _write(tmp_path, "mod.yaml", MODULE_HEAD % "mod" + """\
+    mod = _write(
+        tmp_path,
+        "mod.yaml",
+        MODULE_HEAD % "mod"
+        + """\
 species:
 - {id: X_c, compartment: cytosol, initial: {value: 0.5, unit: mM, source: ref}}
 reactions:
 - id: X_from_G6P
   stoichiometry: {G6P_c: -1, X_c: 1}
   rate_law: {kind: mass_action, parameters: {kf: {value: 0.01, unit: 1/min, source: ref}}}
-""")
+""",
+    )
     spec = yc.load_model(_whole(tmp_path, str(mod)))
     assert "X_c" in {s.id for s in spec.species}
     assert spec.reaction_by_id()["X_from_G6P"].stoichiometry["G6P_c"] == -1
@@ -76,10 +85,15 @@ def test_missing_include_is_named(tmp_path):
 
 
 def test_duplicate_id_across_files_names_both_files(tmp_path):
-    mod = _write(tmp_path, "dup.yaml", MODULE_HEAD % "dup" + """\
+    mod = _write(
+        tmp_path,
+        "dup.yaml",
+        MODULE_HEAD % "dup"
+        + """\
 species:
 - {id: GLY_c, compartment: cytosol, initial: {value: 1, unit: mM, source: ref}}
-""")
+""",
+    )
     with pytest.raises(ModelFileError) as err:
         yc.load_model(_whole(tmp_path, str(mod)))
     msg = str(err.value)
@@ -93,10 +107,15 @@ def test_duplicate_gene_across_files_names_both_files(tmp_path):
 
 
 def test_errors_name_the_module_file(tmp_path):
-    mod = _write(tmp_path, "bad.yaml", MODULE_HEAD % "bad" + """\
+    mod = _write(
+        tmp_path,
+        "bad.yaml",
+        MODULE_HEAD % "bad"
+        + """\
 species:
 - {id: Y_c, compartment: golgi, initial: {value: 1, unit: mM, source: ref}}
-""")
+""",
+    )
     with pytest.raises(ModelFileError, match=r"bad\.yaml: species 'Y_c': unknown compartment 'golgi'"):
         yc.load_model(_whole(tmp_path, str(mod)))
 
@@ -115,13 +134,18 @@ def test_include_cycle(tmp_path):
 
 
 def test_regulation_adds_an_inhibitor_to_a_core_reaction(tmp_path):
-    mod = _write(tmp_path, "reg.yaml", MODULE_HEAD % "reg" + """\
+    mod = _write(
+        tmp_path,
+        "reg.yaml",
+        MODULE_HEAD % "reg"
+        + """\
 species:
 - {id: Inh_c, compartment: cytosol, kind: signal, initial: {value: 2.0, unit: mM, source: ref}}
 regulation:
 - reaction: GLY_T
   inhibitors: {Inh_c: {value: 1.0, unit: mM, source: ref}}
-""")
+""",
+    )
     spec = yc.load_model(_whole(tmp_path, str(mod)))
     assert spec.reaction_by_id()["GLY_T"].inhibitors == ("Inh_c",)
     core = yc.compile_model(yc.load_model("yeast_core"))
@@ -135,11 +159,16 @@ regulation:
 
 
 def test_regulation_of_unknown_reaction_suggests(tmp_path):
-    mod = _write(tmp_path, "reg2.yaml", MODULE_HEAD % "reg2" + """\
+    mod = _write(
+        tmp_path,
+        "reg2.yaml",
+        MODULE_HEAD % "reg2"
+        + """\
 regulation:
 - reaction: GLY_X
   inhibitors: {GLY_c: {value: 1.0, unit: mM, source: ref}}
-""")
+""",
+    )
     with pytest.raises(ModelFileError, match=r"reg2\.yaml.*unknown reaction 'GLY_X'; did you mean 'GLY_T'"):
         yc.load_model(_whole(tmp_path, str(mod)))
 
@@ -181,8 +210,9 @@ def test_authored_protein_levels_are_the_reference_steady_state(whole_cell):
     comp = cell.species_compartment
     for e in cell.spec.expression:
         made = v[cell.reaction_index(e.synthesis)] * vol[comp[cell.species_index(e.protein)]]
-        lost = sum(v[cell.reaction_index(r)] * vol[comp[cell.species_index(r.removeprefix("turnover_"))]]
-                   for r in e.turnover)
+        lost = sum(
+            v[cell.reaction_index(r)] * vol[comp[cell.species_index(r.removeprefix("turnover_"))]] for r in e.turnover
+        )
         assert made == pytest.approx(lost, rel=1e-12), e.gene
     idx = [cell.reaction_index(r) for r in core.reaction_ids]
     np.testing.assert_allclose(v[idx], np.asarray(core.fluxes(core.c0)), rtol=1e-13, atol=0)
@@ -209,7 +239,11 @@ def test_knockout_abolishes_synthesis_and_knockdown_scales_it(whole_cell):
 
 
 def _tf_module(tmp_path, extra_entry=""):
-    return _write(tmp_path, "tf.yaml", MODULE_HEAD % "tf" + f"""\
+    return _write(
+        tmp_path,
+        "tf.yaml",
+        MODULE_HEAD % "tf"
+        + f"""\
 species:
 - {{id: Tf_n, compartment: cytosol, kind: protein, initial: {{value: 0.002, unit: mM, source: ref}}}}
 - {{id: Rep_n, compartment: cytosol, kind: protein, initial: {{value: 0.001, unit: mM, source: ref}}}}
@@ -225,7 +259,8 @@ expression:
 - gene: GPD2
   activators: [{{tf: Tf_n, K: {{value: 0.001, unit: mM}}, n: 2, fold: 10, source: ref}}]
   repressors: [{{tf: Rep_n, K: {{value: 0.004, unit: mM}}, n: 1, source: ref}}]
-{extra_entry}""")
+{extra_entry}""",
+    )
 
 
 def test_hill_regulation_of_synthesis_matches_the_formula(tmp_path):
@@ -245,21 +280,29 @@ def test_hill_regulation_of_synthesis_matches_the_formula(tmp_path):
         c[cell.species_index("Tf_n")], c[cell.species_index("Rep_n")] = tf, rep
         assert float(cell.fluxes(c)[j]) == pytest.approx(k_basal * factor(tf, rep), rel=1e-12)
     assert float(cell.fluxes(c0)[cell.reaction_index("turnover_Rep_n")]) == pytest.approx(
-        (np.log(2) / 20.0 + mu) * 0.001, rel=1e-12)
+        (np.log(2) / 20.0 + mu) * 0.001, rel=1e-12
+    )
 
 
-@pytest.mark.parametrize("entry, match", [
-    ("- {gene: GPD9}", "unknown gene 'GPD9'"),
-    ("- {gene: GPD1, half_life: {value: -3, unit: min, source: ref}}", "must be positive"),
-    ("- {gene: GPD1, half_life: {value: 3, unit: mM, source: ref}}", "unit mismatch"),
-    ("- {gene: GPD1, activators: [{tf: Nope_n, K: {value: 1, unit: mM}, n: 1, fold: 2, source: ref}]}",
-     "unknown species 'Nope_n'"),
-    ("- {gene: GPD1, activators: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 1, fold: 0.5, source: ref}]}",
-     "fold .* must be >= 1"),
-    ("- {gene: GPD1, repressors: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 0, source: ref}]}", "must be positive"),
-    ("- {gene: GPD1, forms: [GLY_c]}", "expected 'protein'"),
-    ("- {gene: GPD2}", "already has an expression entry"),
-])
+@pytest.mark.parametrize(
+    "entry, match",
+    [
+        ("- {gene: GPD9}", "unknown gene 'GPD9'"),
+        ("- {gene: GPD1, half_life: {value: -3, unit: min, source: ref}}", "must be positive"),
+        ("- {gene: GPD1, half_life: {value: 3, unit: mM, source: ref}}", "unit mismatch"),
+        (
+            "- {gene: GPD1, activators: [{tf: Nope_n, K: {value: 1, unit: mM}, n: 1, fold: 2, source: ref}]}",
+            "unknown species 'Nope_n'",
+        ),
+        (
+            "- {gene: GPD1, activators: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 1, fold: 0.5, source: ref}]}",
+            "fold .* must be >= 1",
+        ),
+        ("- {gene: GPD1, repressors: [{tf: Tf_n, K: {value: 1, unit: mM}, n: 0, source: ref}]}", "must be positive"),
+        ("- {gene: GPD1, forms: [GLY_c]}", "expected 'protein'"),
+        ("- {gene: GPD2}", "already has an expression entry"),
+    ],
+)
 def test_bad_expression_entries_are_named(tmp_path, entry, match):
     with pytest.raises(ModelFileError, match=match):
         yc.load_model(_whole(tmp_path, str(_tf_module(tmp_path, entry))))

@@ -73,8 +73,7 @@ def analytic_pp(t):
 
 def tr_amount(traj):
     """Total Hog1 in mM·fL from the trajectory's own species accessors (cell 1 fL, nucleus 0.25 fL)."""
-    return (traj.species("Hog1") + traj.species("Hog1_PP") + traj.species("Pbs2_Hog1")
-            + 0.25 * traj.species("Hog1_PP_n"))
+    return traj.species("Hog1") + traj.species("Hog1_PP") + traj.species("Pbs2_Hog1") + 0.25 * traj.species("Hog1_PP_n")
 
 
 def test_protein_forms_naming_rule():
@@ -90,10 +89,10 @@ def test_observables_match_analytic_solution_and_trajectory(cycle, cycle_traj):
     y = np.asarray(om.from_trajectory(cycle_traj))
     pp = analytic_pp(T)
     # nuclear Hog1_PP_n (0.4 mM in a nucleus of 1/4 the cell volume) counts 0.1 mM per cell volume
-    assert np.allclose(y[:, 2], pp + 0.1, rtol=1e-5, atol=1e-8)              # phospho forms
-    assert np.allclose(y[:, 1], 1.6, rtol=1e-10)                             # total incl. complex, conserved
-    assert np.allclose(y[:, 0], (pp + 0.1) / 1.6, rtol=1e-5, atol=1e-8)      # phospho fraction
-    assert np.allclose(y[:, 4], KF * (1 - pp) - KR * pp, rtol=1e-5, atol=1e-8)   # reaction rate
+    assert np.allclose(y[:, 2], pp + 0.1, rtol=1e-5, atol=1e-8)  # phospho forms
+    assert np.allclose(y[:, 1], 1.6, rtol=1e-10)  # total incl. complex, conserved
+    assert np.allclose(y[:, 0], (pp + 0.1) / 1.6, rtol=1e-5, atol=1e-8)  # phospho fraction
+    assert np.allclose(y[:, 4], KF * (1 - pp) - KR * pp, rtol=1e-5, atol=1e-8)  # reaction rate
     assert np.allclose(y[1:, 3], cycle_traj.observable("pp_ratio")[1:], rtol=1e-12)
     assert np.allclose(y[:, 5], 0.2)
     assert om.units == ("", "mM", "mM", "dimensionless", "mM/min", "mM")
@@ -168,7 +167,9 @@ def test_gaussian_nll_matches_scipy_with_mask_and_finite_gradients():
     eps = 1e-6
     d = np.zeros_like(pred)
     d[1, 2, 0] = eps
-    fd = (float(gaussian_nll(pred + d, data, mask, log_sigma)) - float(gaussian_nll(pred - d, data, mask, log_sigma))) / (2 * eps)
+    fd = (
+        float(gaussian_nll(pred + d, data, mask, log_sigma)) - float(gaussian_nll(pred - d, data, mask, log_sigma))
+    ) / (2 * eps)
     assert float(g[0][1, 2, 0]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
     # fully masked -> zero
     assert float(gaussian_nll(pred, data, np.zeros_like(mask), log_sigma)) == 0.0
@@ -176,8 +177,8 @@ def test_gaussian_nll_matches_scipy_with_mask_and_finite_gradients():
 
 def test_data_log2_and_end_to_end_likelihood(cycle, cycle_traj):
     om = ObservationModel.build(cycle, ["phospho:Hog1", "total:Hog1"])
-    y = om.from_trajectory(cycle_traj)[1:]                  # skip t = 0 (phospho form is 0 there)
-    vals = np.asarray(y)[None, None] * 2.0 ** 0.25          # data = model, shifted by 0.25 in log2
+    y = om.from_trajectory(cycle_traj)[1:]  # skip t = 0 (phospho form is 0 there)
+    vals = np.asarray(y)[None, None] * 2.0**0.25  # data = model, shifted by 0.25 in log2
     ds = Dataset(("wt",), T[1:], ("phospho:Hog1", "total:Hog1"), vals, np.ones(vals.shape, bool))
     d, m = data_log2(ds)
     assert np.allclose(d, np.log2(vals))
@@ -186,7 +187,7 @@ def test_data_log2_and_end_to_end_likelihood(cycle, cycle_traj):
     best = eqx.tree_at(lambda q: q.log2_scale, p, jnp.full(2, 0.25))
     nll1 = gaussian_nll(predict_log2(best, y, "raw")[None], d, m, best.log_sigma)
     assert float(nll1) < float(nll0)
-    assert float(nll1) == pytest.approx(m.sum() * 0.5 * np.log(2 * np.pi), rel=1e-9)   # residuals vanish
+    assert float(nll1) == pytest.approx(m.sum() * 0.5 * np.log(2 * np.pi), rel=1e-9)  # residuals vanish
     bad = vals.copy()
     bad[0, 0, 3, 1] = -1.0
     with pytest.raises(DatasetError, match="<= 0.*'total:Hog1' = -1.0"):

@@ -12,8 +12,14 @@ def test_a_second_run_replaces_the_first_and_leaves_the_others(tmp_path):
     path = tmp_path / "RESULTS.md"
     path.write_text(HEAD + "\n" + OTHER)
     record("bench_demo", ["| ms |", "|---|", "| 1.5 |"], title="demo", command="python demo.py", path=path)
-    record("bench_demo", ["| ms |", "|---|", "| 2.5 |"], title="demo", command="python demo.py --again",
-           path=path, note="second run")
+    record(
+        "bench_demo",
+        ["| ms |", "|---|", "| 2.5 |"],
+        title="demo",
+        command="python demo.py --again",
+        path=path,
+        note="second run",
+    )
     text = path.read_text()
     head, sections = split_sections(text)
     assert [k for k, _ in sections] == ["bench_other", "bench_demo"]
@@ -32,8 +38,10 @@ def test_replace_keeps_order_and_drops_duplicates_of_the_key():
     _, sections = split_sections(new)
     assert [k for k, _ in sections] == ["a", "bench_other"]
     assert dict(sections)["a"] == "## a — first\nnew a\n"
-    assert section_key("## bench_simulate --solver bdf on gpu — Simulation throughput") == \
-        "bench_simulate --solver bdf on gpu"
+    assert (
+        section_key("## bench_simulate --solver bdf on gpu — Simulation throughput")
+        == "bench_simulate --solver bdf on gpu"
+    )
 
 
 def test_a_new_key_is_appended_to_an_empty_or_missing_file(tmp_path):

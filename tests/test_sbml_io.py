@@ -21,13 +21,21 @@ def _doc(build, version=2) -> str:
     m = doc.createModel()
     m.setId("m")
     c = m.createCompartment()
-    c.setId("C"); c.setSize(2.0); c.setConstant(True)
+    c.setId("C")
+    c.setSize(2.0)
+    c.setConstant(True)
     for sid, amount in (("A", 1.0), ("B", 0.0)):
         s = m.createSpecies()
-        s.setId(sid); s.setCompartment("C"); s.setInitialAmount(amount)
-        s.setHasOnlySubstanceUnits(False); s.setBoundaryCondition(False); s.setConstant(False)
+        s.setId(sid)
+        s.setCompartment("C")
+        s.setInitialAmount(amount)
+        s.setHasOnlySubstanceUnits(False)
+        s.setBoundaryCondition(False)
+        s.setConstant(False)
     p = m.createParameter()
-    p.setId("k"); p.setValue(0.5); p.setConstant(False)
+    p.setId("k")
+    p.setValue(0.5)
+    p.setConstant(False)
     build(m)
     return libsbml.writeSBMLToString(doc)
 
@@ -41,21 +49,32 @@ def _write(tmp_path, text, name="m.xml"):
 def _decay(m, k_rule=None):
     """A -> B with rate C * k * A (A, B concentrations in C = 2 L; A(0) = 0.5 mM, k = 0.5)."""
     r = m.createReaction()
-    r.setId("R"); r.setReversible(False)
-    sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
-    sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+    r.setId("R")
+    r.setReversible(False)
+    sr = r.createReactant()
+    sr.setSpecies("A")
+    sr.setStoichiometry(1)
+    sr.setConstant(True)
+    sr = r.createProduct()
+    sr.setSpecies("B")
+    sr.setStoichiometry(1)
+    sr.setConstant(True)
     r.createKineticLaw().setMath(libsbml.parseL3Formula("C * k * A"))
 
 
 def _event(m, eid, trigger, delay, variable, value, *, persistent=True, trigger_time_values=True):
     e = m.createEvent()
-    e.setId(eid); e.setUseValuesFromTriggerTime(trigger_time_values)
+    e.setId(eid)
+    e.setUseValuesFromTriggerTime(trigger_time_values)
     t = e.createTrigger()
-    t.setMath(libsbml.parseL3Formula(trigger)); t.setInitialValue(False); t.setPersistent(persistent)
+    t.setMath(libsbml.parseL3Formula(trigger))
+    t.setInitialValue(False)
+    t.setPersistent(persistent)
     if delay is not None:
         e.createDelay().setMath(libsbml.parseL3Formula(delay))
     a = e.createEventAssignment()
-    a.setVariable(variable); a.setMath(libsbml.parseL3Formula(value))
+    a.setVariable(variable)
+    a.setMath(libsbml.parseL3Formula(value))
 
 
 _OPTS = yc.SolverOptions(rtol=1e-10, atol=1e-12, negative_tol=None)
@@ -67,9 +86,15 @@ def test_algebraic_rule_determines_a_species_by_newton(tmp_path):
     def build(m):
         _decay(m)
         s = m.createSpecies()
-        s.setId("S"); s.setCompartment("C"); s.setInitialConcentration(1.0)
-        s.setHasOnlySubstanceUnits(False); s.setBoundaryCondition(True); s.setConstant(False)
-        p = m.createParameter(); p.setId("T"); p.setConstant(False)
+        s.setId("S")
+        s.setCompartment("C")
+        s.setInitialConcentration(1.0)
+        s.setHasOnlySubstanceUnits(False)
+        s.setBoundaryCondition(True)
+        s.setConstant(False)
+        p = m.createParameter()
+        p.setId("T")
+        p.setConstant(False)
         m.createAlgebraicRule().setMath(libsbml.parseL3Formula("S^2 - A * B - 0.01"))
         m.createAlgebraicRule().setMath(libsbml.parseL3Formula("A + B - T"))
 
@@ -100,13 +125,26 @@ def test_fast_reaction_is_an_equilibrium_with_a_conserved_total(tmp_path):
 
     def build(m):
         r = m.createReaction()
-        r.setId("F"); r.setReversible(True); r.setFast(True)
-        sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
-        sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.setId("F")
+        r.setReversible(True)
+        r.setFast(True)
+        sr = r.createReactant()
+        sr.setSpecies("A")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
+        sr = r.createProduct()
+        sr.setSpecies("B")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
         r.createKineticLaw().setMath(libsbml.parseL3Formula("C * (3 * A - B)"))
         r = m.createReaction()
-        r.setId("D"); r.setReversible(False); r.setFast(False)
-        sr = r.createReactant(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.setId("D")
+        r.setReversible(False)
+        r.setFast(False)
+        sr = r.createReactant()
+        sr.setSpecies("B")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
         r.createKineticLaw().setMath(libsbml.parseL3Formula("C * k * B"))
 
     path = _write(tmp_path, _doc(build, version=1))  # `fast` exists up to L3V1
@@ -123,12 +161,23 @@ def test_fast_reaction_with_a_conversion_factor_conserves_the_scaled_total(tmp_p
     so amount A + 2 amount B is conserved: 2 A + 4 B = 14 A = 1 (A(0) = 0.5 mM in C = 2 L)."""
 
     def build(m):
-        p = m.createParameter(); p.setId("cfA"); p.setValue(2.0); p.setConstant(True)
+        p = m.createParameter()
+        p.setId("cfA")
+        p.setValue(2.0)
+        p.setConstant(True)
         m.getSpecies("A").setConversionFactor("cfA")
         r = m.createReaction()
-        r.setId("F"); r.setReversible(True); r.setFast(True)
-        sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
-        sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.setId("F")
+        r.setReversible(True)
+        r.setFast(True)
+        sr = r.createReactant()
+        sr.setSpecies("A")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
+        sr = r.createProduct()
+        sr.setSpecies("B")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
         r.createKineticLaw().setMath(libsbml.parseL3Formula("C * (3 * A - B)"))
 
     cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build, version=1))))
@@ -193,19 +242,29 @@ def test_events_of_equal_priority_execute_in_random_order(tmp_path):
 
     def build(m):
         for pid in ("Q", "R", "reset"):
-            p = m.createParameter(); p.setId(pid); p.setValue(0.0); p.setConstant(False)
+            p = m.createParameter()
+            p.setId(pid)
+            p.setValue(0.0)
+            p.setConstant(False)
         for eid, var in (("Qinc", "Q"), ("Rinc", "R")):
             e = m.createEvent()
-            e.setId(eid); e.setUseValuesFromTriggerTime(True)
+            e.setId(eid)
+            e.setUseValuesFromTriggerTime(True)
             tr = e.createTrigger()
-            tr.setMath(libsbml.parseL3Formula("time - reset >= 0.01")); tr.setInitialValue(True); tr.setPersistent(False)
+            tr.setMath(libsbml.parseL3Formula("time - reset >= 0.01"))
+            tr.setInitialValue(True)
+            tr.setPersistent(False)
             e.createPriority().setMath(libsbml.parseL3Formula("1"))
             for v, f in (("reset", "time"), (var, f"{var} + 1")):
-                a = e.createEventAssignment(); a.setVariable(v); a.setMath(libsbml.parseL3Formula(f))
+                a = e.createEventAssignment()
+                a.setVariable(v)
+                a.setMath(libsbml.parseL3Formula(f))
 
     cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
-    runs = [np.asarray(yc.simulate(cell, None, np.array([0.0, 2.0]), options=_OPTS).raise_if_failed().values)[-1]
-            for _ in range(2)]
+    runs = [
+        np.asarray(yc.simulate(cell, None, np.array([0.0, 2.0]), options=_OPTS).raise_if_failed().values)[-1]
+        for _ in range(2)
+    ]
     ids = list(yc.simulate(cell, None, np.array([0.0, 1.0]), options=_OPTS).value_ids)
     q, r = runs[0][ids.index("Q")], runs[0][ids.index("R")]
     assert q + r in (199, 200)  # one firing per 0.01 (the last one may fall a round-off after t = 2)
@@ -218,14 +277,23 @@ def test_rate_of_a_symbol_and_of_a_local_parameter(tmp_path):
     its local parameter k2 = 3, a constant (0): A(t) = 1 - 1.5 t (amount in C = 2 L: 0.5 - 0.75 t mM)."""
 
     def build(m):
-        rr = m.createRateRule(); rr.setVariable("k"); rr.setMath(libsbml.parseL3Formula("0.5"))
+        rr = m.createRateRule()
+        rr.setVariable("k")
+        rr.setMath(libsbml.parseL3Formula("0.5"))
         for rid, law in (("R1", "rateOf(k) + 1"), ("R2", "rateOf(k2)")):
             r = m.createReaction()
-            r.setId(rid); r.setReversible(False)
-            sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
-            kl = r.createKineticLaw(); kl.setMath(libsbml.parseL3Formula(law))
+            r.setId(rid)
+            r.setReversible(False)
+            sr = r.createReactant()
+            sr.setSpecies("A")
+            sr.setStoichiometry(1)
+            sr.setConstant(True)
+            kl = r.createKineticLaw()
+            kl.setMath(libsbml.parseL3Formula(law))
             if rid == "R2":
-                lp = kl.createLocalParameter(); lp.setId("k2"); lp.setValue(3.0)
+                lp = kl.createLocalParameter()
+                lp.setId("k2")
+                lp.setValue(3.0)
 
     cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
     t = np.array([0.0, 0.1, 0.2])
@@ -257,7 +325,11 @@ def test_delay_csymbol_is_refused(tmp_path):
 
 
 def test_invalid_sbml_names_the_line(tmp_path):
-    path = _write(tmp_path, "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'><model><listOfSpecies><species/></listOfSpecies></model></sbml>")
+    path = _write(
+        tmp_path,
+        "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'>"
+        "<model><listOfSpecies><species/></listOfSpecies></model></sbml>",
+    )
     with pytest.raises(yc.ModelFileError, match="invalid SBML"):
         sbml.load(path)
 
@@ -267,17 +339,36 @@ def test_rules_events_and_function_definitions_simulate_correctly(tmp_path):
 
     def build(m):
         fd = m.createFunctionDefinition()
-        fd.setId("lin"); fd.setMath(libsbml.parseL3Formula("lambda(x, y, x * y)"))
+        fd.setId("lin")
+        fd.setMath(libsbml.parseL3Formula("lambda(x, y, x * y)"))
         r = m.createReaction()
-        r.setId("R"); r.setReversible(False)
-        sr = r.createReactant(); sr.setSpecies("A"); sr.setStoichiometry(1); sr.setConstant(True)
-        sr = r.createProduct(); sr.setSpecies("B"); sr.setStoichiometry(1); sr.setConstant(True)
+        r.setId("R")
+        r.setReversible(False)
+        sr = r.createReactant()
+        sr.setSpecies("A")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
+        sr = r.createProduct()
+        sr.setSpecies("B")
+        sr.setStoichiometry(1)
+        sr.setConstant(True)
         r.createKineticLaw().setMath(libsbml.parseL3Formula("C * lin(k, A)"))
-        p = m.createParameter(); p.setId("total"); p.setConstant(False)
-        rule = m.createAssignmentRule(); rule.setVariable("total"); rule.setMath(libsbml.parseL3Formula("A + B"))
-        e = m.createEvent(); e.setId("double_k"); e.setUseValuesFromTriggerTime(True)
-        t = e.createTrigger(); t.setMath(libsbml.parseL3Formula("time >= 1")); t.setInitialValue(False); t.setPersistent(True)
-        a = e.createEventAssignment(); a.setVariable("k"); a.setMath(libsbml.parseL3Formula("2 * k"))
+        p = m.createParameter()
+        p.setId("total")
+        p.setConstant(False)
+        rule = m.createAssignmentRule()
+        rule.setVariable("total")
+        rule.setMath(libsbml.parseL3Formula("A + B"))
+        e = m.createEvent()
+        e.setId("double_k")
+        e.setUseValuesFromTriggerTime(True)
+        t = e.createTrigger()
+        t.setMath(libsbml.parseL3Formula("time >= 1"))
+        t.setInitialValue(False)
+        t.setPersistent(True)
+        a = e.createEventAssignment()
+        a.setVariable("k")
+        a.setMath(libsbml.parseL3Formula("2 * k"))
 
     cell = yc.compile_model(sbml.load(_write(tmp_path, _doc(build))))
     t = np.array([0.0, 0.5, 1.0, 2.0, 3.0])
@@ -290,8 +381,12 @@ def test_rules_events_and_function_definitions_simulate_correctly(tmp_path):
 
 
 def test_formula_translation_round_trips_through_libsbml():
-    for f in ["pow(A, 2) + piecewise(1.0, time > 3, 0.0)", "log(2.0, x) * ln(y) / log10(z)",
-              "((a < b) and (not (c >= 1.0))) or xor(d, e)", "ceil(x) + min(a, b)"]:
+    for f in [
+        "pow(A, 2) + piecewise(1.0, time > 3, 0.0)",
+        "log(2.0, x) * ln(y) / log10(z)",
+        "((a < b) and (not (c >= 1.0))) or xor(d, e)",
+        "ceil(x) + min(a, b)",
+    ]:
         node = libsbml.parseL3Formula(to_l3(f))
         assert node is not None, f
 
@@ -301,8 +396,11 @@ def test_yaml_model_exports_to_sbml_that_roadrunner_simulates_identically(tmp_pa
     path = sbml.write(cell, tmp_path / "two_step.xml")
     doc = libsbml.readSBMLFromFile(str(path))
     doc.checkConsistency()
-    errors = [doc.getError(i).getMessage() for i in range(doc.getNumErrors())
-              if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    errors = [
+        doc.getError(i).getMessage()
+        for i in range(doc.getNumErrors())
+        if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+    ]
     assert not errors
     fbc = doc.getModel().getReaction("conv").getPlugin("fbc")
     assert fbc.getGeneProductAssociation().getAssociation().getGeneProduct() == "G_YAL001W"
@@ -338,11 +436,15 @@ _VALID = None
 def _valid_text() -> str:
     global _VALID
     if _VALID is None:
+
         def build(m):
             _decay(m)
             _event(m, "E", "time >= 1", "0.5", "k", "2 * k")
             m.createAlgebraicRule().setMath(libsbml.parseL3Formula("A + B - T"))
-            p = m.createParameter(); p.setId("T"); p.setConstant(False)
+            p = m.createParameter()
+            p.setId("T")
+            p.setConstant(False)
+
         _VALID = _doc(build)
     return _VALID
 
@@ -358,29 +460,40 @@ def _load_garbled(tmp_path, data: bytes):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(0, 10_000), pos=st.integers(0, 10_000), junk=st.binary(min_size=0, max_size=12),
-       mode=st.sampled_from(["truncate", "insert", "overwrite", "delete_tag"]))
+@given(
+    cut=st.integers(0, 10_000),
+    pos=st.integers(0, 10_000),
+    junk=st.binary(min_size=0, max_size=12),
+    mode=st.sampled_from(["truncate", "insert", "overwrite", "delete_tag"]),
+)
 def test_garbled_sbml_fails_cleanly(tmp_path, cut, pos, junk, mode):
     text = _valid_text().encode()
     p = pos % len(text)
     if mode == "truncate":
-        data = text[:cut % len(text)]
+        data = text[: cut % len(text)]
     elif mode == "insert":
         data = text[:p] + junk + text[p:]
     elif mode == "overwrite":
-        data = text[:p] + junk + text[p + len(junk):]
+        data = text[:p] + junk + text[p + len(junk) :]
     else:  # drop one element's opening tag
         start = text.find(b"<", p)
         end = text.find(b">", start)
-        data = text if start < 0 or end < 0 else text[:start] + text[end + 1:]
+        data = text if start < 0 or end < 0 else text[:start] + text[end + 1 :]
     _load_garbled(tmp_path, data)
 
 
-@pytest.mark.parametrize("text", [
-    "", "not xml at all", "<sbml", "<?xml version='1.0'?><sbml/>", "\x00\xff\xfe" * 50,
-    "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'></sbml>",
-    "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'><model>" * 200,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not xml at all",
+        "<sbml",
+        "<?xml version='1.0'?><sbml/>",
+        "\x00\xff\xfe" * 50,
+        "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'></sbml>",
+        "<sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' version='2'><model>" * 200,
+    ],
+)
 def test_degenerate_files_raise_model_file_error(tmp_path, text):
     path = tmp_path / "d.xml"
     path.write_text(text, encoding="latin-1")
@@ -396,8 +509,9 @@ def test_core_model_round_trip_through_sbml_and_roadrunner(tmp_path):
     cell = yc.load_cell()
     path = sbml.write(cell, tmp_path / "core.xml")
     t = np.linspace(0.0, 100.0, 11)
-    conc = np.asarray(yc.simulate(cell, None, t, options=yc.SolverOptions(rtol=1e-10, atol=1e-12))
-                      .raise_if_failed().conc)
+    conc = np.asarray(
+        yc.simulate(cell, None, t, options=yc.SolverOptions(rtol=1e-10, atol=1e-12)).raise_if_failed().conc
+    )
     rr = roadrunner.RoadRunner(str(path))
     rr.integrator.relative_tolerance = 1e-12
     rr.integrator.absolute_tolerance = 1e-16

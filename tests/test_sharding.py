@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent(f"""
     import json, jax, numpy as np
     import yeastcell as yc
     assert jax.local_device_count() == 4, jax.local_devices()
-    cell = yc.load_cell({str(TEST_MODELS / 'two_step.yaml')!r})
+    cell = yc.load_cell({str(TEST_MODELS / "two_step.yaml")!r})
     perts = [yc.knockdown("ENZ1", f) for f in np.linspace(0.1, 0.9, 9)] + [yc.pulse("S_e", 1.0, 3.0)]
     t = np.linspace(0, 10, 6)
     a = yc.simulate_batch(cell, perts, t, strategy="shard")

@@ -31,8 +31,6 @@ def _window(traj, name, t0, t1):
     return T[sel], np.asarray(x)[sel]
 
 
-
-
 @pytest.mark.slow
 def test_reference_state_is_steady(runs):
     """The authored initial values of the module are the 2 % glucose steady state (aerobic_clamped)."""
@@ -48,11 +46,11 @@ def test_glucose_pulse_activates_pka_within_minutes(runs):
     pre = _at(tr, "cAMP_c", T_PULSE - 1e-9)
     t, camp = _window(tr, "cAMP_c", T_PULSE, T_PULSE + 10.0)
     k = int(np.argmax(camp))
-    assert camp[k] > 3.0 * pre                  # a several-fold spike ...
-    assert 0.0 < t[k] - T_PULSE <= 2.0          # ... peaking within 1-2 min (rolland2000)
-    assert 0.3e-3 < pre < 3e-3                  # glucose-deprived basal cAMP of the order of 1 uM
+    assert camp[k] > 3.0 * pre  # a several-fold spike ...
+    assert 0.0 < t[k] - T_PULSE <= 2.0  # ... peaking within 1-2 min (rolland2000)
+    assert 0.3e-3 < pre < 3e-3  # glucose-deprived basal cAMP of the order of 1 uM
     _, pka = _window(tr, "pka_activity", T_PULSE, T_PULSE + 2.0)
-    assert pka[-1] > 2.0 * _at(tr, "pka_activity", T_PULSE - 1e-9)   # free catalytic subunits
+    assert pka[-1] > 2.0 * _at(tr, "pka_activity", T_PULSE - 1e-9)  # free catalytic subunits
     _, ras = _window(tr, "ras2_gtp_fraction", T_PULSE, T_PULSE + 1.0)
     assert ras[-1] > 2.0 * _at(tr, "ras2_gtp_fraction", T_PULSE - 1e-9)  # colombo2004
 
@@ -123,4 +121,4 @@ def test_hxk2_deletion_still_ferments_with_reduced_flux(runs):
     ratio = ko.reaction_flux("GLT")[-1] / wt.reaction_flux("GLT")[-1]
     assert 0.05 < ratio < 0.95
     assert ko.species("ETOH_e")[-1] > 0.05 * wt.species("ETOH_e")[-1]
-    assert ko.species("ATP_c")[-1] > 0.3 * wt.species("ATP_c")[-1]   # no ATP collapse
+    assert ko.species("ATP_c")[-1] > 0.3 * wt.species("ATP_c")[-1]  # no ATP collapse

@@ -64,20 +64,20 @@ def test_hog1_phosphorylation_peaks_early_and_adapts(runs):
     base, peak = pp[0], pp.max()
     t_peak = T[int(np.argmax(pp))]
     assert peak > 4 * base and peak > 0.3, (base, peak)
-    assert t_peak <= 8.0, t_peak                                   # peak within ~5 min
+    assert t_peak <= 8.0, t_peak  # peak within ~5 min
     excess_late = pp[T >= 45] - base
-    assert np.all(excess_late < 0.25 * (peak - base)), pp        # near baseline by 45-60 min
+    assert np.all(excess_late < 0.25 * (peak - base)), pp  # near baseline by 45-60 min
     nuc = np.asarray(runs["wt"].observable("hog1_nuclear_fraction"))
-    assert nuc[T == 5][0] > 2 * nuc[0]                            # nuclear accumulation
+    assert nuc[T == 5][0] > 2 * nuc[0]  # nuclear accumulation
 
 
 def test_shock_shrinks_the_cell_and_glycerol_restores_it(runs):
     vol = np.asarray(runs["wt"].observable("cell_volume_rel"))
     assert vol[0] == pytest.approx(1.0, abs=0.01)
-    assert vol[T == 1][0] < 0.8                                   # shrinks within a minute
-    assert vol[-1] > vol.min() + 0.5 * (1.0 - vol.min())         # recovers more than half
+    assert vol[T == 1][0] < 0.8  # shrinks within a minute
+    assert vol[-1] > vol.min() + 0.5 * (1.0 - vol.min())  # recovers more than half
     gly, gly_rest = runs["wt"].species("GLY_c")[-1], runs["rest"].species("GLY_c")[-1]
-    assert gly > 3 * gly_rest                                     # several-fold glycerol
+    assert gly > 3 * gly_rest  # several-fold glycerol
 
 
 def test_unstressed_cell_stays_at_rest(runs):
@@ -90,13 +90,13 @@ def test_unstressed_cell_stays_at_rest(runs):
 @pytest.mark.parametrize("mutant", ["hog1", "pbs2"])
 def test_hog1_and_pbs2_deletions_block_activation_and_gpd1_induction(runs, mutant):
     wt, mt = runs["wt"], runs[mutant]
-    assert np.all(_pp_amount(mt) <= _pp_amount(wt)[0] * 1.001)    # no Hog1 activation
+    assert np.all(_pp_amount(mt) <= _pp_amount(wt)[0] * 1.001)  # no Hog1 activation
     gpd1_wt, gpd1_mt = np.asarray(wt.species("Gpd1")), np.asarray(mt.species("Gpd1"))
-    assert gpd1_wt.max() > 1.4 * gpd1_wt[0]                       # induced in the wild type
-    assert gpd1_mt.max() <= 1.01 * gpd1_mt[0]                     # not in the mutant
-    assert mt.species("GLY_c")[-1] < wt.species("GLY_c")[-1]      # less glycerol
+    assert gpd1_wt.max() > 1.4 * gpd1_wt[0]  # induced in the wild type
+    assert gpd1_mt.max() <= 1.01 * gpd1_mt[0]  # not in the mutant
+    assert mt.species("GLY_c")[-1] < wt.species("GLY_c")[-1]  # less glycerol
     vol_wt, vol_mt = (np.asarray(x.observable("cell_volume_rel"))[-1] for x in (wt, mt))
-    assert vol_mt < vol_wt                                        # poorer volume recovery
+    assert vol_mt < vol_wt  # poorer volume recovery
 
 
 @pytest.mark.parametrize("mutant", ["ssk1", "ste11"])
@@ -118,7 +118,7 @@ def test_bad_osmotic_input():
     with pytest.raises(PerturbationError, match="negative dose"):
         yc.osmotic_shock(-0.1)
     with pytest.raises(PerturbationError, match="solubility"):
-        yc.osmotic_shock(400)                                     # mM given where M is expected
+        yc.osmotic_shock(400)  # mM given where M is expected
     with pytest.raises(PerturbationError, match="duration"):
         yc.osmotic_shock(0.4, duration=0)
     with pytest.raises(UnknownNameError, match="unknown stress 'osmotc'; did you mean 'osmotic'"):
@@ -149,7 +149,7 @@ def test_notation_and_pulse_resolution(cell):
     assert list(np.asarray(cond.event_t)) == [5.0, 25.0]
     assert list(np.asarray(cond.event_value)) == [400.0, 0.0]
     assert set(np.asarray(cond.event_species)) == {i}
-    assert float(cond.c0[cell.species_index("Hog1_PP_n")]) == 0.0    # every Hog1 form starts at 0
+    assert float(cond.c0[cell.species_index("Hog1_PP_n")]) == 0.0  # every Hog1 form starts at 0
     assert float(cond.rate_scale[cell.reaction_index("syn_Hog1")]) == 0.0
     with pytest.raises(UnknownNameError, match="drug or signal species"):
         yc.resolve(cell, parse_perturbation("dose:rapamycn_e=1"))
@@ -176,7 +176,12 @@ def test_osmotic_shock_example_smoke(tmp_path):
 
     out = tmp_path / "osmotic_shock.png"
     script = Path(__file__).resolve().parents[1] / "examples" / "osmotic_shock.py"
-    res = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(out)], capture_output=True,
-                         text=True, timeout=900, check=False)
+    res = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert out.stat().st_size > 10_000 and "hog1Δ" in res.stdout

@@ -37,8 +37,6 @@ def _at(traj, name, t):
 PRE = T_PULSE - 1e-9
 
 
-
-
 @pytest.mark.slow
 def test_reference_state_is_steady(runs):
     wt = runs["wt"]
@@ -70,10 +68,14 @@ def test_fpr1_deletion_confers_rapamycin_resistance(runs):
         assert _at(ko, name, T_PULSE + 60) == pytest.approx(_at(wt, name, T_PULSE + 60), rel=0.05), name
 
 
-NSTARVE_SLOW = pytest.mark.xfail(strict=True, reason=(
-    "calibration open: with glutamine use 0.1 /min and K_gln 2 mM, TORC1 is still 65 % active and Gln3 only "
-    "14 % nuclear 30 min after ammonium removal (measured in this model, 2026-11-25); the published response "
-    "is faster (cox2004)"))
+NSTARVE_SLOW = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "calibration open: with glutamine use 0.1 /min and K_gln 2 mM, TORC1 is still 65 % active and Gln3 only "
+        "14 % nuclear 30 min after ammonium removal (measured in this model, 2026-11-25); the published response "
+        "is faster (cox2004)"
+    ),
+)
 
 
 @pytest.mark.slow
@@ -82,7 +84,7 @@ def test_rapamycin_and_nitrogen_starvation_move_gln3_to_the_nucleus(runs, case):
     tr = runs[case]
     assert _at(tr, "gln3_nuclear_fraction", PRE) < 0.2
     assert _at(tr, "gln3_nuclear_fraction", T_PULSE + 30) > 0.5
-    assert _at(tr, "Gap1", T[-1]) > 3 * _at(tr, "Gap1", PRE)        # NCR gene induced
+    assert _at(tr, "Gap1", T[-1]) > 3 * _at(tr, "Gap1", PRE)  # NCR gene induced
 
 
 @pytest.mark.slow
@@ -125,7 +127,12 @@ def test_rapamycin_example_smoke(tmp_path):
 
     png = tmp_path / "rapamycin.png"
     script = Path(__file__).resolve().parents[1] / "examples" / "rapamycin.py"
-    res = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(png)],
-                         check=False, capture_output=True, text=True, timeout=1800)
+    res = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--out", str(png)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "fpr1Δ" in res.stdout and png.stat().st_size > 10_000

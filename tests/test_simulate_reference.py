@@ -98,7 +98,9 @@ def test_one_failed_lane_does_not_abort_batch(two_step):
     assert traj.ok.tolist() == [True, False, True]
     assert int(traj.status[1]) == yc.Status.NONFINITE
     assert np.all(np.isfinite(np.asarray(traj.conc[0]))) and np.all(np.isfinite(np.asarray(traj.conc[2])))
-    np.testing.assert_allclose(traj[0].species("P_c"), yc.simulate(two_step, None, np.linspace(0, 100, 5)).species("P_c"))
+    np.testing.assert_allclose(
+        traj[0].species("P_c"), yc.simulate(two_step, None, np.linspace(0, 100, 5)).species("P_c")
+    )
     with pytest.raises(yc.SolverError, match=r"1 of 3 trajectories failed"):
         traj.raise_if_failed()
 

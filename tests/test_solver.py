@@ -32,8 +32,16 @@ def test_rodas4p_is_fourth_order_with_fixed_steps():
 def test_rodas4p_adaptive_dense_output_matches_expm():
     term = diffrax.ODETerm(lambda t, y, a: A @ y)
     ts = jnp.linspace(0.0, 2.0, 17)
-    sol = diffrax.diffeqsolve(term, Rodas4P(), 0.0, 2.0, None, jnp.array([1.0, 1.0]), saveat=diffrax.SaveAt(ts=ts),
-                              stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10))
+    sol = diffrax.diffeqsolve(
+        term,
+        Rodas4P(),
+        0.0,
+        2.0,
+        None,
+        jnp.array([1.0, 1.0]),
+        saveat=diffrax.SaveAt(ts=ts),
+        stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
+    )
     ref = np.stack([_exact(float(t)) for t in ts])
     np.testing.assert_allclose(np.asarray(sol.ys), ref, rtol=1e-6, atol=1e-8)
 
@@ -46,8 +54,10 @@ def test_sparse_jacobian_gives_the_same_trajectory(two_step):
     sparse = yc.simulate(two_step, None, t, options=opts).raise_if_failed()
     np.testing.assert_allclose(np.asarray(sparse.conc), np.asarray(dense.conc), rtol=1e-10, atol=1e-13)
     x = jnp.asarray(two_step.c0)[jnp.asarray(two_step.dynamic)] + 0.3
-    f = lambda y: two_step.rhs(0.0, y, two_step.c0, jnp.zeros(two_step.n_species, bool),
-                               jnp.ones(two_step.n_reactions))
+
+    def f(y):
+        return two_step.rhs(0.0, y, two_step.c0, jnp.zeros(two_step.n_species, bool), jnp.ones(two_step.n_reactions))
+
     J = np.asarray(jax.jacfwd(f)(x))
     assert np.all((J != 0) <= np.asarray(sp))
 
@@ -64,7 +74,6 @@ def test_stage_loop_equals_unrolled_stages_on_the_core_model(core):
     np.testing.assert_allclose(np.asarray(loop.conc), np.asarray(unrolled.conc), rtol=1e-10, atol=1e-13)
     # the state moved (the comparison is not between two copies of the initial values)
     assert np.max(np.abs(np.asarray(loop.conc[-1]) - np.asarray(loop.conc[0]))) > 1e-2
-
 
 
 _BLOW_UP = """
@@ -98,8 +107,7 @@ def test_a_lane_that_blows_up_fails_fast_and_alone(tmp_path):
     path.write_text(_BLOW_UP)
     cell = yc.load_cell(path)
     opts = yc.SolverOptions(max_steps=1_000_000)
-    traj = yc.simulate_batch(cell, [yc.initial("X", 1.0), yc.initial("X", 0.1)], t=np.linspace(0, 2, 5),
-                             options=opts)
+    traj = yc.simulate_batch(cell, [yc.initial("X", 1.0), yc.initial("X", 0.1)], t=np.linspace(0, 2, 5), options=opts)
     assert list(np.asarray(traj.status)) == [Status.STEP_SIZE_TOO_SMALL, Status.SUCCESS]
     x = np.asarray(traj.conc)[1, :, 0]
     np.testing.assert_allclose(x, 0.1 / (1 - 0.1 * np.linspace(0, 2, 5)), rtol=1e-5)

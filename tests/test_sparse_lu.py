@@ -42,8 +42,8 @@ def test_fill_in_is_planned_and_counted():
     pattern = np.eye(n, dtype=bool)
     pattern[0, :] = pattern[:, 0] = True
     slu = SparseLU(pattern)
-    assert 0 in slu.order[-2:]                # minimum degree leaves the hub to the end
-    assert slu.nnz == pattern.sum()           # no fill-in
+    assert 0 in slu.order[-2:]  # minimum degree leaves the hub to the end
+    assert slu.nnz == pattern.sum()  # no fill-in
     assert slu.flops < 2 * n**3 // 3 // 10
 
 
@@ -73,8 +73,11 @@ def test_batches_choose_the_sparse_lu_and_agree_with_lapack(core):
     assert for_batch(Rodas4P(linear_solver="dense"), 10**4).linear_solver == "dense"
     with pytest.raises(ValueError, match="linear_solver"):
         Rodas4P(linear_solver="qr")
-    perts = [yc.condition("teusink2000"), yc.condition("teusink2000") + yc.knockdown("PFK1", 0.5),
-             yc.condition("aerobic_batch") + yc.knockout("ADH1")]
+    perts = [
+        yc.condition("teusink2000"),
+        yc.condition("teusink2000") + yc.knockdown("PFK1", 0.5),
+        yc.condition("aerobic_batch") + yc.knockout("ADH1"),
+    ]
     t = np.linspace(0.0, 30.0, 31)
     out = {}
     for ls in ("dense", "sparse"):

@@ -25,9 +25,20 @@ def test_reproducible_and_seed_dependent(two_step):
 
 
 def test_noise_batches_and_missing_values_follow_the_measurement_model(two_step):
-    lab = VirtualLab(two_step, ["S_c", "P_c", "S_e"], seed=1,
-                     measurement=MeasurementModel(sigma_log=0.2, n_replicates=40, n_batches=1, batch_sd_log=0.0,
-                                                  lod_mM=1e-3, width_dex=0.1, p_random_missing=0.0))
+    lab = VirtualLab(
+        two_step,
+        ["S_c", "P_c", "S_e"],
+        seed=1,
+        measurement=MeasurementModel(
+            sigma_log=0.2,
+            n_replicates=40,
+            n_batches=1,
+            batch_sd_log=0.0,
+            lod_mM=1e-3,
+            width_dex=0.1,
+            p_random_missing=0.0,
+        ),
+    )
     ds = lab.run(["wt"], T)
     _, _, y, status = lab.true_observables(["wt"], T)
     assert status[0] == 0

@@ -9,30 +9,103 @@ from ._x64 import enable_x64_unless_opted_out as _enable_x64
 
 _enable_x64()
 
-from .cells import Cell as Cell, ConcentrationCell as ConcentrationCell, SbmlCell as SbmlCell  # noqa: E402
+from .batch import simulate_batch as simulate_batch  # noqa: E402
+from .cells import Cell as Cell  # noqa: E402
+from .cells import ConcentrationCell as ConcentrationCell
+from .cells import SbmlCell as SbmlCell
 from .compile import compile_model as compile_model  # noqa: E402
+from .data import Dataset as Dataset  # noqa: E402
 from .exceptions import (  # noqa: E402
-    ModelFileError as ModelFileError, PerturbationError as PerturbationError,
-    SimulationInputError as SimulationInputError, SolverError as SolverError,
-    UnitError as UnitError, UnknownNameError as UnknownNameError, YeastcellError as YeastcellError,
+    ModelFileError as ModelFileError,
+)
+from .exceptions import (
+    PerturbationError as PerturbationError,
+)
+from .exceptions import (
+    SimulationInputError as SimulationInputError,
+)
+from .exceptions import (
+    SolverError as SolverError,
+)
+from .exceptions import (
+    UnitError as UnitError,
+)
+from .exceptions import (
+    UnknownNameError as UnknownNameError,
+)
+from .exceptions import (
+    YeastcellError as YeastcellError,
 )
 from .load import load_model as load_model  # noqa: E402
-from .models import available_models as available_models, DEFAULT_MODEL as DEFAULT_MODEL  # noqa: E402
+from .models import DEFAULT_MODEL as DEFAULT_MODEL
+from .models import available_models as available_models  # noqa: E402
 from .perturb import (  # noqa: E402
-    Condition as Condition, Perturbation as Perturbation, clamp as clamp, condition as condition,
-    initial as initial, inhibit as inhibit, knockdown as knockdown, knockout as knockout, medium as medium,
-    overexpress as overexpress, pulse as pulse, resolve as resolve, resolve_batch as resolve_batch,
-    step as step, wild_type as wild_type, osmotic_shock as osmotic_shock, dose as dose, stress as stress,
+    Condition as Condition,
+)
+from .perturb import (
+    Perturbation as Perturbation,
+)
+from .perturb import (
     ValidityWarning as ValidityWarning,
 )
-from .solvers import BatchBDF as BatchBDF, Rodas4P as Rodas4P, SolverOptions as SolverOptions  # noqa: E402
+from .perturb import (
+    clamp as clamp,
+)
+from .perturb import (
+    condition as condition,
+)
+from .perturb import (
+    dose as dose,
+)
+from .perturb import (
+    inhibit as inhibit,
+)
+from .perturb import (
+    initial as initial,
+)
+from .perturb import (
+    knockdown as knockdown,
+)
+from .perturb import (
+    knockout as knockout,
+)
+from .perturb import (
+    medium as medium,
+)
+from .perturb import (
+    osmotic_shock as osmotic_shock,
+)
+from .perturb import (
+    overexpress as overexpress,
+)
+from .perturb import (
+    pulse as pulse,
+)
+from .perturb import (
+    resolve as resolve,
+)
+from .perturb import (
+    resolve_batch as resolve_batch,
+)
+from .perturb import (
+    step as step,
+)
+from .perturb import (
+    stress as stress,
+)
+from .perturb import (
+    wild_type as wild_type,
+)
 from .simulate import simulate as simulate  # noqa: E402
-from .batch import simulate_batch as simulate_batch  # noqa: E402
-from .steady import SteadyState as SteadyState, steady_state as steady_state, steady_state_batch as steady_state_batch  # noqa: E402
-from .status import Status as Status  # noqa: E402
-from .trajectory import Trajectory as Trajectory  # noqa: E402
+from .solvers import BatchBDF as BatchBDF  # noqa: E402
+from .solvers import Rodas4P as Rodas4P
+from .solvers import SolverOptions as SolverOptions
 from .spec import ModelSpec as ModelSpec  # noqa: E402
-from .data import Dataset as Dataset  # noqa: E402
+from .status import Status as Status  # noqa: E402
+from .steady import SteadyState as SteadyState  # noqa: E402
+from .steady import steady_state as steady_state
+from .steady import steady_state_batch as steady_state_batch
+from .trajectory import Trajectory as Trajectory  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -23,8 +23,18 @@ from .exceptions import ModelFileError, UnknownNameError
 
 MODEL_FORMAT = "yeastcell-model/1"
 MODULE_FORMAT = "yeastcell-module/1"
-LIST_SECTIONS = ("compartments", "species", "parameters", "reactions", "genes", "observables",
-                 "conserved_moieties", "conditions", "expression", "regulation")
+LIST_SECTIONS = (
+    "compartments",
+    "species",
+    "parameters",
+    "reactions",
+    "genes",
+    "observables",
+    "conserved_moieties",
+    "conditions",
+    "expression",
+    "regulation",
+)
 MODULE_KEYS = {"format", "module", "references", *LIST_SECTIONS}
 _MODULE_HEADER = ("id", "name", "description")
 
@@ -50,8 +60,9 @@ def check_module_header(path: Path, doc: Mapping) -> None:
             raise ModelFileError(path, "module", f"missing or empty '{key}' in the module header")
     unknown = set(doc) - MODULE_KEYS
     if unknown:
-        raise ModelFileError(path, "file", f"unknown top-level key(s) {sorted(unknown)} in a module; "
-                                           f"allowed: {sorted(MODULE_KEYS)}")
+        raise ModelFileError(
+            path, "file", f"unknown top-level key(s) {sorted(unknown)} in a module; allowed: {sorted(MODULE_KEYS)}"
+        )
 
 
 def compose(path: Path, doc: Mapping) -> tuple[dict, dict[int, Path]]:
@@ -108,8 +119,9 @@ def _collect(path, doc, merged, origin, ref_origin, stack):
             if "include" in sub:
                 raise ModelFileError(inc, "include", "module files cannot include other files")
         elif fmt != MODEL_FORMAT:
-            raise ModelFileError(inc, "format", f"included file has format {fmt!r}; expected "
-                                                f"{MODULE_FORMAT!r} or {MODEL_FORMAT!r}")
+            raise ModelFileError(
+                inc, "format", f"included file has format {fmt!r}; expected {MODULE_FORMAT!r} or {MODEL_FORMAT!r}"
+            )
         _collect(inc, sub, merged, origin, ref_origin, stack + (inc.resolve(),))
     refs = doc.get("references") or {}
     if not isinstance(refs, Mapping):
@@ -143,11 +155,19 @@ def _same_compartment(existing: list[dict], entry: dict, origin: dict[int, Path]
         if other.get("id") != entry.get("id"):
             continue
         va, vb = other.get("volume") or {}, entry.get("volume") or {}
-        same = (isinstance(va, Mapping) and isinstance(vb, Mapping) and va.get("value") == vb.get("value")
-                and va.get("unit") == vb.get("unit") and other.get("outside") == entry.get("outside"))
+        same = (
+            isinstance(va, Mapping)
+            and isinstance(vb, Mapping)
+            and va.get("value") == vb.get("value")
+            and va.get("unit") == vb.get("unit")
+            and other.get("outside") == entry.get("outside")
+        )
         if not same:
-            raise ModelFileError(path, f"compartment {entry.get('id')!r}", "declared differently in "
-                                 f"{origin[id(other)]} (a shared compartment needs the same volume and outside)")
+            raise ModelFileError(
+                path,
+                f"compartment {entry.get('id')!r}",
+                f"declared differently in {origin[id(other)]} (a shared compartment needs the same volume and outside)",
+            )
         return True
     return False
 
@@ -166,8 +186,12 @@ def _apply_regulation(reactions: list[dict], regulation: list[dict], origin: dic
         item = f"regulation of reaction {rid!r}"
         unknown = set(reg) - {"reaction", "activators", "inhibitors", "gpr", "gpr_and", "note", "source"}
         if unknown:
-            raise ModelFileError(path, item, f"unknown key(s) {sorted(unknown)}; allowed: reaction, activators, "
-                                             "inhibitors, gpr, gpr_and, note, source")
+            raise ModelFileError(
+                path,
+                item,
+                f"unknown key(s) {sorted(unknown)}; allowed: reaction, activators, "
+                "inhibitors, gpr, gpr_and, note, source",
+            )
         k = by_id[rid]
         rxn = copy.deepcopy(reactions[k])
         origin[id(rxn)] = origin[id(reactions[k])]
@@ -179,8 +203,7 @@ def _apply_regulation(reactions: list[dict], regulation: list[dict], origin: dic
         for role, prefix in (("activators", "Ka_"), ("inhibitors", "Ki_")):
             add = reg.get(role) or {}
             if not isinstance(add, Mapping):
-                raise ModelFileError(path, item, f"'{role}' must map species id -> constant "
-                                                 "{value, unit, source}")
+                raise ModelFileError(path, item, f"'{role}' must map species id -> constant {{value, unit, source}}")
             have = list(mods.get(role) or [])
             for sid, q in add.items():
                 if sid in have:
@@ -191,8 +214,11 @@ def _apply_regulation(reactions: list[dict], regulation: list[dict], origin: dic
                 mods[role] = have
         if reg.get("gpr") is not None:
             if rxn.get("gpr"):
-                raise ModelFileError(path, item, f"reaction already has gpr {rxn['gpr']!r}; use 'gpr_and' to "
-                                                 "require an extra gene product")
+                raise ModelFileError(
+                    path,
+                    item,
+                    f"reaction already has gpr {rxn['gpr']!r}; use 'gpr_and' to require an extra gene product",
+                )
             rxn["gpr"] = reg["gpr"]
         if reg.get("gpr_and") is not None:
             rxn["gpr"] = f"({rxn['gpr']}) and ({reg['gpr_and']})" if rxn.get("gpr") else reg["gpr_and"]

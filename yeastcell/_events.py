@@ -55,8 +55,9 @@ class EventSystem(eqx.Module):
 
     def strict(self, p):
         op = np.asarray(self.atom_op, dtype=int)
-        return jnp.select([op == _GT, op == _GE, op == _LT, op == _LE, op == _EQ],
-                          [p > 0, p >= 0, p > 0, p >= 0, p == 0], p != 0)
+        return jnp.select(
+            [op == _GT, op == _GE, op == _LT, op == _LE, op == _EQ], [p > 0, p >= 0, p > 0, p >= 0, p == 0], p != 0
+        )
 
     def trigger_values(self, atom_val, env):
         e = dict(env)
@@ -73,12 +74,17 @@ class EventSystem(eqx.Module):
 
     def delays(self, env):
         """Delay of each event (time units; 0 for an event without delay) evaluated in `env`."""
-        return jnp.stack([jnp.asarray(f(env), dtype=float) if f is not None else jnp.zeros(())
-                          for f in (self.delay or (None,) * self.n)])
+        return jnp.stack(
+            [
+                jnp.asarray(f(env), dtype=float) if f is not None else jnp.zeros(())
+                for f in (self.delay or (None,) * self.n)
+            ]
+        )
 
     def priorities(self, env):
-        return jnp.stack([jnp.asarray(f(env), dtype=float) if f is not None else jnp.asarray(-jnp.inf)
-                          for f in self.priority])
+        return jnp.stack(
+            [jnp.asarray(f(env), dtype=float) if f is not None else jnp.asarray(-jnp.inf) for f in self.priority]
+        )
 
 
 def build_events(spec, sysm: System) -> EventSystem | None:
@@ -131,13 +137,21 @@ def build_events(spec, sysm: System) -> EventSystem | None:
         prios.append(_compile(spec, ev.priority, allowed, f"priority of event {ev.id!r}") if ev.priority else None)
         delays.append(_compile(spec, ev.delay, allowed, f"delay of event {ev.id!r}") if ev.delay else None)
     names = tuple(f"__atom{k}" for k in range(len(atom_src)))
-    trig_fns = tuple(_compile(spec, t, allowed | set(names), f"trigger of event {ev.id!r}")
-                     for t, ev in zip(triggers, spec.events))
+    trig_fns = tuple(
+        _compile(spec, t, allowed | set(names), f"trigger of event {ev.id!r}") for t, ev in zip(triggers, spec.events)
+    )
     return EventSystem(
         tuple(_compile(spec, src, allowed, "event trigger") for src, _ in atom_src),
-        tuple(op for _, op in atom_src), trig_fns, names, tuple(targets), tuple(values), tuple(prios),
-        tuple(bool(e.initial_value) for e in spec.events), tuple(bool(e.persistent) for e in spec.events),
-        tuple(bool(e.use_trigger_time_values) for e in spec.events), tuple(delays),
+        tuple(op for _, op in atom_src),
+        trig_fns,
+        names,
+        tuple(targets),
+        tuple(values),
+        tuple(prios),
+        tuple(bool(e.initial_value) for e in spec.events),
+        tuple(bool(e.persistent) for e in spec.events),
+        tuple(bool(e.use_trigger_time_values) for e in spec.events),
+        tuple(delays),
     )
 
 

@@ -44,23 +44,60 @@ def _log(a, b=None):
 
 
 FUNCTIONS: dict[str, Callable] = {
-    "exp": jnp.exp, "log": _log, "ln": jnp.log, "log10": jnp.log10, "sqrt": jnp.sqrt,
-    "abs": jnp.abs, "pow": jnp.power, "power": jnp.power, "min": jnp.minimum, "max": jnp.maximum,
-    "floor": jnp.floor, "ceil": jnp.ceil, "ceiling": jnp.ceil, "root": _root,
-    "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "arcsin": jnp.arcsin, "arccos": jnp.arccos,
-    "arctan": jnp.arctan, "sinh": jnp.sinh, "cosh": jnp.cosh, "tanh": jnp.tanh,
-    "arcsinh": jnp.arcsinh, "arccosh": jnp.arccosh, "arctanh": jnp.arctanh,
-    "sec": lambda x: 1.0 / jnp.cos(x), "csc": lambda x: 1.0 / jnp.sin(x),
-    "cot": lambda x: 1.0 / jnp.tan(x), "sech": lambda x: 1.0 / jnp.cosh(x),
-    "csch": lambda x: 1.0 / jnp.sinh(x), "coth": lambda x: 1.0 / jnp.tanh(x),
-    "arcsec": lambda x: jnp.arccos(1.0 / x), "arccsc": lambda x: jnp.arcsin(1.0 / x),
-    "arccot": lambda x: jnp.arctan(1.0 / x), "arcsech": lambda x: jnp.arccosh(1.0 / x),
-    "arccsch": lambda x: jnp.arcsinh(1.0 / x), "arccoth": lambda x: jnp.arctanh(1.0 / x),
-    "piecewise": _piecewise, "factorial": lambda x: jnp.exp(jnp.vectorize(_lgamma1)(x)),
-    "quotient": lambda a, b: jnp.floor(a / b), "rem": lambda a, b: jnp.fmod(a, b),
+    "exp": jnp.exp,
+    "log": _log,
+    "ln": jnp.log,
+    "log10": jnp.log10,
+    "sqrt": jnp.sqrt,
+    "abs": jnp.abs,
+    "pow": jnp.power,
+    "power": jnp.power,
+    "min": jnp.minimum,
+    "max": jnp.maximum,
+    "floor": jnp.floor,
+    "ceil": jnp.ceil,
+    "ceiling": jnp.ceil,
+    "root": _root,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tan": jnp.tan,
+    "arcsin": jnp.arcsin,
+    "arccos": jnp.arccos,
+    "arctan": jnp.arctan,
+    "sinh": jnp.sinh,
+    "cosh": jnp.cosh,
+    "tanh": jnp.tanh,
+    "arcsinh": jnp.arcsinh,
+    "arccosh": jnp.arccosh,
+    "arctanh": jnp.arctanh,
+    "sec": lambda x: 1.0 / jnp.cos(x),
+    "csc": lambda x: 1.0 / jnp.sin(x),
+    "cot": lambda x: 1.0 / jnp.tan(x),
+    "sech": lambda x: 1.0 / jnp.cosh(x),
+    "csch": lambda x: 1.0 / jnp.sinh(x),
+    "coth": lambda x: 1.0 / jnp.tanh(x),
+    "arcsec": lambda x: jnp.arccos(1.0 / x),
+    "arccsc": lambda x: jnp.arcsin(1.0 / x),
+    "arccot": lambda x: jnp.arctan(1.0 / x),
+    "arcsech": lambda x: jnp.arccosh(1.0 / x),
+    "arccsch": lambda x: jnp.arcsinh(1.0 / x),
+    "arccoth": lambda x: jnp.arctanh(1.0 / x),
+    "piecewise": _piecewise,
+    "factorial": lambda x: jnp.exp(jnp.vectorize(_lgamma1)(x)),
+    "quotient": lambda a, b: jnp.floor(a / b),
+    "rem": lambda a, b: jnp.fmod(a, b),
     "xor": lambda *xs: jnp.sum(jnp.stack([jnp.asarray(x, bool) for x in xs]).astype(int), axis=0) % 2 == 1,
 }
-CONSTANTS = {"pi": jnp.pi, "exponentiale": jnp.e, "true": True, "false": False, "inf": jnp.inf, "INF": jnp.inf, "nan": jnp.nan, "NaN": jnp.nan}
+CONSTANTS = {
+    "pi": jnp.pi,
+    "exponentiale": jnp.e,
+    "true": True,
+    "false": False,
+    "inf": jnp.inf,
+    "INF": jnp.inf,
+    "nan": jnp.nan,
+    "NaN": jnp.nan,
+}
 
 
 def _lgamma1(x):
@@ -69,8 +106,21 @@ def _lgamma1(x):
     return jss.gammaln(x + 1.0)
 
 
-_BINOPS = {ast.Add: jnp.add, ast.Sub: jnp.subtract, ast.Mult: jnp.multiply, ast.Div: jnp.true_divide, ast.Pow: jnp.power}
-_CMPOPS = {ast.Lt: jnp.less, ast.LtE: jnp.less_equal, ast.Gt: jnp.greater, ast.GtE: jnp.greater_equal, ast.Eq: jnp.equal, ast.NotEq: jnp.not_equal}
+_BINOPS = {
+    ast.Add: jnp.add,
+    ast.Sub: jnp.subtract,
+    ast.Mult: jnp.multiply,
+    ast.Div: jnp.true_divide,
+    ast.Pow: jnp.power,
+}
+_CMPOPS = {
+    ast.Lt: jnp.less,
+    ast.LtE: jnp.less_equal,
+    ast.Gt: jnp.greater,
+    ast.GtE: jnp.greater_equal,
+    ast.Eq: jnp.equal,
+    ast.NotEq: jnp.not_equal,
+}
 
 
 def parse(formula: str) -> ast.Expression:
@@ -178,5 +228,3 @@ def safe_identifier(name: str) -> bool:
     import keyword
 
     return name.isidentifier() and not keyword.iskeyword(name)
-
-

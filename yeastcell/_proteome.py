@@ -87,5 +87,6 @@ def build_proteome(spec, s_index, add_theta, theta_names) -> ProteomeTerms | Non
             deg_mu.append(theta_names.index(law.dilution) if law.dilution else -1)
     if not syn_rxn and not deg_rxn:
         return None
-    return ProteomeTerms(tuple(syn_rxn), tuple(syn_k), tuple(regs), tuple(deg_rxn), tuple(deg_sp),
-                         tuple(deg_k), tuple(deg_mu))
+    return ProteomeTerms(
+        tuple(syn_rxn), tuple(syn_k), tuple(regs), tuple(deg_rxn), tuple(deg_sp), tuple(deg_k), tuple(deg_mu)
+    )

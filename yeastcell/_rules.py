@@ -202,7 +202,7 @@ class System(eqx.Module):
             damount = jnp.zeros(ns, dtype=y.dtype).at[sp].add(contrib)
             mask = np.zeros(ns, dtype=bool)
             mask[np.asarray(self.reaction_species, dtype=int)] = True
-            dy = dy.at[nc:nc + ns].set(jnp.where(mask, damount, 0.0))
+            dy = dy.at[nc : nc + ns].set(jnp.where(mask, damount, 0.0))
         # rate rules: compartments first (species concentrations need dV/dt)
         for k, fn in sorted(self.rate_rules, key=lambda r: r[0] >= nc):
             r = jnp.asarray(fn(env), dtype=y.dtype)
@@ -211,7 +211,7 @@ class System(eqx.Module):
                 r = r * y[c] + env[self.names[k]] * dy[c]
             dy = dy.at[k].set(r)
         if clamp is not None and ns:
-            dy = dy.at[nc:nc + ns].set(jnp.where(clamp, 0.0, dy[nc:nc + ns]))
+            dy = dy.at[nc : nc + ns].set(jnp.where(clamp, 0.0, dy[nc : nc + ns]))
         return dy[np.asarray(self.state, dtype=int)]
 
 
@@ -229,7 +229,7 @@ class _Env(dict):
         if key.startswith(RATE_OF) and key not in self._busy:
             self._busy.add(key)
             try:
-                return self._system.rate_of(self, self._theta, key[len(RATE_OF):])
+                return self._system.rate_of(self, self._theta, key[len(RATE_OF) :])
             finally:
                 self._busy.discard(key)
         if key in names and key not in self._busy:
@@ -303,7 +303,8 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         return out
 
     for kind, var in [(r.kind, r.variable) for r in spec.rules if r.kind != "algebraic"] + [
-            ("initial", a.variable) for a in spec.initial_assignments]:
+        ("initial", a.variable) for a in spec.initial_assignments
+    ]:
         if var not in index:
             raise _err(spec, f"{kind} rule for {var!r}", "not a compartment, species or parameter")
     ar = {index[r.variable]: r.formula for r in spec.rules if r.kind == "assignment"}
@@ -320,8 +321,9 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
             if k in d:
                 raise _err(spec, f"{what} for {names[k]!r}", "refers to itself")
             graph[k] = (d | self_dep(k)) & (set(defs) - {k})
-        return _topological_order(graph, lambda k: _err(spec, f"{what} for {names[k]!r}",
-                                                        "is part of a cycle of assignments"))
+        return _topological_order(
+            graph, lambda k: _err(spec, f"{what} for {names[k]!r}", "is part of a cycle of assignments")
+        )
 
     assigned_order = topo(ar, "assignment rule")
     assigned = tuple((k, fn(ar[k], f"assignment rule for {names[k]!r}")) for k in assigned_order)
@@ -332,7 +334,9 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     for j, r in enumerate(spec.reactions):
         law = r.rate_law
         if law.kind != "expression":
-            raise _err(spec, f"reaction {r.id!r}", f"amount-based reactions need an 'expression' rate law, got {law.kind!r}")
+            raise _err(
+                spec, f"reaction {r.id!r}", f"amount-based reactions need an 'expression' rate law, got {law.kind!r}"
+            )
         loc = []
         for name, value in law.parameters.items():
             loc.append((name, len(params) + len(theta_local)))
@@ -362,8 +366,9 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     state = sorted({nc + i for i in r_species} | set(rr))
     alg_rules = [r.formula for r in spec.rules if r.kind == "algebraic"]
     prefer = [{index[v] for v in r.variable.split() if v in index} for r in spec.rules if r.kind == "algebraic"]
-    alg_vars = _match_algebraic(spec, alg_rules, prefer, deps, comps, species, params,
-                                set(ar) | set(rr) | {nc + i for i in r_species})
+    alg_vars = _match_algebraic(
+        spec, alg_rules, prefer, deps, comps, species, params, set(ar) | set(rr) | {nc + i for i in r_species}
+    )
     algebraic = tuple(fn(f, f"algebraic rule 0 = {f}") for f in alg_rules)
 
     # ---------------------------------------------------------------- initial values (t = 0)
@@ -386,11 +391,28 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
             species_init[k] = ("conc", s.initial_mM)
     order = topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec)
     env_fns = {k: fn(f, f"initial value of {names[k]!r}") for k, f in init_defs.items()}
-    sysm = System(names, nc, ns, len(params), species_comp, amount_based, tuple(state), tuple(sorted(r_species)),
-                  assigned, rate_rules, tuple(laws), tuple(local), tuple(stoich), tuple(conv), rx_names,
-                  algebraic, tuple(alg_vars))
+    sysm = System(
+        names,
+        nc,
+        ns,
+        len(params),
+        species_comp,
+        amount_based,
+        tuple(state),
+        tuple(sorted(r_species)),
+        assigned,
+        rate_rules,
+        tuple(laws),
+        tuple(local),
+        tuple(stoich),
+        tuple(conv),
+        rx_names,
+        algebraic,
+        tuple(alg_vars),
+    )
     yj = jnp.asarray(y)
-    theta0 = jnp.asarray(np.concatenate([y[nc + ns:], np.array([v for _, v in theta_local], dtype=float)]))
+    theta0 = jnp.asarray(np.concatenate([y[nc + ns :], np.array([v for _, v in theta_local], dtype=float)]))
+
     def initial_pass(yj):
         env = sysm.env(yj, jnp.asarray(0.0), theta0)
         for k in order:
@@ -416,11 +438,11 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         yj = initial_pass(yj)
     yv = np.asarray(yj, dtype=float)  # unset values stay NaN (SBML leaves them undefined)
     vols = yv[:nc]
-    amounts = yv[nc:nc + ns]
+    amounts = yv[nc : nc + ns]
     vsp = vols[list(species_comp)] if ns else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.where(np.array(amount_based, dtype=bool), amounts, amounts / vsp) if ns else np.zeros(0)
-    return sysm, vols, values, yv[nc + ns:], theta_local
+    return sysm, vols, values, yv[nc + ns :], theta_local
 
 
 def topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec):
@@ -430,8 +452,9 @@ def topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc,
         graph[k] = (deps(f) | self_dep(k)) - {k}
     for k in species_init:
         graph[k] = {species_comp[k - nc]}
-    return _topological_order(graph, lambda k: _err(spec, f"initial value of {names[k]!r}",
-                                                    "is part of a cycle of assignments"))
+    return _topological_order(
+        graph, lambda k: _err(spec, f"initial value of {names[k]!r}", "is part of a cycle of assignments")
+    )
 
 
 def _topological_order(graph: dict[int, set[int]], cycle_error) -> list[int]:
@@ -468,9 +491,13 @@ def _match_algebraic(spec, rules, prefer, deps, comps, species, params, determin
     constant = [c.constant for c in comps] + [s.constant for s in species] + [p.constant for p in params]
     names = [c.id for c in comps] + [s.id for s in species] + [p.id for p in params]
     assigned = {v for e in spec.events for v, _ in e.assignments}
-    cands = [sorted((k for k in deps(f) if not constant[k] and k not in determined),
-                    key=lambda k, p=p: (k not in p, names[k] in assigned, k))
-             for f, p in zip(rules, prefer)]
+    cands = [
+        sorted(
+            (k for k in deps(f) if not constant[k] and k not in determined),
+            key=lambda k, p=p: (k not in p, names[k] in assigned, k),
+        )
+        for f, p in zip(rules, prefer)
+    ]
     match: dict[int, int] = {}  # symbol -> rule
 
     def augment(r, seen):
@@ -485,8 +512,11 @@ def _match_algebraic(spec, rules, prefer, deps, comps, species, params, determin
 
     for r in range(len(rules)):
         if not augment(r, set()):
-            raise _err(spec, f"algebraic rule 0 = {rules[r]}",
-                       "determines no symbol (every non-constant symbol it uses is already determined "
-                       "by another rule or a reaction): overdetermined or higher-index system")
+            raise _err(
+                spec,
+                f"algebraic rule 0 = {rules[r]}",
+                "determines no symbol (every non-constant symbol it uses is already determined "
+                "by another rule or a reaction): overdetermined or higher-index system",
+            )
     by_rule = {r: k for k, r in match.items()}
     return [by_rule[r] for r in range(len(rules))]

@@ -44,9 +44,15 @@ STRATEGIES = ("auto", "vmap", "shard")
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
 
 
-def simulate_batch(cell: Cell, perturbations: Sequence[Perturbation] | Condition, t, saveat=None,
-                   options: SolverOptions | None = None, strategy: str = "auto",
-                   lanes_per_chunk: int | None | str = "auto") -> Trajectory:
+def simulate_batch(
+    cell: Cell,
+    perturbations: Sequence[Perturbation] | Condition,
+    t,
+    saveat=None,
+    options: SolverOptions | None = None,
+    strategy: str = "auto",
+    lanes_per_chunk: int | None | str = "auto",
+) -> Trajectory:
     """Simulate many perturbations at once; one failed lane never aborts the others.
 
     Args:

@@ -49,7 +49,7 @@ def rankdata(x: np.ndarray) -> np.ndarray:
         j = i
         while j + 1 < x.size and xs[j + 1] == xs[i]:
             j += 1
-        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1.0
+        ranks[order[i : j + 1]] = 0.5 * (i + j) + 1.0
         i = j + 1
     return ranks
 
@@ -88,8 +88,9 @@ def _log2(x: np.ndarray, what: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- metrics
-def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference: str | None = None,
-            floor: float = 1e-12):
+def metrics(
+    ds, pred, lower=None, upper=None, threshold: float = 0.0, reference: str | None = None, floor: float = 1e-12
+):
     """Metrics per (condition, observable) as a pandas DataFrame (see the module docstring).
 
     Args:
@@ -117,7 +118,7 @@ def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference:
         raise DatasetError(f"threshold must be a finite number >= 0 (log2 units), got {threshold}")
     raw = ds.transform == "raw"
     data = _log2(np.where(ds.mask, ds.values, np.nan), "data") if raw else np.where(ds.mask, ds.values, np.nan)
-    p = np.log2(np.maximum(pred, floor)) if raw else pred     # NaN (failed solve) stays NaN
+    p = np.log2(np.maximum(pred, floor)) if raw else pred  # NaN (failed solve) stays NaN
     # measured and predicted changes (for direction of change)
     if not raw:
         dchg, pchg = data, np.broadcast_to(p[:, None], data.shape)
@@ -127,7 +128,7 @@ def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference:
             r = ds.condition_index(ref)
             dchg = data - _nanmean(data[r], axis=0)
             pchg = np.broadcast_to((p - p[r])[:, None], data.shape).copy()
-            pchg[r] = np.nan                       # the reference itself has no change to score
+            pchg[r] = np.nan  # the reference itself has no change to score
         else:
             dchg = data - _nanmean(data[:, :, :1], axis=1, keepdims=True)
             pchg = np.broadcast_to((p - p[:, :1])[:, None], data.shape).copy()
@@ -138,7 +139,7 @@ def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference:
             raise DatasetError(f"prediction bounds must have shape {pred.shape}")
         inside = (ds.values >= lo[:, None]) & (ds.values <= hi[:, None])
     rows = []
-    dmean = _nanmean(data, axis=1)                                       # (nc, nt, no)
+    dmean = _nanmean(data, axis=1)  # (nc, nt, no)
     for c in range(nc):
         for o in range(no):
             m = ds.mask[c, :, :, o] & np.isfinite(p[c, None, :, o])
@@ -148,11 +149,17 @@ def metrics(ds, pred, lower=None, upper=None, threshold: float = 0.0, reference:
             sig = m & (np.abs(dchg[c, :, :, o]) > threshold) & np.isfinite(pchg[c, :, :, o])
             nd = int(sig.sum())
             agree = np.sign(dchg[c, :, :, o][sig]) == np.sign(pchg[c, :, :, o][sig])
-            row = {"condition": ds.conditions[c], "observable": ds.observables[o], "n": n, "n_t": int(tm.sum()),
-                   "rmse_log2": float(np.sqrt(np.mean(res**2))) if n else float("nan"),
-                   "pearson": pearson(dmean[c, tm, o], p[c, tm, o]),
-                   "spearman": spearman(dmean[c, tm, o], p[c, tm, o]),
-                   "n_direction": nd, "direction_accuracy": float(agree.mean()) if nd else float("nan")}
+            row = {
+                "condition": ds.conditions[c],
+                "observable": ds.observables[o],
+                "n": n,
+                "n_t": int(tm.sum()),
+                "rmse_log2": float(np.sqrt(np.mean(res**2))) if n else float("nan"),
+                "pearson": pearson(dmean[c, tm, o], p[c, tm, o]),
+                "spearman": spearman(dmean[c, tm, o], p[c, tm, o]),
+                "n_direction": nd,
+                "direction_accuracy": float(agree.mean()) if nd else float("nan"),
+            }
             if lower is not None:
                 row["coverage"] = float(inside[c, :, :, o][m].mean()) if n else float("nan")
             rows.append(row)
@@ -181,8 +188,14 @@ def condition_correlations(ds, pred, floor: float = 1e-12):
     rows = []
     for c in range(nc):
         ok = np.isfinite(mean[c]) & np.isfinite(p[c])
-        rows.append({"condition": ds.conditions[c], "n_points": int(ok.sum()),
-                     "pearson": pearson(mean[c][ok], p[c][ok]), "spearman": spearman(mean[c][ok], p[c][ok])})
+        rows.append(
+            {
+                "condition": ds.conditions[c],
+                "n_points": int(ok.sum()),
+                "pearson": pearson(mean[c][ok], p[c][ok]),
+                "spearman": spearman(mean[c][ok], p[c][ok]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -197,11 +210,17 @@ def summarize(table, by: str = "observable"):
     for key, g in table.groupby(by, sort=False):
         n = g["n"].sum()
         nd = g["n_direction"].sum()
-        row = {by: key, "n": int(n),
-               "rmse_log2": float(np.sqrt((g["rmse_log2"] ** 2 * g["n"]).sum() / n)) if n else float("nan"),
-               "pearson": float(g["pearson"].mean()), "spearman": float(g["spearman"].mean()),
-               "n_direction": int(nd),
-               "direction_accuracy": float((g["direction_accuracy"] * g["n_direction"]).sum() / nd) if nd else float("nan")}
+        row = {
+            by: key,
+            "n": int(n),
+            "rmse_log2": float(np.sqrt((g["rmse_log2"] ** 2 * g["n"]).sum() / n)) if n else float("nan"),
+            "pearson": float(g["pearson"].mean()),
+            "spearman": float(g["spearman"].mean()),
+            "n_direction": int(nd),
+            "direction_accuracy": float((g["direction_accuracy"] * g["n_direction"]).sum() / nd)
+            if nd
+            else float("nan"),
+        }
         if "coverage" in g:
             row["coverage"] = float((g["coverage"] * g["n"]).sum() / n) if n else float("nan")
         out.append(row)
@@ -221,8 +240,9 @@ class Prediction:
     status: tuple[str, ...]
 
 
-def predict_dataset(cell, ds, base=None, mapping: Mapping[str, str] | None = None, points: int = 101,
-                    options=None) -> Prediction:
+def predict_dataset(
+    cell, ds, base=None, mapping: Mapping[str, str] | None = None, points: int = 101, options=None
+) -> Prediction:
     """Simulate `cell` for every condition of `ds` (plus its reference condition) and observe it.
 
     Each condition is ``base + ds.perturbations[i]`` (the condition string as parsed when the
@@ -253,14 +273,14 @@ def predict_dataset(cell, ds, base=None, mapping: Mapping[str, str] | None = Non
         t = np.array([t0, t0 + 1.0])
     traj = simulate_batch(cell, perts, t)
     ok = np.atleast_1d(traj.ok)
-    y = np.array(om(traj.conc, traj.flux), dtype=float)                     # (n, n_sim_t, n_obs)
+    y = np.array(om(traj.conc, traj.flux), dtype=float)  # (n, n_sim_t, n_obs)
     y[~ok] = np.nan
     status = tuple("ok" if k else m for k, m in zip(ok, traj.status_messages()))
     if ds.transform == "log2fc":
         ref = y[texts.index(ds.reference)] if ds.reference is not None else y
         if ds.reference_time_min is not None:
             k = int(np.argmin(np.abs(t - ds.reference_time_min)))
-            ref = ref[..., k:k + 1, :]
+            ref = ref[..., k : k + 1, :]
         y = np.array(log2fc(y, ref), dtype=float)
         y[~ok] = np.nan
     idx = [int(np.argmin(np.abs(t - x))) for x in ds.times_min]
@@ -269,9 +289,17 @@ def predict_dataset(cell, ds, base=None, mapping: Mapping[str, str] | None = Non
 
 
 # ---------------------------------------------------------------------- plots
-def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_values=None,
-                    conditions: Sequence[str] | None = None, observables: Sequence[str] | None = None,
-                    lower=None, upper=None) -> Path:
+def plot_comparison(
+    ds,
+    path: str | Path,
+    pred=None,
+    sim_times_min=None,
+    sim_values=None,
+    conditions: Sequence[str] | None = None,
+    observables: Sequence[str] | None = None,
+    lower=None,
+    upper=None,
+) -> Path:
     """Grid of panels (rows: conditions, columns: observables): measured replicates as points,
     simulation as a line (`sim_values` at `sim_times_min`, else `pred` at the data times), optional
     prediction band. Written atomically; format from the suffix (.png or .pdf).
@@ -291,15 +319,19 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
     ci = [ds.condition_index(c) for c in conditions] if conditions is not None else list(range(len(ds.conditions)))
     oi = [ds.observable_index(o) for o in observables] if observables is not None else list(range(len(ds.observables)))
     if len(ci) * len(oi) > MAX_PANELS:
-        raise DatasetError(f"{len(ci)} conditions x {len(oi)} observables = {len(ci) * len(oi)} panels; "
-                           f"select at most {MAX_PANELS} with conditions=/observables=")
+        raise DatasetError(
+            f"{len(ci)} conditions x {len(oi)} observables = {len(ci) * len(oi)} panels; "
+            f"select at most {MAX_PANELS} with conditions=/observables="
+        )
     nc, _, nt, no = ds.shape
     for name, arr in (("pred", pred), ("lower", lower), ("upper", upper)):
         if arr is not None and np.shape(arr) != (nc, nt, no):
             raise DatasetError(f"{name} must have shape {(nc, nt, no)}, got {np.shape(arr)}")
     if sim_values is not None and (sim_times_min is None or np.shape(sim_values) != (nc, len(sim_times_min), no)):
-        raise DatasetError(f"sim_values must have shape (n_cond, len(sim_times_min), n_obs) = "
-                           f"{(nc, None if sim_times_min is None else len(sim_times_min), no)}")
+        raise DatasetError(
+            f"sim_values must have shape (n_cond, len(sim_times_min), n_obs) = "
+            f"{(nc, None if sim_times_min is None else len(sim_times_min), no)}"
+        )
     # rows = conditions, columns = observables; a single condition wraps its observables (4 a row)
     single = len(ci) == 1 and len(oi) > 4
     nrow, ncol = (int(np.ceil(len(oi) / 4)), 4) if single else (len(ci), len(oi))
@@ -310,15 +342,28 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
             ax = axes[divmod(b, 4)] if single else axes[a, b]
             for r in range(ds.n_replicates):
                 m = ds.mask[c, r, :, o]
-                ax.plot(ds.times_min[m], ds.values[c, r, m, o], "o", ms=3.5, color="k", alpha=0.7,
-                        label="measured" if r == 0 else None)
+                ax.plot(
+                    ds.times_min[m],
+                    ds.values[c, r, m, o],
+                    "o",
+                    ms=3.5,
+                    color="k",
+                    alpha=0.7,
+                    label="measured" if r == 0 else None,
+                )
             if sim_values is not None:
                 ax.plot(sim_times_min, sim_values[c, :, o], "-", color="C0", label="simulated")
             elif pred is not None:
                 ax.plot(ds.times_min, np.asarray(pred)[c, :, o], "-", color="C0", label="simulated")
             if lower is not None and upper is not None:
-                ax.fill_between(ds.times_min, np.asarray(lower)[c, :, o], np.asarray(upper)[c, :, o],
-                                color="C0", alpha=0.2, label="prediction interval")
+                ax.fill_between(
+                    ds.times_min,
+                    np.asarray(lower)[c, :, o],
+                    np.asarray(upper)[c, :, o],
+                    color="C0",
+                    alpha=0.2,
+                    label="prediction interval",
+                )
             unit = ylab or ds.units[ds.observables[o]]
             if single or a == 0:
                 ax.set_title(ds.observables[o] + (f"  ({ds.conditions[c]})" if single and b == 0 else ""), fontsize=8)
@@ -328,7 +373,7 @@ def plot_comparison(ds, path: str | Path, pred=None, sim_times_min=None, sim_val
             measured = ds.values[c, :, :, o][ds.mask[c, :, :, o]]
             if ds.transform == "raw" and measured.size and np.all(measured > 0):
                 ax.set_yscale("log")
-    for ax in list(axes.flat)[len(oi):] if single else []:
+    for ax in list(axes.flat)[len(oi) :] if single else []:
         ax.axis("off")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()

@@ -75,29 +75,57 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
             thetas.update(local)
             fn = compile_formula(law.formula, set(sp_ids) | set(thetas) | {"time"})
             used = names_in(law.formula)  # bind only these (a formula's local parameter shadows a global one)
-            expressions.append(ExpressionLaw(j, fn, tuple((s, s_index[s]) for s in sp_ids if s in used and s not in thetas),
-                                             tuple((n, i) for n, i in thetas.items() if n in used)))
+            expressions.append(
+                ExpressionLaw(
+                    j,
+                    fn,
+                    tuple((s, s_index[s]) for s in sp_ids if s in used and s not in thetas),
+                    tuple((n, i) for n, i in thetas.items() if n in used),
+                )
+            )
             continue
         kind = KINDS[law.kind]
         names = kind.param_names(law.substrates, law.products)
         idx = tuple(add_theta(f"{r.id}.{n}", law.parameters.get(n, 0.0)) for n in names)
-        sign = 1.0 if all(r.stoichiometry[s] < 0 for s in law.substrates) and all(
-            r.stoichiometry[p] > 0 for p in law.products) else -1.0
+        sign = (
+            1.0
+            if all(r.stoichiometry[s] < 0 for s in law.substrates) and all(r.stoichiometry[p] > 0 for p in law.products)
+            else -1.0
+        )
         exps = tuple(abs(r.stoichiometry[s]) for s in law.substrates + law.products)
         key = (law.kind, len(law.substrates), len(law.products))
-        grouped.setdefault(key, []).append((j, tuple(s_index[s] for s in law.substrates),
-                                            tuple(s_index[p] for p in law.products),
-                                            tuple(s_index[law.roles[k]] for k in kind.roles), idx, exps, sign))
+        grouped.setdefault(key, []).append(
+            (
+                j,
+                tuple(s_index[s] for s in law.substrates),
+                tuple(s_index[p] for p in law.products),
+                tuple(s_index[law.roles[k]] for k in kind.roles),
+                idx,
+                exps,
+                sign,
+            )
+        )
     groups = []
     for (kind, _, _), members in grouped.items():
         cols = list(zip(*members))
-        groups.append(KindGroup(kind, tuple(cols[0]), tuple(cols[1]), tuple(cols[2]), tuple(cols[3]),
-                                tuple(cols[4]), tuple(cols[5]), tuple(cols[6])))
+        groups.append(
+            KindGroup(
+                kind,
+                tuple(cols[0]),
+                tuple(cols[1]),
+                tuple(cols[2]),
+                tuple(cols[3]),
+                tuple(cols[4]),
+                tuple(cols[5]),
+                tuple(cols[6]),
+            )
+        )
 
     proteome = build_proteome(spec, s_index, add_theta, theta_names)
     r_index = {r: j for j, r in enumerate(rx_ids)}
-    expressed = tuple((s_index[e.protein], tuple(s_index[f] for f in e.forms), r_index[e.synthesis])
-                      for e in spec.expression)
+    expressed = tuple(
+        (s_index[e.protein], tuple(s_index[f] for f in e.forms), r_index[e.synthesis]) for e in spec.expression
+    )
     genes = []
     for g in spec.genes:
         genes.append((g.orf, g.name, s_index[g.protein] if g.protein else -1))
@@ -116,13 +144,28 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
             enzyme_clauses.append((j, tuple(clauses)))
             enzyme_ref.append(float(sum(min(c0[i] for i in cl) for cl in clauses)))
     return ConcentrationCell(
-        c0=jnp.asarray(c0), theta=jnp.asarray(np.array(theta, dtype=float)), volumes=jnp.asarray(volumes),
-        N=jnp.asarray(N), groups=tuple(groups), expressions=tuple(expressions), model_id=spec.id,
-        species_ids=sp_ids, species_compartment=tuple(c_index[s.compartment] for s in spec.species),
-        species_kind=tuple(s.kind for s in spec.species), reaction_ids=rx_ids, compartment_ids=comp_ids,
-        theta_names=tuple(theta_names), dynamic=dynamic, modifiers=tuple(modifiers),
-        enzyme_clauses=tuple(enzyme_clauses), enzyme_ref=tuple(enzyme_ref), genes=tuple(genes), spec=spec,
-        stoich_plan=stoichiometry_plan(N, dynamic), proteome=proteome, expressed=expressed,
+        c0=jnp.asarray(c0),
+        theta=jnp.asarray(np.array(theta, dtype=float)),
+        volumes=jnp.asarray(volumes),
+        N=jnp.asarray(N),
+        groups=tuple(groups),
+        expressions=tuple(expressions),
+        model_id=spec.id,
+        species_ids=sp_ids,
+        species_compartment=tuple(c_index[s.compartment] for s in spec.species),
+        species_kind=tuple(s.kind for s in spec.species),
+        reaction_ids=rx_ids,
+        compartment_ids=comp_ids,
+        theta_names=tuple(theta_names),
+        dynamic=dynamic,
+        modifiers=tuple(modifiers),
+        enzyme_clauses=tuple(enzyme_clauses),
+        enzyme_ref=tuple(enzyme_ref),
+        genes=tuple(genes),
+        spec=spec,
+        stoich_plan=stoichiometry_plan(N, dynamic),
+        proteome=proteome,
+        expressed=expressed,
     )
 
 
@@ -141,11 +184,20 @@ def _compile_system(spec: ModelSpec) -> SbmlCell:
     s_index = {s: i for i, s in enumerate(sp_ids)}
     genes = tuple((g.orf, g.name, s_index.get(g.protein, -1) if g.protein else -1) for g in spec.genes)
     return SbmlCell(
-        c0=jnp.asarray(values, dtype=float), theta=jnp.asarray(theta), volumes=jnp.asarray(vols, dtype=float),
-        N=jnp.asarray(N), system=sysm, events=events, model_id=spec.id, species_ids=sp_ids,
+        c0=jnp.asarray(values, dtype=float),
+        theta=jnp.asarray(theta),
+        volumes=jnp.asarray(vols, dtype=float),
+        N=jnp.asarray(N),
+        system=sysm,
+        events=events,
+        model_id=spec.id,
+        species_ids=sp_ids,
         species_compartment=tuple(c_index[s.compartment] for s in spec.species),
-        species_kind=tuple(s.kind for s in spec.species), reaction_ids=tuple(r.id for r in spec.reactions),
-        compartment_ids=comp_ids, theta_names=theta_names,
+        species_kind=tuple(s.kind for s in spec.species),
+        reaction_ids=tuple(r.id for r in spec.reactions),
+        compartment_ids=comp_ids,
+        theta_names=theta_names,
         dynamic=tuple(k - sysm.n_comp for k in sysm.state if sysm.n_comp <= k < sysm.n_comp + sysm.n_species),
-        genes=genes, spec=spec,
+        genes=genes,
+        spec=spec,
     )

@@ -67,8 +67,7 @@ __all__ = ["CULTURE_SPECIES", "YEAST_GEM_EXCHANGES", "DFBAParameters", "DFBAResu
 #: ~1e-5 mmol gDW⁻¹ h⁻¹, from cofactor biosynthesis; growth needs it to leave). All other exchanges
 #: that are not nutrients of the medium get no secretion: otherwise the total-flux optimum dumps
 #: carbon as exotic compounds (diethyl-succinate, 0.7 mmol gDW⁻¹ h⁻¹ on fermenting glucose).
-YEAST_GEM_SECRETION = {"water": "r_2100", "H+": "r_1832", "diphosphate": "r_4527",
-                       "glycolaldehyde": "r_1814"}
+YEAST_GEM_SECRETION = {"water": "r_2100", "H+": "r_1832", "diphosphate": "r_4527", "glycolaldehyde": "r_1814"}
 
 #: Uptake bound (mmol gDW⁻¹ h⁻¹) of the kinetically controlled exchanges before the kinetic bounds.
 OPEN_UPTAKE = 1000.0
@@ -77,8 +76,15 @@ OPEN_UPTAKE = 1000.0
 CULTURE_SPECIES = ("glucose", "ethanol", "glycerol", "acetate", "co2")
 
 #: Yeast-GEM 9 exchange reactions of the culture species and oxygen; ``growth`` is the objective.
-YEAST_GEM_EXCHANGES = {"glucose": "r_1714", "ethanol": "r_1761", "glycerol": "r_1808",
-                       "acetate": "r_1634", "co2": "r_1672", "oxygen": "r_1992", "growth": "r_2111"}
+YEAST_GEM_EXCHANGES = {
+    "glucose": "r_1714",
+    "ethanol": "r_1761",
+    "glycerol": "r_1808",
+    "acetate": "r_1634",
+    "co2": "r_1672",
+    "oxygen": "r_1992",
+    "growth": "r_2111",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,39 +169,53 @@ class _Kinetic(eqx.Module):
     """What the loop needs from the kinetic core, per trajectory where batched."""
 
     cell: object
-    c_ref: jax.Array        # (batch, n_species) condition concentrations, mM
-    rate_scale: jax.Array   # (batch, n_reactions)
+    c_ref: jax.Array  # (batch, n_species) condition concentrations, mM
+    rate_scale: jax.Array  # (batch, n_reactions)
     resp_proteins: tuple = eqx.field(static=True)
     idx: dict = eqx.field(static=True)
-    conv: float = eqx.field(static=True)        # mM/min (cytosol) -> mmol gDW^-1 h^-1
+    conv: float = eqx.field(static=True)  # mM/min (cytosol) -> mmol gDW^-1 h^-1
     mito_per_cyt: float = eqx.field(static=True)
-    o2_scale: float = eqx.field(static=True)    # kinetic O2 capacity -> calibrated capacity
+    o2_scale: float = eqx.field(static=True)  # kinetic O2 capacity -> calibrated capacity
 
 
 def _kinetic_part(cell, perturbations, params: DFBAParameters) -> _Kinetic:
     cond = resolve_batch(cell, perturbations)
-    names = {"GLC_e": "species", "QH2_m": "species", "Q_m": "species", "ADP_m": "species",
-             "ATP_m": "species", "GLT": "reaction", "RESP": "reaction"}
-    idx = {k: int(cell.species_index(k) if w == "species" else cell.reaction_index(k))
-           for k, w in names.items()}
+    names = {
+        "GLC_e": "species",
+        "QH2_m": "species",
+        "Q_m": "species",
+        "ADP_m": "species",
+        "ATP_m": "species",
+        "GLT": "reaction",
+        "RESP": "reaction",
+    }
+    idx = {k: int(cell.species_index(k) if w == "species" else cell.reaction_index(k)) for k, w in names.items()}
     resp = idx["RESP"]
-    prot = sorted({int(p) for j, clauses in cell.enzyme_clauses if j == resp
-                   for cl in clauses for p in cl})
+    prot = sorted({int(p) for j, clauses in cell.enzyme_clauses if j == resp for cl in clauses for p in cl})
     vols = np.asarray(cell.volumes)
     v_cyt = vols[cell.compartment_ids.index("cytosol")]
     v_mit = vols[cell.compartment_ids.index("mitochondrion")]
     conv = v_cyt * 60.0 / (params.dry_mass_per_cell_pg * 1e-12)
-    kin = _Kinetic(cell=cell, c_ref=cond.c0, rate_scale=cond.rate_scale,
-                   resp_proteins=tuple(prot), idx=idx, conv=float(conv),
-                   mito_per_cyt=float(v_mit / v_cyt), o2_scale=1.0)
+    kin = _Kinetic(
+        cell=cell,
+        c_ref=cond.c0,
+        rate_scale=cond.rate_scale,
+        resp_proteins=tuple(prot),
+        idx=idx,
+        conv=float(conv),
+        mito_per_cyt=float(v_mit / v_cyt),
+        o2_scale=1.0,
+    )
     # calibration: the unperturbed cell, respiratory proteins fully derepressed, has the measured
     # respiratory capacity; perturbations and repression act through the kinetic core's ratio
     wt = resolve(cell, wild_type())
     _, q_ref = _uptake_capacities(kin, wt.c0, wt.rate_scale, 0.0, params.derepression_fold)
     q_ref = float(q_ref)
     if not (math.isfinite(q_ref) and q_ref > 0):
-        raise SimulationInputError(f"the kinetic core's respiratory capacity of the unperturbed cell "
-                                   f"is {q_ref} (RESP rate at a reduced quinone pool); dFBA needs > 0")
+        raise SimulationInputError(
+            f"the kinetic core's respiratory capacity of the unperturbed cell "
+            f"is {q_ref} (RESP rate at a reduced quinone pool); dFBA needs > 0"
+        )
     return dataclasses.replace(kin, o2_scale=params.oxygen_max_mmol_gdw_h / q_ref)
 
 
@@ -214,28 +234,37 @@ def _uptake_capacities(kin: _Kinetic, c_ref, rate_scale, glucose_mM, resp_level)
 
 
 def _check_culture(initial: Mapping[str, float], feed: Mapping[str, float]) -> None:
-    for what, d, allowed in (("initial", initial, ("biomass",) + CULTURE_SPECIES),
-                             ("feed", feed, CULTURE_SPECIES)):
+    for what, d, allowed in (("initial", initial, ("biomass",) + CULTURE_SPECIES), ("feed", feed, CULTURE_SPECIES)):
         for k, v in d.items():
             if k not in allowed:
                 import difflib
 
                 close = difflib.get_close_matches(k, allowed, n=3)
-                raise SimulationInputError(f"unknown culture species {k!r} in {what}; "
-                                           f"known: {list(allowed)}; close matches: {close}")
+                raise SimulationInputError(
+                    f"unknown culture species {k!r} in {what}; known: {list(allowed)}; close matches: {close}"
+                )
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise SimulationInputError(f"{what}[{k!r}] must be a finite number >= 0, got {v!r}")
     if initial.get("biomass", 0.0) <= 0:
         raise SimulationInputError("initial['biomass'] (gDW/L) must be > 0")
 
 
-def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium | None] | None = None,
-             initial: Mapping[str, float], t_end_h: float, dt_h: float = 0.1,
-             dilution_rate_per_h: float = 0.0, feed: Mapping[str, float] | None = None,
-             params: DFBAParameters | None = None,
-             exchanges: Mapping[str, str] = YEAST_GEM_EXCHANGES,
-             secretion: Mapping[str, str] | None = YEAST_GEM_SECRETION,
-             max_pivots_per_step: int = 2_000) -> DFBAResult:
+def run_dfba(
+    gem: GEM,
+    cell,
+    perturbations: Sequence,
+    *,
+    media: Sequence[Medium | None] | None = None,
+    initial: Mapping[str, float],
+    t_end_h: float,
+    dt_h: float = 0.1,
+    dilution_rate_per_h: float = 0.0,
+    feed: Mapping[str, float] | None = None,
+    params: DFBAParameters | None = None,
+    exchanges: Mapping[str, str] = YEAST_GEM_EXCHANGES,
+    secretion: Mapping[str, str] | None = YEAST_GEM_SECRETION,
+    max_pivots_per_step: int = 2_000,
+) -> DFBAResult:
     """Simulate a culture for each perturbation (one batched JAX program).
 
     Args:
@@ -323,9 +352,18 @@ def run_dfba(gem: GEM, cell, perturbations: Sequence, *, media: Sequence[Medium 
     s0 = np.array([initial.get("biomass", 0.0)] + [initial.get(k, 0.0) for k in CULTURE_SPECIES])
     feed_v = np.array([0.0] + [feed.get(k, 0.0) for k in CULTURE_SPECIES])
     run = _compiled_run(n_steps, max_pivots_per_step)
-    out = run(engine.P, engine.start, kin, jnp.asarray(slb), jnp.asarray(sub), jnp.asarray(s0),
-              jnp.asarray(feed_v), float(dt_h), float(dilution_rate_per_h),
-              _static_args(back, net_cols, ex["growth"], params))
+    out = run(
+        engine.P,
+        engine.start,
+        kin,
+        jnp.asarray(slb),
+        jnp.asarray(sub),
+        jnp.asarray(s0),
+        jnp.asarray(feed_v),
+        float(dt_h),
+        float(dilution_rate_per_h),
+        _static_args(back, net_cols, ex["growth"], params),
+    )
     states, mu, bounds, exch, codes, pivots = jax.tree.map(np.asarray, out)
     return _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps, perturbations)
 
@@ -344,9 +382,17 @@ def _in_gem(gem: GEM, name: str) -> bool:
 
 
 def _static_args(back, net_cols, growth_col, params):
-    return (tuple(sorted(back.items())), tuple(sorted(net_cols.items())), int(growth_col),
-            params.ethanol_vmax_mmol_gdw_h, params.ethanol_km_mM, params.glucose_ki_mM,
-            params.derepression_fold, params.repression_k_mM, params.protein_turnover_per_h)
+    return (
+        tuple(sorted(back.items())),
+        tuple(sorted(net_cols.items())),
+        int(growth_col),
+        params.ethanol_vmax_mmol_gdw_h,
+        params.ethanol_km_mM,
+        params.glucose_ki_mM,
+        params.derepression_fold,
+        params.repression_k_mM,
+        params.protein_turnover_per_h,
+    )
 
 
 def _compiled_run(n_steps: int, max_pivots: int):
@@ -354,6 +400,7 @@ def _compiled_run(n_steps: int, max_pivots: int):
     def run(P: LPArrays, start: Basis, kin: _Kinetic, slb, sub, s0, feed, dt, D, static):
         back, net_cols, growth_col, ve, ke, kig, fold, krep, k_adapt = static
         back, net_cols = dict(back), dict(net_cols)
+
         def one(lb0, ub0, c_ref, rate_scale):
             def step(carry, _):
                 s, resp, basis = carry
@@ -381,9 +428,14 @@ def _compiled_run(n_steps: int, max_pivots: int):
                 # starts there (after an infeasible step, typically with no pivot at all)
                 keep = ok | (res.status == lpst.INFEASIBLE)
                 basis = jax.tree.map(lambda a, b: jnp.where(keep, a, b), res.basis, basis)
-                return (s_new, resp_new, basis), (s_new, mu, jnp.stack([q_glc, q_o2, q_e]),
-                                                  jnp.concatenate([rates, o2[None]]), res.status,
-                                                  res.iterations)
+                return (s_new, resp_new, basis), (
+                    s_new,
+                    mu,
+                    jnp.stack([q_glc, q_o2, q_e]),
+                    jnp.concatenate([rates, o2[None]]),
+                    res.status,
+                    res.iterations,
+                )
 
             resp0 = 1.0 + (fold - 1.0) * krep / (krep + s0[1])
             _, out = jax.lax.scan(step, (s0, resp0, start), None, length=n_steps)
@@ -394,8 +446,7 @@ def _compiled_run(n_steps: int, max_pivots: int):
     return run
 
 
-def _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps,
-            perturbations) -> DFBAResult:
+def _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps, perturbations) -> DFBAResult:
     batch = states.shape[0]
     full = np.concatenate([np.broadcast_to(s0, (batch, 1, s0.size)), states], axis=1)
     names = lpst.status_names(codes)
@@ -404,11 +455,15 @@ def _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps,
     status = np.array([names[b, f] if f >= 0 else "optimal" for b, f in enumerate(first)])
     t = np.arange(n_steps + 1) * dt_h
     return DFBAResult(
-        t=t, biomass=full[..., 0],
+        t=t,
+        biomass=full[..., 0],
         medium={k: full[..., 1 + i] for i, k in enumerate(CULTURE_SPECIES)},
         growth=mu,
         uptake_bounds={k: bounds[..., i] for i, k in enumerate(("glucose", "oxygen", "ethanol"))},
         exchange={k: exch[..., i] for i, k in enumerate(CULTURE_SPECIES + ("oxygen",))},
-        step_status=names, pivots=pivots, status=status,
+        step_status=names,
+        pivots=pivots,
+        status=status,
         first_failure_h=np.where(first >= 0, first * dt_h, np.nan),
-        labels=tuple(getattr(p, "label", str(p)) for p in perturbations))
+        labels=tuple(getattr(p, "label", str(p)) for p in perturbations),
+    )

@@ -112,11 +112,21 @@ class ResidualNet(eqx.Module):
         return self.split(self.head(self.features(c)))
 
 
-def residual_net(cell: ConcentrationCell, rate_targets: Sequence[str] = (), species_targets: Sequence[str] = (),
-                 input_species: Sequence[str] | None = None, input_genes: Sequence[str] | None = None,
-                 width: int = 32, depth: int = 2, key=None, activation: str = "tanh",
-                 max_log_rate: float = 4.0, additive_scale: float = 0.1, floor_mM: float = 1e-4,
-                 net_id: str = "residual") -> ResidualNet:
+def residual_net(
+    cell: ConcentrationCell,
+    rate_targets: Sequence[str] = (),
+    species_targets: Sequence[str] = (),
+    input_species: Sequence[str] | None = None,
+    input_genes: Sequence[str] | None = None,
+    width: int = 32,
+    depth: int = 2,
+    key=None,
+    activation: str = "tanh",
+    max_log_rate: float = 4.0,
+    additive_scale: float = 0.1,
+    floor_mM: float = 1e-4,
+    net_id: str = "residual",
+) -> ResidualNet:
     """A zero-initialised residual network for `cell`, wired by names (validated here).
 
     Args:
@@ -159,7 +169,9 @@ def residual_net(cell: ConcentrationCell, rate_targets: Sequence[str] = (), spec
         genes = tuple(cell.gene_index(g) for g in _names(input_genes, "input_genes"))
         for g in genes:
             if cell.genes[g][2] < 0:
-                raise SimulationInputError(f"gene {cell.gene_label(g)!r} has no protein species to read its activity from")
+                raise SimulationInputError(
+                    f"gene {cell.gene_label(g)!r} has no protein species to read its activity from"
+                )
     ing = tuple(cell.genes[g][2] for g in genes)
     if len(set(rxn)) != len(rxn) or len(set(spt)) != len(spt):
         raise SimulationInputError("duplicate rate or species targets")
@@ -172,14 +184,26 @@ def residual_net(cell: ConcentrationCell, rate_targets: Sequence[str] = (), spec
     keys = jax.random.split(key, len(sizes) - 1)
     layers = [eqx.nn.Linear(a, b, key=k, dtype=jnp.float64) for a, b, k in zip(sizes[:-1], sizes[1:], keys)]
     last = layers[-1]
-    layers[-1] = eqx.tree_at(lambda lyr: (lyr.weight, lyr.bias), last,
-                             (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
-    in_names = tuple(f"log {cell.species_ids[i]}" for i in ins) + tuple(
-        f"activity {cell.gene_label(g)}" for g in genes)
+    layers[-1] = eqx.tree_at(
+        lambda lyr: (lyr.weight, lyr.bias), last, (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias))
+    )
+    in_names = tuple(f"log {cell.species_ids[i]}" for i in ins) + tuple(f"activity {cell.gene_label(g)}" for g in genes)
     out_names = tuple(f"rate {cell.reaction_ids[j]}" for j in rxn) + tuple(f"add {cell.species_ids[i]}" for i in spt)
-    return ResidualNet(tuple(layers), ins, ing, rxn, spt, tuple(float(x) for x in np.asarray(cell.c0)),
-                       in_names, out_names, activation, float(floor_mM), float(max_log_rate),
-                       float(additive_scale), str(net_id))
+    return ResidualNet(
+        tuple(layers),
+        ins,
+        ing,
+        rxn,
+        spt,
+        tuple(float(x) for x in np.asarray(cell.c0)),
+        in_names,
+        out_names,
+        activation,
+        float(floor_mM),
+        float(max_log_rate),
+        float(additive_scale),
+        str(net_id),
+    )
 
 
 def _names(xs, what) -> list[str]:
@@ -240,7 +264,7 @@ def weight_penalty(net: ResidualNet, l2: float = 0.0, l1: float = 0.0):
     ws = [layer.weight for layer in net.layers]
     total = jnp.zeros(())
     if l2:
-        total = total + l2 * sum(jnp.sum(w ** 2) for w in ws)
+        total = total + l2 * sum(jnp.sum(w**2) for w in ws)
     if l1:
         total = total + l1 * sum(jnp.sum(jnp.abs(w)) for w in ws)
     return total
@@ -291,9 +315,14 @@ def save_residual(net: ResidualNet, path: str | Path) -> Path:
     import h5py
 
     wiring = {
-        "format": FORMAT, "net_id": net.net_id, "activation": net.activation, "floor_mM": net.floor_mM,
-        "max_log_rate": net.max_log_rate, "additive_scale": net.additive_scale,
-        "input_names": list(net.input_names), "output_names": list(net.output_names),
+        "format": FORMAT,
+        "net_id": net.net_id,
+        "activation": net.activation,
+        "floor_mM": net.floor_mM,
+        "max_log_rate": net.max_log_rate,
+        "additive_scale": net.additive_scale,
+        "input_names": list(net.input_names),
+        "output_names": list(net.output_names),
         "sizes": [int(net.layers[0].in_features)] + [int(lyr.out_features) for lyr in net.layers],
     }
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
@@ -323,16 +352,29 @@ def load_residual(path: str | Path, cell: ConcentrationCell) -> ResidualNet:
         if w.get("format") != FORMAT:
             raise SimulationInputError(f"{path}: unsupported residual format {w.get('format')!r}, expected {FORMAT!r}")
         g = f["parameters"][w["net_id"]]
-        arrays = [(np.asarray(g[f"layer{k}"]["weight"]), np.asarray(g[f"layer{k}"]["bias"]))
-                  for k in range(1, len(w["sizes"]))]
+        arrays = [
+            (np.asarray(g[f"layer{k}"]["weight"]), np.asarray(g[f"layer{k}"]["bias"]))
+            for k in range(1, len(w["sizes"]))
+        ]
     ins_sp = [n[4:] for n in w["input_names"] if n.startswith("log ")]
     ins_g = [n[9:] for n in w["input_names"] if n.startswith("activity ")]
     rates = [n[5:] for n in w["output_names"] if n.startswith("rate ")]
     adds = [n[4:] for n in w["output_names"] if n.startswith("add ")]
     sizes = w["sizes"]
-    net = residual_net(cell, rates, adds, ins_sp, ins_g, width=max(sizes[1], 1), depth=len(sizes) - 2,
-                       activation=w["activation"], max_log_rate=w["max_log_rate"],
-                       additive_scale=w["additive_scale"], floor_mM=w["floor_mM"], net_id=w["net_id"])
+    net = residual_net(
+        cell,
+        rates,
+        adds,
+        ins_sp,
+        ins_g,
+        width=max(sizes[1], 1),
+        depth=len(sizes) - 2,
+        activation=w["activation"],
+        max_log_rate=w["max_log_rate"],
+        additive_scale=w["additive_scale"],
+        floor_mM=w["floor_mM"],
+        net_id=w["net_id"],
+    )
     layers = list(net.layers)
     for k, (W, b) in enumerate(arrays):
         if W.shape != layers[k].weight.shape or b.shape != layers[k].bias.shape:

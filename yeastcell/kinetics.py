@@ -77,9 +77,9 @@ def _prod_powers(B, x):
     try:
         xe = np.asarray(x)
     except jax.errors.TracerArrayConversionError:  # traced exponents (compiled cells pass numpy)
-        return jnp.prod(B ** x, axis=1)
+        return jnp.prod(B**x, axis=1)
     if xe.size == 0 or not np.all(xe == np.round(xe)) or np.any(xe < 0):
-        return jnp.prod(B ** x, axis=1)
+        return jnp.prod(B**x, axis=1)
     out = jnp.zeros_like(B)
     for e in np.unique(xe).astype(int):
         out = out + np.asarray(xe == e, dtype=float) * jax.lax.integer_pow(B, int(e))
@@ -204,17 +204,39 @@ def _obb_rate(S, P, R, p, x):
     Vmax, Keq, KA, KB, KP, KQ, KiA, KiB, KiP, KiQ = (p[:, i] for i in range(10))
     A, B, Pp, Q = S[:, 0], S[:, 1], P[:, 0], P[:, 1]
     den = (
-        1.0 + A / KiA + KA * B / (KiA * KB) + KQ * Pp / (KiQ * KP) + Q / KiQ + A * B / (KiA * KB)
-        + KQ * A * Pp / (KiA * KiQ * KP) + KA * B * Q / (KiA * KB * KiQ) + Pp * Q / (KiQ * KP)
-        + A * B * Pp / (KiA * KB * KiP) + B * Pp * Q / (KiB * KiQ * KP)
+        1.0
+        + A / KiA
+        + KA * B / (KiA * KB)
+        + KQ * Pp / (KiQ * KP)
+        + Q / KiQ
+        + A * B / (KiA * KB)
+        + KQ * A * Pp / (KiA * KiQ * KP)
+        + KA * B * Q / (KiA * KB * KiQ)
+        + Pp * Q / (KiQ * KP)
+        + A * B * Pp / (KiA * KB * KiP)
+        + B * Pp * Q / (KiB * KiQ * KP)
     )
     return Vmax / (KiA * KB) * (A * B - Pp * Q / Keq) / den
 
 
 # ---------------------------------------------------------------- PFK (Teusink 2000)
 PFK_ROLES = ("F6P", "ATP", "AMP", "F26BP", "F16BP")
-PFK_PARAMS = ["Vmax", "gR", "Km_F6P", "Km_ATP", "L0", "Ci_ATP", "Ki_ATP", "C_AMP", "K_AMP",
-              "C_F26BP", "K_F26BP", "C_F16BP", "K_F16BP", "C_ATP"]
+PFK_PARAMS = [
+    "Vmax",
+    "gR",
+    "Km_F6P",
+    "Km_ATP",
+    "L0",
+    "Ci_ATP",
+    "Ki_ATP",
+    "C_AMP",
+    "K_AMP",
+    "C_F26BP",
+    "K_F26BP",
+    "C_F16BP",
+    "K_F16BP",
+    "C_ATP",
+]
 
 
 def _pfk_rate(S, P, R, p, x):
@@ -239,13 +261,31 @@ KINDS: dict[str, RateLawKind] = {
         RateLawKind("irreversible_mm", _imm_names, _std_dims, _imm_rate),
         RateLawKind("reversible_mm", _rmm_names, _std_dims, _rmm_rate),
         RateLawKind("hill", lambda s, q: ["Vmax", "K", "n"], _std_dims, _hill_rate, n_substrates=1),
-        RateLawKind("facilitated_transport", lambda s, q: ["Vmax", "Km_out", "Km_in", "Keq", "alpha"],
-                    _ft_dims, _ft_rate, n_substrates=1, n_products=1, optional=("Keq", "alpha")),
-        RateLawKind("ordered_uni_bi", lambda s, q: ["Vmax", "Keq", "Km_A", "Km_P", "Km_Q", "Ki_P"],
-                    _named_dims, _oub_rate, n_substrates=1, n_products=2),
-        RateLawKind("ordered_bi_bi",
-                    lambda s, q: ["Vmax", "Keq", "Km_A", "Km_B", "Km_P", "Km_Q", "Ki_A", "Ki_B", "Ki_P", "Ki_Q"],
-                    _named_dims, _obb_rate, n_substrates=2, n_products=2),
+        RateLawKind(
+            "facilitated_transport",
+            lambda s, q: ["Vmax", "Km_out", "Km_in", "Keq", "alpha"],
+            _ft_dims,
+            _ft_rate,
+            n_substrates=1,
+            n_products=1,
+            optional=("Keq", "alpha"),
+        ),
+        RateLawKind(
+            "ordered_uni_bi",
+            lambda s, q: ["Vmax", "Keq", "Km_A", "Km_P", "Km_Q", "Ki_P"],
+            _named_dims,
+            _oub_rate,
+            n_substrates=1,
+            n_products=2,
+        ),
+        RateLawKind(
+            "ordered_bi_bi",
+            lambda s, q: ["Vmax", "Keq", "Km_A", "Km_B", "Km_P", "Km_Q", "Ki_A", "Ki_B", "Ki_P", "Ki_Q"],
+            _named_dims,
+            _obb_rate,
+            n_substrates=2,
+            n_products=2,
+        ),
         RateLawKind("pfk_allosteric", lambda s, q: list(PFK_PARAMS), _named_dims, _pfk_rate, roles=PFK_ROLES),
     ]
 }

@@ -16,6 +16,7 @@ from ._expr import ExpressionError, names_in, safe_identifier
 from ._expression_spec import build_expression
 from .exceptions import ModelFileError, UnitError
 from .kinetics import EXPRESSION_KIND, KINDS
+from .models import resolve_model_path
 from .spec import (
     SPECIES_KINDS,
     Compartment,
@@ -33,8 +34,22 @@ from .spec import (
 from .units import CONCENTRATION, VOLUME, describe_dims, parse_unit
 
 FORMAT = "yeastcell-model/1"
-_TOP_KEYS = {"format", "model", "references", "compartments", "species", "parameters", "reactions",
-             "genes", "observables", "conserved_moieties", "conditions", "include", "expression", "regulation"}
+_TOP_KEYS = {
+    "format",
+    "model",
+    "references",
+    "compartments",
+    "species",
+    "parameters",
+    "reactions",
+    "genes",
+    "observables",
+    "conserved_moieties",
+    "conditions",
+    "include",
+    "expression",
+    "regulation",
+}
 _FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*(?:\.\d+)?)+$")
 
 
@@ -52,13 +67,16 @@ def load_model(path: str | Path) -> ModelSpec:
         ModelFileError: the file is missing, not YAML, or inconsistent (message names the file and
             the item; for composed models the file the item comes from).
     """
-    from .models import resolve_model_path
 
     p = resolve_model_path(path)
     doc = read_yaml(p)
     if doc.get("format") == MODULE_FORMAT:
-        raise ModelFileError(p, "format", "this is a module file (yeastcell-module/1); it cannot be loaded on "
-                                          "its own: include it from a model file (e.g. models/yeast_cell.yaml)")
+        raise ModelFileError(
+            p,
+            "format",
+            "this is a module file (yeastcell-module/1); it cannot be loaded on "
+            "its own: include it from a model file (e.g. models/yeast_cell.yaml)",
+        )
     merged, origin = compose(p, doc)
     return _Builder(p, merged, origin).build()
 
@@ -119,8 +137,11 @@ class _Builder:
             return None
         first = re.split(r"[,;:\s]", str(value).strip(), maxsplit=1)[0]
         if self.references and first not in self.references:
-            self.fail(item, f"source {value!r} does not start with a key of 'references' "
-                            f"({', '.join(sorted(self.references)[:8])}...)")
+            self.fail(
+                item,
+                f"source {value!r} does not start with a key of 'references' "
+                f"({', '.join(sorted(self.references)[:8])}...)",
+            )
         return str(value)
 
     def _quantity(self, q, item: str, dims, required_source: bool) -> float:
@@ -135,8 +156,9 @@ class _Builder:
         except UnitError as err:
             self.fail(item, str(err))
         if dims is not None and unit.dims != tuple(dims):
-            self.fail(item, f"unit mismatch: {q['unit']!r} is {describe_dims(unit.dims)}, "
-                            f"expected {describe_dims(dims)}")
+            self.fail(
+                item, f"unit mismatch: {q['unit']!r} is {describe_dims(unit.dims)}, expected {describe_dims(dims)}"
+            )
         if value != value:
             self.fail(item, "value is NaN")
         self._source(q.get("source"), item, required_source)
@@ -166,12 +188,21 @@ class _Builder:
         moieties = self._moieties(species, reactions, compartments)
         conditions = self._conditions(species)
         return ModelSpec(
-            id=meta["id"], name=str(meta.get("name", meta["id"])), version=str(meta.get("version", "")),
-            description=str(meta.get("description", "")), compartments=tuple(compartments.values()),
-            species=tuple(species.values()), parameters=tuple(parameters.values()),
-            reactions=tuple(reactions), genes=tuple(genes.values()), observables=tuple(observables),
-            conserved_moieties=tuple(moieties), conditions=tuple(conditions),
-            references=_frozen(self.references), path=str(self.root), expression=tuple(expression),
+            id=meta["id"],
+            name=str(meta.get("name", meta["id"])),
+            version=str(meta.get("version", "")),
+            description=str(meta.get("description", "")),
+            compartments=tuple(compartments.values()),
+            species=tuple(species.values()),
+            parameters=tuple(parameters.values()),
+            reactions=tuple(reactions),
+            genes=tuple(genes.values()),
+            observables=tuple(observables),
+            conserved_moieties=tuple(moieties),
+            conditions=tuple(conditions),
+            references=_frozen(self.references),
+            path=str(self.root),
+            expression=tuple(expression),
         )
 
     def _compartments(self) -> dict[str, Compartment]:
@@ -182,8 +213,9 @@ class _Builder:
             vol = self._quantity(e.get("volume"), f"{item} volume", VOLUME, required_source=True)
             if vol <= 0:
                 self.fail(f"{item} volume", "must be positive")
-            out[cid] = Compartment(cid, str(e.get("name", cid)), vol, self._str(e, "outside", item),
-                                   e["volume"].get("source"))
+            out[cid] = Compartment(
+                cid, str(e.get("name", cid)), vol, self._str(e, "outside", item), e["volume"].get("source")
+            )
         for c in out.values():
             if c.outside is not None and c.outside not in out:
                 self.fail(f"compartment {c.id!r}", f"'outside' names unknown compartment {c.outside!r}")
@@ -214,9 +246,16 @@ class _Builder:
                 self.fail(item, f"formula {formula!r} is not an element formula like C6H12O6")
             if not isinstance(e.get("constant", False), bool):
                 self.fail(item, f"'constant' must be true or false, got {e.get('constant')!r}")
-            out[sid] = Species(sid, str(e.get("name", sid)), comp, init, kind,
-                               None if formula is None else str(formula), bool(e.get("constant", False)),
-                               (e.get("initial") or {}).get("source"))
+            out[sid] = Species(
+                sid,
+                str(e.get("name", sid)),
+                comp,
+                init,
+                kind,
+                None if formula is None else str(formula),
+                bool(e.get("constant", False)),
+                (e.get("initial") or {}).get("source"),
+            )
         return out
 
     def _parameters(self) -> dict[str, Parameter]:
@@ -271,8 +310,11 @@ class _Builder:
             if len(comps) == 2:
                 a, b = sorted(comps)
                 if compartments[a].outside != b and compartments[b].outside != a:
-                    self.fail(item, f"transports between {a!r} and {b!r}, which share no membrane "
-                                    "(neither names the other as 'outside')")
+                    self.fail(
+                        item,
+                        f"transports between {a!r} and {b!r}, which share no membrane "
+                        "(neither names the other as 'outside')",
+                    )
             comp = self._str(e, "compartment", item) or species[next(iter(stoich))].compartment
             if comp not in compartments:
                 self.fail(item, f"unknown compartment {comp!r}")
@@ -294,9 +336,20 @@ class _Builder:
                     if g not in genes:
                         self.fail(item, f"gene {g!r} in gpr is not in the 'genes' table")
             law = self._rate_law(e.get("rate_law"), item, stoich, species, parameters, activators, inhibitors)
-            out.append(Reaction(rid, str(e.get("name", rid)), comp, _frozen({k: float(v) for k, v in stoich.items()}),
-                                law, None if rule is None else str(rule), activators, inhibitors,
-                                bool(e.get("balanced", True)), e.get("note")))
+            out.append(
+                Reaction(
+                    rid,
+                    str(e.get("name", rid)),
+                    comp,
+                    _frozen({k: float(v) for k, v in stoich.items()}),
+                    law,
+                    None if rule is None else str(rule),
+                    activators,
+                    inhibitors,
+                    bool(e.get("balanced", True)),
+                    e.get("note"),
+                )
+            )
         return out
 
     def _rate_law(self, law, item, stoich, species, parameters, activators, inhibitors) -> RateLaw:
@@ -308,8 +361,10 @@ class _Builder:
             formula = law.get("formula")
             if not isinstance(formula, str):
                 self.fail(item, "kind 'expression' needs a 'formula' string")
-            local = {k: self._quantity(v, f"{item} parameter {k!r}", None, True)
-                     for k, v in (law.get("parameters") or {}).items()}
+            local = {
+                k: self._quantity(v, f"{item} parameter {k!r}", None, True)
+                for k, v in (law.get("parameters") or {}).items()
+            }
             try:
                 used = names_in(formula)
             except ExpressionError as err:
@@ -339,8 +394,11 @@ class _Builder:
                 self.fail(item, f"kinetic role species {s!r} is not in the stoichiometry")
         signs = {("s", stoich[s] < 0) for s in subs} | {("p", stoich[s] > 0) for s in prods}
         if not (signs <= {("s", True), ("p", True)} or signs <= {("s", False), ("p", False)}):
-            self.fail(item, "substrates/products do not match the stoichiometry's direction "
-                            "(all substrates must be consumed and products made, or all the reverse)")
+            self.fail(
+                item,
+                "substrates/products do not match the stoichiometry's direction "
+                "(all substrates must be consumed and products made, or all the reverse)",
+            )
         if k.n_substrates is not None and len(subs) != k.n_substrates:
             self.fail(item, f"kind {kind!r} needs {k.n_substrates} substrate(s), got {list(subs)}")
         if k.n_products is not None and len(prods) != k.n_products:
@@ -361,8 +419,11 @@ class _Builder:
         p_orders = [abs(stoich[s]) for s in prods]
         values = {}
         for name, q in raw.items():
-            dims = (CONCENTRATION if name.startswith(("Ki_", "Ka_")) and name[3:] in activators + inhibitors
-                    else k.param_dims(name, s_orders, p_orders))
+            dims = (
+                CONCENTRATION
+                if name.startswith(("Ki_", "Ka_")) and name[3:] in activators + inhibitors
+                else k.param_dims(name, s_orders, p_orders)
+            )
             values[name] = self._quantity(q, f"{item} parameter {name!r}", dims, required_source=True)
         if kind in ("reversible_mm", "ordered_uni_bi", "ordered_bi_bi"):
             have = {"Vmax", "Vmax_r", "Keq"} & set(values)

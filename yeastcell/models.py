@@ -27,8 +27,9 @@ def available_models() -> list[str]:
 def _is_module(path: Path) -> bool:
     with path.open() as fh:
         head = fh.read(4096)
-    return any(line.strip().replace('"', "").replace("'", "") == "format: yeastcell-module/1"
-               for line in head.splitlines())
+    return any(
+        line.strip().replace('"', "").replace("'", "") == "format: yeastcell-module/1" for line in head.splitlines()
+    )
 
 
 def resolve_model_path(name_or_path: str | Path) -> Path:

@@ -40,6 +40,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from ._expr import compile_formula
 from .exceptions import DatasetError, UnknownNameError, YeastcellError
 
 PHOSPHO_TOKENS = frozenset({"P", "PP", "p", "pp"})
@@ -67,20 +68,25 @@ class ObservationModel(eqx.Module):
     (..., n_t, n_reactions); returns (..., n_t, n_obs).
     """
 
-    num: jnp.ndarray            # (n_obs, n_species + n_reactions + 1)
-    den: jnp.ndarray            # (n_obs, n_species + n_reactions + 1)
+    num: jnp.ndarray  # (n_obs, n_species + n_reactions + 1)
+    den: jnp.ndarray  # (n_obs, n_species + n_reactions + 1)
     observables: tuple[str, ...] = eqx.field(static=True)
     quantities: tuple[str, ...] = eqx.field(static=True)
     units: tuple[str, ...] = eqx.field(static=True)
     species_ids: tuple[str, ...] = eqx.field(static=True)
     reaction_ids: tuple[str, ...] = eqx.field(static=True)
-    formulas: tuple = eqx.field(static=True, default=())   # ((obs index, fn), ...)
+    formulas: tuple = eqx.field(static=True, default=())  # ((obs index, fn), ...)
     parameters: tuple = eqx.field(static=True, default=())  # ((name, value), ...) for formulas
 
     @classmethod
-    def build(cls, cell, observables: Sequence[str], mapping: Mapping[str, str] | None = None,
-              forms: Mapping[str, Sequence[str]] | None = None,
-              phospho_forms: Mapping[str, Sequence[str]] | None = None) -> ObservationModel:
+    def build(
+        cls,
+        cell,
+        observables: Sequence[str],
+        mapping: Mapping[str, str] | None = None,
+        forms: Mapping[str, Sequence[str]] | None = None,
+        phospho_forms: Mapping[str, Sequence[str]] | None = None,
+    ) -> ObservationModel:
         """Resolve each observable (through `mapping`) to a model quantity of `cell`.
 
         Args:
@@ -92,7 +98,6 @@ class ObservationModel(eqx.Module):
             UnknownNameError: an unknown species, reaction, observable or protein (with close matches).
             YeastcellError: a protein without forms or without phosphorylated forms.
         """
-        from ._expr import compile_formula
 
         species = tuple(cell.species_ids)
         reactions = tuple(getattr(cell, "reaction_ids", ()))
@@ -135,8 +140,10 @@ class ObservationModel(eqx.Module):
                 allf, ph = protein_forms(species, protein)
                 chosen = ph if phospho else allf
             if not chosen:
-                raise YeastcellError(f"protein {protein!r} has no {'phosphorylated ' if phospho else ''}forms "
-                                     f"among the model's species; pass {'phospho_forms' if phospho else 'forms'}=")
+                raise YeastcellError(
+                    f"protein {protein!r} has no {'phosphorylated ' if phospho else ''}forms "
+                    f"among the model's species; pass {'phospho_forms' if phospho else 'forms'}="
+                )
             return [sidx[s] for s in chosen]
 
         for i, o in enumerate(observables):
@@ -166,8 +173,17 @@ class ObservationModel(eqx.Module):
                 units.append(getattr(declared[q], "unit", "") or "")
             else:
                 raise UnknownNameError("model quantity" if o in mapping else "observable", q, known)
-        return cls(jnp.asarray(num), jnp.asarray(den), observables, tuple(quantities), tuple(units),
-                   species, reactions, tuple(formulas), tuple(sorted((k, float(v)) for k, v in params.items())))
+        return cls(
+            jnp.asarray(num),
+            jnp.asarray(den),
+            observables,
+            tuple(quantities),
+            tuple(units),
+            species,
+            reactions,
+            tuple(formulas),
+            tuple(sorted((k, float(v)) for k, v in params.items())),
+        )
 
     def __call__(self, conc, flux):
         """Observables (..., n_t, n_obs) from conc (..., n_t, n_species) and flux (..., n_t, n_reactions)."""
@@ -265,8 +281,10 @@ def data_log2(ds) -> tuple[np.ndarray, np.ndarray]:
     bad = m & ~(np.where(m, v, 1.0) > 0)
     if bad.any():
         c, r, k, o = (int(i) for i in np.argwhere(bad)[0])
-        raise DatasetError(f"{int(bad.sum())} measured raw values are <= 0 and have no log; first: condition "
-                           f"{ds.conditions[c]!r}, replicate {r + 1}, t = {ds.times_min[k]} min, "
-                           f"observable {ds.observables[o]!r} = {v[c, r, k, o]}")
+        raise DatasetError(
+            f"{int(bad.sum())} measured raw values are <= 0 and have no log; first: condition "
+            f"{ds.conditions[c]!r}, replicate {r + 1}, t = {ds.times_min[k]} min, "
+            f"observable {ds.observables[o]!r} = {v[c, r, k, o]}"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(m, np.log2(np.where(m, v, 1.0)), np.nan), m.copy()

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import atomic_path
 
-def plot_species(traj, species: list[str], path: str | Path, labels: list[str] | None = None,
-                 fluxes: list[str] | None = None) -> Path:
+
+def plot_species(
+    traj, species: list[str], path: str | Path, labels: list[str] | None = None, fluxes: list[str] | None = None
+) -> Path:
     """One panel per species (and per flux), one line per condition; saved to `path` (PNG)."""
     import matplotlib
 
@@ -29,11 +32,10 @@ def plot_species(traj, species: list[str], path: str | Path, labels: list[str] |
         ax.set_title(name)
         ax.set_xlabel("time (min)")
         ax.set_ylabel("mM" if what == "species" else "mM/min")
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
-    from .io import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

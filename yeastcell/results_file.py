@@ -90,8 +90,16 @@ def split_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
     return body, [(k, "\n".join(lines).rstrip("\n") + "\n") for k, lines in sections]
 
 
-def format_section(key: str, lines: list[str], *, title: str | None, date: str, machine_line: str,
-                   command: str, note: str | None = None) -> str:
+def format_section(
+    key: str,
+    lines: list[str],
+    *,
+    title: str | None,
+    date: str,
+    machine_line: str,
+    command: str,
+    note: str | None = None,
+) -> str:
     """A section's text: heading, date (UTC), machine, command, optional note, then ``lines``."""
     if _SEP in key or "\n" in key:
         raise ValueError(f"a results key holds no {_SEP!r} and no newline: {key!r}")
@@ -122,8 +130,15 @@ def replace_section(text: str, key: str, section: str) -> str:
     return "\n".join(s.rstrip("\n") + "\n" for s in out)
 
 
-def record(key: str, lines: list[str], *, title: str | None = None, command: str | None = None,
-           path: str | os.PathLike | None = None, note: str | None = None) -> Path:
+def record(
+    key: str,
+    lines: list[str],
+    *,
+    title: str | None = None,
+    command: str | None = None,
+    path: str | os.PathLike | None = None,
+    note: str | None = None,
+) -> Path:
     """Replace the section of ``key`` in a results file with this run's lines, atomically.
 
     Args:
@@ -144,15 +159,16 @@ def record(key: str, lines: list[str], *, title: str | None = None, command: str
     if path is None:
         path = default_results_path()
         if path is None:
-            raise FileNotFoundError("no source checkout found (yeastcell runs from an installed wheel); "
-                                    "pass a results file path (yeastcell bench run ... --results FILE)")
+            raise FileNotFoundError(
+                "no source checkout found (yeastcell runs from an installed wheel); "
+                "pass a results file path (yeastcell bench run ... --results FILE)"
+            )
     path = Path(path)
     if command is None:
         command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     key = device_key(key)
     date = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = format_section(key, lines, title=title, date=date, machine_line=machine(),
-                             command=command, note=note)
+    section = format_section(key, lines, title=title, date=date, machine_line=machine(), command=command, note=note)
     # read and replace under one atomic rename: readers see the old or the new file, never a part
     old = path.read_text() if path.exists() else HEADER
     with atomic_path(path) as tmp:

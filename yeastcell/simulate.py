@@ -21,8 +21,13 @@ from .status import Status
 from .trajectory import Trajectory
 
 
-def simulate(cell: Cell, perturbation: Perturbation | Condition | None = None, t=None, saveat=None,
-             options: SolverOptions | None = None) -> Trajectory:
+def simulate(
+    cell: Cell,
+    perturbation: Perturbation | Condition | None = None,
+    t=None,
+    saveat=None,
+    options: SolverOptions | None = None,
+) -> Trajectory:
     """Simulate one condition.
 
     Args:

@@ -6,9 +6,9 @@ turned into a simulator by `yeastcell.compile_model`. Plain frozen dataclasses: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 SPECIES_KINDS = ("metabolite", "protein", "complex", "signal")
 
@@ -239,9 +239,14 @@ class ModelSpec:
     def uses_amount_semantics(self) -> bool:
         """True when the spec needs the general (SBML-style) simulator: amount-based reaction
         rates, rules, initial assignments, state events or varying compartments."""
-        return bool(self.semantics == "sbml" or self.rules or self.initial_assignments or self.events
-                    or any(r.rate_basis == "amount" for r in self.reactions)
-                    or any(not c.constant for c in self.compartments))
+        return bool(
+            self.semantics == "sbml"
+            or self.rules
+            or self.initial_assignments
+            or self.events
+            or any(r.rate_basis == "amount" for r in self.reactions)
+            or any(not c.constant for c in self.compartments)
+        )
 
     def species_by_id(self) -> dict[str, Species]:
         return {s.id: s for s in self.species}

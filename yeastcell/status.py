@@ -10,6 +10,8 @@ import enum
 import diffrax
 import jax.numpy as jnp
 
+from .exceptions import SolverError
+
 
 class Status(enum.IntEnum):
     SUCCESS = 0
@@ -30,7 +32,7 @@ class Status(enum.IntEnum):
 _MESSAGES = {
     Status.SUCCESS: "success",
     Status.MAX_STEPS: "the maximum number of solver steps was reached (stiff or very long horizon): "
-                      "increase max_steps or loosen rtol/atol",
+    "increase max_steps or loosen rtol/atol",
     Status.STEP_SIZE_TOO_SMALL: "the step size fell below its minimum (the system is too stiff or singular)",
     Status.NONLINEAR_SOLVE_FAILED: "the implicit solver's Newton iteration failed to converge (stiffness)",
     Status.NONFINITE: "the state became NaN or infinite",
@@ -38,7 +40,7 @@ _MESSAGES = {
     Status.NO_STEADY_STATE: "no steady state was reached within the time limit",
     Status.SOLVER_ERROR: "the ODE solver reported an internal error",
     Status.TOO_MANY_EVENTS: "the maximum number of event executions was reached (events firing in a loop?): "
-                            "increase SolverOptions.max_events",
+    "increase SolverOptions.max_events",
 }
 
 
@@ -89,8 +91,6 @@ def raise_for_status(status, what: str, labels: tuple[str, ...] = ()) -> None:
         labels: optional label per item (perturbation names).
     """
     import numpy as np
-
-    from .exceptions import SolverError
 
     codes = np.atleast_1d(np.asarray(status)).ravel()
     bad = np.nonzero(codes != Status.SUCCESS)[0]

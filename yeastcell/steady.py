@@ -16,8 +16,7 @@ import numpy as np
 
 from .cells import Cell, SbmlCell
 from .exceptions import SimulationInputError
-from .perturb import Condition, Perturbation
-from .perturb import resolve_batch
+from .perturb import Condition, Perturbation, resolve_batch
 from .simulate import _as_condition
 from .solvers import SolverOptions
 from .solvers.events import system_ode
@@ -43,7 +42,7 @@ class SteadyState(eqx.Module):
     def ok(self):
         return np.asarray(self.status) == Status.SUCCESS
 
-    def raise_if_failed(self) -> "SteadyState":
+    def raise_if_failed(self) -> SteadyState:
         raise_for_status(self.status, "steady-state solves")
         return self
 
@@ -61,8 +60,14 @@ class SteadyState(eqx.Module):
         return {r: float(v) for r, v in zip(self.reaction_ids, np.asarray(self.flux))}
 
 
-def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = None, *, t_max: float = 1e5,
-                 tol: float = 1e-9, options: SolverOptions | None = None) -> SteadyState:
+def steady_state(
+    cell: Cell,
+    perturbation: Perturbation | Condition | None = None,
+    *,
+    t_max: float = 1e5,
+    tol: float = 1e-9,
+    options: SolverOptions | None = None,
+) -> SteadyState:
     """Find the steady state reached from the condition's initial state.
 
     Args:
@@ -76,8 +81,10 @@ def steady_state(cell: Cell, perturbation: Perturbation | Condition | None = Non
         raise SimulationInputError(f"t_max and tol must be positive, got {t_max}, {tol}")
     cond, _ = _as_condition(cell, perturbation)
     if isinstance(cell, SbmlCell) and cell.events is not None:
-        raise SimulationInputError(f"model {cell.model_id!r} has state events; steady_state ignores them, "
-                                   "so it is refused: use simulate over a long horizon")
+        raise SimulationInputError(
+            f"model {cell.model_id!r} has state events; steady_state ignores them, "
+            "so it is refused: use simulate over a long horizon"
+        )
     if cond.n_events:
         raise SimulationInputError("steady_state does not take timed events (pulse/step); use simulate")
     return _steady(cell, cond, float(t_max), float(tol), options or SolverOptions())
@@ -92,10 +99,18 @@ def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: Solv
     term = diffrax.ODETerm(lambda t, x, a: cell.rhs(t, x, *a))
     event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
     sol = diffrax.diffeqsolve(
-        term, options.solver, 0.0, t_max, None, cond.c0[dyn], args=args,
-        saveat=diffrax.SaveAt(t1=True), event=event,
+        term,
+        options.solver,
+        0.0,
+        t_max,
+        None,
+        cond.c0[dyn],
+        args=args,
+        saveat=diffrax.SaveAt(t1=True),
+        event=event,
         stepsize_controller=options.controller(t_max),
-        max_steps=options.max_steps, throw=False,
+        max_steps=options.max_steps,
+        throw=False,
     )
     x = sol.ys[-1]
     dx = cell.rhs(sol.ts[-1], x, *args)
@@ -106,8 +121,15 @@ def _steady(cell: Cell, cond: Condition, t_max: float, tol: float, options: Solv
     c = cond.c0.at[dyn].set(x)
     v = cell.fluxes(c, sol.ts[-1], cond.rate_scale)
     bad = status != Status.SUCCESS
-    return SteadyState(jnp.where(bad, jnp.nan, c), jnp.where(bad, jnp.nan, v), status.astype(jnp.int32),
-                       residual, sol.ts[-1], cell.species_ids, cell.reaction_ids)
+    return SteadyState(
+        jnp.where(bad, jnp.nan, c),
+        jnp.where(bad, jnp.nan, v),
+        status.astype(jnp.int32),
+        residual,
+        sol.ts[-1],
+        cell.species_ids,
+        cell.reaction_ids,
+    )
 
 
 def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
@@ -118,8 +140,6 @@ def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
     return jax.vmap(lambda c: _steady(cell, c, t_max, tol, options))(conds)
 
 
-
-
 def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
     """Steady state of an SBML-style cell (its state events are not applied; see steady_state)."""
     sysm = cell.system
@@ -127,10 +147,18 @@ def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, option
     args = (y0,)
     event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(vf), options.solver, 0.0, t_max, None, x_of(y0), args=args,
-        saveat=diffrax.SaveAt(t1=True), event=event,
+        diffrax.ODETerm(vf),
+        options.solver,
+        0.0,
+        t_max,
+        None,
+        x_of(y0),
+        args=args,
+        saveat=diffrax.SaveAt(t1=True),
+        event=event,
         stepsize_controller=options.controller(t_max),
-        max_steps=options.max_steps, throw=False,
+        max_steps=options.max_steps,
+        throw=False,
     )
     x = sol.ys[-1]
     dx = vf(sol.ts[-1], x, args)
@@ -142,5 +170,12 @@ def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, option
     c = sysm.species_values(y)
     v = sysm.rates(env, cell.theta, cond.rate_scale)
     bad = status != Status.SUCCESS
-    return SteadyState(jnp.where(bad, jnp.nan, c), jnp.where(bad, jnp.nan, v), status.astype(jnp.int32),
-                       residual, sol.ts[-1], cell.species_ids, cell.reaction_ids)
+    return SteadyState(
+        jnp.where(bad, jnp.nan, c),
+        jnp.where(bad, jnp.nan, v),
+        status.astype(jnp.int32),
+        residual,
+        sol.ts[-1],
+        cell.species_ids,
+        cell.reaction_ids,
+    )

@@ -57,12 +57,12 @@ class Trajectory(eqx.Module):
     def status_messages(self) -> list[str]:
         return [describe(c) for c in np.atleast_1d(np.asarray(self.status))]
 
-    def raise_if_failed(self) -> "Trajectory":
+    def raise_if_failed(self) -> Trajectory:
         """Raise `SolverError` naming every failed trajectory; return self otherwise."""
         raise_for_status(self.status, "trajectories", self.labels)
         return self
 
-    def __getitem__(self, i) -> "Trajectory":
+    def __getitem__(self, i) -> Trajectory:
         """Select trajectories of a batch (an int or a slice)."""
         if not self.batch_shape:
             raise IndexError("not a batch of trajectories")
@@ -70,8 +70,18 @@ class Trajectory(eqx.Module):
         labels = self.labels[i] if self.labels else ()
         labels = labels if isinstance(labels, tuple) else (labels,)
         values = self.values[i] if self.values is not None else None
-        return Trajectory(t, conc, flux, status, self.species_ids, self.reaction_ids, labels, self.spec,
-                          values=values, value_ids=self.value_ids)
+        return Trajectory(
+            t,
+            conc,
+            flux,
+            status,
+            self.species_ids,
+            self.reaction_ids,
+            labels,
+            self.spec,
+            values=values,
+            value_ids=self.value_ids,
+        )
 
     def __len__(self) -> int:
         return self.batch_shape[0] if self.batch_shape else 1
@@ -107,7 +117,11 @@ class Trajectory(eqx.Module):
 
     def to_rows(self, allow_failed: bool = False) -> tuple[list[str], np.ndarray]:
         """A table: header and rows [condition, t, species..., fluxes...] for CSV export."""
-        header = ["condition", "t_min"] + [f"{s} [mM]" for s in self.species_ids] + [f"{r} [mM/min]" for r in self.reaction_ids]
+        header = (
+            ["condition", "t_min"]
+            + [f"{s} [mM]" for s in self.species_ids]
+            + [f"{r} [mM/min]" for r in self.reaction_ids]
+        )
         if not allow_failed:
             self.raise_if_failed()
         t, c, v = (np.asarray(a) for a in (self.t, self.conc, self.flux))

@@ -43,10 +43,10 @@ class Unit:
     factor: float
     dims: tuple[int, int, int]
 
-    def __mul__(self, other: "Unit") -> "Unit":
+    def __mul__(self, other: Unit) -> Unit:
         return Unit(self.factor * other.factor, tuple(a + b for a, b in zip(self.dims, other.dims)))
 
-    def __pow__(self, p: int) -> "Unit":
+    def __pow__(self, p: int) -> Unit:
         return Unit(self.factor**p, tuple(a * p for a in self.dims))
 
 
@@ -55,7 +55,6 @@ CONCENTRATION = (1, 0, 0)
 TIME = (0, 1, 0)
 VOLUME = (0, 0, 1)
 RATE = (1, -1, 0)  # concentration per time
-
 
 
 def parse_unit(text: str) -> Unit:
@@ -73,7 +72,7 @@ def parse_unit(text: str) -> Unit:
     parser = _Parser(s, original=str(text))
     unit = parser.expr()
     if parser.pos != len(parser.s):
-        raise UnitError(f"cannot parse unit {text!r} near {parser.s[parser.pos:]!r}")
+        raise UnitError(f"cannot parse unit {text!r} near {parser.s[parser.pos :]!r}")
     return unit
 
 
@@ -99,7 +98,7 @@ class _Parser:
         atom = self.atom()
         if self._peek() == "^":
             self.pos += 1
-            m = re.match(r"\(?(-?\d+)\)?", self.s[self.pos:])
+            m = re.match(r"\(?(-?\d+)\)?", self.s[self.pos :])
             if not m:
                 raise UnitError(f"bad exponent in unit {self.original!r}")
             self.pos += m.end()
@@ -115,9 +114,9 @@ class _Parser:
                 raise UnitError(f"unbalanced parenthesis in unit {self.original!r}")
             self.pos += 1
             return unit
-        m = re.match(r"\d+(?:\.\d+)?|[A-Za-zµ]+", self.s[self.pos:])
+        m = re.match(r"\d+(?:\.\d+)?|[A-Za-zµ]+", self.s[self.pos :])
         if not m:
-            raise UnitError(f"cannot parse unit {self.original!r} near {self.s[self.pos:]!r}")
+            raise UnitError(f"cannot parse unit {self.original!r} near {self.s[self.pos :]!r}")
         tok = m.group(0)
         self.pos += m.end()
         if tok[0].isdigit():

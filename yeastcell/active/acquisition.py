@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..exceptions import YeastcellError
+from ..exceptions import YeastcellError, close_matches
 
 STRATEGIES = ("eig", "target", "uncertainty", "random")
 
@@ -71,10 +71,19 @@ def _logdet_gain(P_chol: np.ndarray, A: np.ndarray) -> np.ndarray:
     return 0.5 * ld
 
 
-def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndarray | None = None,
-                 scale: np.ndarray | None = None, noise_sd: float = 0.05, strategy: str = "eig",
-                 exclude: Sequence[int] = (), seed: int = 0, budget: float | None = None,
-                 target_members: np.ndarray | None = None) -> Selection:
+def select_batch(
+    members: np.ndarray,
+    k: int,
+    *,
+    cost: Sequence[float] | np.ndarray | None = None,
+    scale: np.ndarray | None = None,
+    noise_sd: float = 0.05,
+    strategy: str = "eig",
+    exclude: Sequence[int] = (),
+    seed: int = 0,
+    budget: float | None = None,
+    target_members: np.ndarray | None = None,
+) -> Selection:
     """Pick up to `k` candidates from ensemble predictions.
 
     Args:
@@ -96,11 +105,11 @@ def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndar
     if members.ndim != 4 or members.shape[0] < 2:
         raise AcquisitionError(f"members must be (n_members >= 2, n_cand, n_t, n_obs), got {members.shape}")
     if strategy not in STRATEGIES:
-        from ..exceptions import close_matches
-
         hint = close_matches(strategy, STRATEGIES)
-        raise AcquisitionError(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}"
-                               + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        raise AcquisitionError(
+            f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}"
+            + (f"; did you mean {hint[0]!r}?" if hint else "")
+        )
     n = members.shape[1]
     if isinstance(k, bool) or int(k) != k or k < 1:
         raise AcquisitionError(f"batch size must be an integer >= 1, got {k!r}")
@@ -126,7 +135,9 @@ def select_batch(members: np.ndarray, k: int, *, cost: Sequence[float] | np.ndar
     if strategy == "target":
         tm = members if target_members is None else np.asarray(target_members, dtype=np.float64)
         if tm.ndim != 4 or tm.shape[0] != members.shape[0] or tm.shape[3] != members.shape[3]:
-            raise AcquisitionError(f"target_members must be (n_members, n_targets, n_t, n_obs) like members, got {tm.shape}")
+            raise AcquisitionError(
+                f"target_members must be (n_members, n_targets, n_t, n_obs) like members, got {tm.shape}"
+            )
         T = _factors(tm, s, 1.0)  # (n_targets, D, M), standardised outputs
         S = np.einsum("jdm,jdn->mn", T, T)
     for _ in range(int(k)):

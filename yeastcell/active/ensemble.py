@@ -52,11 +52,16 @@ class Ensemble:
     def predict(self, conditions: Sequence[str], times_min: np.ndarray, observables: Sequence[str]) -> Prediction:
         conds = tuple(conditions)
         if hasattr(self.learner, "predict_members"):  # one batched call for all members
-            preds = np.asarray(self.learner.predict_members(self.members, conds, times_min, observables),
-                               dtype=np.float64)
+            preds = np.asarray(
+                self.learner.predict_members(self.members, conds, times_min, observables), dtype=np.float64
+            )
         else:
-            preds = np.stack([np.asarray(self.learner.predict(m, conds, times_min, observables), dtype=np.float64)
-                              for m in self.members])
+            preds = np.stack(
+                [
+                    np.asarray(self.learner.predict(m, conds, times_min, observables), dtype=np.float64)
+                    for m in self.members
+                ]
+            )
         if not np.all(np.isfinite(preds)):
             raise FloatingPointError("an ensemble member predicted NaN/inf; refusing to use it")
         return Prediction(conds, preds)
@@ -71,8 +76,7 @@ class Ensemble:
     @classmethod
     def load(cls, learner: Learner, folder: Path, seeds: Sequence[int]) -> Ensemble:
         folder = Path(folder)
-        return cls(learner, tuple(learner.load(folder / f"member_{k:02d}") for k in range(len(seeds))),
-                   tuple(seeds))
+        return cls(learner, tuple(learner.load(folder / f"member_{k:02d}") for k in range(len(seeds))), tuple(seeds))
 
 
 def member_seeds(seed: int, n_members: int) -> tuple[int, ...]:
@@ -81,8 +85,7 @@ def member_seeds(seed: int, n_members: int) -> tuple[int, ...]:
     return tuple(int(s.generate_state(1)[0]) for s in ss.spawn(n_members))
 
 
-def train_ensemble(learner: Learner, data, n_members: int = 8, seed: int = 0,
-                   bootstrap: bool = False) -> Ensemble:
+def train_ensemble(learner: Learner, data, n_members: int = 8, seed: int = 0, bootstrap: bool = False) -> Ensemble:
     """Fit `n_members` members of `learner` on `data`.
 
     Args:

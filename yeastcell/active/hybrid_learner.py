@@ -36,9 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
+import yeastcell as yc
+
 from ..data import Dataset
 from ..exceptions import SimulationInputError, SolverError
 from ..fit import fit, residual_optimizer
+from ..hybrid import HybridCell, hybridize, load_residual, save_residual
 from ..observe import ObservationModel
 from ..perturb.notation import parse_perturbation
 from ..solvers import Rodas4P
@@ -70,17 +73,28 @@ class HybridLearner:
         UnknownNameError: an observable the model does not know (close matches suggested).
     """
 
-    def __init__(self, hybrid, times_min, observables: Sequence[str], base: str | None = None, *,
-                 epochs: int = 30, batch_size: int = 8, learning_rate: float = 1e-2, sigma_log2: float = 0.15,
-                 options=None, frozen_jacobian: bool = True, patience: int = 10, init_sd: float = 0.1,
-                 perturb_data: bool = True):
-        import yeastcell as yc
-
-        from ..hybrid import HybridCell
+    def __init__(
+        self,
+        hybrid,
+        times_min,
+        observables: Sequence[str],
+        base: str | None = None,
+        *,
+        epochs: int = 30,
+        batch_size: int = 8,
+        learning_rate: float = 1e-2,
+        sigma_log2: float = 0.15,
+        options=None,
+        frozen_jacobian: bool = True,
+        patience: int = 10,
+        init_sd: float = 0.1,
+        perturb_data: bool = True,
+    ):
 
         if not isinstance(hybrid, HybridCell):
-            raise SimulationInputError(f"HybridLearner needs a HybridCell (yeastcell.hybrid.hybridize), "
-                                       f"got {type(hybrid).__name__}")
+            raise SimulationInputError(
+                f"HybridLearner needs a HybridCell (yeastcell.hybrid.hybridize), got {type(hybrid).__name__}"
+            )
         t = np.asarray(times_min, dtype=np.float64)
         if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or t[0] <= 0 or np.any(np.diff(t) <= 0):
             raise SimulationInputError(f"times_min must be strictly increasing times > 0 min, got {times_min!r}")
@@ -117,8 +131,10 @@ class HybridLearner:
 
         net = self.hybrid.net
         keys = jax.random.split(jax.random.PRNGKey(int(seed) % (2**31)), len(net.layers) + 1)
-        layers = [eqx.nn.Linear(lyr.in_features, lyr.out_features, key=key, dtype=jnp.float64)
-                  for key, lyr in zip(keys, net.layers[:-1])]
+        layers = [
+            eqx.nn.Linear(lyr.in_features, lyr.out_features, key=key, dtype=jnp.float64)
+            for key, lyr in zip(keys, net.layers[:-1])
+        ]
         last = net.layers[-1]
         w = self.init_sd / np.sqrt(last.in_features) * jax.random.normal(keys[-1], last.weight.shape, jnp.float64)
         layers.append(eqx.tree_at(lambda x: (x.weight, x.bias), last, (w, jnp.zeros_like(last.bias))))
@@ -141,8 +157,14 @@ class HybridLearner:
             y = y * np.exp(noise)
         values = np.concatenate([np.zeros((n, 1, k)), np.where(m, y, np.nan)], axis=1)[:, None]
         mask = np.concatenate([np.zeros((n, 1, k), bool), m], axis=1)[:, None]
-        return Dataset(tuple(self._full(c) for c in conds), np.concatenate([[0.0], self.times_min]),
-                       self.observables, values, mask, units={o: sub.units[o] for o in self.observables if o in sub.units})
+        return Dataset(
+            tuple(self._full(c) for c in conds),
+            np.concatenate([[0.0], self.times_min]),
+            self.observables,
+            values,
+            mask,
+            units={o: sub.units[o] for o in self.observables if o in sub.units},
+        )
 
     # ------------------------------------------------------------------ Learner protocol
     def fit(self, data, seed: int, weights: np.ndarray | None = None):
@@ -153,14 +175,28 @@ class HybridLearner:
         """
 
         ds = self._training_data(data, weights, seed)
-        options = (dataclasses.replace(self.options, solver=Rodas4P(differentiate_jacobian=False))
-                   if self.frozen_jacobian else self.options)
+        options = (
+            dataclasses.replace(self.options, solver=Rodas4P(differentiate_jacobian=False))
+            if self.frozen_jacobian
+            else self.options
+        )
         batch = min(self.batch_size, len(ds.conditions))
         steps = self.epochs * -(-len(ds.conditions) // batch)
         opt = residual_optimizer(self.learning_rate, steps)
-        res = fit(self._initial(seed), ds, train="residual", optimizer=opt, epochs=self.epochs, batch_size=batch,
-                  validation_fraction=None, patience=self.patience, seed=int(seed) % (2**31), options=options,
-                  gradient="reverse", sigma_log2=self.sigma_log2)
+        res = fit(
+            self._initial(seed),
+            ds,
+            train="residual",
+            optimizer=opt,
+            epochs=self.epochs,
+            batch_size=batch,
+            validation_fraction=None,
+            patience=self.patience,
+            seed=int(seed) % (2**31),
+            options=options,
+            gradient="reverse",
+            sigma_log2=self.sigma_log2,
+        )
         self.predict(res.model, list(data.conditions))  # a member that cannot simulate its own data is no member
         return res.model
 
@@ -170,14 +206,18 @@ class HybridLearner:
         Raises:
             ValueError: other times/observables than the learner's. SolverError: a failed solve (named).
         """
-        import yeastcell as yc
 
         if (times_min is not None and not np.array_equal(np.asarray(times_min, dtype=float), self.times_min)) or (
-                observables is not None and tuple(observables) != self.observables):
+            observables is not None and tuple(observables) != self.observables
+        ):
             raise ValueError("this learner predicts only the times and observables it was built for")
         conds = list(conditions)
-        tr = yc.simulate_batch(model, [parse_perturbation(self._full(c)) for c in conds],
-                               np.concatenate([[0.0], self.times_min]), options=self.options)
+        tr = yc.simulate_batch(
+            model,
+            [parse_perturbation(self._full(c)) for c in conds],
+            np.concatenate([[0.0], self.times_min]),
+            options=self.options,
+        )
         bad = [c for c, s in zip(conds, np.asarray(tr.status)) if s != 0]
         if bad:
             raise SolverError(f"the hybrid member's simulation failed for {len(bad)} condition(s), first {bad[0]!r}")
@@ -186,11 +226,9 @@ class HybridLearner:
 
     def save(self, model, path: Path) -> None:
         """The member's residual weights (HDF5, `yeastcell.hybrid.save_residual`, atomic)."""
-        from ..hybrid import save_residual
 
         save_residual(model.net, path)
 
     def load(self, path: Path):
-        from ..hybrid import hybridize, load_residual
 
         return hybridize(self.hybrid.cell, load_residual(path, self.hybrid.cell))

@@ -25,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .. import perturb as P
+from ..batch import simulate_batch
 from ..exceptions import SolverError, UnknownNameError
 from ..io import atomic_path
 from ..perturb.notation import parse_perturbation
@@ -40,8 +41,9 @@ class Learner(Protocol):
 
     def fit(self, data, seed: int, weights: np.ndarray | None = None) -> Any: ...
 
-    def predict(self, model: Any, conditions: Sequence[str], times_min: np.ndarray,
-                observables: Sequence[str]) -> np.ndarray: ...
+    def predict(
+        self, model: Any, conditions: Sequence[str], times_min: np.ndarray, observables: Sequence[str]
+    ) -> np.ndarray: ...
 
     def save(self, model: Any, path: Path) -> None: ...
 
@@ -49,6 +51,7 @@ class Learner(Protocol):
 
 
 # --------------------------------------------------------------------------- mechanistic prior
+
 
 class CellPrior:
     """Mechanistic predictions: `cell` simulated under ``base + condition`` (cached per condition).
@@ -80,12 +83,12 @@ class CellPrior:
         key_t, failed = self._fill(conditions, times_min, observables)
         bad = [c for c in conditions if c in failed]
         if bad:
-            raise SolverError(f"the mechanistic prediction failed for {len(bad)} condition(s), first "
-                              f"{bad[0]!r}: {failed[bad[0]]}")
+            raise SolverError(
+                f"the mechanistic prediction failed for {len(bad)} condition(s), first {bad[0]!r}: {failed[bad[0]]}"
+            )
         return np.stack([self._cache[(c, key_t)] for c in conditions])
 
-    def failures(self, conditions: Sequence[str], times_min: np.ndarray,
-                 observables: Sequence[str]) -> dict[str, str]:
+    def failures(self, conditions: Sequence[str], times_min: np.ndarray, observables: Sequence[str]) -> dict[str, str]:
         """The conditions whose solve fails, with the solver's message (others are cached)."""
         _, failed = self._fill(conditions, times_min, observables)
         return {c: failed[c] for c in conditions if c in failed}
@@ -98,9 +101,9 @@ class CellPrior:
         if todo:
             grid = t if t[0] == 0.0 else np.concatenate([[0.0], t])
             for start in range(0, len(todo), self.chunk):
-                part = todo[start:start + self.chunk]
+                part = todo[start : start + self.chunk]
                 out, msgs = self._solve(part, grid, observables)
-                for c, row, msg in zip(part, out[:, grid.size - t.size:, :], msgs):
+                for c, row, msg in zip(part, out[:, grid.size - t.size :, :], msgs):
                     if msg:
                         failed[c] = msg
                     else:
@@ -112,7 +115,6 @@ class CellPrior:
 
         The batch is padded to `chunk` so that it compiles once.
         """
-        from ..batch import simulate_batch
 
         padded = conds + [conds[-1]] * (self.chunk - len(conds))
         perts = [parse_perturbation(f"{self.base}+{c}" if self.base else c) for c in padded]
@@ -135,6 +137,7 @@ class CellPrior:
 
 
 # --------------------------------------------------------------------------- features
+
 
 def _gene_activity(condition: str) -> dict[str, float]:
     """Gene -> activity loss (1 - remaining fraction) of the genetic parts of a condition."""
@@ -190,6 +193,7 @@ class GeneFeatures:
 
 # --------------------------------------------------------------------------- learner
 
+
 def condition_means(data, times_min: np.ndarray, observables: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Replicate means (n_cond, n_t, n_obs) and a measured mask, at the requested times/observables."""
     sub = data.subset(observables=list(observables), times=list(np.asarray(times_min, dtype=float)))
@@ -220,8 +224,18 @@ class LinearResidualLearner:
             observables whose errors are multiplicative); `scale` is then in natural-log units.
     """
 
-    def __init__(self, prior, features, times_min, observables: Sequence[str], scale: np.ndarray,
-                 noise_sd: float = 0.05, prior_sd: float = 0.5, intercept_sd: float = 5.0, log: bool = False):
+    def __init__(
+        self,
+        prior,
+        features,
+        times_min,
+        observables: Sequence[str],
+        scale: np.ndarray,
+        noise_sd: float = 0.05,
+        prior_sd: float = 0.5,
+        intercept_sd: float = 5.0,
+        log: bool = False,
+    ):
         self.prior = prior
         self.features = features
         self.times_min = np.asarray(times_min, dtype=np.float64)

@@ -108,8 +108,7 @@ class LoopConfig:
         if self.acquisition_space not in ACQUISITION_SPACES:
             raise UnknownNameError("acquisition space", self.acquisition_space, ACQUISITION_SPACES)
         if self.acquisition_uncertainty not in ACQUISITION_UNCERTAINTIES:
-            raise UnknownNameError("acquisition uncertainty", self.acquisition_uncertainty,
-                                   ACQUISITION_UNCERTAINTIES)
+            raise UnknownNameError("acquisition uncertainty", self.acquisition_uncertainty, ACQUISITION_UNCERTAINTIES)
         if self.acquisition_uncertainty == "linearised" and self.acquisition_space != "log":
             raise LoopError('acquisition_uncertainty="linearised" needs acquisition_space="log"')
         for name in ("candidates", "observables"):
@@ -172,8 +171,10 @@ def heldout_errors(ensemble: Ensemble, heldout, config: LoopConfig) -> dict[str,
     z = (pred - y) / np.array(config.scale)
     pos = m & (pred > 0) & (y > 0)
     logz = np.log(np.where(pos, pred, 1.0)) - np.log(np.where(pos, y, 1.0))
-    return {"heldout_rmse": float(np.sqrt(np.mean(z[m] ** 2))),
-            "heldout_log_rmse": float(np.sqrt(np.mean(logz[pos] ** 2))) if pos.any() else float("nan")}
+    return {
+        "heldout_rmse": float(np.sqrt(np.mean(z[m] ** 2))),
+        "heldout_log_rmse": float(np.sqrt(np.mean(logz[pos] ** 2))) if pos.any() else float("nan"),
+    }
 
 
 def heldout_error(ensemble: Ensemble, heldout, config: LoopConfig) -> float:
@@ -182,19 +183,35 @@ def heldout_error(ensemble: Ensemble, heldout, config: LoopConfig) -> float:
 
 
 def _evaluate(ens, heldout, config, data, r) -> dict:
-    out = {"round": r, "n_experiments": len(data.conditions),
-           "cost_spent": float(sum(config.cost.get(c, 1.0) for c in data.conditions if c in config.cost))}
+    out = {
+        "round": r,
+        "n_experiments": len(data.conditions),
+        "cost_spent": float(sum(config.cost.get(c, 1.0) for c in data.conditions if c in config.cost)),
+    }
     if heldout is not None:
         out.update(heldout_errors(ens, heldout, config))
     return out
 
 
 def _plan_for(config: LoopConfig, picks: Sequence[int], r: int, rationale: Sequence[str]) -> Plan:
-    exps = tuple(Experiment.from_condition(f"r{r:03d}-e{k:02d}", config.candidates[i], config.times_min,
-                                           config.replicates, config.cost[config.candidates[i]], why)
-                 for k, (i, why) in enumerate(zip(picks, rationale)))
-    return Plan(exps, config.observables, round=r, units=config.units,
-                notes=f"closed loop round {r}, strategy {config.strategy}, seed {config.seed}")
+    exps = tuple(
+        Experiment.from_condition(
+            f"r{r:03d}-e{k:02d}",
+            config.candidates[i],
+            config.times_min,
+            config.replicates,
+            config.cost[config.candidates[i]],
+            why,
+        )
+        for k, (i, why) in enumerate(zip(picks, rationale))
+    )
+    return Plan(
+        exps,
+        config.observables,
+        round=r,
+        units=config.units,
+        notes=f"closed loop round {r}, strategy {config.strategy}, seed {config.seed}",
+    )
 
 
 class PerturbationLab:
@@ -229,8 +246,11 @@ def as_plan_lab(lab):
     import inspect
 
     try:
-        params = [p for p in inspect.signature(lab.run).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+        params = [
+            p
+            for p in inspect.signature(lab.run).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
     except (TypeError, ValueError):
         return lab
     return PerturbationLab(lab) if len(params) >= 2 else lab
@@ -242,8 +262,16 @@ def _check_lab_data(new, plan: Plan) -> None:
         raise LoopError(f"the lab returned no data for {missing[:3]} of round {plan.round}")
 
 
-def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Path, *, initial=None,
-                heldout=None, log: Callable[[str], None] | None = print) -> LoopResult:
+def closed_loop(
+    config: LoopConfig,
+    learner: Learner,
+    lab: Lab,
+    folder: str | Path,
+    *,
+    initial=None,
+    heldout=None,
+    log: Callable[[str], None] | None = print,
+) -> LoopResult:
     """Run (or resume) the closed loop; see the module docstring for what is checkpointed.
 
     Args:
@@ -264,11 +292,14 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if heldout is not None and set(heldout.conditions) & set(config.candidates):
-        raise LoopError(f"held-out conditions may not be candidates: "
-                        f"{sorted(set(heldout.conditions) & set(config.candidates))[:3]}")
+        raise LoopError(
+            f"held-out conditions may not be candidates: {sorted(set(heldout.conditions) & set(config.candidates))[:3]}"
+        )
     if config.acquisition_uncertainty == "linearised" and not hasattr(learner, "linearised_log_members"):
-        raise LoopError(f'acquisition_uncertainty="linearised" needs a learner with linearised_log_members '
-                        f"(e.g. ParameterLearner), not {type(learner).__name__}")
+        raise LoopError(
+            f'acquisition_uncertainty="linearised" needs a learner with linearised_log_members '
+            f"(e.g. ParameterLearner), not {type(learner).__name__}"
+        )
     if initial is None and config.n_initial == 0 and not (folder / "initial.h5").exists():
         raise LoopError("give an initial Dataset or n_initial > 0 random first experiments")
     cfg_path = folder / "config.json"
@@ -283,8 +314,11 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         if initial is not None:
             initial.to_hdf5(folder / "initial.h5")
         _write_json(cfg_path, config.to_dict())
-    if initial is not None and (folder / "initial.h5").exists() \
-            and not Dataset.from_hdf5(folder / "initial.h5").equals(initial):
+    if (
+        initial is not None
+        and (folder / "initial.h5").exists()
+        and not Dataset.from_hdf5(folder / "initial.h5").equals(initial)
+    ):
         raise LoopError(f"{folder} was started from other initial data; use a new folder")
     state_path = folder / "state.json"
     done = json.loads(state_path.read_text())["completed_rounds"] if state_path.exists() else 0
@@ -312,13 +346,20 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
                 _write_json(rd / "metrics.json", _evaluate(ens, heldout, config, data, r))
             if data is None or config.strategy == "random":  # the picks need no predictions
                 initial = data is None
-                sel = select_batch(np.zeros((2, len(config.candidates), 1, 1)),
-                                   config.n_initial if initial else config.batch_size,
-                                   cost=[config.cost[c] for c in config.candidates], strategy="random",
-                                   exclude=exclude, seed=seed, budget=budget)
+                sel = select_batch(
+                    np.zeros((2, len(config.candidates), 1, 1)),
+                    config.n_initial if initial else config.batch_size,
+                    cost=[config.cost[c] for c in config.candidates],
+                    strategy="random",
+                    exclude=exclude,
+                    seed=seed,
+                    budget=budget,
+                )
                 why = ["random initial design" if initial else "random pick"] * len(sel.chosen)
-                decisions = {"strategy": "random (initial design)" if initial else "random",
-                             "chosen": [config.candidates[i] for i in sel.chosen]}
+                decisions = {
+                    "strategy": "random (initial design)" if initial else "random",
+                    "chosen": [config.candidates[i] for i in sel.chosen],
+                }
             else:
                 scale, targets = np.array(config.scale), None
                 if config.acquisition_uncertainty == "linearised":  # the ensemble is not simulated here
@@ -335,22 +376,40 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
                         members, scale = np.log(np.maximum(members, LOG_FLOOR)), np.ones_like(scale)
                         if targets is not None:
                             targets = np.log(np.maximum(targets, LOG_FLOOR))
-                sel = select_batch(members, config.batch_size,
-                                   cost=[config.cost[c] for c in config.candidates],
-                                   scale=scale, noise_sd=config.noise_sd,
-                                   strategy=config.strategy, exclude=exclude, seed=seed, budget=budget,
-                                   target_members=targets)
-                why = [f"{sel.strategy}: marginal information gain {g:.3g} nats (alone {sel.single_gain[i]:.3g}), "
-                       f"cost {sel.cost[i]:g}" for i, g in zip(sel.chosen, sel.gain)]
+                sel = select_batch(
+                    members,
+                    config.batch_size,
+                    cost=[config.cost[c] for c in config.candidates],
+                    scale=scale,
+                    noise_sd=config.noise_sd,
+                    strategy=config.strategy,
+                    exclude=exclude,
+                    seed=seed,
+                    budget=budget,
+                    target_members=targets,
+                )
+                why = [
+                    f"{sel.strategy}: marginal information gain {g:.3g} nats (alone {sel.single_gain[i]:.3g}), "
+                    f"cost {sel.cost[i]:g}"
+                    for i, g in zip(sel.chosen, sel.gain)
+                ]
                 order = np.argsort(-sel.single_gain)
                 decisions = {
-                    "strategy": config.strategy, "chosen": [config.candidates[i] for i in sel.chosen],
+                    "strategy": config.strategy,
+                    "chosen": [config.candidates[i] for i in sel.chosen],
                     "acquisition_uncertainty": config.acquisition_uncertainty,
                     "marginal_gain_nats": list(sel.gain),
-                    "candidates": [{"condition": config.candidates[i], "gain_nats": float(sel.single_gain[i]),
-                                    "cost": float(sel.cost[i]), "measured": bool(i in exclude),
-                                    "predicted_sd_mean": float(np.mean(spread[i]))}
-                                   for i in order]}
+                    "candidates": [
+                        {
+                            "condition": config.candidates[i],
+                            "gain_nats": float(sel.single_gain[i]),
+                            "cost": float(sel.cost[i]),
+                            "measured": bool(i in exclude),
+                            "predicted_sd_mean": float(np.mean(spread[i])),
+                        }
+                        for i in order
+                    ],
+                }
             if not sel.chosen:
                 say(f"round {r}: nothing left to choose (candidates or budget exhausted); stopping")
                 break
@@ -368,8 +427,7 @@ def closed_loop(config: LoopConfig, learner: Learner, lab: Lab, folder: str | Pa
         _write_json(state_path, {"completed_rounds": r + 1})
 
     final = folder / "final"
-    ens = train_ensemble(learner, data, config.n_members, _round_seed(config.seed, config.rounds),
-                         config.bootstrap)
+    ens = train_ensemble(learner, data, config.n_members, _round_seed(config.seed, config.rounds), config.bootstrap)
     ens.save(final / "ensemble")
     _write_json(final / "metrics.json", _evaluate(ens, heldout, config, data, config.rounds))
     data.to_hdf5(final / "data.h5")

@@ -117,7 +117,7 @@ class _Forward(eqx.Module):
         ok = (status == 0) & jnp.all(jnp.isfinite(conc))
         conc = jnp.where(ok, conc, 1.0)
         flux = jax.vmap(lambda c, t: cell.fluxes(c, t, cond.rate_scale))(conc, self.ts)
-        y = self.om(conc, flux)[self.n_drop:]
+        y = self.om(conc, flux)[self.n_drop :]
         ok = ok & jnp.all(y > 0)
         return jnp.log(jnp.maximum(y, self.floor)), ok
 
@@ -161,11 +161,27 @@ class ParameterLearner:
         SimulationInputError: bad times, widths, posterior or chunk.
     """
 
-    def __init__(self, cell, parameters: Sequence[str], times_min, observables: Sequence[str], base: str | None = None,
-                 prior_sd: float = 0.5, noise_sd: float = 0.07, offset_sd: float = 0.0,
-                 posterior: str = "laplace", max_iter: int = 20,
-                 rto_steps: int = 3, chunk: int = 32, options=None, floor: float = 1e-9, fd_step: float = 1e-3,
-                 tol: float = 1e-3, check_conditions: Sequence[str] = (), max_draws: int = 50):
+    def __init__(
+        self,
+        cell,
+        parameters: Sequence[str],
+        times_min,
+        observables: Sequence[str],
+        base: str | None = None,
+        prior_sd: float = 0.5,
+        noise_sd: float = 0.07,
+        offset_sd: float = 0.0,
+        posterior: str = "laplace",
+        max_iter: int = 20,
+        rto_steps: int = 3,
+        chunk: int = 32,
+        options=None,
+        floor: float = 1e-9,
+        fd_step: float = 1e-3,
+        tol: float = 1e-3,
+        check_conditions: Sequence[str] = (),
+        max_draws: int = 50,
+    ):
 
         if isinstance(parameters, str) or not parameters or len(set(parameters)) != len(tuple(parameters)):
             raise SimulationInputError("parameters must be a non-empty list of unique parameter names")
@@ -230,22 +246,24 @@ class ParameterLearner:
         conds = [self._condition(c) for c in conditions]
         ys, oks = [], []
         for start in range(0, len(conds), self.chunk):
-            part = conds[start:start + self.chunk]
-            u = U[start:start + self.chunk]
+            part = conds[start : start + self.chunk]
+            u = U[start : start + self.chunk]
             pad = self.chunk - len(part)
             batch = stack(part + [part[-1]] * pad)
             u = np.concatenate([u, np.repeat(u[-1:], pad, axis=0)])
             y, ok = _lanes(self._fwd, jnp.asarray(u, dtype=jnp.float64), batch)
-            ys.append(np.asarray(y)[:len(part)])
-            oks.append(np.asarray(ok)[:len(part)])
+            ys.append(np.asarray(y)[: len(part)])
+            oks.append(np.asarray(ok)[: len(part)])
         return np.concatenate(ys), np.concatenate(oks)
 
     def _check(self, ok, conditions, U):
         bad = [i for i, good in enumerate(ok) if not good]
         if bad:
             mult = dict(zip(self.parameters, np.round(np.exp(U[bad[0]]), 3)))
-            raise SolverError(f"the parameter learner's simulation failed for {len(bad)} lane(s), first "
-                              f"{conditions[bad[0]]!r} at multipliers {mult}")
+            raise SolverError(
+                f"the parameter learner's simulation failed for {len(bad)} lane(s), first "
+                f"{conditions[bad[0]]!r} at multipliers {mult}"
+            )
 
     def log_predict_many(self, U, conditions: Sequence[str]) -> np.ndarray:
         """(n_members, n_cond, n_t, n_obs) log observables for every row of U (n_members, n_params).
@@ -312,8 +330,12 @@ class ParameterLearner:
 
     def _prior_precision(self) -> np.ndarray:
         """Diagonal prior precision of the fitted vector v = (u, b)."""
-        return np.concatenate([np.full(len(self.parameters), self.prior_sd**-2),
-                               np.full(self._n_offsets, self.offset_sd**-2 if self.offset_sd > 0 else 0.0)])
+        return np.concatenate(
+            [
+                np.full(len(self.parameters), self.prior_sd**-2),
+                np.full(self._n_offsets, self.offset_sd**-2 if self.offset_sd > 0 else 0.0),
+            ]
+        )
 
     def _sensitivities_v(self, v, conditions):
         """`sensitivities` of log f(u) + b in v = (u, b); the offsets' columns are exact (ones)."""
@@ -325,8 +347,8 @@ class ParameterLearner:
         return f + v[P:], np.concatenate([J, Jb], axis=-1)
 
     def _log_predict_safe_v(self, v, conditions):
-        f = self._log_predict_safe(v[:len(self.parameters)], conditions)
-        return f if f is None or not self._n_offsets else f + v[len(self.parameters):]
+        f = self._log_predict_safe(v[: len(self.parameters)], conditions)
+        return f if f is None or not self._n_offsets else f + v[len(self.parameters) :]
 
     def _lm(self, conditions, logy, sw, anchor, u, max_iter):
         """Levenberg–Marquardt on ½‖sw·(log f(u) + b - logy)‖² + ½‖(v - anchor)/prior sd‖² over v = (u, b)
@@ -400,7 +422,7 @@ class ParameterLearner:
     def map_offsets(self, data, weights: np.ndarray | None = None) -> dict[str, float]:
         """The MAP systematic offset of each observable (natural-log units); empty without offsets."""
         v, _ = self._map_v(data, weights)
-        return {o: float(b) for o, b in zip(self.observables, v[len(self.parameters):])}
+        return {o: float(b) for o, b in zip(self.observables, v[len(self.parameters) :])}
 
     def fit(self, data, seed: int, weights: np.ndarray | None = None) -> ParameterModel:
         """One posterior sample of the log multipliers given `data` (see module docstring)."""
@@ -416,7 +438,7 @@ class ParameterLearner:
                 v_map, _ = self._map_v(data, weights)
                 anchor = rng.normal(0.0, 1.0, size=v_map.size) / np.sqrt(self._prior_precision())
                 v, _ = self._lm(list(data.conditions), noisy, sw, anchor, v_map, self.rto_steps)
-                u = v[:u_map.size]
+                u = v[: u_map.size]
             if not self.check_conditions:
                 break
             ok, first_bad = self._solves_checks(u)
@@ -445,16 +467,21 @@ class ParameterLearner:
         for j in range(1, halvings + 1):
             v = u_map + 0.5**j * (u - u_map)
             if self._solves_checks(v)[0]:
-                warnings.warn(f"no posterior draw in {self.max_draws} solved every check condition (first "
-                              f"failure: {first_bad!r}); using a draw pulled toward the MAP by a factor "
-                              f"{0.5**j:g}", RuntimeWarning, stacklevel=3)
+                warnings.warn(
+                    f"no posterior draw in {self.max_draws} solved every check condition (first "
+                    f"failure: {first_bad!r}); using a draw pulled toward the MAP by a factor "
+                    f"{0.5**j:g}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
                 return v
         ok, bad = self._solves_checks(u_map)
-        raise SolverError(f"no posterior draw in {self.max_draws} solved all check conditions (last failure: "
-                          f"{first_bad!r})" + ("" if ok else f"; the MAP itself fails {bad!r}"))
+        raise SolverError(
+            f"no posterior draw in {self.max_draws} solved all check conditions (last failure: "
+            f"{first_bad!r})" + ("" if ok else f"; the MAP itself fails {bad!r}")
+        )
 
-    def linearised_log_members(self, data, conditions: Sequence[str],
-                               weights: np.ndarray | None = None) -> np.ndarray:
+    def linearised_log_members(self, data, conditions: Sequence[str], weights: np.ndarray | None = None) -> np.ndarray:
         """Sigma points of the Laplace posterior's predictions of `conditions`, on the log scale.
 
         With the MAP ``u*`` and posterior covariance ``Σ = H⁻¹ = L Lᵀ`` of `data`, the linearised
@@ -492,8 +519,9 @@ class ParameterLearner:
         self._check_model(model)
         return np.exp(self.log_predict(model.log_mult, list(conditions)))
 
-    def predict_members(self, models: Sequence[ParameterModel], conditions, times_min=None,
-                        observables=None) -> np.ndarray:
+    def predict_members(
+        self, models: Sequence[ParameterModel], conditions, times_min=None, observables=None
+    ) -> np.ndarray:
         """(n_members, n_cond, n_t, n_obs): `predict` for several members in one batched solve."""
         t = self.times_min if times_min is None else np.asarray(times_min, dtype=np.float64)
         obs = self.observables if observables is None else tuple(observables)

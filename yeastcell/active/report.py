@@ -18,9 +18,15 @@ def loop_report(folder: str | Path) -> str:
     cfg = json.loads((folder / "config.json").read_text())
     state = folder / "state.json"
     done = json.loads(state.read_text())["completed_rounds"] if state.exists() else 0
-    lines = [f"# Closed loop in {folder}", "",
-             (f"strategy {cfg['strategy']}, {len(cfg['candidates'])} candidates, batch {cfg['batch_size']}, "
-              f"{cfg['rounds']} rounds ({done} completed), ensemble of {cfg['n_members']}, seed {cfg['seed']}"), ""]
+    lines = [
+        f"# Closed loop in {folder}",
+        "",
+        (
+            f"strategy {cfg['strategy']}, {len(cfg['candidates'])} candidates, batch {cfg['batch_size']}, "
+            f"{cfg['rounds']} rounds ({done} completed), ensemble of {cfg['n_members']}, seed {cfg['seed']}"
+        ),
+        "",
+    ]
     metrics = {m["round"]: m for m in learning_curve(folder)}
     for r in range(cfg["rounds"]):
         rd = folder / f"round_{r:03d}"
@@ -40,8 +46,7 @@ def loop_report(folder: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_learning_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path: str | Path,
-                         title: str = "") -> Path:
+def plot_learning_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path: str | Path, title: str = "") -> Path:
     """Held-out error vs experiments, one line (mean ± sd over runs) per label; PNG/PDF, atomic.
 
     Args:

@@ -27,9 +27,11 @@ def script_path(stem: str):
 def _absent(stem: str) -> str | None:
     p = script_path(stem)
     if p is None:
-        return (f"its measurement is the script benchmarks/{stem}.py of the yeastcell source checkout, "
-                "not part of the installed package: clone the repository, pip install -e .[bench], "
-                f"and run yeastcell bench there (or python benchmarks/{stem}.py)")
+        return (
+            f"its measurement is the script benchmarks/{stem}.py of the yeastcell source checkout, "
+            "not part of the installed package: clone the repository, pip install -e .[bench], "
+            f"and run yeastcell bench there (or python benchmarks/{stem}.py)"
+        )
     if not p.is_file():
         return f"its implementation benchmarks/{stem}.py has not landed in this checkout"
     return None

@@ -33,9 +33,9 @@ import numpy as np
 
 import yeastcell as yc
 
-from ..studies.vanheerden2014 import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 from ..fit import fit
 from ..perturb.notation import parse_perturbation
+from ..studies.vanheerden2014 import VANHEERDEN2014_TO_CORE, read_vanheerden2014
 from .bounds import bounded_parameters
 
 ML_PER_GDW = 2.0
@@ -65,20 +65,25 @@ def rmse(pred, ds, entries):
     """RMSE of natural-log residuals over the selected (time, observable) entries with data."""
     data = np.log(np.where(ds.mask[0, 0], ds.values[0, 0], np.nan))
     err = (pred - data)[entries & ds.mask[0, 0]]
-    return float(np.sqrt(np.mean(err ** 2))), int(err.size)
+    return float(np.sqrt(np.mean(err**2))), int(err.size)
 
 
 def run_split(cell, ds, name, train_entries, options, epochs):
-    train = ds.replace(mask=ds.mask & train_entries[None, None], values=np.where(
-        train_entries[None, None], ds.values, np.nan))
+    train = ds.replace(
+        mask=ds.mask & train_entries[None, None], values=np.where(train_entries[None, None], ds.values, np.nan)
+    )
     params = bounded_parameters(cell, PARAMS, 20.0)
     t0 = time.perf_counter()
     res = fit(cell, train, params=params, optimizer="lm", epochs=epochs, sigma_log2=0.3, options=options)
     t_fit = time.perf_counter() - t0
     lit = log_predictions(cell, ds, options)
     fitted = log_predictions(res.model, ds, options)
-    out = {"split": name, "fit_s": t_fit, "iterations": len(res.history),
-           "parameters": {p: res.parameters[p] / float(cell.theta[cell.theta_names.index(p)]) for p in PARAMS}}
+    out = {
+        "split": name,
+        "fit_s": t_fit,
+        "iterations": len(res.history),
+        "parameters": {p: res.parameters[p] / float(cell.theta[cell.theta_names.index(p)]) for p in PARAMS},
+    }
     for label, sel in (("held-out", ~train_entries), ("fitted", train_entries)):
         for model_name, pred in (("literature", lit), ("fitted", fitted)):
             out[(label, model_name)] = rmse(pred, ds, sel)
@@ -93,24 +98,38 @@ def glucose_pulse_table(epochs: int = 40) -> list[str]:
     t = ds.times_min
     by_time = np.broadcast_to((t <= TRAIN_UNTIL_MIN)[:, None], (t.size, len(ds.observables))).copy()
     by_met = np.broadcast_to(np.isin(ds.observables, FIT_METABOLITES)[None, :], by_time.shape).copy()
-    runs = [run_split(cell, ds, "time (fit 0-107 s, predict 135-337 s)", by_time, options, epochs),
-            run_split(cell, ds, f"metabolites (fit {', '.join(FIT_METABOLITES)}; predict the others)", by_met,
-                      options, epochs)]
-    lines = [("| validation | entries held out | held-out log RMSE, literature | held-out log RMSE, fitted | "
-              "fitted-entry log RMSE, literature → fitted | LM iterations | fit time (s) |"),
-             "|---|---:|---:|---:|---|---:|---:|"]
+    runs = [
+        run_split(cell, ds, "time (fit 0-107 s, predict 135-337 s)", by_time, options, epochs),
+        run_split(
+            cell, ds, f"metabolites (fit {', '.join(FIT_METABOLITES)}; predict the others)", by_met, options, epochs
+        ),
+    ]
+    lines = [
+        (
+            "| validation | entries held out | held-out log RMSE, literature | held-out log RMSE, fitted | "
+            "fitted-entry log RMSE, literature → fitted | LM iterations | fit time (s) |"
+        ),
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
     for r in runs:
         (lo, n), (hi, _) = r[("held-out", "literature")], r[("held-out", "fitted")]
         (a, _), (b, _) = r[("fitted", "literature")], r[("fitted", "fitted")]
-        lines.append(f"| {r['split']} | {n} | {lo:.3f} | {hi:.3f} | {a:.3f} → {b:.3f} | {r['iterations']} | "
-                     f"{r['fit_s']:.0f} |")
+        lines.append(
+            f"| {r['split']} | {n} | {lo:.3f} | {hi:.3f} | {a:.3f} → {b:.3f} | {r['iterations']} | {r['fit_s']:.0f} |"
+        )
     lines.append("")
     for r in runs:
-        lines.append(f"- fitted multipliers of the literature values ({r['split']}): " + ", ".join(
-            f"{k} {v:.3g}" + (" (at its bound)" if not 0.0501 < v < 19.95 else "")
-            for k, v in r["parameters"].items()))
-    lines.append(f"- data: van Heerden et al. 2014 (read_vanheerden2014, {ML_PER_GDW} mL/gDW), "
-                 f"{len(ds.observables)} metabolites x {t.size} times; model yeast_core, condition "
-                 "aerobic_batch (111 mM glucose) started from the measured t = 0 state; log = natural log; "
-                 "solver rtol 1e-8")
+        lines.append(
+            f"- fitted multipliers of the literature values ({r['split']}): "
+            + ", ".join(
+                f"{k} {v:.3g}" + (" (at its bound)" if not 0.0501 < v < 19.95 else "")
+                for k, v in r["parameters"].items()
+            )
+        )
+    lines.append(
+        f"- data: van Heerden et al. 2014 (read_vanheerden2014, {ML_PER_GDW} mL/gDW), "
+        f"{len(ds.observables)} metabolites x {t.size} times; model yeast_core, condition "
+        "aerobic_batch (111 mM glucose) started from the measured t = 0 state; log = natural log; "
+        "solver rtol 1e-8"
+    )
     return lines

@@ -15,8 +15,8 @@ import numpy as np
 
 import yeastcell as yc
 
-from ..studies.kanshin2015 import compare_kanshin2015
 from ..refdata import reference_data_dir
+from ..studies.kanshin2015 import compare_kanshin2015
 
 MODEL = "yeast_cell"
 REPORT_TIMES_MIN = (5, 30, 60)
@@ -39,18 +39,26 @@ def phospho_tables(root=None) -> tuple[list[str], list[str]]:
     wall = time.perf_counter() - t0
     sig = res.significant
     up = int(((res.data_log2fc > 0) & sig).sum())
-    lines = ["| site (peptide) | matched / significant points | data log2FC at 5, 30, 60 min | model log2FC at 5, 30, 60 min |",
-             "|---|---:|---|---|"]
+    lines = [
+        "| site (peptide) | matched / significant points | data log2FC at 5, 30, 60 min | model log2FC at 5, 30, 60 min |",
+        "|---|---:|---|---|",
+    ]
     idx = [int(np.searchsorted(res.times_min, x)) for x in REPORT_TIMES_MIN]
     for k, (site, m, g) in enumerate(res.per_site()):
         d = ", ".join(f"{res.data_log2fc[k, i]:+.2f}" for i in idx)
         mo = ", ".join(f"{res.model_log2fc[k, i]:+.2f}" for i in idx)
         lines.append(f"| {site} ({res.peptides[k]}) | {m} / {g} | {d} | {mo} |")
-    summary = ["| predictor | direction matches at significant points | fraction |", "|---|---:|---:|",
-              f"| {MODEL} (uncalibrated) | {res.n_matched} / {res.n_significant} | {res.fraction_matched:.3f} |",
-              f"| baseline: no change | 0 / {res.n_significant} | 0.000 |",
-              f"| baseline: every site up | {up} / {res.n_significant} | {up / res.n_significant:.3f} |",
-              "", (f"{len(res.peptides)} mapped peptides, 13 time points (0-60 min); significance = firstScores.tsv "
-                   f"flag 0 (Köksal et al. 2018); model change < 0.1 log2 counts as no change; condition "
-                   f"aerobic_clamped; {wall:.0f} s incl. compile")]
+    summary = [
+        "| predictor | direction matches at significant points | fraction |",
+        "|---|---:|---:|",
+        f"| {MODEL} (uncalibrated) | {res.n_matched} / {res.n_significant} | {res.fraction_matched:.3f} |",
+        f"| baseline: no change | 0 / {res.n_significant} | 0.000 |",
+        f"| baseline: every site up | {up} / {res.n_significant} | {up / res.n_significant:.3f} |",
+        "",
+        (
+            f"{len(res.peptides)} mapped peptides, 13 time points (0-60 min); significance = firstScores.tsv "
+            f"flag 0 (Köksal et al. 2018); model change < 0.1 log2 counts as no change; condition "
+            f"aerobic_clamped; {wall:.0f} s incl. compile"
+        ),
+    ]
     return summary, lines

@@ -48,8 +48,12 @@ UNSUPPORTED_TAGS = {
     "comp:ExternalModelDefinition": "the external SBML file a case refers to is not in the stored suite",
 }
 _CONSTRUCT_TAG = {
-    "AlgebraicRule": "AlgebraicRule", "FastReaction": "FastReaction", "EventWithDelay": "EventWithDelay",
-    "csymbol delay": "CSymbolDelay", "csymbol rateOf": "CSymbolRateOf", "comp": "comp:ExternalModelDefinition",
+    "AlgebraicRule": "AlgebraicRule",
+    "FastReaction": "FastReaction",
+    "EventWithDelay": "EventWithDelay",
+    "csymbol delay": "CSymbolDelay",
+    "csymbol rateOf": "CSymbolRateOf",
+    "comp": "comp:ExternalModelDefinition",
 }
 
 
@@ -91,9 +95,17 @@ def read_settings(path: Path) -> dict:
         if ":" in line:
             k, v = line.split(":", 1)
             s[k.strip()] = v.strip()
-    lists = {k: [x.strip() for x in s.get(k, "").split(",") if x.strip()] for k in ("variables", "amount", "concentration")}
-    return {"start": float(s["start"]), "duration": float(s["duration"]), "steps": int(float(s["steps"])),
-            "absolute": float(s.get("absolute", 0) or 0), "relative": float(s.get("relative", 0) or 0), **lists}
+    lists = {
+        k: [x.strip() for x in s.get(k, "").split(",") if x.strip()] for k in ("variables", "amount", "concentration")
+    }
+    return {
+        "start": float(s["start"]),
+        "duration": float(s["duration"]),
+        "steps": int(float(s["steps"])),
+        "absolute": float(s.get("absolute", 0) or 0),
+        "relative": float(s.get("relative", 0) or 0),
+        **lists,
+    }
 
 
 def case_files(case: str, root: Path | None = None) -> tuple[Path, Path, Path]:
@@ -116,8 +128,14 @@ def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = 
     cond = resolve(cell)
     atol = min(1e-12, st["absolute"] * 1e-4) if st["absolute"] > 0 else 1e-12
     for name in solvers:
-        opts = SolverOptions(rtol=1e-9, atol=atol, max_steps=100_000 if name == "kvaerno5" else 20_000, max_events=200_000,
-                                solver=_solver(name), negative_tol=None)
+        opts = SolverOptions(
+            rtol=1e-9,
+            atol=atol,
+            max_steps=100_000 if name == "kvaerno5" else 20_000,
+            max_events=200_000,
+            solver=_solver(name),
+            negative_tol=None,
+        )
         values, status = solve(cell, cond, jnp.asarray(ts), opts)
         if int(status) == 0:
             break
@@ -134,7 +152,10 @@ def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = 
         k = index.get(safe.get(var, var))
         if k is None and safe.get(var, var) in rx_ids:  # a reaction id: its rate
             if fluxes is None:
-                rate = lambda y, t: sysm.rates(sysm.env(y, t, cell.theta), cell.theta)
+
+                def rate(y, t):
+                    return sysm.rates(sysm.env(y, t, cell.theta), cell.theta)
+
                 fluxes = np.asarray(jax.jit(jax.vmap(rate))(jnp.asarray(values), jnp.asarray(ts)))
             out[var] = fluxes[:, rx_ids.index(safe.get(var, var))]
             continue
@@ -178,7 +199,9 @@ def compare(ts, sim: dict, results_csv: Path, st: dict):
     return worst, where
 
 
-def run_case(case: str, tags: tuple[str, ...] = (), solvers=("tsit5", "kvaerno5"), root: Path | None = None) -> CaseResult:
+def run_case(
+    case: str, tags: tuple[str, ...] = (), solvers=("tsit5", "kvaerno5"), root: Path | None = None
+) -> CaseResult:
     t0 = time.perf_counter()
     res = CaseResult(case, "error", tuple(tags))
     try:
@@ -212,6 +235,7 @@ def _worker(args):
     case, tags, solvers, root, timeout = args
     jax.config.update("jax_enable_x64", True)
     if timeout:
+
         def on_alarm(signum, frame):
             raise _CaseTimeout(f"case took longer than {timeout:g} s")
 
@@ -260,9 +284,18 @@ def read_results(paths) -> dict[str, CaseResult]:
     return out
 
 
-def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kvaerno5"), root: Path | None = None,
-              progress: bool = True, shuffle: bool = False, timeout: float = 0.0, stream=None,
-              first: str | None = None, skip=()) -> list[CaseResult]:
+def run_suite(
+    cases: str | None = None,
+    workers: int = 2,
+    solvers=("tsit5", "kvaerno5"),
+    root: Path | None = None,
+    progress: bool = True,
+    shuffle: bool = False,
+    timeout: float = 0.0,
+    stream=None,
+    first: str | None = None,
+    skip=(),
+) -> list[CaseResult]:
     """Run the suite (or a subset: "1-100,205"); returns one `CaseResult` per case.
 
     `shuffle` runs the cases in a fixed pseudo-random order (so a run cut short is a uniform
@@ -296,7 +329,9 @@ def run_suite(cases: str | None = None, workers: int = 2, solvers=("tsit5", "kva
                 stream.write(json.dumps(asdict(r)) + "\n")
                 stream.flush()
             if progress:
-                print(f"{r.case} {r.outcome:11s} {r.seconds:6.1f}s {r.tag} {r.detail[:110]}", file=sys.stderr, flush=True)
+                print(
+                    f"{r.case} {r.outcome:11s} {r.seconds:6.1f}s {r.tag} {r.detail[:110]}", file=sys.stderr, flush=True
+                )
     finally:
         if pool is not None:
             pool.close()
@@ -310,8 +345,10 @@ def summarize(results: list[CaseResult], seconds: float | None = None) -> str:
     cl = [r for r in results if claimed(r.tags)]
     cl_pass = sum(r.outcome == "pass" for r in cl)
     lines = [
-        (f"cases: {n}   pass {c['pass']} ({100 * c['pass'] / max(n, 1):.1f} %)   fail {c['fail']}   "
-         f"unsupported {c['unsupported']}   error {c['error']}"),
+        (
+            f"cases: {n}   pass {c['pass']} ({100 * c['pass'] / max(n, 1):.1f} %)   fail {c['fail']}   "
+            f"unsupported {c['unsupported']}   error {c['error']}"
+        ),
         f"cases whose tags are all supported: {len(cl)}, pass {cl_pass} ({100 * cl_pass / max(len(cl), 1):.1f} %)",
     ]
     if seconds is not None:

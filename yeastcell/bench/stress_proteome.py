@@ -24,7 +24,7 @@ import numpy as np
 import yeastcell as yc
 
 from .. import perturb as P
-from ..studies.lahtvee2017 import read_lahtvee2017
+from ..refdata import reference_data_dir
 from ..studies.lahtvee2017 import (
     direction_score,
     gene_names,
@@ -32,9 +32,9 @@ from ..studies.lahtvee2017 import (
     model_log2fc,
     nacl_levels,
     protein_map,
+    read_lahtvee2017,
     stress_residual,
 )
-from ..refdata import reference_data_dir
 
 CONDITION = "aerobic_clamped"
 
@@ -57,16 +57,19 @@ def stress_proteome_table(ridge: float = 1.0, hours: float = 24.0) -> list[str]:
     train_conds = [c for c in ds.conditions if c.startswith(("cond:heat_", "cond:ethanol_"))]
     test = measured_change(ds, list(levels), obs)
     train = measured_change(ds, train_conds, obs)
-    r = stress_residual(train, ridge=ridge)                         # log2, per group
+    r = stress_residual(train, ridge=ridge)  # log2, per group
     names = gene_names(cell, ds, obs)
     factors = {}
     for o, rp in zip(obs, r):
         for g in names[o]:
-            factors.setdefault(g, float(2.0 ** rp))
+            factors.setdefault(g, float(2.0**rp))
     residual = P.Combined(tuple(P.overexpress(g, f) for g, f in factors.items()))
     base = P.condition(CONDITION)
-    lanes = ([base] + [base + P.osmotic_shock(x) for x in levels.values()]
-             + [base + P.osmotic_shock(x) + residual for x in levels.values()])
+    lanes = (
+        [base]
+        + [base + P.osmotic_shock(x) for x in levels.values()]
+        + [base + P.osmotic_shock(x) + residual for x in levels.values()]
+    )
     traj = yc.simulate_batch(cell, lanes, t=np.array([0.0, 60.0 * hours / 2, 60.0 * hours]))
     traj.raise_if_failed()
     L = len(levels)
@@ -75,25 +78,36 @@ def stress_proteome_table(ridge: float = 1.0, hours: float = 24.0) -> list[str]:
     half = model_log2fc(cell, traj, mapping, time_index=1)
     drift = float(np.nanmax(np.abs(fc - half)))
     wall = time.perf_counter() - t0
-    before = direction_score(fc[1:1 + L], test)
-    after = direction_score(fc[1 + L:], test)
+    before = direction_score(fc[1 : 1 + L], test)
+    after = direction_score(fc[1 + L :], test)
     alone = direction_score(np.broadcast_to(r, test.log2fc.shape), test)
-    lines = ["| NaCl | measured changes (up / down) | model before training | hybrid after training on heat + ethanol | residual alone | no change |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| NaCl | measured changes (up / down) | model before training | hybrid after training on heat + ethanol | residual alone | no change |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for k, c in enumerate(levels):
         ch = test.changed[k]
         up, down = int((ch & (test.log2fc[k] > 0)).sum()), int((ch & (test.log2fc[k] < 0)).sum())
-        lines.append(f"| {levels[c]:g} M | {int(ch.sum())} ({up} / {down}) | {int(before.matched[k].sum())} | "
-                     f"{int(after.matched[k].sum())} | {int(alone.matched[k].sum())} | 0 |")
+        lines.append(
+            f"| {levels[c]:g} M | {int(ch.sum())} ({up} / {down}) | {int(before.matched[k].sum())} | "
+            f"{int(after.matched[k].sum())} | {int(alone.matched[k].sum())} | 0 |"
+        )
     n = before.n_changed
-    lines.append(f"| all levels | {n} | {before.n_matched} ({before.fraction:.3f}) | {after.n_matched} ({after.fraction:.3f}) | "
-                 f"{alone.n_matched} ({alone.fraction:.3f}) | 0 (0.000) |")
+    lines.append(
+        f"| all levels | {n} | {before.n_matched} ({before.fraction:.3f}) | {after.n_matched} ({after.fraction:.3f}) | "
+        f"{alone.n_matched} ({alone.fraction:.3f}) | 0 (0.000) |"
+    )
     moved = [f"{'/'.join(names[o])} {fc[L, j]:+.2f}" for j, o in enumerate(obs) if abs(fc[L, j]) >= 0.1]
-    lines += ["", (f"{len(obs)} measured protein groups map to model proteins; scored NaCl levels within the model's "
-                  f"validated range (NaCl_max_M = {limit:g} M){'; not simulated: ' + ', '.join(skipped) if skipped else ''}; "
-                  f"training conditions: {', '.join(train_conds)} ({int(train.changed.sum())} measured changes), "
-                  f"residual ridge {ridge:g}; steady state after {hours:g} h from {CONDITION} "
-                  f"(largest change of a log2 ratio over the second half: {drift:.3f}); {wall:.0f} s incl. compile"),
-              f"model changes >= 0.1 log2 at {list(levels.values())[-1]:g} M before training: "
-              + (", ".join(moved) if moved else "none")]
+    lines += [
+        "",
+        (
+            f"{len(obs)} measured protein groups map to model proteins; scored NaCl levels within the model's "
+            f"validated range (NaCl_max_M = {limit:g} M){'; not simulated: ' + ', '.join(skipped) if skipped else ''}; "
+            f"training conditions: {', '.join(train_conds)} ({int(train.changed.sum())} measured changes), "
+            f"residual ridge {ridge:g}; steady state after {hours:g} h from {CONDITION} "
+            f"(largest change of a log2 ratio over the second half: {drift:.3f}); {wall:.0f} s incl. compile"
+        ),
+        f"model changes >= 0.1 log2 at {list(levels.values())[-1]:g} M before training: "
+        + (", ".join(moved) if moved else "none"),
+    ]
     return lines

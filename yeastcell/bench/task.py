@@ -78,6 +78,7 @@ class TaskResult:
 
     def to_markdown(self) -> list[str]:
         """The table as markdown lines (numbers with 4 significant digits)."""
+
         def cell(x):
             if isinstance(x, float):
                 return f"{x:.4g}"
@@ -140,8 +141,10 @@ class Task:
                 return why
         missing = self.missing_data()
         if missing:
-            return (f"reference data missing under {reference_data_dir()}: {', '.join(missing)} "
-                    "(set YEASTCELL_REFERENCE_DATA)")
+            return (
+                f"reference data missing under {reference_data_dir()}: {', '.join(missing)} "
+                "(set YEASTCELL_REFERENCE_DATA)"
+            )
         return None
 
     def status(self) -> str:
@@ -209,8 +212,9 @@ def run_task(name: str, options: Mapping[str, Any] | None = None, *, quick: bool
     return res
 
 
-def table_from_markdown(task: str, lines: Sequence[str], notes: str = "",
-                        metrics: Mapping[str, float] | None = None) -> TaskResult:
+def table_from_markdown(
+    task: str, lines: Sequence[str], notes: str = "", metrics: Mapping[str, float] | None = None
+) -> TaskResult:
     """A TaskResult from the first markdown table in ``lines`` (as benchmark scripts print them)."""
     rows: list[str] = []
     for ln in lines:  # the first contiguous run of table lines

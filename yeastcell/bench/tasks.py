@@ -38,21 +38,25 @@ def _args_option() -> Option:
 
 
 # importable module -> (pip distribution, extras of pyproject.toml that install it)
-_PEERS = {"libsbml": ("python-libsbml", "bench"), "roadrunner": ("libroadrunner", "bench"),
-          "cobra": ("cobra", "")}
+_PEERS = {"libsbml": ("python-libsbml", "bench"), "roadrunner": ("libroadrunner", "bench"), "cobra": ("cobra", "")}
 
 
 def _needs(*modules: str):
     """A check: None when every module imports, else which distribution and extra installs it."""
+
     def check():
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if not missing:
             return None
         names = ", ".join(_PEERS.get(m, (m, ""))[0] for m in missing)
         extras = sorted({_PEERS.get(m, (m, ""))[1] for m in missing} - {""})
-        how = (f"pip install -e .[{extras[0]}] (or pip install yeastcell[{extras[0]}])" if extras
-               else f"pip install {names}")
+        how = (
+            f"pip install -e .[{extras[0]}] (or pip install yeastcell[{extras[0]}])"
+            if extras
+            else f"pip install {names}"
+        )
         return f"peer package(s) {names} not installed: {how}"
+
     return check
 
 
@@ -68,6 +72,7 @@ def _all(*checks):
             if why:
                 return why
         return None
+
     return check
 
 
@@ -80,24 +85,25 @@ def _script_table(task: str, stem: str, argv: list[str], notes: str) -> TaskResu
     _, lines = call_main(stem, argv)
     seconds = time.perf_counter() - t0
     cmd = " ".join([f"benchmarks/{stem}.py", *map(shlex.quote, argv)])
-    return table_from_markdown(task, lines, notes=f"{notes} (ran `{cmd}`, {seconds:.0f} s)",
-                               metrics={"wall_s": seconds})
+    return table_from_markdown(
+        task, lines, notes=f"{notes} (ran `{cmd}`, {seconds:.0f} s)", metrics={"wall_s": seconds}
+    )
 
 
 def _passthrough(task: str, stem: str, notes: str):
     def run(o: dict) -> TaskResult:
         return _script_table(task, stem, shlex.split(o["args"]), notes)
-    return run
 
+    return run
 
 
 # --- SBML Test Suite ------------------------------------------------------------------------------
 
+
 def _run_sbml(o: dict) -> TaskResult:
     suite = _measurement("sbml_suite")  # imports python-libsbml
     t0 = time.perf_counter()
-    results = suite.run_suite(o["cases"] or None, o["workers"], tuple(o["solver"].split(",")),
-                              progress=False)
+    results = suite.run_suite(o["cases"] or None, o["workers"], tuple(o["solver"].split(",")), progress=False)
     seconds = time.perf_counter() - t0
     if not results:
         raise ValueError(f"no time-course case matches cases={o['cases']!r}")
@@ -107,38 +113,55 @@ def _run_sbml(o: dict) -> TaskResult:
     cl_pass = sum(r.outcome == "pass" for r in claimed)
     rate = count["pass"] / n
     rate_cl = cl_pass / len(claimed) if claimed else float("nan")
-    row = (n, count["pass"], count["fail"], count["unsupported"], count["error"], f"{100 * rate:.1f} %",
-           f"{100 * rate_cl:.1f} % of {len(claimed)}", f"{seconds:.0f}")
+    row = (
+        n,
+        count["pass"],
+        count["fail"],
+        count["unsupported"],
+        count["error"],
+        f"{100 * rate:.1f} %",
+        f"{100 * rate_cl:.1f} % of {len(claimed)}",
+        f"{seconds:.0f}",
+    )
     cols = ("cases", "pass", "fail", "unsupported", "error", "pass rate", "pass rate, supported tags", "wall s")
     bad = [f"{r.case} [{r.outcome}] {r.detail[:120]}" for r in results if r.outcome in ("fail", "error")]
-    notes = (f"cases {o['cases'] or 'all time-course cases'}, solvers {o['solver']}, workers {o['workers']}"
-             + ("; failures: " + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else "") if bad else ""))
-    return TaskResult("sbml", cols, (row,), {"pass_rate": rate, "pass_rate_supported": rate_cl,
-                                              "wall_s": seconds}, notes)
+    notes = f"cases {o['cases'] or 'all time-course cases'}, solvers {o['solver']}, workers {o['workers']}" + (
+        "; failures: " + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else "") if bad else ""
+    )
+    return TaskResult(
+        "sbml", cols, (row,), {"pass_rate": rate, "pass_rate_supported": rate_cl, "wall_s": seconds}, notes
+    )
 
 
-register(Task(
-    name="sbml",
-    title="SBML Test Suite pass rate (semantic time-course cases)",
-    description="Imports each SBML Test Suite time-course case with yeastcell.sbml, simulates it and "
-                "compares every requested variable with the suite's reference results.",
-    data=("sbml/test-suite/index.tsv", "sbml/test-suite/cases"),
-    protocol="per case: import, compile, simulate (Tsit5, retry with Kvaerno5), pass if "
-             "|sim - ref| <= absolute + relative*|ref| at every time point (the suite's own rule); "
-             "constructs yeastcell refuses count as 'unsupported', never as pass",
-    metrics=("pass_rate: passing / all time-course cases",
-             "pass_rate_supported: passing / cases whose tags yeastcell claims to support"),
-    baselines=("the suite's reference results (libSBML/COPASI-derived, shipped with the suite)",),
-    run=_run_sbml,
-    options={"cases": Option(str, "", "case selection such as 1-100,205 (default: all)"),
-             "workers": Option(int, 2, "worker processes"),
-             "solver": Option(str, "tsit5,kvaerno5", "solvers tried in order")},
-    quick={"cases": "1-3", "workers": 1},
-    requires=_needs("libsbml"),
-))
+register(
+    Task(
+        name="sbml",
+        title="SBML Test Suite pass rate (semantic time-course cases)",
+        description="Imports each SBML Test Suite time-course case with yeastcell.sbml, simulates it and "
+        "compares every requested variable with the suite's reference results.",
+        data=("sbml/test-suite/index.tsv", "sbml/test-suite/cases"),
+        protocol="per case: import, compile, simulate (Tsit5, retry with Kvaerno5), pass if "
+        "|sim - ref| <= absolute + relative*|ref| at every time point (the suite's own rule); "
+        "constructs yeastcell refuses count as 'unsupported', never as pass",
+        metrics=(
+            "pass_rate: passing / all time-course cases",
+            "pass_rate_supported: passing / cases whose tags yeastcell claims to support",
+        ),
+        baselines=("the suite's reference results (libSBML/COPASI-derived, shipped with the suite)",),
+        run=_run_sbml,
+        options={
+            "cases": Option(str, "", "case selection such as 1-100,205 (default: all)"),
+            "workers": Option(int, 2, "worker processes"),
+            "solver": Option(str, "tsit5,kvaerno5", "solvers tried in order"),
+        },
+        quick={"cases": "1-3", "workers": 1},
+        requires=_needs("libsbml"),
+    )
+)
 
 
 # --- gene essentiality ----------------------------------------------------------------------------
+
 
 def _mcc(tp, tn, fp, fn) -> float:
     den = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
@@ -158,100 +181,131 @@ def _run_essentiality(o: dict) -> TaskResult:
 
     pub = YEAST_GEM_902_ESSENTIALITY
     n_viable, n_inviable = c["TP"] + c["FN"], c["TN"] + c["FP"]
-    rows = (row("yeastcell knockout_screen (HiGHS), Yeast-GEM", c["TP"], c["TN"], c["FP"], c["FN"]),
-            row("published Yeast-GEM 9.0.2 (essentialGenes.m, GLPK)", pub["TP"], pub["TN"], pub["FP"], pub["FN"]),
-            row("baseline: every gene viable", n_viable, 0, n_inviable, 0))
+    rows = (
+        row("yeastcell knockout_screen (HiGHS), Yeast-GEM", c["TP"], c["TN"], c["FP"], c["FN"]),
+        row("published Yeast-GEM 9.0.2 (essentialGenes.m, GLPK)", pub["TP"], pub["TN"], pub["FP"], pub["FN"]),
+        row("baseline: every gene viable", n_viable, 0, n_inviable, 0),
+    )
     return TaskResult(
-        "essentiality", ("predictor", "TP", "TN", "FP", "FN", "accuracy", "MCC"), rows,
+        "essentiality",
+        ("predictor", "TP", "TN", "FP", "FN", "accuracy", "MCC"),
+        rows,
         {"accuracy": res.accuracy, "mcc": res.mcc, "wall_s": seconds},
         f"positive = viable; synthetic complete medium; growth ratio < 1e-6 = essential; scored over "
-        f"verified ORFs (SGD 2013) against the Yeast Deletion Project; {seconds:.0f} s")
+        f"verified ORFs (SGD 2013) against the Yeast Deletion Project; {seconds:.0f} s",
+    )
 
 
-register(Task(
-    name="essentiality",
-    title="Gene essentiality of Yeast-GEM vs the Yeast Deletion Project",
-    description="Single-gene deletions of Yeast-GEM on synthetic complete medium (FBA), scored "
-                "against experimentally inviable ORFs, as in Yeast-GEM's own essentialGenes.m.",
-    data=YEAST_GEM + ("yeast-gem/essential_orfs_deletion_project.txt", "yeast-gem/verified_orfs_sgd_2013.txt"),
-    protocol="all single-gene deletions (yeastcell.gem.essentiality_test); confusion matrix over "
-             "verified ORFs, positive = viable",
-    metrics=("accuracy", "mcc: Matthews correlation coefficient"),
-    baselines=("published Yeast-GEM 9.0.2 figures", "every gene predicted viable"),
-    run=_run_essentiality,
-    options={"processes": Option(int, 1, "worker processes for the knockout screen")},
-))
+register(
+    Task(
+        name="essentiality",
+        title="Gene essentiality of Yeast-GEM vs the Yeast Deletion Project",
+        description="Single-gene deletions of Yeast-GEM on synthetic complete medium (FBA), scored "
+        "against experimentally inviable ORFs, as in Yeast-GEM's own essentialGenes.m.",
+        data=YEAST_GEM + ("yeast-gem/essential_orfs_deletion_project.txt", "yeast-gem/verified_orfs_sgd_2013.txt"),
+        protocol="all single-gene deletions (yeastcell.gem.essentiality_test); confusion matrix over "
+        "verified ORFs, positive = viable",
+        metrics=("accuracy", "mcc: Matthews correlation coefficient"),
+        baselines=("published Yeast-GEM 9.0.2 figures", "every gene predicted viable"),
+        run=_run_essentiality,
+        options={"processes": Option(int, 1, "worker processes for the knockout screen")},
+    )
+)
 
 
 # --- simulation throughput vs libroadrunner -------------------------------------------------------
 
+
 def _run_throughput(o: dict) -> TaskResult:
     throughput = _measurement("throughput")  # its peers: libroadrunner, python-libsbml
     t0 = time.perf_counter()
-    lines = throughput.throughput_table([int(n) for n in o["sizes"].split()], o["rr"], o["bdf"],
-                                        strategy=o["strategy"], rtol=o["rtol"], atol=o["atol"],
-                                        solver=o["solver"])
+    lines = throughput.throughput_table(
+        [int(n) for n in o["sizes"].split()],
+        o["rr"],
+        o["bdf"],
+        strategy=o["strategy"],
+        rtol=o["rtol"],
+        atol=o["atol"],
+        solver=o["solver"],
+    )
     seconds = time.perf_counter() - t0
-    return table_from_markdown("throughput", lines, metrics={"wall_s": seconds},
-                               notes=("per-trajectory wall time; ratios = yeastcell / peer in the same run; "
-                                      f"{seconds:.0f} s"))
+    return table_from_markdown(
+        "throughput",
+        lines,
+        metrics={"wall_s": seconds},
+        notes=(f"per-trajectory wall time; ratios = yeastcell / peer in the same run; {seconds:.0f} s"),
+    )
 
 
-register(Task(
-    name="throughput",
-    title="Simulation throughput: yeastcell batches vs libroadrunner and scipy BDF",
-    description="100-min time courses of the core model (Teusink 2000 condition, perturbed initial "
-                "states) in batches, against libroadrunner on the Teusink SBML and scipy BDF.",
-    data=("sbml/biomodels/BIOMD0000000064_teusink2000.xml",),
-    protocol="yeastcell.bench.throughput (benchmarks/bench_simulate.py): compile excluded (second "
-             "call timed), same perturbation distribution and tolerances for every engine",
-    metrics=("ms per trajectory", "ratio to libroadrunner", "ratio to scipy BDF"),
-    baselines=("libroadrunner", "scipy.integrate.solve_ivp(method='BDF')"),
-    run=_run_throughput,
-    options={"sizes": Option(str, "1 100 1000", "yeastcell batch sizes"),
-             "rr": Option(int, 1000, "libroadrunner trajectories"),
-             "bdf": Option(int, 10, "scipy BDF trajectories"),
-             "strategy": Option(str, "vmap", "yeastcell batching: vmap, shard or auto"),
-             "solver": Option(str, "auto", "auto (simulate_batch's choice), rodas or bdf"),
-             "rtol": Option(float, 1e-6, "relative tolerance of every engine"),
-             "atol": Option(float, 1e-10, "absolute tolerance of every engine (mM)")},
-    quick={"sizes": "1 8", "rr": 8, "bdf": 2},
-    requires=_needs("roadrunner", "libsbml"),
-))
+register(
+    Task(
+        name="throughput",
+        title="Simulation throughput: yeastcell batches vs libroadrunner and scipy BDF",
+        description="100-min time courses of the core model (Teusink 2000 condition, perturbed initial "
+        "states) in batches, against libroadrunner on the Teusink SBML and scipy BDF.",
+        data=("sbml/biomodels/BIOMD0000000064_teusink2000.xml",),
+        protocol="yeastcell.bench.throughput (benchmarks/bench_simulate.py): compile excluded (second "
+        "call timed), same perturbation distribution and tolerances for every engine",
+        metrics=("ms per trajectory", "ratio to libroadrunner", "ratio to scipy BDF"),
+        baselines=("libroadrunner", "scipy.integrate.solve_ivp(method='BDF')"),
+        run=_run_throughput,
+        options={
+            "sizes": Option(str, "1 100 1000", "yeastcell batch sizes"),
+            "rr": Option(int, 1000, "libroadrunner trajectories"),
+            "bdf": Option(int, 10, "scipy BDF trajectories"),
+            "strategy": Option(str, "vmap", "yeastcell batching: vmap, shard or auto"),
+            "solver": Option(str, "auto", "auto (simulate_batch's choice), rodas or bdf"),
+            "rtol": Option(float, 1e-6, "relative tolerance of every engine"),
+            "atol": Option(float, 1e-10, "absolute tolerance of every engine (mM)"),
+        },
+        quick={"sizes": "1 8", "rr": 8, "bdf": 2},
+        requires=_needs("roadrunner", "libsbml"),
+    )
+)
 
 
 # --- knockout screen speed vs cobrapy -------------------------------------------------------------
 
+
 def _run_knockouts(o: dict) -> TaskResult:
     argv = ["--processes", str(o["processes"]), *shlex.split(o["args"])]
-    return _script_table("knockouts", "bench_knockouts", argv,
-                         "cobrapy single_gene_deletion vs yeastcell knockout_screen, same model and medium")
+    return _script_table(
+        "knockouts",
+        "bench_knockouts",
+        argv,
+        "cobrapy single_gene_deletion vs yeastcell knockout_screen, same model and medium",
+    )
 
 
-register(Task(
-    name="knockouts",
-    title="Knockout-screen speed: yeastcell vs cobrapy on Yeast-GEM",
-    description="All single-gene deletions of Yeast-GEM on synthetic complete medium, timed for "
-                "cobrapy and yeastcell in the same process, with the largest growth difference.",
-    data=YEAST_GEM,
-    protocol="benchmarks/bench_knockouts.py (a script of the source checkout): model loading not timed",
-    metrics=("wall time of each engine", "speed-up", "max |growth difference| (1/h)"),
-    baselines=("cobra.flux_analysis.single_gene_deletion",),
-    run=_run_knockouts,
-    options={"processes": Option(int, 1, "worker processes for both engines"), "args": _args_option()},
-    requires=_all(_script("bench_knockouts"), _needs("cobra")),
-))
+register(
+    Task(
+        name="knockouts",
+        title="Knockout-screen speed: yeastcell vs cobrapy on Yeast-GEM",
+        description="All single-gene deletions of Yeast-GEM on synthetic complete medium, timed for "
+        "cobrapy and yeastcell in the same process, with the largest growth difference.",
+        data=YEAST_GEM,
+        protocol="benchmarks/bench_knockouts.py (a script of the source checkout): model loading not timed",
+        metrics=("wall time of each engine", "speed-up", "max |growth difference| (1/h)"),
+        baselines=("cobra.flux_analysis.single_gene_deletion",),
+        run=_run_knockouts,
+        options={"processes": Option(int, 1, "worker processes for both engines"), "args": _args_option()},
+        requires=_all(_script("bench_knockouts"), _needs("cobra")),
+    )
+)
 
 
 # --- studies: phosphoproteomics, stress proteome, glucose pulse ---------------------------------
 
+
 def _table_task(task: str, table, notes: str):
     """A run function: ``table(options)`` gives markdown lines; its first table is the result."""
+
     def run(o: dict) -> TaskResult:
         t0 = time.perf_counter()
         lines = table(o)
         seconds = time.perf_counter() - t0
         return table_from_markdown(task, lines, notes=f"{notes}; {seconds:.0f} s", metrics={"wall_s": seconds})
+
     return run
 
 
@@ -259,85 +313,104 @@ def _summary_then_sites(summary: list[str], sites: list[str]) -> list[str]:
     return summary + [""] + sites
 
 
-register(Task(
-    name="phospho",
-    title="Osmotic-shock phosphoproteomics (Kanshin et al. 2015): direction of change of the whole-cell model",
-    description="Fit/predict the phosphopeptide time courses after 0.4 M NaCl osmotic shock "
-                "measured by Kanshin et al. 2015 (13 time points, 0-60 min, log2 fold change).",
-    data=("omics/kanshin2015_osmotic_phospho/timeSeries.tsv",),
-    protocol="yeastcell.bench.phospho (benchmarks/bench_kanshin.py): direction of change of the "
-             "uncalibrated yeast_cell at the significant (peptide, time) points",
-    metrics=("fraction of significant (peptide, time) points whose direction of change is predicted",),
-    baselines=("no change", "every site up"),
-    run=_table_task("phospho", lambda o: _summary_then_sites(*phospho_tables()), "osmotic-shock phosphoproteomics"),
-))
+register(
+    Task(
+        name="phospho",
+        title="Osmotic-shock phosphoproteomics (Kanshin et al. 2015): direction of change of the whole-cell model",
+        description="Fit/predict the phosphopeptide time courses after 0.4 M NaCl osmotic shock "
+        "measured by Kanshin et al. 2015 (13 time points, 0-60 min, log2 fold change).",
+        data=("omics/kanshin2015_osmotic_phospho/timeSeries.tsv",),
+        protocol="yeastcell.bench.phospho (benchmarks/bench_kanshin.py): direction of change of the "
+        "uncalibrated yeast_cell at the significant (peptide, time) points",
+        metrics=("fraction of significant (peptide, time) points whose direction of change is predicted",),
+        baselines=("no change", "every site up"),
+        run=_table_task("phospho", lambda o: _summary_then_sites(*phospho_tables()), "osmotic-shock phosphoproteomics"),
+    )
+)
 
-register(Task(
-    name="stress_proteome",
-    title="Steady-state NaCl proteome (Lahtvee et al. 2017): direction of change before/after training on other stresses",
-    description="Predict the direction of change of the modelled proteins in NaCl-stressed chemostats "
-                "(0.2-1.0 M) with the whole-cell model, then after training a synthesis-rate residual "
-                "on the heat and ethanol conditions of the same study (never on NaCl).",
-    data=("omics/lahtvee2017_stress_proteomics/merged_proteomic_data.csv.gz",
-          "omics/lahtvee2017_stress_proteomics/flux_data.tsv"),
-    protocol="yeastcell.bench.stress_proteome (benchmarks/bench_lahtvee.py): 24 h simulations to steady state; a "
-             "measured change is >= 1.5-fold with non-overlapping replicates; a model change < 0.1 "
-             "log2 counts as no change",
-    metrics=("fraction of measured changes whose direction is predicted",),
-    baselines=("no change", "the residual alone (mean change under the other stresses)"),
-    run=_table_task("stress_proteome", lambda o: stress_proteome_table(o["ridge"], o["hours"]),
-                    "Lahtvee 2017 NaCl proteome directions"),
-    options={"ridge": Option(float, 1.0, "shrinkage of the residual (pseudo-conditions of no change)"),
-             "hours": Option(float, 24.0, "simulated time to the steady state (h)")},
-))
+register(
+    Task(
+        name="stress_proteome",
+        title="Steady-state NaCl proteome (Lahtvee et al. 2017): direction of change before/after training on other stresses",
+        description="Predict the direction of change of the modelled proteins in NaCl-stressed chemostats "
+        "(0.2-1.0 M) with the whole-cell model, then after training a synthesis-rate residual "
+        "on the heat and ethanol conditions of the same study (never on NaCl).",
+        data=(
+            "omics/lahtvee2017_stress_proteomics/merged_proteomic_data.csv.gz",
+            "omics/lahtvee2017_stress_proteomics/flux_data.tsv",
+        ),
+        protocol="yeastcell.bench.stress_proteome (benchmarks/bench_lahtvee.py): 24 h simulations to steady state; a "
+        "measured change is >= 1.5-fold with non-overlapping replicates; a model change < 0.1 "
+        "log2 counts as no change",
+        metrics=("fraction of measured changes whose direction is predicted",),
+        baselines=("no change", "the residual alone (mean change under the other stresses)"),
+        run=_table_task(
+            "stress_proteome",
+            lambda o: stress_proteome_table(o["ridge"], o["hours"]),
+            "Lahtvee 2017 NaCl proteome directions",
+        ),
+        options={
+            "ridge": Option(float, 1.0, "shrinkage of the residual (pseudo-conditions of no change)"),
+            "hours": Option(float, 24.0, "simulated time to the steady state (h)"),
+        },
+    )
+)
 
-register(Task(
-    name="glucose_pulse",
-    title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
-    description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "
-                "metabolites after a 110 mM glucose pulse to a glucose-limited chemostat; score the "
-                "log error on time points and on metabolites left out of the fit.",
-    data=("timecourses/vanheerden2014_glucose_pulse/metabolites.csv",
-          "timecourses/vanheerden2014_glucose_pulse/nucleotides.csv"),
-    protocol="yeastcell.bench.glucose_pulse (benchmarks/bench_vanheerden.py): Levenberg–Marquardt (central-difference Jacobian); "
-             "validation 1: fit 0-107 s, predict 135-337 s; validation 2: fit 6 metabolites, predict 3",
-    metrics=("held-out log RMSE, literature vs fitted parameters",),
-    baselines=("the literature-parameter core model",),
-    run=_table_task("glucose_pulse", lambda o: glucose_pulse_table(o["epochs"]),
-                    "van Heerden 2014 glucose-pulse fit"),
-    options={"epochs": Option(int, 40, "Levenberg–Marquardt iterations at most")},
-))
+register(
+    Task(
+        name="glucose_pulse",
+        title="Glucose-pulse metabolites (van Heerden et al. 2014): fitted core model vs literature parameters",
+        description="Fit the core model's glycolytic Vmax values and ATP demand to the intracellular "
+        "metabolites after a 110 mM glucose pulse to a glucose-limited chemostat; score the "
+        "log error on time points and on metabolites left out of the fit.",
+        data=(
+            "timecourses/vanheerden2014_glucose_pulse/metabolites.csv",
+            "timecourses/vanheerden2014_glucose_pulse/nucleotides.csv",
+        ),
+        protocol="yeastcell.bench.glucose_pulse (benchmarks/bench_vanheerden.py): Levenberg–Marquardt (central-difference Jacobian); "
+        "validation 1: fit 0-107 s, predict 135-337 s; validation 2: fit 6 metabolites, predict 3",
+        metrics=("held-out log RMSE, literature vs fitted parameters",),
+        baselines=("the literature-parameter core model",),
+        run=_table_task(
+            "glucose_pulse", lambda o: glucose_pulse_table(o["epochs"]), "van Heerden 2014 glucose-pulse fit"
+        ),
+        options={"epochs": Option(int, 40, "Levenberg–Marquardt iterations at most")},
+    )
+)
 
 # --- tasks implemented by scripts of the source checkout ------------------------------------------
 
-register(Task(
-    name="heldout",
-    title="Held-out perturbation prediction: hybrid cell vs baselines",
-    description="Train on some perturbation time courses, predict held-out perturbations; compare "
-                "the hybrid (mechanistic + neural) cell with the mechanistic model alone and simple "
-                "baselines (no change, mean effect, additive for combinations).",
-    data=(),
-    protocol="benchmarks/bench_hybrid.py (held-out conditions never seen in training); external "
-             "models are scored through the ModelAdapter protocol (docs/benchmarks.md)",
-    metrics=("RMSE on held-out conditions (log2 fold change)",),
-    baselines=("mechanistic model", "no change", "mean effect", "additive"),
-    run=_passthrough("heldout", "bench_hybrid", "held-out perturbation prediction"),
-    options={"args": _args_option()},
-    requires=_script("bench_hybrid"),
-))
+register(
+    Task(
+        name="heldout",
+        title="Held-out perturbation prediction: hybrid cell vs baselines",
+        description="Train on some perturbation time courses, predict held-out perturbations; compare "
+        "the hybrid (mechanistic + neural) cell with the mechanistic model alone and simple "
+        "baselines (no change, mean effect, additive for combinations).",
+        data=(),
+        protocol="benchmarks/bench_hybrid.py (held-out conditions never seen in training); external "
+        "models are scored through the ModelAdapter protocol (docs/benchmarks.md)",
+        metrics=("RMSE on held-out conditions (log2 fold change)",),
+        baselines=("mechanistic model", "no change", "mean effect", "additive"),
+        run=_passthrough("heldout", "bench_hybrid", "held-out perturbation prediction"),
+        options={"args": _args_option()},
+        requires=_script("bench_hybrid"),
+    )
+)
 
-register(Task(
-    name="active",
-    title="Active-learning efficiency on the virtual lab",
-    description="Experiments the closed loop needs to reach the held-out error that random selection "
-                "reaches with its full budget; compared with random and uncertainty-only selection.",
-    data=(),
-    protocol="benchmarks/bench_active.py: several seeds, same budget and candidate library for every "
-             "strategy",
-    metrics=("fraction of the random budget needed (mean, sd over seeds)",),
-    baselines=("random selection", "uncertainty-only (no diversity) selection"),
-    run=_passthrough("active", "bench_active", "active learning vs random and uncertainty-only"),
-    options={"args": _args_option()},
-    quick={"args": "--quick"},
-    requires=_script("bench_active"),
-))
+register(
+    Task(
+        name="active",
+        title="Active-learning efficiency on the virtual lab",
+        description="Experiments the closed loop needs to reach the held-out error that random selection "
+        "reaches with its full budget; compared with random and uncertainty-only selection.",
+        data=(),
+        protocol="benchmarks/bench_active.py: several seeds, same budget and candidate library for every strategy",
+        metrics=("fraction of the random budget needed (mean, sd over seeds)",),
+        baselines=("random selection", "uncertainty-only (no diversity) selection"),
+        run=_passthrough("active", "bench_active", "active learning vs random and uncertainty-only"),
+        options={"args": _args_option()},
+        quick={"args": "--quick"},
+        requires=_script("bench_active"),
+    )
+)

@@ -26,9 +26,9 @@ import scipy.integrate
 
 import yeastcell as yc
 
+from ..refdata import reference_data_dir
 from ..solvers import BatchBDF, Rodas4P, batch_options, solve, solver_name
 from ..solvers.rosenbrock import SPARSE_LU_MIN_BATCH
-from ..refdata import reference_data_dir
 
 T_END_MIN, N_SAVE = 100.0, 101
 SD = 0.3  # ln-scale sd of the initial-concentration perturbations
@@ -42,8 +42,11 @@ def perturbable(cell, base) -> np.ndarray:
     pooled = {s for m in cell.spec.conserved_moieties for s in m.species}
     mask = np.zeros(cell.n_species, dtype=bool)
     mask[list(cell.dynamic)] = True
-    return mask & ~np.asarray(base.clamp) & np.array(
-        [k == "metabolite" and s not in pooled for k, s in zip(cell.species_kind, cell.species_ids)])
+    return (
+        mask
+        & ~np.asarray(base.clamp)
+        & np.array([k == "metabolite" and s not in pooled for k, s in zip(cell.species_kind, cell.species_ids)])
+    )
 
 
 def _timed_run(cell, conds, t, opts, strategy):
@@ -88,10 +91,17 @@ def yeastcell_batches(sizes, strategy="vmap", rtol=1e-6, atol=1e-10, linear_solv
         conds = eqx.tree_at(lambda c: c.c0, conds, jnp.asarray(c0))
         first, _ = _timed_run(cell, conds, t, opts, strategy)  # includes compilation
         run, status = _timed_run(cell, conds, t, opts, strategy)
-        out[n] = {"compile": first - run, "total": run, "per_traj": run / n, "failed": int(np.sum(np.asarray(status) != 0)),
-                      "solver": solver_name(batch_options(opts, n, cell).solver)}
-        print(f"yeastcell[{strategy}, {out[n]['solver']}] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
-              f"{1e3 * run / n:8.3f} ms/trajectory, failed {out[n]['failed']}")
+        out[n] = {
+            "compile": first - run,
+            "total": run,
+            "per_traj": run / n,
+            "failed": int(np.sum(np.asarray(status) != 0)),
+            "solver": solver_name(batch_options(opts, n, cell).solver),
+        }
+        print(
+            f"yeastcell[{strategy}, {out[n]['solver']}] batch {n:5d}: compile {first - run:7.2f} s, run {run:8.3f} s, "
+            f"{1e3 * run / n:8.3f} ms/trajectory, failed {out[n]['failed']}"
+        )
     return cell, base, out
 
 
@@ -137,8 +147,10 @@ def scipy_bdf(cell, base, n: int, rtol: float = 1e-6, atol: float = 1e-10) -> fl
     jac = jax.jit(jax.jacfwd(lambda t, x, c: cell.rhs(t, x, c, base.clamp, base.rate_scale), argnums=1))
     rng = np.random.default_rng(2)
     pert = perturbable(cell, base)
-    c_all = [jnp.asarray(np.asarray(base.c0) * np.where(pert, np.exp(rng.normal(0, SD, cell.n_species)), 1.0))
-             for _ in range(n)]
+    c_all = [
+        jnp.asarray(np.asarray(base.c0) * np.where(pert, np.exp(rng.normal(0, SD, cell.n_species)), 1.0))
+        for _ in range(n)
+    ]
     x0 = np.asarray(c_all[0][dyn])
     f(0.0, jnp.asarray(x0), c_all[0]).block_until_ready()
     jac(0.0, jnp.asarray(x0), c_all[0]).block_until_ready()
@@ -146,28 +158,49 @@ def scipy_bdf(cell, base, n: int, rtol: float = 1e-6, atol: float = 1e-10) -> fl
     t0 = time.perf_counter()
     ok = 0
     for c in c_all:
-        sol = scipy.integrate.solve_ivp(lambda t, x, c=c: np.asarray(f(t, x, c)), (0.0, T_END_MIN),
-                                        np.asarray(c[dyn]), method="BDF", t_eval=t_eval, rtol=rtol, atol=atol,
-                                        jac=lambda t, x, c=c: np.asarray(jac(t, x, c)))
+        sol = scipy.integrate.solve_ivp(
+            lambda t, x, c=c: np.asarray(f(t, x, c)),
+            (0.0, T_END_MIN),
+            np.asarray(c[dyn]),
+            method="BDF",
+            t_eval=t_eval,
+            rtol=rtol,
+            atol=atol,
+            jac=lambda t, x, c=c: np.asarray(jac(t, x, c)),
+        )
         ok += sol.success
     run = time.perf_counter() - t0
     print(f"scipy BDF loop     {n:5d}: run {run:8.3f} s, {1e3 * run / n:8.3f} ms/trajectory ({ok}/{n} ok)")
     return run / n
 
 
-def throughput_table(sizes=(1, 100, 1000), rr: int = 1000, bdf: int = 10, *, strategy: str = "vmap",
-                     rtol: float = 1e-6, atol: float = 1e-10, linear_solver: str = "auto",
-                     solver: str = "auto") -> list[str]:
+def throughput_table(
+    sizes=(1, 100, 1000),
+    rr: int = 1000,
+    bdf: int = 10,
+    *,
+    strategy: str = "vmap",
+    rtol: float = 1e-6,
+    atol: float = 1e-10,
+    linear_solver: str = "auto",
+    solver: str = "auto",
+) -> list[str]:
     """Run all three engines; the markdown table (ms per trajectory, ratios yeastcell / peer)."""
     cell, base, yc_times = yeastcell_batches(sizes, strategy, rtol, atol, linear_solver, solver)
     t_rr = roadrunner_loop(rr, rtol, atol)
     t_bdf = scipy_bdf(cell, base, bdf, rtol, atol)
     lines = ["| work | per trajectory (ms) | vs libroadrunner | vs scipy BDF |", "|---|---:|---:|---:|"]
     for n, r in yc_times.items():
-        lines.append(f"| yeastcell core model, batch {n} ({strategy}, {r['solver']}; compile {r['compile']:.1f} s) | "
-                     f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / t_rr:.2f}× | {r['per_traj'] / t_bdf:.3f}× |")
+        lines.append(
+            f"| yeastcell core model, batch {n} ({strategy}, {r['solver']}; compile {r['compile']:.1f} s) | "
+            f"{1e3 * r['per_traj']:.3f} | {r['per_traj'] / t_rr:.2f}× | {r['per_traj'] / t_bdf:.3f}× |"
+        )
     lines.append(f"| libroadrunner Teusink SBML, loop of {rr} | {1e3 * t_rr:.3f} | 1 | |")
-    lines.append(f"| scipy solve_ivp BDF on the core model RHS (jitted RHS + Jacobian), {bdf} runs | {1e3 * t_bdf:.3f} | | 1 |")
-    lines.append(f"\nAll solvers at rtol {rtol:g}, atol {atol:g}; yeastcell with the structured Jacobian, "
-                 f"solver choice --solver {solver} (auto = simulate_batch's choice for the batch size).")
+    lines.append(
+        f"| scipy solve_ivp BDF on the core model RHS (jitted RHS + Jacobian), {bdf} runs | {1e3 * t_bdf:.3f} | | 1 |"
+    )
+    lines.append(
+        f"\nAll solvers at rtol {rtol:g}, atol {atol:g}; yeastcell with the structured Jacobian, "
+        f"solver choice --solver {solver} (auto = simulate_batch's choice for the batch size)."
+    )
     return lines

@@ -12,7 +12,6 @@ Units: concentrations mM, time min, volumes L, fluxes mM/min per reaction compar
 (amounts per time for an SBML cell).
 """
 
-
 import abc
 
 import equinox as eqx
@@ -106,8 +105,10 @@ class AbstractCell(eqx.Module):
         return std or orf
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({self.model_id!r}: {self.n_species} species, {len(self.dynamic)} dynamic, "
-                f"{self.n_reactions} reactions, {len(self.theta_names)} parameters, {len(self.genes)} genes)")
+        return (
+            f"{type(self).__name__}({self.model_id!r}: {self.n_species} species, {len(self.dynamic)} dynamic, "
+            f"{self.n_reactions} reactions, {len(self.theta_names)} parameters, {len(self.genes)} genes)"
+        )
 
 
 def with_dynamic(dynamic: tuple[int, ...], c_full, x):

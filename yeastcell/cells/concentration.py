@@ -67,7 +67,8 @@ class ConcentrationCell(AbstractCell):
         solve and is computed once per solve (`fluxes(enzyme_factor=...)`)."""
         dyn = set(self.dynamic)
         return bool(self.enzyme_clauses) and not any(
-            i in dyn for _, clauses in self.enzyme_clauses for cl in clauses for i in cl)
+            i in dyn for _, clauses in self.enzyme_clauses for cl in clauses for i in cl
+        )
 
     def fluxes(self, c, t=0.0, rate_scale=None, enzyme_factor=None):
         """Reaction rates (mM/min, per reaction compartment volume) at full concentrations `c` (mM).
@@ -201,8 +202,8 @@ def stoichiometry_plan(N: np.ndarray, dynamic: tuple[int, ...]):
     n_index = np.full((len(rows), width), n_dyn.size, dtype=int)
     r_index = np.full((len(rows), width), n_dyn.shape[1], dtype=int)
     for i, r in enumerate(rows):
-        n_index[i, :len(r)] = i * n_dyn.shape[1] + r
-        r_index[i, :len(r)] = r
+        n_index[i, : len(r)] = i * n_dyn.shape[1] + r
+        r_index[i, : len(r)] = r
     return tuple(map(tuple, n_index.tolist())), tuple(map(tuple, r_index.tolist()))
 
 
@@ -211,5 +212,5 @@ def _gather(values, index_arrays):
     flat = values[np.concatenate([a.ravel() for a in index_arrays])] if index_arrays else values[:0]
     start = 0
     for a in index_arrays:
-        yield flat[start:start + a.size].reshape(a.shape)
+        yield flat[start : start + a.size].reshape(a.shape)
         start += a.size

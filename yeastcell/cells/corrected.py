@@ -127,4 +127,3 @@ class CorrectedCell(AbstractCell):
     @property
     def proteome(self):
         return self.cell.proteome
-

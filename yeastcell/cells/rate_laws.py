@@ -41,7 +41,9 @@ class KindGroup(eqx.Module):
         """`rates` from the already gathered substrate, product and role concentrations (mM) and
         rate-law parameters `p` (rows of `theta_reads`)."""
         n = len(self.rxn)
-        x = np.asarray(self.exponents, dtype=float).reshape(n, -1)  # concrete: exact integer powers (kinetics._prod_powers)
+        x = np.asarray(self.exponents, dtype=float).reshape(
+            n, -1
+        )  # concrete: exact integer powers (kinetics._prod_powers)
         return jnp.asarray(self.sign, dtype=S.dtype) * KINDS[self.kind].rate(S, P, R, p, x)
 
 

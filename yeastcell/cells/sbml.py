@@ -48,7 +48,7 @@ class SbmlCell(AbstractCell):
         sizes at their compiled values (trajectories report the exact fluxes, including event
         changes, through `saved_fluxes`)."""
         sysm = self.system
-        y = sysm.y_from(c, self.volumes, self.theta[:sysm.n_param])
+        y = sysm.y_from(c, self.volumes, self.theta[: sysm.n_param])
         y, env = sysm.apply_rules(y, t, self.theta)
         return sysm.rates(env, self.theta, rate_scale)
 

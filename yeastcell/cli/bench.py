@@ -19,7 +19,11 @@ def add_parser(sub) -> None:
     def common(q):
         q.add_argument("--quick", action="store_true", help="the task's small smoke-test setting")
         q.add_argument("--set", action="append", metavar="KEY=VALUE", help="a task option (see bench list -v)")
-        q.add_argument("--record", action="store_true", help="record the table in benchmarks/RESULTS.md (replacing the older table of this task)")
+        q.add_argument(
+            "--record",
+            action="store_true",
+            help="record the table in benchmarks/RESULTS.md (replacing the older table of this task)",
+        )
         q.add_argument("--results", help="results file for --record (default: the checkout's benchmarks/RESULTS.md)")
         q.add_argument("--note", help="a note recorded with the results (e.g. 'machine shared with other jobs')")
         q.set_defaults(func=run_one)
@@ -64,7 +68,12 @@ def run_one(args) -> int:
     print("\n".join(res.to_markdown()))
     if args.record:
         cmd = "yeastcell " + " ".join(shlex.quote(a) for a in args.argv)
-        path = record(f"{task.title} (yeastcell bench run {task.name})", res.to_markdown(), command=cmd,
-                      path=args.results, note=args.note)
+        path = record(
+            f"{task.title} (yeastcell bench run {task.name})",
+            res.to_markdown(),
+            command=cmd,
+            path=args.results,
+            note=args.note,
+        )
         print(f"recorded in {path}")
     return 0

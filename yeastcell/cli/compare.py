@@ -25,11 +25,21 @@ def add_parser(sub, default_model: str) -> None:
     c.add_argument("-m", "--model", default=default_model, help="model file or embedded model name")
     c.add_argument("-d", "--data", required=True, help="dataset: .h5 (yeastcell format) or a long .csv/.tsv table")
     c.add_argument("-c", "--condition", help="named condition of the model added to every dataset condition")
-    c.add_argument("--map", action="append", metavar="OBSERVABLE=QUANTITY",
-                   help="model quantity of a measured observable, e.g. 'SGTS(ph)LPR-1=phospho:Hog1' (see yeastcell.observe)")
+    c.add_argument(
+        "--map",
+        action="append",
+        metavar="OBSERVABLE=QUANTITY",
+        help="model quantity of a measured observable, e.g. 'SGTS(ph)LPR-1=phospho:Hog1' (see yeastcell.observe)",
+    )
     c.add_argument("--conditions", nargs="+", help="compare only these dataset conditions")
-    c.add_argument("--as", dest="rename", action="append", nargs=2, metavar=("CONDITION", "NOTATION"),
-                   help="simulate a dataset condition as this perturbation, e.g. --as cond:nacl_0.4M step:NaCl_e=400@0")
+    c.add_argument(
+        "--as",
+        dest="rename",
+        action="append",
+        nargs=2,
+        metavar=("CONDITION", "NOTATION"),
+        help="simulate a dataset condition as this perturbation, e.g. --as cond:nacl_0.4M step:NaCl_e=400@0",
+    )
     c.add_argument("--observables", nargs="+", help="compare only these observables")
     c.add_argument("--threshold", type=float, default=0.0, help="significant change for direction accuracy (log2)")
     c.add_argument("--reference", help="raw data: condition that changes are measured against")

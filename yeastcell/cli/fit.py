@@ -65,11 +65,26 @@ def run(args) -> int:
     optimizer = "lm" if args.optimizer == "lm" else None
     if args.optimizer == "adam":
         optimizer = optax.adam(args.lr)
-    res = fit(model, ds, params=params or None, optimizer=optimizer, epochs=args.epochs, starts=args.starts,
-              seed=args.seed, validation_fraction=args.validation, checkpoint_dir=args.checkpoint,
-              progress=not args.quiet, sigma_log2=args.sigma)
-    out = {"parameters": res.parameters, "loss": res.loss, "val_loss": res.val_loss, "starts": res.starts,
-           "epochs": len(res.history)}
+    res = fit(
+        model,
+        ds,
+        params=params or None,
+        optimizer=optimizer,
+        epochs=args.epochs,
+        starts=args.starts,
+        seed=args.seed,
+        validation_fraction=args.validation,
+        checkpoint_dir=args.checkpoint,
+        progress=not args.quiet,
+        sigma_log2=args.sigma,
+    )
+    out = {
+        "parameters": res.parameters,
+        "loss": res.loss,
+        "val_loss": res.val_loss,
+        "starts": res.starts,
+        "epochs": len(res.history),
+    }
     for k, v in res.parameters.items():
         print(f"{k}\t{v:.6g}")
     if args.output:

@@ -16,10 +16,17 @@ def add_screen_parser(sub) -> None:
     sc.add_argument("--medium", help="medium TSV (exchange reaction, lower bound), e.g. medium_synthetic_complete.tsv")
     sc.add_argument("--genes", nargs="+", help="genes to delete one at a time (default: all, unless --pairs)")
     sc.add_argument("--pairs", nargs="+", help="double deletions as GENE1+GENE2")
-    sc.add_argument("--all-pairs", action="store_true",
-                    help="all pairs of --genes (default: of every gene of the model) as double deletions")
-    sc.add_argument("--engine", choices=["highs", "jax"], default="highs",
-                    help="LP engine: highs (CPU, exact shortcuts) or jax (batched dual simplex)")
+    sc.add_argument(
+        "--all-pairs",
+        action="store_true",
+        help="all pairs of --genes (default: of every gene of the model) as double deletions",
+    )
+    sc.add_argument(
+        "--engine",
+        choices=["highs", "jax"],
+        default="highs",
+        help="LP engine: highs (CPU, exact shortcuts) or jax (batched dual simplex)",
+    )
     sc.add_argument("--processes", type=int, default=1, help="worker processes (0 = all cores)")
     sc.add_argument("--threshold", type=float, default=0.01, help="growth ratio counted as lethal in the summary")
     sc.add_argument("-o", "--out", help="output CSV")
@@ -47,11 +54,12 @@ def run_screen(args) -> int:
     genes = args.genes if (args.genes or pairs) else None
     if pairs is not None and (not args.genes or args.all_pairs):
         genes = []
-    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes,
-                         engine=args.engine)
+    df = knockout_screen(gem, genes=genes, pairs=pairs, medium=medium, processes=args.processes, engine=args.engine)
     wt = df.attrs.get("wild_type_growth")
-    print(f"wild-type growth {wt:.6g} /h; {len(df)} deletions; "
-          f"{int((df['growth_ratio'] < args.threshold).sum())} below growth ratio {args.threshold:g}")
+    print(
+        f"wild-type growth {wt:.6g} /h; {len(df)} deletions; "
+        f"{int((df['growth_ratio'] < args.threshold).sum())} below growth ratio {args.threshold:g}"
+    )
     if args.out:
         out = df.drop(columns=["genes"]).assign(genes=["+".join(g) for g in df["genes"]])
         with atomic_path(args.out) as tmp:

@@ -53,10 +53,35 @@ from ..hybrid import hybridize
 from ..lab import VirtualLab, hidden_truth
 from ..lab.file_lab import FileLab
 
-KEYS = {"model", "base", "candidates", "candidates_file", "times_min", "observables", "scale", "rounds",
-        "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget", "noise_sd",
-        "prior_sd", "initial", "heldout", "lab", "replicates", "bootstrap", "units", "learner",
-        "acquisition_space", "acquisition_uncertainty", "targets"}
+KEYS = {
+    "model",
+    "base",
+    "candidates",
+    "candidates_file",
+    "times_min",
+    "observables",
+    "scale",
+    "rounds",
+    "batch_size",
+    "n_members",
+    "strategy",
+    "n_initial",
+    "seed",
+    "cost",
+    "budget",
+    "noise_sd",
+    "prior_sd",
+    "initial",
+    "heldout",
+    "lab",
+    "replicates",
+    "bootstrap",
+    "units",
+    "learner",
+    "acquisition_space",
+    "acquisition_uncertainty",
+    "targets",
+}
 LEARNER_KEYS = {"kind", "genes", "parameters", "noise_sd", "offset_sd", "posterior"}
 HYBRID_NET_KEYS = {"rate_targets", "species_targets", "input_species", "input_genes", "width", "depth"}
 HYBRID_TRAIN_KEYS = {"epochs", "batch_size", "learning_rate", "sigma_log2", "init_sd"}
@@ -108,12 +133,30 @@ def build(cfg: dict):
         spread = prior(cands, times, obs).std(axis=(0, 1))
         scale = np.where(spread > 0, spread, 1.0)
     lab = _lab(cfg["lab"], cell, obs, base)
-    loop_keys = {"rounds", "batch_size", "n_members", "strategy", "n_initial", "seed", "cost", "budget",
-                 "noise_sd", "replicates", "bootstrap", "units", "acquisition_space", "acquisition_uncertainty",
-                 "targets"}
-    config = LoopConfig(candidates=tuple(cands), times_min=tuple(times), observables=obs,
-                        scale=tuple(scale), **{k: (tuple(cfg[k]) if k == "targets" else cfg[k])
-                                               for k in loop_keys if k in cfg})
+    loop_keys = {
+        "rounds",
+        "batch_size",
+        "n_members",
+        "strategy",
+        "n_initial",
+        "seed",
+        "cost",
+        "budget",
+        "noise_sd",
+        "replicates",
+        "bootstrap",
+        "units",
+        "acquisition_space",
+        "acquisition_uncertainty",
+        "targets",
+    }
+    config = LoopConfig(
+        candidates=tuple(cands),
+        times_min=tuple(times),
+        observables=obs,
+        scale=tuple(scale),
+        **{k: (tuple(cfg[k]) if k == "targets" else cfg[k]) for k in loop_keys if k in cfg},
+    )
     learner = _learner(cfg, cell, prior, config, scale)
     initial = _read_data(cfg["initial"]) if "initial" in cfg else None
     heldout = _read_data(cfg["heldout"]) if "heldout" in cfg else None
@@ -145,20 +188,30 @@ def _learner(cfg: dict, cell, prior: CellPrior, config: LoopConfig, scale: np.nd
             raise UnknownNameError("learner configuration key", k, allowed)
     if kind == "linear":
         features = GeneFeatures.from_conditions(cands)
-        return LinearResidualLearner(prior, features, times, obs, scale, noise_sd=config.noise_sd,
-                                     prior_sd=float(cfg.get("prior_sd", 0.5)))
+        return LinearResidualLearner(
+            prior, features, times, obs, scale, noise_sd=config.noise_sd, prior_sd=float(cfg.get("prior_sd", 0.5))
+        )
     if kind == "parametric":
         if ("genes" in spec) == ("parameters" in spec):
             raise LoopError('a parametric learner needs either "genes" (their Vmax are learned) or "parameters"')
         params = vmax_parameters(cell, spec["genes"]) if "genes" in spec else tuple(spec["parameters"])
         if not params:
             raise LoopError(f"no Vmax parameter belongs to the genes {spec['genes']}")
-        return ParameterLearner(cell, params, times, obs, base=base, prior_sd=float(cfg.get("prior_sd", 0.5)),
-                                noise_sd=float(spec.get("noise_sd", config.noise_sd)),
-                                offset_sd=float(spec.get("offset_sd", 0.0)),
-                                posterior=spec.get("posterior", "laplace"), check_conditions=tuple(cands))
+        return ParameterLearner(
+            cell,
+            params,
+            times,
+            obs,
+            base=base,
+            prior_sd=float(cfg.get("prior_sd", 0.5)),
+            noise_sd=float(spec.get("noise_sd", config.noise_sd)),
+            offset_sd=float(spec.get("offset_sd", 0.0)),
+            posterior=spec.get("posterior", "laplace"),
+            check_conditions=tuple(cands),
+        )
     if kind == "hybrid":
         net = {k: spec[k] for k in HYBRID_NET_KEYS if k in spec}
-        return HybridLearner(hybridize(cell, **net), times, obs, base=base,
-                             **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec})
+        return HybridLearner(
+            hybridize(cell, **net), times, obs, base=base, **{k: spec[k] for k in HYBRID_TRAIN_KEYS if k in spec}
+        )
     raise UnknownNameError("learner kind", str(kind), ("linear", "parametric", "hybrid"))

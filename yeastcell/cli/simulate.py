@@ -28,9 +28,13 @@ def add_parser(sub, default_model: str) -> None:
     s = sub.add_parser("simulate", help="simulate perturbation time courses")
     s.add_argument("-m", "--model", default=default_model, help="model file or embedded model name")
     s.add_argument("-c", "--condition", help="named condition of the model applied to every run (e.g. aerobic_batch)")
-    s.add_argument("-p", "--perturbation", action="append",
-                   help="one condition per flag, e.g. wt, ko:HXK2, kd:PFK1=0.3, pulse:GLC_e=10@20 "
-                        "(see yeastcell.perturb.notation)")
+    s.add_argument(
+        "-p",
+        "--perturbation",
+        action="append",
+        help="one condition per flag, e.g. wt, ko:HXK2, kd:PFK1=0.3, pulse:GLC_e=10@20 "
+        "(see yeastcell.perturb.notation)",
+    )
     s.add_argument("--t-end", type=float, default=100.0, help="end time (min)")
     s.add_argument("--points", type=int, default=101, help="number of save points")
     s.add_argument("-o", "--out", help="output file (.csv or .h5)")
@@ -78,8 +82,16 @@ def run(args) -> int:
 def select(traj: Trajectory, idx: list[int]) -> Trajectory:
     """The runs `idx` of a batched trajectory, as a batched trajectory."""
     i = jnp.asarray(idx)
-    return Trajectory(traj.t[i], traj.conc[i], traj.flux[i], traj.status[i], traj.species_ids,
-                      traj.reaction_ids, tuple(traj.labels[k] for k in idx) if traj.labels else (), traj.spec)
+    return Trajectory(
+        traj.t[i],
+        traj.conc[i],
+        traj.flux[i],
+        traj.status[i],
+        traj.species_ids,
+        traj.reaction_ids,
+        tuple(traj.labels[k] for k in idx) if traj.labels else (),
+        traj.spec,
+    )
 
 
 def default_species(cell) -> list[str]:

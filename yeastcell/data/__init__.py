@@ -13,5 +13,15 @@ from .reference import data_root as data_root
 from .tables import to_minutes as to_minutes
 from .tables import write_table as write_table
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Dataset", "data_root", "map_to_model", "merge", "phosphosite_mapping",
-           "read_table", "to_minutes", "write_table"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Dataset",
+    "data_root",
+    "map_to_model",
+    "merge",
+    "phosphosite_mapping",
+    "read_table",
+    "to_minutes",
+    "write_table",
+]

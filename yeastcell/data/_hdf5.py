@@ -72,15 +72,16 @@ def read_hdf5_fields(path: str | Path) -> dict:
     with f:
         fmt = _str(f.attrs.get("format", ""))
         if fmt != FORMAT:
-            raise DatasetError(f"{path}: not a yeastcell dataset file (format attribute {fmt!r}, "
-                               f"expected {FORMAT!r})")
+            raise DatasetError(f"{path}: not a yeastcell dataset file (format attribute {fmt!r}, expected {FORMAT!r})")
         try:
             version = int(f.attrs["format_version"])
         except (KeyError, TypeError, ValueError):
             raise DatasetError(f"{path}: missing or bad format_version attribute") from None
         if version > FORMAT_VERSION:
-            raise DatasetError(f"{path}: written in dataset format version {version}, newer than this "
-                               f"yeastcell reads ({FORMAT_VERSION}); upgrade yeastcell")
+            raise DatasetError(
+                f"{path}: written in dataset format version {version}, newer than this "
+                f"yeastcell reads ({FORMAT_VERSION}); upgrade yeastcell"
+            )
         if version < 1:
             raise DatasetError(f"{path}: bad format_version {version}")
 
@@ -108,10 +109,15 @@ def read_hdf5_fields(path: str | Path) -> dict:
                 ann[k] = tuple(_str(x) for x in np.atleast_1d(item[()]).tolist())
         rt = f.attrs.get("reference_time_min")
         return {
-            "conditions": strings("conditions"), "times_min": np.asarray(get("times_min"), dtype=np.float64),
-            "observables": observables, "values": np.asarray(get("values"), dtype=np.float64),
-            "mask": np.asarray(mask, dtype=bool), "transform": _str(f.attrs.get("transform", "raw")),
+            "conditions": strings("conditions"),
+            "times_min": np.asarray(get("times_min"), dtype=np.float64),
+            "observables": observables,
+            "values": np.asarray(get("values"), dtype=np.float64),
+            "mask": np.asarray(mask, dtype=bool),
+            "transform": _str(f.attrs.get("transform", "raw")),
             "reference": _str(f.attrs["reference"]) if "reference" in f.attrs else None,
             "reference_time_min": float(rt) if rt is not None else None,
-            "units": dict(zip(observables, units)), "provenance": prov, "annotations": ann}
-
+            "units": dict(zip(observables, units)),
+            "provenance": prov,
+            "annotations": ann,
+        }

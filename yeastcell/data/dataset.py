@@ -149,15 +149,18 @@ class Dataset:
         if m.dtype != np.bool_:
             raise DatasetError(f"mask must be a boolean array, got dtype {m.dtype}")
         if v.ndim != 4 or v.shape[0] != len(conds) or v.shape[2] != t.size or v.shape[3] != len(obs) or v.shape[1] < 1:
-            raise DatasetError(f"values must have shape (n_cond={len(conds)}, n_rep>=1, n_t={t.size}, "
-                               f"n_obs={len(obs)}), got {v.shape}")
+            raise DatasetError(
+                f"values must have shape (n_cond={len(conds)}, n_rep>=1, n_t={t.size}, n_obs={len(obs)}), got {v.shape}"
+            )
         if m.shape != v.shape:
             raise DatasetError(f"mask shape {m.shape} differs from values shape {v.shape}")
         bad = m & ~np.isfinite(v)
         if bad.any():
             c, r, k, o = (int(i) for i in np.argwhere(bad)[0])
-            raise DatasetError(f"{int(bad.sum())} entries are marked measured but are NaN/inf, first: condition "
-                               f"{conds[c]!r}, replicate {r + 1}, t = {t[k]} min, observable {obs[o]!r}")
+            raise DatasetError(
+                f"{int(bad.sum())} entries are marked measured but are NaN/inf, first: condition "
+                f"{conds[c]!r}, replicate {r + 1}, t = {t[k]} min, observable {obs[o]!r}"
+            )
         v[~m] = np.nan
         if self.transform not in TRANSFORMS:
             raise DatasetError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
@@ -185,7 +188,7 @@ class Dataset:
                 raise DatasetError(f"unit of {k!r} must be a string, got {u!r}")
             _text(u, f"unit of {k!r}")
         default = "log2" if self.transform == "log2fc" else ""
-        units = {o: units.get(o, default).strip() for o in obs}     # "mM " and "mM" are one unit
+        units = {o: units.get(o, default).strip() for o in obs}  # "mM " and "mM" are one unit
         prov = dict(self.provenance or {})
         for k, p in prov.items():
             if not isinstance(k, str) or not k or not isinstance(p, str):
@@ -228,20 +231,29 @@ class Dataset:
 
     def __repr__(self) -> str:
         nc, nr, nt, no = self.shape
-        return (f"Dataset({nc} conditions × {nr} replicates × {nt} times × {no} observables, "
-                f"{int(self.mask.sum())} measured, transform={self.transform!r})")
+        return (
+            f"Dataset({nc} conditions × {nr} replicates × {nt} times × {no} observables, "
+            f"{int(self.mask.sum())} measured, transform={self.transform!r})"
+        )
 
     def equals(self, other: Dataset) -> bool:
         """True when every field matches exactly (NaN == NaN in `values`)."""
         if not isinstance(other, Dataset):
             return False
-        return (self.conditions == other.conditions and self.observables == other.observables
-                and np.array_equal(self.times_min, other.times_min) and self.shape == other.shape
-                and np.array_equal(self.mask, other.mask)
-                and np.array_equal(self.values, other.values, equal_nan=True)
-                and self.transform == other.transform and self.reference == other.reference
-                and self.reference_time_min == other.reference_time_min and self.units == other.units
-                and self.provenance == other.provenance and self.annotations == other.annotations)
+        return (
+            self.conditions == other.conditions
+            and self.observables == other.observables
+            and np.array_equal(self.times_min, other.times_min)
+            and self.shape == other.shape
+            and np.array_equal(self.mask, other.mask)
+            and np.array_equal(self.values, other.values, equal_nan=True)
+            and self.transform == other.transform
+            and self.reference == other.reference
+            and self.reference_time_min == other.reference_time_min
+            and self.units == other.units
+            and self.provenance == other.provenance
+            and self.annotations == other.annotations
+        )
 
     def replace(self, **changes) -> Dataset:
         """A copy with some fields changed (validated again)."""
@@ -261,14 +273,21 @@ class Dataset:
     def time_index(self, t_min: float, rtol: float = 1e-9, atol: float = 1e-9) -> int:
         hit = np.nonzero(np.isclose(self.times_min, float(t_min), rtol=rtol, atol=atol))[0]
         if hit.size == 0:
-            raise DatasetError(f"time {t_min} min is not a time point of this dataset "
-                               f"({', '.join(f'{x:g}' for x in self.times_min[:20])})")
+            raise DatasetError(
+                f"time {t_min} min is not a time point of this dataset "
+                f"({', '.join(f'{x:g}' for x in self.times_min[:20])})"
+            )
         return int(hit[0])
 
     # ------------------------------------------------------------------ selection
-    def subset(self, conditions: Sequence[str] | None = None, observables: Sequence[str] | None = None,
-               times: Sequence[float] | None = None, time_range: tuple[float, float] | None = None,
-               replicates: Sequence[int] | None = None) -> Dataset:
+    def subset(
+        self,
+        conditions: Sequence[str] | None = None,
+        observables: Sequence[str] | None = None,
+        times: Sequence[float] | None = None,
+        time_range: tuple[float, float] | None = None,
+        replicates: Sequence[int] | None = None,
+    ) -> Dataset:
         """A dataset restricted to some conditions, observables, times (min) and replicates (1-based).
 
         `times` lists time points that must exist; `time_range` keeps lo <= t <= hi (min).
@@ -277,10 +296,16 @@ class Dataset:
             UnknownNameError: an unknown condition or observable (with close matches).
             DatasetError: a time that is not a time point, or an empty selection.
         """
-        ci = (list(range(len(self.conditions))) if conditions is None
-              else [self.condition_index(c) for c in _names(conditions, "conditions")])
-        oi = (list(range(len(self.observables))) if observables is None
-              else [self.observable_index(o) for o in _names(observables, "observables")])
+        ci = (
+            list(range(len(self.conditions)))
+            if conditions is None
+            else [self.condition_index(c) for c in _names(conditions, "conditions")]
+        )
+        oi = (
+            list(range(len(self.observables)))
+            if observables is None
+            else [self.observable_index(o) for o in _names(observables, "observables")]
+        )
         ti = list(range(self.times_min.size)) if times is None else sorted({self.time_index(t) for t in times})
         if time_range is not None:
             lo, hi = (float(x) for x in time_range)
@@ -296,13 +321,19 @@ class Dataset:
         ix = np.ix_(ci, ri, ti, oi)
         keep = [self.observables[i] for i in oi]
         return dataclasses.replace(
-            self, conditions=tuple(self.conditions[i] for i in ci), times_min=self.times_min[ti],
-            observables=tuple(keep), values=self.values[ix], mask=self.mask[ix],
+            self,
+            conditions=tuple(self.conditions[i] for i in ci),
+            times_min=self.times_min[ti],
+            observables=tuple(keep),
+            values=self.values[ix],
+            mask=self.mask[ix],
             units={o: self.units[o] for o in keep},
-            annotations={k: tuple(col[i] for i in oi) for k, col in self.annotations.items()})
+            annotations={k: tuple(col[i] for i in oi) for k, col in self.annotations.items()},
+        )
 
-    def split(self, axis: str, holdout: Iterable | None = None, fraction: float | None = None,
-              seed: int = 0) -> tuple[Dataset, Dataset]:
+    def split(
+        self, axis: str, holdout: Iterable | None = None, fraction: float | None = None, seed: int = 0
+    ) -> tuple[Dataset, Dataset]:
         """Split into (train, validation) along ``"conditions"``, ``"times"`` or ``"observables"``.
 
         Either `holdout` names the validation items (condition/observable names or time points in
@@ -315,8 +346,11 @@ class Dataset:
             raise DatasetError(f"split axis must be one of {AXES}, got {axis!r}")
         if (holdout is None) == (fraction is None):
             raise DatasetError("give exactly one of holdout= or fraction=")
-        items = {"conditions": list(self.conditions), "observables": list(self.observables),
-                 "times": [float(t) for t in self.times_min]}[axis]
+        items = {
+            "conditions": list(self.conditions),
+            "observables": list(self.observables),
+            "times": [float(t) for t in self.times_min],
+        }[axis]
         if fraction is not None:
             if not 0 < float(fraction) < 1:
                 raise DatasetError(f"fraction must be in (0, 1), got {fraction}")
@@ -353,8 +387,13 @@ class Dataset:
         return dataclasses.replace(self, values=np.where(m, v, np.nan), mask=m)
 
     # ------------------------------------------------------------------ model check
-    def check_against(self, cell, extra: Iterable[str] = (), resolve_conditions: bool = False,
-                      mapping: Mapping[str, str] | None = None) -> Dataset:
+    def check_against(
+        self,
+        cell,
+        extra: Iterable[str] = (),
+        resolve_conditions: bool = False,
+        mapping: Mapping[str, str] | None = None,
+    ) -> Dataset:
         """Check that every observable is something `cell` can predict.
 
         An observable (or its `mapping` target) must be a species, reaction or declared observable

@@ -34,8 +34,11 @@ def map_to_model(ds: Dataset, cell, annotation: str = "orf", keep_unmapped: bool
     if dup:
         raise DatasetError(f"several observables map to the same model protein(s) {sorted(dup)[:5]}")
     sub = ds.subset(observables=[ds.observables[j] for j in keep])
-    return sub.replace(observables=tuple(names), units=dict(zip(names, (sub.units[o] for o in sub.observables))),
-                       provenance={**sub.provenance, "mapped_to_model": getattr(spec, "id", "")})
+    return sub.replace(
+        observables=tuple(names),
+        units=dict(zip(names, (sub.units[o] for o in sub.observables))),
+        provenance={**sub.provenance, "mapped_to_model": getattr(spec, "id", "")},
+    )
 
 
 def phosphosite_mapping(ds: Dataset, cell, annotation: str = "orf") -> dict[str, str]:
@@ -63,6 +66,8 @@ def phosphosite_mapping(ds: Dataset, cell, annotation: str = "orf") -> dict[str,
         if "(ph)" in o and orf.upper() in phospho:
             out[o] = f"phospho:{phospho[orf.upper()]}"
     if not out:
-        raise DatasetError("no phosphopeptide of the dataset belongs to a model protein with phosphorylated "
-                           f"forms (model proteins with phospho forms: {sorted(phospho.values()) or 'none'})")
+        raise DatasetError(
+            "no phosphopeptide of the dataset belongs to a model protein with phosphorylated "
+            f"forms (model proteins with phospho forms: {sorted(phospho.values()) or 'none'})"
+        )
     return out

@@ -20,8 +20,9 @@ def merged_fields(datasets, replicates: str = "error") -> dict:
     for d in datasets[1:]:
         for attr in ("transform", "reference", "reference_time_min"):
             if getattr(d, attr) != getattr(first, attr):
-                raise DatasetError(f"cannot merge datasets with different {attr}: "
-                                   f"{getattr(first, attr)!r} vs {getattr(d, attr)!r}")
+                raise DatasetError(
+                    f"cannot merge datasets with different {attr}: {getattr(first, attr)!r} vs {getattr(d, attr)!r}"
+                )
     conditions = list(dict.fromkeys(c for d in datasets for c in d.conditions))
     observables = list(dict.fromkeys(o for d in datasets for o in d.observables))
     times = np.unique(np.concatenate([d.times_min for d in datasets]))
@@ -31,11 +32,15 @@ def merged_fields(datasets, replicates: str = "error") -> dict:
     for d in datasets:
         for o in d.observables:
             if units.setdefault(o, d.units[o]) != d.units[o]:
-                raise DatasetError(f"observable {o!r} has unit {units[o]!r} in one dataset and {d.units[o]!r} in another")
+                raise DatasetError(
+                    f"observable {o!r} has unit {units[o]!r} in one dataset and {d.units[o]!r} in another"
+                )
             for k in ann_keys:
                 v = d.annotations[k][d.observables.index(o)] if k in d.annotations else None
                 if v is not None and ann[k].setdefault(o, v) != v:
-                    raise DatasetError(f"observable {o!r}: annotation {k!r} is {ann[k][o]!r} in one dataset and {v!r} in another")
+                    raise DatasetError(
+                        f"observable {o!r}: annotation {k!r} is {ann[k][o]!r} in one dataset and {v!r} in another"
+                    )
     # replicate offsets per (dataset, condition)
     offset = [dict.fromkeys(d.conditions, 0) for d in datasets]
     if replicates == "append":
@@ -60,9 +65,11 @@ def merged_fields(datasets, replicates: str = "error") -> dict:
         clash = mask[dst]
         if clash.any():
             j = int(np.nonzero(clash)[0][0])
-            raise DatasetError(f"entry measured twice (condition {d.conditions[c[j]]!r}, replicate {rr[j] + 1}, "
-                               f"t = {d.times_min[k[j]]} min, observable {d.observables[o[j]]!r}); "
-                               "pass replicates='append' to keep both as replicates")
+            raise DatasetError(
+                f"entry measured twice (condition {d.conditions[c[j]]!r}, replicate {rr[j] + 1}, "
+                f"t = {d.times_min[k[j]]} min, observable {d.observables[o[j]]!r}); "
+                "pass replicates='append' to keep both as replicates"
+            )
         values[dst] = d.values[c, r, k, o]
         mask[dst] = True
     prov: dict[str, str] = {}
@@ -72,7 +79,16 @@ def merged_fields(datasets, replicates: str = "error") -> dict:
                 prov[key] = v
             elif v not in prov[key].split(" | "):
                 prov[key] = f"{prov[key]} | {v}"
-    return {"conditions": tuple(conditions), "times_min": times, "observables": tuple(observables),
-            "values": values, "mask": mask, "transform": first.transform, "reference": first.reference,
-            "reference_time_min": first.reference_time_min, "units": units, "provenance": prov,
-            "annotations": {k: tuple(ann[k].get(o, "") for o in observables) for k in ann_keys}}
+    return {
+        "conditions": tuple(conditions),
+        "times_min": times,
+        "observables": tuple(observables),
+        "values": values,
+        "mask": mask,
+        "transform": first.transform,
+        "reference": first.reference,
+        "reference_time_min": first.reference_time_min,
+        "units": units,
+        "provenance": prov,
+        "annotations": {k: tuple(ann[k].get(o, "") for o in observables) for k in ann_keys},
+    }

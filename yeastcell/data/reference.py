@@ -23,8 +23,9 @@ def data_root(root: str | Path | None = None) -> Path:
     if root is None:
         env = os.environ.get("YEASTCELL_REFERENCE_DATA")
         if not env:
-            raise DatasetError("no reference-data folder: pass root= or set YEASTCELL_REFERENCE_DATA "
-                               "(the folder holding SOURCES.md)")
+            raise DatasetError(
+                "no reference-data folder: pass root= or set YEASTCELL_REFERENCE_DATA (the folder holding SOURCES.md)"
+            )
         root = env
     root = Path(root)
     if not root.is_dir():
@@ -48,8 +49,7 @@ def provenance(root: Path, files: list[Path], **fields: str) -> dict[str, str]:
     """`Dataset.provenance` of data read from `files`: `fields` plus the files (relative to `root`)
     and the sha256 of each."""
     rel = [str(p.relative_to(root)) for p in files]
-    return {**fields, "file": "; ".join(rel),
-            "sha256": "; ".join(f"{r}={sha256(p)}" for r, p in zip(rel, files))}
+    return {**fields, "file": "; ".join(rel), "sha256": "; ".join(f"{r}={sha256(p)}" for r, p in zip(rel, files))}
 
 
 def gene_names(root: Path) -> dict[str, str]:

@@ -31,9 +31,19 @@ from ..exceptions import DatasetError
 from ..io import atomic_path
 
 TABLE_VERSION = 1
-TIME_UNITS = {"s": "s", "sec": "s", "second": "s", "seconds": "s",
-              "min": "min", "minute": "min", "minutes": "min",
-              "h": "h", "hr": "h", "hour": "h", "hours": "h"}
+TIME_UNITS = {
+    "s": "s",
+    "sec": "s",
+    "second": "s",
+    "seconds": "s",
+    "min": "min",
+    "minute": "min",
+    "minutes": "min",
+    "h": "h",
+    "hr": "h",
+    "hour": "h",
+    "hours": "h",
+}
 META_KEYS = ("transform", "reference", "reference_time_min", "provenance", "annotations")
 COLUMNS = ["condition", "time_min", "observable", "value", "replicate", "unit"]
 
@@ -97,15 +107,13 @@ def _read_file(path: Path):
     if not body.strip():
         raise DatasetError(f"{path}: the table is empty")
     try:
-        df = pd.read_csv(io.StringIO(body), sep=_sep(path), dtype=str, keep_default_na=False,
-                         skipinitialspace=True)
+        df = pd.read_csv(io.StringIO(body), sep=_sep(path), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise DatasetError(f"{path}: cannot parse the table ({err})") from None
     return df, meta, k
 
 
-def read_table_fields(source, time_unit: str | None = None, missing: str = "error",
-                      **meta) -> tuple[dict, str]:
+def read_table_fields(source, time_unit: str | None = None, missing: str = "error", **meta) -> tuple[dict, str]:
     """The fields of a `Dataset` (keyword arguments of its constructor) read from a long table (a
     .csv/.tsv[.gz] path or a pandas DataFrame), and where they came from (the path, or "table")
     for messages about them. `Dataset.from_table` builds the dataset.
@@ -137,8 +145,10 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
         where = str(path)
     version = file_meta.pop("yeastcell-dataset-table", TABLE_VERSION)
     if not isinstance(version, int) or version > TABLE_VERSION:
-        raise DatasetError(f"{where}: table format version {version!r} is newer than this yeastcell "
-                           f"reads ({TABLE_VERSION}); upgrade yeastcell")
+        raise DatasetError(
+            f"{where}: table format version {version!r} is newer than this yeastcell "
+            f"reads ({TABLE_VERSION}); upgrade yeastcell"
+        )
     df = df.rename(columns={c: str(c).strip().lower() for c in df.columns})
     cols = set(df.columns)
     need = {"condition", "observable", "value"}
@@ -151,8 +161,10 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
     # time in minutes
     tcols = [c for c in ("time_min", "time_s", "time_h", "time") if c in cols]
     if len(tcols) != 1:
-        raise DatasetError(f"{where}: need exactly one time column (time_min, time_s, time_h, or time "
-                           f"with a time_unit column/argument); found {tcols or 'none'}")
+        raise DatasetError(
+            f"{where}: need exactly one time column (time_min, time_s, time_h, or time "
+            f"with a time_unit column/argument); found {tcols or 'none'}"
+        )
     tcol = tcols[0]
     if tcol == "time":
         if "time_unit" in cols:
@@ -160,8 +172,10 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
         elif time_unit is not None:
             units_t = [_time_unit(time_unit, "time_unit argument")] * len(df)
         else:
-            raise DatasetError(f"{where}: column 'time' has no unit; add a time_unit column, name the "
-                               "column time_s/time_min/time_h, or pass time_unit='s'|'min'|'h'")
+            raise DatasetError(
+                f"{where}: column 'time' has no unit; add a time_unit column, name the "
+                "column time_s/time_min/time_h, or pass time_unit='s'|'min'|'h'"
+            )
     else:
         if time_unit is not None and _time_unit(time_unit, "time_unit argument") != tcol.split("_")[1]:
             raise DatasetError(f"{where}: time_unit={time_unit!r} contradicts column {tcol!r}")
@@ -194,7 +208,9 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
         bad = (rep < 1) | (rep != np.round(rep)) | (rep > 10_000)
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
-            raise DatasetError(f"{where}: row {row0 + i}: replicate must be an integer 1..10000, got {df['replicate'].iloc[i]!r}")
+            raise DatasetError(
+                f"{where}: row {row0 + i}: replicate must be an integer 1..10000, got {df['replicate'].iloc[i]!r}"
+            )
         rep = rep.astype(int)
     else:
         rep = np.ones(len(df), dtype=int)
@@ -207,17 +223,21 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
     keep = np.isfinite(val)
     if not keep.all() and missing == "error":
         i = int(np.nonzero(~keep)[0][0])
-        raise DatasetError(f"{where}: row {row0 + i}: value is empty/NaN for ({cond[i]!r}, "
-                           f"t = {t[i]:g} min, {obs[i]!r}); leave the row out for a missing "
-                           "measurement, or pass missing='drop'")
+        raise DatasetError(
+            f"{where}: row {row0 + i}: value is empty/NaN for ({cond[i]!r}, "
+            f"t = {t[i]:g} min, {obs[i]!r}); leave the row out for a missing "
+            "measurement, or pass missing='drop'"
+        )
     # duplicates
     keys = list(zip(cond, t.tolist(), obs, rep.tolist()))
     seen: dict = {}
     for i, key in enumerate(keys):
         if key in seen:
-            raise DatasetError(f"{where}: rows {row0 + seen[key]} and {row0 + i} are duplicates "
-                               f"(condition {key[0]!r}, t = {key[1]:g} min, observable {key[2]!r}, "
-                               f"replicate {key[3]})")
+            raise DatasetError(
+                f"{where}: rows {row0 + seen[key]} and {row0 + i} are duplicates "
+                f"(condition {key[0]!r}, t = {key[1]:g} min, observable {key[2]!r}, "
+                f"replicate {key[3]})"
+            )
         seen[key] = i
 
     units = dict(meta.pop("units", None) or {})
@@ -225,16 +245,16 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
         for i, (o, u) in enumerate(zip(obs, df["unit"])):
             u = str(u).strip()
             if units.setdefault(o, u) != u:
-                raise DatasetError(f"{where}: row {row0 + i}: observable {o!r} has unit {u!r} here and "
-                                   f"{units[o]!r} elsewhere")
+                raise DatasetError(
+                    f"{where}: row {row0 + i}: observable {o!r} has unit {u!r} here and {units[o]!r} elsewhere"
+                )
     conditions = list(dict.fromkeys(cond))
     observables = list(dict.fromkeys(obs))
     times = np.unique(t)
     n_rep = int(rep.max())
     axes = file_meta.get("axes")
-    if axes is not None:                    # written by write_table: the full axes, measured or not
-        conditions, observables, times, n_rep, units = _axes(axes, conditions, observables, times, n_rep,
-                                                             units, where)
+    if axes is not None:  # written by write_table: the full axes, measured or not
+        conditions, observables, times, n_rep, units = _axes(axes, conditions, observables, times, n_rep, units, where)
     ci = {c: i for i, c in enumerate(conditions)}
     oi = {o: i for i, o in enumerate(observables)}
     ti = np.searchsorted(times, t)
@@ -253,8 +273,14 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
             fields["annotations"] = {k: tuple(v) for k, v in dict(fields["annotations"]).items()}
         except (TypeError, ValueError):
             raise DatasetError(f"{where}: annotations must map names to lists of strings") from None
-    fields.update(conditions=tuple(conditions), times_min=times, observables=tuple(observables),
-                  values=values, mask=mask, units=units)
+    fields.update(
+        conditions=tuple(conditions),
+        times_min=times,
+        observables=tuple(observables),
+        values=values,
+        mask=mask,
+        units=units,
+    )
     return fields, where
 
 
@@ -267,8 +293,9 @@ def _axes(axes, conditions, observables, times, n_rep, units, where):
         a_rep = int(axes["n_replicates"])
         a_units = [str(x) for x in axes["units"]]
     except (KeyError, TypeError, ValueError):
-        raise DatasetError(f"{where}: the '# axes' line needs conditions, observables, times_min, "
-                           "n_replicates and units") from None
+        raise DatasetError(
+            f"{where}: the '# axes' line needs conditions, observables, times_min, n_replicates and units"
+        ) from None
     if len(a_units) != len(a_obs):
         raise DatasetError(f"{where}: '# axes' has {len(a_units)} units for {len(a_obs)} observables")
     for what, rows, ax in (("condition", conditions, a_cond), ("observable", observables, a_obs)):
@@ -290,10 +317,16 @@ def dataset_to_frame(ds):
     import pandas as pd
 
     c, r, k, o = np.nonzero(ds.mask)
-    return pd.DataFrame({
-        "condition": [ds.conditions[i] for i in c], "time_min": ds.times_min[k],
-        "observable": [ds.observables[i] for i in o], "value": ds.values[c, r, k, o],
-        "replicate": r + 1, "unit": [ds.units[ds.observables[i]] for i in o]})
+    return pd.DataFrame(
+        {
+            "condition": [ds.conditions[i] for i in c],
+            "time_min": ds.times_min[k],
+            "observable": [ds.observables[i] for i in o],
+            "value": ds.values[c, r, k, o],
+            "replicate": r + 1,
+            "unit": [ds.units[ds.observables[i]] for i in o],
+        }
+    )
 
 
 def _cell(x: str, sep: str) -> str:
@@ -318,9 +351,13 @@ def write_table(ds, path: str | Path) -> Path:
         head.append(f"# provenance: {json.dumps(ds.provenance)}")
     if ds.annotations:
         head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()})}")
-    axes = {"conditions": list(ds.conditions), "observables": list(ds.observables),
-            "times_min": [float(x) for x in ds.times_min], "n_replicates": ds.n_replicates,
-            "units": [ds.units[o] for o in ds.observables]}
+    axes = {
+        "conditions": list(ds.conditions),
+        "observables": list(ds.observables),
+        "times_min": [float(x) for x in ds.times_min],
+        "n_replicates": ds.n_replicates,
+        "units": [ds.units[o] for o in ds.observables],
+    }
     head.append(f"# axes: {json.dumps(axes)}")
     c, r, k, o = np.nonzero(ds.mask)
     lines = head + [sep.join(COLUMNS)]

@@ -14,5 +14,16 @@ from .schedule import residual_optimizer as residual_optimizer
 from .train import FitResult as FitResult
 from .train import fit as fit
 
-__all__ = ["FitParameter", "FitResult", "Fittable", "Identifiability", "Problem", "Regularisation",
-           "build_problem", "fisher_information", "fit", "fittable", "residual_optimizer"]
+__all__ = [
+    "FitParameter",
+    "FitResult",
+    "Fittable",
+    "Identifiability",
+    "Problem",
+    "Regularisation",
+    "build_problem",
+    "fisher_information",
+    "fit",
+    "fittable",
+    "residual_optimizer",
+]

@@ -41,8 +41,16 @@ class Identifiability:
         return pd.DataFrame({"sd_log": self.sd_log, "identifiable": self.identifiable}, index=list(self.names))
 
 
-def fisher_information(f: Fittable, data, sigma_log2: float = 0.2, options=None, max_rel_sd: float = 0.1,
-                       rcond: float = 1e-8, mapping=None, gradient: str = "fd") -> Identifiability:
+def fisher_information(
+    f: Fittable,
+    data,
+    sigma_log2: float = 0.2,
+    options=None,
+    max_rel_sd: float = 0.1,
+    rcond: float = 1e-8,
+    mapping=None,
+    gradient: str = "fd",
+) -> Identifiability:
     """Fisher information of the mechanistic parameters of `f` (e.g. ``FitResult.fittable``) for `data`.
 
     `gradient`: "fd" (central differences, one vmapped batch) or "forward" (`jax.jacfwd` through the
@@ -54,7 +62,6 @@ def fisher_information(f: Fittable, data, sigma_log2: float = 0.2, options=None,
     import dataclasses
 
     import diffrax
-
 
     if not f.params:
         raise SimulationInputError("fisher_information needs a Fittable with mechanistic parameters")
@@ -95,4 +102,3 @@ def fisher_information(f: Fittable, data, sigma_log2: float = 0.2, options=None,
     loads = (np.abs(V[:, flat]) > 0.1).any(axis=1) if flat.any() else np.zeros(len(sd), bool)
     ident = (sd <= max_rel_sd) & ~loads
     return Identifiability(tuple(p.name for p in f.params), sd, ident, F, w)
-

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError, UnknownNameError
+from ..hybrid import HybridCell
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ class FitParameter:
             raise SimulationInputError(f"parameter {self.name!r}: prior_sd must be positive")
 
 
-def as_parameters(params: Sequence[str | FitParameter] | Mapping[str, tuple[float, float]] | None,
-                  model) -> tuple[FitParameter, ...]:
+def as_parameters(
+    params: Sequence[str | FitParameter] | Mapping[str, tuple[float, float]] | None, model
+) -> tuple[FitParameter, ...]:
     """Normalise a user's parameter list (names, FitParameter, or {name: (lower, upper)}), checking names.
 
     Raises:
@@ -78,8 +80,9 @@ def as_parameters(params: Sequence[str | FitParameter] | Mapping[str, tuple[floa
         if p.scale == "log" and not v > 0:
             raise SimulationInputError(f"parameter {p.name!r} has value {v}; a log-scale fit needs a positive value")
         if p.lower is not None and not (p.lower < v < p.upper):
-            raise SimulationInputError(f"parameter {p.name!r}: nominal value {v:g} lies outside its bounds "
-                                       f"[{p.lower:g}, {p.upper:g}]")
+            raise SimulationInputError(
+                f"parameter {p.name!r}: nominal value {v:g} lies outside its bounds [{p.lower:g}, {p.upper:g}]"
+            )
     return tuple(out)
 
 
@@ -106,7 +109,6 @@ class Fittable(eqx.Module):
         """The model with the fitted parameters in place."""
         if not self.params:
             return self.model
-        from ..hybrid import HybridCell
 
         theta = _cell(self.model).theta.at[np.asarray(self.idx)].set(self.theta_values())
         if isinstance(self.model, HybridCell):
@@ -130,7 +132,11 @@ class Fittable(eqx.Module):
 
 
 def _cell(model):
-    return model.cell if hasattr(type(model), "__dataclass_fields__") and "cell" in type(model).__dataclass_fields__ else model
+    return (
+        model.cell
+        if hasattr(type(model), "__dataclass_fields__") and "cell" in type(model).__dataclass_fields__
+        else model
+    )
 
 
 def _forward(z, params):
@@ -187,8 +193,11 @@ def random_start(f: Fittable, rng: np.random.Generator, spread: float = 3.0) -> 
     vals = []
     for p, v in zip(f.params, f.nominal):
         if p.scale == "log":
-            a, b = (math.log(p.lower), math.log(p.upper)) if p.lower is not None else (
-                math.log(v / spread), math.log(v * spread))
+            a, b = (
+                (math.log(p.lower), math.log(p.upper))
+                if p.lower is not None
+                else (math.log(v / spread), math.log(v * spread))
+            )
             vals.append(math.exp(rng.uniform(a + 0.02 * (b - a), b - 0.02 * (b - a))))
         else:
             a, b = (p.lower, p.upper) if p.lower is not None else (v - abs(v) * (spread - 1), v + abs(v) * (spread - 1))

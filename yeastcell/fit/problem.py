@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..hybrid import HybridCell, output_penalty, weight_penalty
 from ..observe import ObservationModel, ObservationParams, data_log2, gaussian_nll, predict_log2
 from ..perturb import resolve, resolve_batch
 from ..solvers import check_times, solve
@@ -43,14 +44,14 @@ class Regularisation:
 class Problem(eqx.Module):
     """Arrays of one Dataset for a given model (conditions resolved and stacked)."""
 
-    conds: eqx.Module          # stacked Condition (n_cond leading axis)
+    conds: eqx.Module  # stacked Condition (n_cond leading axis)
     ref_cond: eqx.Module | None  # reference condition of log2fc data (unbatched) or None
-    ts: jnp.ndarray            # (n_t,) min
-    data: jnp.ndarray          # (n_cond, n_rep, n_t, n_obs) log2 values (0 where missing)
-    mask: jnp.ndarray          # same shape, bool
-    log_sigma: jnp.ndarray     # (n_obs,)
-    om: eqx.Module             # ObservationModel
-    obs_params: eqx.Module     # ObservationParams (identity by default)
+    ts: jnp.ndarray  # (n_t,) min
+    data: jnp.ndarray  # (n_cond, n_rep, n_t, n_obs) log2 values (0 where missing)
+    mask: jnp.ndarray  # same shape, bool
+    log_sigma: jnp.ndarray  # (n_obs,)
+    om: eqx.Module  # ObservationModel
+    obs_params: eqx.Module  # ObservationParams (identity by default)
     transform: str = eqx.field(static=True)
     ref_t_index: int = eqx.field(static=True)
     conditions: tuple[str, ...] = eqx.field(static=True)
@@ -68,7 +69,7 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
     if not (np.isfinite(sigma_log2) and sigma_log2 > 0):
         raise SimulationInputError(f"sigma_log2 must be positive, got {sigma_log2!r}")
     om = ObservationModel.build(model, dataset.observables, mapping=mapping)
-    conds = resolve_batch(model, list(dataset.perturbations))     # parsed once, when the Dataset was built
+    conds = resolve_batch(model, list(dataset.perturbations))  # parsed once, when the Dataset was built
     ts = check_times(dataset.times_min)
     if ts[0] > 0:
         raise SimulationInputError("the dataset's first time point must be 0 min (the start of the experiment)")
@@ -83,10 +84,20 @@ def build_problem(model, dataset, sigma_log2: float = 0.2, mapping=None) -> Prob
             ref_t = int(np.argmin(np.abs(ts - dataset.reference_time_min)))
             if abs(ts[ref_t] - dataset.reference_time_min) > 1e-9:
                 raise SimulationInputError(f"reference time {dataset.reference_time_min} min is not a time point")
-    return Problem(conds, ref_cond, jnp.asarray(ts), jnp.asarray(np.where(mask, values, 0.0)), jnp.asarray(mask),
-                   jnp.full(len(dataset.observables), float(np.log(sigma_log2))), om,
-                   ObservationParams.init(len(dataset.observables), sigma_log2), dataset.transform, ref_t,
-                   tuple(dataset.conditions), int(mask.sum()))
+    return Problem(
+        conds,
+        ref_cond,
+        jnp.asarray(ts),
+        jnp.asarray(np.where(mask, values, 0.0)),
+        jnp.asarray(mask),
+        jnp.full(len(dataset.observables), float(np.log(sigma_log2))),
+        om,
+        ObservationParams.init(len(dataset.observables), sigma_log2),
+        dataset.transform,
+        ref_t,
+        tuple(dataset.conditions),
+        int(mask.sum()),
+    )
 
 
 def simulate_observables(model, problem: Problem, conds, options):
@@ -94,7 +105,9 @@ def simulate_observables(model, problem: Problem, conds, options):
     conc, status = jax.vmap(lambda c: solve(model, c, problem.ts, options))(conds)
     ok = status == 0
     conc = jnp.where(ok[:, None, None] & jnp.isfinite(conc), conc, 1.0)
-    flux = jax.vmap(lambda cs, rs: jax.vmap(lambda c, t: model.fluxes(c, t, rs))(cs, problem.ts))(conc, conds.rate_scale)
+    flux = jax.vmap(lambda cs, rs: jax.vmap(lambda c, t: model.fluxes(c, t, rs))(cs, problem.ts))(
+        conc, conds.rate_scale
+    )
     return problem.om(conc, flux), conc, ok
 
 
@@ -105,10 +118,10 @@ def predictions_log2(model, problem: Problem, conds, options):
         if problem.ref_cond is not None:
             batch1 = jax.tree_util.tree_map(lambda x: x[None], problem.ref_cond)
             y_ref, _, ok_ref = simulate_observables(model, problem, batch1, options)
-            y_ref = y_ref[:, problem.ref_t_index:problem.ref_t_index + 1, :]
+            y_ref = y_ref[:, problem.ref_t_index : problem.ref_t_index + 1, :]
             ok = ok & ok_ref[0]
         else:
-            y_ref = y[:, problem.ref_t_index:problem.ref_t_index + 1, :]
+            y_ref = y[:, problem.ref_t_index : problem.ref_t_index + 1, :]
         return predict_log2(problem.obs_params, y, "log2fc", y_ref=y_ref), conc, ok
     return predict_log2(problem.obs_params, y, "raw"), conc, ok
 
@@ -117,7 +130,6 @@ def loss_terms(f, problem: Problem, idx, options, reg: Regularisation | None = N
     """(loss, aux) over the conditions `idx` (an int array) of `problem` for the `Fittable` `f`.
 
     aux = {"nll": data term per measured entry, "n_failed": failed conditions}."""
-    from ..hybrid import HybridCell, output_penalty, weight_penalty
 
     model = f.build()
     conds = jax.tree_util.tree_map(lambda x: x[idx], problem.conds)

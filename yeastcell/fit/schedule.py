@@ -23,7 +23,10 @@ def residual_optimizer(learning_rate: float, steps: int, final_fraction: float =
     if not steps >= 1:
         raise ValueError(f"steps must be >= 1, got {steps!r}")
     if not (learning_rate > 0 and 0 < final_fraction <= 1):
-        raise ValueError(f"learning_rate must be > 0 and final_fraction in (0, 1], "
-                         f"got {learning_rate!r}, {final_fraction!r}")
-    return optax.chain(optax.clip_by_global_norm(1.0),
-                       optax.adam(optax.cosine_decay_schedule(learning_rate, int(steps), final_fraction)))
+        raise ValueError(
+            f"learning_rate must be > 0 and final_fraction in (0, 1], got {learning_rate!r}, {final_fraction!r}"
+        )
+    return optax.chain(
+        optax.clip_by_global_norm(1.0),
+        optax.adam(optax.cosine_decay_schedule(learning_rate, int(steps), final_fraction)),
+    )

@@ -45,5 +45,5 @@ def residual_jacobian(res, z, method: str = "fd", step: float = FD_STEP):
     p = z.size
     E = step * jnp.eye(p, dtype=z.dtype)
     R, OK = jax.vmap(res)(jnp.concatenate([z[None], z[None] + E, z[None] - E]))
-    J = ((R[1:1 + p] - R[1 + p:]) / (2.0 * step)).T
+    J = ((R[1 : 1 + p] - R[1 + p :]) / (2.0 * step)).T
     return R[0], J, jnp.all(OK, axis=0)

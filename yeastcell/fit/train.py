@@ -53,6 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import SimulationInputError
+from ..hybrid import HybridCell
 from ..io import atomic_path
 from ..solvers import SolverOptions, differentiable
 from .params import Fittable, fittable, random_start
@@ -86,13 +87,13 @@ class FitResult:
     def save_history(self, path: str | Path) -> Path:
         """Write history and per-start summaries as JSON (atomically)."""
         with atomic_path(path) as tmp:
-            Path(tmp).write_text(json.dumps({"history": self.history, "starts": self.starts,
-                                             "parameters": self.parameters}, indent=1))
+            Path(tmp).write_text(
+                json.dumps({"history": self.history, "starts": self.starts, "parameters": self.parameters}, indent=1)
+            )
         return Path(path)
 
 
 def _filter_spec(f: Fittable, train):
-    from ..hybrid import HybridCell
 
     spec = jax.tree_util.tree_map(lambda _: False, f)
     if callable(train):
@@ -106,8 +107,9 @@ def _filter_spec(f: Fittable, train):
     if train in ("residual", "both"):
         if not isinstance(f.model, HybridCell):
             raise SimulationInputError("train includes 'residual' but the model is not a HybridCell")
-        spec = eqx.tree_at(lambda m: m.model.net, spec,
-                           replace=jax.tree_util.tree_map(eqx.is_inexact_array, f.model.net))
+        spec = eqx.tree_at(
+            lambda m: m.model.net, spec, replace=jax.tree_util.tree_map(eqx.is_inexact_array, f.model.net)
+        )
     return spec
 
 
@@ -129,8 +131,9 @@ def gradient_solver_options(options, gradient: str):
 
     options = options or SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
     if not differentiable(options):
-        raise SimulationInputError("fitting differentiates the solve: options.solver=BatchBDF() is forward-only; "
-                            "use the default Rodas4P")
+        raise SimulationInputError(
+            "fitting differentiates the solve: options.solver=BatchBDF() is forward-only; use the default Rodas4P"
+        )
     if gradient == "forward":
         adj = diffrax.ForwardMode()
     else:
@@ -138,12 +141,29 @@ def gradient_solver_options(options, gradient: str):
     return dataclasses.replace(options, adjoint=adj)
 
 
-def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 100, batch_size: int | None = None,
-        starts: int = 1, seed: int = 0, validation=None, validation_fraction: float | None = None,
-        patience: int = 10, tol: float = 1e-6, sigma_log2: float = 0.2,
-        regularisation: Regularisation | None = None, gradient: str = "auto", options=None,
-        checkpoint_dir: str | Path | None = None, progress: bool = False, mapping=None,
-        start_spread: float = 3.0) -> FitResult:
+def fit(
+    model,
+    data,
+    params=None,
+    train="auto",
+    optimizer=None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    starts: int = 1,
+    seed: int = 0,
+    validation=None,
+    validation_fraction: float | None = None,
+    patience: int = 10,
+    tol: float = 1e-6,
+    sigma_log2: float = 0.2,
+    regularisation: Regularisation | None = None,
+    gradient: str = "auto",
+    options=None,
+    checkpoint_dir: str | Path | None = None,
+    progress: bool = False,
+    mapping=None,
+    start_spread: float = 3.0,
+) -> FitResult:
     """Fit mechanistic parameters and/or residual weights of `model` to the Dataset `data`.
 
     Args:
@@ -168,12 +188,9 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
     """
     import optax
 
-    from ..hybrid import HybridCell
-
     f0 = fittable(model, params)
     if train == "auto":
-        train = "both" if (f0.params and isinstance(model, HybridCell)) else (
-            "parameters" if f0.params else "residual")
+        train = "both" if (f0.params and isinstance(model, HybridCell)) else ("parameters" if f0.params else "residual")
     spec = _filter_spec(f0, train)
     n_train = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(eqx.filter(f0, spec)))
     if n_train == 0:
@@ -183,10 +200,15 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
         gradient = "fd" if lm else ("forward" if n_train <= 32 else "reverse")
     allowed = ("forward", "fd") if lm else ("forward", "reverse")
     if gradient not in allowed:
-        raise SimulationInputError(f"gradient must be 'auto' or one of {allowed} "
-                                   f"{'with' if lm else 'without'} optimizer='lm', got {gradient!r}")
-    for name, v, ok in (("epochs", epochs, epochs >= 1), ("starts", starts, starts >= 1),
-                        ("patience", patience, patience >= 1)):
+        raise SimulationInputError(
+            f"gradient must be 'auto' or one of {allowed} "
+            f"{'with' if lm else 'without'} optimizer='lm', got {gradient!r}"
+        )
+    for name, v, ok in (
+        ("epochs", epochs, epochs >= 1),
+        ("starts", starts, starts >= 1),
+        ("patience", patience, patience >= 1),
+    ):
         if not ok:
             raise SimulationInputError(f"{name} must be >= 1, got {v!r}")
     if validation is not None and validation_fraction is not None:
@@ -265,33 +287,53 @@ def fit(model, data, params=None, train="auto", optimizer=None, epochs: int = 10
                 best, bad = (score, trainable), 0
             else:
                 bad += 1
-            row = {"start": s, "epoch": epoch, "loss": loss, "val_loss": val, "n_failed": n_failed,
-                   "skipped": skipped, "time_s": round(time.perf_counter() - t0, 4)}
+            row = {
+                "start": s,
+                "epoch": epoch,
+                "loss": loss,
+                "val_loss": val,
+                "n_failed": n_failed,
+                "skipped": skipped,
+                "time_s": round(time.perf_counter() - t0, 4),
+            }
             history.append(row)
             if progress:
-                print(f"\r[start {s + 1}/{starts}] epoch {epoch + 1}/{epochs} loss {loss:.4g}"
-                      + (f" val {val:.4g}" if val is not None else "") + (f" failed {n_failed}" if n_failed else ""),
-                      end="", file=sys.stderr, flush=True)
+                print(
+                    f"\r[start {s + 1}/{starts}] epoch {epoch + 1}/{epochs} loss {loss:.4g}"
+                    + (f" val {val:.4g}" if val is not None else "")
+                    + (f" failed {n_failed}" if n_failed else ""),
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
             stop = bad >= patience or runner.converged
             if ckpt:
-                ckpt.save((trainable, opt_state, best[1], overall_tr(trainable)),
-                          {"start": s, "epoch": epoch, "best": best[0], "bad": bad, "history": history,
-                           "starts": summaries})
+                ckpt.save(
+                    (trainable, opt_state, best[1], overall_tr(trainable)),
+                    {"start": s, "epoch": epoch, "best": best[0], "bad": bad, "history": history, "starts": summaries},
+                )
             if stop:
                 break
         if progress:
             print(file=sys.stderr)
         fb = eqx.combine(best[1], static)
         train_loss = float(eval_loss(fb, problem, jnp.arange(n_cond))[0])
-        summaries.append({"start": s, "loss": train_loss, "val_loss": best[0] if vproblem is not None else None,
-                          "epochs": sum(1 for h in history if h["start"] == s),
-                          "parameters": _param_dict(fb)})
+        summaries.append(
+            {
+                "start": s,
+                "loss": train_loss,
+                "val_loss": best[0] if vproblem is not None else None,
+                "epochs": sum(1 for h in history if h["start"] == s),
+                "parameters": _param_dict(fb),
+            }
+        )
         if best_overall is None or _score(summaries[-1]) < _score(best_overall[0]):
             best_overall = (summaries[-1], fb)
         if ckpt:
-            ckpt.save((trainable, opt_state, best[1], eqx.partition(best_overall[1], spec)[0]),
-                      {"start": s, "epoch": epochs, "best": best[0], "bad": bad, "history": history,
-                       "starts": summaries})
+            ckpt.save(
+                (trainable, opt_state, best[1], eqx.partition(best_overall[1], spec)[0]),
+                {"start": s, "epoch": epochs, "best": best[0], "bad": bad, "history": history, "starts": summaries},
+            )
     if best_overall is None:  # every start had finished before this call: the checkpoint holds the best
         tr0, st0 = eqx.partition(f0, spec)
         like = (tr0, optimizer.init(tr0) if not lm else jnp.asarray(0.0), tr0, tr0)
@@ -330,6 +372,7 @@ class _GradRunner:
         if gradient == "reverse":
             vg = eqx.filter_value_and_grad(value, has_aux=True)
         else:
+
             def vg(tr, p, idx):
                 flat, unravel = jax.flatten_util.ravel_pytree(tr)
                 g, (loss, aux) = jax.jacfwd(first_with_aux(lambda z: value(unravel(z), p, idx)), has_aux=True)(flat)
@@ -338,11 +381,16 @@ class _GradRunner:
         @eqx.filter_jit
         def step(tr, opt_state, p, idx):
             (loss, aux), g = vg(tr, p, idx)
-            finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)])) & jnp.isfinite(loss)
+            finite = jnp.all(
+                jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)])
+            ) & jnp.isfinite(loss)
             g = jax.tree_util.tree_map(lambda x: jnp.where(finite, x, 0.0), g)
             updates, new_state = optimizer.update(g, opt_state, tr)
             new_tr = eqx.apply_updates(tr, updates)
-            keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(finite, x, y), a, b)
+
+            def keep(a, b):
+                return jax.tree_util.tree_map(lambda x, y: jnp.where(finite, x, y), a, b)
+
             return keep(new_tr, tr), keep(new_state, opt_state), loss, aux["n_failed"], ~finite
 
         self.step = step
@@ -354,7 +402,7 @@ class _GradRunner:
         perm = np.concatenate([perm, rng.choice(self.n, n_b * bs - self.n)]) if n_b * bs > self.n else perm
         losses, failed, skipped = [], 0, 0
         for b in range(n_b):
-            idx = jnp.asarray(perm[b * bs:(b + 1) * bs])
+            idx = jnp.asarray(perm[b * bs : (b + 1) * bs])
             tr, opt_state, loss, nf, sk = self.step(tr, opt_state, self.problem, idx)
             losses.append(float(loss))
             failed += int(nf)

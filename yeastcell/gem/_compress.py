@@ -85,11 +85,10 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
     ub = np.asarray(ub, dtype=np.float64).tolist()
     c = np.asarray(c, dtype=np.float64).tolist()
     ptr, idx, val = S.indptr.tolist(), S.indices.tolist(), S.data.tolist()
-    col: list[dict[int, float]] = [dict(zip(idx[ptr[j]:ptr[j + 1]], val[ptr[j]:ptr[j + 1]]))
-                                   for j in range(n_cols)]
+    col: list[dict[int, float]] = [dict(zip(idx[ptr[j] : ptr[j + 1]], val[ptr[j] : ptr[j + 1]])) for j in range(n_cols)]
     R = S.tocsr()
     rptr, ridx = R.indptr.tolist(), R.indices.tolist()
-    row: list[set[int]] = [set(ridx[rptr[i]:rptr[i + 1]]) for i in range(n_rows)]
+    row: list[set[int]] = [set(ridx[rptr[i] : rptr[i + 1]]) for i in range(n_rows)]
     members: dict[int, list[tuple[int, float]]] = {j: [(j, 1.0)] for j in range(n_cols)}
     alive = [True] * n_cols
     queue = deque(range(n_rows))
@@ -169,13 +168,12 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
     new_of[kept] = np.arange(kept.size)
     rows_of = [list(col[j]) for j in kept.tolist()]
     counts = np.fromiter(map(len, rows_of), dtype=np.int64, count=kept.size)
-    old_row = np.fromiter(itertools.chain.from_iterable(rows_of), dtype=np.int64,
-                          count=int(counts.sum()))
-    data = np.fromiter(itertools.chain.from_iterable(col[j].values() for j in kept.tolist()),
-                       dtype=np.float64, count=old_row.size)
+    old_row = np.fromiter(itertools.chain.from_iterable(rows_of), dtype=np.int64, count=int(counts.sum()))
+    data = np.fromiter(
+        itertools.chain.from_iterable(col[j].values() for j in kept.tolist()), dtype=np.float64, count=old_row.size
+    )
     used_rows, new_row = np.unique(old_row, return_inverse=True)
-    Sc = sp.csc_array((data, (new_row, np.repeat(np.arange(kept.size), counts))),
-                      shape=(used_rows.size, kept.size))
+    Sc = sp.csc_array((data, (new_row, np.repeat(np.arange(kept.size), counts))), shape=(used_rows.size, kept.size))
     Sc.sort_indices()
     column = np.full(n_cols, -1, dtype=np.int64)
     scale = np.zeros(n_cols)
@@ -183,5 +181,6 @@ def compress(S: sp.spmatrix, lb: np.ndarray, ub: np.ndarray, c: np.ndarray) -> C
         new = int(new_of[j])
         for m, s in members[j]:
             column[m], scale[m] = new, s
-    return Compressed(S=Sc, lb=lb[kept], ub=ub[kept], c=c[kept], column=column, scale=scale,
-                      rows=used_rows.astype(np.int64))
+    return Compressed(
+        S=Sc, lb=lb[kept], ub=ub[kept], c=c[kept], column=column, scale=scale, rows=used_rows.astype(np.int64)
+    )

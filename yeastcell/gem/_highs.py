@@ -23,8 +23,9 @@ _STATUS = {
 }
 
 
-def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = None,
-               *, tolerance: float = 1e-9) -> highspy.Highs:
+def make_highs(
+    gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = None, *, tolerance: float = 1e-9
+) -> highspy.Highs:
     """A HiGHS instance holding ``gem``'s LP (dual simplex, one thread, silent).
 
     Args:
@@ -32,12 +33,19 @@ def make_highs(gem: GEM, lb: np.ndarray | None = None, ub: np.ndarray | None = N
         lb, ub: column bounds overriding ``gem.lb``/``gem.ub``.
         tolerance: primal and dual feasibility tolerance.
     """
-    return make_highs_arrays(gem.S, gem.lb if lb is None else lb, gem.ub if ub is None else ub,
-                             gem.c, gem.objective_sense, tolerance=tolerance)
+    return make_highs_arrays(
+        gem.S,
+        gem.lb if lb is None else lb,
+        gem.ub if ub is None else ub,
+        gem.c,
+        gem.objective_sense,
+        tolerance=tolerance,
+    )
 
 
-def make_highs_arrays(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray, sense: str,
-                      *, tolerance: float = 1e-9) -> highspy.Highs:
+def make_highs_arrays(
+    S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray, sense: str, *, tolerance: float = 1e-9
+) -> highspy.Highs:
     """A HiGHS instance for ``max/min c·v  s.t.  S v = 0,  lb <= v <= ub`` (see :func:`make_highs`)."""
     S = S.tocsc()
     n_rows, n_cols = S.shape
@@ -71,8 +79,10 @@ def make_highs_arrays(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray, sense: s
 def basis_arrays(h: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
     """The current basis as two int8 arrays (column and row status), e.g. to send to workers."""
     b = h.getBasis()
-    return (np.array([int(x) for x in b.col_status], dtype=np.int8),
-            np.array([int(x) for x in b.row_status], dtype=np.int8))
+    return (
+        np.array([int(x) for x in b.col_status], dtype=np.int8),
+        np.array([int(x) for x in b.row_status], dtype=np.int8),
+    )
 
 
 def basis_from_arrays(cols: np.ndarray, rows: np.ndarray) -> highspy.HighsBasis:
@@ -105,8 +115,9 @@ def col_values(h: highspy.Highs) -> np.ndarray:
 WARM_ITERATION_LIMIT = 2000
 
 
-def solve_warm_or_cold(h: highspy.Highs, basis: highspy.HighsBasis | None = None,
-                       iteration_limit: int = WARM_ITERATION_LIMIT) -> tuple[str, float]:
+def solve_warm_or_cold(
+    h: highspy.Highs, basis: highspy.HighsBasis | None = None, iteration_limit: int = WARM_ITERATION_LIMIT
+) -> tuple[str, float]:
     """Solve from ``basis`` with an iteration cap; on hitting it, solve from scratch."""
     if basis is None:
         return solve(h)
@@ -126,10 +137,16 @@ def solve_warm_or_cold(h: highspy.Highs, basis: highspy.HighsBasis | None = None
 ZERO_OBJECTIVE = 1e-9
 
 
-def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np.ndarray,
-                      base_lb: np.ndarray, base_ub: np.ndarray,
-                      basis: highspy.HighsBasis | None = None,
-                      want_x: bool | str = False) -> tuple[str, float, np.ndarray | None]:
+def solve_with_bounds(
+    h: highspy.Highs,
+    cols: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    base_lb: np.ndarray,
+    base_ub: np.ndarray,
+    basis: highspy.HighsBasis | None = None,
+    want_x: bool | str = False,
+) -> tuple[str, float, np.ndarray | None]:
     """Solve with ``cols`` bounded to ``(lb, ub)``, then restore ``(base_lb, base_ub)``.
 
     ``basis`` (e.g. the wild-type optimal basis) is the warm start; a knockout
@@ -143,12 +160,14 @@ def solve_with_bounds(h: highspy.Highs, cols: np.ndarray, lb: np.ndarray, ub: np
     """
     cols = np.asarray(cols, dtype=np.int32)
     if cols.size:
-        h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64),
-                           np.asarray(ub, np.float64))
+        h.changeColsBounds(cols.size, cols, np.asarray(lb, np.float64), np.asarray(ub, np.float64))
     try:
         st, obj = solve_warm_or_cold(h, basis)
-        x = (col_values(h) if st == "optimal" and (want_x is True or (
-            want_x == "zero" and abs(obj) <= ZERO_OBJECTIVE)) else None)
+        x = (
+            col_values(h)
+            if st == "optimal" and (want_x is True or (want_x == "zero" and abs(obj) <= ZERO_OBJECTIVE))
+            else None
+        )
         return st, obj, x
     finally:
         if cols.size:

@@ -54,8 +54,9 @@ class PairPlan:
 
 def _shared_rule_mask(gpr: CompiledGPR, pairs: np.ndarray) -> np.ndarray:
     n_r = gpr.n_reactions
-    rows = np.concatenate([np.full(len(r), g) for g, r in enumerate(gpr.gene_reactions)]
-                          + [np.empty(0, dtype=np.int64)])
+    rows = np.concatenate(
+        [np.full(len(r), g) for g, r in enumerate(gpr.gene_reactions)] + [np.empty(0, dtype=np.int64)]
+    )
     cols = np.concatenate(list(gpr.gene_reactions) + [np.empty(0, dtype=np.int64)])
     M = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(gpr.n_genes, n_r))
     share = (M @ M.T).tocsr()
@@ -65,7 +66,7 @@ def _shared_rule_mask(gpr: CompiledGPR, pairs: np.ndarray) -> np.ndarray:
 def _pair_deletions(gpr: CompiledGPR, pairs: np.ndarray, batch: int = 2048) -> list[np.ndarray]:
     out = []
     for s in range(0, len(pairs), batch):
-        p = pairs[s:s + batch]
+        p = pairs[s : s + batch]
         active = np.ones((gpr.n_genes, len(p)), dtype=bool)
         active[p[:, 0], np.arange(len(p))] = False
         active[p[:, 1], np.arange(len(p))] = False
@@ -74,11 +75,22 @@ def _pair_deletions(gpr: CompiledGPR, pairs: np.ndarray, batch: int = 2048) -> l
     return out
 
 
-def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, column: np.ndarray,
-               n_cols: int, v0: np.ndarray, growth: np.ndarray, status: np.ndarray,
-               x_nonzero: np.ndarray, wild_growth: float, zero_flux_tol: float,
-               witness_nonzero: np.ndarray | None = None,
-               witness_growth: np.ndarray | None = None) -> PairPlan:
+def plan_pairs(
+    gpr: CompiledGPR,
+    deleted: np.ndarray,
+    pairs: np.ndarray,
+    *,
+    column: np.ndarray,
+    n_cols: int,
+    v0: np.ndarray,
+    growth: np.ndarray,
+    status: np.ndarray,
+    x_nonzero: np.ndarray,
+    wild_growth: float,
+    zero_flux_tol: float,
+    witness_nonzero: np.ndarray | None = None,
+    witness_growth: np.ndarray | None = None,
+) -> PairPlan:
     """Plan a double-deletion screen.
 
     Args:
@@ -107,8 +119,7 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
     # gene -> compressed columns it zeroes, as a sparse incidence matrix
     r_idx, g_idx = np.nonzero(deleted)
     keep = column[r_idx] >= 0
-    G = sp.csr_array((np.ones(int(keep.sum())), (g_idx[keep], column[r_idx[keep]])),
-                     shape=(deleted.shape[1], n_cols))
+    G = sp.csr_array((np.ones(int(keep.sum())), (g_idx[keep], column[r_idx[keep]])), shape=(deleted.shape[1], n_cols))
     G.sum_duplicates()
     G.data[:] = 1.0
     flux = deleted.T.astype(np.float64) @ (np.abs(v0) > zero_flux_tol).astype(np.float64) > 0
@@ -147,10 +158,9 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
     have_w = witness_nonzero is not None and len(witness_nonzero) > 0
     if have_w:
         Zw = (sp.csr_array(witness_nonzero.astype(np.float64)) @ G.T).toarray() == 0
-        open_ = np.flatnonzero(plain & (out_status == "") & (status[a] == "optimal")
-                               & (status[b] == "optimal"))
+        open_ = np.flatnonzero(plain & (out_status == "") & (status[a] == "optimal") & (status[b] == "optimal"))
         for s in range(0, open_.size, 4096):
-            k = open_[s:s + 4096]
+            k = open_[s : s + 4096]
             ok = Zw[:, a[k]] & Zw[:, b[k]]
             lower = np.where(ok, witness_growth[:, None], -np.inf).max(axis=0)
             hit = lower >= np.minimum(growth[a[k]], growth[b[k]]) - tol
@@ -174,9 +184,11 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
             out_growth[k], out_status[k] = growth[ga], "optimal"
         elif status[gb] == "optimal" and not x_nonzero[gb, cols].any():
             out_growth[k], out_status[k] = growth[gb], "optimal"
-        elif (have_w and status[ga] == status[gb] == "optimal"
-              and (w := _best_witness(witness_nonzero, witness_growth, cols))
-              >= min(growth[ga], growth[gb]) - tol):
+        elif (
+            have_w
+            and status[ga] == status[gb] == "optimal"
+            and (w := _best_witness(witness_nonzero, witness_growth, cols)) >= min(growth[ga], growth[gb]) - tol
+        ):
             out_growth[k], out_status[k] = w, "optimal"
         else:
             key = cols.tobytes()
@@ -187,8 +199,9 @@ def plan_pairs(gpr: CompiledGPR, deleted: np.ndarray, pairs: np.ndarray, *, colu
 
     # --- the rest needs an LP on the union of both genes' columns
     for k in np.flatnonzero(plain & (out_status == "")):
-        cols = np.union1d(G.indices[G.indptr[a[k]]:G.indptr[a[k] + 1]],
-                          G.indices[G.indptr[b[k]]:G.indptr[b[k] + 1]])
+        cols = np.union1d(
+            G.indices[G.indptr[a[k]] : G.indptr[a[k] + 1]], G.indices[G.indptr[b[k]] : G.indptr[b[k] + 1]]
+        )
         key = cols.tobytes()
         if key not in need:
             need[key] = len(jobs)

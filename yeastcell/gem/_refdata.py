@@ -17,6 +17,5 @@ def yeast_gem_file(name: str, data_dir: str | os.PathLike | None = None) -> Path
     p = Path(data_dir) if data_dir is not None else reference_data_dir()
     f = p / "yeast-gem" / name
     if not f.is_file():
-        raise FileNotFoundError(
-            f"reference file {f} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+        raise FileNotFoundError(f"reference file {f} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
     return f

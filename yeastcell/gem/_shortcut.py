@@ -35,8 +35,7 @@ def knockout_columns(deleted: np.ndarray, column: np.ndarray, n_cols: int) -> np
     return out
 
 
-def plan_lps(zeroed: np.ndarray, carrying: np.ndarray, *,
-             shortcut: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def plan_lps(zeroed: np.ndarray, carrying: np.ndarray, *, shortcut: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The LPs to solve for a batch of knockouts.
 
     Args:
@@ -65,8 +64,7 @@ def plan_lps(zeroed: np.ndarray, carrying: np.ndarray, *,
     return job_of, rows[first]
 
 
-def forced_zero_objective(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray,
-                          zeroed: np.ndarray) -> np.ndarray:
+def forced_zero_objective(S, lb: np.ndarray, ub: np.ndarray, c: np.ndarray, zeroed: np.ndarray) -> np.ndarray:
     """Knockouts whose every objective column is forced to zero (no LP needed to bound it).
 
     Steady state ``S x = 0`` forces columns to zero in a cascade: a row left with

@@ -45,8 +45,9 @@ __all__ = [
 
 def read_orf_list(path: str | os.PathLike) -> frozenset[str]:
     """Read one ORF per line (``#`` comments and blank lines skipped)."""
-    return frozenset(ln.strip() for ln in Path(path).read_text().splitlines()
-                     if ln.strip() and not ln.lstrip().startswith("#"))
+    return frozenset(
+        ln.strip() for ln in Path(path).read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +86,10 @@ class EssentialityResult:
     def summary(self) -> str:
         """One line: counts, accuracy and MCC."""
         c = self.counts
-        return (f"essentiality: TP {c['TP']}  TN {c['TN']}  FP {c['FP']}  FN {c['FN']}  "
-                f"accuracy {self.accuracy:.3f}  MCC {self.mcc:.3f}")
+        return (
+            f"essentiality: TP {c['TP']}  TN {c['TN']}  FP {c['FP']}  FN {c['FN']}  "
+            f"accuracy {self.accuracy:.3f}  MCC {self.mcc:.3f}"
+        )
 
 
 def essentiality_test(
@@ -244,10 +247,17 @@ def chemostat_growth_test(
             pred[i] = abs(_highs.col_values(h)[growth_col]) if st == "optimal" else 0.0
     measured = data["experimental growth"].to_numpy(dtype=np.float64)
     r2 = float(np.corrcoef(measured, pred)[0, 1] ** 2)
-    table = pd.DataFrame({"condition": condition, "glucose_uptake": uptake[:, 0],
-                          "o2_uptake": uptake[:, 1], "nh3_uptake": uptake[:, 2],
-                          "measured_growth": measured, "predicted_growth": pred,
-                          "status": status.astype(str)})
+    table = pd.DataFrame(
+        {
+            "condition": condition,
+            "glucose_uptake": uptake[:, 0],
+            "o2_uptake": uptake[:, 1],
+            "nh3_uptake": uptake[:, 2],
+            "measured_growth": measured,
+            "predicted_growth": pred,
+            "status": status.astype(str),
+        }
+    )
     res = GrowthTestResult(table=table, r2=r2)
     if verbose:
         print(res.summary())

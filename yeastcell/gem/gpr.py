@@ -109,8 +109,12 @@ def compile_gpr(rules: Sequence[str], gene_ids: Sequence[str]) -> CompiledGPR:
 @functools.lru_cache(maxsize=8)
 def _compile_cached(rules: tuple[str, ...], gene_ids: tuple[str, ...]) -> CompiledGPR:
     gpr = _compile(rules, gene_ids)
-    arrays = [gpr.gene_of_leaf, gpr.reaction_root, *gpr.gene_reactions,
-              *(a for lv in gpr.levels for a in (lv[0], lv[2], lv[3]))]
+    arrays = [
+        gpr.gene_of_leaf,
+        gpr.reaction_root,
+        *gpr.gene_reactions,
+        *(a for lv in gpr.levels for a in (lv[0], lv[2], lv[3])),
+    ]
     for a in arrays:
         a.flags.writeable = False
     return gpr
@@ -178,8 +182,7 @@ def _compile(rules: Sequence[str], gene_ids: Sequence[str]) -> CompiledGPR:
             idx.extend(fid(c) for c in kids)
             ptr.append(len(idx))
             k += 1
-        levels.append((np.array(kinds, np.int8), first, np.array(ptr, np.int64),
-                       np.array(idx, np.int64)))
+        levels.append((np.array(kinds, np.int8), first, np.array(ptr, np.int64), np.array(idx, np.int64)))
     return CompiledGPR(
         n_genes=len(gene_ids),
         gene_of_leaf=gene_of_leaf,
@@ -212,7 +215,7 @@ def reaction_activity(gpr: CompiledGPR, gene_active: np.ndarray) -> np.ndarray:
         child = val[idx]
         lo = np.minimum.reduceat(child, ptr[:-1], axis=0)
         hi = np.maximum.reduceat(child, ptr[:-1], axis=0)
-        val[first: first + len(kind)] = np.where((kind == _AND_NODE)[:, None], lo, hi)
+        val[first : first + len(kind)] = np.where((kind == _AND_NODE)[:, None], lo, hi)
     out = np.ones((gpr.n_reactions, ga.shape[1]), dtype=bool)
     has = gpr.reaction_root >= 0
     out[has] = val[gpr.reaction_root[has]]

@@ -97,10 +97,14 @@ class GEM:
             bad = [self.reaction_ids[i] for i in np.flatnonzero(self.lb > self.ub)[:5]]
             raise ValueError(f"lower bound above upper bound for reactions {bad}")
         if self.objective_sense not in ("max", "min"):
-            raise ValueError(
-                f"objective_sense must be 'max' or 'min', got {self.objective_sense!r}")
-        for name, n in (("reaction_ids", n_r), ("reaction_names", n_r), ("gene_rules", n_r),
-                        ("metabolite_ids", n_m), ("metabolite_names", n_m)):
+            raise ValueError(f"objective_sense must be 'max' or 'min', got {self.objective_sense!r}")
+        for name, n in (
+            ("reaction_ids", n_r),
+            ("reaction_names", n_r),
+            ("gene_rules", n_r),
+            ("metabolite_ids", n_m),
+            ("metabolite_names", n_m),
+        ):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"GEM.{name} has {len(getattr(self, name))} entries, expected {n}")
         if len(self.gene_names) != len(self.gene_ids):
@@ -123,7 +127,7 @@ class GEM:
         """Number of genes."""
         return len(self.gene_ids)
 
-    def replace(self, **changes) -> "GEM":
+    def replace(self, **changes) -> GEM:
         """Return a copy with some fields replaced (bounds, S, objective …); validated again."""
         return dataclasses.replace(self, **changes)
 
@@ -192,11 +196,14 @@ def _save_cache(gem: GEM, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     S = gem.S.tocsc()
     arrays = dict(
-        S_data=S.data, S_indices=S.indices, S_indptr=S.indptr,
+        S_data=S.data,
+        S_indices=S.indices,
+        S_indptr=S.indptr,
         S_shape=np.array(S.shape, dtype=np.int64),
-        lb=gem.lb, ub=gem.ub, c=gem.c,
-        meta=np.array(json.dumps({"format": CACHE_FORMAT, "sense": gem.objective_sense,
-                                  "sha256": gem.source_sha256})),
+        lb=gem.lb,
+        ub=gem.ub,
+        c=gem.c,
+        meta=np.array(json.dumps({"format": CACHE_FORMAT, "sense": gem.objective_sense, "sha256": gem.source_sha256})),
     )
     for name in _STRING_FIELDS:
         arrays[name] = np.array(getattr(gem, name), dtype=str)
@@ -210,17 +217,16 @@ def _read_cache(path: Path, sha: str) -> GEM | None:
             meta = json.loads(str(z["meta"]))
             if meta.get("format") != CACHE_FORMAT or meta.get("sha256") != sha:
                 return None
-            S = sp.csc_array((z["S_data"], z["S_indices"], z["S_indptr"]),
-                             shape=tuple(z["S_shape"]))
+            S = sp.csc_array((z["S_data"], z["S_indices"], z["S_indptr"]), shape=tuple(z["S_shape"]))
             strings = {name: tuple(str(s) for s in z[name]) for name in _STRING_FIELDS}
-            return GEM(S=S, lb=z["lb"], ub=z["ub"], c=z["c"], objective_sense=meta["sense"],
-                       source_sha256=sha, **strings)
+            return GEM(
+                S=S, lb=z["lb"], ub=z["ub"], c=z["c"], objective_sense=meta["sense"], source_sha256=sha, **strings
+            )
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None  # unreadable or stale cache: parse the model again
 
 
-def load_gem(path: str | os.PathLike, *, cache: bool = True,
-             cache_dir: str | os.PathLike | None = None) -> GEM:
+def load_gem(path: str | os.PathLike, *, cache: bool = True, cache_dir: str | os.PathLike | None = None) -> GEM:
     """Load a genome-scale model file into a :class:`GEM`.
 
     Args:
@@ -241,8 +247,7 @@ def load_gem(path: str | os.PathLike, *, cache: bool = True,
         raise GemFileError(f"model file not found: {path}")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise GemFileError(
-            f"unknown model format {path.suffix!r} for {path}; expected one of {sorted(_READERS)}")
+        raise GemFileError(f"unknown model format {path.suffix!r} for {path}; expected one of {sorted(_READERS)}")
     sha = sha256(path)
     cache_path = Path(cache_dir or default_cache_dir()) / f"{sha}.v{CACHE_FORMAT}.npz"
     if cache and cache_path.is_file():

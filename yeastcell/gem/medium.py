@@ -57,8 +57,7 @@ class Medium:
         object.__setattr__(self, "bounds", dict(clean))
 
 
-def read_medium(path: str | os.PathLike, *, close_exchanges: bool = True,
-                upper: float = 1000.0) -> Medium:
+def read_medium(path: str | os.PathLike, *, close_exchanges: bool = True, upper: float = 1000.0) -> Medium:
     """Read a medium table (tab-separated, ``#`` comments).
 
     Columns: ``reaction`` and ``lower_bound`` (mmol gDW⁻¹ h⁻¹), optionally
@@ -74,8 +73,11 @@ def read_medium(path: str | os.PathLike, *, close_exchanges: bool = True,
         FileNotFoundError: the file does not exist.
     """
     path = Path(path)
-    rows = [ln.rstrip("\n").split("\t") for ln in path.read_text().splitlines()
-            if ln.strip() and not ln.lstrip().startswith("#")]
+    rows = [
+        ln.rstrip("\n").split("\t")
+        for ln in path.read_text().splitlines()
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     if not rows:
         raise MediumError(f"{path}: empty medium file")
     header = [h.strip() for h in rows[0]]
@@ -94,8 +96,7 @@ def read_medium(path: str | os.PathLike, *, close_exchanges: bool = True,
         if rid in bounds:
             raise MediumError(f"{path}: reaction {rid!r} listed twice")
         bounds[rid] = (lo, hi)
-    return Medium(bounds=bounds, close_exchanges=close_exchanges, close_upper=upper,
-                  name=path.stem)
+    return Medium(bounds=bounds, close_exchanges=close_exchanges, close_upper=upper, name=path.stem)
 
 
 def exchange_reactions(gem: GEM) -> np.ndarray:

@@ -71,8 +71,7 @@ def _init_worker(wt: WildType, tolerance: float) -> None:
     _WORKER.update(h=h, basis=_highs.basis_from_arrays(*wt.basis), lb=c.lb, ub=c.ub)
 
 
-def _solve_chunk(chunk: list[np.ndarray], want_x: bool | str = False
-                 ) -> list[tuple[str, float, np.ndarray | None]]:
+def _solve_chunk(chunk: list[np.ndarray], want_x: bool | str = False) -> list[tuple[str, float, np.ndarray | None]]:
     h, lb, ub, basis = _WORKER["h"], _WORKER["lb"], _WORKER["ub"], _WORKER["basis"]
     out = []
     for cols in chunk:
@@ -94,9 +93,14 @@ def _start_method() -> str:
     return "spawn"
 
 
-def solve_knockout_lps(wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float,
-                       want_x: bool = False, zero_flux_tol: float = 1e-9
-                       ) -> tuple[list[tuple[str, float, np.ndarray | None]], np.ndarray]:
+def solve_knockout_lps(
+    wt: WildType,
+    jobs: list[np.ndarray],
+    processes: int,
+    tolerance: float,
+    want_x: bool = False,
+    zero_flux_tol: float = 1e-9,
+) -> tuple[list[tuple[str, float, np.ndarray | None]], np.ndarray]:
     """Solve the compressed LP with each job's columns bounded to zero.
 
     Knockouts that force the objective to zero (:func:`~yeastcell.gem._shortcut.forced_zero_objective`)
@@ -125,8 +129,9 @@ def solve_knockout_lps(wt: WildType, jobs: list[np.ndarray], processes: int, tol
     forced = forced_zero_objective(c.S, c.lb, c.ub, c.c, zeroed)
     rest = np.flatnonzero(~forced)
     out: list = [None] * len(jobs)
-    solved = _solve_jobs(wt, [jobs[k] for k in rest], processes, tolerance,
-                         True if want_x else ("zero" if forced.any() else False))
+    solved = _solve_jobs(
+        wt, [jobs[k] for k in rest], processes, tolerance, True if want_x else ("zero" if forced.any() else False)
+    )
     witnesses = []  # zero-objective optima
     for k, (st, obj, x) in zip(rest, solved):
         if x is not None and st == "optimal" and abs(obj) <= _highs.ZERO_OBJECTIVE:
@@ -147,8 +152,9 @@ def solve_knockout_lps(wt: WildType, jobs: list[np.ndarray], processes: int, tol
     return out, lp
 
 
-def _solve_jobs(wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float,
-                want_x: bool | str) -> list[tuple[str, float, np.ndarray | None]]:
+def _solve_jobs(
+    wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float, want_x: bool | str
+) -> list[tuple[str, float, np.ndarray | None]]:
     """Every job's LP, warm-started, in ``processes`` worker processes."""
     if not jobs:
         return []
@@ -163,8 +169,8 @@ def _solve_jobs(wt: WildType, jobs: list[np.ndarray], processes: int, tolerance:
     chunks = [jobs[a:b] for a, b in itertools.pairwise(bounds)]
     ctx = multiprocessing.get_context(_start_method())
     with concurrent.futures.ProcessPoolExecutor(
-            max_workers=processes, mp_context=ctx,
-            initializer=_init_worker, initargs=(wt, tolerance)) as pool:
+        max_workers=processes, mp_context=ctx, initializer=_init_worker, initargs=(wt, tolerance)
+    ) as pool:
         results = list(pool.map(_solve_chunk, chunks, [want_x] * len(chunks)))
     return [r for chunk in results for r in chunk]
 
@@ -261,8 +267,7 @@ def knockout_screen(
     need = np.unique(np.concatenate([single, pair_idx.ravel()]))
     carrying = np.abs(wt.x) * wt.col_scale > zero_flux_tol
     job_of = np.full(gem.n_genes, -1)
-    job_of[need], job_masks = plan_lps(knockout_columns(deleted[:, need].T, comp.column, comp.n_cols),
-                                       carrying)
+    job_of[need], job_masks = plan_lps(knockout_columns(deleted[:, need].T, comp.column, comp.n_cols), carrying)
     flux = job_of >= 0  # genes whose knockout needs an LP
     jobs = [np.flatnonzero(m) for m in job_masks]
     want_x = len(pair_idx) > 0
@@ -286,15 +291,25 @@ def knockout_screen(
             x = solved[job_of[g]][2]
             if x is not None:
                 x_nonzero[g] = np.abs(x) * wt.col_scale > zero_flux_tol
-        wit = [(np.abs(x) * wt.col_scale > zero_flux_tol, g) for st, g, x in solved
-               if st == "optimal" and x is not None]
-        plan = plan_pairs(gpr, deleted, pair_idx, column=comp.column, n_cols=comp.n_cols, v0=wt.v,
-                          growth=g_growth, status=g_status, x_nonzero=x_nonzero,
-                          wild_growth=wt.growth, zero_flux_tol=zero_flux_tol,
-                          witness_nonzero=np.array([w for w, _ in wit]).reshape(-1, comp.n_cols),
-                          witness_growth=np.array([g for _, g in wit]))
-        pair_solved, pair_lp = solve_knockout_lps(wt, plan.jobs, processes, tolerance,
-                                                  zero_flux_tol=zero_flux_tol)
+        wit = [
+            (np.abs(x) * wt.col_scale > zero_flux_tol, g) for st, g, x in solved if st == "optimal" and x is not None
+        ]
+        plan = plan_pairs(
+            gpr,
+            deleted,
+            pair_idx,
+            column=comp.column,
+            n_cols=comp.n_cols,
+            v0=wt.v,
+            growth=g_growth,
+            status=g_status,
+            x_nonzero=x_nonzero,
+            wild_growth=wt.growth,
+            zero_flux_tol=zero_flux_tol,
+            witness_nonzero=np.array([w for w, _ in wit]).reshape(-1, comp.n_cols),
+            witness_growth=np.array([g for _, g in wit]),
+        )
+        pair_solved, pair_lp = solve_knockout_lps(wt, plan.jobs, processes, tolerance, zero_flux_tol=zero_flux_tol)
         p_growth, p_status = plan.growth.copy(), plan.status.copy()
         for k in np.flatnonzero(plan.job >= 0):
             p_status[k], p_growth[k], _ = pair_solved[plan.job[k]]
@@ -303,13 +318,30 @@ def knockout_screen(
         n_del.append(plan.n_deleted)
         resolved.append((plan.job >= 0) & np.append(pair_lp, False)[plan.job])  # job -1: no LP
         n_lps += int(pair_lp.sum())
-    return _frame(gem, single, pair_idx, np.concatenate(growth), np.concatenate(status),
-                  np.concatenate(n_del), np.concatenate(resolved), wt.growth, n_lps)
+    return _frame(
+        gem,
+        single,
+        pair_idx,
+        np.concatenate(growth),
+        np.concatenate(status),
+        np.concatenate(n_del),
+        np.concatenate(resolved),
+        wt.growth,
+        n_lps,
+    )
 
 
-def _frame(gem: GEM, single: np.ndarray, pair_idx: np.ndarray, growth: np.ndarray,
-           status: np.ndarray, n_del: np.ndarray, resolved: np.ndarray, wt: float,
-           n_lps: int) -> pd.DataFrame:
+def _frame(
+    gem: GEM,
+    single: np.ndarray,
+    pair_idx: np.ndarray,
+    growth: np.ndarray,
+    status: np.ndarray,
+    n_del: np.ndarray,
+    resolved: np.ndarray,
+    wt: float,
+    n_lps: int,
+) -> pd.DataFrame:
     ids = gem.gene_ids
     genes = [(ids[g],) for g in single] + [(ids[a], ids[b]) for a, b in pair_idx]
     growth = np.where(status == "optimal", growth, np.nan)
@@ -330,8 +362,7 @@ def _frame(gem: GEM, single: np.ndarray, pair_idx: np.ndarray, growth: np.ndarra
     return df
 
 
-def _jax_screen(gem: GEM, single: np.ndarray, pair_idx: np.ndarray,
-                gpr: CompiledGPR) -> pd.DataFrame:
+def _jax_screen(gem: GEM, single: np.ndarray, pair_idx: np.ndarray, gpr: CompiledGPR) -> pd.DataFrame:
     masks = np.zeros((len(single) + len(pair_idx), gem.n_genes), dtype=bool)
     masks[np.arange(len(single)), single] = True
     rows = len(single) + np.arange(len(pair_idx))
@@ -339,6 +370,14 @@ def _jax_screen(gem: GEM, single: np.ndarray, pair_idx: np.ndarray,
         masks[rows, pair_idx[:, 0]] = True
         masks[rows, pair_idx[:, 1]] = True
     res = knockout_growth_batch(gem, masks, gpr=gpr)
-    return _frame(gem, single, pair_idx, np.asarray(res.growth, dtype=np.float64),
-                  np.asarray(res.status).astype(object), np.asarray(res.n_deleted_reactions),
-                  np.asarray(res.resolved), float(res.wild_type_growth), res.n_lps)
+    return _frame(
+        gem,
+        single,
+        pair_idx,
+        np.asarray(res.growth, dtype=np.float64),
+        np.asarray(res.status).astype(object),
+        np.asarray(res.n_deleted_reactions),
+        np.asarray(res.resolved),
+        float(res.wild_type_growth),
+        res.n_lps,
+    )

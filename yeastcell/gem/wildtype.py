@@ -51,8 +51,12 @@ _COMPRESSED: dict[bytes, Compressed | None] = {}
 
 def _compressed(gem: GEM) -> Compressed | None:
     S = gem.S.tocsc()
-    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
-        S.data, S.indices, S.indptr, np.array(S.shape), gem.lb, gem.ub, gem.c))).digest()
+    key = hashlib.blake2b(
+        b"".join(
+            np.ascontiguousarray(a).tobytes()
+            for a in (S.data, S.indices, S.indptr, np.array(S.shape), gem.lb, gem.ub, gem.c)
+        )
+    ).digest()
     if key not in _COMPRESSED:
         if len(_COMPRESSED) >= 8:
             _COMPRESSED.pop(next(iter(_COMPRESSED)))
@@ -71,8 +75,7 @@ def wild_type(gem: GEM, tolerance: float = 1e-9) -> WildType:
     if comp is None:  # contradictory coupled bounds: infeasible; let `optimize` say so
         optimize(gem, tolerance=tolerance)
         raise LPSolverError("compression found contradictory bounds but HiGHS solved the LP")
-    h = _highs.make_highs_arrays(comp.S, comp.lb, comp.ub, comp.c, gem.objective_sense,
-                                 tolerance=tolerance)
+    h = _highs.make_highs_arrays(comp.S, comp.lb, comp.ub, comp.c, gem.objective_sense, tolerance=tolerance)
     # a cold solve: dual steepest edge beats the Devex pricing that suits the
     # hot-started knockout re-solves (Yeast-GEM: 1710 pivots, 0.13 s, instead of 2551, 0.17 s)
     h.setOptionValue("simplex_dual_edge_weight_strategy", 2)
@@ -84,5 +87,12 @@ def wild_type(gem: GEM, tolerance: float = 1e-9) -> WildType:
     col_scale = np.zeros(comp.n_cols)
     ok = comp.column >= 0
     np.maximum.at(col_scale, comp.column[ok], np.abs(comp.scale[ok]))
-    return WildType(comp=comp, sense=gem.objective_sense, growth=growth, x=x,
-                    v=comp.expand(x), basis=_highs.basis_arrays(h), col_scale=col_scale)
+    return WildType(
+        comp=comp,
+        sense=gem.objective_sense,
+        growth=growth,
+        x=x,
+        v=comp.expand(x),
+        basis=_highs.basis_arrays(h),
+        col_scale=col_scale,
+    )

@@ -32,16 +32,44 @@ __all__ = [
 #: id, from Förster et al. 2003 (Genome Res 13:244), as tabulated in Yeast-GEM's
 #: ``data/physiology/biomassComposition_Forster2003.tsv``.
 FORSTER2003_MW: dict[str, float] = {
-    "s_0001": 180.16, "s_0004": 180.16, "s_0404": 89.09, "s_0423": 347.22,
-    "s_0428": 174.2, "s_0430": 132.12, "s_0432": 133.11, "s_0509": 221.21,
-    "s_0526": 323.2, "s_0542": 121.16, "s_0584": 331.22, "s_0589": 307.2,
-    "s_0615": 345.21, "s_0649": 322.21, "s_0747": 146.14, "s_0748": 147.13,
-    "s_0757": 75.07, "s_0773": 180.16, "s_0782": 363.22, "s_0832": 155.15,
-    "s_0847": 131.17, "s_1077": 131.17, "s_1099": 146.19, "s_1107": 180.16,
-    "s_1148": 149.21, "s_1314": 165.19, "s_1379": 115.13, "s_1405": 376.36,
-    "s_1428": 105.09, "s_1467": 96.06, "s_1491": 119.12, "s_1520": 342.296,
-    "s_1527": 204.23, "s_1533": 181.19, "s_1545": 324.18, "s_1561": 117.15,
-    "s_3714": 852.83, "s_0794": 1.0008,
+    "s_0001": 180.16,
+    "s_0004": 180.16,
+    "s_0404": 89.09,
+    "s_0423": 347.22,
+    "s_0428": 174.2,
+    "s_0430": 132.12,
+    "s_0432": 133.11,
+    "s_0509": 221.21,
+    "s_0526": 323.2,
+    "s_0542": 121.16,
+    "s_0584": 331.22,
+    "s_0589": 307.2,
+    "s_0615": 345.21,
+    "s_0649": 322.21,
+    "s_0747": 146.14,
+    "s_0748": 147.13,
+    "s_0757": 75.07,
+    "s_0773": 180.16,
+    "s_0782": 363.22,
+    "s_0832": 155.15,
+    "s_0847": 131.17,
+    "s_1077": 131.17,
+    "s_1099": 146.19,
+    "s_1107": 180.16,
+    "s_1148": 149.21,
+    "s_1314": 165.19,
+    "s_1379": 115.13,
+    "s_1405": 376.36,
+    "s_1428": 105.09,
+    "s_1467": 96.06,
+    "s_1491": 119.12,
+    "s_1520": 342.296,
+    "s_1527": 204.23,
+    "s_1533": 181.19,
+    "s_1545": 324.18,
+    "s_1561": 117.15,
+    "s_3714": 852.83,
+    "s_0794": 1.0008,
 }
 
 _GAM_METABOLITES = ("ATP", "ADP", "H2O", "H+", "phosphate")
@@ -93,8 +121,7 @@ def rescale_pseudoreaction(gem: GEM, component: str, f: float) -> GEM:
     ``component == "lipid"`` rescales both ``"lipid backbone"`` and ``"lipid chain"``.
     """
     if component == "lipid":
-        return rescale_pseudoreaction(rescale_pseudoreaction(gem, "lipid backbone", f),
-                                      "lipid chain", f)
+        return rescale_pseudoreaction(rescale_pseudoreaction(gem, "lipid backbone", f), "lipid chain", f)
     j = _reaction_by_name(gem, f"{component} pseudoreaction")
     col = _column(gem, j)
     for i in np.flatnonzero(col):
@@ -125,8 +152,7 @@ def biomass_fractions(gem: GEM) -> dict[str, float]:
     return out
 
 
-def scale_biomass(gem: GEM, component: str, new_value: float,
-                  balance_out: str | None = None) -> GEM:
+def scale_biomass(gem: GEM, component: str, new_value: float, balance_out: str | None = None) -> GEM:
     """Rescale one biomass component to ``new_value`` g gDW⁻¹.
 
     With ``balance_out``, that component absorbs the mass difference
@@ -141,8 +167,7 @@ def scale_biomass(gem: GEM, component: str, new_value: float,
     return out
 
 
-def _set_bounds(gem: GEM, lower: dict[str, float] | None = None,
-                upper: dict[str, float] | None = None) -> GEM:
+def _set_bounds(gem: GEM, lower: dict[str, float] | None = None, upper: dict[str, float] | None = None) -> GEM:
     lb, ub = gem.lb.copy(), gem.ub.copy()
     for rid, v in (lower or {}).items():
         lb[reaction_index(gem, rid)] = v
@@ -168,10 +193,10 @@ def anaerobic_model(gem: GEM) -> GEM:
         if m in mets:
             col[i] = 0.0
     out = _with_column(out, j, col)
-    uptake = {r: -1000.0 for r in ("r_1757", "r_1915", "r_1994", "r_2106", "r_2134",
-                                   "r_2137", "r_2189")}
-    return _set_bounds(out, lower={"r_1992": 0.0, **uptake, "r_0713": 0.0, "r_0714": 0.0},
-                       upper={"r_0487": 0.0, "r_0472": 0.0})
+    uptake = {r: -1000.0 for r in ("r_1757", "r_1915", "r_1994", "r_2106", "r_2134", "r_2137", "r_2189")}
+    return _set_bounds(
+        out, lower={"r_1992": 0.0, **uptake, "r_0713": 0.0, "r_0714": 0.0}, upper={"r_0487": 0.0, "r_0472": 0.0}
+    )
 
 
 def nitrogen_limited_model(gem: GEM) -> GEM:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import Dataset
 from ..exceptions import DatasetError, UnknownNameError, YeastcellError
 from .plan import Plan, PlanError
 
@@ -33,8 +34,10 @@ class MeasurementsPending(YeastcellError, RuntimeError):
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        super().__init__(f"measurements for this round are not in yet: fill in the template beside "
-                         f"it and save it as {self.path}, then run again")
+        super().__init__(
+            f"measurements for this round are not in yet: fill in the template beside "
+            f"it and save it as {self.path}, then run again"
+        )
 
 
 class FileLab:
@@ -70,13 +73,14 @@ class FileLab:
             PlanError: the round folder holds a different plan.
         """
         d = self.round_dir(plan)
-        paths = {"plan": d / "plan.json", "worklist": d / "worklist.csv",
-                 "template": d / "measurements_template.csv"}
+        paths = {"plan": d / "plan.json", "worklist": d / "worklist.csv", "template": d / "measurements_template.csv"}
         if paths["plan"].exists():
             old = Plan.from_json(paths["plan"])
             if old.to_dict() != plan.to_dict():
-                raise PlanError(f"{paths['plan']} holds a different plan for round {plan.round}; "
-                                "use a new round number or another folder")
+                raise PlanError(
+                    f"{paths['plan']} holds a different plan for round {plan.round}; "
+                    "use a new round number or another folder"
+                )
         else:
             plan.to_worklist(paths["worklist"])
             plan.to_measurement_template(paths["template"])
@@ -108,14 +112,14 @@ class FileLab:
                 experiment without any measured value, a unit that contradicts the plan.
             UnknownNameError: a condition or observable that is not in the plan (close matches).
         """
-        from ..data import Dataset
 
         path = Path(path)
         ds = Dataset.from_table(path, missing=self.missing)
         for c in ds.conditions:
             if c not in plan.conditions:
-                raise UnknownNameError(f"condition in {path.name} (not in the round {plan.round} plan)",
-                                       c, plan.conditions)
+                raise UnknownNameError(
+                    f"condition in {path.name} (not in the round {plan.round} plan)", c, plan.conditions
+                )
         for o in ds.observables:
             if o not in plan.observables:
                 raise UnknownNameError(f"observable in {path.name} (not in the plan)", o, plan.observables)
@@ -136,13 +140,16 @@ class FileLab:
                 if not ds.mask[src, :, k, :].any():
                     continue
                 if not np.isclose(planned, t, rtol=1e-9, atol=1e-9).any():
-                    raise DatasetError(f"{path}: experiment {e.id!r} ({e.condition}) has values at "
-                                       f"t = {t:g} min, not a planned time ({', '.join(f'{x:g}' for x in planned)})")
+                    raise DatasetError(
+                        f"{path}: experiment {e.id!r} ({e.condition}) has values at "
+                        f"t = {t:g} min, not a planned time ({', '.join(f'{x:g}' for x in planned)})"
+                    )
                 tk = int(np.argmin(np.abs(times - t)))
                 for r in range(ds.n_replicates):
                     if ds.mask[src, r].any() and r >= e.replicates:
-                        raise DatasetError(f"{path}: experiment {e.id!r} has replicate {r + 1}, the plan "
-                                           f"asked for {e.replicates}")
+                        raise DatasetError(
+                            f"{path}: experiment {e.id!r} has replicate {r + 1}, the plan asked for {e.replicates}"
+                        )
                     for oi, o in enumerate(plan.observables):
                         if o in ds.observables:
                             j = ds.observable_index(o)
@@ -151,11 +158,23 @@ class FileLab:
                                 mask[ci, r, tk, oi] = True
         prov = dict(ds.provenance)
         prov.update(self.provenance)
-        prov.update({"source": f"FileLab round {plan.round}", "file": str(path),
-                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                     "notes": f"{int(mask.sum())} of {plan.n_samples * len(plan.observables)} planned values measured"})
-        return Dataset(conditions=plan.conditions, times_min=times, observables=plan.observables,
-                       values=values, mask=mask, transform=ds.transform, reference=ds.reference,
-                       reference_time_min=ds.reference_time_min,
-                       units={o: ds.units.get(o) or plan.units[o] for o in plan.observables},
-                       provenance=prov)
+        prov.update(
+            {
+                "source": f"FileLab round {plan.round}",
+                "file": str(path),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "notes": f"{int(mask.sum())} of {plan.n_samples * len(plan.observables)} planned values measured",
+            }
+        )
+        return Dataset(
+            conditions=plan.conditions,
+            times_min=times,
+            observables=plan.observables,
+            values=values,
+            mask=mask,
+            transform=ds.transform,
+            reference=ds.reference,
+            reference_time_min=ds.reference_time_min,
+            units={o: ds.units.get(o) or plan.units[o] for o in plan.observables},
+            provenance=prov,
+        )

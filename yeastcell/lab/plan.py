@@ -38,10 +38,8 @@ if TYPE_CHECKING:
 
 PLAN_FORMAT = "yeastcell-plan/1"
 GENETIC_KINDS = ("wt", "ko", "knockout", "kd", "knockdown", "oe", "overexpress")
-WORKLIST_COLUMNS = ("sample_id", "experiment_id", "strain", "treatment", "dose", "time_min",
-                    "replicate", "condition")
-TEMPLATE_COLUMNS = ("condition", "time_min", "observable", "value", "replicate", "unit",
-                    "experiment_id", "sample_id")
+WORKLIST_COLUMNS = ("sample_id", "experiment_id", "strain", "treatment", "dose", "time_min", "replicate", "condition")
+TEMPLATE_COLUMNS = ("condition", "time_min", "observable", "value", "replicate", "unit", "experiment_id", "sample_id")
 
 
 class PlanError(YeastcellError, ValueError):
@@ -79,8 +77,10 @@ def _check_notation(text: str, what: str, genetic: bool, eid: str) -> str:
     for p in _parts(text):
         if (_kind(p) in GENETIC_KINDS) != genetic:
             other = "treatment" if genetic else "strain"
-            raise PlanError(f"experiment {eid!r}: {p!r} belongs in the {other}, not the {what} "
-                            f"(strain: wt/ko/kd/oe; treatment: set/clamp/pulse/step/inhibit/cond)")
+            raise PlanError(
+                f"experiment {eid!r}: {p!r} belongs in the {other}, not the {what} "
+                f"(strain: wt/ko/kd/oe; treatment: set/clamp/pulse/step/inhibit/cond)"
+            )
     return text
 
 
@@ -140,8 +140,15 @@ class Experiment:
         object.__setattr__(self, "cost", cost)
 
     @classmethod
-    def from_condition(cls, id: str, condition: str, times_min: Sequence[float], replicates: int = 1,
-                       cost: float = 1.0, rationale: str = "") -> Experiment:
+    def from_condition(
+        cls,
+        id: str,
+        condition: str,
+        times_min: Sequence[float],
+        replicates: int = 1,
+        cost: float = 1.0,
+        rationale: str = "",
+    ) -> Experiment:
         """Split a condition string (e.g. ``"ko:HXK2+pulse:GLC_e=10@0"``) into strain and treatment."""
         parts = _parts(condition)
         genetic = [p for p in parts if _kind(p) in GENETIC_KINDS and _kind(p) != "wt"]
@@ -166,8 +173,11 @@ class Experiment:
 
     def sample_ids(self) -> list[tuple[str, float, int]]:
         """(sample id, time in min, replicate) for every sample."""
-        return [(f"{self.id}-t{k:02d}-r{r}", t, r)
-                for r in range(1, self.replicates + 1) for k, t in enumerate(self.times_min)]
+        return [
+            (f"{self.id}-t{k:02d}-r{r}", t, r)
+            for r in range(1, self.replicates + 1)
+            for k, t in enumerate(self.times_min)
+        ]
 
 
 def _dose_text(p) -> str:
@@ -208,8 +218,9 @@ class Plan:
             seen: set[str] = set()
             for e in exps:
                 if key(e) in seen:
-                    raise PlanError(f"two experiments share the {what} {key(e)!r}; merge them "
-                                    "(more replicates) or change one")
+                    raise PlanError(
+                        f"two experiments share the {what} {key(e)!r}; merge them (more replicates) or change one"
+                    )
                 seen.add(key(e))
         if isinstance(self.observables, str):
             raise PlanError(f"observables must be a sequence of ids, not the string {self.observables!r}")
@@ -267,10 +278,17 @@ class Plan:
 
     # ------------------------------------------------------------------ files
     def to_dict(self) -> dict:
-        return {"format": PLAN_FORMAT, "round": self.round, "observables": list(self.observables),
-                "units": dict(self.units), "notes": self.notes,
-                "experiments": [dict(dataclasses.asdict(e), times_min=list(e.times_min), condition=e.condition)
-                                for e in self.experiments]}
+        return {
+            "format": PLAN_FORMAT,
+            "round": self.round,
+            "observables": list(self.observables),
+            "units": dict(self.units),
+            "notes": self.notes,
+            "experiments": [
+                dict(dataclasses.asdict(e), times_min=list(e.times_min), condition=e.condition)
+                for e in self.experiments
+            ],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Plan:
@@ -309,9 +327,20 @@ class Plan:
 
     def worklist_rows(self) -> list[dict]:
         """One row per sample to take: what to grow, how to treat it, when to sample."""
-        return [{"sample_id": sid, "experiment_id": e.id, "strain": e.strain, "treatment": e.treatment,
-                 "dose": e.dose, "time_min": t, "replicate": r, "condition": e.condition}
-                for e in self.experiments for sid, t, r in e.sample_ids()]
+        return [
+            {
+                "sample_id": sid,
+                "experiment_id": e.id,
+                "strain": e.strain,
+                "treatment": e.treatment,
+                "dose": e.dose,
+                "time_min": t,
+                "replicate": r,
+                "condition": e.condition,
+            }
+            for e in self.experiments
+            for sid, t, r in e.sample_ids()
+        ]
 
     def to_worklist(self, path: str | Path) -> Path:
         """Write the worklist CSV (columns `WORKLIST_COLUMNS`), atomically."""
@@ -319,9 +348,21 @@ class Plan:
 
     def template_rows(self) -> list[dict]:
         """One row per value to measure, ``value`` empty (the Dataset importer's long format)."""
-        return [{"condition": e.condition, "time_min": t, "observable": o, "value": "", "replicate": r,
-                 "unit": self.units[o], "experiment_id": e.id, "sample_id": sid}
-                for e in self.experiments for sid, t, r in e.sample_ids() for o in self.observables]
+        return [
+            {
+                "condition": e.condition,
+                "time_min": t,
+                "observable": o,
+                "value": "",
+                "replicate": r,
+                "unit": self.units[o],
+                "experiment_id": e.id,
+                "sample_id": sid,
+            }
+            for e in self.experiments
+            for sid, t, r in e.sample_ids()
+            for o in self.observables
+        ]
 
     def to_measurement_template(self, path: str | Path) -> Path:
         """Write the measurement template CSV (columns `TEMPLATE_COLUMNS`), atomically."""

@@ -61,7 +61,9 @@ class TruthCell(CorrectedCell):
             return jnp.ones(n_rx, dtype=c.dtype)
         x = (jnp.maximum(c[np.asarray(self.reg_sp)], 0.0) / np.asarray(self.reg_K)) ** np.asarray(self.reg_n)
         fold = np.asarray(self.reg_fold)
-        f = jnp.where(np.asarray(self.reg_act), (1.0 + fold * x) / (1.0 + x), 1.0 / (1.0 + x)) / np.asarray(self.reg_norm)
+        f = jnp.where(np.asarray(self.reg_act), (1.0 + fold * x) / (1.0 + x), 1.0 / (1.0 + x)) / np.asarray(
+            self.reg_norm
+        )
         # product per reaction, scatter-free: log-sum through a static (reactions x regulations) matrix
         M = np.zeros((n_rx, len(self.reg_rxn)))
         M[np.asarray(self.reg_rxn), np.arange(len(self.reg_rxn))] = 1.0
@@ -74,8 +76,12 @@ class TruthCell(CorrectedCell):
         return None
 
 
-def hidden_truth(cell, regulations: Sequence[HiddenRegulation] = (), parameter_changes: Mapping[str, float] | None = None,
-                 normalize: bool = True) -> TruthCell:
+def hidden_truth(
+    cell,
+    regulations: Sequence[HiddenRegulation] = (),
+    parameter_changes: Mapping[str, float] | None = None,
+    normalize: bool = True,
+) -> TruthCell:
     """A `TruthCell`: `cell` with hidden `regulations` and parameters multiplied by `parameter_changes`.
 
     Args:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..batch import simulate_batch
 from ..data import Dataset
 from ..exceptions import SimulationInputError
 from ..observe import ObservationModel
@@ -84,9 +85,16 @@ class VirtualLab:
         UnknownNameError: an unknown observable (with close matches). PerturbationError: a bad base.
     """
 
-    def __init__(self, truth, observables: Sequence[str], base: str | None = None,
-                 measurement: MeasurementModel | None = None, seed: int = 0, options=None,
-                 mapping: dict[str, str] | None = None):
+    def __init__(
+        self,
+        truth,
+        observables: Sequence[str],
+        base: str | None = None,
+        measurement: MeasurementModel | None = None,
+        seed: int = 0,
+        options=None,
+        mapping: dict[str, str] | None = None,
+    ):
         if isinstance(observables, str) or not observables:
             raise SimulationInputError("observables must be a non-empty list of names")
         self._truth = truth
@@ -117,7 +125,6 @@ class VirtualLab:
         """Noise-free observables (n_cond, n_t, n_obs) and status codes (n_cond,) of the truth.
 
         For benchmarks that need the truth (never for learners)."""
-        from ..batch import simulate_batch
 
         conds = [self.condition(p) for p in perturbations]
         parsed = [parse_perturbation(c) for c in conds]
@@ -163,5 +170,4 @@ class VirtualLab:
             "failed_conditions": "; ".join(failed),
         }
         units = dict(zip(self.observables, self._om.units))
-        return Dataset(tuple(conds), t, self.observables, values, mask, transform="raw", units=units,
-                       provenance=prov)
+        return Dataset(tuple(conds), t, self.observables, values, mask, transform="raw", units=units, provenance=prov)

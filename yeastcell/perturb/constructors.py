@@ -114,8 +114,9 @@ def step(species: str, conc_mM: float, at: float) -> Event:
     return Event(str(species), _nonneg(conc_mM, species), _nonneg_time(at), EVENT_SET)
 
 
-def osmotic_shock(nacl_M: float, at: float = 0.0, duration: float | None = None,
-                  allow_extrapolation: bool = False) -> OsmoticShock:
+def osmotic_shock(
+    nacl_M: float, at: float = 0.0, duration: float | None = None, allow_extrapolation: bool = False
+) -> OsmoticShock:
     """Hyperosmotic shock: medium NaCl stepped to `nacl_M` mol/L at time `at` (min), optionally back
     to 0 after `duration` min (a pulse). Needs a model with the HOG module (e.g. ``yeast_cell``).
 
@@ -129,8 +130,10 @@ def osmotic_shock(nacl_M: float, at: float = 0.0, duration: float | None = None,
     if m < 0:
         raise PerturbationError(f"NaCl concentration must be >= 0 M, got {nacl_M!r} (negative dose)")
     if m > NACL_SOLUBILITY_M:
-        raise PerturbationError(f"{m:g} M NaCl exceeds the solubility of NaCl in water (~{NACL_SOLUBILITY_M} M); "
-                                "the concentration is in mol/L, not mM")
+        raise PerturbationError(
+            f"{m:g} M NaCl exceeds the solubility of NaCl in water (~{NACL_SOLUBILITY_M} M); "
+            "the concentration is in mol/L, not mM"
+        )
     d = None
     if duration is not None:
         d = _finite(duration, "shock duration (min)")
@@ -184,4 +187,3 @@ def _nonneg_time(t) -> float:
     if x < 0:
         raise PerturbationError(f"event time must be >= 0 min, got {t!r}")
     return x
-

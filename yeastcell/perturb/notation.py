@@ -73,7 +73,9 @@ def _part(part: str, whole: str) -> Perturbation:
     if part.lower() in ("wt", "wild_type", "wildtype", "wild-type"):
         return P.wild_type()
     if ":" not in part:
-        raise PerturbationError(f"cannot parse {part!r} in {whole!r}: expected KIND:ARGS (see yeastcell.perturb.notation)")
+        raise PerturbationError(
+            f"cannot parse {part!r} in {whole!r}: expected KIND:ARGS (see yeastcell.perturb.notation)"
+        )
     kind, arg = (s.strip() for s in part.split(":", 1))
     kind = kind.lower()
     if kind in ("ko", "knockout"):
@@ -118,13 +120,18 @@ def _part(part: str, whole: str) -> Perturbation:
         if duration is not None:
             raise PerturbationError(f"{part!r}: a dose takes no duration")
         return P.dose(s, value, at=at)
-    raise PerturbationError(f"unknown perturbation kind {kind!r} in {part!r}; "
-                            "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose")
+    raise PerturbationError(
+        f"unknown perturbation kind {kind!r} in {part!r}; "
+        "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose"
+    )
 
 
 def _timed(text: str, part: str) -> tuple[float, float, float | None]:
     """VALUE[@TIME[/DURATION]] -> (value, time, duration or None)."""
     value, _, rest = text.partition("@")
     at, _, duration = rest.partition("/")
-    return (_num(value.strip(), part), _num(at.strip(), part) if at.strip() else 0.0,
-            _num(duration.strip(), part) if duration.strip() else None)
+    return (
+        _num(value.strip(), part),
+        _num(at.strip(), part) if at.strip() else 0.0,
+        _num(duration.strip(), part) if duration.strip() else None,
+    )

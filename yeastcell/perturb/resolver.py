@@ -93,7 +93,8 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
                 raise UnknownNameError("condition", p.name, spec)
             c = spec[p.name]
             return [SetConcentration(s, v, False) for s, v in c.initial.items()] + [
-                SetConcentration(s, v, True) for s, v in c.clamp.items()]
+                SetConcentration(s, v, True) for s, v in c.clamp.items()
+            ]
         return [p]
 
     for p in [q for part in parts for q in expand(part)]:
@@ -111,8 +112,9 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
                 try:
                     rate_scale[cell.reaction_index(p.target)] *= factor
                 except UnknownNameError:
-                    raise UnknownNameError("gene or reaction", p.target,
-                                           list(gene_err.suggestions) + list(cell.reaction_ids)) from None
+                    raise UnknownNameError(
+                        "gene or reaction", p.target, list(gene_err.suggestions) + list(cell.reaction_ids)
+                    ) from None
                 continue
             prot = cell.genes[g][2]
             if prot < 0:
@@ -137,9 +139,13 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
     pad = [(math.inf, 0, EVENT_ADD, 0.0)] * (k - len(events))
     cols = list(zip(*(events + pad))) if k else [(), (), (), ()]
     return Condition(
-        c0=jnp.asarray(c0), clamp=jnp.asarray(clamp), rate_scale=jnp.asarray(rate_scale),
-        event_t=jnp.asarray(np.array(cols[0], dtype=float)), event_species=jnp.asarray(np.array(cols[1], dtype=int)),
-        event_mode=jnp.asarray(np.array(cols[2], dtype=int)), event_value=jnp.asarray(np.array(cols[3], dtype=float)),
+        c0=jnp.asarray(c0),
+        clamp=jnp.asarray(clamp),
+        rate_scale=jnp.asarray(rate_scale),
+        event_t=jnp.asarray(np.array(cols[0], dtype=float)),
+        event_species=jnp.asarray(np.array(cols[1], dtype=int)),
+        event_mode=jnp.asarray(np.array(cols[2], dtype=int)),
+        event_value=jnp.asarray(np.array(cols[3], dtype=float)),
     )
 
 
@@ -171,6 +177,7 @@ def stack(conditions: Sequence[Condition]) -> Condition:
     """Stack conditions (same cell, same number of event slots) along a new leading axis."""
     ks = {c.n_events for c in conditions}
     if len(ks) != 1:
-        raise PerturbationError(f"conditions have different numbers of event slots {sorted(ks)}; "
-                                "resolve them with the same n_events")
+        raise PerturbationError(
+            f"conditions have different numbers of event slots {sorted(ks)}; resolve them with the same n_events"
+        )
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *conditions)

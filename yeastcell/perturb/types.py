@@ -157,18 +157,25 @@ class OsmoticShock(Perturbation):
 
     def expand(self, cell) -> list[Perturbation]:
         if NACL_SPECIES not in cell.species_ids:
-            raise PerturbationError(f"model {cell.model_id!r} has no osmotic-stress input (species {NACL_SPECIES!r}); "
-                                    "load the whole-cell model 'yeast_cell', which includes the HOG module")
+            raise PerturbationError(
+                f"model {cell.model_id!r} has no osmotic-stress input (species {NACL_SPECIES!r}); "
+                "load the whole-cell model 'yeast_cell', which includes the HOG module"
+            )
         limit = {q.id: q.value for q in cell.spec.parameters}.get(NACL_VALIDITY_PARAMETER)
         if limit is not None and self.nacl_M > limit:
-            msg = (f"osmotic shock of {self.nacl_M:g} M NaCl is outside the validity range of model "
-                   f"{cell.model_id!r} (0-{limit:g} M, parameter {NACL_VALIDITY_PARAMETER!r})")
+            msg = (
+                f"osmotic shock of {self.nacl_M:g} M NaCl is outside the validity range of model "
+                f"{cell.model_id!r} (0-{limit:g} M, parameter {NACL_VALIDITY_PARAMETER!r})"
+            )
             if not self.allow_extrapolation:
                 raise PerturbationError(msg + "; pass allow_extrapolation=True to simulate it anyway")
             warnings.warn(msg + "; extrapolating", ValidityWarning, stacklevel=4)
         mM = self.nacl_M * 1000.0
         parts: list[Perturbation] = (
-            [SetConcentration(NACL_SPECIES, mM)] if self.t_min == 0 else [Event(NACL_SPECIES, mM, self.t_min, EVENT_SET)])
+            [SetConcentration(NACL_SPECIES, mM)]
+            if self.t_min == 0
+            else [Event(NACL_SPECIES, mM, self.t_min, EVENT_SET)]
+        )
         if self.duration_min is not None:
             parts.append(Event(NACL_SPECIES, 0.0, self.t_min + self.duration_min, EVENT_SET))
         return parts
@@ -193,4 +200,3 @@ class Dose(Perturbation):
         if self.t_min == 0:
             return [SetConcentration(self.species, self.conc_mM)]
         return [Event(self.species, self.conc_mM, self.t_min, EVENT_SET)]
-

@@ -29,8 +29,15 @@ import numpy as np
 from ..spec import InitialAssignment, Parameter, Reaction, Rule, Species
 
 
-def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[Species], rules: list[Rule],
-                      unsupported, prefix: str = "fast__moiety", constants: dict[str, float] | None = None):
+def fast_to_algebraic(
+    reactions: list[Reaction],
+    fast: set[str],
+    species: list[Species],
+    rules: list[Rule],
+    unsupported,
+    prefix: str = "fast__moiety",
+    constants: dict[str, float] | None = None,
+):
     """Rewrite fast reactions (ids in `fast`). Returns (reactions, new parameters, new rules,
     new initial assignments); `unsupported(construct, element, detail)` raises. `constants`: the
     values of constant parameters without initial assignment (for conversion factors)."""
@@ -50,15 +57,21 @@ def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[S
             if s in ruled:
                 unsupported("FastReaction", f"reaction {r.id!r}", f"species {s!r} also has a rule")
             if sp.conversion_factor and not np.isfinite(constants.get(sp.conversion_factor, np.nan)):
-                unsupported("FastReaction", f"reaction {r.id!r}",
-                            f"species {s!r} has a conversion factor that is not a constant parameter")
+                unsupported(
+                    "FastReaction",
+                    f"reaction {r.id!r}",
+                    f"species {s!r} has a conversion factor that is not a constant parameter",
+                )
             F.append(s)
 
     def cf(s):
         c = by_id[s].conversion_factor
         return float(constants[c]) if c else 1.0
+
     fast_rx = [r for r in reactions if r.id in fast]
-    Nf = np.array([[cf(s) * float(r.stoichiometry.get(s, 0.0)) for r in fast_rx] for s in F]).reshape(len(F), len(fast_rx))
+    Nf = np.array([[cf(s) * float(r.stoichiometry.get(s, 0.0)) for r in fast_rx] for s in F]).reshape(
+        len(F), len(fast_rx)
+    )
     if np.linalg.matrix_rank(Nf) < len(fast_rx):
         unsupported("FastReaction", f"reaction {fast_rx[0].id!r}", "linearly dependent fast reactions")
     # left null space: L Nf = 0 (rows), from the SVD of Nf^T
@@ -82,7 +95,11 @@ def fast_to_algebraic(reactions: list[Reaction], fast: set[str], species: list[S
             if s not in F:
                 continue
             if s in r.stoichiometry_ids:
-                unsupported("FastReaction", f"reaction {r.id!r}", f"variable stoichiometry of {s!r}, which a fast reaction changes")
+                unsupported(
+                    "FastReaction",
+                    f"reaction {r.id!r}",
+                    f"variable stoichiometry of {s!r}, which a fast reaction changes",
+                )
             for k in range(L.shape[0]):
                 c = L[k, F.index(s)] * cf(s) * float(coef)
                 if c != 0.0:

@@ -37,26 +37,50 @@ def _num(x: float) -> str:
 
 
 _FUN = {
-    libsbml.AST_FUNCTION_ABS: "abs", libsbml.AST_FUNCTION_EXP: "exp", libsbml.AST_FUNCTION_LN: "ln",
-    libsbml.AST_FUNCTION_FLOOR: "floor", libsbml.AST_FUNCTION_CEILING: "ceil",
+    libsbml.AST_FUNCTION_ABS: "abs",
+    libsbml.AST_FUNCTION_EXP: "exp",
+    libsbml.AST_FUNCTION_LN: "ln",
+    libsbml.AST_FUNCTION_FLOOR: "floor",
+    libsbml.AST_FUNCTION_CEILING: "ceil",
     libsbml.AST_FUNCTION_FACTORIAL: "factorial",
-    libsbml.AST_FUNCTION_SIN: "sin", libsbml.AST_FUNCTION_COS: "cos", libsbml.AST_FUNCTION_TAN: "tan",
-    libsbml.AST_FUNCTION_SEC: "sec", libsbml.AST_FUNCTION_CSC: "csc", libsbml.AST_FUNCTION_COT: "cot",
-    libsbml.AST_FUNCTION_SINH: "sinh", libsbml.AST_FUNCTION_COSH: "cosh", libsbml.AST_FUNCTION_TANH: "tanh",
-    libsbml.AST_FUNCTION_SECH: "sech", libsbml.AST_FUNCTION_CSCH: "csch", libsbml.AST_FUNCTION_COTH: "coth",
-    libsbml.AST_FUNCTION_ARCSIN: "arcsin", libsbml.AST_FUNCTION_ARCCOS: "arccos",
-    libsbml.AST_FUNCTION_ARCTAN: "arctan", libsbml.AST_FUNCTION_ARCSEC: "arcsec",
-    libsbml.AST_FUNCTION_ARCCSC: "arccsc", libsbml.AST_FUNCTION_ARCCOT: "arccot",
-    libsbml.AST_FUNCTION_ARCSINH: "arcsinh", libsbml.AST_FUNCTION_ARCCOSH: "arccosh",
-    libsbml.AST_FUNCTION_ARCTANH: "arctanh", libsbml.AST_FUNCTION_ARCSECH: "arcsech",
-    libsbml.AST_FUNCTION_ARCCSCH: "arccsch", libsbml.AST_FUNCTION_ARCCOTH: "arccoth",
+    libsbml.AST_FUNCTION_SIN: "sin",
+    libsbml.AST_FUNCTION_COS: "cos",
+    libsbml.AST_FUNCTION_TAN: "tan",
+    libsbml.AST_FUNCTION_SEC: "sec",
+    libsbml.AST_FUNCTION_CSC: "csc",
+    libsbml.AST_FUNCTION_COT: "cot",
+    libsbml.AST_FUNCTION_SINH: "sinh",
+    libsbml.AST_FUNCTION_COSH: "cosh",
+    libsbml.AST_FUNCTION_TANH: "tanh",
+    libsbml.AST_FUNCTION_SECH: "sech",
+    libsbml.AST_FUNCTION_CSCH: "csch",
+    libsbml.AST_FUNCTION_COTH: "coth",
+    libsbml.AST_FUNCTION_ARCSIN: "arcsin",
+    libsbml.AST_FUNCTION_ARCCOS: "arccos",
+    libsbml.AST_FUNCTION_ARCTAN: "arctan",
+    libsbml.AST_FUNCTION_ARCSEC: "arcsec",
+    libsbml.AST_FUNCTION_ARCCSC: "arccsc",
+    libsbml.AST_FUNCTION_ARCCOT: "arccot",
+    libsbml.AST_FUNCTION_ARCSINH: "arcsinh",
+    libsbml.AST_FUNCTION_ARCCOSH: "arccosh",
+    libsbml.AST_FUNCTION_ARCTANH: "arctanh",
+    libsbml.AST_FUNCTION_ARCSECH: "arcsech",
+    libsbml.AST_FUNCTION_ARCCSCH: "arccsch",
+    libsbml.AST_FUNCTION_ARCCOTH: "arccoth",
 }
 for _name in ("AST_FUNCTION_MAX", "AST_FUNCTION_MIN", "AST_FUNCTION_QUOTIENT", "AST_FUNCTION_REM"):
     if hasattr(libsbml, _name):
         _FUN[getattr(libsbml, _name)] = {"MAX": "max", "MIN": "min", "QUOTIENT": "quotient", "REM": "rem"}[
-            _name.rsplit("_", 1)[1]]
-_REL = {libsbml.AST_RELATIONAL_EQ: "==", libsbml.AST_RELATIONAL_NEQ: "!=", libsbml.AST_RELATIONAL_GT: ">",
-        libsbml.AST_RELATIONAL_GEQ: ">=", libsbml.AST_RELATIONAL_LT: "<", libsbml.AST_RELATIONAL_LEQ: "<="}
+            _name.rsplit("_", 1)[1]
+        ]
+_REL = {
+    libsbml.AST_RELATIONAL_EQ: "==",
+    libsbml.AST_RELATIONAL_NEQ: "!=",
+    libsbml.AST_RELATIONAL_GT: ">",
+    libsbml.AST_RELATIONAL_GEQ: ">=",
+    libsbml.AST_RELATIONAL_LT: "<",
+    libsbml.AST_RELATIONAL_LEQ: "<=",
+}
 
 
 class MathTranslator:
@@ -68,8 +92,7 @@ class MathTranslator:
         local: extra names shadowing model ids (kinetic-law local parameters) -> formula name.
     """
 
-    def __init__(self, functions: Mapping[str, tuple[tuple[str, ...], object]],
-                 rename: Callable[[str], str]):
+    def __init__(self, functions: Mapping[str, tuple[tuple[str, ...], object]], rename: Callable[[str], str]):
         self.functions = functions
         self.rename = rename
 
@@ -83,7 +106,10 @@ class MathTranslator:
             raise UnsupportedMathError("recursion", "function definitions nest too deeply")
         t = n.getType()
         k = [n.getChild(i) for i in range(n.getNumChildren())]
-        r = lambda c: self._tr(c, env, depth + 1)
+
+        def r(c):
+            return self._tr(c, env, depth + 1)
+
         if t == libsbml.AST_INTEGER:
             return _num(float(n.getInteger()))
         if t in (libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):

@@ -17,6 +17,7 @@ import libsbml
 from ..exceptions import ModelFileError
 from ..spec import (
     Compartment,
+    Gene,
     InitialAssignment,
     ModelSpec,
     Parameter,
@@ -125,22 +126,40 @@ class _Reader:
             size = _nan_if_unset(c.isSetSize(), c.getSize())
             if dims == 0 or (math.isnan(dims) and not c.isSetSize()):
                 size = 1.0 if math.isnan(size) else size
-            compartments.append(Compartment(self.n(c.getId()), c.getName() or c.getId(), size,
-                                            constant=bool(c.getConstant()), dimensions=dims))
+            compartments.append(
+                Compartment(
+                    self.n(c.getId()), c.getName() or c.getId(), size, constant=bool(c.getConstant()), dimensions=dims
+                )
+            )
         model_cf = self.n(m.getConversionFactor()) if m.getLevel() >= 3 and m.isSetConversionFactor() else None
         species = []
         for s in m.getListOfSpecies():
             amount = s.getInitialAmount() if s.isSetInitialAmount() else None
             conc = s.getInitialConcentration() if s.isSetInitialConcentration() else math.nan
             cf = self.n(s.getConversionFactor()) if m.getLevel() >= 3 and s.isSetConversionFactor() else model_cf
-            species.append(Species(
-                self.n(s.getId()), s.getName() or s.getId(), self.n(s.getCompartment()), conc,
-                constant=bool(s.getConstant()), amount_based=bool(s.getHasOnlySubstanceUnits()),
-                boundary=bool(s.getBoundaryCondition()), initial_amount=amount, conversion_factor=cf))
+            species.append(
+                Species(
+                    self.n(s.getId()),
+                    s.getName() or s.getId(),
+                    self.n(s.getCompartment()),
+                    conc,
+                    constant=bool(s.getConstant()),
+                    amount_based=bool(s.getHasOnlySubstanceUnits()),
+                    boundary=bool(s.getBoundaryCondition()),
+                    initial_amount=amount,
+                    conversion_factor=cf,
+                )
+            )
         parameters = []
         for p in m.getListOfParameters():
-            parameters.append(Parameter(self.n(p.getId()), _nan_if_unset(p.isSetValue(), p.getValue()),
-                                        unit=p.getUnits() or "", constant=bool(p.getConstant())))
+            parameters.append(
+                Parameter(
+                    self.n(p.getId()),
+                    _nan_if_unset(p.isSetValue(), p.getValue()),
+                    unit=p.getUnits() or "",
+                    constant=bool(p.getConstant()),
+                )
+            )
         rules: list[Rule] = []
         for r in m.getListOfRules():
             if r.isAlgebraic():
@@ -158,19 +177,24 @@ class _Reader:
         for rx in m.getListOfReactions():
             reactions.append(self.reaction(rx, extra_params, rules))
         parameters.extend(extra_params)
-        inits = [InitialAssignment(self.n(ia.getSymbol()), self.math(ia.getMath(), f"initialAssignment for {ia.getSymbol()!r}"))
-                 for ia in m.getListOfInitialAssignments() if ia.isSetMath()]
+        inits = [
+            InitialAssignment(
+                self.n(ia.getSymbol()), self.math(ia.getMath(), f"initialAssignment for {ia.getSymbol()!r}")
+            )
+            for ia in m.getListOfInitialAssignments()
+            if ia.isSetMath()
+        ]
         if self.fast:  # equilibrium constraints + conserved moieties (algebraic rules)
             assigned = {ia.variable for ia in inits}
             constants = {p.id: p.value for p in parameters if p.constant and p.id not in assigned}
-            reactions, new_p, new_r, new_i = fast_to_algebraic(reactions, self.fast, species, rules, self.unsupported,
-                                                               constants=constants)
+            reactions, new_p, new_r, new_i = fast_to_algebraic(
+                reactions, self.fast, species, rules, self.unsupported, constants=constants
+            )
             parameters.extend(new_p)
             rules.extend(new_r)
             inits.extend(new_i)
         events = [ev for ev in (self.event(e, i) for i, e in enumerate(m.getListOfEvents())) if ev is not None]
-        for c in m.getListOfConstraints():
-            pass  # constraints are checks, not dynamics: ignored
+        # constraints (m.getListOfConstraints()) are checks, not dynamics: ignored
         units = {}
         if m.getLevel() >= 3:
             for key in ("TimeUnits", "SubstanceUnits", "VolumeUnits", "ExtentUnits"):
@@ -179,11 +203,20 @@ class _Reader:
         renamed = {v: k for k, v in self.names.items() if k != v}
         genes = _fbc_genes(m)
         return ModelSpec(
-            id=m.getId() or self.path.stem, name=m.getName() or m.getId() or self.path.stem,
-            compartments=tuple(compartments), species=tuple(species), reactions=tuple(reactions),
-            parameters=tuple(parameters), genes=genes, path=str(self.path), rules=tuple(rules),
-            initial_assignments=tuple(inits), events=tuple(events), units=units,
-            semantics="sbml", annotations={"format": f"SBML L{m.getLevel()}V{m.getVersion()}", "renamed": renamed},
+            id=m.getId() or self.path.stem,
+            name=m.getName() or m.getId() or self.path.stem,
+            compartments=tuple(compartments),
+            species=tuple(species),
+            reactions=tuple(reactions),
+            parameters=tuple(parameters),
+            genes=genes,
+            path=str(self.path),
+            rules=tuple(rules),
+            initial_assignments=tuple(inits),
+            events=tuple(events),
+            units=units,
+            semantics="sbml",
+            annotations={"format": f"SBML L{m.getLevel()}V{m.getVersion()}", "renamed": renamed},
         )
 
     def reaction(self, rx, extra_params, rules) -> Reaction:
@@ -199,8 +232,15 @@ class _Reader:
                 if sr.isSetStoichiometryMath():
                     sym = f"{self.n(rid)}__stoich_{sp}_{len(extra_params)}"
                     val = math.nan
-                    rules.append(Rule(sym, self.math(sr.getStoichiometryMath().getMath(),
-                                                     f"stoichiometryMath of {sr.getSpecies()!r} in {rid!r}")))
+                    rules.append(
+                        Rule(
+                            sym,
+                            self.math(
+                                sr.getStoichiometryMath().getMath(),
+                                f"stoichiometryMath of {sr.getSpecies()!r} in {rid!r}",
+                            ),
+                        )
+                    )
                     extra_params.append(Parameter(sym, val, constant=False))
                 else:
                     if sr.isSetStoichiometry():
@@ -241,24 +281,41 @@ class _Reader:
                 safe = pid if pid.isidentifier() and not keyword.iskeyword(pid) and pid not in _RESERVED else pid + "_"
                 local[pid] = (safe, float(p.getValue()) if p.isSetValue() else math.nan)
             if kl.isSetMath():
-                formula = self.math(kl.getMath(), f"kineticLaw of reaction {rid!r}",
-                                    {k: v[0] for k, v in local.items()})
+                formula = self.math(
+                    kl.getMath(), f"kineticLaw of reaction {rid!r}", {k: v[0] for k, v in local.items()}
+                )
         comp = rx.getCompartment() if self.m.getLevel() >= 3 and rx.isSetCompartment() else ""
         if not comp:
-            first = (list(rx.getListOfReactants()) + list(rx.getListOfProducts()))
+            first = list(rx.getListOfReactants()) + list(rx.getListOfProducts())
             sp = self.m.getSpecies(first[0].getSpecies()) if first else None
-            comp = sp.getCompartment() if sp is not None else (self.m.getCompartment(0).getId()
-                                                               if self.m.getNumCompartments() else "")
-        law = RateLaw("expression", parameters={v[0]: v[1] for v in local.values()}, formula=formula,
-                      reversible=bool(rx.getReversible()))
+            comp = (
+                sp.getCompartment()
+                if sp is not None
+                else (self.m.getCompartment(0).getId() if self.m.getNumCompartments() else "")
+            )
+        law = RateLaw(
+            "expression",
+            parameters={v[0]: v[1] for v in local.values()},
+            formula=formula,
+            reversible=bool(rx.getReversible()),
+        )
         gpr = None
         fbc = rx.getPlugin("fbc")
         if fbc is not None and fbc.isSetGeneProductAssociation():
             gpa = fbc.getGeneProductAssociation().getAssociation()
             if gpa is not None:
                 gpr = _gpr_string(gpa, self.m)
-        return Reaction(self.n(rid), rx.getName() or rid, self.n(comp), stoich, law, gpr=gpr,
-                        balanced=False, rate_basis="amount", stoichiometry_ids=stoich_ids)
+        return Reaction(
+            self.n(rid),
+            rx.getName() or rid,
+            self.n(comp),
+            stoich,
+            law,
+            gpr=gpr,
+            balanced=False,
+            rate_basis="amount",
+            stoichiometry_ids=stoich_ids,
+        )
 
     def event(self, e, i) -> StateEvent:
         eid = e.getId() or f"event_{i}"
@@ -270,24 +327,37 @@ class _Reader:
         trig = e.getTrigger()
         trigger = self.math(trig.getMath(), f"trigger of event {eid!r}")
         l3 = self.m.getLevel() >= 3
-        assigns = tuple((self.n(a.getVariable()), self.math(a.getMath(), f"eventAssignment {a.getVariable()!r} of {eid!r}"))
-                        for a in e.getListOfEventAssignments() if a.isSetMath())
+        assigns = tuple(
+            (self.n(a.getVariable()), self.math(a.getMath(), f"eventAssignment {a.getVariable()!r} of {eid!r}"))
+            for a in e.getListOfEventAssignments()
+            if a.isSetMath()
+        )
         prio = None
         if l3 and e.isSetPriority() and e.getPriority().isSetMath():
             prio = self.math(e.getPriority().getMath(), f"priority of event {eid!r}")
         return StateEvent(
-            eid, trigger, assigns,
+            eid,
+            trigger,
+            assigns,
             initial_value=bool(trig.getInitialValue()) if l3 else True,
             persistent=bool(trig.getPersistent()) if l3 else True,
-            use_trigger_time_values=bool(e.getUseValuesFromTriggerTime()) if (l3 or e.isSetUseValuesFromTriggerTime()) else True,
-            priority=prio, delay=delay,
+            use_trigger_time_values=bool(e.getUseValuesFromTriggerTime())
+            if (l3 or e.isSetUseValuesFromTriggerTime())
+            else True,
+            priority=prio,
+            delay=delay,
         )
 
 
 def _all_sids(model):
     out = []
-    for lst in (model.getListOfCompartments(), model.getListOfSpecies(), model.getListOfParameters(),
-                model.getListOfReactions(), model.getListOfFunctionDefinitions()):
+    for lst in (
+        model.getListOfCompartments(),
+        model.getListOfSpecies(),
+        model.getListOfParameters(),
+        model.getListOfReactions(),
+        model.getListOfFunctionDefinitions(),
+    ):
         out.extend(x for x in lst if x.isSetId())
     for rx in model.getListOfReactions():
         for sr in list(rx.getListOfReactants()) + list(rx.getListOfProducts()):
@@ -309,7 +379,6 @@ def _gpr_string(node, model) -> str:
 
 
 def _fbc_genes(model):
-    from ..spec import Gene
 
     plug = model.getPlugin("fbc")
     if plug is None:

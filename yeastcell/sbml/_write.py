@@ -17,6 +17,7 @@ from pathlib import Path
 
 import libsbml
 
+from .. import gpr as _gpr
 from .._expr import names_in, parse
 from ..cells import AbstractCell
 from ..exceptions import ModelFileError
@@ -75,7 +76,9 @@ def _l3(n) -> str:
 def _math(formula: str, item: str):
     node = libsbml.parseL3Formula(to_l3(formula))
     if node is None:
-        raise ModelFileError("<sbml export>", item, f"cannot translate formula {formula!r}: {libsbml.getLastParseL3Error()}")
+        raise ModelFileError(
+            "<sbml export>", item, f"cannot translate formula {formula!r}: {libsbml.getLastParseL3Error()}"
+        )
     return node
 
 
@@ -102,23 +105,29 @@ def kind_formula(r) -> str:
         f = f"(Vmax * {_prod([f'({s} / (Km_{s} + {s}))' for s in S])})"
     elif k == "reversible_mm":
         den = _prod([f"(1.0 + {s} / Km_{s} + {p} / Km_{p})" for s, p in zip(S, P)])
-        f = (f"(Vmax / ({_prod([f'Km_{s}' for s in S])}) * ({_prod(S)} - {_prod(P)} / Keq) / ({den}))")
+        f = f"(Vmax / ({_prod([f'Km_{s}' for s in S])}) * ({_prod(S)} - {_prod(P)} / Keq) / ({den}))"
     elif k == "hill":
         f = f"(Vmax * pow({S[0]} / K, n) / (1.0 + pow({S[0]} / K, n)))"
     elif k == "facilitated_transport":
         So, Si = S[0], P[0]
-        f = (f"(Vmax / Km_out * ({So} - {Si} / Keq) / (1.0 + {So} / Km_out + {Si} / Km_in"
-             f" + alpha * {So} * {Si} / (Km_out * Km_in)))")
+        f = (
+            f"(Vmax / Km_out * ({So} - {Si} / Keq) / (1.0 + {So} / Km_out + {Si} / Km_in"
+            f" + alpha * {So} * {Si} / (Km_out * Km_in)))"
+        )
     elif k == "ordered_uni_bi":
         A, Pp, Q = S[0], P[0], P[1]
-        f = (f"(Vmax / Km_A * ({A} - {Pp} * {Q} / Keq) / (1.0 + {A} / Km_A + {Pp} / Km_P + {Q} / Km_Q"
-             f" + {Pp} * {Q} / (Km_P * Km_Q) + {A} * {Pp} / (Ki_P * Km_A)))")
+        f = (
+            f"(Vmax / Km_A * ({A} - {Pp} * {Q} / Keq) / (1.0 + {A} / Km_A + {Pp} / Km_P + {Q} / Km_Q"
+            f" + {Pp} * {Q} / (Km_P * Km_Q) + {A} * {Pp} / (Ki_P * Km_A)))"
+        )
     elif k == "ordered_bi_bi":
         A, B, Pp, Q = S[0], S[1], P[0], P[1]
-        den = (f"(1.0 + {A} / Ki_A + Km_A * {B} / (Ki_A * Km_B) + Km_Q * {Pp} / (Ki_Q * Km_P) + {Q} / Ki_Q"
-               f" + {A} * {B} / (Ki_A * Km_B) + Km_Q * {A} * {Pp} / (Ki_A * Ki_Q * Km_P)"
-               f" + Km_A * {B} * {Q} / (Ki_A * Km_B * Ki_Q) + {Pp} * {Q} / (Ki_Q * Km_P)"
-               f" + {A} * {B} * {Pp} / (Ki_A * Km_B * Ki_P) + {B} * {Pp} * {Q} / (Ki_B * Ki_Q * Km_P))")
+        den = (
+            f"(1.0 + {A} / Ki_A + Km_A * {B} / (Ki_A * Km_B) + Km_Q * {Pp} / (Ki_Q * Km_P) + {Q} / Ki_Q"
+            f" + {A} * {B} / (Ki_A * Km_B) + Km_Q * {A} * {Pp} / (Ki_A * Ki_Q * Km_P)"
+            f" + Km_A * {B} * {Q} / (Ki_A * Km_B * Ki_Q) + {Pp} * {Q} / (Ki_Q * Km_P)"
+            f" + {A} * {B} * {Pp} / (Ki_A * Km_B * Ki_P) + {B} * {Pp} * {Q} / (Ki_B * Ki_Q * Km_P))"
+        )
         f = f"(Vmax / (Ki_A * Km_B) * ({A} * {B} - {Pp} * {Q} / Keq) / {den})"
     elif k == "pfk_allosteric":
         R = law.roles
@@ -126,10 +135,12 @@ def kind_formula(r) -> str:
         f_, a_ = f"({F6} / Km_F6P)", f"({AT} / Km_ATP)"
         Rr = f"(1.0 + {f_} + {a_} + gR * {f_} * {a_})"
         T = f"(1.0 + C_ATP * {a_})"
-        L = (f"(L0 * pow((1.0 + Ci_ATP * {AT} / Ki_ATP) / (1.0 + {AT} / Ki_ATP), 2)"
-             f" * pow((1.0 + C_AMP * {AM} / K_AMP) / (1.0 + {AM} / K_AMP), 2)"
-             f" * pow((1.0 + C_F26BP * {F26} / K_F26BP + C_F16BP * {F16} / K_F16BP)"
-             f" / (1.0 + {F26} / K_F26BP + {F16} / K_F16BP), 2))")
+        L = (
+            f"(L0 * pow((1.0 + Ci_ATP * {AT} / Ki_ATP) / (1.0 + {AT} / Ki_ATP), 2)"
+            f" * pow((1.0 + C_AMP * {AM} / K_AMP) / (1.0 + {AM} / K_AMP), 2)"
+            f" * pow((1.0 + C_F26BP * {F26} / K_F26BP + C_F16BP * {F16} / K_F16BP)"
+            f" / (1.0 + {F26} / K_F26BP + {F16} / K_F16BP), 2))"
+        )
         f = f"(Vmax * gR * {f_} * {a_} * {Rr} / (pow({Rr}, 2) + {L} * pow({T}, 2)))"
         assert PFK_PARAMS
     else:
@@ -261,8 +272,10 @@ def _document(spec: ModelSpec, cell):
 
 
 def _units(m):
-    for uid, kind, scale, mult in (("mmol", libsbml.UNIT_KIND_MOLE, -3, 1.0),
-                                   ("min", libsbml.UNIT_KIND_SECOND, 0, 60.0)):
+    for uid, kind, scale, mult in (
+        ("mmol", libsbml.UNIT_KIND_MOLE, -3, 1.0),
+        ("min", libsbml.UNIT_KIND_SECOND, 0, 60.0),
+    ):
         ud = m.createUnitDefinition()
         ud.setId(uid)
         u = ud.createUnit()
@@ -302,7 +315,9 @@ def _reaction(m, spec, r, theta, sbml_sem):
             sr.setStoichiometry(1.0)
             rule = m.createAssignmentRule()
             rule.setVariable(f"{r.id}__sr_{s}")
-            rule.setMath(_math(f"{'-' if coef < 0 else ''}{sym}" if coef < 0 else sym, f"stoichiometry of {s!r} in {r.id!r}"))
+            rule.setMath(
+                _math(f"{'-' if coef < 0 else ''}{sym}" if coef < 0 else sym, f"stoichiometry of {s!r} in {r.id!r}")
+            )
         else:
             sr.setStoichiometry(abs(float(coef)))
             sr.setConstant(True)
@@ -338,7 +353,6 @@ def _enzyme_factor(spec, r) -> str:
     """GPR enzyme activity over its value at the authored protein levels (as the compiler does)."""
     if not r.gpr:
         return "1.0"
-    from .. import gpr as _gpr
 
     protein = {g.orf: g.protein for g in spec.genes if g.protein}
     c0 = {s.id: s.initial_mM for s in spec.species}

@@ -10,9 +10,15 @@ chunks), `options` (`SolverOptions`), `times` (save-time validation), `solve` (t
 
 from .bdf import BatchBDF as BatchBDF
 from .options import SolverOptions as SolverOptions
-from .rosenbrock import Rodas4P as Rodas4P, esdirk as esdirk
-from .solve import BDF_MIN_BATCH as BDF_MIN_BATCH, Method as Method, batch_options as batch_options
-from .solve import differentiable as differentiable, for_batch as for_batch, method as method
-from .solve import solver_name as solver_name
+from .rosenbrock import Rodas4P as Rodas4P
+from .rosenbrock import esdirk as esdirk
+from .solve import BDF_MIN_BATCH as BDF_MIN_BATCH
+from .solve import Method as Method
+from .solve import batch_options as batch_options
+from .solve import differentiable as differentiable
+from .solve import for_batch as for_batch
+from .solve import method as method
 from .solve import solve as solve
-from .times import check_times as check_times, save_times as save_times
+from .solve import solver_name as solver_name
+from .times import check_times as check_times
+from .times import save_times as save_times

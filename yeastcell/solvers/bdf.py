@@ -56,8 +56,8 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
-from . import sparse_lu as _sparse_lu
 from ..status import Status
+from . import sparse_lu as _sparse_lu
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
@@ -137,8 +137,12 @@ def _r_entries(factor):
     return R
 
 
-_U = np.array([[float(np.prod([(r - 1 - j) / r for r in range(1, i + 1)])) for j in range(MAX_ORDER + 1)]
-               for i in range(MAX_ORDER + 1)])  # R(order, 1), a constant table (SciPy's U)
+_U = np.array(
+    [
+        [float(np.prod([(r - 1 - j) / r for r in range(1, i + 1)])) for j in range(MAX_ORDER + 1)]
+        for i in range(MAX_ORDER + 1)
+    ]
+)  # R(order, 1), a constant table (SciPy's U)
 
 
 def _change_matrix(order, factor):
@@ -150,8 +154,13 @@ def _change_matrix(order, factor):
     inside = [order >= j for j in range(k)]
     zero = jnp.zeros_like(factor)
     # RU[i][m] = Σ_{j ≤ order} R[i][j] U[j][m]
-    ru = [[sum((jnp.where(inside[j], R[i][j], zero) * _U[j, m] for j in range(k) if _U[j, m] != 0.0), zero)
-           for m in range(k)] for i in range(k)]
+    ru = [
+        [
+            sum((jnp.where(inside[j], R[i][j], zero) * _U[j, m] for j in range(k) if _U[j, m] != 0.0), zero)
+            for m in range(k)
+        ]
+        for i in range(k)
+    ]
     return [[jnp.where(inside[i] & inside[j], ru[j][i], float(i == j)) for j in range(k)] for i in range(k)]
 
 
@@ -212,6 +221,7 @@ def _factoriser(w_pattern, n):
 
         def solve(lu, c, b):
             return jax.vmap(slu.solve_unrolled, in_axes=(1, 1), out_axes=1)(lu, b / c)
+
         return factor, solve
 
     def factor(c, J):
@@ -220,6 +230,7 @@ def _factoriser(w_pattern, n):
 
     def solve(lu, c, b):
         return jax.vmap(jsl.lu_solve, in_axes=((2, 1), 1), out_axes=1)(lu, b / c)
+
     return factor, solve
 
 
@@ -245,13 +256,16 @@ def _compacted(want, capacity, fn):
             out = fn(jnp.minimum(idx, B - 1))
             idx = jnp.concatenate([idx, jnp.full((capacity - k,), B, idx.dtype)])
             return idx, jax.tree_util.tree_map(lambda a: pad(a, k), out)
+
         return run
 
     shapes = jax.eval_shape(fn, jnp.zeros((capacity,), jnp.int32))
 
     def nothing(_):
-        return (jnp.full((capacity,), B, jnp.int32),
-                jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), shapes))
+        return (
+            jnp.full((capacity,), B, jnp.int32),
+            jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), shapes),
+        )
 
     branch = jnp.where(count == 0, 0, jnp.where(count <= small, 1, 2))
     idx, out = jax.lax.switch(branch, [nothing, tier(small), tier(capacity)], None)
@@ -268,13 +282,28 @@ def _initial_step(vf_b, t0, y0, f0, t_end, args, rtol, atol):
     f1 = vf_b(t0 + h0, y0 + h0 * f0, args)
     d2 = _rms((f1 - f0) / scale) / h0
     dmax = jnp.maximum(d1, d2)
-    h1 = jnp.where((d1 <= 1e-15) & (d2 <= 1e-15), jnp.maximum(1e-6, h0 * 1e-3),
-                   (0.01 / jnp.where(dmax == 0, 1.0, dmax)) ** 0.5)
+    h1 = jnp.where(
+        (d1 <= 1e-15) & (d2 <= 1e-15), jnp.maximum(1e-6, h0 * 1e-3), (0.01 / jnp.where(dmax == 0, 1.0, dmax)) ** 0.5
+    )
     return jnp.minimum(jnp.minimum(100 * h0, h1), interval)
 
 
-def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_pattern=None,
-              jac_lanes: int | None = None, min_step_fraction: float = 0.0):
+def bdf_batch(
+    vf,
+    jac,
+    y0,
+    args,
+    t0,
+    t_end,
+    ts,
+    *,
+    rtol,
+    atol,
+    max_steps,
+    w_pattern=None,
+    jac_lanes: int | None = None,
+    min_step_fraction: float = 0.0,
+):
     """Integrate B independent stiff ODE systems y' = vf(t, y, args), lane b from t0[b] to t_end[b].
 
     Args:
@@ -302,9 +331,11 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     t_end = jnp.broadcast_to(jnp.asarray(t_end, dtype=y0.dtype), (B,))
     min_step = min_step_fraction * (t_end - t0)
     m = min(B, jac_lanes if jac_lanes is not None else max(16, B // 8))
-    m_lu = min(B, max(16, B // 2))  # SciPy refactorises after about a quarter of its steps (B // 3: 2.87 ms, B // 5: 5.4 ms per trajectory: lanes wait)
+    m_lu = min(
+        B, max(16, B // 2)
+    )  # SciPy refactorises after about a quarter of its steps (B // 3: 2.87 ms, B // 5: 5.4 ms per trajectory: lanes wait)
     factor, solve = _factoriser(w_pattern, n)
-    newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol ** 0.5))
+    newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol**0.5))
     # lane-last layout inside the loop: states (n, B), differences (rows, n, B), Jacobians
     # (n, n, B), so that a state component or a factor entry is one contiguous row over the lanes
     # (the per-lane rate laws and the unrolled substitutions then run on contiguous vectors; the
@@ -330,16 +361,29 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
     out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], y0, 0.0))
     finite = _all_finite(y0_t) & _all_finite(f0)
     state = _BdfState(
-        t=t0, h=h, order=jnp.ones((B,), jnp.int32), D=D, n_equal=jnp.zeros((B,), jnp.int32), J=J,
-        j_current=jnp.ones((B,), bool), need_jac=jnp.zeros((B,), bool),
+        t=t0,
+        h=h,
+        order=jnp.ones((B,), jnp.int32),
+        D=D,
+        n_equal=jnp.zeros((B,), jnp.int32),
+        J=J,
+        j_current=jnp.ones((B,), bool),
+        need_jac=jnp.zeros((B,), bool),
         lu=jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), lu_shape[0]),
-        lu_ok=jnp.zeros((B,), bool), c_lu=jnp.zeros((B,), y0.dtype), lu_stale=jnp.ones((B,), bool),
-        save=first + at_start, out=out,
+        lu_ok=jnp.zeros((B,), bool),
+        c_lu=jnp.zeros((B,), y0.dtype),
+        lu_stale=jnp.ones((B,), bool),
+        save=first + at_start,
+        out=out,
         status=jnp.where(finite, Status.SUCCESS, Status.NONFINITE).astype(jnp.int32),
-        attempts=jnp.zeros((B,), jnp.int32), steps=jnp.zeros((B,), jnp.int32),
-        rejected=jnp.zeros((B,), jnp.int32), jacobians=jnp.ones((B,), jnp.int32),
-        factorisations=jnp.zeros((B,), jnp.int32), it=jnp.asarray(0, jnp.int32),
-        newton_loops=jnp.asarray(0, jnp.int32), newton=jnp.zeros((B,), jnp.int32),
+        attempts=jnp.zeros((B,), jnp.int32),
+        steps=jnp.zeros((B,), jnp.int32),
+        rejected=jnp.zeros((B,), jnp.int32),
+        jacobians=jnp.ones((B,), jnp.int32),
+        factorisations=jnp.zeros((B,), jnp.int32),
+        it=jnp.asarray(0, jnp.int32),
+        newton_loops=jnp.asarray(0, jnp.int32),
+        newton=jnp.zeros((B,), jnp.int32),
     )
 
     def live(s):
@@ -357,9 +401,14 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
 
         idx, J_sub = _compacted(want, m, jacobians)
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        return dataclasses.replace(s, J=s.J.at[..., idx].set(J_sub, mode="drop"), need_jac=s.need_jac & ~served,
-                    j_current=s.j_current | served, lu_stale=s.lu_stale | served,
-                    jacobians=s.jacobians + served)
+        return dataclasses.replace(
+            s,
+            J=s.J.at[..., idx].set(J_sub, mode="drop"),
+            need_jac=s.need_jac & ~served,
+            j_current=s.j_current | served,
+            lu_stale=s.lu_stale | served,
+            jacobians=s.jacobians + served,
+        )
 
     def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt):
         """SciPy's simplified Newton iteration (`solve_bdf_system`), all attempting lanes together:
@@ -383,12 +432,25 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
             y = jnp.where(step, y + dy, y)
             d = jnp.where(step, d + dy, d)
             done = step & ((dy_norm == 0) | (~first & (rate / (1 - rate) * dy_norm < newton_tol)))
-            return _NewtonState(k=k + 1, y=y, d=d, going=step & ~done, converged=ns.converged | done,
-                        n_iter=jnp.where(going, k + 1, ns.n_iter), dy_old=jnp.where(step, dy_norm, ns.dy_old))
+            return _NewtonState(
+                k=k + 1,
+                y=y,
+                d=d,
+                going=step & ~done,
+                converged=ns.converged | done,
+                n_iter=jnp.where(going, k + 1, ns.n_iter),
+                dy_old=jnp.where(step, dy_norm, ns.dy_old),
+            )
 
-        ns = _NewtonState(k=jnp.asarray(0, jnp.int32), y=y_pred, d=jnp.zeros_like(y_pred), going=attempt,
-                  converged=jnp.zeros_like(attempt), n_iter=jnp.zeros(attempt.shape, jnp.int32),
-                  dy_old=jnp.zeros(attempt.shape, y_pred.dtype))
+        ns = _NewtonState(
+            k=jnp.asarray(0, jnp.int32),
+            y=y_pred,
+            d=jnp.zeros_like(y_pred),
+            going=attempt,
+            converged=jnp.zeros_like(attempt),
+            n_iter=jnp.zeros(attempt.shape, jnp.int32),
+            dy_old=jnp.zeros(attempt.shape, y_pred.dtype),
+        )
         ns = jax.lax.while_loop(cond, body, ns)
         return ns.converged, ns.n_iter, ns.y, ns.d, ns.k
 
@@ -435,8 +497,9 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         lu_stale = s.lu_stale & ~served
         attempt = attempt & (~need_lu | served)
         c = jnp.where(attempt, c, 1.0)
-        converged, n_iter, y_new, d, k_newton = newton(t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu,
-                                                       scale, attempt & lu_ok)
+        converged, n_iter, y_new, d, k_newton = newton(
+            t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu, scale, attempt & lu_ok
+        )
         converged &= lu_ok
         failed_newton = attempt & ~converged
         ask_jac = failed_newton & ~s.j_current
@@ -453,14 +516,17 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         n_equal = jnp.where(accepted, s.n_equal + 1, s.n_equal)
         # order and step-size selection after order+1 equal steps (SciPy)
         choose = accepted & (n_equal >= order + 1)
-        em = jnp.where(order > 1, _rms(table(_ERROR_CONST, jnp.maximum(order - 1, 0)) * _row(Dacc, order) / scale_new),
-                       jnp.inf)
-        ep = jnp.where(order < MAX_ORDER,
-                       _rms(table(_ERROR_CONST, jnp.minimum(order + 1, MAX_ORDER)) * _row(Dacc, order + 2) / scale_new),
-                       jnp.inf)
+        em = jnp.where(
+            order > 1, _rms(table(_ERROR_CONST, jnp.maximum(order - 1, 0)) * _row(Dacc, order) / scale_new), jnp.inf
+        )
+        ep = jnp.where(
+            order < MAX_ORDER,
+            _rms(table(_ERROR_CONST, jnp.minimum(order + 1, MAX_ORDER)) * _row(Dacc, order + 2) / scale_new),
+            jnp.inf,
+        )
         norms = jnp.stack([em, err_norm, ep], axis=1)
         expo = -1.0 / (order[:, None] + jnp.arange(3)[None, :]).astype(y0.dtype)
-        factors = jnp.where(jnp.isinf(norms), 0.0, jnp.where(norms == 0, jnp.inf, norms ** expo))
+        factors = jnp.where(jnp.isinf(norms), 0.0, jnp.where(norms == 0, jnp.inf, norms**expo))
         delta = jnp.argmax(factors, axis=1) - 1
         grow = jnp.minimum(MAX_FACTOR, safety * jnp.max(factors, axis=1))
         shrink = jnp.maximum(MIN_FACTOR, safety * err_norm ** (-1.0 / (order + 1)))
@@ -486,18 +552,37 @@ def bdf_batch(vf, jac, y0, args, t0, t_end, ts, *, rtol, atol, max_steps, w_patt
         too_small = live(s) & (h_new < floor) & (t_next < t_end)
         status = jnp.where(too_small, Status.STEP_SIZE_TOO_SMALL, status)
         attempts = s.attempts + attempt
-        status = jnp.where((attempts >= max_steps) & (t_next < t_end) & (status == Status.SUCCESS),
-                           Status.MAX_STEPS, status)
-        s = dataclasses.replace(s, lu=lu, lu_ok=lu_ok, c_lu=c_lu, lu_stale=lu_stale, t=t_next, h=h_new, order=new_order, D=D_new, n_equal=n_equal,
-                 j_current=jnp.where(accepted, False, s.j_current), need_jac=s.need_jac | ask_jac,
-                 status=status.astype(jnp.int32), attempts=attempts, steps=s.steps + accepted,
-                 rejected=s.rejected + (attempt & ~accepted), it=s.it + 1,
-                 factorisations=s.factorisations + served,
-                 newton_loops=s.newton_loops + k_newton, newton=s.newton + n_iter)
+        status = jnp.where(
+            (attempts >= max_steps) & (t_next < t_end) & (status == Status.SUCCESS), Status.MAX_STEPS, status
+        )
+        s = dataclasses.replace(
+            s,
+            lu=lu,
+            lu_ok=lu_ok,
+            c_lu=c_lu,
+            lu_stale=lu_stale,
+            t=t_next,
+            h=h_new,
+            order=new_order,
+            D=D_new,
+            n_equal=n_equal,
+            j_current=jnp.where(accepted, False, s.j_current),
+            need_jac=s.need_jac | ask_jac,
+            status=status.astype(jnp.int32),
+            attempts=attempts,
+            steps=s.steps + accepted,
+            rejected=s.rejected + (attempt & ~accepted),
+            it=s.it + 1,
+            factorisations=s.factorisations + served,
+            newton_loops=s.newton_loops + k_newton,
+            newton=s.newton + n_iter,
+        )
         return save_points(s, accepted)
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
-    stats = {k: getattr(state, k) for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")}
+    stats = {
+        k: getattr(state, k) for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")
+    }
     stats["iterations"] = state.it
     return state.out, state.D[0].T, state.status, stats
 

@@ -46,12 +46,19 @@ def system_ode(cell, cond, t0):
     sysm: System = cell.system
     theta, rs, clamp = cell.theta, cond.rate_scale, cond.clamp
     state = np.asarray(sysm.state, dtype=int)
-    y0 = sysm.y_from(cond.c0, cell.volumes, theta[:sysm.n_param])
+    y0 = sysm.y_from(cond.c0, cell.volumes, theta[: sysm.n_param])
     y0, _ = sysm.apply_rules(y0, t0, theta)
     scale = jnp.ones((len(state),), dtype=y0.dtype)
     if len(state):
-        comp_of = np.array([sysm.species_comp[k - sysm.n_comp] if sysm.n_comp <= k < sysm.n_comp + sysm.n_species
-                            and not sysm.amount_based[k - sysm.n_comp] else -1 for k in state], dtype=int)
+        comp_of = np.array(
+            [
+                sysm.species_comp[k - sysm.n_comp]
+                if sysm.n_comp <= k < sysm.n_comp + sysm.n_species and not sysm.amount_based[k - sysm.n_comp]
+                else -1
+                for k in state
+            ],
+            dtype=int,
+        )
         v = y0[np.maximum(comp_of, 0)]
         scale = jnp.where((comp_of >= 0) & jnp.isfinite(v) & (v > 0), v, 1.0)
 
@@ -78,6 +85,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     y0, full, vf, x_of, _ = system_ode(cell, cond, t0)
 
     term = diffrax.ODETerm(vf)
+
     # SBML-style cells keep the PI controller (0.3, 0.4) their Test Suite results were measured with
     # (benchmarks/RESULTS.md), not SolverOptions.pcoeff/icoeff (tuned on the concentration cells)
     def controller(span, dtmax=None):
@@ -92,9 +100,19 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     n_timed = cond.event_t.shape[0]
 
     if evs is None and n_timed == 0:
-        sol = diffrax.diffeqsolve(term, options.solver, t0, t_end, None, x_of(y0), args=(y0,),
-                                  saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller(t_end - t0),
-                                  max_steps=options.max_steps, throw=False)
+        sol = diffrax.diffeqsolve(
+            term,
+            options.solver,
+            t0,
+            t_end,
+            None,
+            x_of(y0),
+            args=(y0,),
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=controller(t_end - t0),
+            max_steps=options.max_steps,
+            throw=False,
+        )
         return save_full(sol.ys, ts, y0), from_diffrax(sol.result)
 
     n_atoms = len(evs.atom_p) if evs is not None else 0
@@ -140,7 +158,8 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             return y, atom_val, p_new, trig_after, n_fired + 1, q
 
         y, atom_val, p_now, trig_val, n_fired, q = jax.lax.while_loop(
-            cond_fn, body, (y, atom_val, p_now, trig_now, n_fired, q))
+            cond_fn, body, (y, atom_val, p_now, trig_now, n_fired, q)
+        )
         return y, atom_val, p_now, trig_val, n_fired, q
 
     def timed(y, t, applied):
@@ -178,9 +197,19 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             next_timed = jnp.minimum(next_timed, jnp.min(q.time))
         t1 = jnp.minimum(jnp.minimum(t_end, t_cap), jnp.maximum(next_timed, t))
         sol = diffrax.diffeqsolve(
-            term, options.solver, t, t1, None, x_of(y), args=(y, atom_val),
+            term,
+            options.solver,
+            t,
+            t1,
+            None,
+            x_of(y),
+            args=(y, atom_val),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=jnp.clip(ts, t, t1)), diffrax.SubSaveAt(t1=True)]),
-            stepsize_controller=controller(t1 - t, out_dt), max_steps=options.max_steps, throw=False, event=event)
+            stepsize_controller=controller(t1 - t, out_dt),
+            max_steps=options.max_steps,
+            throw=False,
+            event=event,
+        )
         # separate sub-saves: after an event diffrax drops the ts beyond it (inf), t1 is the event time
         t_stop = sol.ts[1][-1]
         x_stop = sol.ys[1][-1]
@@ -198,7 +227,9 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             # (within the root finder's resolution: crossings at the same instant are simultaneous;
             # an atom whose function did not move, e.g. sitting at 0 like |Q - R| - m, is not crossing)
             eps = 1e-9 * (1.0 + jnp.abs(t_stop))
-            new_val = jnp.where(mask | ((c_start <= 0) & (c_stop > -eps) & (c_stop > c_start) & hit), ~atom_val, atom_val)
+            new_val = jnp.where(
+                mask | ((c_start <= 0) & (c_stop > -eps) & (c_stop > c_start) & hit), ~atom_val, atom_val
+            )
             # diffrax locates the first crossing *in atom order* among those within its last step,
             # not the earliest in time: if another atom clearly crossed too, its crossing may lie
             # before t_stop, so the segment is rejected and redone ending just before t_stop
@@ -216,17 +247,36 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         y_new, atom_new, p_new, trig_new, n_new, q_new = process(y_new, t_stop, atom_val, p_ref, trig_val, n_fired, q)
         if queue is not None:
             status = fail_where(status, q_new.overflow, Status.TOO_MANY_EVENTS)
-        keep = lambda old, new: jax.tree.map(lambda a, b: jnp.where(reject, a, b), old, new)
+
+        def keep(old, new):
+            return jax.tree.map(lambda a, b: jnp.where(reject, a, b), old, new)
+
         t_new = jnp.where(reject, t, t_stop)
         y_new, applied_new, atom_new, p_new, trig_new, n_new, q_new = keep(
-            (y, applied, atom_val, p_ref, trig_val, n_fired, q), (y_new, applied_new, atom_new, p_new, trig_new, n_new, q_new))
+            (y, applied, atom_val, p_ref, trig_val, n_fired, q),
+            (y_new, applied_new, atom_new, p_new, trig_new, n_new, q_new),
+        )
         t_cap = jnp.where(reject, t_stop - 1e-9 * (1.0 + jnp.abs(t_stop)), jnp.inf)
         return t_new, y_new, atom_new, p_new, trig_new, applied_new, out, written, status, n_new, it + 1, q_new, t_cap
 
     status0 = jnp.asarray(Status.SUCCESS, dtype=jnp.int32)
     if queue is not None:
         status0 = jnp.where(q0.overflow, jnp.int32(Status.TOO_MANY_EVENTS), status0)
-    init = (t0, y0, atom0, pref0, trig0, applied0, out0, written0, status0, nf0, jnp.asarray(0), q0, jnp.asarray(jnp.inf))
+    init = (
+        t0,
+        y0,
+        atom0,
+        pref0,
+        trig0,
+        applied0,
+        out0,
+        written0,
+        status0,
+        nf0,
+        jnp.asarray(0),
+        q0,
+        jnp.asarray(jnp.inf),
+    )
     _, y, _, _, _, _, out, written, status, n_fired, _, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
     out = jnp.where(written[:, None], out, y[None, :])  # points at/after the last event time
     return out, fail_where(status, n_fired >= max_events, Status.TOO_MANY_EVENTS)
@@ -244,12 +294,14 @@ def _cond_fn(evs, k, full):
         _, env = full(y, args[0], t)
         p = jnp.asarray(evs.atom_p[k](env), dtype=float)
         return jnp.where(args[1][k], -p, p)
+
     return fn
 
 
 def _assign_branch(sysm, evs, theta, e):
     def apply(y, t, vals):
         return sysm.set_values(y, t, theta, evs.targets[e], [vals[a] for a in range(len(evs.targets[e]))])[0]
+
     return apply
 
 
@@ -278,9 +330,14 @@ class _Queue:
 
     def empty(self) -> QueueState:
         q = self.size
-        return QueueState(jnp.full((q,), jnp.inf), jnp.zeros((q,), dtype=jnp.int32),
-                          jnp.zeros((q, self.evs.width)), jnp.zeros((q,), dtype=jnp.int32),
-                          jnp.asarray(0, dtype=jnp.int32), jnp.asarray(False))
+        return QueueState(
+            jnp.full((q,), jnp.inf),
+            jnp.zeros((q,), dtype=jnp.int32),
+            jnp.zeros((q, self.evs.width)),
+            jnp.zeros((q,), dtype=jnp.int32),
+            jnp.asarray(0, dtype=jnp.int32),
+            jnp.asarray(False),
+        )
 
     def push(self, q: QueueState, new, t, env) -> QueueState:
         """Queue one instance of every event e with new[e] (trigger went false -> true at t)."""

@@ -58,8 +58,9 @@ def flux_sparsity(cell, n_points: int = 4, seed: int = 0) -> tuple[tuple[bool, .
     theta = np.asarray(cell.theta)
     rng = np.random.default_rng(seed)
     C = c0 * rng.uniform(0.3, 3.0, (n_points, c0.size)) + rng.uniform(0.01, 0.1, (n_points, c0.size))
-    TH = np.where(theta == 0, rng.uniform(0.1, 1.0, (n_points, theta.size)),
-                  theta * rng.uniform(0.5, 2.0, (n_points, theta.size)))
+    TH = np.where(
+        theta == 0, rng.uniform(0.1, 1.0, (n_points, theta.size)), theta * rng.uniform(0.5, 2.0, (n_points, theta.size))
+    )
 
     def jac_at(c, th):
         sample = eqx.tree_at(lambda k: k.theta, cell, th)
@@ -100,8 +101,8 @@ class _JacobianPlan:
         self.n_index = np.full((len(terms), width), n_dummy, dtype=int)
         self.c_index = np.full((len(terms), width), c_dummy, dtype=int)
         for k, (i, j, rs) in enumerate(zip(rows, cols, terms)):
-            self.n_index[k, :len(rs)] = i * n_rxn + rs
-            self.c_index[k, :len(rs)] = self.colors[j] * n_rxn + rs
+            self.n_index[k, : len(rs)] = i * n_rxn + rs
+            self.c_index[k, : len(rs)] = self.colors[j] * n_rxn + rs
         self.position = np.full(n_dyn * n_dyn, len(terms), dtype=int)  # J entry -> nonzero (or a 0)
         self.position[rows * n_dyn + cols] = np.arange(len(terms))
         self.n = n_dyn
@@ -174,9 +175,11 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
     if jacobian == "dense" or not isinstance(cell, ConcentrationCell) or not cell.dynamic:
         return diffrax.ODETerm(vf)
     if cell.constant_enzymes:
+
         def vf_with_factor(t, x, args):
             c_full, clamp, rate_scale, factor = args
             return cell.rhs(t, x, c_full, clamp, rate_scale, factor)
+
         return CellTerm(vf_with_factor, cell, True)
     return CellTerm(vf, cell)
 

@@ -60,8 +60,9 @@ class SolverOptions(eqx.Module):
     icoeff: float = eqx.field(static=True, default=1.0)
     min_step_fraction: float = eqx.field(static=True, default=1e-14)
 
-    def controller(self, span, *, pcoeff: float | None = None, icoeff: float | None = None,
-                   dtmax=None) -> diffrax.PIDController:
+    def controller(
+        self, span, *, pcoeff: float | None = None, icoeff: float | None = None, dtmax=None
+    ) -> diffrax.PIDController:
         """The adaptive step-size controller these options describe, for an interval of length `span`.
 
         Args:
@@ -72,9 +73,14 @@ class SolverOptions(eqx.Module):
         """
         dtmin = None if self.min_step_fraction == 0 else self.min_step_fraction * jnp.abs(span)
         return diffrax.PIDController(
-            rtol=self.rtol, atol=self.atol,
-            pcoeff=self.pcoeff if pcoeff is None else pcoeff, icoeff=self.icoeff if icoeff is None else icoeff,
-            dtmin=dtmin, force_dtmin=False, dtmax=dtmax)
+            rtol=self.rtol,
+            atol=self.atol,
+            pcoeff=self.pcoeff if pcoeff is None else pcoeff,
+            icoeff=self.icoeff if icoeff is None else icoeff,
+            dtmin=dtmin,
+            force_dtmin=False,
+            dtmax=dtmax,
+        )
 
     def __check_init__(self):
         if not (self.rtol > 0 and self.atol > 0):

@@ -69,7 +69,7 @@ def _stage_tables():
     a = np.zeros((5, 6))
     c = np.zeros((5, 6))
     for i in range(1, 6):
-        a[i - 1, :len(_A[min(i, 4) - 1])] = _A[min(i, 4) - 1]
+        a[i - 1, : len(_A[min(i, 4) - 1])] = _A[min(i, 4) - 1]
         c[i - 1, :i] = _C[i - 1]
     a[4, 4] = 1.0
     return a, c
@@ -196,7 +196,8 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         """(solve, ok): a function x = W⁻¹ rhs and whether the factorisation can be trusted."""
         pattern = self.sparsity if self.sparsity is not None else term_pattern
         sparse = self.linear_solver == "sparse" or (
-            self.linear_solver == "batched" and W.shape[0] <= SPARSE_LU_MAX_STATES)
+            self.linear_solver == "batched" and W.shape[0] <= SPARSE_LU_MAX_STATES
+        )
         if sparse and pattern is not None:
             slu = sparse_lu.analyse(tuple(tuple(bool(b) for b in row) for row in pattern))
             values, ok = slu.factor(W)
@@ -209,8 +210,13 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         """Stages 2..6 as a scan over tableau rows; returns (y1, (k1, ..., k6))."""
         n = y0.shape[0]
         ks0 = jnp.zeros((6, n), dtype=y0.dtype).at[0].set(k1)
-        xs = (jnp.arange(1, 6), jnp.asarray(_A_PAD, dtype=y0.dtype), jnp.asarray(_C_PAD, dtype=y0.dtype),
-              jnp.asarray(_CT[1:], dtype=y0.dtype), jnp.asarray(_D[1:], dtype=y0.dtype))
+        xs = (
+            jnp.arange(1, 6),
+            jnp.asarray(_A_PAD, dtype=y0.dtype),
+            jnp.asarray(_C_PAD, dtype=y0.dtype),
+            jnp.asarray(_CT[1:], dtype=y0.dtype),
+            jnp.asarray(_D[1:], dtype=y0.dtype),
+        )
 
         def stage(ks, row):
             i, a, c, ct, d = row

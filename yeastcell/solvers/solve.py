@@ -62,8 +62,10 @@ def method(cell, options: SolverOptions) -> Method:
     """
     if isinstance(options.solver, BatchBDF):
         if isinstance(cell, SbmlCell):
-            raise SimulationInputError("BatchBDF integrates concentration cells; an SBML-semantics cell "
-                                       "(events, rules, amounts) needs the default Rodas4P solver")
+            raise SimulationInputError(
+                "BatchBDF integrates concentration cells; an SBML-semantics cell "
+                "(events, rules, amounts) needs the default Rodas4P solver"
+            )
         return Method.BATCH_BDF
     return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
 
@@ -87,8 +89,12 @@ def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverO
     """`options` for a batch of `batch_size` lanes of `cell` when the solver is the default "auto"
     `Rodas4P` (see module docstring); any other solver is kept as it is."""
     solver = options.solver
-    if (batch_size >= BDF_MIN_BATCH and _auto(solver) and isinstance(cell, ConcentrationCell)
-            and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES):
+    if (
+        batch_size >= BDF_MIN_BATCH
+        and _auto(solver)
+        and isinstance(cell, ConcentrationCell)
+        and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES
+    ):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
     return options if chosen is solver else dataclasses.replace(options, solver=chosen)
@@ -125,8 +131,9 @@ def solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chu
     """
     how = method(cell, options)
     if conditions.c0.ndim not in (1, 2):
-        raise SimulationInputError(f"conditions must be one resolved Condition or a stacked batch, got c0 of shape "
-                                   f"{conditions.c0.shape}")
+        raise SimulationInputError(
+            f"conditions must be one resolved Condition or a stacked batch, got c0 of shape {conditions.c0.shape}"
+        )
     batched = conditions.c0.ndim == 2
     if how is Method.BATCH_BDF:
         conds = conditions if batched else _one_lane(conditions)
@@ -150,10 +157,18 @@ def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
     def solve_segment(c_full, t_start, t_stop):  # a batch of one lane
         c_full, a, b = c_full[0], t_start[0], t_stop[0]
         sol = diffrax.diffeqsolve(
-            term, options.solver, a, b, None, c_full[dyn],
+            term,
+            options.solver,
+            a,
+            b,
+            None,
+            c_full[dyn],
             args=solver_args(term, cell, c_full, cond.clamp, cond.rate_scale),
-            saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True), stepsize_controller=options.controller(b - a),
-            max_steps=options.max_steps, throw=False, adjoint=options.adjoint,
+            saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True),
+            stepsize_controller=options.controller(b - a),
+            max_steps=options.max_steps,
+            throw=False,
+            adjoint=options.adjoint,
         )
         return sol.ys[None, :-1], sol.ys[None, -1], from_diffrax(sol.result)[None]
 
@@ -179,10 +194,21 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
 
     def solve_segment(c_full, t_start, t_stop):
         args = jax.vmap(lambda c, cond: solver_args(term, cell, c, cond.clamp, cond.rate_scale))(c_full, conds)
-        ys, y_end, code, _ = bdf_batch(term.vf, jac, c_full[:, dyn], args, t_start, t_stop, ts,
-                                       rtol=options.rtol, atol=options.atol, max_steps=options.max_steps,
-                                       w_pattern=w_pattern, jac_lanes=options.solver.jac_lanes,
-                                       min_step_fraction=options.min_step_fraction)
+        ys, y_end, code, _ = bdf_batch(
+            term.vf,
+            jac,
+            c_full[:, dyn],
+            args,
+            t_start,
+            t_stop,
+            ts,
+            rtol=options.rtol,
+            atol=options.atol,
+            max_steps=options.max_steps,
+            w_pattern=w_pattern,
+            jac_lanes=options.solver.jac_lanes,
+            min_step_fraction=options.min_step_fraction,
+        )
         return ys, y_end, code
 
     conc, status = scan_segments(solve_segment, cell.dynamic, conds, ts)

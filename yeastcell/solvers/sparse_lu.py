@@ -62,8 +62,8 @@ class SparseLU:
         order = _minimum_degree_order(pattern)
         filled = pattern[np.ix_(order, order)].copy()
         for k in range(n):  # symbolic elimination: fill-in
-            rows = np.nonzero(filled[k + 1:, k])[0] + k + 1
-            cols = np.nonzero(filled[k, k + 1:])[0] + k + 1
+            rows = np.nonzero(filled[k + 1 :, k])[0] + k + 1
+            cols = np.nonzero(filled[k, k + 1 :])[0] + k + 1
             filled[np.ix_(rows, cols)] = True
         ii, jj = np.nonzero(filled)
         slot = -np.ones((n, n), dtype=int)
@@ -78,8 +78,8 @@ class SparseLU:
         self.lower = []  # per column k: (rows below with L[i, k] != 0, their slots)
         self.upper = []  # per column k: (rows above with U[i, k] != 0, their slots)
         for k in range(n):
-            rows = np.nonzero(filled[k + 1:, k])[0] + k + 1
-            cols = np.nonzero(filled[k, k + 1:])[0] + k + 1
+            rows = np.nonzero(filled[k + 1 :, k])[0] + k + 1
+            cols = np.nonzero(filled[k, k + 1 :])[0] + k + 1
             self.steps.append((slot[k, k], slot[rows, k], slot[k, cols], slot[np.ix_(rows, cols)].ravel()))
             self.lower.append((rows, slot[rows, k]))
             above = np.nonzero(filled[:k, k])[0]
@@ -100,8 +100,11 @@ class SparseLU:
         row_scale = jnp.max(jnp.abs(W), axis=1)[self.order]
         pivots = a[self.diag]
         w_max = jnp.max(jnp.abs(W))
-        ok = (jnp.all(jnp.isfinite(a)) & jnp.all(jnp.abs(pivots) >= MIN_PIVOT * row_scale)
-              & (jnp.max(jnp.abs(a)) <= MAX_GROWTH * w_max))
+        ok = (
+            jnp.all(jnp.isfinite(a))
+            & jnp.all(jnp.abs(pivots) >= MIN_PIVOT * row_scale)
+            & (jnp.max(jnp.abs(a)) <= MAX_GROWTH * w_max)
+        )
         return a, ok
 
     def solve_unrolled(self, a, b):

@@ -23,7 +23,8 @@ def check_times(t) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise SimulationInputError(
-            f"time points must be strictly increasing: t[{i}]={arr[i]:g} is followed by t[{i + 1}]={arr[i + 1]:g}")
+            f"time points must be strictly increasing: t[{i}]={arr[i]:g} is followed by t[{i + 1}]={arr[i + 1]:g}"
+        )
     return arr
 
 

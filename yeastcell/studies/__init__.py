@@ -20,5 +20,12 @@ from .lahtvee2017 import read_lahtvee2017 as read_lahtvee2017
 from .vanheerden2014 import VANHEERDEN2014_TO_CORE as VANHEERDEN2014_TO_CORE
 from .vanheerden2014 import read_vanheerden2014 as read_vanheerden2014
 
-__all__ = ["LAHTVEE2017_FLUXES", "VANHEERDEN2014_TO_CORE", "compare_kanshin2015", "read_kanshin2015",
-           "read_lahtvee2017", "read_site_map", "read_vanheerden2014"]
+__all__ = [
+    "LAHTVEE2017_FLUXES",
+    "VANHEERDEN2014_TO_CORE",
+    "compare_kanshin2015",
+    "read_kanshin2015",
+    "read_lahtvee2017",
+    "read_site_map",
+    "read_vanheerden2014",
+]

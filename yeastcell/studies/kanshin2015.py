@@ -34,8 +34,12 @@ _COLUMNS = ("peptide", "orf", "gene", "site", "motif", "model_phospho", "rationa
 NACL_M = 0.4  # the shock of the experiment
 
 
-def read_kanshin2015(root: str | Path | None = None, orfs: Iterable[str] | None = None,
-                     condition: str = "cond:nacl_0.4M", reference: str = "wt") -> Dataset:
+def read_kanshin2015(
+    root: str | Path | None = None,
+    orfs: Iterable[str] | None = None,
+    condition: str = "cond:nacl_0.4M",
+    reference: str = "wt",
+) -> Dataset:
     """Kanshin et al. 2015 phosphoproteomics after 0.4 M NaCl, as processed by Köksal et al. 2018.
 
     4337 phosphopeptides (observables: modified peptide ids, e.g. ``"NVVDENLINDMDS(ph)EDAHK-18075"``)
@@ -71,7 +75,7 @@ def read_kanshin2015(root: str | Path | None = None, orfs: Iterable[str] | None 
         if not m:
             raise DatasetError(f"{f_ts}: time column {c!r} is not T<minutes>")
         times.append(float(m.group(1)))
-    values = ts[tcols].to_numpy(dtype=np.float64).T          # (n_t, n_pep)
+    values = ts[tcols].to_numpy(dtype=np.float64).T  # (n_t, n_pep)
     names = gene_names(root)
     orf_col = [orf_of[p] for p in peptides]
     keep = np.ones(len(peptides), dtype=bool)
@@ -87,21 +91,30 @@ def read_kanshin2015(root: str | Path | None = None, orfs: Iterable[str] | None 
     values = values[:, keep][None, None]
     mask = np.isfinite(values)
     return Dataset(
-        conditions=(condition,), times_min=np.array(times), observables=tuple(peptides),
-        values=values, mask=mask, transform="log2fc", reference=reference, reference_time_min=0.0,
+        conditions=(condition,),
+        times_min=np.array(times),
+        observables=tuple(peptides),
+        values=values,
+        mask=mask,
+        transform="log2fc",
+        reference=reference,
+        reference_time_min=0.0,
         units=dict.fromkeys(peptides, "log2"),
         provenance=provenance(
-            root, [f_ts, f_map],
+            root,
+            [f_ts, f_map],
             source="Kanshin E, Bergeron-Sandoval LP, Isik SS, Thibault P, Michnick SW (2015) A cell-signaling "
-                   "network temporally resolves specific versus promiscuous phosphorylation. Cell Rep "
-                   "10:1202-1214; processed time series of Köksal AS et al. (2018) Cell Rep 24:3607 "
-                   "(github gitter-lab/osmotic-stress @ b59f4a3b, Notebooks/ApplyThresholds)",
+            "network temporally resolves specific versus promiscuous phosphorylation. Cell Rep "
+            "10:1202-1214; processed time series of Köksal AS et al. (2018) Cell Rep 24:3607 "
+            "(github gitter-lab/osmotic-stress @ b59f4a3b, Notebooks/ApplyThresholds)",
             doi="10.1016/j.celrep.2015.01.052",
             notes="0.4 M NaCl added at 0 min; values are log2 fold changes vs untreated cells; "
-                  "observables are modified peptide ids with Köksal's numeric suffix; NaN in the "
-                  "source = not measured (masked). The shared-data SOURCES.md names the journal as "
-                  "Mol Syst Biol; the paper is in Cell Reports."),
-        annotations={"orf": tuple(orf_col), "gene": tuple(names.get(o, "") for o in orf_col)})
+            "observables are modified peptide ids with Köksal's numeric suffix; NaN in the "
+            "source = not measured (masked). The shared-data SOURCES.md names the journal as "
+            "Mol Syst Biol; the paper is in Cell Reports.",
+        ),
+        annotations={"orf": tuple(orf_col), "gene": tuple(names.get(o, "") for o in orf_col)},
+    )
 
 
 @dataclass(frozen=True)
@@ -192,8 +205,9 @@ class KanshinComparison:
 
 def _select(traj, idx):
     """The trajectory at save-time indices `idx` (a view with the same names)."""
-    return dataclasses.replace(traj, t=np.asarray(traj.t)[idx], conc=np.asarray(traj.conc)[idx],
-                               flux=np.asarray(traj.flux)[idx])
+    return dataclasses.replace(
+        traj, t=np.asarray(traj.t)[idx], conc=np.asarray(traj.conc)[idx], flux=np.asarray(traj.flux)[idx]
+    )
 
 
 def model_phospho_log2fc(cell, traj, species: tuple[str, ...]) -> np.ndarray:
@@ -203,9 +217,15 @@ def model_phospho_log2fc(cell, traj, species: tuple[str, ...]) -> np.ndarray:
     return np.log2(amount / amount[0])
 
 
-def compare_kanshin2015(cell, root: str | Path | None = None, condition: str | None = "aerobic_clamped",
-                        site_map: str | Path | None = None, min_model_log2fc: float = 0.1,
-                        options=None, traj=None) -> KanshinComparison:
+def compare_kanshin2015(
+    cell,
+    root: str | Path | None = None,
+    condition: str | None = "aerobic_clamped",
+    site_map: str | Path | None = None,
+    min_model_log2fc: float = 0.1,
+    options=None,
+    traj=None,
+) -> KanshinComparison:
     """Simulate 0.4 M NaCl in `cell` and compare directions of change with Kanshin 2015.
 
     Args:
@@ -252,5 +272,6 @@ def compare_kanshin2015(cell, root: str | Path | None = None, condition: str | N
     sig &= np.isfinite(data)
     model_dir = np.where(np.abs(model) >= min_model_log2fc, np.sign(model), 0.0)
     matched = sig & (model_dir == np.sign(data))
-    return KanshinComparison(times, tuple(m.peptide for m in rows), tuple(f"{m.gene} {m.site}" for m in rows),
-                             data, model, sig, matched)
+    return KanshinComparison(
+        times, tuple(m.peptide for m in rows), tuple(f"{m.gene} {m.site}" for m in rows), data, model, sig, matched
+    )

@@ -123,16 +123,16 @@ def read_lahtvee2017(root: str | Path | None = None, fluxes: bool = True, zero_i
     values = np.full((len(labels), n_rep, 1, len(obs)), np.nan)
     for i, lab in enumerate(labels):
         for r, col in enumerate(groups[lab]):
-            values[i, r, 0, :len(proteins)] = df[col].to_numpy(dtype=np.float64)
-    n_zero = int((values[..., :len(proteins)] == 0).sum())
+            values[i, r, 0, : len(proteins)] = df[col].to_numpy(dtype=np.float64)
+    n_zero = int((values[..., : len(proteins)] == 0).sum())
     if zero_is_missing:
-        values[..., :len(proteins)][values[..., :len(proteins)] == 0] = np.nan
+        values[..., : len(proteins)][values[..., : len(proteins)] == 0] = np.nan
     if fluxes:
         cols = [f"{f}_mmol/gDW" for f in LAHTVEE2017_FLUXES]
         if not set(cols) <= set(flux.columns):
             raise DatasetError(f"{files[-1]}: expected columns {cols}")
         for lab in flux.index:
-            values[labels.index(lab), 0, 0, len(proteins):] = flux.loc[lab, cols].to_numpy(dtype=np.float64)
+            values[labels.index(lab), 0, 0, len(proteins) :] = flux.loc[lab, cols].to_numpy(dtype=np.float64)
     u2o, f_uni = _uniprot_to_orf(root)
     if f_uni is not None:
         files.append(f_uni)
@@ -143,27 +143,41 @@ def read_lahtvee2017(root: str | Path | None = None, fluxes: bool = True, zero_i
         orfs = list(dict.fromkeys(o for a in accs for o in u2o.get(a, "").split() if o))
         orf_col.append(";".join(orfs))
         gene_col.append(";".join(names.get(o, "") for o in orfs) if orfs else "")
-    units = {**dict.fromkeys(proteins, "g/g detected protein"),
-             **{f"exchange:{f}": "mmol/gDW/h" for f in LAHTVEE2017_FLUXES}}
+    units = {
+        **dict.fromkeys(proteins, "g/g detected protein"),
+        **{f"exchange:{f}": "mmol/gDW/h" for f in LAHTVEE2017_FLUXES},
+    }
     return Dataset(
-        conditions=tuple(lahtvee2017_condition(x) for x in labels), times_min=np.array([0.0]),
-        observables=tuple(obs), values=values, mask=np.isfinite(values), units={o: units[o] for o in obs},
+        conditions=tuple(lahtvee2017_condition(x) for x in labels),
+        times_min=np.array([0.0]),
+        observables=tuple(obs),
+        values=values,
+        mask=np.isfinite(values),
+        units={o: units[o] for o in obs},
         provenance=provenance(
-            root, files,
+            root,
+            files,
             source="Lahtvee P-J, Sánchez BJ, Smialowska A, Kasvandik S, Elsemman IE, Gatto F, Nielsen J "
-                   "(2017) Absolute quantification of protein and mRNA abundances demonstrate variability "
-                   "in gene-specific translation efficiency in yeast. Cell Syst 4:495-504; file from "
-                   "github SysBioChalmers/ecModels @ 1489337b (stressStudy/exp_data), extra osmotic "
-                   "samples from B. J. Sánchez's PhD thesis (Chalmers 2019)",
+            "(2017) Absolute quantification of protein and mRNA abundances demonstrate variability "
+            "in gene-specific translation efficiency in yeast. Cell Syst 4:495-504; file from "
+            "github SysBioChalmers/ecModels @ 1489337b (stressStudy/exp_data), extra osmotic "
+            "samples from B. J. Sánchez's PhD thesis (Chalmers 2019)",
             doi="10.1016/j.cels.2017.03.003",
             notes="steady-state chemostats (D = 0.1 1/h); time axis is a single point (0 min); "
-                  "proteins are mass fractions of detected protein; replicate columns per condition "
-                  "in source order; ORFs from the UniProt table gecko/uniprot.tsv.gz; "
-                  + (f"{n_zero} protein values of exactly 0 (not quantified) masked" if zero_is_missing
-                     else f"{n_zero} protein values of exactly 0 kept"),
-            replicates="; ".join(f"{lab}: {', '.join(groups[lab]) or '(fluxes only)'}" for lab in labels)),
-        annotations={"orf": tuple(orf_col + [""] * (len(obs) - len(proteins))),
-                     "gene": tuple(gene_col + [""] * (len(obs) - len(proteins)))})
+            "proteins are mass fractions of detected protein; replicate columns per condition "
+            "in source order; ORFs from the UniProt table gecko/uniprot.tsv.gz; "
+            + (
+                f"{n_zero} protein values of exactly 0 (not quantified) masked"
+                if zero_is_missing
+                else f"{n_zero} protein values of exactly 0 kept"
+            ),
+            replicates="; ".join(f"{lab}: {', '.join(groups[lab]) or '(fluxes only)'}" for lab in labels),
+        ),
+        annotations={
+            "orf": tuple(orf_col + [""] * (len(obs) - len(proteins))),
+            "gene": tuple(gene_col + [""] * (len(obs) - len(proteins))),
+        },
+    )
 
 
 # ---------------------------------------------------------------------- scoring
@@ -181,8 +195,10 @@ def protein_map(cell, ds) -> dict[str, tuple[str, ...]]:
     """
     orfs = ds.annotations.get("orf") if ds.annotations else None
     if orfs is None:
-        raise DatasetError("the dataset has no 'orf' annotation per observable (read_lahtvee2017 adds it "
-                           "when gecko/uniprot.tsv.gz is in the reference data)")
+        raise DatasetError(
+            "the dataset has no 'orf' annotation per observable (read_lahtvee2017 adds it "
+            "when gecko/uniprot.tsv.gz is in the reference data)"
+        )
     species = list(cell.species_ids)
     by_orf = {orf: species[i] for orf, _, i in cell.genes}
     out = {}
@@ -218,8 +234,9 @@ class MeasuredChange:
     changed: np.ndarray
 
 
-def measured_change(ds, conditions, observables, threshold: float = float(np.log2(1.5)),
-                    reference: str = REFERENCE) -> MeasuredChange:
+def measured_change(
+    ds, conditions, observables, threshold: float = float(np.log2(1.5)), reference: str = REFERENCE
+) -> MeasuredChange:
     """Measured changes of `observables` in `conditions` relative to `reference` (module docstring).
 
     Raises:
@@ -228,10 +245,10 @@ def measured_change(ds, conditions, observables, threshold: float = float(np.log
     if not (np.isfinite(threshold) and threshold >= 0):
         raise DatasetError(f"threshold must be a finite number >= 0 (log2 units), got {threshold}")
     oi = [ds.observable_index(o) for o in observables]
-    v = np.where(ds.mask, ds.values, np.nan)[:, :, 0][:, :, oi]          # (nc, n_rep, n_obs)
+    v = np.where(ds.mask, ds.values, np.nan)[:, :, 0][:, :, oi]  # (nc, n_rep, n_obs)
     ref = v[ds.condition_index(reference)]
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN slices: unmeasured proteins
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: unmeasured proteins
         ref_mean = np.nanmean(ref, axis=0)
         fc, ch = [], []
         for c in conditions:
@@ -257,8 +274,9 @@ def stress_residual(train: MeasuredChange, ridge: float = 1.0) -> np.ndarray:
     return np.where(n > 0, np.nansum(np.where(np.isfinite(y), y, 0.0), axis=0) / (n + ridge), 0.0)
 
 
-def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane: int = 0,
-                 time_index: int = -1) -> np.ndarray:
+def model_log2fc(
+    cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane: int = 0, time_index: int = -1
+) -> np.ndarray:
     """(n_lanes, n_obs) log2 of each group's protein at save time `time_index` vs the reference lane.
 
     A protein's amount is the sum of all its forms (``total:PROTEIN`` of `yeastcell.observe`:
@@ -267,7 +285,7 @@ def model_log2fc(cell, traj, mapping: dict[str, tuple[str, ...]], reference_lane
     """
     proteins = list(dict.fromkeys(p for sp in mapping.values() for p in sp))
     om = ObservationModel.build(cell, [f"total:{p}" for p in proteins])
-    y = np.asarray(om.from_trajectory(traj))[:, time_index]             # (n_lanes, n_proteins)
+    y = np.asarray(om.from_trajectory(traj))[:, time_index]  # (n_lanes, n_proteins)
     amount = np.stack([y[:, [proteins.index(p) for p in sp]].sum(axis=1) for sp in mapping.values()], axis=1)
     return np.log2(amount / amount[reference_lane])
 
@@ -304,7 +322,9 @@ class DirectionScore:
 
     def per_condition(self) -> list[tuple[str, int, int]]:
         """(condition, matched, changed) per condition."""
-        return [(c, int(m.sum()), int(ch.sum())) for c, m, ch in zip(self.conditions, self.matched, self.measured.changed)]
+        return [
+            (c, int(m.sum()), int(ch.sum())) for c, m, ch in zip(self.conditions, self.matched, self.measured.changed)
+        ]
 
 
 def direction_score(model: np.ndarray, measured: MeasuredChange, min_model_log2fc: float = 0.1) -> DirectionScore:

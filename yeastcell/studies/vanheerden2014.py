@@ -19,13 +19,26 @@ VANHEERDEN_DIR = "timecourses/vanheerden2014_glucose_pulse"
 
 #: van Heerden et al. 2014 metabolite ids -> species of the embedded yeast core model
 #: (only unambiguous one-to-one matches of cytosolic pools).
-VANHEERDEN2014_TO_CORE = {"G6P": "G6P_c", "F6P": "F6P_c", "FBP": "F16BP_c", "GAP": "GAP_c",
-                          "PG3": "P3G_c", "PEP": "PEP_c", "ATP": "ATP_c", "ADP": "ADP_c", "AMP": "AMP_c"}
+VANHEERDEN2014_TO_CORE = {
+    "G6P": "G6P_c",
+    "F6P": "F6P_c",
+    "FBP": "F16BP_c",
+    "GAP": "GAP_c",
+    "PG3": "P3G_c",
+    "PEP": "PEP_c",
+    "ATP": "ATP_c",
+    "ADP": "ADP_c",
+    "AMP": "AMP_c",
+}
 
 
-def read_vanheerden2014(root: str | Path | None = None, ml_per_gdw: float | None = None,
-                        rename: Mapping[str, str] | None = None, only_renamed: bool = False,
-                        condition: str = "pulse:GLC_e=110@0") -> Dataset:
+def read_vanheerden2014(
+    root: str | Path | None = None,
+    ml_per_gdw: float | None = None,
+    rename: Mapping[str, str] | None = None,
+    only_renamed: bool = False,
+    condition: str = "pulse:GLC_e=110@0",
+) -> Dataset:
     """van Heerden et al. 2014 intracellular metabolites and nucleotides after a glucose pulse.
 
     A 110 mM glucose pulse at 0 min to an aerobic glucose-limited chemostat (D = 0.1 h⁻¹); 11 time
@@ -48,7 +61,10 @@ def read_vanheerden2014(root: str | Path | None = None, ml_per_gdw: float | None
     import pandas as pd
 
     root = data_root(root)
-    files = [reference_file(root, f"{VANHEERDEN_DIR}/{n}") for n in ("metabolites.csv", "nucleotides.csv", "total_phosphate.csv")]
+    files = [
+        reference_file(root, f"{VANHEERDEN_DIR}/{n}")
+        for n in ("metabolites.csv", "nucleotides.csv", "total_phosphate.csv")
+    ]
     frames = [pd.read_csv(p, float_precision="round_trip") for p in files]
     t_s = np.round(frames[0]["time_s"].to_numpy(dtype=np.float64), 4)
     for p, fr in zip(files[1:], frames[1:]):
@@ -56,14 +72,14 @@ def read_vanheerden2014(root: str | Path | None = None, ml_per_gdw: float | None
             raise DatasetError(f"{p}: time points differ from {files[0].name}")
     cols = [(fr, c) for fr in frames for c in fr.columns if c not in ("time_s", "Glc_ext")]
     obs = [c for _, c in cols]
-    values = np.stack([fr[c].to_numpy(dtype=np.float64) for fr, c in cols], axis=-1)   # (n_t, n_obs)
+    values = np.stack([fr[c].to_numpy(dtype=np.float64) for fr, c in cols], axis=-1)  # (n_t, n_obs)
     negative = [(obs[j], float(t_s[k])) for k, j in zip(*np.nonzero(values < 0))]
     mask = np.isfinite(values) & (values >= 0)
     unit = "umol/gDW"
     if ml_per_gdw is not None:
         if not (isinstance(ml_per_gdw, int | float) and np.isfinite(ml_per_gdw) and ml_per_gdw > 0):
             raise DatasetError(f"ml_per_gdw must be a positive number (mL/gDW), got {ml_per_gdw!r}")
-        values = values / float(ml_per_gdw)          # µmol/gDW / (mL/gDW) = µmol/mL = mM
+        values = values / float(ml_per_gdw)  # µmol/gDW / (mL/gDW) = µmol/mL = mM
         unit = "mM"
     if rename:
         unknown = set(rename) - set(obs)
@@ -74,16 +90,25 @@ def read_vanheerden2014(root: str | Path | None = None, ml_per_gdw: float | None
         values, mask = values[:, keep], mask[:, keep]
     values = np.where(mask, values, np.nan)
     return Dataset(
-        conditions=(condition,), times_min=t_s / 60.0, observables=tuple(obs), values=values[None, None],
-        mask=mask[None, None], units=dict.fromkeys(obs, unit),
+        conditions=(condition,),
+        times_min=t_s / 60.0,
+        observables=tuple(obs),
+        values=values[None, None],
+        mask=mask[None, None],
+        units=dict.fromkeys(obs, unit),
         provenance=provenance(
-            root, files,
+            root,
+            files,
             source="van Heerden JH, Wortel MT, Bruggeman FJ, Heijnen JJ, Bollen YJM, Planqué R, Hulshof J, "
-                   "O'Toole TG, Wahl SA, Teusink B (2014) Lost in transition: start-up of glycolysis yields "
-                   "subpopulations of nongrowing cells. Science 343:1245114; as compiled by the Y3M project "
-                   "(github DavidLaoM/y3m1_ss_gp @ 0a56b665, vHeerden_trehalose_data_micromolgdw.mat)",
+            "O'Toole TG, Wahl SA, Teusink B (2014) Lost in transition: start-up of glycolysis yields "
+            "subpopulations of nongrowing cells. Science 343:1245114; as compiled by the Y3M project "
+            "(github DavidLaoM/y3m1_ss_gp @ 0a56b665, vHeerden_trehalose_data_micromolgdw.mat)",
             doi="10.1126/science.1245114",
-            notes=("110 mM glucose pulse at 0 min to a D = 0.1 1/h chemostat; source unit umol/gDW"
-                   + (f", converted to mM with {ml_per_gdw} mL/gDW" if ml_per_gdw is not None else "")
-                   + "; Glc_ext and fluxes not imported; masked negative entries: "
-                   + (", ".join(f"{o}@{t:g}s" for o, t in negative) or "none"))))
+            notes=(
+                "110 mM glucose pulse at 0 min to a D = 0.1 1/h chemostat; source unit umol/gDW"
+                + (f", converted to mM with {ml_per_gdw} mL/gDW" if ml_per_gdw is not None else "")
+                + "; Glc_ext and fluxes not imported; masked negative entries: "
+                + (", ".join(f"{o}@{t:g}s" for o, t in negative) or "none")
+            ),
+        ),
+    )

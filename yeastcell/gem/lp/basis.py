@@ -39,8 +39,9 @@ class Basis(eqx.Module):
     Binv: jax.Array
 
 
-def reference_basis(S: sp.sparray, c: np.ndarray, lb: np.ndarray, ub: np.ndarray,
-                    sense: str = "max", *, tolerance: float = 1e-9) -> tuple[Basis, float]:
+def reference_basis(
+    S: sp.sparray, c: np.ndarray, lb: np.ndarray, ub: np.ndarray, sense: str = "max", *, tolerance: float = 1e-9
+) -> tuple[Basis, float]:
     """Optimal basis of ``max/min c·v, S v = 0, lb <= v <= ub`` from HiGHS.
 
     Returns:
@@ -74,5 +75,4 @@ def reference_basis(S: sp.sparray, c: np.ndarray, lb: np.ndarray, ub: np.ndarray
     except (sla.LinAlgError, ValueError) as e:
         raise LPSolverError(f"reference basis matrix is singular: {e}") from e
     obj = float(h.getInfo().objective_function_value)
-    return Basis(basic=jnp.asarray(basic, jnp.int32), at_upper=jnp.asarray(at_upper),
-                 Binv=jnp.asarray(Binv)), obj
+    return Basis(basic=jnp.asarray(basic, jnp.int32), at_upper=jnp.asarray(at_upper), Binv=jnp.asarray(Binv)), obj

@@ -51,8 +51,10 @@ def check_bounds(lb: np.ndarray, ub: np.ndarray, n: int, what: str = "bounds") -
     for name, a in (("lb", lb), ("ub", ub)):
         bad = np.argwhere(~np.isfinite(a))
         if bad.size:
-            raise GemError(f"{what}: {name} is not finite at {tuple(bad[0])}; the JAX LP "
-                           "engine needs finite bounds (use e.g. ±1000 as GEMs do)")
+            raise GemError(
+                f"{what}: {name} is not finite at {tuple(bad[0])}; the JAX LP "
+                "engine needs finite bounds (use e.g. ±1000 as GEMs do)"
+            )
     bad = np.argwhere(lb > ub)
     if bad.size:
         raise GemError(f"{what}: lb > ub at {tuple(bad[0])}")
@@ -72,8 +74,13 @@ def make_engine(gem: GEM, *, objective: np.ndarray | None = None) -> LPEngine:
     check_bounds(gem.lb, gem.ub, gem.n_reactions, "model bounds")
     c = gem.c if objective is None else np.asarray(objective, np.float64)
     basis, obj = reference_basis(gem.S, c, gem.lb, gem.ub, gem.objective_sense)
-    return LPEngine(P=lp_arrays(gem.S, c, gem.objective_sense), start=basis,
-                    lb=jnp.asarray(gem.lb), ub=jnp.asarray(gem.ub), reference_objective=obj)
+    return LPEngine(
+        P=lp_arrays(gem.S, c, gem.objective_sense),
+        start=basis,
+        lb=jnp.asarray(gem.lb),
+        ub=jnp.asarray(gem.ub),
+        reference_objective=obj,
+    )
 
 
 @eqx.filter_jit
@@ -84,8 +91,9 @@ def _solve_chunk(engine: LPEngine, lb: jax.Array, ub: jax.Array, max_iter: int) 
     return jax.vmap(one)(lb, ub)
 
 
-def solve_bounds(engine: LPEngine, lb: np.ndarray, ub: np.ndarray, *, chunk: int = 1,
-                 max_iter: int = 20_000) -> dict[str, np.ndarray]:
+def solve_bounds(
+    engine: LPEngine, lb: np.ndarray, ub: np.ndarray, *, chunk: int = 1, max_iter: int = 20_000
+) -> dict[str, np.ndarray]:
     """Solve a batch of LPs given by their bounds.
 
     Args:
@@ -108,9 +116,7 @@ def solve_bounds(engine: LPEngine, lb: np.ndarray, ub: np.ndarray, *, chunk: int
         ub = np.vstack([ub, np.tile(np.asarray(engine.ub), (pad, 1))])
     parts = []
     for s in range(0, lb.shape[0], chunk):
-        res = _solve_chunk(engine, jnp.asarray(lb[s:s + chunk]), jnp.asarray(ub[s:s + chunk]),
-                           max_iter)
-        parts.append(jax.tree.map(np.asarray, (res.objective, res.status, res.iterations,
-                                               res.x, res.primal_residual)))
+        res = _solve_chunk(engine, jnp.asarray(lb[s : s + chunk]), jnp.asarray(ub[s : s + chunk]), max_iter)
+        parts.append(jax.tree.map(np.asarray, (res.objective, res.status, res.iterations, res.x, res.primal_residual)))
     names = ("objective", "status", "iterations", "x", "primal_residual")
     return {nm: np.concatenate([p[i] for p in parts])[:k] for i, nm in enumerate(names)}

@@ -40,8 +40,7 @@ from yeastcell.gem.lp.problem import lp_arrays
 from yeastcell.gem.medium import Medium, apply_medium
 from yeastcell.gem.wildtype import wild_type
 
-__all__ = ["CompressedEngine", "KnockoutGrowth", "knockout_growth_batch", "knockout_masks",
-           "make_compressed_engine"]
+__all__ = ["CompressedEngine", "KnockoutGrowth", "knockout_growth_batch", "knockout_masks", "make_compressed_engine"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -80,8 +79,7 @@ def knockout_masks(gem: GEM, knockouts) -> np.ndarray:
     if isinstance(knockouts, np.ndarray) and knockouts.dtype == bool:
         masks = np.atleast_2d(knockouts)
         if masks.shape[1] != gem.n_genes:
-            raise GemError(f"knockout mask has {masks.shape[1]} columns, model has "
-                           f"{gem.n_genes} genes")
+            raise GemError(f"knockout mask has {masks.shape[1]} columns, model has {gem.n_genes} genes")
         return masks
     if isinstance(knockouts, str):
         knockouts = [knockouts]
@@ -121,15 +119,28 @@ def make_compressed_engine(gem: GEM) -> CompressedEngine:
     c = wt.comp
     check_bounds(c.lb, c.ub, c.n_cols, "compressed model bounds")
     basis, obj = reference_basis(c.S, c.c, c.lb, c.ub, gem.objective_sense)
-    engine = LPEngine(P=lp_arrays(c.S, c.c, gem.objective_sense), start=basis, lb=jnp.asarray(c.lb),
-                      ub=jnp.asarray(c.ub), reference_objective=obj)
+    engine = LPEngine(
+        P=lp_arrays(c.S, c.c, gem.objective_sense),
+        start=basis,
+        lb=jnp.asarray(c.lb),
+        ub=jnp.asarray(c.ub),
+        reference_objective=obj,
+    )
     return CompressedEngine(engine, c.column, wt.col_scale)
 
 
-def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Medium | None = None,
-                          *, engine: LPEngine | CompressedEngine | None = None, gpr: CompiledGPR | None = None,
-                          chunk: int = 1, max_iter: int = 20_000, skip_unaffected: bool = True,
-                          zero_flux_tol: float = 1e-9) -> KnockoutGrowth:
+def knockout_growth_batch(
+    gem: GEM,
+    knockouts: np.ndarray | Sequence,
+    medium: Medium | None = None,
+    *,
+    engine: LPEngine | CompressedEngine | None = None,
+    gpr: CompiledGPR | None = None,
+    chunk: int = 1,
+    max_iter: int = 20_000,
+    skip_unaffected: bool = True,
+    zero_flux_tol: float = 1e-9,
+) -> KnockoutGrowth:
     """Optimal objective after each knockout, solved in JAX.
 
     Args:
@@ -166,11 +177,9 @@ def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Me
     zeroed = knockout_columns(~active.T, column, engine.P.n)  # (batch, engine columns)
     carrying = np.zeros(engine.P.n, dtype=bool)
     if skip_unaffected:
-        ref = solve_bounds(engine, np.asarray(engine.lb), np.asarray(engine.ub), chunk=1,
-                           max_iter=max_iter)
+        ref = solve_bounds(engine, np.asarray(engine.lb), np.asarray(engine.ub), chunk=1, max_iter=max_iter)
         if ref["status"][0] != st.OPTIMAL:
-            raise GemError(f"the wild-type LP did not solve in the JAX engine "
-                           f"({st.status_names(ref['status'])[0]})")
+            raise GemError(f"the wild-type LP did not solve in the JAX engine ({st.status_names(ref['status'])[0]})")
         carrying = np.abs(ref["x"][0]) * scale > zero_flux_tol
     job_of, jobs = plan_lps(zeroed, carrying, shortcut=skip_unaffected)
     k = len(masks)
@@ -185,9 +194,14 @@ def knockout_growth_batch(gem: GEM, knockouts: np.ndarray | Sequence, medium: Me
         growth[solve] = out["objective"][job_of[solve]]
         status[solve] = out["status"][job_of[solve]]
         iterations[solve] = out["iterations"][job_of[solve]]
-    labels = tuple("+".join(gem.gene_ids[i] for i in np.flatnonzero(row)) or "wild_type"
-                   for row in masks)
-    return KnockoutGrowth(labels=labels, growth=growth, status=st.status_names(status),
-                          iterations=iterations, wild_type_growth=engine.reference_objective,
-                          n_deleted_reactions=n_deleted, resolved=solve,
-                          n_lps=len(jobs))
+    labels = tuple("+".join(gem.gene_ids[i] for i in np.flatnonzero(row)) or "wild_type" for row in masks)
+    return KnockoutGrowth(
+        labels=labels,
+        growth=growth,
+        status=st.status_names(status),
+        iterations=iterations,
+        wild_type_growth=engine.reference_objective,
+        n_deleted_reactions=n_deleted,
+        resolved=solve,
+        n_lps=len(jobs),
+    )

@@ -70,8 +70,7 @@ class LPArrays(eqx.Module):
 def extended_matrix(S: sp.sparray) -> sp.csc_array:
     """``[S, -I]`` as CSC (float64)."""
     m = S.shape[0]
-    return sp.csc_array(sp.hstack([sp.csc_array(S, dtype=np.float64),
-                                   -sp.identity(m, format="csc", dtype=np.float64)]))
+    return sp.csc_array(sp.hstack([sp.csc_array(S, dtype=np.float64), -sp.identity(m, format="csc", dtype=np.float64)]))
 
 
 def lp_arrays(S: sp.sparray, c: np.ndarray, sense: str = "max") -> LPArrays:
@@ -101,7 +100,14 @@ def lp_arrays(S: sp.sparray, c: np.ndarray, sense: str = "max") -> LPArrays:
     sgn = 1.0 if sense == "max" else -1.0
     d = np.concatenate([-sgn * c, np.zeros(m)])
     return LPArrays(
-        rows=jnp.asarray(coo.row, dtype=jnp.int32), cols=jnp.asarray(coo.col, dtype=jnp.int32),
+        rows=jnp.asarray(coo.row, dtype=jnp.int32),
+        cols=jnp.asarray(coo.col, dtype=jnp.int32),
         vals=jnp.asarray(coo.data, dtype=jnp.float64),
-        col_rows=jnp.asarray(col_rows), col_vals=jnp.asarray(col_vals),
-        d=jnp.asarray(d), c=jnp.asarray(c), sense=sgn, m=m, n=n)
+        col_rows=jnp.asarray(col_rows),
+        col_vals=jnp.asarray(col_vals),
+        d=jnp.asarray(d),
+        c=jnp.asarray(c),
+        sense=sgn,
+        m=m,
+        n=n,
+    )

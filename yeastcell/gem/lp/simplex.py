@@ -90,10 +90,20 @@ def _refined_primal(P: LPArrays, Binv, basic, is_basic, at_upper, lbx, ubx):
     return xB - Binv @ P.matvec(xN.at[basic].set(xB))
 
 
-def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
-                 max_iter: int = 20_000, tol: float = 1e-9, pivot_tol: float = 1e-9,
-                 check_tol: float = 1e-7, refresh_every: int = 100,
-                 restart_after: int = 2_000, perturbation: float = 1e-8) -> LPResult:
+def dual_simplex(
+    P: LPArrays,
+    lb: jax.Array,
+    ub: jax.Array,
+    start: Basis,
+    *,
+    max_iter: int = 20_000,
+    tol: float = 1e-9,
+    pivot_tol: float = 1e-9,
+    check_tol: float = 1e-7,
+    refresh_every: int = 100,
+    restart_after: int = 2_000,
+    perturbation: float = 1e-8,
+) -> LPResult:
     """Solve one LP with bounds ``lb``, ``ub`` (``(n,)``, finite) from ``start``.
 
     Args:
@@ -148,8 +158,7 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
         # Farkas check: best reachable value of the violated row over the nonbasic boxes
         gain = jnp.where(is_basic, 0.0, jnp.maximum(a * (ubx - xN), a * (lbx - xN)))
         certified = jnp.sum(gain) < infeas[r] - tol * (1.0 + jnp.max(jnp.abs(alpha)))
-        code = jnp.where(optimal, _DONE_OPT,
-                         jnp.where(has, _RUNNING, jnp.where(certified, _DONE_INF, _STUCK)))
+        code = jnp.where(optimal, _DONE_OPT, jnp.where(has, _RUNNING, jnp.where(certified, _DONE_INF, _STUCK)))
         u = P.column_times(Binv, q)
         # the pivot from the column (u[r]) and from the row (alpha[q]) must agree;
         # otherwise B^-1 has lost accuracy and the update would wreck it
@@ -172,8 +181,7 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
         basic = jnp.where(go, basic.at[r].set(q), basic)
         is_basic = jnp.where(go, is_basic.at[p].set(False).at[q].set(True), is_basic)
         at_upper = jnp.where(go, at_upper.at[p].set(~below).at[q].set(False), at_upper)
-        return (Binv, basic, is_basic, at_upper, xB, z, it + go.astype(it.dtype),
-                code.astype(jnp.int32))
+        return (Binv, basic, is_basic, at_upper, xB, z, it + go.astype(it.dtype), code.astype(jnp.int32))
 
     at_upper0 = start.at_upper & ~is_basic0
     # costs perturbed away from dual degeneracy at the start basis (sign kept, so
@@ -203,14 +211,22 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
     def unfinished(outer):
         # a verdict counts only when reached from fresh values without pivoting
         state, pivots, restarted = outer
-        return (state[6] < max_iter) & ((state[7] == _RUNNING) | (pivots > 0)
-                                        | ((state[7] == _TROUBLE) & ~restarted))
+        return (state[6] < max_iter) & ((state[7] == _RUNNING) | (pivots > 0) | ((state[7] == _TROUBLE) & ~restarted))
 
     zeros_n = jnp.zeros(P.n_total, dtype=lb.dtype)
-    init = (start.Binv, start.basic, is_basic0, at_upper0, zeros_m, zeros_n,
-            jnp.asarray(0, jnp.int32), jnp.asarray(_RUNNING, jnp.int32))
+    init = (
+        start.Binv,
+        start.basic,
+        is_basic0,
+        at_upper0,
+        zeros_m,
+        zeros_n,
+        jnp.asarray(0, jnp.int32),
+        jnp.asarray(_RUNNING, jnp.int32),
+    )
     (Binv, basic, is_basic, at_upper, _, _, it, code), _, _ = jax.lax.while_loop(
-        unfinished, round_, (init, jnp.asarray(1, jnp.int32), jnp.asarray(False)))
+        unfinished, round_, (init, jnp.asarray(1, jnp.int32), jnp.asarray(False))
+    )
 
     # polish: one step of iterative refinement, then the KKT check
     xB = _refined_primal(P, Binv, basic, is_basic, at_upper, lbx, ubx)
@@ -222,10 +238,17 @@ def dual_simplex(P: LPArrays, lb: jax.Array, ub: jax.Array, start: Basis, *,
     wrong = jnp.where(is_basic | fixed, 0.0, jnp.maximum(jnp.where(at_upper, z, -z), 0.0))
     scale = 1.0 + jnp.max(jnp.abs(P.d))
     kkt_ok = (res <= check_tol) & (viol <= check_tol) & (jnp.max(wrong) <= check_tol * scale)
-    status = jnp.where(code == _DONE_INF, st.INFEASIBLE,
-                       jnp.where((code != _RUNNING) & kkt_ok, st.OPTIMAL, st.NOT_CONVERGED))
+    status = jnp.where(
+        code == _DONE_INF, st.INFEASIBLE, jnp.where((code != _RUNNING) & kkt_ok, st.OPTIMAL, st.NOT_CONVERGED)
+    )
     good = status == st.OPTIMAL
     xs = jnp.where(good, x[: P.n], jnp.nan)
     obj = jnp.where(good, P.c @ x[: P.n], jnp.nan)
-    return LPResult(x=xs, objective=obj, status=status.astype(jnp.int8), iterations=it,
-                    basis=Basis(basic=basic, at_upper=at_upper, Binv=Binv), primal_residual=res)
+    return LPResult(
+        x=xs,
+        objective=obj,
+        status=status.astype(jnp.int8),
+        iterations=it,
+        basis=Basis(basic=basic, at_upper=at_upper, Binv=Binv),
+        primal_residual=res,
+    )

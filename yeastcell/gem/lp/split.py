@@ -53,8 +53,7 @@ class SplitGEM:
         """Net fluxes ``v⁺ - v⁻`` (``(..., n)``) from split fluxes; works on numpy and JAX arrays."""
         has = np.flatnonzero(self.back_of >= 0)
         fwd = x[..., : self.n]
-        return fwd.at[..., has].add(-x[..., self.n:]) if hasattr(fwd, "at") else \
-            _np_net(fwd, x[..., self.n:], has)
+        return fwd.at[..., has].add(-x[..., self.n :]) if hasattr(fwd, "at") else _np_net(fwd, x[..., self.n :], has)
 
 
 def _np_net(fwd, back, has):
@@ -88,6 +87,5 @@ def split_gem(gem: GEM, *, reversible=(), epsilon: float = 1e-6) -> SplitGEM:
     rid = gem.reaction_ids + tuple(gem.reaction_ids[i] + "_reverse" for i in idx)
     names = gem.reaction_names + tuple(gem.reaction_names[i] + " (reverse)" for i in idx)
     rules = gem.gene_rules + tuple(gem.gene_rules[i] for i in idx)
-    sgem = gem.replace(S=S, lb=lb, ub=ub, c=c, reaction_ids=rid, reaction_names=names,
-                       gene_rules=rules)
+    sgem = gem.replace(S=S, lb=lb, ub=ub, c=c, reaction_ids=rid, reaction_names=names, gene_rules=rules)
     return dataclasses.replace(split, gem=sgem)

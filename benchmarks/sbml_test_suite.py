@@ -119,10 +119,11 @@ def main(argv=None) -> int:
     text = summarize(results, seconds)
     print(text)
     if args.record:
+        # a run over chosen cases (a sample) keeps its own section beside the whole suite's
         record(
-            "sbml_test_suite",
+            "sbml_test_suite" if not args.cases else f"sbml_test_suite --cases {args.cases}",
             ["```", text, "```"],
-            title="SBML Test Suite (semantic time courses)",
+            title="SBML Test Suite (semantic time courses)" + ("" if not args.cases else ", a sample of cases"),
             command="python benchmarks/sbml_test_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         )
     return 0

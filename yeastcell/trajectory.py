@@ -7,6 +7,8 @@ A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverErro
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
@@ -104,12 +106,7 @@ class Trajectory(eqx.Module):
 
     def observable(self, name: str, allow_failed: bool = False) -> np.ndarray:
         """An observable declared in the model file, evaluated along the trajectory."""
-        obs = {o.id: o for o in (self.spec.observables if self.spec is not None else ())}
-        if name not in obs:
-            raise UnknownNameError("observable", name, obs)
-        params = {p.id: p.value for p in self.spec.parameters}
-        names = set(self.species_ids) | set(self.reaction_ids) | set(params)
-        fn = compile_formula(obs[name].expression, names)
+        fn, params = _observable_formula(self.spec, name)
         env = {s: self.conc[..., i] for i, s in enumerate(self.species_ids)}
         env.update({r: self.flux[..., j] for j, r in enumerate(self.reaction_ids)})
         env.update(params)
@@ -142,3 +139,15 @@ def _index(names, name, what) -> int:
         if name.lower() in low:
             return low.index(name.lower())
         raise UnknownNameError(what, name, names) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _observable_formula(spec, name: str):
+    """(compiled formula, parameter values) of observable `name` of the model `spec` (specs hash by
+    identity): compiled once per model, not at every read."""
+    obs = {o.id: o for o in (spec.observables if spec is not None else ())}
+    if name not in obs:
+        raise UnknownNameError("observable", name, obs)
+    params = {p.id: p.value for p in spec.parameters}
+    names = {s.id for s in spec.species} | {r.id for r in spec.reactions} | set(params)
+    return compile_formula(obs[name].expression, names), params

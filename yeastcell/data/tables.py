@@ -116,14 +116,8 @@ def _read_file(path: Path):
 def read_table_fields(source, time_unit: str | None = None, missing: str = "error", **meta) -> tuple[dict, str]:
     """The fields of a `Dataset` (keyword arguments of its constructor) read from a long table (a
     .csv/.tsv[.gz] path or a pandas DataFrame), and where they came from (the path, or "table")
-    for messages about them. `Dataset.from_table` builds the dataset.
-
-    Args:
-        time_unit: unit of a plain ``time`` column (s, min, h) when the table has no ``time_unit``.
-        missing: ``"error"`` (a row whose value is empty/NaN is an error) or ``"drop"`` (such rows
-            are treated as not measured).
-        **meta: Dataset fields not in the table: transform, reference, reference_time_min, units,
-            provenance, annotations (override the file's ``#`` metadata).
+    for messages about them. `Dataset.from_table` builds the dataset; the arguments are those of
+    `yeastcell.data.read_table`.
 
     Raises:
         DatasetError: missing columns, non-numeric or NaN values, bad time units, duplicate rows;

@@ -1,11 +1,12 @@
 """The solver wing: stiff integrators, their linear algebra and Jacobians, event location, and
-`solve(cell, conditions, times, options)`, the one entry point that simulate, batches, steady
-states' callers, fits and the active loop go through.
+`solve(cell, conditions, times, options)`, the one entry point of time courses that simulate,
+batches, fits and the active loop go through (steady states: `steady_solve`).
 
 Modules: `rosenbrock` (Rodas4P), `bdf` (BatchBDF, a batched variable-order BDF), `sparse_lu` (LU on
 a planned pivot order), `jacobian` (structured Jacobians of a cell), `events` (the event-located
 solve of SBML-semantics cells), `segments` (timed perturbation events), `chunks` (vmapped batches in
-chunks), `options` (`SolverOptions`), `times` (save-time validation), `solve` (the dispatch point).
+chunks), `options` (`SolverOptions`), `times` (save-time validation), `solve` (the dispatch point),
+`steady` (the steady-state solve).
 """
 
 from .bdf import BatchBDF as BatchBDF
@@ -20,5 +21,6 @@ from .solve import for_batch as for_batch
 from .solve import method as method
 from .solve import solve as solve
 from .solve import solver_name as solver_name
+from .steady import steady_solve as steady_solve
 from .times import check_times as check_times
 from .times import save_times as save_times

@@ -1,4 +1,4 @@
-"""The batched BDF solver (yeastcell/_bdf.py): SciPy's method step for step, the core model against a
+"""The batched BDF solver (yeastcell/solvers/bdf.py): SciPy's method step for step, the core model against a
 tight reference (with events), per-lane failures, and when simulate_batch chooses it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Rosenbrock solver (yeastcell/_solver.py): convergence order, dense output, sparse Jacobian,
+"""The Rosenbrock solver (yeastcell/solvers/rosenbrock.py): convergence order, dense output, sparse Jacobian,
 stage loop = unrolled stages."""
 
 import diffrax

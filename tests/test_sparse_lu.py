@@ -1,4 +1,4 @@
-"""The planned-order sparse LU (yeastcell/_sparse_lu.py) and its use by Rodas4P in large batches."""
+"""The planned-order sparse LU (yeastcell/solvers/sparse_lu.py) and its use by Rodas4P in large batches."""
 
 from __future__ import annotations
 

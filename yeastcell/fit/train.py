@@ -18,7 +18,7 @@ Gradients through diffrax (see docs/hybrid.md for the measurements behind the ch
   re-solves the stiff system backwards and is approximate and fragile for stiff kinetics).
 * ``"auto"``: forward for ≤ 32 trained values, reverse otherwise.
 
-Both work with the default Rodas4P solver (yeastcell/_solver.py).
+Both work with the default Rodas4P solver (yeastcell/solvers/rosenbrock.py).
 
 Optimisers: any optax `GradientTransformation` (default Adam, learning rate 0.05 for parameters,
 3e-3 for networks), or ``"lm"``: Levenberg–Marquardt on the weighted residuals (mechanistic

@@ -4,7 +4,7 @@ Why: the stiff solver factorises W = I/(γ h) − J once per step and solves wit
 `jax.vmap` on a CPU, `jax.scipy.linalg.lu_factor`/`lu_solve` run one LAPACK call per lane (dense, with
 partial pivoting): on the 33-state core model that is about two thirds of a step at batch 1000.
 W's nonzero pattern is known before tracing (the identity plus the Jacobian's pattern, see
-yeastcell/_jacobian.py), so the elimination can be planned once in NumPy: a minimum-degree order
+yeastcell/solvers/jacobian.py), so the elimination can be planned once in NumPy: a minimum-degree order
 (fill-in 225 → 280 nonzeros on the core model; 1,166 flops instead of 24,000 for a dense LU) and, for
 every pivot, the static positions it reads and updates. The numeric phase is then a short, fixed
 sequence of gathers, multiplies and scatter-adds over the nonzero values, which vectorise across the

@@ -2,12 +2,16 @@
 
 Importing yeastcell enables float64 in JAX (``jax_enable_x64``), which the stiff kinetic core needs;
 set ``YEASTCELL_ALLOW_FLOAT32=1`` before import to opt out (compiling a model then fails with a
-message). Units inside the core: mM, min, L.
+message). It also turns on JAX's persistent compilation cache (``~/.cache/yeastcell/jax``; see
+`yeastcell.compilation_cache`, ``YEASTCELL_COMPILATION_CACHE=off`` to opt out). Units inside the
+core: mM, min, L.
 """
 
 from ._x64 import enable_x64_unless_opted_out as _enable_x64
+from .compilation_cache import enable_persistent_cache as _enable_persistent_cache
 
 _enable_x64()
+_enable_persistent_cache()
 
 from .batch import simulate_batch as simulate_batch  # noqa: E402
 from .cells import Cell as Cell  # noqa: E402

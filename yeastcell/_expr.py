@@ -106,7 +106,7 @@ def _lgamma1(x):
     return jss.gammaln(x + 1.0)
 
 
-_BINOPS = {
+_BINOPS: dict[type[ast.operator], Callable] = {
     ast.Add: jnp.add,
     ast.Sub: jnp.subtract,
     ast.Mult: jnp.multiply,
@@ -211,8 +211,8 @@ def _build(node: ast.AST, allowed: set[str], src: str) -> Callable:
 
         return compare
     if isinstance(node, ast.IfExp):
-        c, a, b = (_build(x, allowed, src) for x in (node.test, node.body, node.orelse))
-        return lambda env: jnp.where(c(env), a(env), b(env))
+        cond, a, b = (_build(x, allowed, src) for x in (node.test, node.body, node.orelse))
+        return lambda env: jnp.where(cond(env), a(env), b(env))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         fname = node.func.id
         if fname not in FUNCTIONS:

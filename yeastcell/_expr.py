@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .exceptions import YeastcellError
 
@@ -145,7 +147,7 @@ def names_in(formula: str) -> set[str]:
     return out
 
 
-def compile_formula(formula: str, allowed: Iterable[str]) -> Callable[[Mapping[str, object]], object]:
+def compile_formula(formula: str, allowed: Iterable[str]) -> Callable[[Mapping[str, Any]], ArrayLike]:
     """Compile `formula` into ``f(env) -> value`` using only the names in `allowed`.
 
     Raises:

@@ -140,7 +140,7 @@ def steady_state_batch(cell: Cell, perturbations, **kwargs) -> SteadyState:
     return jax.vmap(lambda c: _steady(cell, c, t_max, tol, options))(conds)
 
 
-def _steady_system(cell: Cell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
+def _steady_system(cell: SbmlCell, cond: Condition, t_max: float, tol: float, options: SolverOptions) -> SteadyState:
     """Steady state of an SBML-style cell (its state events are not applied; see steady_state)."""
     sysm = cell.system
     y0, full, vf, x_of, scale = system_ode(cell, cond, 0.0)

@@ -7,12 +7,15 @@ A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverErro
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
 from ._expr import compile_formula
 from .exceptions import UnknownNameError
+from .spec import ModelSpec
 from .status import Status, describe, raise_for_status
 
 
@@ -37,7 +40,7 @@ class Trajectory(eqx.Module):
     species_ids: tuple[str, ...] = eqx.field(static=True)
     reaction_ids: tuple[str, ...] = eqx.field(static=True)
     labels: tuple[str, ...] = eqx.field(static=True, default=())
-    spec: object = eqx.field(static=True, default=None)
+    spec: ModelSpec | None = eqx.field(static=True, default=None)
     # SBML-style cells only: values of every symbol (compartment sizes, species amounts, parameters)
     values: jnp.ndarray | None = None
     value_ids: tuple[str, ...] = eqx.field(static=True, default=())
@@ -104,13 +107,15 @@ class Trajectory(eqx.Module):
 
     def observable(self, name: str, allow_failed: bool = False) -> np.ndarray:
         """An observable declared in the model file, evaluated along the trajectory."""
-        obs = {o.id: o for o in (self.spec.observables if self.spec is not None else ())}
+        spec = self.spec
+        obs = {o.id: o for o in (spec.observables if spec is not None else ())}
         if name not in obs:
             raise UnknownNameError("observable", name, obs)
-        params = {p.id: p.value for p in self.spec.parameters}
+        assert spec is not None  # the observable was found in it
+        params = {p.id: p.value for p in spec.parameters}
         names = set(self.species_ids) | set(self.reaction_ids) | set(params)
         fn = compile_formula(obs[name].expression, names)
-        env = {s: self.conc[..., i] for i, s in enumerate(self.species_ids)}
+        env: dict[str, Any] = {s: self.conc[..., i] for i, s in enumerate(self.species_ids)}
         env.update({r: self.flux[..., j] for j, r in enumerate(self.reaction_ids)})
         env.update(params)
         return self._checked(jnp.broadcast_to(fn(env), self.t.shape), allow_failed)

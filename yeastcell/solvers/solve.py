@@ -38,7 +38,7 @@ from ..status import check_state, from_diffrax
 from .bdf import BatchBDF, bdf_batch
 from .chunks import vmap_in_chunks
 from .events import solve_system
-from .jacobian import cell_term, solver_args
+from .jacobian import CellTerm, cell_term, solver_args
 from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH, Rodas4P
 from .segments import scan_segments
@@ -187,7 +187,7 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
     is one `bdf_batch` over all lanes (their own segment bounds)."""
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
-    if hasattr(term, "jacobian"):
+    if isinstance(term, CellTerm):  # the one term with a structured Jacobian
         jac, w_pattern = term.jacobian, term.w_pattern
     else:
         jac, w_pattern = (lambda t, y, a: jax.jacfwd(lambda x: term.vf(t, x, a))(y)), None

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .exceptions import YeastcellError
 
@@ -106,7 +108,7 @@ def _lgamma1(x):
     return jss.gammaln(x + 1.0)
 
 
-_BINOPS = {
+_BINOPS: dict[type[ast.operator], Callable] = {
     ast.Add: jnp.add,
     ast.Sub: jnp.subtract,
     ast.Mult: jnp.multiply,
@@ -145,7 +147,7 @@ def names_in(formula: str) -> set[str]:
     return out
 
 
-def compile_formula(formula: str, allowed: Iterable[str]) -> Callable[[Mapping[str, object]], object]:
+def compile_formula(formula: str, allowed: Iterable[str]) -> Callable[[Mapping[str, Any]], ArrayLike]:
     """Compile `formula` into ``f(env) -> value`` using only the names in `allowed`.
 
     Raises:
@@ -211,8 +213,8 @@ def _build(node: ast.AST, allowed: set[str], src: str) -> Callable:
 
         return compare
     if isinstance(node, ast.IfExp):
-        c, a, b = (_build(x, allowed, src) for x in (node.test, node.body, node.orelse))
-        return lambda env: jnp.where(c(env), a(env), b(env))
+        cond, a, b = (_build(x, allowed, src) for x in (node.test, node.body, node.orelse))
+        return lambda env: jnp.where(cond(env), a(env), b(env))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         fname = node.func.id
         if fname not in FUNCTIONS:

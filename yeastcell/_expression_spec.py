@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
 
 from .exceptions import UnknownNameError
 from .spec import Expression, RateLaw, Reaction, _frozen
@@ -28,7 +30,21 @@ DEFAULT_HALF_LIFE = "protein_half_life"  # model parameter: default protein half
 _KEYS = {"gene", "half_life", "forms", "activators", "repressors", "basal", "reference", "note", "source"}
 
 
-def build_expression(b, species, parameters, genes, compartments) -> tuple[list[Reaction], list[Expression]]:
+class _Loader(Protocol):
+    """What `build_expression` uses of the model loader's `_Builder` (`yeastcell.load`)."""
+
+    path: Path
+    ids: dict[str, tuple[str, Path]]
+
+    def fail(self, item: str, problem: str) -> NoReturn: ...
+    def _at(self, entry) -> None: ...
+    def _list(self, key: str) -> list: ...
+    def _str(self, entry: Mapping, key: str, item: str, default=None, required: bool = False) -> Any: ...
+    def _source(self, value, item: str, required: bool) -> Any: ...
+    def _quantity(self, q, item: str, dims, required_source: bool) -> float: ...
+
+
+def build_expression(b: _Loader, species, parameters, genes, compartments) -> tuple[list[Reaction], list[Expression]]:
     """Validate the merged `expression` entries (b: the loader's `_Builder`) and generate reactions."""
     entries = b._list("expression")
     if not entries:
@@ -41,7 +57,8 @@ def build_expression(b, species, parameters, genes, compartments) -> tuple[list[
             by_name[g.name.upper()] = g
     mu_id = GROWTH_RATE if GROWTH_RATE in parameters else None
     mu = parameters[mu_id].value if mu_id else 0.0
-    reactions, out, seen = [], [], {}
+    reactions, out = [], []
+    seen: dict[str, Path] = {}  # gene orf -> the model file of its expression entry
     for i, e in enumerate(entries):
         b._at(e)
         item = f"expression[{i}]"

@@ -67,7 +67,8 @@ def _slots(row: np.ndarray, n_rows: int) -> np.ndarray:
 
 def build_proteome(spec, s_index, add_theta, theta_names) -> ProteomeTerms | None:
     """Collect the synthesis/turnover reactions of `spec` into a `ProteomeTerms` (None if none)."""
-    syn_rxn, syn_k, regs, deg_rxn, deg_sp, deg_k, deg_mu = [], [], [], [], [], [], []
+    syn_rxn: list[int] = []
+    syn_k, regs, deg_rxn, deg_sp, deg_k, deg_mu = [], [], [], [], [], []
     for j, r in enumerate(spec.reactions):
         law = r.rate_law
         if law.kind == SYNTHESIS_KIND:

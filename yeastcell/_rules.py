@@ -11,6 +11,7 @@ integrated symbols (`state`). Everything here is traceable: names map to indices
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -330,7 +331,8 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     rate_rules = tuple((k, fn(f, f"rate rule for {names[k]!r}")) for k, f in sorted(rr.items()))
 
     # reactions
-    laws, local, stoich, theta_local, r_species = [], [], [], [], set()
+    laws, local, stoich, r_species = [], [], [], set()
+    theta_local: list[tuple[str, float]] = []  # (name, value) of the reactions' local parameters
     for j, r in enumerate(spec.reactions):
         law = r.rate_law
         if law.kind != "expression":
@@ -343,17 +345,17 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
             theta_local.append((f"{r.id}.{name}", value))
         laws.append(fn(law.formula or "0.0", f"kinetic law of reaction {r.id!r}", [n for n, _ in loc]))
         local.append(tuple(loc))
-        for s, coef in r.stoichiometry.items():
-            if s not in index or not (nc <= index[s] < nc + ns):
-                raise _err(spec, f"reaction {r.id!r}", f"unknown species {s!r}")
-            i = index[s] - nc
-            sym = r.stoichiometry_ids.get(s)
+        for sid, coef in r.stoichiometry.items():
+            if sid not in index or not (nc <= index[sid] < nc + ns):
+                raise _err(spec, f"reaction {r.id!r}", f"unknown species {sid!r}")
+            i = index[sid] - nc
+            sym = r.stoichiometry_ids.get(sid)
             if sym is not None and sym not in index:
                 raise _err(spec, f"reaction {r.id!r}", f"unknown stoichiometry symbol {sym!r}")
             sp = species[i]
             if sp.constant or sp.boundary:
                 continue
-            if index[s] in ar or index[s] in rr:
+            if index[sid] in ar or index[sid] in rr:
                 continue
             r_species.add(i)
             stoich.append((i, j, float(coef), index[sym] if sym is not None else -1))
@@ -491,10 +493,14 @@ def _match_algebraic(spec, rules, prefer, deps, comps, species, params, determin
     constant = [c.constant for c in comps] + [s.constant for s in species] + [p.constant for p in params]
     names = [c.id for c in comps] + [s.id for s in species] + [p.id for p in params]
     assigned = {v for e in spec.events for v, _ in e.assignments}
+
+    def rank(k: int, p) -> tuple[bool, bool, int]:  # preferred symbols first, event-assigned ones last
+        return (k not in p, names[k] in assigned, k)
+
     cands = [
         sorted(
             (k for k in deps(f) if not constant[k] and k not in determined),
-            key=lambda k, p=p: (k not in p, names[k] in assigned, k),
+            key=functools.partial(rank, p=p),
         )
         for f, p in zip(rules, prefer)
     ]

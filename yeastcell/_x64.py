@@ -21,7 +21,7 @@ def enable_x64_unless_opted_out() -> None:
 
 def require_x64() -> None:
     """Raise if JAX is in 32-bit mode: stiff kinetics must not run silently in float32."""
-    if not jax.config.jax_enable_x64:
+    if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]  # jax's Config stub omits the flag attributes
         raise YeastcellError(
             "yeastcell's kinetic core needs float64: call jax.config.update('jax_enable_x64', True) "
             "before creating arrays (or unset YEASTCELL_ALLOW_FLOAT32)."

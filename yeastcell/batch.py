@@ -68,6 +68,7 @@ def simulate_batch(
     if strategy not in STRATEGIES:
         raise SimulationInputError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     ts = save_times(t, saveat)
+    labels: tuple[str, ...]
     if isinstance(perturbations, Condition):
         conds, labels = perturbations, ()
     else:

@@ -42,7 +42,7 @@ def enable_persistent_cache() -> Path | None:
     A cache the user configured for JAX is left as it is (and returned). An unwritable folder
     leaves the cache off instead of failing the import.
     """
-    configured = jax.config.jax_compilation_cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    configured = jax.config.values.get("jax_compilation_cache_dir") or os.environ.get("JAX_COMPILATION_CACHE_DIR")
     if configured:
         return Path(configured)
     path = cache_dir()

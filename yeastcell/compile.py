@@ -73,6 +73,7 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
             local = {k: add_theta(f"{r.id}.{k}", v) for k, v in law.parameters.items()}
             thetas = {p: theta_names.index(p) for p in params}
             thetas.update(local)
+            assert law.formula is not None  # the loaders require a formula for the expression kind
             fn = compile_formula(law.formula, set(sp_ids) | set(thetas) | {"time"})
             used = names_in(law.formula)  # bind only these (a formula's local parameter shadows a global one)
             expressions.append(

@@ -47,6 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from yeastcell.cells import AbstractCell
 from yeastcell.exceptions import SimulationInputError
 from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import compile_gpr, reaction_activity
@@ -168,7 +169,7 @@ class DFBAResult:
 class _Kinetic(eqx.Module):
     """What the loop needs from the kinetic core, per trajectory where batched."""
 
-    cell: object
+    cell: AbstractCell
     c_ref: jax.Array  # (batch, n_species) condition concentrations, mM
     rate_scale: jax.Array  # (batch, n_reactions)
     resp_proteins: tuple = eqx.field(static=True)
@@ -319,7 +320,8 @@ def run_dfba(
 
     # ---- GEM bounds per trajectory (medium + knockouts of genes the GEM has)
     gpr = compile_gpr(gem.gene_rules, gem.gene_ids)
-    base_lb, base_ub = [], []
+    lb_rows: list[np.ndarray] = []
+    ub_rows: list[np.ndarray] = []
     for p, med in zip(perturbations, media):
         g = gem if med is None else apply_medium(gem, med)
         lb, ub = g.lb.copy(), g.ub.copy()
@@ -328,9 +330,9 @@ def run_dfba(
         if kos:
             dead = ~reaction_activity(gpr, ~knockout_masks(gem, [kos])[0])
             lb[dead] = ub[dead] = 0.0
-        base_lb.append(lb)
-        base_ub.append(ub)
-    base_lb, base_ub = np.array(base_lb), np.array(base_ub)
+        lb_rows.append(lb)
+        ub_rows.append(ub)
+    base_lb, base_ub = np.array(lb_rows), np.array(ub_rows)
     if secretion is not None:
         allowed = set(reaction_index(gem, list(secretion.values())).tolist()) | set(ex.values())
         others = np.array([j for j in exchange_reactions(gem) if j not in allowed], dtype=np.int64)

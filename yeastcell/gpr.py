@@ -127,7 +127,7 @@ def dnf(tree) -> list[frozenset[str]]:
                 if c not in out:
                     out.append(c)
         return out
-    clauses = [frozenset()]
+    clauses: list[frozenset[str]] = [frozenset()]
     for t in tree.terms:
         clauses = [a | b for a in clauses for b in dnf(t)]
     # drop clauses that are supersets of others (absorption)

@@ -184,6 +184,7 @@ def residual_net(
     keys = jax.random.split(key, len(sizes) - 1)
     layers = [eqx.nn.Linear(a, b, key=k, dtype=jnp.float64) for a, b, k in zip(sizes[:-1], sizes[1:], keys)]
     last = layers[-1]
+    assert last.bias is not None  # eqx.nn.Linear's default use_bias=True
     layers[-1] = eqx.tree_at(
         lambda lyr: (lyr.weight, lyr.bias), last, (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias))
     )
@@ -255,7 +256,8 @@ def hybridize(cell: ConcentrationCell, net: ResidualNet | None = None, **kwargs)
     """`HybridCell(cell, net)`; without `net`, builds one with `residual_net(cell, **kwargs)`."""
     if isinstance(cell, HybridCell):
         raise SimulationInputError("cell is already a HybridCell")
-    return HybridCell(cell, net if net is not None else residual_net(cell, **kwargs))
+    # mypy counts the AbstractVars implemented as properties as __init__ parameters (equinox issue #1123)
+    return HybridCell(cell, net if net is not None else residual_net(cell, **kwargs))  # type: ignore[call-arg, arg-type]
 
 
 # ------------------------------------------------------------------ regularisation
@@ -377,7 +379,9 @@ def load_residual(path: str | Path, cell: ConcentrationCell) -> ResidualNet:
     )
     layers = list(net.layers)
     for k, (W, b) in enumerate(arrays):
-        if W.shape != layers[k].weight.shape or b.shape != layers[k].bias.shape:
+        bias = layers[k].bias
+        assert bias is not None  # residual_net builds its layers with biases
+        if W.shape != layers[k].weight.shape or b.shape != bias.shape:
             raise SimulationInputError(f"{path}: layer{k + 1} has shape {W.shape}, expected {layers[k].weight.shape}")
         layers[k] = eqx.tree_at(lambda lyr: (lyr.weight, lyr.bias), layers[k], (jnp.asarray(W), jnp.asarray(b)))
     return eqx.tree_at(lambda n: n.layers, net, tuple(layers))

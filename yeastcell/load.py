@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 from . import gpr as _gpr
 from ._compose import MODULE_FORMAT, compose, read_yaml
@@ -88,7 +89,7 @@ class _Builder:
         self.origin = dict(origin or {})
         self.ids: dict[str, tuple[str, Path]] = {}  # global id namespace -> (what, file)
 
-    def fail(self, item: str, problem: str):
+    def fail(self, item: str, problem: str) -> NoReturn:
         raise ModelFileError(self.path, item, problem)
 
     def _at(self, entry) -> None:

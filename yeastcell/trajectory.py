@@ -8,6 +8,7 @@ A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverErro
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -15,6 +16,7 @@ import numpy as np
 
 from ._expr import compile_formula
 from .exceptions import UnknownNameError
+from .spec import ModelSpec
 from .status import Status, describe, raise_for_status
 
 
@@ -39,7 +41,7 @@ class Trajectory(eqx.Module):
     species_ids: tuple[str, ...] = eqx.field(static=True)
     reaction_ids: tuple[str, ...] = eqx.field(static=True)
     labels: tuple[str, ...] = eqx.field(static=True, default=())
-    spec: object = eqx.field(static=True, default=None)
+    spec: ModelSpec | None = eqx.field(static=True, default=None)
     # SBML-style cells only: values of every symbol (compartment sizes, species amounts, parameters)
     values: jnp.ndarray | None = None
     value_ids: tuple[str, ...] = eqx.field(static=True, default=())
@@ -107,7 +109,7 @@ class Trajectory(eqx.Module):
     def observable(self, name: str, allow_failed: bool = False) -> np.ndarray:
         """An observable declared in the model file, evaluated along the trajectory."""
         fn, params = _observable_formula(self.spec, name)
-        env = {s: self.conc[..., i] for i, s in enumerate(self.species_ids)}
+        env: dict[str, Any] = {s: self.conc[..., i] for i, s in enumerate(self.species_ids)}
         env.update({r: self.flux[..., j] for j, r in enumerate(self.reaction_ids)})
         env.update(params)
         return self._checked(jnp.broadcast_to(fn(env), self.t.shape), allow_failed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from .exceptions import UnitError
 
@@ -36,6 +37,9 @@ _SYMBOLS: dict[str, tuple[float, tuple[int, int, int]]] = {
 _DIMLESS = {"dimensionless", "1", ""}
 
 
+_Dims = tuple[int, int, int]  # exponents of (conc, time, volume)
+
+
 @dataclass(frozen=True)
 class Unit:
     """A parsed unit: `value_core = value * factor`; `dims` = exponents of (conc, time, volume)."""
@@ -44,10 +48,10 @@ class Unit:
     dims: tuple[int, int, int]
 
     def __mul__(self, other: Unit) -> Unit:
-        return Unit(self.factor * other.factor, tuple(a + b for a, b in zip(self.dims, other.dims)))
+        return Unit(self.factor * other.factor, cast(_Dims, tuple(a + b for a, b in zip(self.dims, other.dims))))
 
     def __pow__(self, p: int) -> Unit:
-        return Unit(self.factor**p, tuple(a * p for a in self.dims))
+        return Unit(self.factor**p, cast(_Dims, tuple(a * p for a in self.dims)))
 
 
 DIMENSIONLESS = Unit(1.0, (0, 0, 0))

@@ -101,9 +101,9 @@ class HybridLearner:
         for name, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
             if isinstance(v, bool) or int(v) != v or v < 1:
                 raise SimulationInputError(f"{name} must be an integer >= 1, got {v!r}")
-        for name, v in (("learning_rate", learning_rate), ("sigma_log2", sigma_log2)):
-            if not (np.isfinite(v) and v > 0):
-                raise SimulationInputError(f"{name} must be positive, got {v!r}")
+        for name, x in (("learning_rate", learning_rate), ("sigma_log2", sigma_log2)):
+            if not (np.isfinite(x) and x > 0):
+                raise SimulationInputError(f"{name} must be positive, got {x!r}")
         if not (np.isfinite(init_sd) and init_sd >= 0):
             raise SimulationInputError(f"init_sd must be >= 0, got {init_sd!r}")
         ObservationModel.build(hybrid, list(observables))  # names checked before any training
@@ -136,6 +136,7 @@ class HybridLearner:
             for key, lyr in zip(keys, net.layers[:-1])
         ]
         last = net.layers[-1]
+        assert last.bias is not None  # residual_net builds its layers with biases
         w = self.init_sd / np.sqrt(last.in_features) * jax.random.normal(keys[-1], last.weight.shape, jnp.float64)
         layers.append(eqx.tree_at(lambda x: (x.weight, x.bias), last, (w, jnp.zeros_like(last.bias))))
         return eqx.tree_at(lambda h: h.net.layers, self.hybrid, tuple(layers))

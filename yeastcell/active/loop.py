@@ -25,6 +25,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -35,6 +36,13 @@ from ..lab.plan import Experiment, Lab, Plan
 from .acquisition import STRATEGIES, select_batch
 from .ensemble import Ensemble, member_seeds, train_ensemble
 from .learners import Learner, condition_means
+
+
+class _LinearisedLearner(Protocol):
+    """A learner that offers linearised posterior sigma points (e.g. `ParameterLearner`)."""
+
+    def linearised_log_members(self, data, conditions: Sequence[str]) -> np.ndarray: ...
+
 
 ACQUISITION_SPACES = ("raw", "log")
 ACQUISITION_UNCERTAINTIES = ("ensemble", "linearised")
@@ -322,6 +330,7 @@ def closed_loop(
         raise LoopError(f"{folder} was started from other initial data; use a new folder")
     state_path = folder / "state.json"
     done = json.loads(state_path.read_text())["completed_rounds"] if state_path.exists() else 0
+    data: Dataset | None
     if done:
         data = Dataset.from_hdf5(folder / f"round_{done - 1:03d}" / "data.h5")
         say(f"resuming after round {done - 1} ({len(data.conditions)} experiments so far)")
@@ -356,16 +365,17 @@ def closed_loop(
                     budget=budget,
                 )
                 why = ["random initial design" if initial else "random pick"] * len(sel.chosen)
-                decisions = {
+                decisions: dict[str, Any] = {
                     "strategy": "random (initial design)" if initial else "random",
                     "chosen": [config.candidates[i] for i in sel.chosen],
                 }
             else:
                 scale, targets = np.array(config.scale), None
                 if config.acquisition_uncertainty == "linearised":  # the ensemble is not simulated here
-                    members, scale = learner.linearised_log_members(data, config.candidates), np.ones_like(scale)
+                    lin = cast(_LinearisedLearner, learner)  # checked by hasattr before the first round
+                    members, scale = lin.linearised_log_members(data, config.candidates), np.ones_like(scale)
                     if config.targets:  # sigma points aligned with the candidates'
-                        targets = learner.linearised_log_members(data, config.targets)
+                        targets = lin.linearised_log_members(data, config.targets)
                     spread = members.std(axis=0, ddof=1)  # sd of the log predictions (relative sd)
                 else:
                     pred = ens.predict(config.candidates, np.array(config.times_min), config.observables)
@@ -426,6 +436,8 @@ def closed_loop(
         data.to_hdf5(rd / "data.h5")
         _write_json(state_path, {"completed_rounds": r + 1})
 
+    if data is None:  # no initial data, and the first round could choose nothing (e.g. the budget)
+        raise LoopError("no initial data and no experiment chosen: nothing to train the final ensemble on")
     final = folder / "final"
     ens = train_ensemble(learner, data, config.n_members, _round_seed(config.seed, config.rounds), config.bootstrap)
     ens.save(final / "ensemble")

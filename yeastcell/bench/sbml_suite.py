@@ -27,14 +27,17 @@ import signal
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..cells import SbmlCell
 from ..compile import compile_model
 from ..perturb import resolve
 from ..refdata import reference_data_dir
@@ -140,8 +143,9 @@ def simulate_case(case: str, solvers=("tsit5", "kvaerno5"), root: Path | None = 
         if int(status) == 0:
             break
     values = np.asarray(values)
+    assert isinstance(cell, SbmlCell)  # an SBML model compiles to an SbmlCell
     sysm = cell.system
-    renamed = dict(spec.annotations.get("renamed", {}))
+    renamed = dict(cast(Mapping[str, str], spec.annotations.get("renamed", {})))
     safe = {orig: s for s, orig in renamed.items()}
     index = {n: k for k, n in enumerate(sysm.names)}
     amount_vars = set(st["amount"])
@@ -316,6 +320,7 @@ def run_suite(
     # each case is a new model: XLA compilation dominates; the models are tiny, so skip LLVM's
     # expensive optimisations in the worker processes (no effect on numbers, only on speed)
     os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    it: Iterator[CaseResult]
     if workers <= 1:
         it = map(_worker, todo)
         pool = None
@@ -353,7 +358,7 @@ def summarize(results: list[CaseResult], seconds: float | None = None) -> str:
     ]
     if seconds is not None:
         lines.append(f"wall time: {seconds:.0f} s ({seconds / max(n, 1):.2f} s per case)")
-    per = defaultdict(Counter)
+    per: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for r in results:
         for t in r.tags:
             per[t][r.outcome] += 1

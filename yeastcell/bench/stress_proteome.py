@@ -59,7 +59,7 @@ def stress_proteome_table(ridge: float = 1.0, hours: float = 24.0) -> list[str]:
     train = measured_change(ds, train_conds, obs)
     r = stress_residual(train, ridge=ridge)  # log2, per group
     names = gene_names(cell, ds, obs)
-    factors = {}
+    factors: dict[str, float] = {}
     for o, rp in zip(obs, r):
         for g in names[o]:
             factors.setdefault(g, float(2.0**rp))

@@ -227,5 +227,5 @@ def table_from_markdown(
     split = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
     header, body = split[0], [r for r in split[2:]]
     width = len(header)
-    body = [tuple((r + [""] * width)[:width]) for r in body]
-    return TaskResult(task, tuple(header), tuple(body), dict(metrics or {}), notes)
+    padded = [tuple((r + [""] * width)[:width]) for r in body]
+    return TaskResult(task, tuple(header), tuple(padded), dict(metrics or {}), notes)

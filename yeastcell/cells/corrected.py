@@ -60,59 +60,61 @@ class CorrectedCell(AbstractCell):
         return self.fluxes(values, t, rate_scale)
 
     # ------------------------------------------------------------------ the wrapped cell's data
-    @property
+    # The ignores below: equinox declares AbstractVar[T] as a dataclass field to type
+    # checkers, so mypy rejects a property implementing it (equinox issue #882); valid at run time.
+    @property  # type: ignore[misc]
     def c0(self):
         return self.cell.c0
 
-    @property
+    @property  # type: ignore[misc]
     def theta(self):
         return self.cell.theta
 
-    @property
+    @property  # type: ignore[misc]
     def volumes(self):
         return self.cell.volumes
 
-    @property
+    @property  # type: ignore[misc]
     def N(self):
         return self.cell.N
 
-    @property
+    @property  # type: ignore[misc]
     def model_id(self):
         return self.cell.model_id
 
-    @property
+    @property  # type: ignore[misc]
     def species_ids(self):
         return self.cell.species_ids
 
-    @property
+    @property  # type: ignore[misc]
     def species_compartment(self):
         return self.cell.species_compartment
 
-    @property
+    @property  # type: ignore[misc]
     def species_kind(self):
         return self.cell.species_kind
 
-    @property
+    @property  # type: ignore[misc]
     def reaction_ids(self):
         return self.cell.reaction_ids
 
-    @property
+    @property  # type: ignore[misc]
     def compartment_ids(self):
         return self.cell.compartment_ids
 
-    @property
+    @property  # type: ignore[misc]
     def theta_names(self):
         return self.cell.theta_names
 
-    @property
+    @property  # type: ignore[misc]
     def dynamic(self):
         return self.cell.dynamic
 
-    @property
+    @property  # type: ignore[misc]
     def genes(self):
         return self.cell.genes
 
-    @property
+    @property  # type: ignore[misc]
     def spec(self):
         return self.cell.spec
 

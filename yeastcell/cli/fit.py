@@ -12,10 +12,11 @@ import sys
 
 import optax
 
+from ..cells import AbstractCell, ConcentrationCell
 from ..compile import compile_model
 from ..data import Dataset
 from ..fit import FitParameter, fit
-from ..hybrid import hybridize, save_residual
+from ..hybrid import HybridCell, hybridize, save_residual
 from ..io import atomic_path
 from ..load import load_model
 
@@ -59,8 +60,14 @@ def run(args) -> int:
             params.append(FitParameter(name.strip(), lo, hi))
         else:
             params.append(FitParameter(name.strip()))
-    model = cell
+    model: AbstractCell = cell
     if args.residual:
+        if not isinstance(cell, ConcentrationCell):
+            print(
+                f"yeastcell: error: --residual needs a concentration model; {args.model} has amount semantics",
+                file=sys.stderr,
+            )
+            return 2
         model = hybridize(cell, rate_targets=args.residual, width=args.width, depth=1)
     optimizer = "lm" if args.optimizer == "lm" else None
     if args.optimizer == "adam":
@@ -91,6 +98,7 @@ def run(args) -> int:
         with atomic_path(args.output) as tmp:
             tmp.write_text(json.dumps(out, indent=1))
         if args.residual:
+            assert isinstance(res.model, HybridCell)  # fitted from the hybridized model
             save_residual(res.model.net, str(args.output) + ".residual.h5")
         print(f"wrote {args.output}")
     return 0

@@ -19,8 +19,8 @@ def run(args) -> int:
     prot_of = {g.orf: g.protein for g in spec.genes}
     rx_of: dict[str, list[str]] = {}
     for r in spec.reactions:
-        for g in gpr.genes_of(gpr.parse(r.gpr)) if r.gpr else ():
-            rx_of.setdefault(g, []).append(r.id)
+        for orf in gpr.genes_of(gpr.parse(r.gpr)) if r.gpr else ():
+            rx_of.setdefault(orf, []).append(r.id)
     print(f"{'ORF':10s} {'name':8s} {'protein':10s} reactions")
     for g in spec.genes:
         print(f"{g.orf:10s} {g.name or '':8s} {prot_of[g.orf] or '':10s} {', '.join(rx_of.get(g.orf, []))}")

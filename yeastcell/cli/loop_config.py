@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -150,12 +151,9 @@ def build(cfg: dict):
         "acquisition_uncertainty",
         "targets",
     }
+    settings: dict[str, Any] = {k: (tuple(cfg[k]) if k == "targets" else cfg[k]) for k in loop_keys if k in cfg}
     config = LoopConfig(
-        candidates=tuple(cands),
-        times_min=tuple(times),
-        observables=obs,
-        scale=tuple(scale),
-        **{k: (tuple(cfg[k]) if k == "targets" else cfg[k]) for k in loop_keys if k in cfg},
+        candidates=tuple(cands), times_min=tuple(times), observables=obs, scale=tuple(scale), **settings
     )
     learner = _learner(cfg, cell, prior, config, scale)
     initial = _read_data(cfg["initial"]) if "initial" in cfg else None

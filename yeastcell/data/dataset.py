@@ -21,6 +21,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -65,7 +66,11 @@ def _names(value, what: str) -> tuple[str, ...]:
             raise DatasetError(f"{what}: {x!r} is not a non-empty string without surrounding blanks")
         _text(x, what)
     seen: set[str] = set()
-    dup = [x for x in out if x in seen or seen.add(x)]
+    dup: list[str] = []
+    for x in out:
+        if x in seen:
+            dup.append(x)
+        seen.add(x)
     if dup:
         raise DatasetError(f"{what}: duplicate entries {sorted(set(dup))[:5]}")
     return out
@@ -346,11 +351,12 @@ class Dataset:
             raise DatasetError(f"split axis must be one of {AXES}, got {axis!r}")
         if (holdout is None) == (fraction is None):
             raise DatasetError("give exactly one of holdout= or fraction=")
-        items = {
+        per_axis: dict[str, list[Any]] = {
             "conditions": list(self.conditions),
             "observables": list(self.observables),
             "times": [float(t) for t in self.times_min],
-        }[axis]
+        }
+        items = per_axis[axis]
         if fraction is not None:
             if not 0 < float(fraction) < 1:
                 raise DatasetError(f"fraction must be in (0, 1), got {fraction}")
@@ -361,8 +367,10 @@ class Dataset:
             pick = np.random.default_rng(seed).choice(len(items), size=n_val, replace=False)
             val = {items[i] for i in pick}
         elif axis == "times":
+            assert holdout is not None  # exactly one of holdout and fraction was given (checked above)
             val = {items[self.time_index(t)] for t in holdout}
         else:
+            assert holdout is not None
             names = list(holdout)
             for n in names:
                 (self.condition_index if axis == "conditions" else self.observable_index)(n)
@@ -372,7 +380,9 @@ class Dataset:
         if not train or not valid:
             raise DatasetError(f"split along {axis} leaves one side empty")
         key = {"conditions": "conditions", "observables": "observables", "times": "times"}[axis]
-        return self.subset(**{key: train}), self.subset(**{key: valid})
+        train_kw: dict[str, Any] = {key: train}
+        valid_kw: dict[str, Any] = {key: valid}
+        return self.subset(**train_kw), self.subset(**valid_kw)
 
     def merge(self, *others: Dataset, replicates: str = "error") -> Dataset:
         """Union with other datasets (see `merge`)."""
@@ -380,7 +390,7 @@ class Dataset:
 
     def mean_over_replicates(self) -> Dataset:
         """One replicate: the mean of the measured replicates (mask = measured in any)."""
-        m = self.mask.any(axis=1, keepdims=True)
+        m = cast(np.ndarray, self.mask.any(axis=1, keepdims=True))  # keepdims: an array, not a scalar
         with np.errstate(invalid="ignore", divide="ignore"):
             s = np.where(self.mask, self.values, 0.0).sum(axis=1, keepdims=True)
             v = s / np.maximum(self.mask.sum(axis=1, keepdims=True), 1)

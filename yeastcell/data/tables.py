@@ -188,10 +188,10 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
         return out
 
     t_raw = numbers(tcol, allow_nan=False)
-    units_t = np.array(units_t)
+    unit_of_t = np.array(units_t)
     t = t_raw.copy()
     for u in ("s", "h"):
-        sel = units_t == u
+        sel = unit_of_t == u
         t[sel] = to_minutes(t_raw[sel], u)
     val = numbers("value", allow_nan=True)
     if np.isinf(val).any():

@@ -195,11 +195,15 @@ def random_start(f: Fittable, rng: np.random.Generator, spread: float = 3.0) -> 
         if p.scale == "log":
             a, b = (
                 (math.log(p.lower), math.log(p.upper))
-                if p.lower is not None
+                if p.lower is not None and p.upper is not None  # both or neither (FitParameter)
                 else (math.log(v / spread), math.log(v * spread))
             )
             vals.append(math.exp(rng.uniform(a + 0.02 * (b - a), b - 0.02 * (b - a))))
         else:
-            a, b = (p.lower, p.upper) if p.lower is not None else (v - abs(v) * (spread - 1), v + abs(v) * (spread - 1))
+            a, b = (
+                (p.lower, p.upper)
+                if p.lower is not None and p.upper is not None
+                else (v - abs(v) * (spread - 1), v + abs(v) * (spread - 1))
+            )
             vals.append(rng.uniform(a + 0.02 * (b - a), b - 0.02 * (b - a)))
     return with_values(f, vals)

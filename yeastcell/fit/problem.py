@@ -26,7 +26,7 @@ import numpy as np
 from ..exceptions import SimulationInputError
 from ..hybrid import HybridCell, output_penalty, weight_penalty
 from ..observe import ObservationModel, ObservationParams, data_log2, gaussian_nll, predict_log2
-from ..perturb import resolve, resolve_batch
+from ..perturb import Condition, resolve, resolve_batch
 from ..solvers import check_times, solve
 
 FAILED_PENALTY = 1e3
@@ -44,14 +44,14 @@ class Regularisation:
 class Problem(eqx.Module):
     """Arrays of one Dataset for a given model (conditions resolved and stacked)."""
 
-    conds: eqx.Module  # stacked Condition (n_cond leading axis)
-    ref_cond: eqx.Module | None  # reference condition of log2fc data (unbatched) or None
+    conds: Condition  # stacked (n_cond leading axis)
+    ref_cond: Condition | None  # reference condition of log2fc data (unbatched) or None
     ts: jnp.ndarray  # (n_t,) min
     data: jnp.ndarray  # (n_cond, n_rep, n_t, n_obs) log2 values (0 where missing)
     mask: jnp.ndarray  # same shape, bool
     log_sigma: jnp.ndarray  # (n_obs,)
-    om: eqx.Module  # ObservationModel
-    obs_params: eqx.Module  # ObservationParams (identity by default)
+    om: ObservationModel
+    obs_params: ObservationParams  # identity by default
     transform: str = eqx.field(static=True)
     ref_t_index: int = eqx.field(static=True)
     conditions: tuple[str, ...] = eqx.field(static=True)

@@ -52,6 +52,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
+from ..cells import AbstractCell
 from ..exceptions import SimulationInputError
 from ..hybrid import HybridCell
 from ..io import atomic_path
@@ -77,7 +78,7 @@ class FitResult:
     """
 
     fittable: Fittable
-    model: object
+    model: AbstractCell
     parameters: dict[str, float]
     loss: float
     val_loss: float | None
@@ -134,6 +135,7 @@ def gradient_solver_options(options, gradient: str):
         raise SimulationInputError(
             "fitting differentiates the solve: options.solver=BatchBDF() is forward-only; use the default Rodas4P"
         )
+    adj: diffrax.AbstractAdjoint
     if gradient == "forward":
         adj = diffrax.ForwardMode()
     else:
@@ -250,6 +252,7 @@ def fit(
 
     state_overall = None
     if state is not None and summaries:  # restarted after some starts finished: recover their best
+        assert ckpt is not None  # state was read from it
         tr0 = eqx.partition(f0, spec)[0]
         like = (tr0, optimizer.init(tr0) if not lm else jnp.asarray(0.0), tr0, tr0)
         state_overall = ckpt.load_state(like, state)[3]
@@ -261,6 +264,7 @@ def fit(
             continue  # finished before a restart
         f_start = f0 if s == 0 else random_start(f0, np.random.default_rng([seed, s]), start_spread)
         trainable, static = eqx.partition(f_start, spec)
+        runner: _LMRunner | _GradRunner
         if lm:
             runner = _LMRunner(static, problem, opts, gradient)
             opt_state = jnp.asarray(1e-2)
@@ -270,6 +274,7 @@ def fit(
         best = (math.inf, trainable)
         bad, epoch0 = 0, 0
         if state is not None and state.get("start") == s:
+            assert ckpt is not None  # state was read from it
             trainable, opt_state, best_tr, _ = ckpt.load_state((trainable, opt_state, trainable, trainable), state)
             best, bad, epoch0 = (state["best"], best_tr), state["bad"], state["epoch"] + 1
         state = None
@@ -335,6 +340,7 @@ def fit(
                 {"start": s, "epoch": epochs, "best": best[0], "bad": bad, "history": history, "starts": summaries},
             )
     if best_overall is None:  # every start had finished before this call: the checkpoint holds the best
+        assert ckpt is not None
         tr0, st0 = eqx.partition(f0, spec)
         like = (tr0, optimizer.init(tr0) if not lm else jnp.asarray(0.0), tr0, tr0)
         best_tr = ckpt.load_state(like, ckpt.load_meta())[3]
@@ -352,7 +358,7 @@ def _score(summary) -> float:
 
 
 def _param_dict(f: Fittable) -> dict[str, float]:
-    vals = np.asarray(f.theta_values()) if f.params else []
+    vals: np.ndarray | list[float] = np.asarray(f.theta_values()) if f.params else []
     return {p.name: float(v) for p, v in zip(f.params, vals)}
 
 

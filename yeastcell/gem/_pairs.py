@@ -26,6 +26,7 @@ reaction) have ``D_ab`` evaluated from the rules, in batches.
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,7 +65,7 @@ def _shared_rule_mask(gpr: CompiledGPR, pairs: np.ndarray) -> np.ndarray:
 
 
 def _pair_deletions(gpr: CompiledGPR, pairs: np.ndarray, batch: int = 2048) -> list[np.ndarray]:
-    out = []
+    out: list[np.ndarray] = []
     for s in range(0, len(pairs), batch):
         p = pairs[s : s + batch]
         active = np.ones((gpr.n_genes, len(p)), dtype=bool)
@@ -157,15 +158,16 @@ def plan_pairs(
     tol = 1e-9 * max(1.0, abs(wild_growth))
     have_w = witness_nonzero is not None and len(witness_nonzero) > 0
     if have_w:
+        assert witness_nonzero is not None and witness_growth is not None  # have_w
         Zw = (sp.csr_array(witness_nonzero.astype(np.float64)) @ G.T).toarray() == 0
         open_ = np.flatnonzero(plain & (out_status == "") & (status[a] == "optimal") & (status[b] == "optimal"))
         for s in range(0, open_.size, 4096):
-            k = open_[s : s + 4096]
-            ok = Zw[:, a[k]] & Zw[:, b[k]]
+            ks = open_[s : s + 4096]
+            ok = Zw[:, a[ks]] & Zw[:, b[ks]]
             lower = np.where(ok, witness_growth[:, None], -np.inf).max(axis=0)
-            hit = lower >= np.minimum(growth[a[k]], growth[b[k]]) - tol
-            out_growth[k[hit]] = lower[hit]
-            out_status[k[hit]] = "optimal"
+            hit = lower >= np.minimum(growth[a[ks]], growth[b[ks]]) - tol
+            out_growth[ks[hit]] = lower[hit]
+            out_status[ks[hit]] = "optimal"
 
     # --- pairs sharing a rule: evaluate D_ab from the rules
     need: dict[bytes, int] = {}
@@ -187,7 +189,8 @@ def plan_pairs(
         elif (
             have_w
             and status[ga] == status[gb] == "optimal"
-            and (w := _best_witness(witness_nonzero, witness_growth, cols)) >= min(growth[ga], growth[gb]) - tol
+            and (w := _best_witness(cast(np.ndarray, witness_nonzero), cast(np.ndarray, witness_growth), cols))
+            >= min(growth[ga], growth[gb]) - tol
         ):
             out_growth[k], out_status[k] = w, "optimal"
         else:

@@ -175,7 +175,8 @@ def _compile(rules: Sequence[str], gene_ids: Sequence[str]) -> CompiledGPR:
     while k < len(order):
         h = internal_nodes[order[k]][2]
         first = n_leaves + k
-        kinds, ptr, idx = [], [0], []
+        kinds, ptr = [], [0]
+        idx: list[int] = []
         while k < len(order) and internal_nodes[order[k]][2] == h:
             kind, kids, _ = internal_nodes[order[k]]
             kinds.append(kind)

@@ -18,6 +18,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -132,6 +133,10 @@ class GEM:
         return dataclasses.replace(self, **changes)
 
 
+@overload
+def reaction_index(gem: GEM, ids: str) -> int: ...
+@overload
+def reaction_index(gem: GEM, ids: list[str]) -> np.ndarray: ...
 def reaction_index(gem: GEM, ids: str | list[str]) -> int | np.ndarray:
     """Column index of one reaction id, or an int array for a list of ids.
 
@@ -140,7 +145,7 @@ def reaction_index(gem: GEM, ids: str | list[str]) -> int | np.ndarray:
     """
     lookup = {r: i for i, r in enumerate(gem.reaction_ids)}
     single = isinstance(ids, str)
-    names = [ids] if single else list(ids)
+    names = [ids] if isinstance(ids, str) else list(ids)
     missing = [r for r in names if r not in lookup]
     if missing:
         raise UnknownReactionError(missing, gem.reaction_ids)

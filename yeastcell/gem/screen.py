@@ -124,8 +124,8 @@ def solve_knockout_lps(
         return [], np.zeros(0, dtype=bool)
     c = wt.comp
     zeroed = np.zeros((len(jobs), c.n_cols), dtype=bool)
-    for k, cols in enumerate(jobs):
-        zeroed[k, cols] = True
+    for j, cols in enumerate(jobs):
+        zeroed[j, cols] = True
     forced = forced_zero_objective(c.S, c.lb, c.ub, c.c, zeroed)
     rest = np.flatnonzero(~forced)
     out: list = [None] * len(jobs)

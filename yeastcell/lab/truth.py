@@ -114,4 +114,5 @@ def hidden_truth(
         x = (max(c_ref[sp[-1]], 0.0) / K[-1]) ** n[-1]
         f = (1 + fold[-1] * x) / (1 + x) if act[-1] else 1 / (1 + x)
         norm.append(float(f) if normalize else 1.0)
-    return TruthCell(cell, tuple(rx), tuple(sp), tuple(K), tuple(n), tuple(act), tuple(fold), tuple(norm))
+    # mypy counts the AbstractVars implemented as properties as __init__ parameters (equinox issue #1123)
+    return TruthCell(cell, tuple(rx), tuple(sp), tuple(K), tuple(n), tuple(act), tuple(fold), tuple(norm))  # type: ignore[call-arg, arg-type]

@@ -102,9 +102,9 @@ def _part(part: str, whole: str) -> Perturbation:
         s, v = _split_value(arg, part)
         if "@" not in v:
             raise PerturbationError(f"{part!r}: expected SPECIES=VALUE@TIME")
-        value, at = v.split("@", 1)
+        value_text, at_text = v.split("@", 1)
         fn = P.pulse if kind == "pulse" else P.step
-        return fn(s, _num(value, part), _num(at, part))
+        return fn(s, _num(value_text, part), _num(at_text, part))
     if kind in ("cond", "condition"):
         return P.condition(arg)
     if kind in ("nacl", "osmotic"):

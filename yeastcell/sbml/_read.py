@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import math
 from pathlib import Path
+from typing import NoReturn
 
 import libsbml
 
@@ -106,7 +107,7 @@ class _Reader:
             self.names[sid] = safe
         self.tr = MathTranslator(function_table(model), lambda s: self.names.get(s, s))
 
-    def unsupported(self, construct, element, detail=""):
+    def unsupported(self, construct, element, detail="") -> NoReturn:
         raise UnsupportedSBMLError(self.path, construct, element, detail)
 
     def math(self, node, element: str, local=None) -> str:
@@ -172,8 +173,9 @@ class _Reader:
             if not r.isSetMath():
                 continue  # SBML L3V2: a rule without math has no effect
             rules.append(Rule(self.n(var), self.math(r.getMath(), f"{kind}Rule for {var!r}"), kind))
-        reactions, extra_params = [], []
-        self.fast = set()
+        reactions = []
+        extra_params: list[Parameter] = []
+        self.fast: set[str] = set()
         for rx in m.getListOfReactions():
             reactions.append(self.reaction(rx, extra_params, rules))
         parameters.extend(extra_params)
@@ -224,7 +226,7 @@ class _Reader:
         if rx.isSetFast() and rx.getFast():
             self.fast.add(self.n(rid))
         stoich: dict[str, float] = {}
-        terms: dict[str, list[tuple[float, str | None]]] = {}
+        terms: dict[str, list[tuple[float, str | None, float]]] = {}  # (coefficient, symbol, sign)
         for sign, refs in ((-1.0, rx.getListOfReactants()), (1.0, rx.getListOfProducts())):
             for sr in refs:
                 sp = self.n(sr.getSpecies())
@@ -256,12 +258,13 @@ class _Reader:
                 if math.isnan(val) and sym is None:
                     val = 1.0
                 terms.setdefault(sp, []).append((sign * (0.0 if math.isnan(val) else val), sym, sign))
-        stoich_ids = {}
+        stoich_ids: dict[str, str] = {}
         for sp, ts in terms.items():
             if all(sym is None for _, sym, _ in ts):
                 stoich[sp] = sum(v for v, _, _ in ts)
             elif len(ts) == 1:
                 _, sym, sign = ts[0]
+                assert sym is not None  # not all symbols are None, and there is one
                 stoich[sp] = sign
                 stoich_ids[sp] = sym
             else:  # several references to one species, some variable: a net-coefficient symbol
@@ -287,10 +290,10 @@ class _Reader:
         comp = rx.getCompartment() if self.m.getLevel() >= 3 and rx.isSetCompartment() else ""
         if not comp:
             first = list(rx.getListOfReactants()) + list(rx.getListOfProducts())
-            sp = self.m.getSpecies(first[0].getSpecies()) if first else None
+            sp0 = self.m.getSpecies(first[0].getSpecies()) if first else None
             comp = (
-                sp.getCompartment()
-                if sp is not None
+                sp0.getCompartment()
+                if sp0 is not None
                 else (self.m.getCompartment(0).getId() if self.m.getNumCompartments() else "")
             )
         law = RateLaw(
@@ -317,7 +320,7 @@ class _Reader:
             stoichiometry_ids=stoich_ids,
         )
 
-    def event(self, e, i) -> StateEvent:
+    def event(self, e, i) -> StateEvent | None:
         eid = e.getId() or f"event_{i}"
         delay = None
         if e.isSetDelay() and e.getDelay().isSetMath():

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 import libsbml
 
@@ -37,7 +39,7 @@ def _l3(n) -> str:
     if isinstance(n, ast.Constant):
         if isinstance(n.value, bool):
             return "true" if n.value else "false"
-        v = float(n.value)
+        v = float(cast(float, n.value))  # formulas hold numeric constants only
         if math.isnan(v):
             return "NaN"
         if math.isinf(v):
@@ -63,7 +65,7 @@ def _l3(n) -> str:
     if isinstance(n, ast.IfExp):
         return f"piecewise({_l3(n.body)}, {_l3(n.test)}, {_l3(n.orelse)})"
     if isinstance(n, ast.Call):
-        name = n.func.id
+        name = cast(ast.Name, n.func).id  # formulas call functions by name only
         args = [_l3(a) for a in n.args]
         if name == "log":
             return f"ln({args[0]})" if len(args) == 1 else f"log({args[0]}, {args[1]})"
@@ -191,7 +193,7 @@ def _document(spec: ModelSpec, cell):
     if genes_present:
         m.getPlugin("fbc").setStrict(False)
     comps, species_vals, theta = _values(spec, cell)
-    renamed = dict(spec.annotations.get("renamed", {})) if sbml_sem else {}
+    renamed = dict(cast(Mapping[str, str], spec.annotations.get("renamed", {}))) if sbml_sem else {}
     if not sbml_sem:
         _units(m)
     for c in spec.compartments:

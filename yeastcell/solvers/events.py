@@ -312,7 +312,7 @@ class QueueState(NamedTuple):
     event: jax.Array  # (Q,) event index
     values: jax.Array  # (Q, width) assignment values at trigger time
     seq: jax.Array  # (Q,) insertion order (ties: first queued executes first)
-    count: jax.Array  # () instances queued so far
+    n_queued: jax.Array  # () instances queued so far (not `count`: that would shadow tuple.count)
     overflow: jax.Array  # () bool: an instance found no free slot
 
 

@@ -135,7 +135,7 @@ class CellTerm(diffrax.ODETerm):
     through `solver_args`.
     """
 
-    cell: object
+    cell: ConcentrationCell
     # args carry the GPR enzyme factor as a fourth entry (computed once per solve; `solver_args`)
     enzymes_in_args: bool = eqx.field(static=True, default=False)
 

@@ -90,8 +90,8 @@ SPARSE_LU_MAX_STATES = 64
 class _RodasInterpolation(AbstractLocalInterpolation):
     """y(θ) = (1-θ) y0 + θ (y1 + (1-θ)(k1 + θ k2)), θ = (t - t0)/(t1 - t0)."""
 
-    t0: jax.Array
-    t1: jax.Array
+    t0: jax.Array  # type: ignore[misc]  # diffrax declares t0/t1 as AbstractVar; a field implements them at run time
+    t1: jax.Array  # type: ignore[misc]  # diffrax declares t0/t1 as AbstractVar; a field implements them at run time
     y0: jax.Array
     y1: jax.Array
     k: jax.Array  # (2, n)

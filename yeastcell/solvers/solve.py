@@ -187,7 +187,7 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
     is one `bdf_batch` over all lanes (their own segment bounds)."""
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
-    if isinstance(term, CellTerm):
+    if isinstance(term, CellTerm):  # the one term with a structured Jacobian
         jac, w_pattern = term.jacobian, term.w_pattern
     else:
         jac, w_pattern = (lambda t, y, a: jax.jacfwd(lambda x: term.vf(t, x, a))(y)), None

@@ -24,8 +24,8 @@ import numpy as np
 from ..data.dataset import Dataset
 from ..data.reference import data_root, gene_names, provenance, reference_file
 from ..exceptions import DatasetError, UnknownNameError
+from ..perturb import Perturbation, osmotic_shock
 from ..perturb import condition as named_condition
-from ..perturb import osmotic_shock
 from ..simulate import simulate
 
 KANSHIN_DIR = "omics/kanshin2015_osmotic_phospho"
@@ -251,7 +251,7 @@ def compare_kanshin2015(
     if not np.array_equal(s_times, times[1:]):
         raise DatasetError(f"significance times {s_times} do not match data times {times}")
     if traj is None:
-        pert = osmotic_shock(NACL_M)
+        pert: Perturbation = osmotic_shock(NACL_M)
         if condition is not None:
             pert = named_condition(condition) + pert
         traj = simulate(cell, pert, times, options=options).raise_if_failed()

@@ -128,6 +128,7 @@ def read_lahtvee2017(root: str | Path | None = None, fluxes: bool = True, zero_i
     if zero_is_missing:
         values[..., : len(proteins)][values[..., : len(proteins)] == 0] = np.nan
     if fluxes:
+        assert flux is not None  # read above when fluxes are asked for
         cols = [f"{f}_mmol/gDW" for f in LAHTVEE2017_FLUXES]
         if not set(cols) <= set(flux.columns):
             raise DatasetError(f"{files[-1]}: expected columns {cols}")

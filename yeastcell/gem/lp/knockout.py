@@ -169,7 +169,8 @@ def knockout_growth_batch(
     if engine is None:
         engine = make_compressed_engine(gem)
     if isinstance(engine, CompressedEngine):
-        engine, column, scale = engine.engine, engine.column, engine.scale
+        column, scale = engine.column, engine.scale
+        engine = engine.engine
     else:
         column, scale = np.arange(gem.n_reactions), np.ones(gem.n_reactions)
     active = reaction_activity(gpr, ~masks.T)  # (n_reactions, batch)

@@ -83,6 +83,9 @@ from .perturb import (
     overexpress as overexpress,
 )
 from .perturb import (
+    parameter as parameter,
+)
+from .perturb import (
     pulse as pulse,
 )
 from .perturb import (
@@ -100,6 +103,8 @@ from .perturb import (
 from .perturb import (
     wild_type as wild_type,
 )
+from .scan import ParameterScan as ParameterScan  # noqa: E402
+from .scan import parameter_scan as parameter_scan  # noqa: E402
 from .simulate import simulate as simulate  # noqa: E402
 from .solvers import BatchBDF as BatchBDF  # noqa: E402
 from .solvers import Rodas4P as Rodas4P

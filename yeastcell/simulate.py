@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
-from .solvers import SolverOptions, save_times, solve
+from .solvers import SolverOptions, save_times, solve, with_parameters
 from .status import Status
 from .trajectory import Trajectory
 
@@ -77,10 +77,12 @@ def _trajectory_arrays(cell, ts, values, status, cond):
     concentrations of a concentration cell, all symbol values of an SBML cell (`cell.value_ids`).
     """
     tt = jnp.broadcast_to(ts, values.shape[:-1])
-    if values.ndim == 2:
-        flux = jax.vmap(cell.saved_fluxes, in_axes=(0, 0, None))(values, tt, cond.rate_scale)
-    else:
-        flux = jax.vmap(jax.vmap(cell.saved_fluxes, in_axes=(0, 0, None)))(values, tt, cond.rate_scale)
+
+    def lane_fluxes(vals, times, cond_lane):
+        lane = with_parameters(cell, cond_lane)
+        return jax.vmap(lane.saved_fluxes, in_axes=(0, 0, None))(vals, times, cond_lane.rate_scale)
+
+    flux = lane_fluxes(values, tt, cond) if values.ndim == 2 else jax.vmap(lane_fluxes)(values, tt, cond)
     bad = (status != Status.SUCCESS)[..., None, None]
     conc = jnp.where(bad, jnp.nan, cell.species_values(values))
     flux = jnp.where(bad, jnp.nan, flux)

@@ -58,6 +58,10 @@ class AbstractCell(eqx.Module):
         """d(dynamic species)/dt given the others in `c_full` (mM/min)."""
 
     @abc.abstractmethod
+    def with_theta(self, theta) -> "AbstractCell":
+        """The same cell with parameter vector `theta` (n_theta,) in core units (traceable)."""
+
+    @abc.abstractmethod
     def species_values(self, values):
         """Species values (..., n_species) from the solver's saved values (..., n_values)."""
 

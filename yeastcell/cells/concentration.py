@@ -183,6 +183,9 @@ class ConcentrationCell(AbstractCell):
         coeff = jnp.concatenate([self.N[dyn].ravel(), jnp.zeros(1, self.N.dtype)])[species]
         return jnp.sum(coeff * jnp.concatenate([v, jnp.zeros(1, v.dtype)])[reactions], axis=1)
 
+    def with_theta(self, theta):
+        return eqx.tree_at(lambda c: c.theta, self, theta)
+
     def species_values(self, values):
         """The solver saves the concentrations themselves (mM)."""
         return values

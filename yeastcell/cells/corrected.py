@@ -53,6 +53,11 @@ class CorrectedCell(AbstractCell):
             dx = dx + add
         return jnp.where(clamp[dyn], 0.0, dx)
 
+    def with_theta(self, theta):
+        """The corrected cell around the wrapped cell with parameters `theta` (the correction's own
+        parameters, e.g. network weights, are unchanged)."""
+        return eqx.tree_at(lambda c: c.cell.theta, self, theta)
+
     def species_values(self, values):
         return values
 

@@ -59,6 +59,9 @@ class SbmlCell(AbstractCell):
         c = c_full.at[dyn].set(x)
         return jnp.where(clamp[dyn], 0.0, self.N[dyn] @ self.fluxes(c, t, rate_scale))
 
+    def with_theta(self, theta):
+        return eqx.tree_at(lambda c: c.theta, self, theta)
+
     def species_values(self, values):
         return self.system.species_values(values)
 

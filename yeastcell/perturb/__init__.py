@@ -29,6 +29,7 @@ from .constructors import knockout as knockout
 from .constructors import medium as medium
 from .constructors import osmotic_shock as osmotic_shock
 from .constructors import overexpress as overexpress
+from .constructors import parameter as parameter
 from .constructors import pulse as pulse
 from .constructors import step as step
 from .constructors import stress as stress
@@ -37,6 +38,7 @@ from .notation import parse_perturbation as parse_perturbation
 from .notation import perturbation_key as perturbation_key
 from .resolver import Condition as Condition
 from .resolver import count_events as count_events
+from .resolver import count_parameters as count_parameters
 from .resolver import resolve as resolve
 from .resolver import resolve_batch as resolve_batch
 from .resolver import stack as stack

@@ -18,6 +18,8 @@ from .types import (
     EVENT_ADD,
     EVENT_SET,
     NACL_SOLUBILITY_M,
+    PARAM_SCALE,
+    PARAM_SET,
     Combined,
     Dose,
     Event,
@@ -27,6 +29,7 @@ from .types import (
     OsmoticShock,
     Perturbation,
     SetConcentration,
+    SetParameter,
 )
 
 
@@ -168,6 +171,21 @@ def stress(kind: str, level: float, at: float = 0.0, duration: float | None = No
     if key not in STRESSES:
         raise UnknownNameError("stress", str(kind), sorted(STRESSES))
     return STRESSES[key](level, at=at, duration=duration)
+
+
+def parameter(name: str, value: float | None = None, *, factor: float | None = None) -> SetParameter:
+    """Set a model parameter to `value` (the model's core units: mM, min, L) or scale it by `factor`,
+    for the whole solve. `name` is one of `cell.theta_names` (a global parameter id, an SBML
+    parameter, or ``REACTION.NAME`` for a rate-law parameter such as ``"PFK.Vmax"``); it is checked
+    when resolved. Give exactly one of `value` and `factor` (finite; a factor must be positive)."""
+    if (value is None) == (factor is None):
+        raise PerturbationError(f"parameter {name!r}: give exactly one of value= and factor=")
+    if factor is not None:
+        f = _finite(factor, f"factor of parameter {name!r}")
+        if f <= 0:
+            raise PerturbationError(f"factor of parameter {name!r} must be positive, got {factor!r}")
+        return SetParameter(str(name).strip(), f, PARAM_SCALE)
+    return SetParameter(str(name).strip(), _finite(value, f"value of parameter {name!r}"), PARAM_SET)
 
 
 def condition(name: str) -> NamedCondition:

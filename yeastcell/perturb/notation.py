@@ -16,6 +16,8 @@ Parts joined with ``+`` are applied together::
     nacl:0.4@10              ... at t = 10 min;  nacl:0.4@10/30  a 30-min pulse starting at 10 min
     stress:osmotic=0.4       the same through the stress name (level in M NaCl)
     dose:rapamycin_e=2e-4@5  a drug / signal species set to 2e-4 mM at t = 5 min ('@' optional)
+    param:PFK.Vmax=120       a model parameter set to a value (core units: mM, min, L)
+    param:PFK.Vmax*0.5       ... or scaled by a factor
 
 A ``#`` ends a part with a label that names a repeated run and changes nothing in the
 perturbation: ``kd:PFK1=0.3#2`` is ``kd:PFK1=0.3`` measured again as a separate experiment (a
@@ -120,9 +122,15 @@ def _part(part: str, whole: str) -> Perturbation:
         if duration is not None:
             raise PerturbationError(f"{part!r}: a dose takes no duration")
         return P.dose(s, value, at=at)
+    if kind in ("param", "parameter"):
+        if "*" in arg and "=" not in arg:
+            name, factor = arg.rsplit("*", 1)
+            return P.parameter(name.strip(), factor=_num(factor.strip(), part))
+        name, v = _split_value(arg, part)
+        return P.parameter(name, _num(v, part))
     raise PerturbationError(
         f"unknown perturbation kind {kind!r} in {part!r}; "
-        "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose"
+        "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose, param"
     )
 
 

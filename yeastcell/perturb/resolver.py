@@ -20,6 +20,8 @@ import numpy as np
 from ..exceptions import PerturbationError, UnknownNameError
 from .types import (
     EVENT_ADD,
+    PARAM_SCALE,
+    PARAM_SET,
     Dose,
     Event,
     GeneActivity,
@@ -28,6 +30,7 @@ from .types import (
     OsmoticShock,
     Perturbation,
     SetConcentration,
+    SetParameter,
     flatten,
 )
 
@@ -41,6 +44,9 @@ class Condition(eqx.Module):
         rate_scale: multiplier of each reaction rate, shape (n_reactions,).
         event_t: event times (min; +inf = unused slot), shape (n_events,).
         event_species, event_mode, event_value: species index, EVENT_ADD/EVENT_SET, value (mM).
+        param_index, param_mode, param_value: parameter changes for the whole solve, shape
+            (n_params,) each: index into `cell.theta`, PARAM_SET/PARAM_SCALE, value (core units) or
+            factor; unused slots scale parameter 0 by 1. None (a hand-built condition): no change.
     """
 
     c0: jnp.ndarray
@@ -50,17 +56,40 @@ class Condition(eqx.Module):
     event_species: jnp.ndarray
     event_mode: jnp.ndarray
     event_value: jnp.ndarray
+    param_index: jnp.ndarray | None = None
+    param_mode: jnp.ndarray | None = None
+    param_value: jnp.ndarray | None = None
 
     @property
     def n_events(self) -> int:
         return int(self.event_t.shape[-1])
 
+    @property
+    def n_params(self) -> int:
+        """Number of parameter-change slots (0 when the condition changes no parameter)."""
+        return 0 if self.param_index is None else int(self.param_index.shape[-1])
 
-def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None = None) -> Condition:
+    def theta(self, theta):
+        """The parameter vector `theta` (the cell's, core units) with this condition's changes
+        (one condition, traceable; gradients flow to `theta` through scaled entries)."""
+        if not self.n_params:
+            return theta
+        for k in range(self.n_params):
+            i = self.param_index[k]
+            theta = theta.at[i].set(
+                jnp.where(self.param_mode[k] == PARAM_SET, self.param_value[k], theta[i] * self.param_value[k])
+            )
+        return theta
+
+
+def resolve(
+    cell, perturbation: Perturbation | None = None, n_events: int | None = None, n_params: int | None = None
+) -> Condition:
     """Turn a symbolic perturbation into a `Condition` for `cell` (validation happens here).
 
     Args:
         n_events: pad the event arrays to this many slots (for stacking); default: as many as needed.
+        n_params: pad the parameter-change arrays to this many slots; default: as many as needed.
 
     Raises:
         UnknownNameError: an unknown gene, species, reaction or condition (with close matches).
@@ -72,6 +101,7 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
     rate_scale = np.ones(cell.n_reactions)
     protein_scale = np.ones(cell.n_species)
     events: list[tuple[float, int, int, float]] = []
+    params: dict[int, tuple[int, float]] = {}
     set_by: dict[int, str] = {}
     expressed = {prot: (forms, syn) for prot, forms, syn in getattr(cell, "expressed", ())}
 
@@ -129,6 +159,11 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
             clamp[i] = clamp[i] or p.clamped
         elif isinstance(p, Event):
             events.append((p.t_min, cell.species_index(p.species), p.mode, p.value))
+        elif isinstance(p, SetParameter):
+            i = parameter_index(cell, p.parameter)
+            if i in params:
+                raise PerturbationError(f"parameter {cell.theta_names[i]!r} is changed twice in one condition")
+            params[i] = (p.mode, p.value)
         else:
             raise PerturbationError(f"not a perturbation: {p!r}")
     c0 = c0 * protein_scale
@@ -138,6 +173,11 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
         raise PerturbationError(f"{len(events)} events do not fit in {k} slots")
     pad = [(math.inf, 0, EVENT_ADD, 0.0)] * (k - len(events))
     cols = list(zip(*(events + pad))) if k else [(), (), (), ()]
+    m = len(params) if n_params is None else n_params
+    if len(params) > m:
+        raise PerturbationError(f"{len(params)} parameter changes do not fit in {m} slots")
+    changes = [(i, mode, v) for i, (mode, v) in sorted(params.items())] + [(0, PARAM_SCALE, 1.0)] * (m - len(params))
+    pcols = list(zip(*changes)) if m else [(), (), ()]
     return Condition(
         c0=jnp.asarray(c0),
         clamp=jnp.asarray(clamp),
@@ -146,7 +186,22 @@ def resolve(cell, perturbation: Perturbation | None = None, n_events: int | None
         event_species=jnp.asarray(np.array(cols[1], dtype=int)),
         event_mode=jnp.asarray(np.array(cols[2], dtype=int)),
         event_value=jnp.asarray(np.array(cols[3], dtype=float)),
+        param_index=jnp.asarray(np.array(pcols[0], dtype=int)),
+        param_mode=jnp.asarray(np.array(pcols[1], dtype=int)),
+        param_value=jnp.asarray(np.array(pcols[2], dtype=float)),
     )
+
+
+def parameter_index(cell, name: str) -> int:
+    """Index of a parameter in `cell.theta` by its name in `cell.theta_names` (exact, then
+    case-insensitive). Raises UnknownNameError with close matches."""
+    names = tuple(cell.theta_names)
+    if name in names:
+        return names.index(name)
+    low = [n.lower() for n in names]
+    if low.count(name.lower()) == 1:
+        return low.index(name.lower())
+    raise UnknownNameError("parameter", name, names)
 
 
 def count_events(perturbation: Perturbation | None) -> int:
@@ -164,12 +219,18 @@ def count_events(perturbation: Perturbation | None) -> int:
     return sum(n(p) for p in (flatten(perturbation) if perturbation is not None else ()))
 
 
+def count_parameters(perturbation: Perturbation | None) -> int:
+    """Number of parameter-change slots a perturbation needs."""
+    return sum(isinstance(p, SetParameter) for p in (flatten(perturbation) if perturbation is not None else ()))
+
+
 def resolve_batch(cell, perturbations: Sequence[Perturbation]) -> Condition:
     """Resolve several perturbations and stack them into one batched `Condition` (leading axis)."""
     if len(perturbations) == 0:
         raise PerturbationError("empty batch of perturbations")
     k = max(count_events(p) for p in perturbations)
-    conds = [resolve(cell, p, n_events=k) for p in perturbations]
+    m = max(count_parameters(p) for p in perturbations)
+    conds = [resolve(cell, p, n_events=k, n_params=m) for p in perturbations]
     return stack(conds)
 
 
@@ -179,5 +240,10 @@ def stack(conditions: Sequence[Condition]) -> Condition:
     if len(ks) != 1:
         raise PerturbationError(
             f"conditions have different numbers of event slots {sorted(ks)}; resolve them with the same n_events"
+        )
+    ps = {c.n_params for c in conditions}
+    if len(ps) != 1:
+        raise PerturbationError(
+            f"conditions have different numbers of parameter-change slots {sorted(ps)}; resolve them with the same n_params"
         )
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *conditions)

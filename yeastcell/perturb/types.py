@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..exceptions import PerturbationError, UnknownNameError
 
 EVENT_ADD, EVENT_SET = 0, 1
+PARAM_SCALE, PARAM_SET = 0, 1  # how a `SetParameter` changes its parameter
 NACL_SPECIES = "NaCl_e"  # medium NaCl (mM), the input of the HOG module (models/signaling_hog.yaml)
 NACL_VALIDITY_PARAMETER = "NaCl_max_M"  # model parameter: upper end of the validated NaCl range (M)
 NACL_SOLUBILITY_M = 6.1  # NaCl saturation in water at 25-30 C (about 36 g / 100 g water)
@@ -123,6 +124,21 @@ class Event(Perturbation):
     def label(self) -> str:
         verb = "+" if self.mode == EVENT_ADD else "→"
         return f"{self.species} {verb}{self.value:g} mM at {self.t_min:g} min"
+
+
+@dataclass(frozen=True)
+class SetParameter(Perturbation):
+    """Set a model parameter (`mode` PARAM_SET: to `value`, in the model's core units) or scale it
+    (`mode` PARAM_SCALE: by the factor `value`) for the whole solve. `parameter` is an entry of
+    `cell.theta_names`: a global parameter id, or ``REACTION.NAME`` for a rate-law parameter."""
+
+    parameter: str
+    value: float
+    mode: int = PARAM_SET
+
+    @property
+    def label(self) -> str:
+        return f"{self.parameter}{'=' if self.mode == PARAM_SET else '×'}{self.value:g}"
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,15 @@ def _one_lane(cond: Condition) -> Condition:
     return jax.tree_util.tree_map(lambda a: a[None], cond)
 
 
+def with_parameters(cell, cond: Condition):
+    """`cell` with the parameter changes of one condition (`param:` perturbations) applied; the cell
+    itself when the condition changes none (traceable; vmap it over a batch)."""
+    return cell if not cond.n_params else cell.with_theta(cond.theta(cell.theta))
+
+
 def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
     """(conc (n_t, n_species) mM, status) of one condition with a diffrax solver."""
+    cell = with_parameters(cell, cond)
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
 
@@ -178,24 +185,47 @@ def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
 
 def _events_lane(cell, cond: Condition, ts, options: SolverOptions):
     """(symbol values (n_t, n_symbols), status) of one condition of an SBML-semantics cell."""
+    cell = with_parameters(cell, cond)
     values, status = solve_system(cell, cond, ts, options, options.max_events)
     return values, check_state(cell.system.species_values(values), status, options.negative_tol)
 
 
 def _bdf(cell, conds: Condition, ts, options: SolverOptions):
     """(conc (B, n_t, n_species) mM, status (B,)) of a stacked batch with `bdf_batch`: each segment
-    is one `bdf_batch` over all lanes (their own segment bounds)."""
+    is one `bdf_batch` over all lanes (their own segment bounds). Lanes that change parameters carry
+    their parameter vector in the solver's args (the loop is not vmapped over cells)."""
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
     if isinstance(term, CellTerm):  # the one term with a structured Jacobian
         jac, w_pattern = term.jacobian, term.w_pattern
     else:
         jac, w_pattern = (lambda t, y, a: jax.jacfwd(lambda x: term.vf(t, x, a))(y)), None
+    vf = term.vf
+    if conds.n_params:  # args = (theta of the lane, the term's args)
+        thetas = jax.vmap(lambda c: c.theta(cell.theta))(conds)
+
+        def lane_term(theta):
+            return cell_term(cell.with_theta(theta), options.jacobian)
+
+        def vf(t, x, a):
+            return lane_term(a[0]).vf(t, x, a[1])
+
+        if isinstance(term, CellTerm):
+
+            def jac(t, x, a):
+                return lane_term(a[0]).jacobian(t, x, a[1])
+
+        else:
+
+            def jac(t, x, a):
+                return jax.jacfwd(lambda y: vf(t, y, a))(x)
 
     def solve_segment(c_full, t_start, t_stop):
         args = jax.vmap(lambda c, cond: solver_args(term, cell, c, cond.clamp, cond.rate_scale))(c_full, conds)
+        if conds.n_params:
+            args = (thetas, args)
         ys, y_end, code, _ = bdf_batch(
-            term.vf,
+            vf,
             jac,
             c_full[:, dyn],
             args,

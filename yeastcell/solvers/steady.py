@@ -18,6 +18,7 @@ from ..perturb import Condition
 from ..status import Status, fail_where, from_diffrax
 from .events import system_ode
 from .options import SolverOptions
+from .solve import with_parameters
 
 
 def _max_norm(x):
@@ -49,7 +50,7 @@ def steady_solve(cell, cond: Condition, t_max: float, tol: float, options: Solve
     Traceable; the caller jits and vmaps. Values and fluxes of a failed solve are returned as they
     are (the caller masks them).
     """
-    x0, vf, args, finish = _ode(cell, cond)
+    x0, vf, args, finish = _ode(with_parameters(cell, cond), cond)
     event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(vf),

@@ -105,6 +105,8 @@ from .perturb import (
 )
 from .scan import ParameterScan as ParameterScan  # noqa: E402
 from .scan import parameter_scan as parameter_scan  # noqa: E402
+from .sensitivity import Sensitivities as Sensitivities  # noqa: E402
+from .sensitivity import sensitivities as sensitivities  # noqa: E402
 from .simulate import simulate as simulate  # noqa: E402
 from .solvers import BatchBDF as BatchBDF  # noqa: E402
 from .solvers import Rodas4P as Rodas4P

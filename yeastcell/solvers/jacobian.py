@@ -187,7 +187,7 @@ def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
 def solver_args(term, cell, c_full, clamp, rate_scale):
     """The args for `term` (from `cell_term`): (c_full, clamp, rate_scale), plus the GPR enzyme
     factor at `c_full` where the term takes it (enzyme levels fixed during the solve)."""
-    if getattr(term, "enzymes_in_args", False):
+    if isinstance(term, CellTerm) and term.enzymes_in_args:
         return c_full, clamp, rate_scale, cell.enzyme_factor(c_full)
     return c_full, clamp, rate_scale
 

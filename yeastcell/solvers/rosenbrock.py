@@ -37,7 +37,7 @@ import optimistix as optx
 from diffrax._local_interpolation import AbstractLocalInterpolation
 
 from . import sparse_lu
-from .jacobian import column_colors
+from .jacobian import CellTerm, column_colors
 
 # ---- Rodas4P tableau (gamma = 1/4) --------------------------------------------------------------
 _GAMMA = 0.25
@@ -169,15 +169,16 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
 
         f0, dT = jax.jvp(lambda t: f(t, y0), (t0,), (jnp.ones_like(t0),))
         inner = getattr(terms, "term", terms)  # diffeqsolve wraps terms (forward direction here)
-        if hasattr(inner, "jacobian"):
-            J = inner.jacobian(t0, y0, args)  # structured (yeastcell/solvers/jacobian.py CellTerm)
+        structured = isinstance(inner, CellTerm)  # a cell's term with its structured Jacobian
+        if structured:
+            J = inner.jacobian(t0, y0, args)
         else:
             J = self._jacobian(lambda y: f(t0, y), y0)
         if not self.differentiate_jacobian:
             J, dT = jax.lax.stop_gradient(J), jax.lax.stop_gradient(dT)
         n = y0.shape[0]
         W = jnp.eye(n, dtype=y0.dtype) / (_GAMMA * dt) - J
-        solve, lu_ok = self._factor(W, getattr(inner, "w_pattern", None))
+        solve, lu_ok = self._factor(W, inner.w_pattern if structured else None)
         inv_dt = 1.0 / dt
 
         k1 = solve(f0 + (_D[0] * dt) * dT)

@@ -137,3 +137,12 @@ def test_the_solver_is_chosen_by_type_in_one_place():
                 if names & SOLVER_TYPES:
                     offenders.append(f"{m}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_figure_in_docs_is_referenced():
+    docs = PACKAGE.parent / "docs"
+    if not docs.is_dir():  # an installed package without the checkout's docs
+        return
+    text = "\n".join(p.read_text() for p in [*docs.glob("*.md"), PACKAGE.parent / "README.md"] if p.is_file())
+    unreferenced = [p.name for p in docs.glob("*.png") if p.name not in text]
+    assert unreferenced == []

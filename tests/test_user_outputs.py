@@ -145,7 +145,8 @@ def test_simulate_csv_reads_back_into_compare_and_fit(tmp_path, capsys):
     assert {r["condition"] for r in rows} == {"wt", "ko:ENZ1"}
     assert all(float(r["rmse_log2"]) < 1e-6 for r in rows)  # the model reproduces its own simulation
     fit_out = tmp_path / "fit.json"
-    rc = main(["fit", str(out), "-m", TWO_STEP, "-p", "uptake.kf", "--epochs", "1", "-q", "-o", str(fit_out)])
+    fit = ["fit", str(out), "-m", TWO_STEP, "--observables", "S_e", "-p", "uptake.kf", "--epochs", "1", "-q"]
+    rc = main([*fit, "-o", str(fit_out)])
     assert rc == 0, capsys.readouterr().err
     assert set(json.loads(fit_out.read_text())["parameters"]) == {"uptake.kf"}
     # ... and that result file simulates

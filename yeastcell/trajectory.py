@@ -138,8 +138,9 @@ class Trajectory(eqx.Module):
     def units_of(self) -> dict[str, dict[str, str]]:
         """Unit of every species, reaction and declared observable: ``{"species": {id: unit},
         "flux": {...}, "observable": {...}}``. Native cells: mM, mM/min; SBML cells: mM, or mmol for
-        amount-based species, and mmol/min for fluxes (amount per time); observables: their
-        declared unit ("" when none)."""
+        amount-based species, and mmol/min for fluxes (amount per time), the file's own units
+        standing for mmol, L and min (docs/sbml.md); observables: their declared unit ("" when
+        none)."""
         spec = self.spec
         sbml = spec is not None and spec.uses_amount_semantics
         amount = {x.id for x in spec.species if x.amount_based} if spec is not None else set()

@@ -37,7 +37,13 @@ def add_parser(sub, default_model: str) -> None:
     ft.add_argument(
         "-m", "--model", default=default_model, help="model: embedded name, YAML file or SBML file (.xml, .sbml)"
     )
-    ft.add_argument("-p", "--param", action="append", help="parameter to fit: NAME or NAME=LOWER:UPPER (core units)")
+    ft.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        help="parameter to fit: NAME or NAME=LOWER:UPPER (core units; names: 'yeastcell info MODEL --parameters')",
+    )
+    ft.add_argument("--observables", nargs="+", help="fit only these observables of the dataset (default: all)")
     ft.add_argument("--residual", nargs="+", metavar="REACTION", help="train a residual on these reactions' rates")
     ft.add_argument("--width", type=int, default=16, help="residual hidden width")
     ft.add_argument("--optimizer", choices=("adam", "lm"), default="adam")
@@ -58,6 +64,8 @@ def run(args) -> int:
     status 2 for a malformed ``--param``."""
     path = args.data
     ds = Dataset.from_hdf5(path) if str(path).endswith((".h5", ".hdf5")) else Dataset.from_table(path)
+    if args.observables:
+        ds = ds.subset(observables=args.observables)
     cell = compile_model(load_model(args.model))
     params = []
     for item in args.param or []:

@@ -9,6 +9,7 @@ fit or ``simulate --params`` can set (the compiled cell's ``theta_names``, core 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from ..compile import compile_model
 from ..load import is_sbml_path, load_model
@@ -42,7 +43,8 @@ def add_parser(sub, default_model: str) -> None:
 def run(args) -> int:
     """Print the summary of `args.model`; exit status 0."""
     spec = load_model(args.model)
-    print("\n".join(summary(spec, sbml=is_sbml_path(args.model))))
+    path = spec.path or (str(args.model) if Path(args.model).is_file() else None)
+    print("\n".join(summary(spec, sbml=is_sbml_path(args.model), path=path)))
     if args.parameters:
         cell = compile_model(spec)
         theta = [float(x) for x in cell.theta]
@@ -53,12 +55,13 @@ def run(args) -> int:
     return 0
 
 
-def summary(spec: ModelSpec, sbml: bool = False) -> list[str]:
-    """The lines of the model summary (see the module docstring)."""
+def summary(spec: ModelSpec, sbml: bool = False, path: str | None = None) -> list[str]:
+    """The lines of the model summary (see the module docstring); `path` is the model's file."""
     out = [f"model {spec.id}: {spec.name}" + (f" (version {spec.version})" if spec.version else "")]
     fmt = "SBML" if sbml or spec.semantics == "sbml" else "yeastcell YAML"
-    if spec.path:
-        out.append(f"file: {spec.path} ({fmt})")
+    path = path or spec.path
+    if path:
+        out.append(f"file: {path} ({fmt})")
     else:
         out.append(f"format: {fmt}")
     out.append("units: concentrations mM, time min, volumes L, fluxes mM/min (core units)")

@@ -12,9 +12,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "%(default)" in text or "(default" in text or action.default in (None, False, True, argparse.SUPPRESS):
-            return text
-        if isinstance(action, (argparse._VersionAction, argparse._HelpAction)):
+        nothing = any(action.default is x for x in (None, False, True, argparse.SUPPRESS))  # 0 and 1 do show
+        if nothing or "%(default)" in text or "(default" in text:
             return text
         if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
             return text + " (default: %(default)s)"

@@ -48,7 +48,7 @@ def run(args) -> int:
     if args.parameters:
         cell = compile_model(spec)
         theta = [float(x) for x in cell.theta]
-        print(f"\nfittable parameters ({len(theta)}; core units: mM, min, L):")
+        print(f"\nfittable parameters ({len(theta)}; names for 'fit -p' and 'simulate --params'):")
         width = max((len(n) for n in cell.theta_names), default=0)
         for name, value in zip(cell.theta_names, theta):
             print(f"  {name:{width}s}  {value:.6g}")
@@ -64,7 +64,10 @@ def summary(spec: ModelSpec, sbml: bool = False, path: str | None = None) -> lis
         out.append(f"file: {path} ({fmt})")
     else:
         out.append(f"format: {fmt}")
-    out.append("units: concentrations mM, time min, volumes L, fluxes mM/min (core units)")
+    if fmt == "SBML":
+        out.append("units: the file's own; its substance, volume and time units stand for mmol, L, min (docs/sbml.md)")
+    else:
+        out.append("units: concentrations mM, time min, volumes L, fluxes mM/min (core units)")
 
     out.append(f"\ncompartments ({len(spec.compartments)}):")
     rows = [

@@ -140,6 +140,10 @@ def select(traj: Trajectory, idx: list[int], labels: list[str] | None = None) ->
 
 def default_species(cell) -> list[str]:
     """Species printed and plotted without ``--species``: the glycolytic ones the cell has, else
-    its first five dynamic species."""
+    its first five dynamic species that are not boundary species (SBML)."""
     have = [s for s in DEFAULT_SPECIES if s in cell.species_ids]
-    return have or [cell.species_ids[i] for i in cell.dynamic[:5]]
+    if have:
+        return have
+    spec = cell.spec.species if cell.spec is not None else ()
+    free = [i for i in cell.dynamic if not (i < len(spec) and (spec[i].boundary or spec[i].constant))]
+    return [cell.species_ids[i] for i in (free or list(cell.dynamic))[:5]]

@@ -35,6 +35,7 @@ from .spec import (
 from .units import CONCENTRATION, VOLUME, describe_dims, parse_unit
 
 FORMAT = "yeastcell-model/1"
+SBML_SUFFIXES = (".xml", ".sbml")
 _TOP_KEYS = {
     "format",
     "model",
@@ -60,15 +61,21 @@ def load_model(path: str | Path) -> ModelSpec:
     A model file may ``include`` module files (``format: yeastcell-module/1``) and other model
     files; they are merged into one model (see docs/model_format.md, "Composition").
 
+    A path ending in ``.xml`` or ``.sbml`` is read as SBML (`yeastcell.sbml.load`, which needs
+    python-libsbml), so every entry point that takes a model (``load_cell``, the command line's
+    ``-m``) takes SBML files too.
+
     Args:
-        path: a model file path, or the name of an embedded model (e.g. ``"yeast_core"``,
-            ``"yeast_cell"``).
+        path: a model file path (YAML, or SBML by suffix), or the name of an embedded model (e.g.
+            ``"yeast_core"``, ``"yeast_cell"``).
 
     Raises:
-        ModelFileError: the file is missing, not YAML, or inconsistent (message names the file and
-            the item; for composed models the file the item comes from).
+        ModelFileError: the file is missing, not YAML (or not SBML), or inconsistent (message names
+            the file and the item; for composed models the file the item comes from).
     """
 
+    if is_sbml_path(path):
+        return load_sbml(path)
     p = resolve_model_path(path)
     doc = read_yaml(p)
     if doc.get("format") == MODULE_FORMAT:
@@ -80,6 +87,30 @@ def load_model(path: str | Path) -> ModelSpec:
         )
     merged, origin = compose(p, doc)
     return _Builder(p, merged, origin).build()
+
+
+def is_sbml_path(path: str | Path) -> bool:
+    """True when `path` names an SBML file by its suffix (``.xml``, ``.sbml``)."""
+    return Path(path).suffix.lower() in SBML_SUFFIXES
+
+
+def load_sbml(path: str | Path) -> ModelSpec:
+    """Read an SBML file into a `ModelSpec` (`yeastcell.sbml.load`).
+
+    Raises:
+        ModelFileError: the file is missing, python-libsbml is not installed, or the SBML cannot be read.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(p, "file", "no such file")
+    try:
+        # python-libsbml is optional (pip install python-libsbml): imported only when SBML is read
+        from .sbml import load as _load_sbml
+    except ImportError as err:
+        raise ModelFileError(
+            p, "file", f"reading SBML needs python-libsbml ({err}); pip install python-libsbml"
+        ) from None
+    return _load_sbml(p)
 
 
 class _Builder:

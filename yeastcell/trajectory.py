@@ -1,6 +1,7 @@
 """Trajectory: simulated time courses with names, units and a per-trajectory solver status.
 
 Concentrations are mM, fluxes mM/min (referred to each reaction's compartment), time min.
+`Trajectory.to_dataframe` gives pandas DataFrames (long or wide) with these units.
 A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverError` unless
 ``allow_failed=True``: a failed solve is never returned as valid numbers.
 """
@@ -131,6 +132,108 @@ class Trajectory(eqx.Module):
             for k in range(t.shape[1]):
                 rows.append([b, t[b, k], *c[b, k], *v[b, k]])
         return header, np.array(rows, dtype=float)
+
+    # ---------------------------------------------------------------- pandas
+    def units_of(self) -> dict[str, dict[str, str]]:
+        """Unit of every species, reaction and declared observable: ``{"species": {id: unit},
+        "flux": {...}, "observable": {...}}``. Native cells: mM, mM/min; SBML cells: mM, or mmol for
+        amount-based species, and mmol/min for fluxes (amount per time), the file's own units
+        standing for mmol, L and min (docs/sbml.md); observables: their declared unit ("" when
+        none)."""
+        spec = self.spec
+        sbml = spec is not None and spec.uses_amount_semantics
+        amount = {x.id for x in spec.species if x.amount_based} if spec is not None else set()
+        return {
+            "species": {x: ("mmol" if x in amount else "mM") for x in self.species_ids},
+            "flux": {r: ("mmol/min" if sbml else "mM/min") for r in self.reaction_ids},
+            "observable": {o.id: o.unit or "" for o in (spec.observables if spec is not None else ())},
+        }
+
+    def to_dataframe(
+        self,
+        kind: str = "long",
+        include: tuple[str, ...] = ("species", "flux", "observable"),
+        allow_failed: bool = False,
+        conditions=None,
+    ):
+        """The trajectories as a pandas DataFrame.
+
+        ``kind="long"``: one row per condition x variable x time, columns ``condition`` (the run's
+        label, else its index), ``time_min`` (min), ``variable`` (species, reaction or observable
+        id), ``kind`` (``"species"``, ``"flux"``, ``"observable"``), ``value``, ``unit`` (mM for
+        concentrations, mM/min for fluxes; see `units_of`).
+
+        ``kind="wide"``: one row per condition x time, columns ``condition``, ``time_min``, then one
+        column per species, reaction (flux) and observable, named by id (a reaction or observable
+        whose id is also a species id gets the suffix `` (flux)`` / `` (observable)``); their units
+        are in ``df.attrs["units"]`` (column -> unit).
+
+        `include` picks the variable kinds; `conditions` names the runs (one string per run, e.g.
+        their perturbations in the notation, ``["wt", "ko:HXK2"]``), instead of the labels. With
+        notation names both frames read back as a `Dataset` (`Dataset.from_dataframe`). `to_rows`
+        gives the CSV table of ``yeastcell simulate -o``.
+
+        Raises:
+            SolverError: a trajectory failed (unless ``allow_failed``: its values are NaN).
+            ValueError: an unknown `kind` or `include` entry, or not one name per run in `conditions`.
+        """
+        import pandas as pd
+
+        if kind not in ("long", "wide"):
+            raise ValueError(f"kind must be 'long' or 'wide', got {kind!r}")
+        bad = [k for k in include if k not in ("species", "flux", "observable")]
+        if bad:
+            raise ValueError(f"include: unknown variable kinds {bad}; known: species, flux, observable")
+        if not allow_failed:
+            self.raise_if_failed()
+        units = self.units_of()
+        blocks = []  # (kind, ids, values (B, T, K))
+        t = np.asarray(self.t).reshape(-1, np.shape(self.t)[-1])
+        n_b, n_t = t.shape
+        if "species" in include:
+            blocks.append(("species", self.species_ids, np.asarray(self.conc).reshape(n_b, n_t, -1)))
+        if "flux" in include:
+            blocks.append(("flux", self.reaction_ids, np.asarray(self.flux).reshape(n_b, n_t, -1)))
+        if "observable" in include and units["observable"]:
+            ids = tuple(units["observable"])
+            vals = [np.asarray(self.observable(o, allow_failed=True)).reshape(n_b, n_t) for o in ids]
+            blocks.append(("observable", ids, np.stack(vals, axis=-1)))
+        if conditions is not None:
+            names = [conditions] if isinstance(conditions, str) else [str(c) for c in conditions]
+            if len(names) != n_b:
+                raise ValueError(f"conditions: {len(names)} names for {n_b} runs")
+        else:
+            names = list(self.labels) if len(self.labels) == n_b else [str(b) for b in range(n_b)]
+        if kind == "long":
+            ids = [x for _, xs, _ in blocks for x in xs]
+            kinds = [what for what, xs, _ in blocks for _ in xs]
+            unit = [units[what][x] for what, xs, _ in blocks for x in xs]
+            k = len(ids)
+            vals = (
+                np.concatenate([np.swapaxes(v, 1, 2) for _, _, v in blocks], axis=1)
+                if blocks
+                else np.zeros((n_b, 0, n_t))
+            )
+            return pd.DataFrame(  # rows by condition, variable, time: each time course contiguous
+                {
+                    "condition": np.repeat(np.asarray(names, dtype=object), k * n_t),
+                    "time_min": np.repeat(t[:, None, :], k, axis=1).reshape(-1),
+                    "variable": np.tile(np.repeat(np.asarray(ids, dtype=object), n_t), n_b),
+                    "kind": np.tile(np.repeat(np.asarray(kinds, dtype=object), n_t), n_b),
+                    "value": vals.reshape(-1),
+                    "unit": np.tile(np.repeat(np.asarray(unit, dtype=object), n_t), n_b),
+                }
+            )
+        data = {"condition": np.repeat(np.asarray(names, dtype=object), n_t), "time_min": t.reshape(-1)}
+        col_units = {"time_min": "min"}
+        for what, ids, v in blocks:
+            for j, x in enumerate(ids):
+                col = x if (what == "species" or x not in self.species_ids) else f"{x} ({what})"
+                data[col] = v[:, :, j].reshape(-1)
+                col_units[col] = units[what][x]
+        df = pd.DataFrame(data)
+        df.attrs["units"] = col_units
+        return df
 
 
 def _index(names, name, what) -> int:

@@ -17,13 +17,30 @@ from ..data import Dataset
 from ..exceptions import DatasetError
 from ..io import atomic_path
 from ..perturb import condition
+from ._help import examples
 
 
 def add_parser(sub, default_model: str) -> None:
     """Register ``yeastcell compare`` on an argparse sub-parser set."""
-    c = sub.add_parser("compare", help="simulate a dataset's conditions and compare with the measurements")
-    c.add_argument("-m", "--model", default=default_model, help="model file or embedded model name")
-    c.add_argument("-d", "--data", required=True, help="dataset: .h5 (yeastcell format) or a long .csv/.tsv table")
+    c = sub.add_parser(
+        "compare",
+        help="simulate a dataset's conditions and compare with the measurements",
+        description="Simulate every condition of a dataset and score the simulation against the measurements.",
+        epilog=examples(
+            "yeastcell compare -d data.csv --plot comparison.png -o metrics.csv",
+            "yeastcell simulate -p wt -p ko:HXK2 -o runs.csv && yeastcell compare -d runs.csv --observables GLC_e ETOH_e",
+            "yeastcell compare -m BIOMD0000000064_teusink2000.xml -d teusink_data.csv",
+        ),
+    )
+    c.add_argument(
+        "-m", "--model", default=default_model, help="model: embedded name, YAML file or SBML file (.xml, .sbml)"
+    )
+    c.add_argument(
+        "-d",
+        "--data",
+        required=True,
+        help="dataset: .h5 (yeastcell format), a long .csv/.tsv table, or the CSV of 'yeastcell simulate -o'",
+    )
     c.add_argument("-c", "--condition", help="named condition of the model added to every dataset condition")
     c.add_argument(
         "--map",

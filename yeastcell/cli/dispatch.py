@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import __version__
 from ..exceptions import YeastcellError
 from ..models import DEFAULT_MODEL
-from . import bench, compare, fit, gem, genes, loop, simulate
+from . import bench, compare, fit, gem, genes, info, loop, simulate
+from ._help import Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of every sub-command; each sets ``func``, the function that runs it."""
-    p = argparse.ArgumentParser(prog="yeastcell", description="A virtual yeast cell: simulate perturbations.")
+    """The parser of every sub-command; each sets ``func``, the function that runs it. Every
+    option's help shows its default (`_help.HelpFormatter`)."""
+    p = Parser(prog="yeastcell", description="A virtual yeast cell: simulate perturbations.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     simulate.add_parser(sub, DEFAULT_MODEL)
+    info.add_parser(sub, DEFAULT_MODEL)
     genes.add_parser(sub, DEFAULT_MODEL)
     gem.add_screen_parser(sub)
     gem.add_gem_test_parser(sub)

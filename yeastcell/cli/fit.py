@@ -19,14 +19,32 @@ from ..fit import FitParameter, fit
 from ..hybrid import HybridCell, hybridize, save_residual
 from ..io import atomic_path
 from ..load import load_model
+from ._help import examples
 
 
 def add_parser(sub, default_model: str) -> None:
     """Register ``yeastcell fit`` on an argparse sub-parser set."""
-    ft = sub.add_parser("fit", help="fit parameters and/or a residual network to a Dataset (yeastcell.fit)")
+    ft = sub.add_parser(
+        "fit",
+        help="fit parameters and/or a residual network to a Dataset (yeastcell.fit)",
+        description="Fit mechanistic parameters (core units: mM, min) and/or a residual network to a dataset.",
+        epilog=examples(
+            "yeastcell fit data.csv -p HXK.Vmax=10:1000 -p PFK.Vmax -o fit.json",
+            "yeastcell simulate -p wt --params fit.json    # simulate with the fitted values",
+            "yeastcell info --parameters    # the parameter names a fit can take",
+        ),
+    )
     ft.add_argument("data", help="Dataset file: HDF5 (.h5) or long table (CSV/TSV)")
-    ft.add_argument("-m", "--model", default=default_model, help="model name or YAML file")
-    ft.add_argument("-p", "--param", action="append", help="parameter to fit: NAME or NAME=LOWER:UPPER (core units)")
+    ft.add_argument(
+        "-m", "--model", default=default_model, help="model: embedded name, YAML file or SBML file (.xml, .sbml)"
+    )
+    ft.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        help="parameter to fit: NAME or NAME=LOWER:UPPER (core units; names: 'yeastcell info MODEL --parameters')",
+    )
+    ft.add_argument("--observables", nargs="+", help="fit only these observables of the dataset (default: all)")
     ft.add_argument("--residual", nargs="+", metavar="REACTION", help="train a residual on these reactions' rates")
     ft.add_argument("--width", type=int, default=16, help="residual hidden width")
     ft.add_argument("--optimizer", choices=("adam", "lm"), default="adam")
@@ -47,6 +65,8 @@ def run(args) -> int:
     status 2 for a malformed ``--param``."""
     path = args.data
     ds = Dataset.from_hdf5(path) if str(path).endswith((".h5", ".hdf5")) else Dataset.from_table(path)
+    if args.observables:
+        ds = ds.subset(observables=args.observables)
     cell = compile_model(load_model(args.model))
     params = []
     for item in args.param or []:

@@ -5,14 +5,31 @@ from __future__ import annotations
 
 import itertools
 
+from ..exceptions import GemFileError
 from ..gem import chemostat_growth_test, essentiality_test, knockout_screen, load_gem, read_medium
 from ..io import atomic_path
+from ._help import examples
 
 
 def add_screen_parser(sub) -> None:
     """Register ``yeastcell screen`` on an argparse sub-parser set."""
-    sc = sub.add_parser("screen", help="single/double gene-deletion screen of a genome-scale model (FBA) -> CSV")
-    sc.add_argument("--gem", required=True, help="genome-scale model file (SBML, JSON, YAML, MAT), e.g. yeast-GEM.yml")
+    sc = sub.add_parser(
+        "screen",
+        help="single/double gene-deletion screen of a genome-scale model (FBA) -> CSV",
+        description="Delete genes singly or in pairs in a genome-scale model and report growth by FBA (1/h).",
+        epilog=examples(
+            "yeastcell screen --gem yeast-GEM.yml --medium medium_synthetic_complete.tsv -o screen.csv",
+            "yeastcell screen -m yeast-GEM.xml --genes YGR192C YJR009C --pairs YGR192C+YJR009C",
+        ),
+    )
+    sc.add_argument(
+        "--gem",
+        "-m",
+        "--model",
+        dest="gem",
+        required=True,
+        help="genome-scale model file with genes (SBML .xml/.sbml, JSON, YAML, MAT), e.g. yeast-GEM.yml",
+    )
     sc.add_argument("--medium", help="medium TSV (exchange reaction, lower bound), e.g. medium_synthetic_complete.tsv")
     sc.add_argument("--genes", nargs="+", help="genes to delete one at a time (default: all, unless --pairs)")
     sc.add_argument("--pairs", nargs="+", help="double deletions as GENE1+GENE2")
@@ -45,6 +62,11 @@ def add_gem_test_parser(sub) -> None:
 def run_screen(args) -> int:
     """Delete genes (singly, in pairs) and print or write the growth of each deletion (1/h)."""
     gem = load_gem(args.gem)
+    if not gem.gene_ids:
+        raise GemFileError(
+            f"{args.gem}: the model has no genes (no gene products or gene-reaction rules), so there is "
+            "nothing to delete; a knockout screen needs a genome-scale model with gene rules (e.g. Yeast-GEM)"
+        )
     medium = read_medium(args.medium) if args.medium else None
     pairs = [tuple(p.split("+")) for p in args.pairs] if args.pairs else None
     if args.all_pairs:

@@ -456,6 +456,36 @@ class Dataset:
         """Build a Dataset from a long table (file path or pandas DataFrame); see `read_table`."""
         return read_table(path_or_df, time_unit=time_unit, missing=missing, **meta)
 
+    def to_dataframe(self):
+        """The measured entries as a long pandas DataFrame, one row per measured value: columns
+        ``condition`` (notation), ``time_min`` (min), ``observable``, ``value`` (in ``unit``, or a
+        log2 fold change), ``replicate`` (1-based), ``unit``.
+
+        ``df.attrs["yeastcell_dataset"]`` holds what the rows cannot (transform, reference,
+        reference time, provenance, annotations, and every condition, time and observable measured
+        or not), so `Dataset.from_dataframe` rebuilds this dataset exactly.
+        """
+        return dataset_to_frame(self)
+
+    @classmethod
+    def from_dataframe(cls, df, time_unit: str | None = None, missing: str = "error", **meta) -> Dataset:
+        """A Dataset from a pandas DataFrame: the long frame of `to_dataframe` (exact round trip,
+        metadata from ``df.attrs``), any long table (columns as in `read_table`), the long frame of
+        `Trajectory.to_dataframe` (its ``variable`` column is the observable) or a wide frame (one
+        column per observable, e.g. ``Trajectory.to_dataframe(kind="wide")``).
+
+        Args:
+            time_unit, missing, **meta: as for `read_table` (`meta` overrides ``df.attrs``).
+
+        Raises:
+            DatasetError: as `read_table`; also when `df` is not a DataFrame.
+        """
+        import pandas as pd
+
+        if not isinstance(df, pd.DataFrame):
+            raise DatasetError(f"from_dataframe takes a pandas DataFrame, got {type(df).__name__}")
+        return read_table(df, time_unit=time_unit, missing=missing, **meta)
+
 
 def read_table(source, time_unit: str | None = None, missing: str = "error", **meta) -> Dataset:
     """Build a `Dataset` from a long table (a .csv/.tsv[.gz] path or a pandas DataFrame).

@@ -12,6 +12,15 @@ One row per measured value::
 * ``replicate``: optional positive integer (default 1); replicate r goes to axis position r - 1.
 * ``unit``: optional, one unit per observable.
 
+Wide tables are read too: one row per condition and time (columns ``condition``, a time column
+as above or ``t_min``, and one column per observable, named ``ID`` or ``ID [unit]``), such as the
+CSV of ``yeastcell simulate -o`` and `Trajectory.to_dataframe(kind="wide")`; a ``variable`` column
+stands for ``observable`` (the long frames of `Trajectory.to_dataframe`).
+
+A DataFrame made by `dataset_to_frame` carries the dataset's metadata (transform, reference,
+provenance, annotations and the full axes) in ``df.attrs["yeastcell_dataset"]``, so
+Dataset -> DataFrame -> Dataset is exact, as through a file.
+
 Files written by `write_table` start with ``#`` lines holding the dataset's metadata as JSON
 (``# yeastcell-dataset-table: 1``, ``# transform: "raw"``, ..., and ``# axes: {...}`` with every
 condition, observable, time and unit, measured or not); `read_table_fields` reads them back, so
@@ -46,6 +55,9 @@ TIME_UNITS = {
 }
 META_KEYS = ("transform", "reference", "reference_time_min", "provenance", "annotations")
 COLUMNS = ["condition", "time_min", "observable", "value", "replicate", "unit"]
+FRAME_META = "yeastcell_dataset"  # df.attrs key of a DataFrame's dataset metadata
+_WIDE_TIME = {"t_min": "time_min"}  # the trajectory CSV's time column
+_ID_VARS = {"condition", "time_min", "time_s", "time_h", "time", "time_unit", "replicate", "t_min", "status"}
 
 
 def to_minutes(t: np.ndarray, unit: str) -> np.ndarray:
@@ -130,13 +142,17 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
     unknown = set(meta) - set(META_KEYS) - {"units"}
     if unknown:
         raise DatasetError(f"unknown dataset fields {sorted(unknown)}; known: {list(META_KEYS) + ['units']}")
+    frame_units: dict = {}
     if isinstance(source, pd.DataFrame):
-        df, file_meta, skip, where = source.astype(str), {}, 0, "table"
+        df, skip, where = source.astype(str), 0, "table"
         df = df.where(source.notna(), "")
+        file_meta = json.loads(json.dumps(source.attrs.get(FRAME_META, {})))  # a copy, as from a file
+        frame_units = dict(source.attrs.get("units", {}))  # Trajectory.to_dataframe(kind="wide")
     else:
         path = Path(source)
         df, file_meta, skip = _read_file(path)
         where = str(path)
+    df = _long(df, frame_units)
     version = file_meta.pop("yeastcell-dataset-table", TABLE_VERSION)
     if not isinstance(version, int) or version > TABLE_VERSION:
         raise DatasetError(
@@ -248,7 +264,9 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
     n_rep = int(rep.max())
     axes = file_meta.get("axes")
     if axes is not None:  # written by write_table: the full axes, measured or not
-        conditions, observables, times, n_rep, units = _axes(axes, conditions, observables, times, n_rep, units, where)
+        conditions, observables, times, n_rep, units = _axes(
+            axes, conditions, observables, times, n_rep, units, where, frame=isinstance(source, pd.DataFrame)
+        )
     ci = {c: i for i, c in enumerate(conditions)}
     oi = {o: i for i, o in enumerate(observables)}
     ti = np.searchsorted(times, t)
@@ -278,8 +296,42 @@ def read_table_fields(source, time_unit: str | None = None, missing: str = "erro
     return fields, where
 
 
-def _axes(axes, conditions, observables, times, n_rep, units, where):
-    """Axes from a table's ``# axes`` line, checked against the rows."""
+def _long(df, units: dict):
+    """`df` as a long table: a wide table (one column per observable, ``ID [unit]`` or ``ID`` with
+    the unit in `units`) melted into observable / value / unit columns; a ``variable`` column
+    renamed ``observable``. A long table is returned as it is."""
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    if "observable" not in cols and "variable" in cols:
+        return df.rename(columns={cols["variable"]: "observable"})
+    if "observable" in cols or "value" in cols or "condition" not in cols:
+        return df
+    df = df.rename(columns={c: _WIDE_TIME.get(k, k) for k, c in cols.items() if k in _ID_VARS})
+    ids = [c for c in df.columns if c in _ID_VARS or c in _WIDE_TIME.values()]
+    ids = [c for c in ids if c != "status"]
+    obs = [c for c in df.columns if c not in ids and c != "status"]
+    if not obs:
+        return df
+    long = df.melt(id_vars=ids, value_vars=obs, var_name="observable", value_name="value")
+    name_unit = {}
+    for c in obs:
+        text = str(c).strip()
+        if text.endswith("]") and " [" in text:
+            name, unit = text[:-1].rsplit(" [", 1)
+        else:
+            name, unit = text, str(units.get(c, ""))
+        name_unit[c] = (name.strip(), unit.strip())
+    long["unit"] = [name_unit[c][1] for c in long["observable"]]
+    long["observable"] = [name_unit[c][0] for c in long["observable"]]
+    return long
+
+
+def _axes(axes, conditions, observables, times, n_rep, units, where, frame: bool = False):
+    """Axes from a table's ``# axes`` line (a DataFrame's ``attrs``), checked against the rows."""
+    line = (
+        f"df.attrs[{FRAME_META!r}]['axes'] (clear df.attrs to take the axes from the rows)"
+        if frame
+        else "'# axes' line"
+    )
     try:
         a_cond = [str(x) for x in axes["conditions"]]
         a_obs = [str(x) for x in axes["observables"]]
@@ -295,10 +347,10 @@ def _axes(axes, conditions, observables, times, n_rep, units, where):
     for what, rows, ax in (("condition", conditions, a_cond), ("observable", observables, a_obs)):
         extra = [x for x in rows if x not in set(ax)]
         if extra:
-            raise DatasetError(f"{where}: {what} {extra[0]!r} is in the rows but not in the '# axes' line")
+            raise DatasetError(f"{where}: {what} {extra[0]!r} is in the rows but not in the {line}")
     off = [x for x in times if x not in set(a_t.tolist())]
     if off:
-        raise DatasetError(f"{where}: time {off[0]} min is in the rows but not in the '# axes' line")
+        raise DatasetError(f"{where}: time {off[0]} min is in the rows but not in the {line}")
     merged = dict(zip(a_obs, a_units))
     for o, u in units.items():
         if o in merged and merged[o] != u:
@@ -311,7 +363,7 @@ def dataset_to_frame(ds):
     import pandas as pd
 
     c, r, k, o = np.nonzero(ds.mask)
-    return pd.DataFrame(
+    df = pd.DataFrame(
         {
             "condition": [ds.conditions[i] for i in c],
             "time_min": ds.times_min[k],
@@ -321,6 +373,31 @@ def dataset_to_frame(ds):
             "unit": [ds.units[ds.observables[i]] for i in o],
         }
     )
+    df.attrs[FRAME_META] = _metadata(ds)
+    return df
+
+
+def _metadata(ds) -> dict:
+    """The dataset's fields that are not rows (JSON-compatible): transform, reference, reference
+    time, provenance, annotations and the full axes (every condition, observable, time and unit,
+    measured or not)."""
+    meta = {"transform": ds.transform}
+    if ds.reference is not None:
+        meta["reference"] = ds.reference
+    if ds.reference_time_min is not None:
+        meta["reference_time_min"] = ds.reference_time_min
+    if ds.provenance:
+        meta["provenance"] = dict(ds.provenance)
+    if ds.annotations:
+        meta["annotations"] = {k: list(v) for k, v in ds.annotations.items()}
+    meta["axes"] = {
+        "conditions": list(ds.conditions),
+        "observables": list(ds.observables),
+        "times_min": [float(x) for x in ds.times_min],
+        "n_replicates": ds.n_replicates,
+        "units": [ds.units[o] for o in ds.observables],
+    }
+    return meta
 
 
 def _cell(x: str, sep: str) -> str:
@@ -336,23 +413,8 @@ def write_table(ds, path: str | Path) -> Path:
     """
     path = Path(path)
     sep = _sep(path)
-    head = [f"# yeastcell-dataset-table: {TABLE_VERSION}", f"# transform: {json.dumps(ds.transform)}"]
-    if ds.reference is not None:
-        head.append(f"# reference: {json.dumps(ds.reference)}")
-    if ds.reference_time_min is not None:
-        head.append(f"# reference_time_min: {json.dumps(ds.reference_time_min)}")
-    if ds.provenance:
-        head.append(f"# provenance: {json.dumps(ds.provenance)}")
-    if ds.annotations:
-        head.append(f"# annotations: {json.dumps({k: list(v) for k, v in ds.annotations.items()})}")
-    axes = {
-        "conditions": list(ds.conditions),
-        "observables": list(ds.observables),
-        "times_min": [float(x) for x in ds.times_min],
-        "n_replicates": ds.n_replicates,
-        "units": [ds.units[o] for o in ds.observables],
-    }
-    head.append(f"# axes: {json.dumps(axes)}")
+    head = [f"# yeastcell-dataset-table: {TABLE_VERSION}"]
+    head += [f"# {k}: {json.dumps(v)}" for k, v in _metadata(ds).items()]
     c, r, k, o = np.nonzero(ds.mask)
     lines = head + [sep.join(COLUMNS)]
     cond = [_cell(x, sep) for x in ds.conditions]

@@ -7,6 +7,8 @@ from .identify import fisher_information as fisher_information
 from .params import FitParameter as FitParameter
 from .params import Fittable as Fittable
 from .params import fittable as fittable
+from .params import read_parameter_file as read_parameter_file
+from .params import with_parameters as with_parameters
 from .problem import Problem as Problem
 from .problem import Regularisation as Regularisation
 from .problem import build_problem as build_problem
@@ -25,5 +27,7 @@ __all__ = [
     "fisher_information",
     "fit",
     "fittable",
+    "read_parameter_file",
     "residual_optimizer",
+    "with_parameters",
 ]

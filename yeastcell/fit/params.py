@@ -14,16 +14,18 @@ Priors: ``prior_sd`` (natural-log units for log parameters, parameter units othe
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..exceptions import SimulationInputError, UnknownNameError
+from ..exceptions import DatasetError, SimulationInputError, UnknownNameError
 from ..hybrid import HybridCell
 
 
@@ -207,3 +209,58 @@ def random_start(f: Fittable, rng: np.random.Generator, spread: float = 3.0) -> 
             )
             vals.append(rng.uniform(a + 0.02 * (b - a), b - 0.02 * (b - a)))
     return with_values(f, vals)
+
+
+def read_parameter_file(path: str | Path) -> dict[str, float]:
+    """Fitted parameter values by name (core units) from a fit result file.
+
+    Reads the JSON that ``yeastcell fit -o RESULT.json`` writes, or the ``history.json`` of a fit's
+    checkpoint folder (a folder is read through its ``history.json``): both hold a ``"parameters"``
+    object of name -> value. A plain JSON object of name -> value is read as it is; a value may
+    also be an object with a ``"value"`` entry.
+
+    Raises:
+        DatasetError: the file is missing, not JSON, or holds no name -> number mapping.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "history.json"
+    if not p.is_file():
+        raise DatasetError(f"{p}: no such parameter file (expected the JSON written by 'yeastcell fit -o')")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{p}: not a JSON file ({err})") from None
+    if isinstance(doc, Mapping) and isinstance(doc.get("parameters"), Mapping):
+        doc = doc["parameters"]
+    if not isinstance(doc, Mapping) or not doc:
+        raise DatasetError(f"{p}: expected a 'parameters' object of name -> value (as 'yeastcell fit -o' writes)")
+    out = {}
+    for k, v in doc.items():
+        if isinstance(v, Mapping) and "value" in v:
+            v = v["value"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise DatasetError(f"{p}: parameter {k!r}: value {v!r} is not a finite number")
+        out[str(k)] = float(v)
+    return out
+
+
+def with_parameters(model, values: Mapping[str, float]):
+    """`model` (a `Cell` or `HybridCell`) with the parameters `values` (name -> value, core units,
+    names from `theta_names`) set in its theta; every name is checked before anything changes.
+
+    Raises:
+        UnknownNameError: a name the model has no parameter of (with close matches).
+    """
+    cell = _cell(model)
+    names = cell.theta_names
+    for k in values:
+        if k not in names:
+            raise UnknownNameError("parameter", k, names)
+    if not values:
+        return model
+    idx = np.asarray([names.index(k) for k in values])
+    theta = cell.theta.at[idx].set(jnp.asarray([float(v) for v in values.values()], dtype=cell.theta.dtype))
+    if isinstance(model, HybridCell):
+        return eqx.tree_at(lambda m: m.cell.theta, model, theta)
+    return eqx.tree_at(lambda m: m.theta, model, theta)

@@ -58,7 +58,7 @@ from yeastcell.gem.wildtype import WildType, wild_type
 
 __all__ = ["knockout_screen", "resolve_genes"]
 
-COLUMNS = ["genes", "growth", "growth_ratio", "status", "n_deleted_reactions", "resolved"]
+COLUMNS = ["genes", "orf", "name", "growth", "growth_ratio", "status", "n_deleted_reactions", "resolved"]
 
 
 # ---------------------------------------------------------------- worker side
@@ -234,9 +234,11 @@ def knockout_screen(
 
     Returns:
         DataFrame indexed by perturbation label (gene ids joined by ``+``), with
-        columns ``genes`` (tuple of gene ids), ``growth`` (objective value,
-        h⁻¹; NaN when the LP has no optimum), ``growth_ratio`` (growth / wild
-        type), ``status`` (``"optimal"``, ``"infeasible"``, …),
+        columns ``genes`` (tuple of gene ids), ``orf`` (the gene ids joined by
+        ``+``), ``name`` (standard names joined by ``+``, ``HXK2`` or
+        ``PDC1+PDC5``; the id where the model gives no name), ``growth``
+        (objective value, h⁻¹; NaN when the LP has no optimum),
+        ``growth_ratio`` (relative growth: growth / wild type), ``status`` (``"optimal"``, ``"infeasible"``, …),
         ``n_deleted_reactions`` and ``resolved`` (True when an LP was solved
         for this perturbation; False when an exact shortcut gave the answer).
         ``df.attrs["wild_type_growth"]`` holds the wild-type objective and
@@ -343,11 +345,15 @@ def _frame(
     n_lps: int,
 ) -> pd.DataFrame:
     ids = gem.gene_ids
+    std = [n or i for i, n in zip(ids, gem.gene_names)]  # the ORF where the model gives no standard name
     genes = [(ids[g],) for g in single] + [(ids[a], ids[b]) for a, b in pair_idx]
+    names = [std[g] for g in single] + [f"{std[a]}+{std[b]}" for a, b in pair_idx]
     growth = np.where(status == "optimal", growth, np.nan)
     df = pd.DataFrame(
         {
             "genes": genes,
+            "orf": ["+".join(g) for g in genes],
+            "name": names,
             "growth": growth,
             "growth_ratio": growth / wt if wt != 0 else np.full(len(genes), np.nan),
             "status": status.astype(str),

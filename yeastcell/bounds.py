@@ -57,7 +57,7 @@ CLASS_BOUNDS: dict[str, Bound] = {
 }
 
 SPECIES_BOUNDS: dict[str, Bound] = {
-    "GLYC_c": Bound(NEGATIVE, 2000.0, "osmolyte: ~1 M intracellular glycerol after hyperosmotic shock"),
+    "GLY_c": Bound(NEGATIVE, 2000.0, "osmolyte: ~1 M intracellular glycerol after hyperosmotic shock"),
     "GLYCOGEN_c": Bound(NEGATIVE, 2000.0, "storage carbohydrate in glucose units: up to ~1 M"),
     "TRE_c": Bound(NEGATIVE, 2000.0, "storage carbohydrate: up to ~1 M glucose units"),
 }

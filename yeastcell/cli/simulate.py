@@ -53,8 +53,12 @@ def run(args) -> int:
     t = np.linspace(0.0, args.t_end, args.points)
     traj = simulate_batch(cell, perts, t)
     labels = [f"{args.condition + ' + ' if args.condition else ''}{p}" for p in texts]
-    for lab, ok, msg in zip(labels, traj.ok, traj.status_messages()):
-        print(f"{lab:40s} {'ok' if ok else 'FAILED ' + msg}")
+    for lab, ok, plausible, msg in zip(labels, traj.ok, traj.plausible, traj.status_messages()):
+        print(f"{lab:40s} {('ok' if plausible else 'ok, WARNING ' + msg) if ok else 'FAILED ' + msg}")
+    for line in traj.warnings:
+        print(f"  warning: {line}")
+    if not all(traj.ok):
+        print(traj.failure_summary(limit=10))
     good = [i for i, ok in enumerate(traj.ok) if ok]
     species = args.species or default_species(cell)
     for i in good:

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._expr import compile_formula
+from .bounds import bounds_for, outside
 from .exceptions import UnknownNameError
 from .status import Status, describe, raise_for_status
 
@@ -168,8 +169,6 @@ class Trajectory(eqx.Module):
     def warnings(self) -> list[str]:
         """One line per solved trajectory that left the physiological bounds of `yeastcell.bounds`,
         naming each species outside its bound, its extreme value and when."""
-        from .bounds import outside
-
         codes = self._warning_codes()
         if not np.any(codes):
             return []
@@ -210,8 +209,6 @@ class Trajectory(eqx.Module):
         tf = np.broadcast_to(np.asarray(self.t_failed) if self.t_failed is not None else -np.inf, status.shape)
         t_last, c_last = self.last_state()
         t_last, c_last = np.atleast_1d(t_last), np.atleast_2d(c_last)
-        from .bounds import bounds_for
-
         lo_b, hi_b = bounds_for(self.spec, self.species_ids, sbml=bool(self.value_ids))
         checked = np.isfinite(lo_b) | np.isfinite(hi_b)  # water and constant species left out
         out = []

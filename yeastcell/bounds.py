@@ -22,7 +22,7 @@ exceed 200 mM: glycerol, the osmolyte (intracellular glycerol of ~1 M after hype
 Blomberg & Adler 1989 J Bacteriol 171:1087; Hohmann 2002 Microbiol Mol Biol Rev 66:300), and
 the storage carbohydrates counted in glucose units (glycogen and trehalose together up to ~25 %
 of dry weight in stationary phase, Lillie & Pringle 1980 J Bacteriol 143:1384; ~1 M glucose units
-at ~300 g dry weight per L of cell volume).
+at ~300 g dry weight per L of cell volume; in yeast_core both are constant sinks, not checked).
 
 Not checked: water (55.5 M), species the model holds constant, and species outside these classes.
 The lower bound is the default `SolverOptions.negative_tol` (a state below it already fails the
@@ -94,10 +94,10 @@ def bound_of(spec, species_id: str) -> tuple[str, Bound] | None:
     sp = {s.id: s for s in spec.species}.get(species_id)
     if sp is None:
         return None
-    if species_id in SPECIES_BOUNDS:
-        return species_class(spec, sp) or "species", SPECIES_BOUNDS[species_id]
     cls = species_class(spec, sp)
-    return (cls, CLASS_BOUNDS[cls]) if cls is not None else None
+    if cls is None:
+        return None
+    return cls, SPECIES_BOUNDS.get(species_id, CLASS_BOUNDS[cls])
 
 
 def bounds_for(spec, species_ids, sbml: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -144,6 +144,44 @@ def test_whole_cell_eno2_osmotic_shock_carries_the_warning():
     cell = yc.load_cell("yeast_cell")
     pert = yc.condition("aerobic_batch") + yc.knockout("ENO2") + yc.osmotic_shock(0.4)
     traj = yc.simulate(cell, pert, np.linspace(0.0, 60.0, 13))
+    print("\n".join(traj.status_messages() + traj.warnings))  # shown with -s
+    if traj.ok:
+        for s in ("F16BP_c", "ATP_c", "PEP_c", "P2G_c", "GLY_c", "Eno1"):
+            print(s, np.round(traj.species(s), 4))
+        for r in ("PFK", "ALD", "GAPDH", "ENO", "PYK", "GPD"):
+            print(r, np.round(traj.reaction_flux(r), 3))
     assert bool(traj.ok)
     assert int(traj.warning) == yc.Status.IMPLAUSIBLE_STATE
     assert any("F16BP_c reaches" in w for w in traj.warnings)
+
+
+_IMPLAUSIBLE_MODEL = """format: yeastcell-model/1
+model: {id: pileup, name: intracellular pile-up (test fixture)}
+references:
+  test: "Test fixture: a metabolite made faster than it leaves (not biology)."
+compartments:
+  - {id: cell, name: cell, volume: {value: 1.0, unit: fL, source: test}, outside: medium}
+  - {id: medium, name: medium, volume: {value: 100.0, unit: fL, source: test}}
+species:
+  - {id: S_e, compartment: medium, initial: {value: 2000.0, unit: mM}, formula: C6H12O6}
+  - {id: S_c, compartment: cell, initial: {value: 0.0, unit: mM}, formula: C6H12O6}
+reactions:
+  - id: uptake
+    stoichiometry: {S_e: -1, S_c: 1}
+    compartment: cell
+    rate_law:
+      kind: mass_action
+      parameters:
+        kf: {value: 1.0, unit: 1/min, source: test}
+"""
+
+
+def test_cli_prints_the_warning_status(tmp_path, capsys):
+    from yeastcell.cli import main
+
+    model = tmp_path / "pileup.yaml"
+    model.write_text(_IMPLAUSIBLE_MODEL)
+    assert main(["simulate", "-m", str(model), "--t-end", "1", "--points", "3", "--species", "S_c"]) == 0
+    out = capsys.readouterr().out
+    assert "ok, WARNING IMPLAUSIBLE_STATE" in out
+    assert "warning: wild type: IMPLAUSIBLE_STATE: S_c reaches" in out

@@ -140,6 +140,18 @@ def test_readme_dose_response_failed_lanes_report_stop_times(core):
 
 
 @pytest.mark.slow
+def test_readme_dose_response_of_1000_pfk1_knockdowns_all_solve(core):
+    """The README's block as written: 1000 PFK1 knockdowns (fractions 0.05 to < 1), every lane solves."""
+    t = np.linspace(0, 60, 121)
+    perts = [
+        yc.condition("aerobic_batch") + yc.knockdown("PFK1", f) for f in np.linspace(0.05, 1, 1000, endpoint=False)
+    ]
+    batch = yc.simulate_batch(core, perts, t)
+    assert batch.ok.sum() == 1000, batch.failure_summary(limit=10)
+    assert batch.failure_summary(limit=5) == ""
+
+
+@pytest.mark.slow
 def test_whole_cell_eno2_osmotic_shock_carries_the_warning():
     cell = yc.load_cell("yeast_cell")
     pert = yc.condition("aerobic_batch") + yc.knockout("ENO2") + yc.osmotic_shock(0.4)

@@ -84,10 +84,10 @@ def simulate_batch(
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
     if use_shard and n_dev > 1:
-        conc, status = _sharded(cell, conds, ts, options, n_dev)
+        conc, status, t_failed = _sharded(cell, conds, ts, options, n_dev)
     else:
-        conc, status = solve(cell, conds, ts, options, chunk)
-    return _trajectory(cell, ts, conc, status, labels, conds)
+        conc, status, t_failed = solve(cell, conds, ts, options, chunk, stop_time=True)
+    return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
 
 
 def default_lanes_per_chunk(cell: Cell) -> int | None:
@@ -106,5 +106,5 @@ def _sharded(cell, conds, ts, options, n_dev):
     mesh = Mesh(np.array(jax.local_devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
     conds = jax.device_put(conds, sharding)
-    conc, status = solve(cell, conds, ts, options)
-    return conc[:n], status[:n]
+    conc, status, t_failed = solve(cell, conds, ts, options, stop_time=True)
+    return conc[:n], status[:n], t_failed[:n]

@@ -13,6 +13,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .bounds import species_bounds
 from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
@@ -51,8 +52,8 @@ def simulate(
     if cond.c0.ndim != 1:
         raise SimulationInputError("a batched Condition was passed to simulate; use simulate_batch or jax.vmap")
     options = options or SolverOptions()
-    conc, status = solve(cell, cond, ts, options)
-    return _trajectory(cell, ts, conc, status, (label,), cond)
+    conc, status, t_failed = solve(cell, cond, ts, options, stop_time=True)
+    return _trajectory(cell, ts, conc, status, (label,), cond, t_failed)
 
 
 def _as_condition(cell, perturbation):
@@ -64,17 +65,23 @@ def _as_condition(cell, perturbation):
     raise SimulationInputError(f"perturbation must be a Perturbation or Condition, got {type(perturbation).__name__}")
 
 
-def _trajectory(cell, ts, conc, status, labels, cond):
+def _trajectory(cell, ts, conc, status, labels, cond, t_failed=None):
     """A `Trajectory` with labels; the array work runs as one jitted program (labels stay outside jit)."""
-    return dataclasses.replace(_trajectory_arrays(cell, ts, conc, status, cond), labels=tuple(labels))
+    if t_failed is None:  # no stop time known: a failed lane is NaN from the start
+        t_failed = jnp.where(status == Status.SUCCESS, jnp.inf, -jnp.inf)
+    lo, hi = species_bounds(cell)
+    traj = _trajectory_arrays(cell, ts, conc, status, cond, t_failed, lo, hi)
+    return dataclasses.replace(traj, labels=tuple(labels))
 
 
 @eqx.filter_jit
-def _trajectory_arrays(cell, ts, values, status, cond):
-    """Species and fluxes along the saved values and the NaN masking of failed lanes.
+def _trajectory_arrays(cell, ts, values, status, cond, t_failed, lo, hi):
+    """Species and fluxes along the saved values, NaN after the time a failed lane stopped, and
+    the physiological-bounds warning of solved lanes (`yeastcell.bounds`).
 
     `values` are what the solver saved, (n_t, n_values) or batched (B, n_t, n_values): the species
     concentrations of a concentration cell, all symbol values of an SBML cell (`cell.value_ids`).
+    A failed lane keeps what was saved up to `t_failed` (min; +inf for a lane that did not fail).
     """
     tt = jnp.broadcast_to(ts, values.shape[:-1])
 
@@ -83,8 +90,23 @@ def _trajectory_arrays(cell, ts, values, status, cond):
         return jax.vmap(lane.saved_fluxes, in_axes=(0, 0, None))(vals, times, cond_lane.rate_scale)
 
     flux = lane_fluxes(values, tt, cond) if values.ndim == 2 else jax.vmap(lane_fluxes)(values, tt, cond)
-    bad = (status != Status.SUCCESS)[..., None, None]
+    t_failed = jnp.where(status == Status.SUCCESS, jnp.inf, t_failed)
+    bad = (tt > t_failed[..., None])[..., None]
     conc = jnp.where(bad, jnp.nan, cell.species_values(values))
     flux = jnp.where(bad, jnp.nan, flux)
     saved = {} if cell.value_ids is None else {"values": jnp.where(bad, jnp.nan, values), "value_ids": cell.value_ids}
-    return Trajectory(tt, conc, flux, status, cell.species_ids, cell.reaction_ids, (), cell.spec, **saved)
+    outside = jnp.any((conc > hi) | (conc < lo), axis=(-2, -1))
+    warning = jnp.where((status == Status.SUCCESS) & outside, Status.IMPLAUSIBLE_STATE, 0).astype(jnp.int32)
+    return Trajectory(
+        tt,
+        conc,
+        flux,
+        status,
+        cell.species_ids,
+        cell.reaction_ids,
+        (),
+        cell.spec,
+        **saved,
+        t_failed=t_failed,
+        warning=warning,
+    )

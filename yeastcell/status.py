@@ -23,6 +23,13 @@ class Status(enum.IntEnum):
     NO_STEADY_STATE = 6
     SOLVER_ERROR = 7
     TOO_MANY_EVENTS = 8
+    # not a failure: a solved trajectory that left the physiological bounds of `yeastcell.bounds`
+    # (held in `Trajectory.warning`, never in `Trajectory.status`; `.ok` stays True)
+    IMPLAUSIBLE_STATE = 9
+
+    @property
+    def is_warning(self) -> bool:
+        return self in WARNINGS
 
     @property
     def message(self) -> str:
@@ -41,7 +48,11 @@ _MESSAGES = {
     Status.SOLVER_ERROR: "the ODE solver reported an internal error",
     Status.TOO_MANY_EVENTS: "the maximum number of event executions was reached (events firing in a loop?): "
     "increase SolverOptions.max_events",
+    Status.IMPLAUSIBLE_STATE: "solved, but the state left the physiological bounds of yeastcell.bounds "
+    "(see Trajectory.warnings)",
 }
+
+WARNINGS = frozenset({Status.IMPLAUSIBLE_STATE})
 
 
 def from_diffrax(result) -> jnp.ndarray:
@@ -78,22 +89,51 @@ def check_state(conc, status, negative_tol: float | None) -> jnp.ndarray:
     return status
 
 
+def check_partial(conc, ts, status, t_failed, negative_tol: float | None):
+    """`check_state` for a trajectory that keeps its values up to a failure: (status, t_failed).
+
+    A failure found here (a non-finite value, or a concentration below ``-negative_tol`` mM, in a
+    lane the solver reported successful) sets `t_failed` to the first save time where it shows;
+    a lane the solver stopped keeps its status and `t_failed`. One trajectory (conc (n_t, n),
+    ts (n_t,)), or vmap it. The caller masks the values after `t_failed` (NaN).
+    """
+    # a solver that failed without saying where: the save times before the first non-finite row
+    row_ok = jnp.all(jnp.isfinite(conc), axis=1)
+    n_ok = jnp.argmin(jnp.concatenate([row_ok, jnp.zeros((1,), bool)]))
+    from_rows = jnp.where(n_ok > 0, ts[jnp.maximum(n_ok - 1, 0)], -jnp.inf)
+    t_failed = jnp.where((status != Status.SUCCESS) & (t_failed == jnp.inf), from_rows, t_failed)
+    reached = ts <= t_failed
+    bad = reached[:, None] & ~jnp.isfinite(conc)
+    if negative_tol is not None:
+        bad = bad | (reached[:, None] & (conc < -negative_tol))
+    bad_t = jnp.any(bad, axis=1)
+    first = jnp.argmax(bad_t)
+    new = check_state(jnp.where(reached[:, None], conc, 0.0), status, negative_tol)
+    t_failed = jnp.where((status == Status.SUCCESS) & jnp.any(bad_t), ts[first], t_failed)
+    return new, t_failed
+
+
 def describe(code: int) -> str:
     return f"{Status(int(code)).name}: {Status(int(code)).message}"
 
 
-def raise_for_status(status, what: str, labels: tuple[str, ...] = ()) -> None:
+def raise_for_status(status, what: str, labels: tuple[str, ...] = (), details=()) -> None:
     """Raise `SolverError` naming every failed item (up to 10) of a status array; return otherwise.
 
     Args:
         status: status code(s), any shape (flattened).
         what: plural noun for the message, e.g. "trajectories", "steady-state solves".
         labels: optional label per item (perturbation names).
+        details: optional text per item appended to its line (e.g. where a solve stopped).
     """
     import numpy as np
 
     codes = np.atleast_1d(np.asarray(status)).ravel()
     bad = np.nonzero(codes != Status.SUCCESS)[0]
     if bad.size:
-        lines = [f"  [{i}] {labels[i] if i < len(labels) else ''}: {describe(codes[i])}" for i in bad[:10]]
+        lines = [
+            f"  [{i}] {labels[i] if i < len(labels) else ''}: {describe(codes[i])}"
+            + (f"; {details[i]}" if i < len(details) and details[i] else "")
+            for i in bad[:10]
+        ]
         raise SolverError(f"{bad.size} of {codes.size} {what} failed:\n" + "\n".join(lines))

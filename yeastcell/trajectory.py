@@ -1,13 +1,18 @@
 """Trajectory: simulated time courses with names, units and a per-trajectory solver status.
 
 Concentrations are mM, fluxes mM/min (referred to each reaction's compartment), time min.
+A failed trajectory (status != 0) keeps the values saved up to the time its solve stopped
+(`t_failed`) and holds NaN after it; its accessors raise `SolverError` (naming the stop time and
+the last saved state's extreme species) unless ``allow_failed=True``, which returns those partial
+values: a failed solve is never returned as valid numbers. A solved trajectory that left the
+physiological bounds of `yeastcell.bounds` stays ``ok`` and carries the warning
+`Status.IMPLAUSIBLE_STATE` (`warning`, `warnings`).
 `Trajectory.to_dataframe` gives pandas DataFrames (long or wide) with these units.
-A failed trajectory (status != 0) holds NaN, and its accessors raise `SolverError` unless
-``allow_failed=True``: a failed solve is never returned as valid numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -16,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._expr import compile_formula
+from .bounds import bounds_for, outside
 from .exceptions import UnknownNameError
 from .spec import ModelSpec
 from .status import Status, describe, raise_for_status
@@ -33,6 +39,10 @@ class Trajectory(eqx.Module):
             (compartment sizes, species *amounts*, parameters), shape (..., n_t, n_symbols); for
             such cells `conc` holds species values as the model sees them (concentration, or
             amount for hasOnlySubstanceUnits species) and `flux` amounts per time.
+        t_failed: time (min) where a failed solve stopped, shape (...): +inf for a trajectory that
+            did not fail, -inf where no stop time is known. Values after it are NaN.
+        warning: 0, or `Status.IMPLAUSIBLE_STATE` for a solved trajectory that left the
+            physiological bounds (`yeastcell.bounds`), shape (...); not a failure.
     """
 
     t: jnp.ndarray
@@ -46,6 +56,8 @@ class Trajectory(eqx.Module):
     # SBML-style cells only: values of every symbol (compartment sizes, species amounts, parameters)
     values: jnp.ndarray | None = None
     value_ids: tuple[str, ...] = eqx.field(static=True, default=())
+    t_failed: jnp.ndarray | None = None
+    warning: jnp.ndarray | None = None
 
     units = {"t": "min", "conc": "mM", "flux": "mM/min"}
 
@@ -60,11 +72,17 @@ class Trajectory(eqx.Module):
         return np.asarray(self.status) == Status.SUCCESS
 
     def status_messages(self) -> list[str]:
-        return [describe(c) for c in np.atleast_1d(np.asarray(self.status))]
+        """One message per trajectory: its status, or the warning of a solved one that left the bounds."""
+        warn = np.broadcast_to(self._warning_codes(), np.shape(self.status)).ravel()
+        return [
+            describe(w) if c == Status.SUCCESS and w else describe(c)
+            for c, w in zip(np.atleast_1d(np.asarray(self.status)), np.atleast_1d(warn))
+        ]
 
     def raise_if_failed(self) -> Trajectory:
-        """Raise `SolverError` naming every failed trajectory; return self otherwise."""
-        raise_for_status(self.status, "trajectories", self.labels)
+        """Raise `SolverError` naming every failed trajectory (its stop time and last saved state's
+        extreme species); return self otherwise."""
+        raise_for_status(self.status, "trajectories", self.labels, details=self._failure_details())
         return self
 
     def __getitem__(self, i) -> Trajectory:
@@ -75,6 +93,8 @@ class Trajectory(eqx.Module):
         labels = self.labels[i] if self.labels else ()
         labels = labels if isinstance(labels, tuple) else (labels,)
         values = self.values[i] if self.values is not None else None
+        t_failed = self.t_failed[i] if self.t_failed is not None else None
+        warning = self.warning[i] if self.warning is not None else None
         return Trajectory(
             t,
             conc,
@@ -86,6 +106,8 @@ class Trajectory(eqx.Module):
             self.spec,
             values=values,
             value_ids=self.value_ids,
+            t_failed=t_failed,
+            warning=warning,
         )
 
     def __len__(self) -> int:
@@ -205,11 +227,11 @@ class Trajectory(eqx.Module):
         else:
             names = list(self.labels) if len(self.labels) == n_b else [str(b) for b in range(n_b)]
         if kind == "long":
-            ids = [x for _, xs, _ in blocks for x in xs]
+            var_ids = [x for _, xs, _ in blocks for x in xs]
             kinds = [what for what, xs, _ in blocks for _ in xs]
             unit = [units[what][x] for what, xs, _ in blocks for x in xs]
-            k = len(ids)
-            vals = (
+            k = len(var_ids)
+            stacked = (
                 np.concatenate([np.swapaxes(v, 1, 2) for _, _, v in blocks], axis=1)
                 if blocks
                 else np.zeros((n_b, 0, n_t))
@@ -218,9 +240,9 @@ class Trajectory(eqx.Module):
                 {
                     "condition": np.repeat(np.asarray(names, dtype=object), k * n_t),
                     "time_min": np.repeat(t[:, None, :], k, axis=1).reshape(-1),
-                    "variable": np.tile(np.repeat(np.asarray(ids, dtype=object), n_t), n_b),
+                    "variable": np.tile(np.repeat(np.asarray(var_ids, dtype=object), n_t), n_b),
                     "kind": np.tile(np.repeat(np.asarray(kinds, dtype=object), n_t), n_b),
-                    "value": vals.reshape(-1),
+                    "value": stacked.reshape(-1),
                     "unit": np.tile(np.repeat(np.asarray(unit, dtype=object), n_t), n_b),
                 }
             )
@@ -234,6 +256,112 @@ class Trajectory(eqx.Module):
         df = pd.DataFrame(data)
         df.attrs["units"] = col_units
         return df
+
+    # ---------------------------------------------------------------- partial results and warnings
+    def _warning_codes(self) -> np.ndarray:
+        return np.zeros(np.shape(self.status), int) if self.warning is None else np.asarray(self.warning)
+
+    @property
+    def plausible(self):
+        """Boolean (array): which trajectories stayed within the physiological bounds (failed ones: True)."""
+        return self._warning_codes() == 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per solved trajectory that left the physiological bounds of `yeastcell.bounds`,
+        naming each species outside its bound, its extreme value and when."""
+        codes = self._warning_codes()
+        if not np.any(codes):
+            return []
+        t, c = np.asarray(self.t), np.asarray(self.conc)
+        batch = t.ndim > 1
+        t, c, codes = (t, c, codes) if batch else (t[None], c[None], np.atleast_1d(codes))
+        lines = []
+        for b in np.flatnonzero(codes):
+            label = self.labels[b] if b < len(self.labels) else f"[{b}]"
+            found = outside(self.spec, self.species_ids, t[b], c[b], sbml=bool(self.value_ids))
+            lines.append(f"{label}: {Status(int(codes[b])).name}: " + "; ".join(found))
+        return lines
+
+    def partial(self) -> Trajectory:
+        """The trajectory with every lane readable: failed lanes keep their values up to `t_failed`
+        (NaN after); the accessors of the result do not raise. Check `.ok` / `.t_failed` yourself."""
+        return dataclasses.replace(self, status=jnp.zeros_like(self.status), labels=self.labels)
+
+    def last_state(self, allow_failed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(t (...,), conc (..., n_species)): the last saved time with finite values of each
+        trajectory and the concentrations there (mM); NaN where nothing finite was saved."""
+        if not allow_failed:
+            self.raise_if_failed()
+        t, c = np.asarray(self.t), np.asarray(self.conc)
+        finite = np.all(np.isfinite(c), axis=-1)  # (..., n_t)
+        any_finite = np.any(finite, axis=-1)
+        k = t.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
+        t_last = np.where(any_finite, np.take_along_axis(t, k[..., None], -1)[..., 0], np.nan)
+        c_last = np.take_along_axis(c, k[..., None, None], -2)[..., 0, :]
+        return t_last, np.where(any_finite[..., None], c_last, np.nan)
+
+    def failures(self) -> list[dict]:
+        """One record per failed trajectory: index, label, status, the time its solve stopped
+        (``t_failed``, min), the last saved time with finite values (``t_last``) and the species
+        with the highest and lowest concentration there (mM; among the species `yeastcell.bounds`
+        checks, i.e. not water or constant species, where the model has any)."""
+        status = np.atleast_1d(np.asarray(self.status))
+        tf = np.broadcast_to(np.asarray(self.t_failed) if self.t_failed is not None else -np.inf, status.shape)
+        t_last, c_last = self.last_state()
+        t_last, c_last = np.atleast_1d(t_last), np.atleast_2d(c_last)
+        lo_b, hi_b = bounds_for(self.spec, self.species_ids, sbml=bool(self.value_ids))
+        checked = np.isfinite(lo_b) | np.isfinite(hi_b)  # water and constant species left out
+        out = []
+        for b in np.flatnonzero(status != Status.SUCCESS):
+            rec = {
+                "index": int(b),
+                "label": self.labels[b] if b < len(self.labels) else "",
+                "status": Status(int(status[b])).name,
+                "t_failed": float(np.ravel(tf)[b]),
+                "t_last": float(t_last[b]),
+            }
+            if np.isfinite(t_last[b]):
+                x = np.where(checked, c_last[b], np.nan) if checked.any() else c_last[b]
+                hi, lo = int(np.nanargmax(x)), int(np.nanargmin(x))
+                rec["highest"] = (self.species_ids[hi], float(c_last[b, hi]))
+                rec["lowest"] = (self.species_ids[lo], float(c_last[b, lo]))
+            out.append(rec)
+        return out
+
+    def failure_summary(self, limit: int | None = None) -> str:
+        """A line per failed trajectory (up to `limit`): label, status, stop time, last state's
+        extreme species; and a count line. Empty string when none failed."""
+        recs = self.failures()
+        if not recs:
+            return ""
+        lines = [f"{len(recs)} of {len(self)} trajectories failed"]
+        for r in recs[:limit]:
+            lines.append("  " + _failure_line(r))
+        if limit is not None and len(recs) > limit:
+            lines.append(f"  ... {len(recs) - limit} more (Trajectory.failures())")
+        return "\n".join(lines)
+
+    def _failure_details(self) -> list[str]:
+        if self.t_failed is None:
+            return []
+        recs = {r["index"]: r for r in self.failures()}
+        n = int(np.size(self.status))
+        return [_failure_line(recs[b], status=False) if b in recs else "" for b in range(n)]
+
+
+def _failure_line(r: dict, status: bool = True) -> str:
+    head = f"[{r['index']}] {r['label']}: {r['status']} " if status else ""
+    if not np.isfinite(r["t_failed"]):
+        stop = "stop time unknown"
+    else:
+        stop = f"stopped at t={r['t_failed']:.6g} min"
+    if "highest" not in r:
+        return head + stop + "; nothing finite was saved"
+    (hs, hv), (ls, lv) = r["highest"], r["lowest"]
+    return (
+        head + f"{stop}; last saved state (t={r['t_last']:.6g} min): highest {hs}={hv:.4g} mM, lowest {ls}={lv:.4g} mM"
+    )
 
 
 def _index(names, name, what) -> int:

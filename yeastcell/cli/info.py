@@ -9,6 +9,7 @@ fit or ``simulate --params`` can set (the compiled cell's ``theta_names``, core 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..compile import compile_model
@@ -70,7 +71,7 @@ def summary(spec: ModelSpec, sbml: bool = False, path: str | None = None) -> lis
         out.append("units: concentrations mM, time min, volumes L, fluxes mM/min (core units)")
 
     out.append(f"\ncompartments ({len(spec.compartments)}):")
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (c.id, c.name or "", f"{c.volume_L:.4g}", "L" if c.dimensions == 3 else f"({c.dimensions:g}-D)", c.source or "")
         for c in spec.compartments
     ]
@@ -132,8 +133,8 @@ def summary(spec: ModelSpec, sbml: bool = False, path: str | None = None) -> lis
     return out
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Rows as left-aligned columns, indented two spaces (long cells cut at 60 characters)."""
-    rows = [tuple(x if len(x) <= 60 else x[:57] + "..." for x in r) for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    return ["  " + "  ".join(f"{x:{w}s}" for x, w in zip(r, widths)).rstrip() for r in (header, *rows)]
+    cells = [tuple(x if len(x) <= 60 else x[:57] + "..." for x in r) for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *cells)]
+    return ["  " + "  ".join(f"{x:{w}s}" for x, w in zip(r, widths)).rstrip() for r in (header, *cells)]

@@ -80,8 +80,12 @@ def run(args) -> int:
         cell.species_index(sp)
     t = np.linspace(0.0, args.t_end, args.points)
     traj = simulate_batch(cell, perts, t)
-    for lab, ok, msg in zip(labels, traj.ok, traj.status_messages()):
-        print(f"{lab:40s} {'ok' if ok else 'FAILED ' + msg}")
+    for lab, ok, plausible, msg in zip(labels, traj.ok, traj.plausible, traj.status_messages()):
+        print(f"{lab:40s} {('ok' if plausible else 'ok, WARNING ' + msg) if ok else 'FAILED ' + msg}")
+    for line in traj.warnings:
+        print(f"  warning: {line}")
+    if not all(traj.ok):
+        print(traj.failure_summary(limit=10))
     good = [i for i, ok in enumerate(traj.ok) if ok]
     for i in good:
         tr = traj[i]
@@ -108,7 +112,8 @@ def notation_labels(texts: list[str], condition: str | None = None) -> list[str]
     """Each run's perturbation as one notation string (`yeastcell.perturb.notation`): the named
     `condition` first (``cond:NAME``), then the run's own parts; a run repeated under the same
     perturbation gets a run label (``wt#2``), so that every label is a distinct Dataset condition."""
-    out, seen = [], {}
+    out: list[str] = []
+    seen: dict[str, int] = {}
     for text in texts:
         parts = [x.strip() for x in text.split("+") if x.strip()]
         if condition:

@@ -321,8 +321,9 @@ def bdf_batch(
     Returns:
         ys (B, n_t, n) (rows outside a lane's interval are zero), y_end (B, n) the state where each
         lane stopped, status (B,) int32 (`Status` codes), stats: dict of (B,) int arrays "steps",
-        "rejected", "jacobians", "factorisations", "newton" (Newton iterations) and the scalars
-        "iterations" (loop iterations) and "newton_loops".
+        "rejected", "jacobians", "factorisations", "newton" (Newton iterations), "t" (the time
+        each lane reached: t_end, or where a failure stopped it) and the scalars "iterations"
+        (loop iterations) and "newton_loops".
     """
     y0 = jnp.asarray(y0)
     B, n = y0.shape
@@ -584,6 +585,7 @@ def bdf_batch(
         k: getattr(state, k) for k in ("steps", "rejected", "jacobians", "factorisations", "newton", "newton_loops")
     }
     stats["iterations"] = state.it
+    stats["t"] = state.t
     return state.out, state.D[0].T, state.status, stats
 
 

@@ -77,7 +77,10 @@ def system_ode(cell, cond, t0):
 
 
 def solve_system(cell, cond, ts, options, max_events: int = 1000):
-    """Integrate an SBML-style cell; returns (y at `ts` (n_t, n_symbols), status). Traceable."""
+    """Integrate an SBML-style cell; returns (y at `ts` (n_t, n_symbols), status, t_failed). Traceable.
+
+    t_failed: the time (min) where a failed solve stopped (+inf where it did not fail); the values
+    saved after it are not valid (the caller masks them with NaN)."""
     sysm: System = cell.system
     evs: EventSystem | None = cell.events
     theta = cell.theta
@@ -108,12 +111,14 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
             None,
             x_of(y0),
             args=(y0,),
-            saveat=diffrax.SaveAt(ts=ts),
+            saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
             stepsize_controller=controller(t_end - t0),
             max_steps=options.max_steps,
             throw=False,
         )
-        return save_full(sol.ys, ts, y0), from_diffrax(sol.result)
+        status = from_diffrax(sol.result)
+        t_failed = jnp.where(status == Status.SUCCESS, jnp.inf, sol.ts[1][-1])
+        return save_full(sol.ys[0], ts, y0), status, t_failed
 
     n_atoms = len(evs.atom_p) if evs is not None else 0
     if n_atoms:
@@ -277,9 +282,10 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
         q0,
         jnp.asarray(jnp.inf),
     )
-    _, y, _, _, _, _, out, written, status, n_fired, _, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
+    t, y, _, _, _, _, out, written, status, n_fired, _, _, _ = jax.lax.while_loop(loop_cond, loop_body, init)
     out = jnp.where(written[:, None], out, y[None, :])  # points at/after the last event time
-    return out, fail_where(status, n_fired >= max_events, Status.TOO_MANY_EVENTS)
+    status = fail_where(status, n_fired >= max_events, Status.TOO_MANY_EVENTS)
+    return out, status, jnp.where(status == Status.SUCCESS, jnp.inf, t)
 
 
 def _set_species(sysm, y, i, value):

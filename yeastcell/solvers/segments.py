@@ -47,17 +47,21 @@ def apply_event(cond: Condition, c_full, k, t_end):
 
 
 # solve_segment(c_full (B, n_species) mM, t_start (B,), t_stop (B,)) ->
-#     (states at the save times (B, n_t, n_dynamic), state at t_stop (B, n_dynamic), status (B,))
-SegmentSolver = Callable[[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array]]
+#     (states at the save times (B, n_t, n_dynamic), state where the lane stopped (B, n_dynamic),
+#      status (B,), time the lane reached (B,): t_stop, or where a failure stopped it)
+SegmentSolver = Callable[[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array, jax.Array, jax.Array]]
 
 
 def scan_segments(solve_segment: SegmentSolver, dynamic: tuple[int, ...], conds: Condition, ts):
-    """(conc (B, n_t, n_species) mM, status (B,)) of a stacked batch of conditions.
+    """(conc (B, n_t, n_species) mM, status (B,), t_failed (B,) min) of a stacked batch of conditions.
 
     `solve_segment` integrates the dynamic species of every lane over its own segment (see
     `SegmentSolver`); species that are not dynamic keep their values. The status is the first
     failure of any segment, or NONFINITE for a non-finite initial state; the state checks of
-    `yeastcell.status.check_state` are the caller's.
+    `yeastcell.status.check_state` are the caller's. `t_failed` is the time the first failing
+    segment reached (+inf for a lane that did not fail); the values saved after it are NaN (the
+    later segments of a failed lane still run under vmap, from the state where it stopped, and
+    must not look valid), those saved up to it are kept.
     """
     dyn = np.asarray(dynamic, dtype=int)
     n_t = ts.shape[0]
@@ -65,15 +69,26 @@ def scan_segments(solve_segment: SegmentSolver, dynamic: tuple[int, ...], conds:
     bounds, seg_of_t = jax.vmap(lambda c: segment_plan(c, ts))(conds)
 
     def segment(carry, k):
-        c_full, out, status = carry
-        ys, y_end, code = solve_segment(c_full, bounds[:, k], bounds[:, k + 1])
+        c_full, out, status, t_failed = carry
+        ys, y_end, code, t_reached = solve_segment(c_full, bounds[:, k], bounds[:, k + 1])
         seg = jnp.repeat(c_full[:, None, :], n_t, axis=1).at[:, :, dyn].set(ys)
         out = jnp.where((seg_of_t == k)[:, :, None], seg, out)
+        t_failed = jnp.where((status == Status.SUCCESS) & (code != Status.SUCCESS), t_reached, t_failed)
         status = first_failure(status, code)
         c_full = jax.vmap(lambda cond, c: apply_event(cond, c, k, ts[-1]))(conds, c_full.at[:, dyn].set(y_end))
-        return (c_full, out, status), None
+        return (c_full, out, status, t_failed), None
 
-    out = jnp.zeros((conds.c0.shape[0], n_t, conds.c0.shape[1]), dtype=conds.c0.dtype)
-    status = jnp.full((conds.c0.shape[0],), Status.SUCCESS, dtype=jnp.int32)
-    (_, conc, status), _ = jax.lax.scan(segment, (conds.c0, out, status), jnp.arange(n_ev + 1))
-    return conc, jnp.where(jnp.all(jnp.isfinite(conds.c0), axis=1), status, Status.NONFINITE).astype(jnp.int32)
+    B = conds.c0.shape[0]
+    out = jnp.zeros((B, n_t, conds.c0.shape[1]), dtype=conds.c0.dtype)
+    status = jnp.full((B,), Status.SUCCESS, dtype=jnp.int32)
+    t_failed = jnp.full((B,), jnp.inf, dtype=conds.c0.dtype)
+    (_, conc, status, t_failed), _ = jax.lax.scan(segment, (conds.c0, out, status, t_failed), jnp.arange(n_ev + 1))
+    finite0 = jnp.all(jnp.isfinite(conds.c0), axis=1)
+    t_failed = jnp.where(finite0, t_failed, ts[0])
+    status = jnp.where(finite0, status, Status.NONFINITE).astype(jnp.int32)
+    return mask_after(conc, ts, t_failed), status, t_failed
+
+
+def mask_after(values, ts, t_failed):
+    """`values` (..., n_t, n) with NaN at the save times after `t_failed` (...) (min); +inf keeps all."""
+    return jnp.where((ts > t_failed[..., None])[..., None], jnp.nan, values)

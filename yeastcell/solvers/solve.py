@@ -34,14 +34,14 @@ import jax.numpy as jnp
 from ..cells import ConcentrationCell, SbmlCell
 from ..exceptions import SimulationInputError
 from ..perturb import Condition
-from ..status import check_state, from_diffrax
+from ..status import check_partial, from_diffrax
 from .bdf import BatchBDF, bdf_batch
 from .chunks import vmap_in_chunks
 from .events import solve_system
 from .jacobian import CellTerm, cell_term, solver_args
 from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH, Rodas4P
-from .segments import scan_segments
+from .segments import mask_after, scan_segments
 
 BDF_MIN_BATCH = 64  # batch size from which `batch_options` picks BatchBDF (see module docstring)
 
@@ -114,7 +114,14 @@ def _auto(solver) -> bool:
 
 
 @eqx.filter_jit
-def solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chunk: int | None = None):
+def solve(
+    cell,
+    conditions: Condition,
+    ts,
+    options: SolverOptions,
+    lanes_per_chunk: int | None = None,
+    stop_time: bool = False,
+):
     """Integrate `cell` under one condition or a stacked batch of them. Pure and traceable.
 
     Args:
@@ -123,11 +130,15 @@ def solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chu
         ts: save times (min), validated (`yeastcell.solvers.times.save_times`).
         options: `SolverOptions`; `method` decides from it which code runs.
         lanes_per_chunk: run a batch as sequential vmapped chunks of this many lanes (None: one vmap).
+        stop_time: also return the time each lane stopped at (see below).
 
     Returns:
-        (values, status): values (n_t, n_species) mM for a concentration cell, or the values of all
-        symbols (n_t, n_symbols) for an SBML-semantics cell (compartment sizes, species amounts,
-        parameters); status a `Status` code; both with a leading batch axis for a batch.
+        (values, status), or (values, status, t_failed) with `stop_time`: values (n_t, n_species) mM
+        for a concentration cell, or the values of all symbols (n_t, n_symbols) for an
+        SBML-semantics cell (compartment sizes, species amounts, parameters); status a `Status`
+        code; t_failed the time (min) where a failed solve stopped (+inf where it did not fail);
+        all with a leading batch axis for a batch. A failed lane keeps the values saved up to
+        `t_failed`; those after it are NaN.
     """
     how = method(cell, options)
     if conditions.c0.ndim not in (1, 2):
@@ -137,12 +148,15 @@ def solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chu
     batched = conditions.c0.ndim == 2
     if how is Method.BATCH_BDF:
         conds = conditions if batched else _one_lane(conditions)
-        values, status = vmap_in_chunks(lambda c: _bdf(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
-        return (values, status) if batched else (values[0], status[0])
-    lane = _events_lane if how is Method.EVENTS else _diffrax_lane
-    if not batched:
-        return lane(cell, conditions, ts, options)
-    return vmap_in_chunks(lambda c: lane(cell, c, ts, options), conditions, lanes_per_chunk)
+        out = vmap_in_chunks(lambda c: _bdf(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
+        out = out if batched else tuple(x[0] for x in out)
+    else:
+        lane = _events_lane if how is Method.EVENTS else _diffrax_lane
+        if not batched:
+            out = lane(cell, conditions, ts, options)
+        else:
+            out = vmap_in_chunks(lambda c: lane(cell, c, ts, options), conditions, lanes_per_chunk)
+    return tuple(out) if stop_time else tuple(out[:2])
 
 
 def _one_lane(cond: Condition) -> Condition:
@@ -156,7 +170,7 @@ def with_parameters(cell, cond: Condition):
 
 
 def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
-    """(conc (n_t, n_species) mM, status) of one condition with a diffrax solver."""
+    """(conc (n_t, n_species) mM, status, t_failed) of one condition with a diffrax solver."""
     cell = with_parameters(cell, cond)
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
@@ -171,27 +185,37 @@ def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
             None,
             c_full[dyn],
             args=solver_args(term, cell, c_full, cond.clamp, cond.rate_scale),
-            saveat=diffrax.SaveAt(ts=jnp.clip(ts, a, b), t1=True),
+            saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=jnp.clip(ts, a, b)), diffrax.SubSaveAt(t1=True)]),
             stepsize_controller=options.controller(b - a),
             max_steps=options.max_steps,
             throw=False,
             adjoint=options.adjoint,
         )
-        return sol.ys[None, :-1], sol.ys[None, -1], from_diffrax(sol.result)[None]
+        # on failure diffrax leaves the save times it did not reach at +inf; the separate t1 save
+        # holds the state and time where it stopped (in one SaveAt with the ts, diffrax writes it
+        # to the first unreached slot, not the last)
+        ys, (t_end,), (y_end,) = sol.ys[0], sol.ts[1], sol.ys[1]
+        return ys[None], y_end[None], from_diffrax(sol.result)[None], t_end[None]
 
-    conc, status = scan_segments(solve_segment, cell.dynamic, _one_lane(cond), ts)
-    return conc[0], check_state(conc[0], status[0], options.negative_tol)
+    conc, status, t_failed = scan_segments(solve_segment, cell.dynamic, _one_lane(cond), ts)
+    return _checked(conc[0], conc[0], ts, status[0], t_failed[0], options)
 
 
 def _events_lane(cell, cond: Condition, ts, options: SolverOptions):
-    """(symbol values (n_t, n_symbols), status) of one condition of an SBML-semantics cell."""
+    """(symbol values (n_t, n_symbols), status, t_failed) of one condition of an SBML-semantics cell."""
     cell = with_parameters(cell, cond)
-    values, status = solve_system(cell, cond, ts, options, options.max_events)
-    return values, check_state(cell.system.species_values(values), status, options.negative_tol)
+    values, status, t_failed = solve_system(cell, cond, ts, options, options.max_events)
+    return _checked(values, cell.system.species_values(values), ts, status, t_failed, options)
+
+
+def _checked(values, conc, ts, status, t_failed, options):
+    """(values NaN after the stop time, status, t_failed) after the state checks of one lane."""
+    status, t_failed = check_partial(conc, ts, status, t_failed, options.negative_tol)
+    return mask_after(values, ts, t_failed), status, t_failed
 
 
 def _bdf(cell, conds: Condition, ts, options: SolverOptions):
-    """(conc (B, n_t, n_species) mM, status (B,)) of a stacked batch with `bdf_batch`: each segment
+    """(conc (B, n_t, n_species) mM, status (B,), t_failed (B,)) of a stacked batch with `bdf_batch`: each segment
     is one `bdf_batch` over all lanes (their own segment bounds). Lanes that change parameters carry
     their parameter vector in the solver's args (the loop is not vmapped over cells)."""
     dyn = jnp.asarray(cell.dynamic, dtype=int)
@@ -224,7 +248,7 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
         args = jax.vmap(lambda c, cond: solver_args(term, cell, c, cond.clamp, cond.rate_scale))(c_full, conds)
         if conds.n_params:
             args = (thetas, args)
-        ys, y_end, code, _ = bdf_batch(
+        ys, y_end, code, stats = bdf_batch(
             vf,
             jac,
             c_full[:, dyn],
@@ -239,7 +263,7 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
             jac_lanes=options.solver.jac_lanes,
             min_step_fraction=options.min_step_fraction,
         )
-        return ys, y_end, code
+        return ys, y_end, code, stats["t"]
 
-    conc, status = scan_segments(solve_segment, cell.dynamic, conds, ts)
-    return conc, jax.vmap(lambda c, st: check_state(c, st, options.negative_tol))(conc, status)
+    conc, status, t_failed = scan_segments(solve_segment, cell.dynamic, conds, ts)
+    return jax.vmap(lambda c, st, tf: _checked(c, c, ts, st, tf, options))(conc, status, t_failed)

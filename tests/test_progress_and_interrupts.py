@@ -60,7 +60,7 @@ def test_batch_with_progress_matches_the_plain_batch(two_step, capsys):
     plain = yc.simulate_batch(two_step, perts, t, progress=False)
     shown = yc.simulate_batch(two_step, perts, t, lanes_per_chunk=4, progress=True)
     err = capsys.readouterr().err
-    assert "simulate 10 conditions" in err and "10/10" in err
+    assert "simulate 10 conditions" in err  # the bar (transient: cleared when done)
     np.testing.assert_allclose(np.asarray(shown.conc), np.asarray(plain.conc), rtol=1e-6, atol=1e-9)
     assert shown.labels == plain.labels and np.array_equal(shown.status, plain.status)
 

@@ -93,7 +93,7 @@ def simulate_batch(
     if show:  # chunks run from Python: the bar moves per chunk, Ctrl-C acts between chunks
         k = chunk or progress_lanes_per_chunk(n)
         options = batch_options(options or SolverOptions(), k, cell)
-        with bar(total=n, desc=f"simulate {n} conditions", unit="lane", progress=True) as pb:
+        with bar(total=n, desc=f"simulate {n} conditions", unit="lane", progress=True, leave=False) as pb:
             pb.set_postfix_str("compiling")
             conc, status = run_in_chunks(lambda c: solve(cell, c, ts, options), conds, k, _updater(pb))
         return _trajectory(cell, ts, conc, status, labels, conds)

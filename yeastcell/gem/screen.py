@@ -133,7 +133,7 @@ def solve_knockout_lps(
     forced = forced_zero_objective(c.S, c.lb, c.ub, c.c, zeroed)
     rest = np.flatnonzero(~forced)
     out: list = [None] * len(jobs)
-    with bar(total=len(rest), desc=desc, unit="LP", progress=progress) as pb:
+    with bar(total=len(rest), desc=desc, unit="LP", progress=progress, leave=False) as pb:
         solved = _solve_jobs(
             wt,
             [jobs[k] for k in rest],

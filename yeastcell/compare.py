@@ -115,7 +115,8 @@ def check_log_scale(ds, max_listed: int = 5, hint: str = "") -> None:
         )
         more = f" (and {len(bad) - max_listed} more)" if len(bad) > max_listed else ""
         raise DatasetError(
-            f"{len(bad)} measured value(s) <= 0 cannot be compared on the log2 scale: {listed}{more}" + hint
+            f"{len(bad)} measured value(s) <= 0 cannot be compared on the log2 scale (raw values must be > 0): "
+            f"{listed}{more}" + hint
         )
 
 

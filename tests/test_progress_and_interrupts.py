@@ -65,6 +65,22 @@ def test_batch_with_progress_matches_the_plain_batch(two_step, capsys):
     assert shown.labels == plain.labels and np.array_equal(shown.status, plain.status)
 
 
+def test_screen_and_fit_show_bars_when_asked(textbook, two_step, capsys):
+    from yeastcell.fit import fit
+    from yeastcell.gem import knockout_screen
+    from yeastcell.gem.load import gem_from_cobra
+
+    gem = gem_from_cobra(textbook)
+    df = knockout_screen(gem, genes=list(gem.gene_ids[:40]), progress=True)
+    assert len(df) == 40 and "single-deletion LPs" in capsys.readouterr().err
+    knockout_screen(gem, genes=list(gem.gene_ids[:40]), progress=False)
+    assert capsys.readouterr().err == ""
+    lab_data = _dataset_with_a_zero(two_step)
+    lab_data = lab_data.replace(values=lab_data.values + 0.1)
+    fit(two_step, lab_data, params=["conv.kf"], epochs=2, progress=True)
+    assert "fit" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ Ctrl-C
 def test_keyboard_interrupt_is_one_line_and_status_130(monkeypatch, capsys):
     import yeastcell.cli.simulate as cli_simulate

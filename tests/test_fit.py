@@ -74,6 +74,43 @@ def test_parameter_recovery_two_step_multistart_lm(two_step):
     assert ident.identifiable.all(), ident.table()
 
 
+def test_confidence_intervals_cover_the_truth_and_the_cli_reports_them(two_step, tmp_path, capsys):
+    """95 % intervals from the Fisher information (Gauss–Newton) at the optimum: around the fitted
+    value, symmetric on the log scale, covering the true values of data with the stated noise; the
+    `yeastcell fit` command prints them and writes them (with the method) into the result JSON."""
+    from yeastcell.cli import main
+    from yeastcell.fit import confidence_intervals
+
+    ds = _two_step_data(two_step, sigma=0.03)  # natural-log sd 0.03 = 0.043 log2 units
+    bounds = {"uptake.kf": (0.05, 5.0), "conv.kf": (0.01, 2.0)}
+    res = fit(two_step, ds, params=bounds, optimizer="lm", epochs=60, seed=3, sigma_log2=0.043)
+    ci = confidence_intervals(res.fittable, ds, level=0.95, sigma_log2=0.043)
+    assert ci["method"] == "95 % CI from the Fisher information (Gauss–Newton), log-parameter scale"
+    for name, mult in TWO_STEP_TRUE.items():
+        c = ci["parameters"][name]
+        true = mult * float(two_step.theta[two_step.theta_names.index(name)])
+        assert c["value"] == pytest.approx(res.parameters[name], rel=1e-12)
+        assert c["lower"] < true < c["upper"], (name, true, c)
+        assert np.log(c["upper"] / c["value"]) == pytest.approx(np.log(c["value"] / c["lower"]), rel=1e-9)
+        assert np.log(c["upper"] / c["lower"]) == pytest.approx(2 * 1.959964 * c["sd_log"], rel=1e-5)
+        assert c["identifiable"] and 0 < c["sd_log"] < 0.1
+
+    ds.to_hdf5(tmp_path / "d.h5")
+    out = tmp_path / "fit.json"
+    model = str(two_step.spec.path)
+    args = ["fit", str(tmp_path / "d.h5"), "-m", model, "--optimizer", "lm", "--epochs", "60", "--sigma", "0.043"]
+    rc = main([*args, "-p", "uptake.kf=0.05:5", "-p", "conv.kf=0.01:2", "-o", str(out), "-q"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "95 % CI from the Fisher information (Gauss–Newton), log-parameter scale" in printed
+    assert any(ln.startswith("conv.kf\t") and "[" in ln for ln in printed.splitlines()), printed
+    written = json.loads(out.read_text())["confidence_intervals"]
+    assert written["method"] == ci["method"] and written["level"] == 0.95
+    assert set(written["parameters"]) == {"uptake.kf", "conv.kf"}
+    for name, c in written["parameters"].items():
+        assert c["lower"] < json.loads(out.read_text())["parameters"][name] < c["upper"]
+
+
 @pytest.mark.slow  # ~4 min on a 2-core CPU
 def test_parameter_recovery_core_model_flags_nonidentifiable(core):
     """Virtual-lab data of the yeast core model with known (changed) parameters, no hidden structure.

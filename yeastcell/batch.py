@@ -35,13 +35,16 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .cells import Cell, SbmlCell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
+from .progress import bar, enabled
 from .simulate import _trajectory
-from .solvers import SolverOptions, batch_options, save_times, solve
+from .solvers import BDF_MIN_BATCH, SolverOptions, batch_options, save_times, solve
+from .solvers.chunks import chunk_size_for_progress, run_in_chunks
 from .trajectory import Trajectory
 
 STRATEGIES = ("auto", "vmap", "shard")
 
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
+PROGRESS_CHUNKS = 20  # most chunks of a batch run with a progress bar (see `progress_lanes_per_chunk`)
 
 
 def simulate_batch(
@@ -52,6 +55,7 @@ def simulate_batch(
     options: SolverOptions | None = None,
     strategy: str = "auto",
     lanes_per_chunk: int | None | str = "auto",
+    progress: bool | None = None,
 ) -> Trajectory:
     """Simulate many perturbations at once; one failed lane never aborts the others.
 
@@ -61,6 +65,10 @@ def simulate_batch(
         strategy: "auto", "vmap" or "shard" (see module docstring).
         lanes_per_chunk: run the vmapped batch in sequential chunks of this many lanes (None: one
             vmap of the whole batch). "auto": `default_lanes_per_chunk` (see module docstring).
+        progress: show a progress bar (`yeastcell.progress.enabled`: default on when stderr is a
+            terminal, or ``YEASTCELL_PROGRESS=1``). With progress on, a batch of more than one lane runs
+            chunk by chunk from Python (`run_in_chunks`; chunks of `lanes_per_chunk`, else of
+            `progress_lanes_per_chunk` lanes), so the bar moves per chunk and Ctrl-C acts between chunks.
 
     Returns:
         A batched `Trajectory` (leading axis = condition) with a status per condition.
@@ -80,9 +88,17 @@ def simulate_batch(
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
         raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
     chunk = None if chunk is None or chunk >= n else int(chunk)
-    options = batch_options(options or SolverOptions(), chunk or n, cell)
     n_dev = jax.local_device_count()
     use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
+    show = enabled(progress) and n > 1 and not (use_shard and n_dev > 1)
+    if show:  # chunks run from Python: the bar moves per chunk, Ctrl-C acts between chunks
+        k = chunk or progress_lanes_per_chunk(n)
+        options = batch_options(options or SolverOptions(), k, cell)
+        with bar(total=n, desc=f"simulate {n} conditions", unit="lane", progress=True, leave=False) as pb:
+            pb.set_postfix_str("compiling")
+            conc, status = run_in_chunks(lambda c: solve(cell, c, ts, options), conds, k, _updater(pb))
+        return _trajectory(cell, ts, conc, status, labels, conds)
+    options = batch_options(options or SolverOptions(), chunk or n, cell)
     if use_shard and n_dev > 1:
         conc, status, t_failed = _sharded(cell, conds, ts, options, n_dev)
     else:
@@ -96,6 +112,21 @@ def default_lanes_per_chunk(cell: Cell) -> int | None:
     if isinstance(cell, SbmlCell) and jax.default_backend() == "cpu":
         return SBML_LANES_PER_CHUNK_CPU
     return None
+
+
+def progress_lanes_per_chunk(n: int) -> int:
+    """Lanes per chunk of a batch of `n` run with a progress bar (and no `lanes_per_chunk` of its
+    own): at most `PROGRESS_CHUNKS` chunks of at least `BDF_MIN_BATCH` lanes, so a batch that gets
+    `BatchBDF` as one vmap still gets it per chunk (fewer than 2 x BDF_MIN_BATCH lanes: one chunk)."""
+    return chunk_size_for_progress(n, BDF_MIN_BATCH, PROGRESS_CHUNKS)
+
+
+def _updater(pb):
+    def update(lanes: int) -> None:
+        pb.set_postfix_str("")
+        pb.update(lanes)
+
+    return update
 
 
 def _sharded(cell, conds, ts, options, n_dev):

@@ -87,6 +87,57 @@ def _log2(x: np.ndarray, what: str) -> np.ndarray:
         return np.where(fin, np.log2(np.where(fin, x, 1.0)), np.nan)
 
 
+# ---------------------------------------------------------------------- values a log scale cannot take
+def nonpositive_entries(ds):
+    """The measured raw entries of `ds` that are <= 0 (no log2), one row each: condition, replicate
+    (1-based), t_min, observable, value (a pandas DataFrame; empty for log2fc data or none)."""
+    import pandas as pd
+
+    cols = ["condition", "replicate", "t_min", "observable", "value"]
+    if ds.transform != "raw":
+        return pd.DataFrame(columns=cols)
+    bad = ds.mask & np.isfinite(ds.values) & (ds.values <= 0)
+    rows = [
+        (ds.conditions[c], r + 1, float(ds.times_min[t]), ds.observables[o], float(ds.values[c, r, t, o]))
+        for c, r, t, o in zip(*np.nonzero(bad))
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def check_log_scale(ds, max_listed: int = 5, hint: str = "") -> None:
+    """Raise `DatasetError` naming the measured raw values <= 0 of `ds` (they have no log2; the
+    metrics are on the log2 scale). Call it before simulating."""
+    bad = nonpositive_entries(ds)
+    if len(bad):
+        listed = "; ".join(
+            f"condition {r.condition!r} replicate {r.replicate} t={r.t_min:g} min {r.observable!r} = {r.value:g}"
+            for r in bad.head(max_listed).itertuples()
+        )
+        more = f" (and {len(bad) - max_listed} more)" if len(bad) > max_listed else ""
+        raise DatasetError(
+            f"{len(bad)} measured value(s) <= 0 cannot be compared on the log2 scale (raw values must be > 0): "
+            f"{listed}{more}" + hint
+        )
+
+
+def mask_detection_limit(ds, limit: float):
+    """(dataset, n): `ds` with every measured raw value <= `limit` (the detection limit, in the
+    observable's units) treated as not measured (mask False, value NaN), and how many were.
+
+    Such values say only "at most `limit`"; a log-scale comparison of them with a prediction would
+    score noise, so they are left out of every metric (the number is reported). log2fc data are
+    returned unchanged (their values are not concentrations)."""
+    if not np.isfinite(limit) or limit < 0:
+        raise DatasetError(f"detection limit must be a finite number >= 0, got {limit}")
+    if ds.transform != "raw":
+        return ds, 0
+    below = ds.mask & np.isfinite(ds.values) & (ds.values <= limit)
+    n = int(below.sum())
+    if not n:
+        return ds, 0
+    return ds.replace(values=np.where(below, np.nan, ds.values), mask=ds.mask & ~below), n
+
+
 # ---------------------------------------------------------------------- metrics
 def metrics(
     ds, pred, lower=None, upper=None, threshold: float = 0.0, reference: str | None = None, floor: float = 1e-12
@@ -117,6 +168,7 @@ def metrics(
     if not (np.isfinite(threshold) and threshold >= 0):
         raise DatasetError(f"threshold must be a finite number >= 0 (log2 units), got {threshold}")
     raw = ds.transform == "raw"
+    check_log_scale(ds)
     data = _log2(np.where(ds.mask, ds.values, np.nan), "data") if raw else np.where(ds.mask, ds.values, np.nan)
     p = np.log2(np.maximum(pred, floor)) if raw else pred  # NaN (failed solve) stays NaN
     # measured and predicted changes (for direction of change)

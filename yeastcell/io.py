@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+_PARTIAL: set[Path] = set()  # temporary files of writes in progress (removed by `remove_partial_files`)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -25,6 +27,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    _PARTIAL.add(tmp)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file open()'s usual mode
@@ -33,6 +36,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+    finally:
+        _PARTIAL.discard(tmp)
+
+
+def remove_partial_files() -> None:
+    """Delete the temporary files of `atomic_path` writes still in progress (e.g. in another thread
+    when the command line is interrupted and exits at once): no ``.NAME.*.tmp`` is left behind."""
+    for tmp in list(_PARTIAL):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        _PARTIAL.discard(tmp)
 
 
 def _umask() -> int:

@@ -33,6 +33,7 @@ from ..data import Dataset, merge
 from ..exceptions import UnknownNameError, YeastcellError
 from ..io import atomic_path
 from ..lab.plan import Experiment, Lab, Plan
+from ..progress import bar, enabled
 from .acquisition import STRATEGIES, select_batch
 from .ensemble import Ensemble, member_seeds, train_ensemble
 from .learners import Learner, condition_means
@@ -279,6 +280,7 @@ def closed_loop(
     initial=None,
     heldout=None,
     log: Callable[[str], None] | None = print,
+    progress: bool | None = None,
 ) -> LoopResult:
     """Run (or resume) the closed loop; see the module docstring for what is checkpointed.
 
@@ -290,6 +292,8 @@ def closed_loop(
         initial: Dataset measured before the loop (else `config.n_initial` random experiments).
         heldout: Dataset of conditions never offered to the loop, for the learning curve.
         log: progress messages (None: silent).
+        progress: a progress bar over the rounds (`yeastcell.progress.enabled`: default on when
+            stderr is a terminal); `log` messages are then written above the bar.
 
     Raises:
         LoopError: bad configuration or a checkpoint of another configuration.
@@ -337,6 +341,9 @@ def closed_loop(
     else:
         data = Dataset.from_hdf5(folder / "initial.h5") if (folder / "initial.h5").exists() else None
 
+    pb = bar(total=config.rounds, initial=done, desc="loop rounds", unit="round", progress=progress)
+    if log is print and enabled(progress):
+        say = pb.write  # above the bar, not through it
     for r in range(done, config.rounds):
         rd = folder / f"round_{r:03d}"
         seed = _round_seed(config.seed, r)
@@ -435,6 +442,8 @@ def closed_loop(
         data = new if data is None else merge(data, new, replicates="append")
         data.to_hdf5(rd / "data.h5")
         _write_json(state_path, {"completed_rounds": r + 1})
+        pb.update(1)
+    pb.close()
 
     if data is None:  # no initial data, and the first round could choose nothing (e.g. the budget)
         raise LoopError("no initial data and no experiment chosen: nothing to train the final ensemble on")

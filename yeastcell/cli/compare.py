@@ -3,6 +3,11 @@
 Prints the metrics of `yeastcell.compare` summarised per observable (RMSE on the log2 scale,
 correlations, direction accuracy) and the correlation per condition; optionally writes the full
 table (one row per condition x observable) and a plot of simulated vs measured time courses.
+
+Raw values are compared on the log2 scale, so a measured value <= 0 has no place there: the command
+names such rows before simulating. ``--detection-limit X`` treats every measured value <= X (in
+the observable's units; e.g. 0 for "not detected" entries written as 0) as below detection: it is
+left out of the metrics (masked, not imputed) and the number left out is printed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from .. import load_cell
-from ..compare import condition_correlations, metrics, plot_comparison, predict_dataset, summarize
+from ..compare import (
+    check_log_scale,
+    condition_correlations,
+    mask_detection_limit,
+    metrics,
+    plot_comparison,
+    predict_dataset,
+    summarize,
+)
 from ..data import Dataset
 from ..exceptions import DatasetError
 from ..io import atomic_path
@@ -58,6 +71,13 @@ def add_parser(sub, default_model: str) -> None:
         help="simulate a dataset condition as this perturbation, e.g. --as cond:nacl_0.4M step:NaCl_e=400@0",
     )
     c.add_argument("--observables", nargs="+", help="compare only these observables")
+    c.add_argument(
+        "--detection-limit",
+        type=float,
+        metavar="X",
+        help="treat measured values <= X (observable units) as below detection: left out of the metrics, "
+        "counted (default: none; values <= 0 are then an error naming their rows)",
+    )
     c.add_argument("--threshold", type=float, default=0.0, help="significant change for direction accuracy (log2)")
     c.add_argument("--reference", help="raw data: condition that changes are measured against")
     c.add_argument("--points", type=int, default=101, help="simulation points for the plot curves")
@@ -82,6 +102,11 @@ def run(args) -> int:
             new[k] = v
         ref = next((v for k, v in args.rename if k == ds.reference), ds.reference)
         ds = ds.replace(conditions=tuple(new[c] for c in ds.conditions), reference=ref)
+    if args.detection_limit is not None:
+        ds, n_below = mask_detection_limit(ds, args.detection_limit)
+        if n_below:
+            print(f"{n_below} measured value(s) <= {args.detection_limit:g} (detection limit) left out of the metrics")
+    check_log_scale(ds, hint="; give --detection-limit X to leave values <= X out of the comparison")
     mapping = {}
     for item in args.map or []:
         if "=" not in item:

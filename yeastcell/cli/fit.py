@@ -1,8 +1,10 @@
 """``yeastcell fit``: fit mechanistic parameters and/or a residual network to a Dataset file.
 
-Prints each fitted parameter (core units: mM, min) and, with ``-o``, writes the result JSON
-(parameters, loss, validation loss, starts, epochs) atomically; a trained residual network goes
-to ``<output>.residual.h5``.
+Prints each fitted parameter (core units: mM, min) with its 95 % confidence interval (from the
+Fisher information, Gauss–Newton, on the log-parameter scale; `yeastcell.fit.confidence_intervals`)
+and, with ``-o``, writes the result JSON (parameters, confidence intervals with their method, loss,
+validation loss, starts, epochs) atomically; a trained residual network goes to
+``<output>.residual.h5``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import optax
 from ..cells import AbstractCell, ConcentrationCell
 from ..compile import compile_model
 from ..data import Dataset
-from ..fit import FitParameter, fit
+from ..exceptions import SimulationInputError
+from ..fit import FitParameter, confidence_intervals, fit
 from ..hybrid import HybridCell, hybridize, save_residual
 from ..io import atomic_path
 from ..load import load_model
@@ -55,6 +58,12 @@ def add_parser(sub, default_model: str) -> None:
     ft.add_argument("--sigma", type=float, default=0.2, help="noise sd (log2 units)")
     ft.add_argument("--validation", type=float, default=None, help="fraction of conditions held out for early stopping")
     ft.add_argument("--checkpoint", help="checkpoint folder (resume by rerunning the same command)")
+    ft.add_argument(
+        "--ci-level",
+        type=float,
+        default=0.95,
+        help="confidence level of the parameter intervals (Fisher information; default 0.95; 0: none)",
+    )
     ft.add_argument("-o", "--output", help="result JSON (atomic)")
     ft.add_argument("-q", "--quiet", action="store_true")
     ft.set_defaults(func=run)
@@ -63,6 +72,9 @@ def add_parser(sub, default_model: str) -> None:
 def run(args) -> int:
     """Fit and print the parameters (NAME or NAME=LOWER:UPPER per ``--param``, core units); exit
     status 2 for a malformed ``--param``."""
+    if not 0.0 <= args.ci_level < 1.0:
+        print(f"yeastcell: error: --ci-level must be in [0, 1), got {args.ci_level:g}", file=sys.stderr)
+        return 2
     path = args.data
     ds = Dataset.from_hdf5(path) if str(path).endswith((".h5", ".hdf5")) else Dataset.from_table(path)
     if args.observables:
@@ -102,7 +114,7 @@ def run(args) -> int:
         seed=args.seed,
         validation_fraction=args.validation,
         checkpoint_dir=args.checkpoint,
-        progress=not args.quiet,
+        progress=False if args.quiet else None,
         sigma_log2=args.sigma,
     )
     out = {
@@ -112,8 +124,25 @@ def run(args) -> int:
         "starts": res.starts,
         "epochs": len(res.history),
     }
+    ci = None
+    if res.fittable.params and args.ci_level:
+        try:
+            ci = confidence_intervals(res.fittable, ds, level=args.ci_level, sigma_log2=args.sigma)
+        except SimulationInputError as err:
+            print(f"no confidence intervals: {err}", file=sys.stderr)
+    if ci is not None:
+        out["confidence_intervals"] = ci
     for k, v in res.parameters.items():
-        print(f"{k}\t{v:.6g}")
+        c = (ci or {}).get("parameters", {}).get(k)
+        if c is None:
+            print(f"{k}\t{v:.6g}")
+        elif c["lower"] is None:
+            print(f"{k}\t{v:.6g}\tCI: none (not identifiable: a flat direction of the fit)")
+        else:
+            flag = "" if c["identifiable"] else "  (poorly identified)"
+            print(f"{k}\t{v:.6g}\t[{c['lower']:.4g}, {c['upper']:.4g}]{flag}")
+    if ci is not None:
+        print(f"{ci['method']} (noise sd {args.sigma:g} log2 units)")
     if args.output:
         with atomic_path(args.output) as tmp:
             tmp.write_text(json.dumps(out, indent=1))

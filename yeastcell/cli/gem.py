@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..exceptions import GemFileError
+from ..exceptions import GemError, GemFileError
 from ..gem import chemostat_growth_test, essentiality_test, knockout_screen, load_gem, read_medium
 from ..io import atomic_path
 from ._help import examples
@@ -61,6 +61,8 @@ def add_gem_test_parser(sub) -> None:
 
 def run_screen(args) -> int:
     """Delete genes (singly, in pairs) and print or write the growth of each deletion (1/h)."""
+    for p in args.pairs or []:
+        parse_pair(p)  # before loading the model
     gem = load_gem(args.gem)
     if not gem.gene_ids:
         raise GemFileError(
@@ -68,7 +70,7 @@ def run_screen(args) -> int:
             "nothing to delete; a knockout screen needs a genome-scale model with gene rules (e.g. Yeast-GEM)"
         )
     medium = read_medium(args.medium) if args.medium else None
-    pairs = [tuple(p.split("+")) for p in args.pairs] if args.pairs else None
+    pairs = [parse_pair(p) for p in args.pairs] if args.pairs else None
     if args.all_pairs:
         pool = args.genes or list(gem.gene_ids)
         pairs = (pairs or []) + list(itertools.combinations(pool, 2))
@@ -90,6 +92,17 @@ def run_screen(args) -> int:
     else:
         print(df.drop(columns=["genes"]).to_string(max_rows=40))
     return 0
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """``GENE1+GENE2`` as a pair of gene names; anything else raises `GemError` naming the item."""
+    parts = tuple(g.strip() for g in text.split("+"))
+    if len(parts) != 2 or not all(parts):
+        raise GemError(
+            f"--pairs {text!r}: expected two genes as GENE1+GENE2 (a double deletion), got {len(parts)} part(s)"
+            + ("; triple deletions are not supported" if len(parts) > 2 else "")
+        )
+    return parts
 
 
 def run_gem_test(args) -> int:

@@ -1,8 +1,10 @@
 """Fitting and training: mechanistic parameters, residual networks or both (`fit`), with parameter
 transforms and priors (`FitParameter`), multi-start, early stopping, checkpoints, and practical
-identifiability from the Fisher information (`fisher_information`)."""
+identifiability and confidence intervals from the Fisher information (`fisher_information`,
+`confidence_intervals`)."""
 
 from .identify import Identifiability as Identifiability
+from .identify import confidence_intervals as confidence_intervals
 from .identify import fisher_information as fisher_information
 from .params import FitParameter as FitParameter
 from .params import Fittable as Fittable
@@ -24,6 +26,7 @@ __all__ = [
     "Problem",
     "Regularisation",
     "build_problem",
+    "confidence_intervals",
     "fisher_information",
     "fit",
     "fittable",

@@ -41,7 +41,6 @@ import dataclasses
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +55,7 @@ from ..cells import AbstractCell
 from ..exceptions import SimulationInputError
 from ..hybrid import HybridCell
 from ..io import atomic_path
+from ..progress import bar
 from ..solvers import SolverOptions, differentiable
 from .params import Fittable, fittable, random_start
 from .problem import Regularisation, build_problem, loss_terms, weighted_residuals
@@ -162,7 +162,7 @@ def fit(
     gradient: str = "auto",
     options=None,
     checkpoint_dir: str | Path | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     mapping=None,
     start_spread: float = 3.0,
 ) -> FitResult:
@@ -183,7 +183,8 @@ def fit(
             differences, one vmapped batch; the "auto" choice for LM, see `yeastcell.fit.sensitivity`).
         options: `SolverOptions` (default rtol 1e-6, atol 1e-9).
         checkpoint_dir: where to checkpoint after every epoch (and resume from).
-        progress: print one progress line per epoch to stderr.
+        progress: a progress bar per start (epochs, with the loss) on stderr; None: when stderr is
+            a terminal or ``YEASTCELL_PROGRESS=1`` (`yeastcell.progress.enabled`).
 
     Raises:
         UnknownNameError: an unknown parameter, observable or gene. SimulationInputError: bad settings.
@@ -278,6 +279,14 @@ def fit(
             trainable, opt_state, best_tr, _ = ckpt.load_state((trainable, opt_state, trainable, trainable), state)
             best, bad, epoch0 = (state["best"], best_tr), state["bad"], state["epoch"] + 1
         state = None
+        pb = bar(
+            total=epochs,
+            initial=epoch0,
+            desc=f"fit start {s + 1}/{starts}" if starts > 1 else "fit",
+            unit="epoch",
+            progress=progress,
+            leave=False,
+        )
         for epoch in range(epoch0, epochs):
             t0 = time.perf_counter()
             rng = np.random.default_rng([seed, s, epoch])
@@ -302,15 +311,13 @@ def fit(
                 "time_s": round(time.perf_counter() - t0, 4),
             }
             history.append(row)
-            if progress:
-                print(
-                    f"\r[start {s + 1}/{starts}] epoch {epoch + 1}/{epochs} loss {loss:.4g}"
-                    + (f" val {val:.4g}" if val is not None else "")
-                    + (f" failed {n_failed}" if n_failed else ""),
-                    end="",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            pb.set_postfix_str(
+                f"loss {loss:.4g}"
+                + (f" val {val:.4g}" if val is not None else "")
+                + (f" failed {n_failed}" if n_failed else ""),
+                refresh=False,
+            )
+            pb.update(1)
             stop = bad >= patience or runner.converged
             if ckpt:
                 ckpt.save(
@@ -319,8 +326,7 @@ def fit(
                 )
             if stop:
                 break
-        if progress:
-            print(file=sys.stderr)
+        pb.close()
         fb = eqx.combine(best[1], static)
         train_loss = float(eval_loss(fb, problem, jnp.arange(n_cond))[0])
         summaries.append(

@@ -55,6 +55,7 @@ from yeastcell.gem.load import GEM
 from yeastcell.gem.lp.knockout import knockout_growth_batch
 from yeastcell.gem.medium import Medium, apply_medium
 from yeastcell.gem.wildtype import WildType, wild_type
+from yeastcell.progress import bar, enabled
 
 __all__ = ["knockout_screen", "resolve_genes"]
 
@@ -100,6 +101,8 @@ def solve_knockout_lps(
     tolerance: float,
     want_x: bool = False,
     zero_flux_tol: float = 1e-9,
+    progress: bool | None = False,
+    desc: str = "knockout LPs",
 ) -> tuple[list[tuple[str, float, np.ndarray | None]], np.ndarray]:
     """Solve the compressed LP with each job's columns bounded to zero.
 
@@ -116,6 +119,7 @@ def solve_knockout_lps(
         tolerance: simplex feasibility tolerance.
         want_x: also return each optimum's column values.
         zero_flux_tol: see above (mmol gDW⁻¹ h⁻¹, scaled as the zero-flux shortcut).
+        progress, desc: a progress bar over the LPs (`yeastcell.progress.bar`).
 
     Returns:
         ``(status, objective, x or None)`` per job, and per job whether an LP was solved for it.
@@ -129,9 +133,15 @@ def solve_knockout_lps(
     forced = forced_zero_objective(c.S, c.lb, c.ub, c.c, zeroed)
     rest = np.flatnonzero(~forced)
     out: list = [None] * len(jobs)
-    solved = _solve_jobs(
-        wt, [jobs[k] for k in rest], processes, tolerance, True if want_x else ("zero" if forced.any() else False)
-    )
+    with bar(total=len(rest), desc=desc, unit="LP", progress=progress, leave=False) as pb:
+        solved = _solve_jobs(
+            wt,
+            [jobs[k] for k in rest],
+            processes,
+            tolerance,
+            True if want_x else ("zero" if forced.any() else False),
+            pb.update,
+        )
     witnesses = []  # zero-objective optima
     for k, (st, obj, x) in zip(rest, solved):
         if x is not None and st == "optimal" and abs(obj) <= _highs.ZERO_OBJECTIVE:
@@ -152,16 +162,25 @@ def solve_knockout_lps(
     return out, lp
 
 
+SERIAL_CHUNK = 32  # LPs between progress updates (and Ctrl-C checks) when solving in this process
+
+
 def _solve_jobs(
-    wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float, want_x: bool | str
+    wt: WildType, jobs: list[np.ndarray], processes: int, tolerance: float, want_x: bool | str, done=None
 ) -> list[tuple[str, float, np.ndarray | None]]:
-    """Every job's LP, warm-started, in ``processes`` worker processes."""
+    """Every job's LP, warm-started, in ``processes`` worker processes; ``done(n)`` after every
+    chunk of `n` LPs (progress)."""
     if not jobs:
         return []
     if processes <= 1 or len(jobs) < 16:
         _init_worker(wt, tolerance)
         try:
-            return _solve_chunk(jobs, want_x)
+            out = []
+            for a in range(0, len(jobs), SERIAL_CHUNK):
+                out += _solve_chunk(jobs[a : a + SERIAL_CHUNK], want_x)
+                if done is not None:
+                    done(len(jobs[a : a + SERIAL_CHUNK]))
+            return out
         finally:
             _WORKER.clear()
     n_chunks = min(len(jobs), 8 * processes)  # small chunks balance the load
@@ -171,7 +190,11 @@ def _solve_jobs(
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=processes, mp_context=ctx, initializer=_init_worker, initargs=(wt, tolerance)
     ) as pool:
-        results = list(pool.map(_solve_chunk, chunks, [want_x] * len(chunks)))
+        results = []
+        for res in pool.map(_solve_chunk, chunks, [want_x] * len(chunks)):
+            results.append(res)
+            if done is not None:
+                done(len(res))
     return [r for chunk in results for r in chunk]
 
 
@@ -213,6 +236,7 @@ def knockout_screen(
     tolerance: float = 1e-9,
     gpr: CompiledGPR | None = None,
     engine: str = "highs",
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Growth after gene deletions, one row per perturbation.
 
@@ -231,6 +255,8 @@ def knockout_screen(
         gpr: precompiled rules of ``gem`` (compiled here when ``None``).
         engine: ``"highs"`` (CPU, this module) or ``"jax"`` (batched dual
             simplex of :mod:`yeastcell.gem.lp`, with the same exact shortcut).
+        progress: progress bars over the LPs of the single and the double deletions
+            (`yeastcell.progress.enabled`: default on when stderr is a terminal; the "highs" engine).
 
     Returns:
         DataFrame indexed by perturbation label (gene ids joined by ``+``), with
@@ -273,7 +299,9 @@ def knockout_screen(
     flux = job_of >= 0  # genes whose knockout needs an LP
     jobs = [np.flatnonzero(m) for m in job_masks]
     want_x = len(pair_idx) > 0
-    solved, lp = solve_knockout_lps(wt, jobs, processes, tolerance, want_x, zero_flux_tol)
+    solved, lp = solve_knockout_lps(
+        wt, jobs, processes, tolerance, want_x, zero_flux_tol, progress=enabled(progress), desc="single-deletion LPs"
+    )
     g_growth = np.full(gem.n_genes, wt.growth)
     g_status = np.full(gem.n_genes, "optimal", dtype=object)
     for g in np.flatnonzero(flux):
@@ -311,7 +339,15 @@ def knockout_screen(
             witness_nonzero=np.array([w for w, _ in wit]).reshape(-1, comp.n_cols),
             witness_growth=np.array([g for _, g in wit]),
         )
-        pair_solved, pair_lp = solve_knockout_lps(wt, plan.jobs, processes, tolerance, zero_flux_tol=zero_flux_tol)
+        pair_solved, pair_lp = solve_knockout_lps(
+            wt,
+            plan.jobs,
+            processes,
+            tolerance,
+            zero_flux_tol=zero_flux_tol,
+            progress=enabled(progress),
+            desc="double-deletion LPs",
+        )
         p_growth, p_status = plan.growth.copy(), plan.status.copy()
         for k in np.flatnonzero(plan.job >= 0):
             p_status[k], p_growth[k], _ = pair_solved[plan.job[k]]

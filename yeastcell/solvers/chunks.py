@@ -1,4 +1,5 @@
-"""A vmapped batch run as sequential chunks of lanes (each chunk stops at its own slowest lane)."""
+"""A vmapped batch run as sequential chunks of lanes (each chunk stops at its own slowest lane): inside one
+compiled program (`vmap_in_chunks`) or chunk by chunk from Python for progress and Ctrl-C (`run_in_chunks`)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,39 @@ def vmap_in_chunks(fn, xs, lanes_per_chunk: int | None, batched: bool = False):
 
     out = jax.lax.map(fn_b, jax.tree_util.tree_map(chunks, xs))
     return jax.tree_util.tree_map(lambda y: y.reshape((m,) + y.shape[2:])[:n], out)
+
+
+def chunk_size_for_progress(n: int, min_lanes: int, max_chunks: int = 20) -> int:
+    """Lanes per chunk when a batch of `n` lanes is run chunk by chunk from Python for progress: at
+    most `max_chunks` chunks of at least `min_lanes` lanes (fewer lanes: one chunk), sized so the
+    padding of the last chunk stays below one lane per chunk."""
+    n_chunks = max(1, min(max_chunks, n // max(1, min_lanes)))
+    return -(-n // n_chunks)
+
+
+def run_in_chunks(fn, xs, lanes_per_chunk: int, on_chunk=None):
+    """``fn(xs)`` computed chunk by chunk from Python: one compiled call of `fn` per chunk of
+    `lanes_per_chunk` lanes (the last chunk padded with copies of the last lane, so `fn` is traced
+    once), waiting for each before the next.
+
+    Unlike `vmap_in_chunks` (one program; a running XLA computation does not see Ctrl-C), Python
+    runs between the chunks: `on_chunk(lanes_done_in_this_chunk)` reports progress and a
+    KeyboardInterrupt is raised within one chunk's time. `fn` maps a batch (leading axis) to a pytree
+    of arrays with the same leading axis. Not traceable (call it outside jit).
+    """
+    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    k = max(1, min(int(lanes_per_chunk), n))
+    m = -(-n // k) * k
+
+    def pad(x):
+        x = jnp.asarray(x)
+        return jnp.concatenate([x, jnp.repeat(x[-1:], m - n, axis=0)]) if m > n else x
+
+    xs = jax.tree_util.tree_map(pad, xs)
+    outs = []
+    for start in range(0, m, k):
+        part = jax.tree_util.tree_map(lambda x, a=start: x[a : a + k], xs)
+        outs.append(jax.block_until_ready(fn(part)))
+        if on_chunk is not None:
+            on_chunk(min(k, n - start))
+    return jax.tree_util.tree_map(lambda *ys: jnp.concatenate(ys)[:n], *outs)

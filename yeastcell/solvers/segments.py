@@ -27,8 +27,12 @@ def segment_plan(cond: Condition, ts):
             or before it (right-continuous: a value saved at an event time is the one after it).
     """
     t0, t_end = ts[0], ts[-1]
-    ev_t = jnp.clip(cond.event_t, t0, t_end)
-    bounds = jnp.concatenate([t0[None], ev_t, t_end[None]])
+    if cond.event_t.shape[0] == 0:
+        # vmapped, concatenate([t0[None], t_end[None]]) sends XLA's algebraic simplifier into a loop
+        # ("algebraic simplifier is likely stuck" on stderr at every first compile)
+        bounds = jnp.where(jnp.arange(2) == 0, t0, t_end)
+    else:
+        bounds = jnp.concatenate([t0[None], jnp.clip(cond.event_t, t0, t_end), t_end[None]])
     seg_of_t = jnp.sum((cond.event_t[None, :] <= ts[:, None]) & (cond.event_t[None, :] <= t_end), axis=1)
     return bounds, seg_of_t
 

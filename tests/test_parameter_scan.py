@@ -44,12 +44,13 @@ def test_bad_parameters_fail_before_solving(core):
         yc.resolve(core, yc.parameter("PFK.Vmax", 1.0) + yc.parameter("PFK.Vmax", factor=2.0))
 
 
-def test_a_scan_of_an_imported_sbml_parameter_matches_libroadrunner_lane_by_lane(refdata, tmp_path):
+@pytest.mark.parametrize("n", [8, pytest.param(1000, marks=pytest.mark.slow)])
+def test_a_scan_of_an_imported_sbml_parameter_matches_libroadrunner_lane_by_lane(refdata, tmp_path, n):
     roadrunner = pytest.importorskip("roadrunner")
     sbml = pytest.importorskip("yeastcell.sbml")
     path = refdata / "sbml" / "biomodels" / "BIOMD0000000064_teusink2000.xml"
     cell = yc.compile_model(sbml.load(path))
-    values = np.linspace(0.5, 2.0, 8) * float(cell.theta[cell.theta_names.index("KmPFKF6P")])
+    values = np.linspace(0.5, 2.0, n) * float(cell.theta[cell.theta_names.index("KmPFKF6P")])
     scan = yc.parameter_scan(cell, "KmPFKF6P", values, T, options=OPTS)
     assert scan.ok.all()
     rr = roadrunner.RoadRunner(str(path))

@@ -111,7 +111,13 @@ def test_a_lane_that_blows_up_fails_fast_and_alone(tmp_path):
     assert list(np.asarray(traj.status)) == [Status.STEP_SIZE_TOO_SMALL, Status.SUCCESS]
     x = np.asarray(traj.conc)[1, :, 0]
     np.testing.assert_allclose(x, 0.1 / (1 - 0.1 * np.linspace(0, 2, 5)), rtol=1e-5)
-    assert np.all(np.isnan(np.asarray(traj.conc)[0]))
+    # the failed lane keeps what it solved before the blow-up (x = 1/(1 - t)) and is NaN after it stopped
+    stop = float(np.asarray(traj.t_failed)[0])
+    assert 0.9 < stop <= 1.0 and np.isinf(np.asarray(traj.t_failed)[1])
+    t = np.linspace(0, 2, 5)
+    x0 = np.asarray(traj.conc)[0, :, 0]
+    np.testing.assert_allclose(x0[t < stop], 1.0 / (1.0 - t[t < stop]), rtol=1e-5)
+    assert np.all(np.isnan(x0[t > stop]))
     with pytest.raises(yc.SimulationInputError, match="min_step_fraction"):
         yc.SolverOptions(min_step_fraction=-1.0)
 

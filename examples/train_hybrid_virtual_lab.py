@@ -38,6 +38,7 @@ def main(argv=None) -> int:
         cell,
         [HiddenRegulation("GPD", "F16BP_c", K_mM=2.0, n=2.0, kind="inhibit")],
         parameter_changes={"ATPASE.KATPASE": 1.3},
+        reference="cond:teusink2000",  # the regulation is normalised at the base's steady state
     )
     obs = ["GLY_e", "ETOH_e", "GLC_e", "F16BP_c", "ATP_c"]
     lab = VirtualLab(truth, obs, base="cond:teusink2000", seed=0, measurement=MeasurementModel(sigma_log=0.05))

@@ -5,7 +5,7 @@ dehydrogenase inhibited by fructose-1,6-bisphosphate) and a 30 % faster ATP turn
 a multiplicative residual on the GPD and ATPASE rates, is trained on knockdown time courses, and is
 compared with the mechanistic model on a held-out knockdown. Writes a PNG.
 
-    python examples/train_hybrid_virtual_lab.py            # full
+    python examples/train_hybrid_virtual_lab.py [--out train_hybrid_virtual_lab.png]   # full
     python examples/train_hybrid_virtual_lab.py --smoke    # seconds-scale settings (CI)
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny settings for a quick check")
-    ap.add_argument("-o", "--output", default="train_hybrid_virtual_lab.png")
+    ap.add_argument("-o", "--out", "--output", dest="output", default="train_hybrid_virtual_lab.png")
     args = ap.parse_args(argv)
 
     import matplotlib

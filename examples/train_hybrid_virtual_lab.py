@@ -44,14 +44,17 @@ def main(argv=None) -> int:
     lab = VirtualLab(truth, obs, base="cond:teusink2000", seed=0, measurement=MeasurementModel(sigma_log=0.05))
     times = [0.0, 2.0, 5.0, 10.0] if args.smoke else [0.0, 1.0, 2.0, 5.0, 10.0, 20.0]
     genes = ["PFK1", "HXK2", "TDH3"] if args.smoke else ["PFK1", "HXK2", "TDH3", "PGK1", "CDC19", "FBA1", "ENO2"]
-    train = lab.run(["wt"] + [f"kd:{g}=0.5" for g in genes], times)
-    test = lab.run(["kd:GPM1=0.5"], times)
+    # one run of the lab (one batched solve of the truth), split into training and held-out conditions
+    data = lab.run(["wt"] + [f"kd:{g}=0.5" for g in genes] + ["kd:GPM1=0.5"], times)
+    held_out = lab.condition("kd:GPM1=0.5")
+    train = data.subset(conditions=[c for c in data.conditions if c != held_out])
+    test = data.subset(conditions=[held_out])
     hyb = hybridize(
         cell,
         rate_targets=["GPD", "ATPASE"],
         input_species=["F16BP_c", "ATP_c", "NADH_c"],
         input_genes=genes + ["GPM1"],
-        width=8,
+        width=2 if args.smoke else 8,  # smoke: 22 weights, forward-mode gradients (compile ~2x faster)
         depth=1,
     )
     res = fit(

@@ -72,7 +72,7 @@ def _env(cache: Path) -> dict[str, str]:
     env["MPLBACKEND"] = "Agg"
     env.setdefault("YEASTCELL_REFERENCE_DATA", str(reference_data_dir()))
     env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
-    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "1"
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # the small compiles add up
     return env
 
 

@@ -18,8 +18,6 @@ Needs YEASTCELL_REFERENCE_DATA (default ../shared/data) for yeast-GEM.yml.
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +25,7 @@ import yeastcell as yc
 from yeastcell.dfba import run_dfba
 from yeastcell.gem import load_gem
 from yeastcell.io import atomic_path
+from yeastcell.refdata import reference_data_dir
 
 STRAINS = {"wild type": yc.wild_type(), "pdc1Δ pdc5Δ pdc6Δ": yc.knockout("PDC1", "PDC5", "PDC6")}
 
@@ -37,10 +36,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="short horizon and one strain, for CI")
     args = ap.parse_args()
 
-    data = Path(
-        os.environ.get("YEASTCELL_REFERENCE_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    )
-    gem = load_gem(data / "yeast-gem" / "yeast-GEM.yml")
+    gem = load_gem(reference_data_dir() / "yeast-gem" / "yeast-GEM.yml")
     cell = yc.load_cell()
     strains = dict(list(STRAINS.items())[:1]) if args.smoke else STRAINS
     perts = [yc.condition("aerobic_batch") + p for p in strains.values()]

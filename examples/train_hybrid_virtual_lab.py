@@ -5,7 +5,7 @@ dehydrogenase inhibited by fructose-1,6-bisphosphate) and a 30 % faster ATP turn
 a multiplicative residual on the GPD and ATPASE rates, is trained on knockdown time courses, and is
 compared with the mechanistic model on a held-out knockdown. Writes a PNG.
 
-    python examples/train_hybrid_virtual_lab.py            # full
+    python examples/train_hybrid_virtual_lab.py [--out train_hybrid_virtual_lab.png]   # full
     python examples/train_hybrid_virtual_lab.py --smoke    # seconds-scale settings (CI)
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny settings for a quick check")
-    ap.add_argument("-o", "--output", default="train_hybrid_virtual_lab.png")
+    ap.add_argument("-o", "--out", "--output", dest="output", default="train_hybrid_virtual_lab.png")
     args = ap.parse_args(argv)
 
     import matplotlib
@@ -38,19 +38,23 @@ def main(argv=None) -> int:
         cell,
         [HiddenRegulation("GPD", "F16BP_c", K_mM=2.0, n=2.0, kind="inhibit")],
         parameter_changes={"ATPASE.KATPASE": 1.3},
+        reference="cond:teusink2000",  # the regulation is normalised at the base's steady state
     )
     obs = ["GLY_e", "ETOH_e", "GLC_e", "F16BP_c", "ATP_c"]
     lab = VirtualLab(truth, obs, base="cond:teusink2000", seed=0, measurement=MeasurementModel(sigma_log=0.05))
     times = [0.0, 2.0, 5.0, 10.0] if args.smoke else [0.0, 1.0, 2.0, 5.0, 10.0, 20.0]
     genes = ["PFK1", "HXK2", "TDH3"] if args.smoke else ["PFK1", "HXK2", "TDH3", "PGK1", "CDC19", "FBA1", "ENO2"]
-    train = lab.run(["wt"] + [f"kd:{g}=0.5" for g in genes], times)
-    test = lab.run(["kd:GPM1=0.5"], times)
+    # one run of the lab (one batched solve of the truth), split into training and held-out conditions
+    data = lab.run(["wt"] + [f"kd:{g}=0.5" for g in genes] + ["kd:GPM1=0.5"], times)
+    held_out = lab.condition("kd:GPM1=0.5")
+    train = data.subset(conditions=[c for c in data.conditions if c != held_out])
+    test = data.subset(conditions=[held_out])
     hyb = hybridize(
         cell,
         rate_targets=["GPD", "ATPASE"],
         input_species=["F16BP_c", "ATP_c", "NADH_c"],
         input_genes=genes + ["GPM1"],
-        width=8,
+        width=2 if args.smoke else 8,  # smoke: 22 weights, forward-mode gradients (compile ~2x faster)
         depth=1,
     )
     res = fit(

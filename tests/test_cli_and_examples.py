@@ -1,13 +1,11 @@
-"""The command line and the example scripts run end to end (examples in their --smoke mode)."""
+"""The command line runs end to end (the examples run in tests/test_examples_run.py)."""
 
 import csv
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
-from conftest import REPO, TEST_MODELS
+from conftest import TEST_MODELS
 
 from yeastcell.cli import main
 
@@ -65,18 +63,6 @@ def test_genes_lists_orfs(capsys):
     assert main(["genes"]) == 0
     out = capsys.readouterr().out
     assert "YGL253W" in out and "HXK2" in out and "YLR044C" in out
-
-
-def test_knockout_example_smoke(tmp_path):
-    png = tmp_path / "ko.png"
-    res = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "knockout_glycolysis.py"), "--smoke", "--out", str(png)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "wild type" in res.stdout and png.stat().st_size > 10_000
 
 
 def test_screen_command(tmp_path, refdata, capsys):

@@ -106,3 +106,24 @@ def test_a_labelled_repeat_is_the_same_perturbation_measured_again(two_step):
     d = lab.run(["kd:ENZ1=0.3", "kd:ENZ1=0.3#2"], T)
     assert d.conditions == ("kd:ENZ1=0.3", "kd:ENZ1=0.3#2")
     assert not np.allclose(d.values[0], d.values[1])  # ... independent measurements
+
+
+def test_a_lab_whose_truth_fails_raises_instead_of_returning_missing_data(two_step):
+    """The truth failing on every condition (here: a step limit it cannot meet) is a SolverError naming
+    the conditions and the failure, not an all-NaN dataset that fails later as 'no measured values'."""
+    lab = VirtualLab(two_step, ["S_c"], options=yc.SolverOptions(max_steps=2))
+    with pytest.raises(yc.SolverError, match=r"failed to solve every condition(.|\n)*kd:ENZ1=0\.5: MAX_STEPS"):
+        lab.run(["wt", "kd:ENZ1=0.5"], T)
+
+
+def test_hidden_regulation_is_normalised_at_the_reference_steady_state(two_step):
+    """reference=<base>: the factor is 1 at the base's steady state (all substrate converted to P_c),
+    not at the initial state, which is far from it."""
+    reg = HiddenRegulation("uptake", "P_c", K_mM=1.0, n=2.0, kind="inhibit")
+    truth = hidden_truth(two_step, [reg], reference="wt")
+    ss = yc.steady_state(two_step).raise_if_failed()
+    j = two_step.reaction_index("uptake")
+    assert np.asarray(truth.factors(ss.conc))[j] == pytest.approx(1.0)
+    assert np.asarray(truth.factors(two_step.c0))[j] > 10.0  # P_c = 0 there: no inhibition left to remove
+    plain = hidden_truth(two_step, [reg])
+    assert np.asarray(plain.factors(two_step.c0))[j] == pytest.approx(1.0)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..exceptions import UnknownNameError, YeastcellError
-from ..refdata import reference_data_dir
+from ..refdata import ReferenceDataNotFound, reference_data_dir
 
 
 class TaskUnavailableError(YeastcellError, RuntimeError):
@@ -130,6 +130,8 @@ class Task:
 
     def missing_data(self) -> list[str]:
         """Reference files of ``data`` that are absent."""
+        if not self.data:
+            return []
         root = reference_data_dir()
         return [d for d in self.data if not (root / d).exists()]
 
@@ -139,7 +141,10 @@ class Task:
             why = self.requires()
             if why:
                 return why
-        missing = self.missing_data()
+        try:
+            missing = self.missing_data()
+        except ReferenceDataNotFound as err:
+            return f"needs the reference data ({', '.join(self.data)}): {err}"
         if missing:
             return (
                 f"reference data missing under {reference_data_dir()}: {', '.join(missing)} "

@@ -1,35 +1,37 @@
 """The shared reference-data folder: where published data sets are read from, and their provenance.
 
-The folder is `root` or ``$YEASTCELL_REFERENCE_DATA`` (layout as in that folder's SOURCES.md).
+The folder is `root`, else ``$YEASTCELL_REFERENCE_DATA``, else ``../shared/data`` beside a source
+checkout (`yeastcell.refdata.reference_data_dir`; layout as in that folder's SOURCES.md).
 Nothing is downloaded and nothing is copied into the package. Readers of single studies
 (`yeastcell.studies`) build on these helpers.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..exceptions import DatasetError
 from ..io import sha256
+from ..refdata import ReferenceDataNotFound, reference_data_dir
 
 
 def data_root(root: str | Path | None = None) -> Path:
-    """The reference-data folder: `root`, else ``$YEASTCELL_REFERENCE_DATA``.
+    """The reference-data folder: `root`, else ``$YEASTCELL_REFERENCE_DATA``, else ``../shared/data``
+    beside a source checkout.
 
     Raises:
-        DatasetError: neither is given, or the folder does not exist.
+        DatasetError: none of them is given (an installed package), or the folder does not exist.
     """
     if root is None:
-        env = os.environ.get("YEASTCELL_REFERENCE_DATA")
-        if not env:
-            raise DatasetError(
-                "no reference-data folder: pass root= or set YEASTCELL_REFERENCE_DATA (the folder holding SOURCES.md)"
-            )
-        root = env
+        try:
+            root = reference_data_dir()
+        except ReferenceDataNotFound as err:
+            raise DatasetError(f"{err}, or pass root=") from None
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"reference-data folder {root} does not exist")
+        raise DatasetError(
+            f"reference-data folder {root} does not exist (set YEASTCELL_REFERENCE_DATA to the folder holding SOURCES.md)"
+        )
     return root
 
 

@@ -4,9 +4,14 @@ does not see.
 A `TruthCell` (a `CorrectedCell`) wraps a compiled concentration cell and multiplies chosen reaction rates by
 Hill factors of effector species, ``1/(1 + (c/K)^n)`` (inhibition) or ``(1 + fold·x)/(1 + x)``,
 ``x = (c/K)^n`` (activation). With ``normalize=True`` (default) each factor is divided by its value at
-the cell's reference state (`cell.c0`), so the reference state itself is unchanged and the hidden
-regulation shows only when a perturbation moves the effector. It has the cell interface, so
-`simulate` and `simulate_batch` run it unchanged.
+a reference state, so the reference state itself is unchanged and the hidden regulation shows only
+when a perturbation moves the effector. The reference state is the steady state of the cell under
+``reference`` (a perturbation or condition string, typically the lab's base, e.g.
+``"cond:teusink2000"``), or `cell.c0` without one. `cell.c0` is only a sound reference when it is
+(near) a steady state: the core model's initial F16BP is 5.5 mM but it settles at 0.6 mM within a
+minute, so an F16BP-inhibited reaction normalised at `cell.c0` runs ~8x faster in the wild type
+itself (enough to drain the cell's ATP and stop the solve). It has the cell interface, so `simulate`
+and `simulate_batch` run it unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import numpy as np
 
 from ..cells import ConcentrationCell, CorrectedCell
 from ..exceptions import SimulationInputError, UnknownNameError
+from ..perturb import Perturbation
+from ..perturb.notation import parse_perturbation
+from ..steady import steady_state
 
 
 @dataclass(frozen=True)
@@ -81,15 +89,21 @@ def hidden_truth(
     regulations: Sequence[HiddenRegulation] = (),
     parameter_changes: Mapping[str, float] | None = None,
     normalize: bool = True,
+    reference: Perturbation | str | None = None,
 ) -> TruthCell:
     """A `TruthCell`: `cell` with hidden `regulations` and parameters multiplied by `parameter_changes`.
 
     Args:
         parameter_changes: theta name (e.g. ``"HXK.Vmax"``) -> multiplicative factor (> 0).
+        normalize: divide each regulation factor by its value at the reference state.
+        reference: where the factors are normalised: the steady state of `cell` (with the parameter
+            changes) under this perturbation or condition string (use the lab's base, e.g.
+            ``"cond:teusink2000"``); None: `cell.c0` (sound only if that is a steady state).
 
     Raises:
         UnknownNameError: an unknown reaction, species or parameter name (with close matches).
         SimulationInputError: a non-positive factor.
+        SolverError: the reference steady state cannot be found.
     """
     if not isinstance(cell, ConcentrationCell):
         raise SimulationInputError(f"hidden_truth needs a compiled concentration Cell, got {type(cell).__name__}")
@@ -102,6 +116,9 @@ def hidden_truth(
         cell = eqx.tree_at(lambda c: c.theta, cell, cell.theta.at[i].multiply(float(f)))
     rx, sp, K, n, act, fold, norm = [], [], [], [], [], [], []
     c_ref = np.asarray(cell.c0)
+    if regulations and normalize and reference is not None:
+        ref = parse_perturbation(reference) if isinstance(reference, str) else reference
+        c_ref = np.asarray(steady_state(cell, ref).raise_if_failed().conc)
     for r in regulations:
         if not isinstance(r, HiddenRegulation):
             raise SimulationInputError(f"regulations must be HiddenRegulation entries, got {r!r}")

@@ -15,7 +15,9 @@ replicate r and time point:
 
 Reproducible: the random numbers of a run depend only on the lab's seed and the run's conditions and
 times (not on earlier runs). A condition whose true trajectory fails to solve is returned fully
-missing, and listed in the dataset's provenance (``failed_conditions``).
+missing, and listed in the dataset's provenance (``failed_conditions``); when the truth fails on every
+condition of a run, or on the wild type (the lab's base alone), `run` raises `SolverError` instead
+(the truth itself is broken, and an all-missing dataset would only fail later, obscurely).
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import numpy as np
 
 from ..batch import simulate_batch
 from ..data import Dataset
-from ..exceptions import SimulationInputError
+from ..exceptions import SimulationInputError, SolverError
 from ..observe import ObservationModel
 from ..perturb.notation import parse_perturbation
 from ..solvers import check_times
+from ..status import describe
 
 
 @dataclass(frozen=True)
@@ -142,12 +145,14 @@ class VirtualLab:
 
         Raises:
             SimulationInputError: bad times or perturbations. PerturbationError/UnknownNameError: bad notation.
+            SolverError: the truth fails to solve every condition of the run, or the wild type.
         """
         if isinstance(perturbations, str) or len(perturbations) == 0:
             raise SimulationInputError("perturbations must be a non-empty list of notation strings")
         conds, t, y, status = self.true_observables(perturbations, times_min)
         if len(set(conds)) != len(conds):
             raise SimulationInputError("duplicate perturbations in one run")
+        self._check_truth_solved(conds, status)
         m = self.measurement
         key = zlib.crc32(repr((conds, [float(x) for x in t])).encode())
         rng = np.random.default_rng([self.seed, key])
@@ -171,3 +176,19 @@ class VirtualLab:
         }
         units = dict(zip(self.observables, self._om.units))
         return Dataset(tuple(conds), t, self.observables, values, mask, transform="raw", units=units, provenance=prov)
+
+    def _check_truth_solved(self, conds: Sequence[str], status) -> None:
+        """Raise `SolverError` when the truth failed on every condition or on the wild type."""
+        status = np.asarray(status)
+        wild_type = self.condition("wt")
+        failed = [(c, int(s)) for c, s in zip(conds, status) if s != 0]
+        if not failed or (len(failed) < len(conds) and wild_type not in dict(failed)):
+            return
+        what = "every condition" if len(failed) == len(conds) else "the wild type"
+        lines = "\n".join(f"  {c}: {describe(s)}" for c, s in failed[:10])
+        raise SolverError(
+            f"the virtual lab's truth ({type(self._truth).__name__}) failed to solve {what} of this run, so "
+            f"nothing could be measured:\n{lines}\nCheck the truth's hidden regulation and parameter changes "
+            "(hidden_truth(..., reference=<the lab's base>) normalises regulation at the base's steady state) "
+            "and the lab's solver options."
+        )

@@ -1,0 +1,130 @@
+"""Runnable documentation: every ```python block of README.md and docs/*.md runs, so none can go
+stale (the examples run in their quick mode in tests/test_examples_run.py, a file of its own so that
+the two halves run on different xdist workers under ``--dist loadfile``).
+
+* A page's blocks run in order in one fresh interpreter (a page is one session: a later block may
+  use names an earlier one defined), in a temporary working folder, with the checkout first on
+  ``sys.path`` and matplotlib's Agg backend. A failure names the page and the line of the block.
+* A block preceded by ``<!-- norun: reason -->`` is only compiled, not run; such blocks must be rare
+  (`MAX_NORUN`) and give a reason.
+
+Programs compiled by one subprocess are reused by the next where JAX's persistent compilation cache
+can hold them (a folder shared by this module's subprocesses).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import REPO, reference_data_dir
+
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+NORUN = re.compile(r"^\s*<!--\s*norun:\s*(?P<reason>\S.*?)\s*-->\s*$")
+MAX_NORUN = 3  # blocks that are only compiled, over all pages
+PAGE_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int  # 1-based line of the first code line
+    code: str
+    norun: str | None  # the reason, for a block marked not runnable
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(REPO)}:{self.line}"
+
+
+def python_blocks(page: Path) -> list[Block]:
+    """The ```python blocks of a Markdown page, with the line they start on and their norun marker."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        if lines[i].strip() == "```python":
+            j = i - 1
+            while j >= 0 and not lines[j].strip():
+                j -= 1
+            m = NORUN.match(lines[j]) if j >= 0 else None
+            end = i + 1
+            while end < len(lines) and lines[end].strip() != "```":
+                end += 1
+            blocks.append(Block(page, i + 2, "\n".join(lines[i + 1 : end]) + "\n", m["reason"] if m else None))
+            i = end
+        i += 1
+    return blocks
+
+
+def _needs_reference_data(code: str) -> bool:
+    return "reference_data_dir" in code or "YEASTCELL_REFERENCE_DATA" in code
+
+
+def _env(cache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("YEASTCELL_REFERENCE_DATA", str(reference_data_dir()))
+    env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # the small compiles add up
+    return env
+
+
+@pytest.fixture(scope="module")
+def jax_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("jax_cache")
+
+
+def _runner(blocks: list[Block]) -> str:
+    """A script that runs the blocks in one namespace, each compiled under its page's name and line
+    numbers (a traceback points into the Markdown file)."""
+    parts = ["import sys, time", "ns = {'__name__': '__main__'}"]
+    for b in blocks:
+        src = "\n" * (b.line - 1) + b.code
+        parts.append(f"print('### block', {b.where!r}, flush=True); t0 = time.perf_counter()")
+        parts.append(f"exec(compile({src!r}, {str(b.page)!r}, 'exec'), ns)")
+        parts.append(f"print('### block', {b.where!r}, 'done in %.1f s' % (time.perf_counter() - t0), flush=True)")
+    return "\n".join(parts) + "\n"
+
+
+def test_blocks_are_found_and_norun_is_rare_and_explained():
+    blocks = [b for p in PAGES for b in python_blocks(p)]
+    assert any(b.page.name == "README.md" for b in blocks), "the README's Python block was not found"
+    norun = [b for b in blocks if b.norun is not None]
+    assert len(norun) <= MAX_NORUN, f"too many blocks marked norun: {[b.where for b in norun]}"
+    for b in blocks:  # every block, run or not, is at least valid Python
+        compile(b.code, b.where, "exec")
+
+
+RUN_PAGES = [p for p in PAGES if any(b.norun is None for b in python_blocks(p))]
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=[str(p.relative_to(REPO)) for p in RUN_PAGES])
+def test_page_python_blocks_run(page, tmp_path, jax_cache, request):
+    blocks = [b for b in python_blocks(page) if b.norun is None]
+    if any(_needs_reference_data(b.code) for b in blocks):
+        request.getfixturevalue("refdata")  # skips (locally) or fails (CI) without the data
+    script = tmp_path / "run_page.py"
+    script.write_text(_runner(blocks), encoding="utf-8")
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=_env(jax_cache),
+        capture_output=True,
+        text=True,
+        timeout=PAGE_TIMEOUT_S,
+        check=False,
+    )
+    ran = [ln for ln in res.stdout.splitlines() if ln.startswith("### block")]
+    assert res.returncode == 0, (
+        f"{page.relative_to(REPO)}: a Python block failed after {time.perf_counter() - t0:.0f} s "
+        f"(blocks: {ran})\n{res.stderr[-3000:]}"
+    )
+    print("\n".join(ran))

@@ -14,6 +14,8 @@ can hold them (a folder shared by this module's subprocesses).
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import re
 import subprocess
@@ -66,9 +68,26 @@ def _needs_reference_data(code: str) -> bool:
     return "reference_data_dir" in code or "YEASTCELL_REFERENCE_DATA" in code
 
 
+def _installed_as_wheel() -> bool:
+    """True when yeastcell is installed as a built package (not editable), as CI's ``pip install
+    ".[test]"`` does: snippets and examples then run against that installation, from a folder outside
+    the checkout, so a file missing from the wheel fails them. Otherwise (an editable install, a
+    worktree) they run against this checkout."""
+    try:
+        dist = importlib.metadata.distribution("yeastcell")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    return not direct.get("dir_info", {}).get("editable", False)
+
+
+INSTALLED = _installed_as_wheel()
+
+
 def _env(cache: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    if not INSTALLED:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     env["MPLBACKEND"] = "Agg"
     env.setdefault("YEASTCELL_REFERENCE_DATA", str(reference_data_dir()))
     env["JAX_COMPILATION_CACHE_DIR"] = str(cache)

@@ -1,5 +1,5 @@
-"""JAX's persistent compilation cache is on by default, in the folder the user names, and can be
-turned off (yeastcell/compilation_cache.py). Each case runs in a fresh process: the cache is set
+"""JAX's persistent compilation cache is off by default, goes to the folder the user names, and a
+JAX setting wins (yeastcell/compilation_cache.py). Each case runs in a fresh process: the cache is set
 at import."""
 
 from __future__ import annotations
@@ -32,5 +32,6 @@ def test_the_cache_goes_where_the_user_says_and_fills(tmp_path):
 
 def test_the_cache_can_be_turned_off_and_a_jax_setting_wins(tmp_path):
     assert _probe(YEASTCELL_COMPILATION_CACHE="off") == "None"
+    assert _probe() == "None"  # opt-in
     mine = tmp_path / "mine"
     assert _probe(JAX_COMPILATION_CACHE_DIR=str(mine), YEASTCELL_COMPILATION_CACHE=str(tmp_path / "no")) == str(mine)

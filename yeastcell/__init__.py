@@ -2,8 +2,8 @@
 
 Importing yeastcell enables float64 in JAX (``jax_enable_x64``), which the stiff kinetic core needs;
 set ``YEASTCELL_ALLOW_FLOAT32=1`` before import to opt out (compiling a model then fails with a
-message). It also turns on JAX's persistent compilation cache (``~/.cache/yeastcell/jax``; see
-`yeastcell.compilation_cache`, ``YEASTCELL_COMPILATION_CACHE=off`` to opt out). Units inside the
+message). ``YEASTCELL_COMPILATION_CACHE=DIR`` (or ``=default``) turns on JAX's persistent compilation cache
+(opt-in; see `yeastcell.compilation_cache`). Units inside the
 core: mM, min, L.
 """
 

@@ -1,11 +1,17 @@
-"""JAX's persistent compilation cache, on by default, so a new process does not recompile.
+"""JAX's persistent compilation cache, opt-in, so a new process need not recompile.
 
-`import yeastcell` points JAX's persistent compilation cache at a per-user folder, unless the user
-already configured one (``jax_compilation_cache_dir`` or ``JAX_COMPILATION_CACHE_DIR``):
+With ``YEASTCELL_COMPILATION_CACHE`` set, `import yeastcell` points JAX's persistent compilation
+cache at a folder, unless the user already configured one for JAX (``jax_compilation_cache_dir`` or
+``JAX_COMPILATION_CACHE_DIR``, which wins):
 
-- ``$YEASTCELL_COMPILATION_CACHE`` names the folder, or ``off`` (also ``0``, ``false``, ``no``)
-  disables it;
-- otherwise ``$XDG_CACHE_HOME/yeastcell/jax`` (default ``~/.cache/yeastcell/jax``).
+- ``YEASTCELL_COMPILATION_CACHE=DIR`` uses DIR; ``=default`` (or ``on``, ``1``) uses
+  ``$XDG_CACHE_HOME/yeastcell/jax`` (default ``~/.cache/yeastcell/jax``);
+- unset, or ``off`` (``0``, ``false``, ``no``): no cache (the default).
+
+Why opt-in: with the cache on by default, a CI run of the test suite (two xdist workers sharing the
+folder, JAX 0.10.2 on CPU) crashed one worker with a segmentation fault inside JAX's cache read
+(`compilation_cache.get_executable_and_time`, loading the compiled `simulate_batch` trajectory
+program). Until that is understood, reading compiled CPU programs back is the user's choice.
 
 Every compiled program is cached (no minimum compile time), and the folder is capped at
 `MAX_CACHE_BYTES` (JAX evicts the least recently used entries). JAX writes each entry atomically, so
@@ -23,14 +29,15 @@ import jax
 
 MAX_CACHE_BYTES = 2 * 1024**3
 _OFF = ("off", "0", "false", "no")
+_DEFAULT = ("default", "on", "1", "true", "yes")
 
 
 def cache_dir() -> Path | None:
-    """The folder yeastcell would use, or None when the user turned the cache off."""
+    """The folder yeastcell would use, or None when the cache is off (the default)."""
     env = os.environ.get("YEASTCELL_COMPILATION_CACHE", "").strip()
-    if env.lower() in _OFF:
+    if not env or env.lower() in _OFF:
         return None
-    if env:
+    if env.lower() not in _DEFAULT:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "yeastcell" / "jax"

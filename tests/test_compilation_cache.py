@@ -8,6 +8,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.serial
+
 PROBE = (
     "import jax, numpy as np, yeastcell as yc\n"
     "print(jax.config.jax_compilation_cache_dir)\n"

@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, reference_data_dir
 
+pytestmark = pytest.mark.serial
+
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 NORUN = re.compile(r"^\s*<!--\s*norun:\s*(?P<reason>\S.*?)\s*-->\s*$")
 MAX_NORUN = 3  # blocks that are only compiled, over all pages

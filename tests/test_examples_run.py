@@ -11,6 +11,8 @@ import pytest
 from conftest import REPO
 from test_docs_run import _env, _needs_reference_data
 
+pytestmark = pytest.mark.serial
+
 EXAMPLES = sorted((REPO / "examples").glob("*.py"))
 EXAMPLE_TIMEOUT_S = 300
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, reference_data_dir
 
+pytestmark = pytest.mark.serial
+
 # What a task that cannot run must name: the extra to install, the checkout it needs, or the data.
 NEEDS = ("pip install", "[bench]", "source checkout", "YEASTCELL_REFERENCE_DATA", "reference data")
 

@@ -158,7 +158,12 @@ def test_vanheerden2014_matches_source_and_biology(refdata, core):
 
 
 def test_reader_without_data_folder_fails_clearly(tmp_path, monkeypatch):
+    import yeastcell.refdata as refdata_module
+
     monkeypatch.delenv("YEASTCELL_REFERENCE_DATA", raising=False)
+    # The default ../shared/data beside a checkout exists on machines that hold the data; point the
+    # checkout at an empty folder so the default names a folder that is missing.
+    monkeypatch.setattr(refdata_module, "checkout_dir", lambda: tmp_path / "checkout")
     with pytest.raises(DatasetError, match="YEASTCELL_REFERENCE_DATA"):
         read_kanshin2015()
     with pytest.raises(DatasetError, match="missing"):

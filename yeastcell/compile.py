@@ -8,6 +8,9 @@ simulation needs is built here. Names never enter traced code: they map to indic
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -22,11 +25,34 @@ from .cells.concentration import stoichiometry_plan
 from .kinetics import EXPRESSION_KIND, KINDS
 from .spec import ModelSpec
 
+_COMPILED: OrderedDict[str, ConcentrationCell | SbmlCell] = OrderedDict()
+_COMPILED_MAX = 32
+
 
 def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     """Compile a validated `ModelSpec` into a cell (float64 arrays): a `ConcentrationCell`, or an
-    `SbmlCell` for a spec with amount semantics (SBML rules, events, amount-based species)."""
+    `SbmlCell` for a spec with amount semantics (SBML rules, events, amount-based species).
+
+    Specs with the same content (the same file loaded twice, or an equal spec built in code)
+    compile to the *same* cell object. A cell carries its spec and plans as static data, which
+    JAX compares by identity, so without this every `load_cell` of a model already simulated in
+    this process would trace and compile every solver program again. Cells are immutable, so
+    sharing one is safe; the last 32 distinct specs are kept.
+    """
     require_x64()
+    key = hashlib.sha256(repr(spec).encode()).hexdigest()
+    cell = _COMPILED.get(key)
+    if cell is None:
+        cell = _compile(spec)
+        _COMPILED[key] = cell
+        if len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return cell
+
+
+def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     if spec.uses_amount_semantics:
         return _compile_system(spec)
     sp_ids = tuple(s.id for s in spec.species)

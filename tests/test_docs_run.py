@@ -2,9 +2,11 @@
 stale (the examples run in their quick mode in tests/test_examples_run.py, a file of its own so that
 the two halves run on different xdist workers under ``--dist loadfile``).
 
-* A page's blocks run in order in one fresh interpreter (a page is one session: a later block may
-  use names an earlier one defined), in a temporary working folder, with the checkout first on
-  ``sys.path`` and matplotlib's Agg backend. A failure names the page and the line of the block.
+* A page's blocks run in order in one namespace (a page is one session: a later block may use names
+  an earlier one defined), in a temporary working folder, with the checkout first on ``sys.path``
+  and matplotlib's Agg backend. All pages run one after the other in one fresh interpreter
+  (tests/_one_process.py), so the models they share compile once. A failure names the page and the
+  line of the block.
 * A block preceded by ``<!-- norun: reason -->`` is only compiled, not run; such blocks must be rare
   (`MAX_NORUN`) and give a reason.
 
@@ -18,13 +20,11 @@ import importlib.metadata
 import json
 import os
 import re
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _one_process import Job, run_jobs
 from conftest import REPO, reference_data_dir
 
 pytestmark = pytest.mark.serial
@@ -126,26 +126,38 @@ def test_blocks_are_found_and_norun_is_rare_and_explained():
 RUN_PAGES = [p for p in PAGES if any(b.norun is None for b in python_blocks(p))]
 
 
+def _page_job(page: Path, root: Path) -> Job:
+    cwd = root / page.stem
+    cwd.mkdir(parents=True, exist_ok=True)
+    blocks = [(str(b.page), b.line, b.code) for b in python_blocks(page) if b.norun is None]
+    return Job(name=str(page.relative_to(REPO)), cwd=str(cwd), blocks=blocks)
+
+
+def _has_reference_data() -> bool:
+    return (Path(reference_data_dir()) / "SOURCES.md").is_file()
+
+
+@pytest.fixture(scope="module")
+def page_results(tmp_path_factory, jax_cache):
+    """Every runnable page, run once in one interpreter (see tests/_one_process.py); pages that need
+    the reference data only where it exists (elsewhere their test skips or fails through `refdata`)."""
+    root = tmp_path_factory.mktemp("pages")
+    pages = [p for p in RUN_PAGES if _has_reference_data() or not _page_needs_reference_data(p)]
+    jobs = [_page_job(p, root) for p in pages]
+    return run_jobs(jobs, root, _env(jax_cache), timeout_s=PAGE_TIMEOUT_S * len(jobs))
+
+
+def _page_needs_reference_data(page: Path) -> bool:
+    return any(_needs_reference_data(b.code) for b in python_blocks(page) if b.norun is None)
+
+
 @pytest.mark.parametrize("page", RUN_PAGES, ids=[str(p.relative_to(REPO)) for p in RUN_PAGES])
-def test_page_python_blocks_run(page, tmp_path, jax_cache, request):
-    blocks = [b for b in python_blocks(page) if b.norun is None]
-    if any(_needs_reference_data(b.code) for b in blocks):
+def test_page_python_blocks_run(page, page_results, request):
+    if _page_needs_reference_data(page):
         request.getfixturevalue("refdata")  # skips (locally) or fails (CI) without the data
-    script = tmp_path / "run_page.py"
-    script.write_text(_runner(blocks), encoding="utf-8")
-    t0 = time.perf_counter()
-    res = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=_env(jax_cache),
-        capture_output=True,
-        text=True,
-        timeout=PAGE_TIMEOUT_S,
-        check=False,
-    )
-    ran = [ln for ln in res.stdout.splitlines() if ln.startswith("### block")]
-    assert res.returncode == 0, (
-        f"{page.relative_to(REPO)}: a Python block failed after {time.perf_counter() - t0:.0f} s "
-        f"(blocks: {ran})\n{res.stderr[-3000:]}"
-    )
-    print("\n".join(ran))
+    results, tail = page_results
+    name = str(page.relative_to(REPO))
+    assert name in results, f"{name}: did not finish (the interpreter running the pages stopped):\n{tail}"
+    r = results[name]
+    assert r.ok, f"{name}: a Python block failed after {r.seconds:.0f} s\n{r.error}"
+    print(f"{name}: {r.seconds:.1f} s")

@@ -1,15 +1,13 @@
 """Every example in examples/ runs in its quick mode (``--smoke``) and writes its figure (``--out``),
-each in a fresh interpreter with the checkout first on ``sys.path``, from a temporary folder."""
+one after the other in one fresh interpreter (tests/_one_process.py: the models they share compile
+once) with the checkout first on ``sys.path``, each from a temporary folder of its own."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import pytest
+from _one_process import Job, run_jobs
 from conftest import REPO
-from test_docs_run import _env, _needs_reference_data
+from test_docs_run import _env, _has_reference_data, _needs_reference_data
 
 pytestmark = pytest.mark.serial
 
@@ -28,21 +26,33 @@ def test_every_example_has_a_quick_mode():
         assert '"--smoke"' in src and '"--out"' in src, f"{ex.name}: every example takes --smoke and --out"
 
 
+@pytest.fixture(scope="module")
+def example_results(tmp_path_factory, jax_cache):
+    """Every example in its quick mode, one after the other in one interpreter (tests/_one_process.py);
+    those that need the reference data only where it exists."""
+    root = tmp_path_factory.mktemp("examples")
+    jobs = []
+    for ex in EXAMPLES:
+        if _needs_reference_data(ex.read_text(encoding="utf-8")) and not _has_reference_data():
+            continue
+        cwd = root / ex.stem
+        cwd.mkdir()
+        jobs.append(
+            Job(name=ex.name, cwd=str(cwd), script=str(ex), argv=["--smoke", "--out", str(cwd / f"{ex.stem}.png")])
+        )
+    return root, run_jobs(jobs, root, _env(jax_cache), timeout_s=EXAMPLE_TIMEOUT_S * len(jobs))
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs_in_quick_mode(example, tmp_path, jax_cache, request):
+def test_example_runs_in_quick_mode(example, example_results, request):
     if _needs_reference_data(example.read_text(encoding="utf-8")):
         request.getfixturevalue("refdata")
-    png = tmp_path / f"{example.stem}.png"
-    t0 = time.perf_counter()
-    res = subprocess.run(
-        [sys.executable, str(example), "--smoke", "--out", str(png)],
-        cwd=tmp_path,
-        env=_env(jax_cache),
-        capture_output=True,
-        text=True,
-        timeout=EXAMPLE_TIMEOUT_S,
-        check=False,
+    root, (results, tail) = example_results
+    assert example.name in results, (
+        f"{example.name}: did not finish (the interpreter running the examples stopped):\n{tail}"
     )
-    assert res.returncode == 0, f"{example.name} --smoke failed:\n{res.stderr[-3000:]}"
+    r = results[example.name]
+    assert r.ok, f"{example.name} --smoke failed:\n{r.error}"
+    png = root / example.stem / f"{example.stem}.png"
     assert png.is_file() and png.stat().st_size > 10_000, f"{example.name} wrote no figure"
-    print(f"{example.name} --smoke: {time.perf_counter() - t0:.1f} s")
+    print(f"{example.name} --smoke: {r.seconds:.1f} s")

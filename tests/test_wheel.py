@@ -54,7 +54,11 @@ def venv(wheel, tmp_path_factory) -> Path:
     if res.returncode != 0:
         pytest.skip(f"cannot create a virtual environment (venv/ensurepip unavailable?): {res.stderr[-500:]}")
     py = root / ("Scripts" if os.name == "nt" else "bin") / "python"
-    res = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], cwd=root, env=None)
+    res = _run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)],
+        cwd=root,
+        env=None,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     return root
 

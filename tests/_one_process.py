@@ -1,0 +1,100 @@
+"""Run many user-level scripts (documentation pages, examples) in one fresh Python process.
+
+The docs pages and the examples each load the same embedded models; in one process a model loaded
+twice compiles to the same cell (`yeastcell.compile_model`), so JAX traces and compiles each solver
+program once instead of once per page. Each job still runs in its own namespace, in its own working
+folder, with ``sys.argv`` and ``os.environ`` restored and matplotlib figures closed after it, and
+the process writes each job's result as soon as it ends: a job that crashes the interpreter or runs
+past the time limit is reported by name and the jobs before it keep their results.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+RUNNER = r"""
+import json, os, runpy, sys, time, traceback
+jobs = json.load(open(sys.argv[1], encoding="utf-8"))
+out = sys.argv[2]
+results = {}
+home, env0 = os.getcwd(), dict(os.environ)
+for job in jobs:
+    name = job["name"]
+    print("### job", name, flush=True)
+    t0 = time.perf_counter()
+    argv0 = list(sys.argv)
+    try:
+        os.chdir(job["cwd"])
+        if job["script"]:
+            sys.argv = [job["script"], *job["argv"]]
+            runpy.run_path(job["script"], run_name="__main__")
+        else:
+            ns = {"__name__": "__main__"}
+            for filename, line, code in job["blocks"]:
+                print("### block %s:%d" % (filename, line), flush=True)
+                exec(compile("\n" * (line - 1) + code, filename, "exec"), ns)
+        results[name] = {"ok": True, "error": "", "seconds": time.perf_counter() - t0}
+    except SystemExit as e:
+        ok = e.code in (None, 0)
+        results[name] = {"ok": ok, "error": "" if ok else "SystemExit(%r)" % (e.code,), "seconds": time.perf_counter() - t0}
+    except BaseException:
+        results[name] = {"ok": False, "error": traceback.format_exc()[-4000:], "seconds": time.perf_counter() - t0}
+    finally:
+        sys.argv = argv0
+        os.chdir(home)
+        os.environ.clear()
+        os.environ.update(env0)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+    print("### job %s done in %.1f s" % (name, results[name]["seconds"]), flush=True)
+    with open(out + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(results, f)
+    os.replace(out + ".tmp", out)
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A page (``blocks``: (file, first line, code) run in one namespace) or a ``script`` with ``argv``."""
+
+    name: str
+    cwd: str
+    blocks: list[tuple[str, int, str]] = field(default_factory=list)
+    script: str | None = None
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    ok: bool
+    error: str
+    seconds: float
+
+
+def run_jobs(jobs: list[Job], workdir: Path, env: dict[str, str], timeout_s: float) -> tuple[dict[str, JobResult], str]:
+    """Run ``jobs`` in order in one fresh interpreter. Returns each finished job's result (a job
+    missing from the dict did not finish: the process crashed or timed out) and the process's
+    stderr tail, for the failure message."""
+    runner, spec, out = workdir / "runner.py", workdir / "jobs.json", workdir / "results.json"
+    runner.write_text(RUNNER, encoding="utf-8")
+    spec.write_text(json.dumps([asdict(j) for j in jobs]), encoding="utf-8")
+    try:
+        res = subprocess.run(
+            [sys.executable, str(runner), str(spec), str(out)],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        tail = f"exit {res.returncode}\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}"
+    except subprocess.TimeoutExpired as e:
+        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        tail = f"timed out after {timeout_s:.0f} s\n{stdout[-2000:]}"
+    done = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    return {k: JobResult(**v) for k, v in done.items()}, tail

@@ -1,14 +1,16 @@
-"""Zelezniak et al. 2018 kinase knockouts: readers and the metabolite map."""
+"""Zelezniak et al. 2018 kinase knockouts: readers, the metabolite map and the kinase_metabolome benchmark."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from yeastcell.bench import kinase_metabolome as km
 from yeastcell.exceptions import DatasetError, UnknownNameError
 from yeastcell.perturb import flatten
 from yeastcell.studies.zelezniak2018 import (
@@ -240,3 +242,89 @@ def test_bad_map_files_are_refused(tmp_path):
     assert parse_model_expression(" A_c +B_m ") == ("A_c", "B_m")
     with pytest.raises(DatasetError, match="twice"):
         parse_model_expression("A_c + A_c")
+
+
+def test_metrics_are_nan_safe():
+    y = np.array([[1.0, 0.6, np.nan], [2.0, -0.7, 1.0], [3.0, 0.1, np.nan], [4.0, -1.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from constant or all-NaN columns
+        perfect = km.metabolite_metrics(y, np.nan_to_num(y))
+        flat = km.metabolite_metrics(y, np.zeros_like(y))
+    np.testing.assert_allclose(perfect["pearson"][:2], 1.0)
+    assert math.isnan(perfect["pearson"][2])  # two measured strains: no correlation
+    assert np.isnan(flat["pearson"]).all() and np.isnan(flat["spearman"]).all()
+    np.testing.assert_allclose(flat["rmse"][0], np.sqrt(np.mean(y[:, 0] ** 2)))
+    assert flat["sign_n"].tolist() == [4, 3, 2] and flat["sign_right"].sum() == 0  # 0 is never a sign
+    assert perfect["sign_right"].tolist() == [4, 3, 2] and perfect["n"].tolist() == [4, 4, 2]
+
+
+def test_folds_are_seeded_balanced_and_stratified(matrix):
+    strains = list(matrix.index)
+    a = km.strain_folds(strains, matrix, 5, seed=1)
+    assert np.array_equal(a, km.strain_folds(strains, matrix, 5, seed=1))
+    assert not np.array_equal(a, km.strain_folds(strains, matrix, 5, seed=2))
+    sizes = np.bincount(a, minlength=5)
+    assert sizes.max() - sizes.min() <= 1
+    tca = matrix["cit"].notna().to_numpy()  # 16 strains of the TCA assay spread over every fold
+    assert np.bincount(a[tca], minlength=5).min() >= 3
+    with pytest.raises(ValueError, match="folds"):
+        km.strain_folds(strains, matrix, 1, seed=0)
+
+
+def test_quick_cross_validation_slice(proteome, matrix, tmp_path):
+    pytest.importorskip("sklearn")
+    preds = km.make_predictors("NoChange,MeanEffect,Ridge")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = km.cross_validate(preds, proteome, matrix, folds=2, repeats=1, seed=0)
+    assert res.predicted.shape == (3, 1, 75, 50) and np.isfinite(res.predicted).all()
+    nochange, mean, ridge = range(3)
+    assert np.isnan(res.pearson[nochange]).all() and np.isfinite(res.rmse[nochange]).all()
+    assert res.sign_accuracy()[nochange, 0] == 0.0
+    for k in (mean, ridge):
+        assert np.isfinite(res.pearson[k]).all() and np.isfinite(res.spearman[k]).all()
+        assert np.isfinite(res.rmse[k]).all() and 0.0 <= res.sign_accuracy()[k, 0] <= 1.0
+    med = res.median_over_metabolites("pearson")
+    assert math.isnan(med[nochange, 0]) and -1 <= med[ridge, 0] <= 1
+    # NoChange's RMSE is the root mean square of the measured ratios
+    y = res.measured
+    rms = np.sqrt(np.nanmean(y**2, axis=0))
+    np.testing.assert_allclose(res.rmse[nochange, 0], rms)
+    assert list(res.per_metabolite().columns[:2]) == ["n_strains", "pearson_NoChange"]
+    out = km.plot_pearson(res, tmp_path / "r.png", "MeanEffect", "Ridge")
+    assert out.stat().st_size > 1000
+    with pytest.raises(UnknownNameError, match="'Ridge'"):
+        km.make_predictors("Ridg")
+
+    class Broken(km.NoChange):
+        name = "Broken"
+
+        def predict(self, strains, proteome):
+            return super().predict(strains, proteome).iloc[:, :3]
+
+    with pytest.raises(ValueError, match="Broken"):
+        km.cross_validate([Broken()], proteome, matrix, folds=2, repeats=1)
+
+
+def test_task_runs_from_the_registry(tmp_path):
+    pytest.importorskip("sklearn")
+    from yeastcell.bench import get_task, run_task
+
+    assert get_task("kinase_metabolome").status() == "available"
+    fig = tmp_path / "fig.png"
+    res = run_task(
+        "kinase_metabolome",
+        {"max_strains": 40, "max_metabolites": 12, "predictors": "NoChange,MeanEffect", "model": "yeast_core"},
+        quick=True,
+    )
+    assert [r[0] for r in res.rows] == ["NoChange", "MeanEffect"] and res.rows[0][1] == "n/a"
+    assert "40 knockout strains" in res.notes and "of 12 measured metabolites map" in res.notes
+    assert "model yeast_core" in res.notes and "measured proteins are its genes" in res.notes
+    assert math.isnan(res.metrics["median_pearson_NoChange"])
+    opts = {"max_metabolites": 6, "predictors": "NoChange,MeanEffect", "figure": str(fig)}
+    res = run_task("kinase_metabolome", {**opts, "figure_predictors": "NoChange,MeanEffect"}, quick=True)
+    assert fig.stat().st_size > 1000 and f"figure: {fig}" in res.notes
+    from yeastcell.bench import TaskOptionError
+
+    with pytest.raises(TaskOptionError, match="Ridge"):  # the default figure pair is not in the run
+        run_task("kinase_metabolome", opts, quick=True)

@@ -672,7 +672,7 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
             f"median r, {n_well} metabolites in >= {well} strains",
             "median Spearman rho",
             "median RMSE (log2)",
-            f"sign accuracy (|log2| >= {SIGN_THRESHOLD})",
+            f"sign accuracy, abs(log2) >= {SIGN_THRESHOLD}",
             "metabolites with r",
             "s",
         ),

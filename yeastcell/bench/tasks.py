@@ -38,7 +38,12 @@ def _args_option() -> Option:
 
 
 # importable module -> (pip distribution, extras of pyproject.toml that install it)
-_PEERS = {"libsbml": ("python-libsbml", "bench"), "roadrunner": ("libroadrunner", "bench"), "cobra": ("cobra", "")}
+_PEERS = {
+    "libsbml": ("python-libsbml", "bench"),
+    "roadrunner": ("libroadrunner", "bench"),
+    "cobra": ("cobra", ""),
+    "sklearn": ("scikit-learn", "bench"),
+}
 
 
 def _needs(*modules: str):
@@ -375,6 +380,66 @@ register(
             "glucose_pulse", lambda o: glucose_pulse_table(o["epochs"]), "van Heerden 2014 glucose-pulse fit"
         ),
         options={"epochs": Option(int, 40, "Levenberg–Marquardt iterations at most")},
+    )
+)
+
+# --- kinase-knockout metabolomes from proteomes (Zelezniak et al. 2018) --------------------------
+
+
+def _run_kinase_metabolome(o: dict) -> TaskResult:
+    return _measurement("kinase_metabolome").kinase_metabolome_result(o)  # its peer: scikit-learn
+
+
+register(
+    Task(
+        name="kinase_metabolome",
+        title="Kinase-knockout metabolomes from proteomes (Zelezniak et al. 2018): held-out strains",
+        description="Predict the metabolome (50 metabolites, log2 ratio to the wild type) of kinase-knockout "
+        "strains never seen in training from their proteome (726 proteins, log2 ratio to the wild type); "
+        "baselines for the mechanistic and hybrid predictors that plug into the same interface.",
+        data=(
+            "omics/zelezniak2018_kinase_ko/proteome_sva_ln.tsv",
+            "omics/zelezniak2018_kinase_ko/sample_metadata.tsv",
+            "omics/zelezniak2018_kinase_ko/metabolome_srm.tsv",
+        ),
+        protocol="yeastcell.bench.kinase_metabolome: strain-grouped k-fold cross-validation (stratified by "
+        "the assays that measured a strain), repeated with seeds seed, seed+1, ...; held-out predictions "
+        "pooled per repeat and scored per metabolite; coverage of the metabolites and proteins by a model",
+        metrics=(
+            "median over metabolites of the held-out Pearson r (mean ± sd over repeats)",
+            "median Spearman rho, median RMSE of log2 ratios",
+            "sign accuracy where |measured log2 ratio| >= 0.5",
+        ),
+        baselines=(
+            "NoChange (wild type)",
+            "MeanEffect (mean knockout effect)",
+            "Ridge, ElasticNet (all proteins, inner CV)",
+            "RandomForest / GradientBoosting (all proteins)",
+        ),
+        run=_run_kinase_metabolome,
+        options={
+            "folds": Option(int, 5, "cross-validation folds over strains"),
+            "repeats": Option(int, 3, "repeats of the fold split (seeds seed, seed+1, ...)"),
+            "seed": Option(int, 0, "seed of the fold splits and of the random predictors"),
+            "predictors": Option(
+                str,
+                "NoChange,MeanEffect,Ridge,ElasticNet,RandomForest",
+                "comma-separated predictors (NoChange, MeanEffect, Ridge, ElasticNet, RandomForest, GradientBoosting)",
+            ),
+            "model": Option(
+                str, "", "model for the coverage line (default: yeast_central if present, else yeast_core)"
+            ),
+            "max_strains": Option(int, 0, "use a seeded random subset of this many strains (0: all)"),
+            "max_metabolites": Option(int, 0, "use the first this many metabolites (0: all)"),
+            "figure": Option(str, "", "write a per-metabolite Pearson r scatter of two predictors to this file"),
+            "figure_predictors": Option(str, "Ridge,RandomForest", "the two predictors of the figure (x,y)"),
+            "per_metabolite": Option(str, "", "write per-metabolite metrics (TSV) to this file"),
+            "well_sampled": Option(
+                int, 40, "a second median r over the metabolites measured in at least this many strains"
+            ),
+        },
+        quick={"folds": 2, "repeats": 1, "predictors": "NoChange,MeanEffect,Ridge"},
+        requires=_needs("sklearn"),
     )
 )
 

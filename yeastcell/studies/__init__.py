@@ -6,7 +6,9 @@ that compare the model with them, one module per study.
   comparison with the whole-cell model;
 * `lahtvee2017`: absolute proteome and exchange fluxes of chemostats under NaCl, heat and ethanol
   stress (steady states: one time point), and the direction-of-change score of the NaCl proteome;
-* `vanheerden2014`: intracellular metabolites after a 110 mM glucose pulse to a chemostat.
+* `vanheerden2014`: intracellular metabolites after a 110 mM glucose pulse to a chemostat;
+* `zelezniak2018`: proteomes and metabolomes of kinase-knockout strains (log2 ratios to the wild
+  type) and the authored metabolite map (``maps/zelezniak2018_metabolites.tsv``).
 
 Generic pieces (the `Dataset`, the reference-data folder, mapping observables to a model) live in
 `yeastcell.data`.
@@ -19,6 +21,11 @@ from .lahtvee2017 import LAHTVEE2017_FLUXES as LAHTVEE2017_FLUXES
 from .lahtvee2017 import read_lahtvee2017 as read_lahtvee2017
 from .vanheerden2014 import VANHEERDEN2014_TO_CORE as VANHEERDEN2014_TO_CORE
 from .vanheerden2014 import read_vanheerden2014 as read_vanheerden2014
+from .zelezniak2018 import read_zelezniak2018_metabolome as read_zelezniak2018_metabolome
+from .zelezniak2018 import read_zelezniak2018_proteome as read_zelezniak2018_proteome
+from .zelezniak2018 import zelezniak2018_map_coverage as zelezniak2018_map_coverage
+from .zelezniak2018 import zelezniak2018_metabolite_map as zelezniak2018_metabolite_map
+from .zelezniak2018 import zelezniak2018_metabolite_matrix as zelezniak2018_metabolite_matrix
 
 __all__ = [
     "LAHTVEE2017_FLUXES",
@@ -28,4 +35,9 @@ __all__ = [
     "read_lahtvee2017",
     "read_site_map",
     "read_vanheerden2014",
+    "read_zelezniak2018_metabolome",
+    "read_zelezniak2018_proteome",
+    "zelezniak2018_map_coverage",
+    "zelezniak2018_metabolite_map",
+    "zelezniak2018_metabolite_matrix",
 ]

@@ -50,6 +50,9 @@ from .perturb import (
     Perturbation as Perturbation,
 )
 from .perturb import (
+    ProteomeTable as ProteomeTable,
+)
+from .perturb import (
     ValidityWarning as ValidityWarning,
 )
 from .perturb import (
@@ -84,6 +87,9 @@ from .perturb import (
 )
 from .perturb import (
     parameter as parameter,
+)
+from .perturb import (
+    proteome as proteome,
 )
 from .perturb import (
     pulse as pulse,

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..exceptions import PerturbationError, UnknownNameError
+from .proteome import ProteomeLevels
 from .types import (
     EVENT_ADD,
     PARAM_SCALE,
@@ -115,7 +116,7 @@ def resolve(
             rate_scale[syn] *= factor
 
     def expand(p):
-        if isinstance(p, OsmoticShock | Dose):
+        if isinstance(p, OsmoticShock | Dose | ProteomeLevels):
             return p.expand(cell)
         if isinstance(p, NamedCondition):
             spec = {c.id: c for c in cell.spec.conditions}

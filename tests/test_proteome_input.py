@@ -167,3 +167,35 @@ def test_simulate_batch_steady_state_and_lanes_on_any_model_with_genes(two_step)
     ss = yc.steady_state(two_step, t.levels("a"))
     assert bool(ss.ok) and isinstance(t.levels("a"), ProteomeLevels)
     assert batch.labels[0] == "measured proteome of a"
+
+
+def test_resolve_batch_equals_stacked_resolves_with_events_and_parameters(two_step):
+    t = ProteomeTable.from_frame(frame({"a": {"ENZ1": -1.0}}))
+    perts = [
+        t.levels("a") + yc.pulse("S_e", 1.0, at=2.0),
+        yc.parameter("conv.kf", factor=2.0) + yc.knockout("ENZ1"),
+        yc.clamp("S_e", 3.0) + t.levels("a"),
+    ]
+    batch = yc.resolve_batch(two_step, perts)
+    ref = yc.perturb.stack([yc.resolve(two_step, p, n_events=1, n_params=1) for p in perts])
+    for name in ("c0", "clamp", "rate_scale", "event_t", "event_species", "event_mode", "event_value"):
+        a, b = np.asarray(getattr(batch, name)), np.asarray(getattr(ref, name))
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name in ("param_index", "param_mode", "param_value"):
+        assert np.array_equal(np.asarray(getattr(batch, name)), np.asarray(getattr(ref, name))), name
+
+
+def test_thousands_of_strains_resolve_to_one_batch_quickly(core):
+    import time
+
+    rng = np.random.default_rng(0)
+    genes = [g[0] for g in core.genes] + [f"YXX{i:03d}W" for i in range(200)]  # 200 unmodelled proteins
+    strains = [f"S{i}" for i in range(2000)]
+    t = ProteomeTable.from_frame(pd.DataFrame(rng.normal(0, 0.5, (2000, len(genes))), index=strains, columns=genes))
+    start = time.perf_counter()
+    conds = yc.resolve_batch(core, [yc.condition("aerobic_clamped") + t.levels(s) for s in strains])
+    assert time.perf_counter() - start < 60  # about 1 s on a 2-core CPU
+    assert conds.c0.shape == (2000, core.n_species)
+    k = 1234
+    one = yc.resolve(core, yc.condition("aerobic_clamped") + t.levels(strains[k]))
+    assert np.array_equal(np.asarray(conds.c0[k]), np.asarray(one.c0))

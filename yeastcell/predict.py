@@ -223,13 +223,6 @@ def _base(cell, condition) -> tuple[Perturbation, str]:
     return pert, text
 
 
-def _model_gene(cell, name: str) -> int | None:
-    try:
-        return cell.gene_index(name)
-    except UnknownNameError:
-        return None
-
-
 def resolve_strains(
     cell, strains: Sequence[str], table: ProteomeTable | None, base: Perturbation, base_label: str
 ) -> list[Strain]:
@@ -246,7 +239,13 @@ def resolve_strains(
     seen: dict[str, str] = {}
     out: list[Strain] = []
     unknown: list[UnknownNameError] = []
-    known_genes = [g[0] for g in cell.genes] + [g[1] for g in cell.genes if g[1]]
+    genes = cell.genes  # read once: attribute access on a compiled cell (an equinox Module) is slow
+    known_genes = [g[0] for g in genes] + [g[1] for g in genes if g[1]]
+    gene_pos: dict[str, int] = {}
+    for i, (orf, std, _) in enumerate(genes):  # as cell.gene_index: ORF or name, case-insensitive
+        gene_pos.setdefault(orf.upper(), i)
+        if std:
+            gene_pos.setdefault(std.upper(), i)
     for raw in strains:
         if not isinstance(raw, str) or not raw.strip():
             raise PerturbationError(f"strain ids must be non-empty strings, got {raw!r}")
@@ -267,10 +266,10 @@ def resolve_strains(
             pert = base + levels if levels is not None else base
             out.append(Strain(sid, (), (), levels.strain if levels is not None else None, base_label, pert))
             continue
-        genes = [g.strip() for g in sid.split(",") if g.strip()]
-        idx = [_model_gene(cell, g) for g in genes]
-        row = _table_row(cell, table, sid, idx) if table is not None else None
-        missing = [g for g, i in zip(genes, idx) if i is None]
+        names = [g.strip() for g in sid.split(",") if g.strip()]
+        idx = [gene_pos.get(g.upper()) for g in names]
+        row = _table_row(genes, table, sid, idx) if table is not None else None
+        missing = [g for g, i in zip(names, idx) if i is None]
         if missing and row is None:
             known = known_genes + (list(table.strains) if table is not None else [])
             unknown += [UnknownNameError(f"gene of model {cell.model_id!r}", g, known) for g in missing]
@@ -278,7 +277,7 @@ def resolve_strains(
         if table is not None and row is None:
             unknown.append(UnknownNameError(f"strain of the proteome table {table.source}", sid, table.strains))
             continue
-        modelled = tuple(cell.genes[i][0] for i in idx if i is not None)
+        modelled = tuple(genes[i][0] for i in idx if i is not None)
         pert = base
         if modelled:
             pert = pert + knockout(*modelled)
@@ -298,11 +297,11 @@ def resolve_strains(
     return out
 
 
-def _table_row(cell, table: ProteomeTable, sid: str, idx: list[int | None]) -> int | None:
+def _table_row(genes, table: ProteomeTable, sid: str, idx: list[int | None]) -> int | None:
     """Row of a strain in the table: by its id, else (a single model gene) by the gene's ORF or name."""
     row = table.find_strain(sid)
     if row is None and len(idx) == 1 and idx[0] is not None:
-        orf, std, _ = cell.genes[idx[0]]
+        orf, std, _ = genes[idx[0]]
         for alias in (orf, std):
             if alias and (row := table.find_strain(alias)) is not None:
                 break

@@ -74,6 +74,16 @@ def _numbers(cells: np.ndarray, where: str, describe) -> tuple[np.ndarray, np.nd
         return values, np.isnan(values)
     arr = arr.astype(object)
     flat = arr.reshape(-1)
+    if all(isinstance(x, str) for x in flat):  # the text of a file: vectorised
+        text = pd.Series(flat, dtype=object).str.strip()
+        missing = text.str.lower().isin(MISSING_TEXT).to_numpy()
+        values = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~missing & ~np.isfinite(values)
+        if bad.any():
+            k = int(np.nonzero(bad)[0][0])
+            what = "is not finite (a log2 ratio must be finite)" if np.isinf(values[k]) else "is not a number"
+            raise DatasetError(f"{where}: {describe(np.unravel_index(k, arr.shape))}: {text.iloc[k]!r} {what}")
+        return values.reshape(arr.shape), missing.reshape(arr.shape)
     missing = np.zeros(flat.shape, dtype=bool)
     values = np.full(flat.shape, np.nan)
     for k, x in enumerate(flat):
@@ -147,10 +157,11 @@ class ProteomeCoverage:
         return "\n".join(lines)
 
 
-def _gene_keys(cell) -> dict[str, int]:
-    """Upper-cased ORF and standard name -> gene index, for the genes of `cell` with a protein."""
+def _gene_keys(genes) -> dict[str, int]:
+    """Upper-cased ORF and standard name -> gene index (the first gene with that ORF or name, as
+    `AbstractCell.gene_index` finds it)."""
     keys: dict[str, int] = {}
-    for i, (orf, std, _prot) in enumerate(cell.genes):
+    for i, (orf, std, _prot) in enumerate(genes):
         keys.setdefault(orf.upper(), i)
         if std:
             keys.setdefault(std.upper(), i)
@@ -160,18 +171,19 @@ def _gene_keys(cell) -> dict[str, int]:
 def _match(cell, names: Iterable[str]) -> tuple[dict[int, str], list[str]]:
     """({model gene index: measured name}, [measured names not modelled]) for measured protein
     names; a model gene measured under two names (ORF and standard name) is an error."""
-    keys = _gene_keys(cell)
+    genes = cell.genes  # one attribute read: attribute access on a compiled cell (an equinox Module) is slow
+    keys = _gene_keys(genes)
     hit: dict[int, str] = {}
     unmodelled: list[str] = []
     for name in names:
         g = keys.get(name.upper())
-        if g is None or cell.genes[g][2] < 0:
+        if g is None or genes[g][2] < 0:
             unmodelled.append(name)
             continue
         if g in hit:
             raise PerturbationError(
                 f"proteins {hit[g]!r} and {name!r} of the measured proteome are the same gene "
-                f"{cell.gene_label(g)!r} ({cell.genes[g][0]}) of model {cell.model_id!r}; keep one"
+                f"{cell.gene_label(g)!r} ({genes[g][0]}) of model {cell.model_id!r}; keep one"
             )
         hit[g] = name
     return hit, unmodelled
@@ -179,10 +191,12 @@ def _match(cell, names: Iterable[str]) -> tuple[dict[int, str], list[str]]:
 
 def _coverage(cell, measured: Iterable[str]) -> ProteomeCoverage:
     hit, unmodelled = _match(cell, measured)
-    with_protein = [i for i, g in enumerate(cell.genes) if g[2] >= 0]
+    genes = cell.genes
+    with_protein = [i for i, g in enumerate(genes) if g[2] >= 0]
+    label = [std or orf for orf, std, _ in genes]
     return ProteomeCoverage(
-        tuple(cell.gene_label(i) for i in with_protein if i in hit),
-        tuple(cell.gene_label(i) for i in with_protein if i not in hit),
+        tuple(label[i] for i in with_protein if i in hit),
+        tuple(label[i] for i in with_protein if i not in hit),
         tuple(unmodelled),
     )
 
@@ -217,7 +231,8 @@ class ProteomeLevels(Perturbation):
         """{model gene ORF: amount factor 2^ratio} for the measured genes `cell` has a protein for."""
         ratio = dict(self.levels)
         hit, _ = _match(cell, ratio)
-        return {cell.genes[g][0]: 2.0 ** ratio[name] for g, name in hit.items()}
+        genes = cell.genes
+        return {genes[g][0]: 2.0 ** ratio[name] for g, name in hit.items()}
 
     def expand(self, cell) -> list[Perturbation]:
         """One `GeneActivity` per measured model gene (the resolver applies them like knockdowns)."""

@@ -105,7 +105,9 @@ def test_cli_writes_the_predictions_as_a_dataset_csv(tmp_path, prediction, capsy
     table = tmp_path / "proteome.tsv"
     PROTEOME.rename_axis("strain").to_csv(table, sep="\t")
     out = tmp_path / "pred.csv"
-    rc = main(["predict", "YAL017W", "--proteome", str(table), "-c", COND, "-o", str(out), "-q"])
+    strains = tmp_path / "strains.txt"
+    strains.write_text("# kinase deletions\nYAL017W  # PSK1, not in the core model\n\n")
+    rc = main(["predict", "--strains-file", str(strains), "--proteome", str(table), "-c", COND, "-o", str(out), "-q"])
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "YAL017W" in text and "only through the measured proteome" in text and f"wrote {out}" in text
@@ -132,6 +134,8 @@ def test_cli_reports_failed_strains_and_writes_the_others(tmp_path, capsys):
         (["PDC1"], "strain,PDC5\nPDC1,lots\n", "strain 'PDC1', protein 'PDC5' (line 2): 'lots' is not a number"),
         (["PDC6"], "strain,PDC5\nPDC1,1\n", "unknown strain of the proteome table"),
         ([], None, "no strains given"),
+        (["--all-strains"], None, "--all-strains needs --proteome"),
+        (["--strains-file", "missing.txt"], None, "missing.txt: no such strains file"),
         (["PDC1"], None, "pred.xlsx: predictions are written as"),
     ],
 )

@@ -50,6 +50,9 @@ from .perturb import (
     Perturbation as Perturbation,
 )
 from .perturb import (
+    ProteomeTable as ProteomeTable,
+)
+from .perturb import (
     ValidityWarning as ValidityWarning,
 )
 from .perturb import (
@@ -86,6 +89,9 @@ from .perturb import (
     parameter as parameter,
 )
 from .perturb import (
+    proteome as proteome,
+)
+from .perturb import (
     pulse as pulse,
 )
 from .perturb import (
@@ -103,6 +109,8 @@ from .perturb import (
 from .perturb import (
     wild_type as wild_type,
 )
+from .predict import Prediction as Prediction  # noqa: E402
+from .predict import predict as predict
 from .scan import ParameterScan as ParameterScan  # noqa: E402
 from .scan import parameter_scan as parameter_scan  # noqa: E402
 from .sensitivity import Sensitivities as Sensitivities  # noqa: E402

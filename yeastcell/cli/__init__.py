@@ -15,13 +15,15 @@
                       [-o METRICS.csv] [--plot OUT.png|OUT.pdf]
     yeastcell fit DATA.h5|DATA.csv [-m MODEL] [-p NAME[=LOWER:UPPER] ...] [--residual REACTION ...]
                   [-o RESULT.json]
+    yeastcell predict [STRAIN ...] [-m MODEL|RESIDUAL.h5] [--proteome FILE] [--strains-file FILE]
+                      [--all-strains] [-c CONDITION] [--params FIT.json] [-o OUT.csv|OUT.h5]
 
 MODEL is an embedded model name, a YAML model file or an SBML file (.xml, .sbml); every option's
 help shows its default (``yeastcell COMMAND --help``).
 
 Modules: `dispatch` (parser and `main`), `_help` (help formatting), `simulate`, `info`, `genes`,
 `gem` (screen, gem-test), `bench`, `loop` (with `loop_config`, the loop's JSON configuration),
-`compare`, `fit`. Also runs as ``python -m yeastcell.cli``.
+`compare`, `fit`, `predict`. Also runs as ``python -m yeastcell.cli``.
 """
 
 from .dispatch import build_parser as build_parser

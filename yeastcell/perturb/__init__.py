@@ -1,7 +1,8 @@
 """Perturbations as data.
 
 Symbolic perturbations (`knockout`, `knockdown`, `overexpress`, `inhibit`, `medium`, `clamp`,
-`initial`, `pulse`, `step`, `osmotic_shock`, `dose`, `stress`, `condition`) name genes and species;
+`initial`, `pulse`, `step`, `osmotic_shock`, `dose`, `stress`, `condition`, and `proteome`: a
+strain's measured protein levels) name genes and species;
 combine them with ``+``. `resolve(cell, perturbation)` turns them, in plain Python, into a
 `Condition`: a pytree of arrays of fixed shape, so that many conditions stack into one batch for
 `jax.vmap`. `parse_perturbation` reads the one-line condition-string language
@@ -13,6 +14,7 @@ Modules, one concept each:
     constructors  checked constructors of those types
     resolver      `Condition`, `resolve`, `resolve_batch`, `stack`
     notation      the condition-string language
+    proteome      measured proteomes as input: `ProteomeTable`, `proteome` (`ProteomeLevels`)
 
 Units: concentrations and pulse amounts in mM, times in min, NaCl in mol/L, doses and Ki in the
 same unit.
@@ -36,6 +38,10 @@ from .constructors import stress as stress
 from .constructors import wild_type as wild_type
 from .notation import parse_perturbation as parse_perturbation
 from .notation import perturbation_key as perturbation_key
+from .proteome import ProteomeCoverage as ProteomeCoverage
+from .proteome import ProteomeLevels as ProteomeLevels
+from .proteome import ProteomeTable as ProteomeTable
+from .proteome import proteome as proteome
 from .resolver import Condition as Condition
 from .resolver import count_events as count_events
 from .resolver import count_parameters as count_parameters

@@ -156,3 +156,24 @@ def test_help_documents_the_command(capsys):
     text = capsys.readouterr().out
     assert "examples:" in text and "yeastcell predict" in text.split("examples:")[1]
     assert "--proteome" in text and "log2_ratio" in text and "(default: yeast_core)" in text
+
+
+def test_extra_observables_are_whole_cell_sums(core):
+    """`observables=` adds sums of species (compartment-volume weighted, as an extract measures them),
+    checked before anything is solved."""
+    extra = {"hexose_p": "G6P_c + F6P_c", "pyruvate": "PYR_c + PYR_m", "atp": "ATP_c"}
+    p = yc.predict(core, ["PDC1"], condition=COND, lanes_per_chunk=LANES, observables=extra)
+    ds = p.dataset
+    ss = yc.steady_state_batch(core, [yc.condition(COND), yc.condition(COND) + yc.knockout("PDC1")])
+    sid = {s: i for i, s in enumerate(core.species_ids)}
+    vol = np.asarray(core.volumes)[list(core.species_compartment)]
+    conc = np.asarray(ss.conc)
+
+    def total(row, terms):
+        return sum(conc[row, sid[t]] * vol[sid[t]] for t in terms) / vol[sid[terms[0]]]
+
+    for name, terms in (("hexose_p", ["G6P_c", "F6P_c"]), ("pyruvate", ["PYR_c", "PYR_m"])):
+        want = np.log2(total(1, terms) / total(0, terms))
+        assert ds.values[0, 0, 0, ds.observable_index(name)] == pytest.approx(want, abs=1e-6)
+    with pytest.raises(yc.UnknownNameError, match="PYR_x"):
+        yc.predict(core, ["PDC1"], condition=COND, observables={"bad": "PYR_c + PYR_x"})

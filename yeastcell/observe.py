@@ -17,6 +17,9 @@ Model quantities (the right-hand side of `mapping`; by default each observable n
     total:PROTEIN         the sum of a protein's forms (mM)
     phospho:PROTEIN       the sum of its phosphorylated forms (mM)
     pfrac:PROTEIN         phospho:PROTEIN / total:PROTEIN (dimensionless)
+    A + B + ...           a sum of species, as a whole-cell extract measures it: each term weighted
+                          by its compartment's volume relative to the first term's compartment
+                          (``CIT_c + CIT_m``: citrate molecules per volume of cytosol, mM)
 
 A protein's *forms* are the species whose id, split at ``_``, contains the protein id as a token
 (``Snf1``, ``Snf1_P``, ``Bcy1_Tpk1`` is a form of ``Tpk1``); the *phosphorylated* forms are those
@@ -161,6 +164,14 @@ class ObservationModel(eqx.Module):
                 if kind == "pfrac":
                     den[i, -1] = 0.0
                 units.append("" if kind == "pfrac" else "mM")
+            elif "+" in q:
+                terms = [t.strip() for t in q.split("+")]
+                for t in terms:
+                    if t not in sidx:
+                        raise UnknownNameError(f"species (in the sum {q!r})", t, species)
+                idx = [sidx[t] for t in terms]
+                num[i, idx] = vol[[comp[k] for k in idx]] / vol[comp[idx[0]]]
+                units.append("mM")
             elif q in sidx:
                 num[i, sidx[q]] = 1.0
                 units.append("mM")

@@ -363,6 +363,7 @@ def predict(
     options: SolverOptions | None = None,
     lanes_per_chunk: int | None = None,
     progress: bool | None = None,
+    observables: Mapping[str, str] | None = None,
 ) -> Prediction:
     """Predict the steady state of each strain as log2 ratios to the wild type (module docstring).
 
@@ -382,6 +383,9 @@ def predict(
             `yeastcell.steady_state`.
         lanes_per_chunk: strains solved together (default 16 on a CPU, 256 on an accelerator).
         progress: show a progress bar (default: when stderr is a terminal; `yeastcell.progress`).
+        observables: extra outputs, name -> model quantity in the grammar of
+            `yeastcell.observe` (e.g. ``{"cit": "CIT_c + CIT_m"}``: a whole-cell total, as a
+            metabolite extract measures it); reported with kind ``observable`` after the model's own.
 
     Returns:
         A `Prediction`; failed strains are in `Prediction.failed`, not in its dataset.
@@ -403,7 +407,12 @@ def predict(
     if conds.n_events:
         raise SimulationInputError("predict finds steady states; the condition may not hold timed events")
     names, kinds = output_names(cell)
-    om = ObservationModel.build(cell, names)
+    extra = dict(observables or {})
+    clash = sorted(set(extra) & set(names))
+    if clash:
+        raise SimulationInputError(f"extra observables {clash} have the names of model outputs; rename them")
+    om = ObservationModel.build(cell, names + list(extra), mapping=extra)  # checked before solving
+    names, kinds = names + list(extra), kinds + ["observable"] * len(extra)
     options = options or SolverOptions()
     n = len(todo) + 1
     if lanes_per_chunk is None:

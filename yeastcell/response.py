@@ -166,7 +166,7 @@ def linear_response(
     rhs = -np.hstack([np.asarray(je), np.asarray(js)])
     rhs = np.vstack([rhs, np.zeros((moieties.shape[0], rhs.shape[1]))])
     dx, *_ = np.linalg.lstsq(a, rhs, rcond=None)
-    resid = np.linalg.norm(a @ dx - rhs) / max(np.linalg.norm(rhs), 1e-300)
+    resid = np.linalg.norm(a @ dx - rhs) / max(float(np.linalg.norm(rhs)), 1e-300)
     if not np.isfinite(dx).all() or resid > 1e-6:
         raise SolverError(
             f"the steady state under {label} is not isolated within its moiety class (relative residual "

@@ -290,8 +290,181 @@ class Mechanistic(Predictor):
         return pd.DataFrame([self._cache[s] for s in strains], index=list(strains), columns=self.columns_)
 
 
+LEVEL_CLIP = 3.0  # |log2 ratio| at which measured protein levels are clipped for the linear response
+_RESPONSES: dict[tuple, Any] = {}
+
+
+def mapped_response(model: str, condition: str, metabolites: Sequence[str]):
+    """(LinearResponse of `model` under `condition` for the map's whole-cell totals of `metabolites`,
+    the metabolites it covers), computed once per process (`yeastcell.response`)."""
+    import yeastcell as yc
+
+    from ..response import linear_response
+    from ..studies.zelezniak2018 import zelezniak2018_map_coverage, zelezniak2018_metabolite_map
+
+    key = (model, condition, tuple(metabolites))
+    if key not in _RESPONSES:
+        cell = yc.load_cell(model)
+        rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(metabolites)}
+        mapped = [m for m in metabolites if m in set(zelezniak2018_map_coverage(cell, rows).mapped)]
+        mapping = {m: " + ".join(rows[m].terms) for m in mapped}
+        lr = linear_response(cell, condition, observables=mapped, mapping=mapping)
+        ok = np.all(np.isfinite(lr.by_protein), axis=1) & np.all(np.isfinite(lr.by_rate), axis=1)
+        _RESPONSES[key] = (lr, [m for m, k in zip(mapped, ok) if k], np.flatnonzero(ok))
+    return _RESPONSES[key]
+
+
+def protein_levels(genes: Sequence[str], strains: Sequence[str], proteome: pd.DataFrame) -> np.ndarray:
+    """(n_strains, n_genes) measured log2 ratios of the model's genes (0 where not measured), clipped
+    to ±`LEVEL_CLIP` (a linear response is a small-perturbation prediction; deleted genes are
+    measured at the noise floor)."""
+    cols = {c.upper(): c for c in proteome.columns}
+    out = np.zeros((len(strains), len(genes)))
+    sub = proteome.loc[list(strains)]
+    for j, g in enumerate(genes):
+        c = cols.get(g.upper())
+        if c is not None:
+            out[:, j] = sub[c].to_numpy(dtype=np.float64)
+    return np.clip(np.nan_to_num(out), -LEVEL_CLIP, LEVEL_CLIP)
+
+
+class LinearMechanistic(Predictor):
+    """The kinetic model's linear response to the measured proteome (`yeastcell.response`): each
+    strain's log2 metabolite ratios = control coefficients (d log2 total / d log2 enzyme, at the wild
+    type's steady state under `condition`) × its measured enzyme log2 ratios. Literature parameters,
+    nothing learned from the metabolome; unmapped metabolites are predicted as no change (0)."""
+
+    name = "LinearMechanistic"
+
+    def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped"):
+        self.model = model or default_model()
+        self.condition = condition
+
+    def fit(self, train_strains, proteome, metabolome):
+        self.columns_ = list(metabolome.columns)
+        return self
+
+    def mechanistic(self, strains, proteome) -> tuple[np.ndarray, list[int]]:
+        """(predictions (n_strains, n_mapped), column index of each mapped metabolite)."""
+        lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
+        e = protein_levels(lr.genes, strains, proteome)
+        return e @ lr.by_protein[rows].T, [self.columns_.index(m) for m in mapped]
+
+    def predict(self, strains, proteome):
+        import pandas as pd
+
+        out = np.zeros((len(strains), len(self.columns_)))
+        pred, cols = self.mechanistic(strains, proteome)
+        out[:, cols] = pred
+        return pd.DataFrame(out, index=list(strains), columns=self.columns_)
+
+
+class Hybrid(LinearMechanistic):
+    """Mechanism + rate-level residuals learned from the training strains (`yeastcell.hybrid`).
+
+    A `HybridCell` whose residual network is linear in the gene activities, r = W·u, multiplies
+    reaction rates by exp(r); at the wild type r = 0, so the reference steady state is the
+    mechanistic one, and to first order a strain's log2 metabolite ratios are
+
+        y = (by_protein + by_rate · D) · e,      D = W / 1.1 (per log2 enzyme level),
+
+    with `by_protein`, `by_rate` the model's control coefficients (`yeastcell.response`) and e the
+    measured enzyme log2 ratios. D is fitted on the training strains' measured ratios by least
+    squares with an L2 penalty (λ) on D, the residual's weights; λ and whether the mechanistic term
+    is kept (γ ∈ {0, 1}: y = γ·by_protein·e + by_rate·D·e) are chosen by an inner 3-fold
+    cross-validation on the training strains only. `D_` (reactions × genes) says which enzymes
+    drive which rate corrections.
+    """
+
+    name = "Hybrid"
+    LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
+    GAMMAS = (0.0, 1.0)
+
+    def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped", seed: int = 0):
+        super().__init__(model, condition)
+        self.seed = seed
+
+    @staticmethod
+    def _solve_d(a: np.ndarray, e: np.ndarray, t: np.ndarray, mask: np.ndarray, lam: float) -> np.ndarray:
+        """argmin_D Σ_masked ((a D eᵀ)ᵀ - t)² + λ|D|² for a (n_obs, n_rxn), e (n_s, n_g), t (n_s, n_obs).
+
+        The minimiser lies in the row space of `a` (any other part of D costs penalty and changes no
+        prediction), so D = V B with a = U S Vᵀ (thin SVD, rank k ≤ n_obs) and |D| = |B|: the
+        L-BFGS runs over B (k × n_g) instead of D (n_rxn × n_g)."""
+        from scipy.optimize import minimize
+
+        u, sv, vt = np.linalg.svd(a, full_matrices=False)
+        k = int(np.sum(sv > 1e-12 * (sv[0] if sv.size else 1.0)))
+        us, v = u[:, :k] * sv[:k], vt[:k].T  # a = us @ v.T
+        n_g = e.shape[1]
+        m = mask.astype(np.float64)
+        t0 = np.where(mask, t, 0.0)
+
+        def loss(flat):
+            b = flat.reshape(k, n_g)
+            res = (e @ b.T @ us.T - t0) * m  # (n_s, n_obs)
+            grad = 2.0 * us.T @ res.T @ e + 2.0 * lam * b
+            return float(np.sum(res**2) + lam * np.sum(b**2)), grad.ravel()
+
+        out = minimize(loss, np.zeros(k * n_g), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+        return v @ out.x.reshape(k, n_g)
+
+    def _fit_once(self, e, y, mask, mech, lam, gamma):
+        lr, _, rows = mapped_response(self.model, self.condition, self.columns_)
+        a = lr.by_rate[rows]
+        return self._solve_d(a, e, y - gamma * mech, mask, lam)
+
+    def fit(self, train_strains, proteome, metabolome):
+        super().fit(train_strains, proteome, metabolome)
+        lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
+        cols = [self.columns_.index(m) for m in mapped]
+        train = list(train_strains)
+        y_all = metabolome.loc[train].to_numpy(dtype=np.float64)[:, cols]
+        mask_all = np.isfinite(y_all)
+        e_all = protein_levels(lr.genes, train, proteome)
+        mech_all = e_all @ lr.by_protein[rows].T
+        a = lr.by_rate[rows]
+        rng = np.random.default_rng(self.seed)
+        inner = rng.permutation(len(train)) % 3
+        best, best_err = (self.LAMBDAS[0], self.GAMMAS[-1]), np.inf
+        for gamma in self.GAMMAS:
+            for lam in self.LAMBDAS:
+                err = 0.0
+                for k in range(3):
+                    tr, te = inner != k, inner == k
+                    d = self._solve_d(a, e_all[tr], y_all[tr] - gamma * mech_all[tr], mask_all[tr], lam)
+                    pred = gamma * mech_all[te] + e_all[te] @ d.T @ a.T
+                    err += float(np.sum(np.where(mask_all[te], pred - np.nan_to_num(y_all[te]), 0.0) ** 2))
+                if err < best_err:
+                    best, best_err = (lam, gamma), err
+        self.lambda_, self.gamma_ = best
+        self.D_ = self._solve_d(a, e_all, y_all - self.gamma_ * mech_all, mask_all, self.lambda_)
+        return self
+
+    def predict(self, strains, proteome):
+        import pandas as pd
+
+        lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
+        e = protein_levels(lr.genes, strains, proteome)
+        pred = self.gamma_ * e @ lr.by_protein[rows].T + e @ self.D_.T @ lr.by_rate[rows].T
+        out = np.zeros((len(strains), len(self.columns_)))
+        out[:, [self.columns_.index(m) for m in mapped]] = pred
+        return pd.DataFrame(out, index=list(strains), columns=self.columns_)
+
+
 PREDICTORS: dict[str, type[Predictor]] = {
-    c.name: c for c in (NoChange, MeanEffect, Ridge, ElasticNet, RandomForest, GradientBoosting, Mechanistic)
+    c.name: c
+    for c in (
+        NoChange,
+        MeanEffect,
+        Ridge,
+        ElasticNet,
+        RandomForest,
+        GradientBoosting,
+        Mechanistic,
+        LinearMechanistic,
+        Hybrid,
+    )
 }
 
 
@@ -309,7 +482,7 @@ def make_predictors(names: str | Sequence[str], seed: int = 0) -> list[Predictor
         if n not in PREDICTORS:
             raise UnknownNameError("kinase_metabolome predictor", n, PREDICTORS)
         cls = PREDICTORS[n]
-        out.append(cls(seed=seed) if issubclass(cls, PerMetaboliteRegression) else cls())
+        out.append(cls(seed=seed) if issubclass(cls, PerMetaboliteRegression | Hybrid) else cls())
     return out
 
 

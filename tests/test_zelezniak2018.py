@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import yeastcell as yc
 from yeastcell.bench import kinase_metabolome as km
 from yeastcell.exceptions import DatasetError, UnknownNameError
 from yeastcell.perturb import flatten
@@ -349,3 +350,39 @@ def test_hybrid_residual_fit_recovers_rate_corrections_from_masked_data():
     np.testing.assert_allclose(d, proj @ d, atol=1e-8)
     shrunk = Hybrid._solve_d(a, e, np.where(mask, y, np.nan), mask, lam=1e3)
     assert np.linalg.norm(shrunk) < 0.5 * np.linalg.norm(d)  # the L2 penalty shrinks D
+
+
+def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, matrix, tmp_path):
+    """Train the Hybrid on all strains but three, save its residual network, and apply it with
+    `yeastcell.predict` (method "linear") to the three held-out strains, which are in no training
+    file: the predictions equal the benchmark's predictions for them."""
+    from yeastcell.bench.kinase_metabolome import Hybrid, mapped_response
+    from yeastcell.hybrid import save_residual
+
+    strains = [s for s in matrix.index if s in proteome.index]
+    held = strains[:3]
+    train = strains[3:]
+    hyb = Hybrid("yeast_core").fit(train, proteome, matrix.loc[train])
+    want = hyb.predict(held, proteome)
+    path = save_residual(hyb.residual(), tmp_path / "kinase_hybrid.h5")
+    lr, mapped, rows = mapped_response("yeast_core", "cond:aerobic_clamped", list(matrix.columns))
+    from yeastcell.studies.zelezniak2018 import zelezniak2018_metabolite_map
+
+    terms = zelezniak2018_metabolite_map()
+    extra = {f"zel:{m}": " + ".join(terms[m].terms) for m in mapped}
+    got = yc.predict(
+        str(path),
+        held,
+        proteome.loc[held],
+        condition="aerobic_clamped",
+        base_model="yeast_core",
+        method="linear",
+        observables=extra,
+        progress=False,
+    )
+    ds = got.dataset
+    assert list(got.ok) == [True] * 3 and all("only through the measured proteome" in got.notes[s] for s in held)
+    for s, label in zip(got.strains, got.conditions):
+        for m in mapped:
+            v = ds.values[ds.condition_index(label), 0, 0, ds.observable_index(f"zel:{m}")]
+            assert v == pytest.approx(want.loc[s, m], abs=1e-6), (s, m)

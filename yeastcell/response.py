@@ -40,6 +40,7 @@ from .solvers import SolverOptions
 from .status import Status, describe
 from .steady import steady_state
 
+LEVEL_CLIP = 3.0  # |log2 ratio| to which protein levels are clipped; a deletion counts as -LEVEL_CLIP
 MOIETY_RTOL = 1e-9  # singular values below this (relative) span the moieties of the stoichiometry
 
 
@@ -56,6 +57,9 @@ class LinearResponse:
         by_protein: (n_obs, n_genes) d log2 y / d log2 protein level.
         by_rate: (n_obs, n_reactions) d log2 y / d log2 rate scale.
         reference: (n_obs,) the observables at the reference steady state (model units).
+        rate_by_protein: (n_reactions, n_genes) d ln v_r / d ln E_g at fixed metabolite levels (the
+            gene rules' share of each enzyme in each rate; 0 for a reaction without flux), so that
+            `by_protein` = `by_rate` · `rate_by_protein` for observables that are metabolites.
     """
 
     model_id: str
@@ -66,6 +70,7 @@ class LinearResponse:
     by_protein: np.ndarray
     by_rate: np.ndarray
     reference: np.ndarray
+    rate_by_protein: np.ndarray
 
     def predict(self, log2_levels) -> np.ndarray:
         """Predicted log2 ratios (n_strains, n_obs) from protein log2 ratios (n_strains, n_genes),
@@ -77,6 +82,19 @@ class LinearResponse:
 
     def gene_index(self, gene: str) -> int:
         return self.genes.index(gene)
+
+
+def strain_levels(
+    genes: Sequence[str], measured: Mapping[str, float] | None = None, deleted: Sequence[str] = ()
+) -> np.ndarray:
+    """(n_genes,) protein log2 ratios of one strain for a linear response over `genes` (ORFs):
+    the measured ratio where given (keys: ORFs), 0 elsewhere, -`LEVEL_CLIP` for a deleted gene,
+    everything clipped to ±`LEVEL_CLIP`. A linear response is a small-perturbation prediction: a
+    deletion, or a protein measured at the noise floor, counts as an 8-fold decrease, not as zero."""
+    measured = {k.upper(): v for k, v in (measured or {}).items()}
+    gone = {g.upper() for g in deleted}
+    out = np.array([-LEVEL_CLIP if g.upper() in gone else float(measured.get(g.upper(), 0.0)) for g in genes])
+    return np.clip(np.nan_to_num(out), -LEVEL_CLIP, LEVEL_CLIP)
 
 
 def _mechanistic(cell):
@@ -158,7 +176,12 @@ def linear_response(
         v = cell.fluxes(c, 0.0, ones * jnp.exp(log_s))
         return jnp.log(jnp.abs(om(c[None, :], v[None, :])[0]))
 
+    def log_v(log_e):
+        v = cell.fluxes(full(x_star, log_e), 0.0, ones)
+        return jnp.log(jnp.where(v == 0.0, 1.0, jnp.abs(v)))
+
     ze, zs = jnp.zeros(len(prot)), jnp.zeros(len(ones))
+    g_rate = np.asarray(jax.jit(jax.jacfwd(log_v))(ze))
     jx, je, js = jax.jit(jax.jacfwd(f, argnums=(0, 1, 2)))(x_star, ze, zs)
     gx, ge, gs = jax.jit(jax.jacfwd(log_y, argnums=(0, 1, 2)))(x_star, ze, zs)
     moieties = moiety_rows(cell, np.asarray(cond.clamp))
@@ -183,7 +206,8 @@ def linear_response(
         by_protein=g[:, : len(prot)],
         by_rate=g[:, len(prot) :],
         reference=y_ref,
+        rate_by_protein=g_rate,
     )
 
 
-__all__ = ["LinearResponse", "linear_response", "moiety_rows"]
+__all__ = ["LEVEL_CLIP", "LinearResponse", "linear_response", "moiety_rows", "strain_levels"]

@@ -290,7 +290,6 @@ class Mechanistic(Predictor):
         return pd.DataFrame([self._cache[s] for s in strains], index=list(strains), columns=self.columns_)
 
 
-LEVEL_CLIP = 3.0  # |log2 ratio| at which measured protein levels are clipped for the linear response
 _RESPONSES: dict[tuple, Any] = {}
 
 
@@ -315,17 +314,19 @@ def mapped_response(model: str, condition: str, metabolites: Sequence[str]):
 
 
 def protein_levels(genes: Sequence[str], strains: Sequence[str], proteome: pd.DataFrame) -> np.ndarray:
-    """(n_strains, n_genes) measured log2 ratios of the model's genes (0 where not measured), clipped
-    to ±`LEVEL_CLIP` (a linear response is a small-perturbation prediction; deleted genes are
-    measured at the noise floor)."""
+    """(n_strains, n_genes) inputs of the linear response (`yeastcell.response.strain_levels`): the
+    measured log2 ratios of the model's genes, each strain's deleted gene (its id, an ORF) at
+    -LEVEL_CLIP, clipped; the same inputs `yeastcell.predict(method="linear")` builds."""
+    from ..response import strain_levels
+
     cols = {c.upper(): c for c in proteome.columns}
-    out = np.zeros((len(strains), len(genes)))
-    sub = proteome.loc[list(strains)]
-    for j, g in enumerate(genes):
-        c = cols.get(g.upper())
-        if c is not None:
-            out[:, j] = sub[c].to_numpy(dtype=np.float64)
-    return np.clip(np.nan_to_num(out), -LEVEL_CLIP, LEVEL_CLIP)
+    want = [cols[g.upper()] for g in genes if g.upper() in cols]
+    sub = proteome.loc[list(strains), want]
+    rows = []
+    for s in strains:
+        vals = sub.loc[s].to_numpy(dtype=np.float64)
+        rows.append(strain_levels(genes, dict(zip(want, vals)), deleted=[s]))
+    return np.asarray(rows).reshape(len(strains), len(genes))
 
 
 class LinearMechanistic(Predictor):
@@ -440,6 +441,27 @@ class Hybrid(LinearMechanistic):
         self.lambda_, self.gamma_ = best
         self.D_ = self._solve_d(a, e_all, y_all - self.gamma_ * mech_all, mask_all, self.lambda_)
         return self
+
+    def residual(self, cell=None):
+        """The fitted correction as a `ResidualNet` for `cell` (default: the model loaded by name):
+        one linear layer from the gene activities of `LinearResponse.genes` to log rate factors of
+        every reaction, weight 1.1 · (D - (1 - γ) · rate_by_protein) (the activity input
+        log((a + 0.1)/1.1) has slope 1/1.1 at the wild type; γ = 0 removes the mechanistic enzyme
+        effect), bias 0 (the wild type is unchanged). Its `HybridCell`'s linear response reproduces
+        this predictor (`yeastcell.predict(..., method="linear")`); save it with
+        `yeastcell.hybrid.save_residual`."""
+        import equinox as eqx
+        import jax.numpy as jnp
+
+        import yeastcell as yc
+
+        from ..hybrid import residual_net
+
+        lr, _, _ = mapped_response(self.model, self.condition, self.columns_)
+        cell = cell if cell is not None else yc.load_cell(self.model)
+        net = residual_net(cell, rate_targets=lr.reactions, input_species=[], input_genes=lr.genes, depth=0)
+        w = 1.1 * (self.D_ - (1.0 - self.gamma_) * lr.rate_by_protein)
+        return eqx.tree_at(lambda n: n.layers[0].weight, net, jnp.asarray(w, dtype=net.layers[0].weight.dtype))
 
     def predict(self, strains, proteome):
         import pandas as pd

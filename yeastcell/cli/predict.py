@@ -77,6 +77,14 @@ def add_parser(sub, default_model: str) -> None:
         help="named condition of the model (or a perturbation string) for every strain and the wild type; it "
         "must have a steady state, e.g. aerobic_clamped for yeast_core",
     )
+    p.add_argument(
+        "--method",
+        choices=("steady_state", "linear"),
+        default="steady_state",
+        help="steady_state: solve each strain's steady state; linear: the wild type's linear response "
+        "(control coefficients) times each strain's protein log2 ratios (a deletion counts as -3), "
+        "one linearisation for all strains",
+    )
     p.add_argument("--t-max", type=float, default=1e5, help="steady-state search horizon (min)")
     p.add_argument(
         "--tol", type=float, default=1e-9, help="steady-state convergence threshold (relative residual, 1/min)"
@@ -125,6 +133,7 @@ def run(args) -> int:
         t_max=args.t_max,
         tol=args.tol,
         progress=False if args.quiet else None,
+        method=args.method,
     )
     print(pred.summary())
     if pred.coverage is not None:

@@ -66,7 +66,16 @@ if TYPE_CHECKING:
 
 SIGN_THRESHOLD = 0.5  # |measured log2 ratio| from which a sign counts
 MIN_POINTS = 3  # fewest held-out strains for a correlation
-DEFAULT_PREDICTORS = ("NoChange", "MeanEffect", "Ridge", "ElasticNet", "RandomForest")
+DEFAULT_PREDICTORS = (
+    "NoChange",
+    "MeanEffect",
+    "Ridge",
+    "ElasticNet",
+    "RandomForest",
+    "Mechanistic",
+    "LinearMechanistic",
+    "Hybrid",
+)
 
 
 # ------------------------------------------------------------------------------------------ predictors
@@ -80,6 +89,10 @@ class Predictor(ABC):
     """
 
     name: str = "predictor"
+
+    def report(self) -> str:
+        """A note for the benchmark's table (e.g. failed solves, chosen hyperparameters); '' for none."""
+        return ""
 
     @abstractmethod
     def fit(self, train_strains: Sequence[str], proteome: pd.DataFrame, metabolome: pd.DataFrame) -> Predictor:
@@ -243,6 +256,10 @@ class Mechanistic(Predictor):
         """The benchmark deep-copies a predictor per fold; the copies share the solved strains."""
         return copy.copy(self)
 
+    def report(self) -> str:
+        n = len(self._cache)
+        return f"{len(self.failed_)} of {n} strains without a steady state (predicted as no change)" if n else ""
+
     def fit(self, train_strains, proteome, metabolome):
         self.columns_ = list(metabolome.columns)
         return self
@@ -384,6 +401,21 @@ class Hybrid(LinearMechanistic):
     def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped", seed: int = 0):
         super().__init__(model, condition)
         self.seed = seed
+        self._choices: list[tuple[float, float]] = []
+
+    def __deepcopy__(self, memo):
+        """The benchmark deep-copies a predictor per fold; the copies record their choices in one list."""
+        return copy.copy(self)
+
+    def report(self) -> str:
+        if not self._choices:
+            return ""
+        from collections import Counter
+
+        counts = Counter(self._choices)
+        return "inner-CV choices (lambda, gamma) over folds: " + ", ".join(
+            f"({lam:g}, {g:g}) x{n}" for (lam, g), n in sorted(counts.items())
+        )
 
     @staticmethod
     def _solve_d(a: np.ndarray, e: np.ndarray, t: np.ndarray, mask: np.ndarray, lam: float) -> np.ndarray:
@@ -439,6 +471,7 @@ class Hybrid(LinearMechanistic):
                 if err < best_err:
                     best, best_err = (lam, gamma), err
         self.lambda_, self.gamma_ = best
+        self._choices.append(best)
         self.D_ = self._solve_d(a, e_all, y_all - self.gamma_ * mech_all, mask_all, self.lambda_)
         return self
 
@@ -490,8 +523,11 @@ PREDICTORS: dict[str, type[Predictor]] = {
 }
 
 
-def make_predictors(names: str | Sequence[str], seed: int = 0) -> list[Predictor]:
-    """Predictors by name (``"NoChange,Ridge"`` or a list).
+def make_predictors(
+    names: str | Sequence[str], seed: int = 0, model: str | None = None, condition: str = "cond:aerobic_clamped"
+) -> list[Predictor]:
+    """Predictors by name (``"NoChange,Ridge"`` or a list); the mechanistic ones (Mechanistic,
+    LinearMechanistic, Hybrid) use `model` (default `default_model()`) under `condition`.
 
     Raises:
         UnknownNameError: an unknown name (with close matches).
@@ -504,7 +540,16 @@ def make_predictors(names: str | Sequence[str], seed: int = 0) -> list[Predictor
         if n not in PREDICTORS:
             raise UnknownNameError("kinase_metabolome predictor", n, PREDICTORS)
         cls = PREDICTORS[n]
-        out.append(cls(seed=seed) if issubclass(cls, PerMetaboliteRegression | Hybrid) else cls())
+        if issubclass(cls, Hybrid):
+            out.append(Hybrid(model, condition, seed=seed))
+        elif issubclass(cls, LinearMechanistic):
+            out.append(cls(model, condition))
+        elif issubclass(cls, Mechanistic):
+            out.append(cls(model, condition.removeprefix("cond:")))
+        elif issubclass(cls, PerMetaboliteRegression):
+            out.append(cls(seed=seed))
+        else:
+            out.append(cls())
     return out
 
 
@@ -761,6 +806,7 @@ class Coverage:
     proteins_mapped: int
     proteins: int
     missing_species: tuple[str, ...]
+    mapped: tuple[str, ...] = ()
 
     def line(self) -> str:
         return (
@@ -785,7 +831,9 @@ def coverage(model: str, metabolites: Sequence[str], proteins: Sequence[str]) ->
     genes = {g.orf.upper() for g in spec.genes}
     n_prot = sum(p.upper() in genes for p in proteins)
     missing = tuple(sorted({t for ts in cov.unmapped.values() for t in ts}))
-    return Coverage(str(spec.id or model), len(cov.mapped), len(metabolites), n_prot, len(proteins), missing)
+    return Coverage(
+        str(spec.id or model), len(cov.mapped), len(metabolites), n_prot, len(proteins), missing, tuple(cov.mapped)
+    )
 
 
 # ------------------------------------------------------------------------------------------ figure
@@ -868,14 +916,16 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
     if options["max_metabolites"] > 0:
         mets = mets[: options["max_metabolites"]]
     metabolome = metabolome.loc[strains, mets]
+    model = options["model"] or default_model()
     try:
-        predictors = make_predictors(options["predictors"], seed=options["seed"])
+        predictors = make_predictors(options["predictors"], seed=options["seed"], model=model)
         res = cross_validate(predictors, proteome, metabolome, options["folds"], options["repeats"], options["seed"])
     except ValueError as err:
         raise TaskOptionError(str(err)) from None
-    model = options["model"] or default_model()
     cov = coverage(model, list(metabolome.columns), list(proteome.columns))
     r = res.median_over_metabolites("pearson")
+    mapped_cols = [res.metabolites.index(m) for m in cov.mapped if m in res.metabolites]
+    r_mapped = np.nanmedian(res.pearson[:, :, mapped_cols], axis=2) if mapped_cols else np.full(r.shape, np.nan)
     well = options["well_sampled"]
     r_well = res.median_over_metabolites("pearson", min_strains=well)
     n_well = int((np.isfinite(res.measured).sum(axis=0) >= well).sum())
@@ -889,6 +939,7 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         rows.append(
             (
                 p,
+                _fmt(r_mapped[k]),
                 _fmt(r[k]),
                 _fmt(r_well[k]),
                 _fmt(rho[k]),
@@ -899,6 +950,7 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
             )
         )
         metrics[f"median_pearson_{p}"] = _mean(r[k])
+        metrics[f"median_pearson_mapped_{p}"] = _mean(r_mapped[k])
         metrics[f"median_pearson_well_sampled_{p}"] = _mean(r_well[k])
         metrics[f"median_rmse_{p}"] = _mean(rmse[k])
     wall = time.perf_counter() - t0
@@ -927,6 +979,7 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         f"s: fit + predict wall time; pooled held-out r is biased downwards for trained predictors (MeanEffect "
         f"scores about -1/sqrt(held-out strains per fold), not 0: compare with it). Coverage: {cov.line()}"
         + (f" (species missing: {', '.join(cov.missing_species)})" if cov.missing_species else "")
+        + "".join(f"; {p.name}: {p.report()}" for p in predictors if p.report())
         + f". {wall:.0f} s in all"
         + ("; " + "; ".join(extra) if extra else "")
     )
@@ -934,7 +987,8 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         "kinase_metabolome",
         (
             "predictor",
-            "median Pearson r",
+            f"median Pearson r, {len(mapped_cols)} mapped metabolites",
+            "median Pearson r, all",
             f"median r, {n_well} metabolites in >= {well} strains",
             "median Spearman rho",
             "median RMSE (log2)",

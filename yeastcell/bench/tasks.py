@@ -396,7 +396,8 @@ register(
         title="Kinase-knockout metabolomes from proteomes (Zelezniak et al. 2018): held-out strains",
         description="Predict the metabolome (50 metabolites, log2 ratio to the wild type) of kinase-knockout "
         "strains never seen in training from their proteome (726 proteins, log2 ratio to the wild type); "
-        "baselines for the mechanistic and hybrid predictors that plug into the same interface.",
+        "the kinetic model with the proteome as input, and the hybrid (rate-level residuals) against "
+        "machine-learning baselines on all proteins.",
         data=(
             "omics/zelezniak2018_kinase_ko/proteome_sva_ln.tsv",
             "omics/zelezniak2018_kinase_ko/sample_metadata.tsv",
@@ -415,6 +416,8 @@ register(
             "MeanEffect (mean knockout effect)",
             "Ridge, ElasticNet (all proteins, inner CV)",
             "RandomForest / GradientBoosting (all proteins)",
+            "Mechanistic (steady states with the measured proteome), LinearMechanistic (control coefficients)",
+            "Hybrid (control coefficients + linear rate residuals, yeastcell.hybrid)",
         ),
         run=_run_kinase_metabolome,
         options={
@@ -423,11 +426,15 @@ register(
             "seed": Option(int, 0, "seed of the fold splits and of the random predictors"),
             "predictors": Option(
                 str,
-                "NoChange,MeanEffect,Ridge,ElasticNet,RandomForest",
-                "comma-separated predictors (NoChange, MeanEffect, Ridge, ElasticNet, RandomForest, GradientBoosting)",
+                "NoChange,MeanEffect,Ridge,ElasticNet,RandomForest,Mechanistic,LinearMechanistic,Hybrid",
+                "comma-separated predictors (NoChange, MeanEffect, Ridge, ElasticNet, RandomForest, GradientBoosting, "
+                "Mechanistic, LinearMechanistic, Hybrid)",
             ),
             "model": Option(
-                str, "", "model for the coverage line (default: yeast_central if present, else yeast_core)"
+                str,
+                "",
+                "model of the mechanistic predictors and the coverage line (default: yeast_central if present, "
+                "else yeast_core)",
             ),
             "max_strains": Option(int, 0, "use a seeded random subset of this many strains (0: all)"),
             "max_metabolites": Option(int, 0, "use the first this many metabolites (0: all)"),

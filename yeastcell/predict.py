@@ -460,7 +460,8 @@ def _linear(cell, base, todo, names, extra, table, t_max, tol, options) -> tuple
         if table is not None and s.proteome_row is not None:
             measured = {g: float(np.log2(f)) for g, f in table.levels(s.proteome_row).factors(cell).items()}
         e = strain_levels(lr.genes, measured, deleted=s.genes)
-        rows.append(lr.reference * np.exp2(lr.by_protein @ e))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing ratio is reported as undefined
+            rows.append(lr.reference * np.exp2(lr.by_protein @ e))
     return np.asarray(rows), np.zeros(len(todo) + 1, dtype=int)
 
 

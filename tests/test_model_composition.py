@@ -179,6 +179,58 @@ def test_regulation_gpr_on_reaction_with_rule_is_an_error(tmp_path):
         yc.load_model(_whole(tmp_path, str(mod)))
 
 
+# ------------------------------------------------------------------ remove: (replacing entries of another file)
+REPLACE_GLY_T = """\
+remove:
+- {reaction: GLY_T, note: replaced below by a faster export}
+- {conserved_moiety: ubiquinone, note: dropped by this test}
+reactions:
+- id: GLY_T
+  stoichiometry: {GLY_c: -1, GLY_e: 1}
+  rate_law: {kind: mass_action, parameters: {kf: {value: 5.0, unit: 1/min, source: ref}}}
+"""
+
+
+def test_remove_replaces_a_core_reaction_and_moiety(tmp_path):
+    mod = _write(tmp_path, "rm.yaml", MODULE_HEAD % "rm" + REPLACE_GLY_T)
+    spec = yc.load_model(_whole(tmp_path, str(mod)))
+    assert [r.id for r in spec.reactions].count("GLY_T") == 1
+    assert "ubiquinone" not in {m.id for m in spec.conserved_moieties}
+    cell = yc.compile_model(spec)
+    gly = float(cell.c0[cell.species_index("GLY_c")])
+    assert np.asarray(cell.fluxes(cell.c0))[cell.reaction_index("GLY_T")] == pytest.approx(5.0 * gly)
+    # the core file itself is unchanged
+    core = yc.load_model("yeast_core")
+    assert core.reaction_by_id()["GLY_T"].rate_law.parameters["kf"] == pytest.approx(1.9)
+    assert "ubiquinone" in {m.id for m in core.conserved_moieties}
+
+
+@pytest.mark.parametrize(
+    "entry, match",
+    [
+        ("- {reaction: GLY_T}", "needs a 'note'"),
+        ("- {reaction: GLY_X, note: typo}", r"rm2\.yaml.*remove reaction 'GLY_X'.*did you mean 'GLY_T'"),
+        ("- {reaction: GLY_T, species: GLY_c, note: two}", "exactly one of"),
+        ("- {reactions: GLY_T, note: plural}", "unknown key"),
+        ("- {reaction: OWN, note: own entry}", "no entry of another included file"),
+    ],
+)
+def test_bad_remove_entries_are_named(tmp_path, entry, match):
+    own = (
+        "reactions:\n- id: OWN\n  stoichiometry: {GLY_c: -1, GLY_e: 1}\n"
+        "  rate_law: {kind: mass_action, parameters: {kf: {value: 1.0, unit: 1/min, source: ref}}}\n"
+    )
+    mod = _write(tmp_path, "rm2.yaml", MODULE_HEAD % "rm2" + "remove:\n" + entry + "\n" + own)
+    with pytest.raises(ModelFileError, match=match):
+        yc.load_model(_whole(tmp_path, str(mod)))
+
+
+def test_removed_entry_still_referenced_is_an_error(tmp_path):
+    mod = _write(tmp_path, "rm3.yaml", MODULE_HEAD % "rm3" + "remove:\n- {species: GLY_e, note: gone}\n")
+    with pytest.raises(ModelFileError, match="GLY_e"):
+        yc.load_model(_whole(tmp_path, str(mod)))
+
+
 # ------------------------------------------------------------------ proteome layer (expression:)
 @pytest.fixture(scope="module")
 def whole_cell():

@@ -5,7 +5,9 @@ Each included file is either another model file (its ``model:`` header is ignore
 (``format: yeastcell-module/1`` with a ``module:`` header). Their sections are concatenated in
 include order, then the including file's own sections; ids may refer to entities of any file.
 A module's ``regulation:`` section adds activators, inhibitors and gene rules to reactions defined
-in another file. See docs/model_format.md ("Composition").
+in another file; a ``remove:`` section deletes an entry (reaction, species, parameter, observable,
+conserved moiety) of another included file, so that a module can replace it by its own entry of the
+same id. See docs/model_format.md ("Composition").
 
 The result is one merged document plus, for every entry, the file it came from, so that the
 validating builder (`yeastcell.load`) names the right file in its errors.
@@ -34,6 +36,7 @@ LIST_SECTIONS = (
     "conditions",
     "expression",
     "regulation",
+    "remove",
 )
 MODULE_KEYS = {"format", "module", "references", *LIST_SECTIONS}
 _MODULE_HEADER = ("id", "name", "description")
@@ -83,6 +86,7 @@ def compose(path: Path, doc: Mapping) -> tuple[dict, dict[int, Path]]:
     for k in LIST_SECTIONS:
         merged[k] = []
     _collect(path, doc, merged, origin, ref_origin, stack=(path.resolve(),))
+    _apply_removals(merged, merged.pop("remove"), origin)
     regulation = merged.pop("regulation")
     _apply_regulation(merged["reactions"], regulation, origin)
     return merged, origin
@@ -170,6 +174,47 @@ def _same_compartment(existing: list[dict], entry: dict, origin: dict[int, Path]
             )
         return True
     return False
+
+
+# `remove:` entry key -> the section its id lives in
+REMOVABLE = {
+    "reaction": "reactions",
+    "species": "species",
+    "parameter": "parameters",
+    "observable": "observables",
+    "conserved_moiety": "conserved_moieties",
+}
+
+
+def _apply_removals(merged: dict, removals: list[dict], origin: dict[int, Path]) -> None:
+    """Delete the entries named by `remove:` entries (``{reaction: TCA, note: why}``) that another
+    file defines. The removing file may define an entry of the same id itself, which then replaces
+    the removed one (its own entries are never removed). Applied before `regulation`."""
+    for i, rm in enumerate(removals):
+        path = origin[id(rm)]
+        item = f"remove[{i}]"
+        kinds = [k for k in REMOVABLE if k in rm]
+        unknown = set(rm) - set(REMOVABLE) - {"note", "source"}
+        if unknown or len(kinds) != 1:
+            raise ModelFileError(
+                path,
+                item,
+                f"needs exactly one of {sorted(REMOVABLE)} (the id to remove) and a 'note'"
+                + (f"; unknown key(s) {sorted(unknown)}" if unknown else ""),
+            )
+        kind = kinds[0]
+        ident = rm[kind]
+        item = f"remove {kind} {ident!r}"
+        if not isinstance(rm.get("note"), str) or not rm["note"].strip():
+            raise ModelFileError(path, item, "needs a 'note' saying why the entry is removed (and what replaces it)")
+        section = merged[REMOVABLE[kind]]
+        hits = [k for k, e in enumerate(section) if e.get("id") == ident and origin.get(id(e)) != path]
+        if not hits:
+            others = sorted({str(e.get("id")) for e in section if origin.get(id(e)) != path})
+            err = UnknownNameError(kind, str(ident), others)
+            raise ModelFileError(path, item, f"no entry of another included file to remove: {err}")
+        for k in reversed(hits):
+            del section[k]
 
 
 def _apply_regulation(reactions: list[dict], regulation: list[dict], origin: dict[int, Path]) -> None:

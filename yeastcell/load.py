@@ -51,6 +51,7 @@ _TOP_KEYS = {
     "include",
     "expression",
     "regulation",
+    "remove",
 }
 _FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*(?:\.\d+)?)+$")
 

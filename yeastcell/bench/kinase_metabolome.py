@@ -395,7 +395,7 @@ class Hybrid(LinearMechanistic):
     """
 
     name = "Hybrid"
-    LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
+    LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 1e4, 1e5)
     GAMMAS = (0.0, 1.0)
 
     def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped", seed: int = 0):

@@ -402,6 +402,7 @@ class Hybrid(LinearMechanistic):
         super().__init__(model, condition)
         self.seed = seed
         self._choices: list[tuple[float, float]] = []
+        self._drivers: list[str] = []
 
     def __deepcopy__(self, memo):
         """The benchmark deep-copies a predictor per fold; the copies record their choices in one list."""
@@ -413,9 +414,25 @@ class Hybrid(LinearMechanistic):
         from collections import Counter
 
         counts = Counter(self._choices)
-        return "inner-CV choices (lambda, gamma) over folds: " + ", ".join(
+        text = "inner-CV choices (lambda, gamma) over folds: " + ", ".join(
             f"({lam:g}, {g:g}) x{n}" for (lam, g), n in sorted(counts.items())
         )
+        if self._drivers:
+            text += (
+                "; largest rate corrections of the last fold (reaction <- enzyme gene: d log2 rate / d log2 level): "
+            )
+            text += ", ".join(self._drivers)
+        return text
+
+    def drivers(self, top: int = 5) -> list[str]:
+        """The `top` largest entries of the fitted D: which measured enzyme drives which rate correction."""
+        lr, _, _ = mapped_response(self.model, self.condition, self.columns_)
+        flat = np.argsort(-np.abs(self.D_), axis=None)[:top]
+        out = []
+        for f in flat:
+            r, g = np.unravel_index(f, self.D_.shape)
+            out.append(f"{lr.reactions[r]} <- {lr.genes[g]}: {self.D_[r, g]:+.3g}")
+        return out
 
     @staticmethod
     def _solve_d(a: np.ndarray, e: np.ndarray, t: np.ndarray, mask: np.ndarray, lam: float) -> np.ndarray:
@@ -473,6 +490,7 @@ class Hybrid(LinearMechanistic):
         self.lambda_, self.gamma_ = best
         self._choices.append(best)
         self.D_ = self._solve_d(a, e_all, y_all - self.gamma_ * mech_all, mask_all, self.lambda_)
+        self._drivers[:] = self.drivers()
         return self
 
     def residual(self, cell=None):

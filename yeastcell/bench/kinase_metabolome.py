@@ -57,12 +57,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import equinox as eqx
+import jax.numpy as jnp
 import numpy as np
+
+from ..compile import compile_model
+from ..exceptions import UnknownNameError
+from ..hybrid import residual_net
+from ..load import load_model
+from ..models import available_models
+from ..predict import predict
+from ..refdata import reference_data_dir
+from ..response import linear_response, strain_levels
+from ..studies.zelezniak2018 import (
+    read_zelezniak2018_proteome,
+    zelezniak2018_map_coverage,
+    zelezniak2018_metabolite_map,
+    zelezniak2018_metabolite_matrix,
+)
+from .task import TaskOptionError, TaskResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .task import TaskResult
+
+def _load_cell(model: str):
+    """The compiled model (`compile_model` returns the same cell for the same file in a process)."""
+    return compile_model(load_model(model))
+
 
 SIGN_THRESHOLD = 0.5  # |measured log2 ratio| from which a sign counts
 MIN_POINTS = 3  # fewest held-out strains for a correlation
@@ -265,18 +287,15 @@ class Mechanistic(Predictor):
         return self
 
     def _solve(self, strains: Sequence[str], proteome: pd.DataFrame) -> None:
-        import yeastcell as yc
-
-        from ..studies.zelezniak2018 import zelezniak2018_map_coverage, zelezniak2018_metabolite_map
 
         todo = [s for s in strains if s not in self._cache]
         if not todo:
             return
-        cell = yc.load_cell(self.model)
+        cell = _load_cell(self.model)
         rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(self.columns_)}
         mapped = zelezniak2018_map_coverage(cell, rows).mapped
         extra = {f"zel:{m}": " + ".join(rows[m].terms) for m in mapped}
-        out = yc.predict(
+        out = predict(
             cell,
             todo,
             proteome.loc[todo],
@@ -313,14 +332,10 @@ _RESPONSES: dict[tuple, Any] = {}
 def mapped_response(model: str, condition: str, metabolites: Sequence[str]):
     """(LinearResponse of `model` under `condition` for the map's whole-cell totals of `metabolites`,
     the metabolites it covers), computed once per process (`yeastcell.response`)."""
-    import yeastcell as yc
-
-    from ..response import linear_response
-    from ..studies.zelezniak2018 import zelezniak2018_map_coverage, zelezniak2018_metabolite_map
 
     key = (model, condition, tuple(metabolites))
     if key not in _RESPONSES:
-        cell = yc.load_cell(model)
+        cell = _load_cell(model)
         rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(metabolites)}
         mapped = [m for m in metabolites if m in set(zelezniak2018_map_coverage(cell, rows).mapped)]
         mapping = {m: " + ".join(rows[m].terms) for m in mapped}
@@ -334,7 +349,6 @@ def protein_levels(genes: Sequence[str], strains: Sequence[str], proteome: pd.Da
     """(n_strains, n_genes) inputs of the linear response (`yeastcell.response.strain_levels`): the
     measured log2 ratios of the model's genes, each strain's deleted gene (its id, an ORF) at
     -LEVEL_CLIP, clipped; the same inputs `yeastcell.predict(method="linear")` builds."""
-    from ..response import strain_levels
 
     cols = {c.upper(): c for c in proteome.columns}
     want = [cols[g.upper()] for g in genes if g.upper() in cols]
@@ -501,15 +515,9 @@ class Hybrid(LinearMechanistic):
         effect), bias 0 (the wild type is unchanged). Its `HybridCell`'s linear response reproduces
         this predictor (`yeastcell.predict(..., method="linear")`); save it with
         `yeastcell.hybrid.save_residual`."""
-        import equinox as eqx
-        import jax.numpy as jnp
-
-        import yeastcell as yc
-
-        from ..hybrid import residual_net
 
         lr, _, _ = mapped_response(self.model, self.condition, self.columns_)
-        cell = cell if cell is not None else yc.load_cell(self.model)
+        cell = cell if cell is not None else _load_cell(self.model)
         net = residual_net(cell, rate_targets=lr.reactions, input_species=[], input_genes=lr.genes, depth=0)
         w = 1.1 * (self.D_ - (1.0 - self.gamma_) * lr.rate_by_protein)
         return eqx.tree_at(lambda n: n.layers[0].weight, net, jnp.asarray(w, dtype=net.layers[0].weight.dtype))
@@ -550,7 +558,6 @@ def make_predictors(
     Raises:
         UnknownNameError: an unknown name (with close matches).
     """
-    from ..exceptions import UnknownNameError
 
     items = [n.strip() for n in names.split(",")] if isinstance(names, str) else [str(n).strip() for n in names]
     out: list[Predictor] = []
@@ -801,7 +808,6 @@ def cross_validate(
 # ------------------------------------------------------------------------------------------ coverage
 def default_model() -> str:
     """``yeast_central`` when the package has it, else ``yeast_core``."""
-    from ..models import available_models
 
     return "yeast_central" if "yeast_central" in available_models() else "yeast_core"
 
@@ -840,8 +846,6 @@ def coverage(model: str, metabolites: Sequence[str], proteins: Sequence[str]) ->
     Raises:
         ModelFileError: the model cannot be loaded.
     """
-    from ..load import load_model
-    from ..studies.zelezniak2018 import zelezniak2018_map_coverage, zelezniak2018_metabolite_map
 
     spec = load_model(model)
     rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(metabolites)}
@@ -918,9 +922,6 @@ def _mean(values: np.ndarray) -> float:
 
 def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
     """Run the task with resolved `options` (see the task's options) and return its table."""
-    from ..refdata import reference_data_dir
-    from ..studies.zelezniak2018 import read_zelezniak2018_proteome, zelezniak2018_metabolite_matrix
-    from .task import TaskOptionError, TaskResult
 
     t0 = time.perf_counter()
     root = reference_data_dir()

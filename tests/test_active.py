@@ -770,6 +770,7 @@ def test_parameter_learner_pulls_a_member_toward_the_map_when_no_draw_solves_the
 
 
 # --------------------------------------------------------------------------- the hybrid-cell learner
+@pytest.mark.slow  # 2-3 min each; the CI slice keeps the parametric learner: pytest -m slow tests/test_active.py
 def test_hybrid_learner_ensemble_learns_a_hidden_rate_change_and_round_trips(two_step, tmp_path):
     # the truth's conversion is 40 % slower; a residual on that rate (input: S_c) can represent it.
     # A 2-member deep ensemble trained on 3 conditions predicts 2 unmeasured ones far better than
@@ -808,6 +809,7 @@ def test_hybrid_learner_ensemble_learns_a_hidden_rate_change_and_round_trips(two
         HybridLearner(hyb, TS_TIMES, ["S_cc"])
 
 
+@pytest.mark.slow  # 2-3 min each; the CI slice keeps the parametric learner: pytest -m slow tests/test_active.py
 def test_loop_command_runs_the_hybrid_learner_from_a_config_file(tmp_path):
     # the closed loop with a deep ensemble of hybrid cells: trains, acquires by the members'
     # disagreement, runs the virtual lab, checkpoints members as residual files and finishes

@@ -26,13 +26,6 @@ def test_every_example_has_a_quick_mode():
         assert '"--smoke"' in src and '"--out"' in src, f"{ex.name}: every example takes --smoke and --out"
 
 
-SLOW_EXAMPLES = {"train_hybrid_virtual_lab.py"}  # ~150 s even in --smoke: pytest -m slow tests/test_examples_run.py
-
-
-def _example_params():
-    return [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_EXAMPLES else p for p in EXAMPLES]
-
-
 @pytest.fixture(scope="module")
 def example_results(tmp_path_factory, jax_cache, request):
     """Every example in its quick mode, one after the other in one interpreter (tests/_one_process.py);
@@ -55,7 +48,7 @@ def example_results(tmp_path_factory, jax_cache, request):
     return root, run_jobs(jobs, root, _env(jax_cache), timeout_s=EXAMPLE_TIMEOUT_S * len(jobs))
 
 
-@pytest.mark.parametrize("example", _example_params(), ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs_in_quick_mode(example, example_results, request):
     if _needs_reference_data(example.read_text(encoding="utf-8")):
         request.getfixturevalue("refdata")

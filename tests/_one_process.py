@@ -6,6 +6,10 @@ program once instead of once per page. Each job still runs in its own namespace,
 folder, with ``sys.argv`` and ``os.environ`` restored and matplotlib figures closed after it, and
 the process writes each job's result as soon as it ends: a job that crashes the interpreter or runs
 past the time limit is reported by name and the jobs before it keep their results.
+
+The docs pages and the examples are two such interpreters, started together (`start_jobs`, from the
+session fixture `user_scripts` in conftest.py) so that they use the two cores CI has while the
+serial tests run.
 """
 
 from __future__ import annotations
@@ -75,26 +79,47 @@ class JobResult:
     seconds: float
 
 
-def run_jobs(jobs: list[Job], workdir: Path, env: dict[str, str], timeout_s: float) -> tuple[dict[str, JobResult], str]:
-    """Run ``jobs`` in order in one fresh interpreter. Returns each finished job's result (a job
-    missing from the dict did not finish: the process crashed or timed out) and the process's
-    stderr tail, for the failure message."""
-    runner, spec, out = workdir / "runner.py", workdir / "jobs.json", workdir / "results.json"
+class Running:
+    """A started interpreter running jobs (`start_jobs`); `wait` collects the results."""
+
+    def __init__(self, proc: subprocess.Popen | None, out: Path, log: Path):
+        self.proc, self.out, self.log = proc, out, log
+
+    def wait(self, timeout_s: float) -> tuple[dict[str, JobResult], str]:
+        """Each finished job's result (a job missing from the dict did not finish: the process
+        crashed or timed out) and the tail of the process's output, for failure messages."""
+        if self.proc is None:
+            return {}, "no jobs"
+        try:
+            code = self.proc.wait(timeout=timeout_s)
+            tail = f"exit {code}"
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            tail = f"timed out after {timeout_s:.0f} s"
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.is_file() else ""
+        done = json.loads(self.out.read_text(encoding="utf-8")) if self.out.is_file() else {}
+        return {k: JobResult(**v) for k, v in done.items()}, f"{tail}\n{text[-5000:]}"
+
+
+def start_jobs(jobs: list[Job], workdir: Path, env: dict[str, str]) -> Running:
+    """Start one fresh interpreter that runs `jobs` in order; returns at once (`Running.wait`)."""
+    runner, spec, out, log = (workdir / n for n in ("runner.py", "jobs.json", "results.json", "output.log"))
+    if not jobs:
+        return Running(None, out, log)
     runner.write_text(RUNNER, encoding="utf-8")
     spec.write_text(json.dumps([asdict(j) for j in jobs]), encoding="utf-8")
-    try:
-        res = subprocess.run(
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(
             [sys.executable, str(runner), str(spec), str(out)],
             cwd=workdir,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
-        tail = f"exit {res.returncode}\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}"
-    except subprocess.TimeoutExpired as e:
-        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        tail = f"timed out after {timeout_s:.0f} s\n{stdout[-2000:]}"
-    done = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
-    return {k: JobResult(**v) for k, v in done.items()}, tail
+    return Running(proc, out, log)
+
+
+def run_jobs(jobs: list[Job], workdir: Path, env: dict[str, str], timeout_s: float) -> tuple[dict[str, JobResult], str]:
+    """Run `jobs` in order in one fresh interpreter and wait (`start_jobs` + `Running.wait`)."""
+    return start_jobs(jobs, workdir, env).wait(timeout_s)

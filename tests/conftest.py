@@ -79,3 +79,40 @@ def runs():
     for name, tr in out.items():
         assert tr.ok, (name, tr.status)
     return out
+
+
+@pytest.fixture(scope="session")
+def user_scripts(tmp_path_factory, request) -> dict:
+    """Start two interpreters at once (tests/_one_process.py): one runs every selected runnable page,
+    the other every selected example (test_examples_run.py), each with its own JAX cache folder, so
+    the two use both cores. Pages and examples that need the reference data run only where it
+    exists (elsewhere their test skips or fails through `refdata`). Returns name -> (root, Running,
+    job count)."""
+    import test_docs_run as docs
+    import test_examples_run
+    from _one_process import start_jobs
+
+    pages_root = tmp_path_factory.mktemp("pages")
+    chosen = docs.selected_params(request, "test_page_python_blocks_run", "page")
+    pages = [
+        p
+        for p in docs.RUN_PAGES
+        if p in chosen and (docs._has_reference_data() or not docs._page_needs_reference_data(p))
+    ]
+    page_jobs = [docs._page_job(p, pages_root) for p in pages]
+    examples_root = tmp_path_factory.mktemp("examples")
+    example_jobs = test_examples_run.example_jobs(
+        docs.selected_params(request, "test_example_runs_in_quick_mode", "example"), examples_root
+    )
+    return {
+        "pages": (
+            pages_root,
+            start_jobs(page_jobs, pages_root, docs._env(tmp_path_factory.mktemp("jax_cache_pages"))),
+            len(page_jobs),
+        ),
+        "examples": (
+            examples_root,
+            start_jobs(example_jobs, examples_root, docs._env(tmp_path_factory.mktemp("jax_cache_examples"))),
+            len(example_jobs),
+        ),
+    }

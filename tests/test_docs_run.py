@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _one_process import Job, run_jobs
+from _one_process import Job
 from conftest import REPO, reference_data_dir
 
 pytestmark = pytest.mark.serial
@@ -97,11 +97,6 @@ def _env(cache: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def jax_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("jax_cache")
-
-
 def _runner(blocks: list[Block]) -> str:
     """A script that runs the blocks in one namespace, each compiled under its page's name and line
     numbers (a traceback points into the Markdown file)."""
@@ -137,14 +132,20 @@ def _has_reference_data() -> bool:
     return (Path(reference_data_dir()) / "SOURCES.md").is_file()
 
 
+def selected_params(request, test_name: str, param: str) -> set:
+    """The values of `param` of the selected items of test `test_name` in this session."""
+    return {
+        item.callspec.params[param]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == test_name and hasattr(item, "callspec")
+    }
+
+
 @pytest.fixture(scope="module")
-def page_results(tmp_path_factory, jax_cache):
-    """Every runnable page, run once in one interpreter (see tests/_one_process.py); pages that need
-    the reference data only where it exists (elsewhere their test skips or fails through `refdata`)."""
-    root = tmp_path_factory.mktemp("pages")
-    pages = [p for p in RUN_PAGES if _has_reference_data() or not _page_needs_reference_data(p)]
-    jobs = [_page_job(p, root) for p in pages]
-    return run_jobs(jobs, root, _env(jax_cache), timeout_s=PAGE_TIMEOUT_S * len(jobs))
+def page_results(user_scripts):
+    """Every selected runnable page's result (`user_scripts`)."""
+    _, running, n = user_scripts["pages"]
+    return running.wait(timeout_s=PAGE_TIMEOUT_S * max(n, 1))
 
 
 def _page_needs_reference_data(page: Path) -> bool:

@@ -5,19 +5,14 @@ once) with the checkout first on ``sys.path``, each from a temporary folder of i
 from __future__ import annotations
 
 import pytest
-from _one_process import Job, run_jobs
+from _one_process import Job
 from conftest import REPO
-from test_docs_run import _env, _has_reference_data, _needs_reference_data
+from test_docs_run import _has_reference_data, _needs_reference_data
 
 pytestmark = pytest.mark.serial
 
 EXAMPLES = sorted((REPO / "examples").glob("*.py"))
 EXAMPLE_TIMEOUT_S = 300
-
-
-@pytest.fixture(scope="module")
-def jax_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("jax_cache")
 
 
 def test_every_example_has_a_quick_mode():
@@ -26,16 +21,9 @@ def test_every_example_has_a_quick_mode():
         assert '"--smoke"' in src and '"--out"' in src, f"{ex.name}: every example takes --smoke and --out"
 
 
-@pytest.fixture(scope="module")
-def example_results(tmp_path_factory, jax_cache, request):
-    """Every example in its quick mode, one after the other in one interpreter (tests/_one_process.py);
-    those that need the reference data only where it exists."""
-    root = tmp_path_factory.mktemp("examples")
-    selected = {
-        item.callspec.params["example"]
-        for item in request.session.items
-        if getattr(item, "originalname", "") == "test_example_runs_in_quick_mode"
-    }
+def example_jobs(selected: set, root) -> list[Job]:
+    """One job per selected example (its quick mode, its own folder); those that need the reference
+    data only where it exists."""
     jobs = []
     for ex in (e for e in EXAMPLES if e in selected):
         if _needs_reference_data(ex.read_text(encoding="utf-8")) and not _has_reference_data():
@@ -45,7 +33,14 @@ def example_results(tmp_path_factory, jax_cache, request):
         jobs.append(
             Job(name=ex.name, cwd=str(cwd), script=str(ex), argv=["--smoke", "--out", str(cwd / f"{ex.stem}.png")])
         )
-    return root, run_jobs(jobs, root, _env(jax_cache), timeout_s=EXAMPLE_TIMEOUT_S * len(jobs))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def example_results(user_scripts):
+    """(root, results) of every selected example, run in the interpreter `user_scripts` started."""
+    root, running, n = user_scripts["examples"]
+    return root, running.wait(timeout_s=EXAMPLE_TIMEOUT_S * max(n, 1))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])

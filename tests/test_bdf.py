@@ -83,6 +83,7 @@ def test_core_model_batch_with_events_against_a_tight_reference(core):
     np.testing.assert_allclose(np.asarray(one.conc), np.asarray(bdf.conc[1]), rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.slow  # 40-50 s in CI (2-core run of 2026-12-07); pytest -m slow runs it
 def test_failed_lanes_are_flagged_and_do_not_stop_the_others(core):
     base = yc.resolve(core, None)
     conds = jax.tree_util.tree_map(lambda x: jnp.stack([x] * 3), base)

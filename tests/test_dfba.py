@@ -74,6 +74,7 @@ def _biomass_carbon(refdata, yeast):
     return c_in / sol.objective
 
 
+@pytest.mark.slow  # 40-50 s in CI (2-core run of 2026-12-07); pytest -m slow runs it
 def test_carbon_balance_of_the_culture(batch, refdata, yeast):
     k = 0
     assert batch.status[k] == "optimal"

@@ -195,6 +195,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 40-50 s in CI (2-core run of 2026-12-07); pytest -m slow runs it
 def test_checkpoint_resume_after_kill(tmp_path):
     """A fit killed (SIGKILL) mid-run resumes from its last epoch and ends where an uninterrupted run ends."""
     from conftest import TEST_MODELS

@@ -165,6 +165,7 @@ def test_train_hybrid_example_smoke(tmp_path):
     assert "rate GPD" in res.stdout  # the attribution table names the corrected rates
 
 
+@pytest.mark.slow  # 40-50 s in CI (2-core run of 2026-12-07); pytest -m slow runs it
 def test_frozen_jacobian_gradient_is_close_and_solution_unchanged(two_step):
     """Rodas4P(differentiate_jacobian=False): same trajectory, reverse-mode gradient within the
     discretisation error of the exact one (docs/hybrid.md: 1.2e-3 relative on bench_hybrid's model)."""

@@ -65,6 +65,7 @@ def test_analyse_is_cached_by_pattern():
     assert analyse(p) is analyse(p)
 
 
+@pytest.mark.slow  # 40-50 s in CI (2-core run of 2026-12-07); pytest -m slow runs it
 def test_batches_choose_the_sparse_lu_and_agree_with_lapack(core):
     """On the core model, the sparse-LU solve equals the dense (LAPACK) one to round-off, for a small
     batch forced to "sparse"; `for_batch` switches an "auto" solver from SPARSE_LU_MIN_BATCH lanes on."""

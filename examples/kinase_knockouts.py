@@ -24,12 +24,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import yeastcell as yc  # noqa: E402
-from yeastcell.bench.kinase_metabolome import Hybrid, default_model, mapped_response  # noqa: E402
+from yeastcell.bench.kinase_metabolome import Hybrid, default_model, metabolite_totals  # noqa: E402
 from yeastcell.hybrid import save_residual  # noqa: E402
 from yeastcell.refdata import reference_data_dir  # noqa: E402
 from yeastcell.studies.zelezniak2018 import (  # noqa: E402
     read_zelezniak2018_proteome,
-    zelezniak2018_metabolite_map,
     zelezniak2018_metabolite_matrix,
 )
 
@@ -58,9 +57,8 @@ def main() -> None:
     )
 
     # apply the saved model to strains it never saw, as `yeastcell predict` would
-    lr, mapped, _ = mapped_response(model, f"cond:{CONDITION}", list(metabolome.columns))
-    terms = zelezniak2018_metabolite_map()
-    totals = {m: " + ".join(terms[m].terms) for m in mapped}
+    totals = metabolite_totals(yc.load_cell(model), list(metabolome.columns))
+    mapped = list(totals)
     with tempfile.TemporaryDirectory() as tmp:
         path = save_residual(hybrid.residual(), Path(tmp) / "kinase_hybrid.h5")
         pred = yc.predict(

@@ -356,7 +356,7 @@ def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, 
     """Train the Hybrid on all strains but three, save its residual network, and apply it with
     `yeastcell.predict` (method "linear") to the three held-out strains, which are in no training
     file: the predictions equal the benchmark's predictions for them."""
-    from yeastcell.bench.kinase_metabolome import Hybrid, mapped_response
+    from yeastcell.bench.kinase_metabolome import Hybrid, metabolite_totals
     from yeastcell.hybrid import save_residual
 
     strains = [s for s in matrix.index if s in proteome.index]
@@ -365,11 +365,9 @@ def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, 
     hyb = Hybrid("yeast_core").fit(train, proteome, matrix.loc[train])
     want = hyb.predict(held, proteome)
     path = save_residual(hyb.residual(), tmp_path / "kinase_hybrid.h5")
-    lr, mapped, rows = mapped_response("yeast_core", "cond:aerobic_clamped", list(matrix.columns))
-    from yeastcell.studies.zelezniak2018 import zelezniak2018_metabolite_map
-
-    terms = zelezniak2018_metabolite_map()
-    extra = {f"zel:{m}": " + ".join(terms[m].terms) for m in mapped}
+    totals = metabolite_totals(yc.load_cell("yeast_core"), list(matrix.columns))
+    mapped = list(totals)
+    extra = {f"zel:{m}": q for m, q in totals.items()}
     got = yc.predict(
         str(path),
         held,

@@ -292,9 +292,7 @@ class Mechanistic(Predictor):
         if not todo:
             return
         cell = _load_cell(self.model)
-        rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(self.columns_)}
-        mapped = zelezniak2018_map_coverage(cell, rows).mapped
-        extra = {f"zel:{m}": " + ".join(rows[m].terms) for m in mapped}
+        extra = {f"zel:{m}": q for m, q in metabolite_totals(cell, self.columns_).items()}
         out = predict(
             cell,
             todo,
@@ -329,6 +327,14 @@ class Mechanistic(Predictor):
 _RESPONSES: dict[tuple, Any] = {}
 
 
+def metabolite_totals(cell, metabolites: Sequence[str]) -> dict[str, str]:
+    """{metabolite: its whole-cell total as a model quantity ("A + B")} for the `metabolites` whose
+    every mapped species `cell` has (`zelezniak2018_metabolite_map`), in the order given."""
+    rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(metabolites)}
+    covered = set(zelezniak2018_map_coverage(cell, rows).mapped)
+    return {m: " + ".join(rows[m].terms) for m in metabolites if m in covered}
+
+
 def mapped_response(model: str, condition: str, metabolites: Sequence[str]):
     """(LinearResponse of `model` under `condition` for the map's whole-cell totals of `metabolites`,
     the metabolites it covers), computed once per process (`yeastcell.response`)."""
@@ -336,9 +342,8 @@ def mapped_response(model: str, condition: str, metabolites: Sequence[str]):
     key = (model, condition, tuple(metabolites))
     if key not in _RESPONSES:
         cell = _load_cell(model)
-        rows = {m: r for m, r in zelezniak2018_metabolite_map().items() if m in set(metabolites)}
-        mapped = [m for m in metabolites if m in set(zelezniak2018_map_coverage(cell, rows).mapped)]
-        mapping = {m: " + ".join(rows[m].terms) for m in mapped}
+        mapping = metabolite_totals(cell, metabolites)
+        mapped = list(mapping)
         lr = linear_response(cell, condition, observables=mapped, mapping=mapping)
         ok = np.all(np.isfinite(lr.by_protein), axis=1) & np.all(np.isfinite(lr.by_rate), axis=1)
         _RESPONSES[key] = (lr, [m for m, k in zip(mapped, ok) if k], np.flatnonzero(ok))
@@ -376,7 +381,7 @@ class LinearMechanistic(Predictor):
         self.columns_ = list(metabolome.columns)
         return self
 
-    def mechanistic(self, strains, proteome) -> tuple[np.ndarray, list[int]]:
+    def mapped_predictions(self, strains, proteome) -> tuple[np.ndarray, list[int]]:
         """(predictions (n_strains, n_mapped), column index of each mapped metabolite)."""
         lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
         e = protein_levels(lr.genes, strains, proteome)
@@ -386,7 +391,7 @@ class LinearMechanistic(Predictor):
         import pandas as pd
 
         out = np.zeros((len(strains), len(self.columns_)))
-        pred, cols = self.mechanistic(strains, proteome)
+        pred, cols = self.mapped_predictions(strains, proteome)
         out[:, cols] = pred
         return pd.DataFrame(out, index=list(strains), columns=self.columns_)
 
@@ -473,11 +478,6 @@ class Hybrid(LinearMechanistic):
         out = minimize(loss, np.zeros(k * n_g), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
         return v @ out.x.reshape(k, n_g)
 
-    def _fit_once(self, e, y, mask, mech, lam, gamma):
-        lr, _, rows = mapped_response(self.model, self.condition, self.columns_)
-        a = lr.by_rate[rows]
-        return self._solve_d(a, e, y - gamma * mech, mask, lam)
-
     def fit(self, train_strains, proteome, metabolome):
         super().fit(train_strains, proteome, metabolome)
         lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
@@ -522,15 +522,12 @@ class Hybrid(LinearMechanistic):
         w = 1.1 * (self.D_ - (1.0 - self.gamma_) * lr.rate_by_protein)
         return eqx.tree_at(lambda n: n.layers[0].weight, net, jnp.asarray(w, dtype=net.layers[0].weight.dtype))
 
-    def predict(self, strains, proteome):
-        import pandas as pd
-
+    def mapped_predictions(self, strains, proteome):
+        """γ · the mechanistic response + the fitted rate corrections, for the mapped metabolites."""
         lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
         e = protein_levels(lr.genes, strains, proteome)
         pred = self.gamma_ * e @ lr.by_protein[rows].T + e @ self.D_.T @ lr.by_rate[rows].T
-        out = np.zeros((len(strains), len(self.columns_)))
-        out[:, [self.columns_.index(m) for m in mapped]] = pred
-        return pd.DataFrame(out, index=list(strains), columns=self.columns_)
+        return pred, [self.columns_.index(m) for m in mapped]
 
 
 PREDICTORS: dict[str, type[Predictor]] = {

@@ -170,7 +170,7 @@ class ObservationModel(eqx.Module):
                     if t not in sidx:
                         raise UnknownNameError(f"species (in the sum {q!r})", t, species)
                 idx = [sidx[t] for t in terms]
-                num[i, idx] = vol[[comp[k] for k in idx]] / vol[comp[idx[0]]]
+                num[i, idx] = weights(terms[0], idx)  # relative to the first term's compartment
                 units.append("mM")
             elif q in sidx:
                 num[i, sidx[q]] = 1.0

@@ -36,6 +36,7 @@ from .cells import AbstractCell, CorrectedCell, SbmlCell
 from .exceptions import SimulationInputError, SolverError
 from .observe import ObservationModel
 from .perturb import Condition, Perturbation, resolve, wild_type
+from .perturb.notation import parse_perturbation
 from .solvers import SolverOptions
 from .status import Status, describe
 from .steady import steady_state
@@ -143,8 +144,6 @@ def linear_response(
     if not genes:
         raise SimulationInputError(f"model {base.model_id!r} has no genes with protein species")
     if isinstance(condition, str):
-        from .perturb.notation import parse_perturbation
-
         label, pert = condition, parse_perturbation(condition)
         cond = resolve(cell, pert)
     elif isinstance(condition, Condition):

@@ -1,0 +1,246 @@
+"""`load(path)`: a PEtab problem (v1 or v2 YAML file) read and validated by libpetab, mapped onto
+yeastcell's objects: the SBML model compiled to an `SbmlCell` (`PetabModel`), the tables in
+yeastcell's form (`yeastcell.petab.tables.Tables`).
+
+Everything that can be checked is checked here, before anything is simulated: libpetab's
+validation (its messages, with the file, raise `PetabValidationError`), the model language and
+the features yeastcell implements (anything else raises `UnsupportedPetabError` naming it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..sbml import UnsupportedSBMLError
+from ..solvers import SolverOptions
+from .errors import PetabError, PetabValidationError, UnsupportedPetabError
+from .model import PetabModel
+from .priors import check_prior
+from .tables import Tables, read_v1, read_v2
+
+MODEL_LANGUAGES = ("sbml", "pysb")
+
+
+@dataclass
+class PetabProblem:
+    """A loaded PEtab problem.
+
+    Attributes:
+        path: the problem's YAML file.
+        version: ``"1"`` or ``"2"`` (major PEtab format version).
+        model: the compiled model (`PetabModel`: ``.cell``, ``.spec``, ``.ids``).
+        tables: parameters, observables, experiments and measurements (`Tables`).
+        measurement_df: the measurement table as libpetab read it (row order = `tables.measurements`).
+        libpetab: libpetab's problem object (`petab.v1.Problem` or `petab.v2.Problem`).
+    """
+
+    path: Path
+    version: str
+    model: PetabModel
+    tables: Tables
+    measurement_df: pd.DataFrame
+    libpetab: object
+
+    @property
+    def x_ids(self) -> tuple[str, ...]:
+        """Ids of the estimated parameters (the order of parameter vectors)."""
+        return tuple(p.id for p in self.tables.parameters if p.estimate)
+
+    @property
+    def parameters(self):
+        return self.tables.parameters
+
+    def objective(self, options: SolverOptions | None = None):
+        """The `Objective` of this problem (negative log-likelihood, chi², gradient)."""
+        from .objective import Objective
+
+        return Objective(self, options)
+
+
+def _format_version(path: Path) -> str:
+    try:
+        with open(path) as fh:
+            cfg = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as err:
+        raise PetabError(f"{path}: cannot read the PEtab problem file: {err}") from None
+    if not isinstance(cfg, dict) or "format_version" not in cfg:
+        raise PetabError(f"{path}: not a PEtab problem file (no format_version)")
+    v = str(cfg["format_version"]).strip()
+    major = v.split(".")[0]
+    if major not in ("1", "2"):
+        raise UnsupportedPetabError(path, f"PEtab format_version {v}", "yeastcell reads versions 1 and 2")
+    return major
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _v1_files(path: Path) -> dict:
+    with open(path) as fh:
+        cfg = yaml.safe_load(fh)
+    problems = cfg.get("problems") or []
+    if len(problems) != 1:
+        raise UnsupportedPetabError(path, f"{len(problems)} problems in one file", "one is supported")
+    return {"parameter": cfg.get("parameter_file"), **problems[0]}
+
+
+def _validate_v1(problem, path: Path, files: dict):
+    from petab.v1 import lint
+
+    handler = _Collect()
+    logger = logging.getLogger("petab")
+    logger.addHandler(handler)
+    try:
+        failed = lint.lint_problem(problem)
+    finally:
+        logger.removeHandler(handler)
+    if failed:
+        names = {k: v for k, v in files.items() if v}
+        where = ", ".join(f"{k}: {v}" for k, v in names.items())
+        raise PetabValidationError(path, handler.messages or [f"libpetab lint failed ({where})"])
+
+
+def _validate_v2(problem, path: Path, cfg):
+    results = problem.validate()
+    errors = [r for r in results if getattr(r, "level", 0) >= 2]  # ValidationIssueSeverity.ERROR
+    if errors:
+        msgs = []
+        for r in errors:
+            task = getattr(r, "task", None) or ""
+            msgs.append(f"{_table_of(task, cfg)}{r.message}" + (f" [{task}]" if task else ""))
+        raise PetabValidationError(path, msgs)
+
+
+_TASK_TABLE = {
+    "Measurement": "measurement_files",
+    "Condition": "condition_files",
+    "Experiment": "experiment_files",
+    "Observable": "observable_files",
+    "Parameter": "parameter_files",
+    "Mapping": "mapping_files",
+}
+
+
+def _table_of(task: str, cfg) -> str:
+    for key, field in _TASK_TABLE.items():
+        if key in task:
+            files = getattr(cfg, field, None) or []
+            if files:
+                return f"{', '.join(str(f) for f in files)}: "
+    return ""
+
+
+def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem:
+    """Read, validate and import a PEtab problem (v1 or v2 YAML file).
+
+    Raises:
+        PetabError: unreadable file or inconsistent tables; `PetabValidationError` (libpetab's
+            messages) when validation fails; `UnsupportedPetabError` for a feature yeastcell
+            does not implement (named).
+    """
+    del options  # solver settings belong to the objective (`PetabProblem.objective`)
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise PetabError(f"{path}: no such PEtab problem file")
+    major = _format_version(path)
+    base = path.parent
+    if major == "1":
+        import petab.v1 as petab1
+
+        files = _v1_files(path)
+        models = files.get("sbml_files") or []
+        if files.get("model_files"):
+            langs = {m.get("language") for m in files["model_files"].values()}
+            if langs - {"sbml"}:
+                raise UnsupportedPetabError(path, f"model language(s) {sorted(langs - {'sbml'})}", "v1: SBML only")
+            models = [m["location"] for m in files["model_files"].values()]
+        if len(models) != 1:
+            raise UnsupportedPetabError(path, f"{len(models)} model files", "one SBML model is supported")
+        try:
+            lib = petab1.Problem.from_yaml(str(path))
+        except Exception as err:  # noqa: BLE001 - libpetab's reading errors, reported with the file
+            raise PetabError(f"{path}: libpetab cannot read the problem: {err}") from None
+        _validate_v1(lib, path, files)
+        tables = read_v1(lib, path)
+        model_path = base / models[0]
+        mdf = lib.measurement_df
+        spec = None
+    else:
+        import petab.v2 as petab2
+
+        with open(path) as fh:
+            raw = yaml.safe_load(fh)
+        mfiles = raw.get("model_files") or {}
+        if len(mfiles) != 1:
+            raise UnsupportedPetabError(path, f"{len(mfiles)} models", "one model per problem is supported")
+        (model_info,) = mfiles.values()
+        lang = str(model_info.get("language", "")).lower()
+        if lang not in MODEL_LANGUAGES:
+            raise UnsupportedPetabError(path, f"model language {lang!r}", f"supported: {', '.join(MODEL_LANGUAGES)}")
+        model_path = base / model_info["location"]
+        spec = None
+        if lang == "pysb":
+            from .pysb import pysb_to_sbml
+
+            model_path = pysb_to_sbml(model_path)
+        try:
+            lib = _read_v2(path, lang, model_path)
+        except PetabError:
+            raise
+        except Exception as err:  # noqa: BLE001 - libpetab's reading errors, reported with the file
+            raise PetabError(f"{path}: libpetab cannot read the problem: {err}") from None
+        _validate_v2(lib, path, lib.config)
+        tables = read_v2(lib, path)
+        mdf = lib.measurement_df
+    for p in tables.parameters:
+        why = check_prior(p)
+        if why:
+            raise PetabError(f"{path}: {why}")
+    try:
+        model = PetabModel(model_path, spec)
+    except UnsupportedSBMLError as err:
+        raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
+    problem = PetabProblem(path, major, model, tables, mdf.reset_index(drop=True), lib)
+    _check_ids(problem)
+    return problem
+
+
+def _read_v2(path: Path, lang: str, model_path: Path):
+    import petab.v2 as petab2
+
+    if lang == "sbml":
+        return petab2.Problem.from_yaml(str(path))
+    # a PySB model: read the tables with the exported SBML model in its place
+    from petab.v2.models.sbml_model import SbmlModel
+
+    with open(path) as fh:
+        raw = yaml.safe_load(fh)
+    raw["model_files"] = {k: {"language": "sbml", "location": str(model_path)} for k in raw["model_files"]}
+    problem = petab2.Problem.from_yaml(raw, base_path=path.parent)
+    problem.models = [SbmlModel.from_file(model_path, model_id=next(iter(raw["model_files"])))]
+    return problem
+
+
+def _check_ids(problem: PetabProblem) -> None:
+    """Estimated parameters that are neither in the model nor used anywhere are fine (libpetab
+    checks the tables); here: the model ids the tables rely on exist."""
+    known = set(problem.model.ids)
+    aliases = problem.tables.aliases
+    for model_id in aliases.values():
+        if model_id not in known:
+            raise PetabError(f"{problem.path}: mapping table names {model_id!r}, which is not in the model")
+    if not np.isfinite([m.value for m in problem.tables.measurements]).all():
+        bad = [m.row + 1 for m in problem.tables.measurements if not np.isfinite(m.value)]
+        raise PetabError(f"{problem.path}: measurement row(s) {bad[:10]} have no finite measurement value")

@@ -4,7 +4,7 @@
     >>> problem = yp.load("problem.yaml")                 # doctest: +SKIP
     >>> obj = problem.objective()                          # doctest: +SKIP
     >>> obj.nllh(obj.x_nominal), obj.value_and_grad(obj.x_nominal)   # doctest: +SKIP
-    >>> yp.write_simulations(problem, obj.x_nominal, "sim.tsv")      # doctest: +SKIP
+    >>> yp.write_simulations(obj, obj.x_nominal, "sim.tsv")      # doctest: +SKIP
 
 Modules, one concept each:
 
@@ -31,3 +31,7 @@ from .objective import Evaluation as Evaluation
 from .objective import Objective as Objective
 from .problem import PetabProblem as PetabProblem
 from .problem import load as load
+from .output import parameter_table as parameter_table
+from .output import simulation_table as simulation_table
+from .output import write_parameters as write_parameters
+from .output import write_simulations as write_simulations

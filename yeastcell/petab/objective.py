@@ -143,8 +143,8 @@ class Objective:
             f, s = compile_formula(o.formula), compile_formula(o.noise)
             where = f"{problem.path}: observable {o.id!r}"
             placeholders = set(o.observable_placeholders) | set(o.noise_placeholders)
-            for form in (f, s):
-                self.sim._check_names(form, where, placeholders)
+            self.sim._check_names(f, where, placeholders)
+            self.sim._check_names(s, where, placeholders | {o.id})  # v2: sigma may use the observable's value
             ov = _Overrides(rows, [ms[r].observable_parameters for r in rows], o.observable_placeholders, self.pindex, where)
             nv = _Overrides(rows, [ms[r].noise_parameters for r in rows], o.noise_placeholders, self.pindex, where)
             self._obs.append((o, rows, f, s, ov, nv))
@@ -190,11 +190,14 @@ class Objective:
                     env[nm] = seen[rows, k]
             env["time"] = jnp.asarray(self.times[rows])
             env["t"] = env["time"] if "t" not in mindex else env.get("t", env["time"])
-            for b, name in enumerate(o.observable_placeholders):
-                env[name] = ov.values(pv, pv_env)[:, b]
-            for b, name in enumerate(o.noise_placeholders):
-                env[name] = nv.values(pv, pv_env)[:, b]
+            if o.observable_placeholders:
+                ovals = ov.values(pv, pv_env)
+                env.update({name: ovals[:, b] for b, name in enumerate(o.observable_placeholders)})
+            if o.noise_placeholders:
+                nvals = nv.values(pv, pv_env)
+                env.update({name: nvals[:, b] for b, name in enumerate(o.noise_placeholders)})
             y = jnp.broadcast_to(f(env), rows.shape)
+            env[o.id] = y
             sd = jnp.broadcast_to(s(env), rows.shape)
             m = jnp.asarray(self.values[rows])
             h = {"lin": lambda v: v, "log": jnp.log, "log10": jnp.log10}[o.transformation]

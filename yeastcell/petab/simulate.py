@@ -96,7 +96,7 @@ class Simulator:
             if e.id not in by_exp:
                 continue  # nothing measured: not simulated
             periods = e.periods or ()
-            if not periods or periods[0].time == math.inf:
+            if periods and periods[0].time == math.inf:
                 raise PetabError(f"{self.path}: experiment {e.id!r} has no period to start from")
             for per in periods:
                 seen = set()
@@ -228,8 +228,8 @@ class Simulator:
                 y = model.initial(params, volumes, t_start) if first else y0
                 env = {**pv_env, **_model_env(model, y, t_start, self.tables.aliases)}
                 rest = [(k, self._eval(fs, li, lane, env)) for k, (fs, li) in changes if nc <= k < nc + ns]
-                if rest:
-                    y = model.set_values(y, t_start, rest)
+                if first or rest:  # again after the initial assignments: the condition overrides them
+                    y = model.set_values(y, t_start, first + rest)
             elif changes:
                 env = {**pv_env, **_model_env(model, y, t_start, self.tables.aliases)}
                 y = model.set_values(y, t_start, [(k, self._eval(fs, li, lane, env)) for k, (fs, li) in changes])

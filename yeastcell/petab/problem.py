@@ -9,6 +9,7 @@ the features yeastcell implements (anything else raises `UnsupportedPetabError` 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,18 +192,22 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
             raise UnsupportedPetabError(path, f"model language {lang!r}", f"supported: {', '.join(MODEL_LANGUAGES)}")
         model_path = base / model_info["location"]
         spec = None
+        pysb_aliases: dict[str, str] = {}
         if lang == "pysb":
             from .pysb import pysb_to_sbml
 
-            model_path = pysb_to_sbml(model_path)
+            model_path, pysb_aliases = pysb_to_sbml(model_path)
         try:
-            lib = _read_v2(path, lang, model_path)
-        except PetabError:
-            raise
+            lib = petab2.Problem.from_yaml(str(path))
         except Exception as err:  # noqa: BLE001 - libpetab's reading errors, reported with the file
             raise PetabError(f"{path}: libpetab cannot read the problem: {err}") from None
         _validate_v2(lib, path, lib.config)
         tables = read_v2(lib, path)
+        if pysb_aliases:  # PEtab ids of a PySB model -> ids of its SBML export
+            merged = {k: pysb_aliases.get(v, v) for k, v in tables.aliases.items()}
+            for k, v in pysb_aliases.items():
+                merged.setdefault(k, v)
+            tables = dataclasses.replace(tables, aliases=merged)
         mdf = lib.measurement_df
     for p in tables.parameters:
         why = check_prior(p)
@@ -214,22 +219,6 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
         raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
     problem = PetabProblem(path, major, model, tables, mdf.reset_index(drop=True), lib)
     _check_ids(problem)
-    return problem
-
-
-def _read_v2(path: Path, lang: str, model_path: Path):
-    import petab.v2 as petab2
-
-    if lang == "sbml":
-        return petab2.Problem.from_yaml(str(path))
-    # a PySB model: read the tables with the exported SBML model in its place
-    from petab.v2.models.sbml_model import SbmlModel
-
-    with open(path) as fh:
-        raw = yaml.safe_load(fh)
-    raw["model_files"] = {k: {"language": "sbml", "location": str(model_path)} for k in raw["model_files"]}
-    problem = petab2.Problem.from_yaml(raw, base_path=path.parent)
-    problem.models = [SbmlModel.from_file(model_path, model_id=next(iter(raw["model_files"])))]
     return problem
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,17 +111,53 @@ def _validate_v1(problem, path: Path, files: dict):
     if failed:
         names = {k: v for k, v in files.items() if v}
         where = ", ".join(f"{k}: {v}" for k, v in names.items())
-        raise PetabValidationError(path, handler.messages or [f"libpetab lint failed ({where})"])
+        frames = [
+            (files.get("measurement_files"), problem.measurement_df),
+            (files.get("condition_files"), problem.condition_df),
+            (files.get("observable_files"), problem.observable_df),
+            ([files.get("parameter")], problem.parameter_df),
+        ]
+        msgs = [m for m in handler.messages if m.strip() != "Not OK"]
+        raise PetabValidationError(path, _locate(msgs, frames) or [f"libpetab lint failed ({where})"])
+
+
+def _locate(messages: list[str], frames) -> list[str]:
+    """Each message with the table file(s) and line(s) holding the ids it quotes (line 1 is the
+    header), e.g. ``_measurements.tsv line 3: Observables {'obs_x'} ... not defined``."""
+    out = []
+    for msg in messages:
+        ids = set(re.findall(r"'([^']+)'", msg))
+        places = []
+        for files, df in frames:
+            if df is None or not ids or not files:
+                continue
+            name = ", ".join(str(f) for f in files if f)
+            flat = df.reset_index()
+            hit = flat.astype(str).isin(ids).any(axis=1).to_numpy()
+            lines = [int(k) + 2 for k in np.nonzero(hit)[0]]
+            if lines:
+                places.append(f"{name} line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:10]))}")
+        out.append(f"{'; '.join(places)}: {msg}" if places else msg)
+    return out
 
 
 def _validate_v2(problem, path: Path, cfg):
     results = problem.validate()
     errors = [r for r in results if getattr(r, "level", 0) >= 2]  # ValidationIssueSeverity.ERROR
     if errors:
+        frames = [
+            (cfg.measurement_files, problem.measurement_df),
+            (cfg.condition_files, problem.condition_df),
+            (cfg.experiment_files, problem.experiment_df),
+            (cfg.observable_files, problem.observable_df),
+            (cfg.parameter_files, problem.parameter_df),
+        ]
+        located = _locate([r.message for r in errors], frames)
         msgs = []
-        for r in errors:
+        for r, text in zip(errors, located):
             task = getattr(r, "task", None) or ""
-            msgs.append(f"{_table_of(task, cfg)}{r.message}" + (f" [{task}]" if task else ""))
+            prefix = "" if text != r.message else _table_of(task, cfg)
+            msgs.append(f"{prefix}{text}" + (f" [{task}]" if task else ""))
         raise PetabValidationError(path, msgs)
 
 
@@ -173,8 +210,14 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
             lib = petab1.Problem.from_yaml(str(path))
         except Exception as err:  # noqa: BLE001 - libpetab's reading errors, reported with the file
             raise PetabError(f"{path}: libpetab cannot read the problem: {err}") from None
+        try:  # unsupported features are named first (libpetab may also call them invalid)
+            tables = read_v1(lib, path)
+        except UnsupportedPetabError:
+            raise
+        except Exception:
+            _validate_v1(lib, path, files)  # libpetab's messages explain what could not be read
+            raise
         _validate_v1(lib, path, files)
-        tables = read_v1(lib, path)
         model_path = base / models[0]
         mdf = lib.measurement_df
         spec = None

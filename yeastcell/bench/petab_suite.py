@@ -159,15 +159,23 @@ def run_math(root: Path | None = None) -> list[CaseResult]:
             if isinstance(c["expected"], str):  # a symbolic result: the parsed forms must agree
                 diff = parse(c["expression"]) - parse(c["expected"])
                 ok = diff.simplify() == 0
-                r = CaseResult(name, "pass" if ok else "fail", "" if ok else f"{c['expression']!r} != {c['expected']!r}")
+                r = CaseResult(
+                    name, "pass" if ok else "fail", "" if ok else f"{c['expression']!r} != {c['expected']!r}"
+                )
                 r.seconds = time.perf_counter() - t0
                 out.append(r)
                 continue
             f = compile_formula(parse(c["expression"]))
             got = float(f({}))
             want = float(c["expected"])
-            ok = (got == want) or (math.isnan(got) and math.isnan(want)) or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
-            r = CaseResult(name, "pass" if ok else "fail", "" if ok else f"{c['expression']!r} = {got!r}, expected {want!r}")
+            ok = (
+                (got == want)
+                or (math.isnan(got) and math.isnan(want))
+                or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+            )
+            r = CaseResult(
+                name, "pass" if ok else "fail", "" if ok else f"{c['expression']!r} = {got!r}, expected {want!r}"
+            )
         except Exception as err:  # noqa: BLE001 - reported per expression
             r = CaseResult(name, "error", f"{c['expression']!r}: {type(err).__name__}: {str(err)[:200]}")
         r.seconds = time.perf_counter() - t0
@@ -211,7 +219,11 @@ def run_suite(
         if pool is not None:
             pool.close()
             pool.join()
-    if math_tests and (root / MATH / "math_tests.yaml").is_file() and (not cases or any(MATH in c for c in cases.split(","))):
+    if (
+        math_tests
+        and (root / MATH / "math_tests.yaml").is_file()
+        and (not cases or any(MATH in c for c in cases.split(",")))
+    ):
         results += run_math(root)
     return sorted(results, key=lambda r: r.case)
 

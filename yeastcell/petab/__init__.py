@@ -29,9 +29,9 @@ from .errors import UnsupportedPetabError as UnsupportedPetabError
 from .model import PetabModel as PetabModel
 from .objective import Evaluation as Evaluation
 from .objective import Objective as Objective
-from .problem import PetabProblem as PetabProblem
-from .problem import load as load
 from .output import parameter_table as parameter_table
 from .output import simulation_table as simulation_table
 from .output import write_parameters as write_parameters
 from .output import write_simulations as write_simulations
+from .problem import PetabProblem as PetabProblem
+from .problem import load as load

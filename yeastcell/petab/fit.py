@@ -102,7 +102,14 @@ def fit_problem(
             value = objective.neg_log_posterior(res.x) if posterior else objective.nllh(res.x)
             ok = math.isfinite(value)
             out.starts.append(
-                Start(x0, np.asarray(res.x), value if ok else math.inf, bool(res.success) and ok, str(res.message), int(res.nfev))
+                Start(
+                    x0,
+                    np.asarray(res.x),
+                    value if ok else math.inf,
+                    bool(res.success) and ok,
+                    str(res.message),
+                    int(res.nfev),
+                )
             )
             pb.update(1)
             pb.set_postfix(best=f"{min(s.nllh for s in out.starts):.6g}")
@@ -135,7 +142,9 @@ def plot_fit(objective: Objective, x, path: str | Path) -> Path:
             t = np.array([ms[k].time for k in rows_e])
             finite = np.isfinite(t)
             color = f"C{j % 10}"
-            ax.plot(t[finite], [ms[k].value for k, f in zip(rows_e, finite) if f], "o", color=color, label=f"{e or 'data'}")
+            ax.plot(
+                t[finite], [ms[k].value for k, f in zip(rows_e, finite) if f], "o", color=color, label=f"{e or 'data'}"
+            )
             ax.plot(t[finite], ev.simulations[rows_e][finite], "-", color=color)
         ax.set_title(oid)
         ax.set_xlabel("time (model units)")

@@ -28,7 +28,7 @@ def parse(value, where: str = "") -> sympy.Expr:
         PetabError: the text is not PEtab math (`where` names the file and item in the message).
     """
     if isinstance(value, sympy.Basic):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         return sympy.Float(float(value))
     try:

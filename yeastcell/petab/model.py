@@ -16,13 +16,13 @@ the SBML ids of the file (`ids`), also for ids the importer renamed (Python keyw
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 import diffrax
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 
 from ..cells import SbmlCell
 from ..compile import compile_model
@@ -68,11 +68,15 @@ class PetabModel:
             raise PetabError(f"{self.path}: the model did not compile to an SBML-semantics cell")
         self.cell: SbmlCell = cell
         sysm = cell.system
-        renamed = dict(self.spec.annotations.get("renamed", {}))  # safe id -> SBML id
+        renamed: dict[str, str] = dict(
+            cast(Mapping[str, str], self.spec.annotations.get("renamed", {}))
+        )  # safe -> SBML id
         self.ids: tuple[str, ...] = tuple(renamed.get(n, n) for n in sysm.names)
         self.index = {n: k for k, n in enumerate(self.ids)}
         nc, ns = sysm.n_comp, sysm.n_species
-        self.kinds = tuple(COMPARTMENT if k < nc else SPECIES if k < nc + ns else PARAMETER for k in range(len(self.ids)))
+        self.kinds = tuple(
+            COMPARTMENT if k < nc else SPECIES if k < nc + ns else PARAMETER for k in range(len(self.ids))
+        )
         self.n_comp, self.n_species, self.n_param = nc, ns, sysm.n_param
         self.reaction_ids = tuple(renamed.get(r, r) for r in cell.reaction_ids)
         self._cond0 = resolve(cell)
@@ -188,11 +192,3 @@ class PetabModel:
 def merge_status(a, b):
     """The first failure of two status codes (`yeastcell.status.first_failure`)."""
     return first_failure(a, b)
-
-
-def finite_or(value: float, default: float) -> float:
-    return value if math.isfinite(value) else default
-
-
-def index_array(xs) -> np.ndarray:
-    return np.asarray(xs, dtype=int)

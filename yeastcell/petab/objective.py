@@ -145,7 +145,9 @@ class Objective:
             placeholders = set(o.observable_placeholders) | set(o.noise_placeholders)
             self.sim._check_names(f, where, placeholders)
             self.sim._check_names(s, where, placeholders | {o.id})  # v2: sigma may use the observable's value
-            ov = _Overrides(rows, [ms[r].observable_parameters for r in rows], o.observable_placeholders, self.pindex, where)
+            ov = _Overrides(
+                rows, [ms[r].observable_parameters for r in rows], o.observable_placeholders, self.pindex, where
+            )
             nv = _Overrides(rows, [ms[r].noise_parameters for r in rows], o.noise_placeholders, self.pindex, where)
             self._obs.append((o, rows, f, s, ov, nv))
         if o_bad := [m.row + 1 for m in ms if o_bad_value(m.value, obs[m.observable].transformation)]:
@@ -178,7 +180,6 @@ class Objective:
         sigma = jnp.ones(n)
         llh = jnp.zeros(n)
         chi2 = jnp.zeros(n)
-        model_ids = self.sim.model.ids
         mindex = self.sim.model.index
         aliases = self.problem.tables.aliases
         for o, rows, f, s, ov, nv in self._obs:
@@ -236,7 +237,9 @@ class Objective:
     def _x(self, x) -> jnp.ndarray:
         x = np.asarray(x, dtype=float).reshape(-1)
         if x.shape != (len(self.x_ids),):
-            raise PetabError(f"expected {len(self.x_ids)} estimated parameter values {list(self.x_ids)}, got {x.shape[0]}")
+            raise PetabError(
+                f"expected {len(self.x_ids)} estimated parameter values {list(self.x_ids)}, got {x.shape[0]}"
+            )
         if not np.all(np.isfinite(x)):
             raise PetabError(f"parameter vector has non-finite values: {dict(zip(self.x_ids, x))}")
         return jnp.asarray(x)

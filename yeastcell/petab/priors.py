@@ -98,7 +98,9 @@ def parameter_log_prior(par: Parameter, x_lin, x_scaled, implicit_uniform: bool)
     x = x_scaled if prior.on_scale else x_lin
     value = logpdf(prior.kind, prior.params, x)
     if prior.truncated:
-        value = jnp.where((x_lin >= par.lb) & (x_lin <= par.ub), value - log_normaliser(prior, par.lb, par.ub), -jnp.inf)
+        value = jnp.where(
+            (x_lin >= par.lb) & (x_lin <= par.ub), value - log_normaliser(prior, par.lb, par.ub), -jnp.inf
+        )
     return value
 
 

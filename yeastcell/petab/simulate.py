@@ -28,8 +28,8 @@ import numpy as np
 from ..solvers import SolverOptions
 from ..status import Status
 from .errors import PetabError, UnsupportedPetabError
-from .math import TIME_NAMES, Formula, compile_formula, names
-from .model import PARAMETER, SPECIES, PetabModel, merge_status
+from .math import TIME_NAMES, Formula, compile_formula
+from .model import PARAMETER, PetabModel, merge_status
 from .tables import Experiment, Tables
 
 
@@ -108,7 +108,9 @@ class Simulator:
                             "parameter, species or compartment"
                         )
                     if tid in seen:
-                        raise PetabError(f"{self.path}: experiment {e.id!r}: {ch.target!r} is changed twice at t={per.time:g}")
+                        raise PetabError(
+                            f"{self.path}: experiment {e.id!r}: {ch.target!r} is changed twice at t={per.time:g}"
+                        )
                     seen.add(tid)
             key = (
                 tuple(p.time for p in periods),
@@ -245,6 +247,7 @@ class Simulator:
                 saved.append(values)
                 y = values[-1]
             else:
+                assert y is not None
                 saved.append(y[None])
         if group.inf_slot >= 0:
             assert y_last_start is not None
@@ -294,10 +297,3 @@ def _period_of(times, t) -> int | None:
         if start != -math.inf and start <= t:
             best = p
     return best
-
-
-def model_names(formula: Formula) -> frozenset[str]:
-    return names(formula.expr)
-
-
-__all__ = ["Simulator", "SPECIES"]

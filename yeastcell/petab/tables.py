@@ -226,8 +226,8 @@ def read_v1(problem, path: Path) -> Tables:
                 noise,
                 dist,
                 trans,
-                _placeholders(formula, f"observableParameter", str(oid)),
-                _placeholders(noise, f"noiseParameter", str(oid)),
+                _placeholders(formula, "observableParameter", str(oid)),
+                _placeholders(noise, "noiseParameter", str(oid)),
             )
         )
     cdf = problem.condition_df if problem.condition_df is not None else pd.DataFrame()
@@ -337,7 +337,10 @@ def read_v2(problem, path: Path) -> Tables:
             for cid in per.condition_ids:
                 if cid not in conditions:
                     raise PetabError(f"{path}: experiment {e.id!r}: unknown condition {cid!r}")
-                ch += [Change(c.target_id, parse(c.target_value, f"{path}: condition {cid!r}")) for c in conditions[cid].changes]
+                ch += [
+                    Change(c.target_id, parse(c.target_value, f"{path}: condition {cid!r}"))
+                    for c in conditions[cid].changes
+                ]
             periods.append(Period(float(per.time), tuple(ch)))
         experiments[e.id] = Experiment(e.id, tuple(periods))
     measurements = []

@@ -30,8 +30,9 @@ from ..perturb import resolve
 from ..sbml import load as sbml_load
 from ..solvers import SolverOptions
 from ..solvers import solve as solve_cell
-from ..solvers.events import system_ode
-from ..status import Status, fail_where, first_failure, from_diffrax
+from ..solvers.events import solve_system, system_ode
+from ..solvers.segments import mask_after
+from ..status import Status, check_partial, fail_where, first_failure, from_diffrax
 from .errors import PetabError
 
 COMPARTMENT, SPECIES, PARAMETER = "compartment", "species", "parameter"
@@ -41,6 +42,7 @@ COMPARTMENT, SPECIES, PARAMETER = "compartment", "species", "parameter"
 STEADY_RTOL = 1e-10
 STEADY_ATOL = 1e-12
 STEADY_T_MAX = 1e9
+STEADY_T_MAX_EVENTS = 1e5  # a model with events: integrated this long with events, then checked
 
 
 def default_options() -> SolverOptions:
@@ -148,17 +150,35 @@ class PetabModel:
         cond = eqx.tree_at(lambda c: c.c0, self._cond0, self.system.species_values(y))
         return cell, cond
 
-    def solve(self, y, ts, options: SolverOptions):
-        """(symbol vectors at `ts` (n_t, n), status) integrating from `y` at ``ts[0]``."""
-        cell, cond = self._cell_at(y)
-        values, status = solve_cell(cell, cond, ts, options)
-        return values, status
+    def triggers(self, y, t):
+        """The SBML event triggers' values at symbol vector `y`, time `t` (None without events)."""
+        evs = self.cell.events
+        if evs is None:
+            return None
+        env = self.system.env(y, t, self.theta(y[self.n_comp + self.n_species :]))
+        return evs.trigger_values(evs.strict(evs.p(env)), env)
 
-    def steady(self, y, t0, options: SolverOptions):
+    def solve(self, y, ts, options: SolverOptions, trigger0=None):
+        """(symbol vectors at `ts` (n_t, n), status) integrating from `y` at ``ts[0]``.
+
+        `trigger0`: the event triggers' values before ``ts[0]`` (`triggers` of the state before a
+        condition change), so an event whose trigger the change makes true fires then; None: the
+        SBML initialValue (the start of an experiment)."""
+        cell, cond = self._cell_at(y)
+        if cell.events is None or trigger0 is None:
+            values, status = solve_cell(cell, cond, ts, options)
+            return values, status
+        values, status, t_failed = solve_system(cell, cond, ts, options, options.max_events, trigger0)
+        status, t_failed = check_partial(cell.species_values(values), ts, status, t_failed, options.negative_tol)
+        return mask_after(values, ts, t_failed), status
+
+    def steady(self, y, t0, options: SolverOptions, trigger0=None):
         """(steady-state symbol vector, status) integrating from `y` at `t0` until
         max|dx/dt| <= STEADY_ATOL + STEADY_RTOL max|x| (else `Status.NO_STEADY_STATE`). SBML
         events are not executed during this solve (a model with events is refused at load)."""
         cell, cond = self._cell_at(y)
+        if cell.events is not None:
+            return self._steady_with_events(cell, cond, t0, options, trigger0)
         y0, full, vf, x_of, _ = system_ode(cell, cond, t0)
 
         def norm(x):
@@ -187,6 +207,21 @@ class PetabModel:
         status = fail_where(status, ~ok, Status.NO_STEADY_STATE)
         y_ss = full(x, y0, t_end)[0]
         return jnp.where(status == Status.SUCCESS, y_ss, jnp.nan), status
+
+    def _steady_with_events(self, cell, cond, t0, options: SolverOptions, trigger0=None):
+        """Steady state of a model with SBML events: the event-located solve over
+        `STEADY_T_MAX_EVENTS` (events execute; `trigger0` as in `solve`), then the same residual
+        check as `steady`."""
+        ts = jnp.asarray([t0, t0 + STEADY_T_MAX_EVENTS])
+        values, status, _ = solve_system(cell, cond, ts, options, options.max_events, trigger0)
+        y_end = values[-1]
+        _, _, vf, x_of, _ = system_ode(cell, eqx.tree_at(lambda c: c.c0, cond, cell.system.species_values(y_end)), t0)
+        x = x_of(y_end)
+        dx = vf(ts[-1], x, (y_end,))
+        ok = jnp.max(jnp.abs(dx)) <= 10 * (STEADY_ATOL + STEADY_RTOL * jnp.max(jnp.abs(x)))
+        status = fail_where(status, ~jnp.all(jnp.isfinite(y_end)), Status.NONFINITE)
+        status = fail_where(status, ~ok, Status.NO_STEADY_STATE)
+        return jnp.where(status == Status.SUCCESS, y_end, jnp.nan), status
 
 
 def merge_status(a, b):

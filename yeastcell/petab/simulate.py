@@ -120,10 +120,6 @@ class Simulator:
             keyed[key].append(e)
         for (times, targets, has_inf), exps in keyed.items():
             self._add_group(list(times), targets, has_inf, exps, by_exp)
-        if model.cell.events is not None and any(-math.inf in g.times or g.inf_slot >= 0 for g in self.groups):
-            raise UnsupportedPetabError(
-                self.path, "steady states of a model with SBML events", "the steady-state solve does not execute events"
-            )
 
     def _add_group(self, times, targets, has_inf, exps, by_exp):
         model = self.model
@@ -217,6 +213,7 @@ class Simulator:
         y_last_start = None
         for p, t in enumerate(group.times):
             t_start = 0.0 if t == -math.inf else t
+            trigger0 = None if p == 0 else model.triggers(y, t_start)
             changes = list(zip(group.targets[p], group.formulas[p]))
             if p == 0:
                 y0 = model.initial(params, volumes, t_start)
@@ -234,15 +231,17 @@ class Simulator:
                     y = model.set_values(y, t_start, first + rest)
             elif changes:
                 env = {**pv_env, **_model_env(model, y, t_start, self.tables.aliases)}
+                # the triggers' left limit before the change (an event due at this very time runs after it)
+                trigger0 = model.triggers(y, t_start - 1e-9 * max(1.0, abs(t_start)))
                 y = model.set_values(y, t_start, [(k, self._eval(fs, li, lane, env)) for k, (fs, li) in changes])
-            y_last_start = (y, t_start)
+            y_last_start = (y, t_start, trigger0)
             if t == -math.inf:
-                y, st = model.steady(y, 0.0, self.options)
+                y, st = model.steady(y, 0.0, self.options, trigger0)
                 status = merge_status(status, st)
                 continue
             grid = group.grids[p]
             if len(grid) > 1:
-                values, st = model.solve(y, jnp.asarray(grid), self.options)
+                values, st = model.solve(y, jnp.asarray(grid), self.options, trigger0)
                 status = merge_status(status, st)
                 saved.append(values)
                 y = values[-1]
@@ -251,7 +250,7 @@ class Simulator:
                 saved.append(y[None])
         if group.inf_slot >= 0:
             assert y_last_start is not None
-            y_inf, st = model.steady(y_last_start[0], y_last_start[1], self.options)
+            y_inf, st = model.steady(*y_last_start[:2], self.options, y_last_start[2])
             status = merge_status(status, st)
             saved.append(y_inf[None])
         out = jnp.concatenate(saved, axis=0) if saved else jnp.zeros((0, len(model.ids)))

@@ -9,6 +9,10 @@
 * `PetabModel.solve`: integrate from a symbol vector over save times (`yeastcell.solvers.solve`);
 * `PetabModel.steady`: integrate to steady state (pre-equilibration, measurements at ``inf``).
 
+Condition targets that are not entities of the model file (a PySB model without the parameter a
+PEtab condition sets) are added as non-constant model parameters (`extra_parameters`, value NaN
+until a condition sets them).
+
 The symbol vector ``y`` is the `System`'s: ``[compartment sizes | species amounts | parameters]``
 in the model's own units (no unit conversion: SBML import keeps the file's numbers). Ids are
 the SBML ids of the file (`ids`), also for ids the importer renamed (Python keywords).
@@ -16,6 +20,8 @@ the SBML ids of the file (`ids`), also for ids the importer renamed (Python keyw
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
@@ -32,6 +38,7 @@ from ..solvers import SolverOptions
 from ..solvers import solve as solve_cell
 from ..solvers.events import solve_system, system_ode
 from ..solvers.segments import mask_after
+from ..spec import Parameter
 from ..status import Status, check_partial, fail_where, first_failure, from_diffrax
 from .errors import PetabError
 
@@ -62,9 +69,13 @@ class PetabModel:
         kinds: ``compartment``, ``species`` or ``parameter`` per entry.
     """
 
-    def __init__(self, path: str | Path, spec=None):
+    def __init__(self, path: str | Path, spec=None, extra_parameters: tuple[str, ...] = ()):
         self.path = Path(path)
-        self.spec = spec if spec is not None else sbml_load(self.path)
+        spec = spec if spec is not None else sbml_load(self.path)
+        if extra_parameters:  # PEtab entities only conditions set and formulas read (value NaN until set)
+            added = tuple(Parameter(p, math.nan, constant=False) for p in extra_parameters)
+            spec = dataclasses.replace(spec, parameters=tuple(spec.parameters) + added)
+        self.spec = spec
         cell = compile_model(self.spec)
         if not isinstance(cell, SbmlCell):
             raise PetabError(f"{self.path}: the model did not compile to an SBML-semantics cell")

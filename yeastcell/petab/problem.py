@@ -257,12 +257,33 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
         if why:
             raise PetabError(f"{path}: {why}")
     try:
-        model = PetabModel(model_path, spec)
+        model = PetabModel(model_path, spec, _extra_targets(model_path, tables))
     except UnsupportedSBMLError as err:
         raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
     problem = PetabProblem(path, major, model, tables, mdf.reset_index(drop=True), lib)
     _check_ids(problem)
     return problem
+
+
+def _extra_targets(model_path: Path, tables: Tables) -> tuple[str, ...]:
+    """Condition targets that are neither SBML ids of the model file nor problem parameters."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromFile(str(model_path))
+    m = doc.getModel()
+    if m is None:
+        return ()
+    params = {p.id for p in tables.parameters}
+    out = []
+    for e in tables.experiments:
+        for per in e.periods:
+            for ch in per.changes:
+                t = tables.aliases.get(ch.target, ch.target)
+                if m.getElementBySId(t) is None and t not in params and t not in out:
+                    if not t.isidentifier():
+                        raise PetabError(f"condition target {ch.target!r} is not a model entity nor an identifier")
+                    out.append(t)
+    return tuple(out)
 
 
 def _check_ids(problem: PetabProblem) -> None:

@@ -61,6 +61,7 @@ def pysb_to_sbml(model_py: Path) -> tuple[Path, dict[str, str]]:
         raise UnsupportedPetabError(model_py, "PySB model export", f"{type(err).__name__}: {err}") from None
     finally:
         SelfExporter.cleanup()
+    sbml = _add_unused_parameters(sbml, model)
     digest = hashlib.sha256(sbml.encode()).hexdigest()[:16]
     out = Path(tempfile.gettempdir()) / "yeastcell_pysb" / f"{model_py.stem}_{digest}.xml"
     if not out.is_file():
@@ -71,3 +72,19 @@ def pysb_to_sbml(model_py: Path) -> tuple[Path, dict[str, str]]:
         single = len(obs.species) == 1 and list(obs.coefficients) == [1]
         aliases[obs.name] = f"__s{obs.species[0]}" if single else f"__obs{k}"
     return out, aliases
+
+
+def _add_unused_parameters(sbml: str, model) -> str:
+    """pysb's export leaves out parameters no rule uses; PEtab conditions and observables may still
+    name them (a condition-specific offset), so they are added as constant SBML parameters."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    m = doc.getModel()
+    for p in model.parameters:
+        if m.getElementBySId(p.name) is None:
+            q = m.createParameter()
+            q.setId(p.name)
+            q.setValue(float(p.value))
+            q.setConstant(True)
+    return libsbml.writeSBMLToString(doc)

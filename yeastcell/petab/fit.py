@@ -112,7 +112,7 @@ def fit_problem(
                 )
             )
             pb.update(1)
-            pb.set_postfix(best=f"{min(s.nllh for s in out.starts):.6g}")
+            pb.set_postfix_str(f"best nllh {min(s.nllh for s in out.starts):.6g}")
     out.starts.sort(key=lambda s: s.nllh)
     return out
 

@@ -38,7 +38,7 @@ class PetabProblem:
         version: ``"1"`` or ``"2"`` (major PEtab format version).
         model: the compiled model (`PetabModel`: ``.cell``, ``.spec``, ``.ids``).
         tables: parameters, observables, experiments and measurements (`Tables`).
-        measurement_df: the measurement table as libpetab read it (row order = `tables.measurements`).
+        measurement_df: the measurement table as its files hold it (row order = `tables.measurements`).
         libpetab: libpetab's problem object (`petab.v1.Problem` or `petab.v2.Problem`).
     """
 
@@ -219,7 +219,7 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
             raise
         _validate_v1(lib, path, files)
         model_path = base / models[0]
-        mdf = lib.measurement_df
+        mdf = _measurement_table(base, files.get("measurement_files") or [])
         spec = None
     else:
         import petab.v2 as petab2
@@ -251,7 +251,7 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
             for k, v in pysb_aliases.items():
                 merged.setdefault(k, v)
             tables = dataclasses.replace(tables, aliases=merged)
-        mdf = lib.measurement_df
+        mdf = _measurement_table(base, lib.config.measurement_files)
     for p in tables.parameters:
         why = check_prior(p)
         if why:
@@ -260,9 +260,19 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
         model = PetabModel(model_path, spec, _extra_targets(model_path, tables))
     except UnsupportedSBMLError as err:
         raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
-    problem = PetabProblem(path, major, model, tables, mdf.reset_index(drop=True), lib)
+    if len(mdf) != len(tables.measurements):
+        raise PetabError(
+            f"{path}: the measurement files hold {len(mdf)} rows, libpetab read {len(tables.measurements)}"
+        )
+    problem = PetabProblem(path, major, model, tables, mdf, lib)
     _check_ids(problem)
     return problem
+
+
+def _measurement_table(base: Path, files) -> pd.DataFrame:
+    """The measurement table as its files hold it (columns and row order), for the simulation table."""
+    frames = [pd.read_csv(base / f, sep="\t") for f in files]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _extra_targets(model_path: Path, tables: Tables) -> tuple[str, ...]:

@@ -31,6 +31,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..petab import UnsupportedPetabError
+from ..petab import load as petab_load
+from ..petab.math import compile_formula, parse
+from ..petab.output import simulation_table
 from ..refdata import reference_data_dir
 
 SUITES = ("v1.0.0/sbml", "v2.0.0/sbml", "v2.0.0/pysb")
@@ -77,10 +81,6 @@ def _compare(name: str, value: float, ref: float, tol: float) -> str | None:
 
 def run_case(case: str, root: Path | None = None) -> CaseResult:
     """Load, evaluate and score one case (see module docstring)."""
-    from ..petab import UnsupportedPetabError
-    from ..petab import load as petab_load
-    from ..petab.output import simulation_table
-
     root = root or suite_dir()
     d = root / case
     n = d.name
@@ -146,8 +146,6 @@ def run_case(case: str, root: Path | None = None) -> CaseResult:
 
 def run_math(root: Path | None = None) -> list[CaseResult]:
     """Each expression of ``v2.0.0/math/math_tests.yaml`` evaluated by `yeastcell.petab.math`."""
-    from ..petab.math import compile_formula, parse
-
     root = root or suite_dir()
     with open(root / MATH / "math_tests.yaml") as fh:
         cases = yaml.safe_load(fh)["cases"]

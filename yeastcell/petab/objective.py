@@ -190,7 +190,6 @@ class Objective:
                 if k is not None:
                     env[nm] = seen[rows, k]
             env["time"] = jnp.asarray(self.times[rows])
-            env["t"] = env["time"] if "t" not in mindex else env.get("t", env["time"])
             if o.observable_placeholders:
                 ovals = ov.values(pv, pv_env)
                 env.update({name: ovals[:, b] for b, name in enumerate(o.observable_placeholders)})

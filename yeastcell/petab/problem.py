@@ -180,7 +180,7 @@ def _table_of(task: str, cfg) -> str:
     return ""
 
 
-def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem:
+def load(path: str | Path) -> PetabProblem:
     """Read, validate and import a PEtab problem (v1 or v2 YAML file).
 
     Raises:
@@ -188,7 +188,6 @@ def load(path: str | Path, options: SolverOptions | None = None) -> PetabProblem
             messages) when validation fails; `UnsupportedPetabError` for a feature yeastcell
             does not implement (named).
     """
-    del options  # solver settings belong to the objective (`PetabProblem.objective`)
     path = Path(path).resolve()
     if not path.is_file():
         raise PetabError(f"{path}: no such PEtab problem file")

@@ -26,6 +26,9 @@ Modules, one concept each:
 from .errors import PetabError as PetabError
 from .errors import PetabValidationError as PetabValidationError
 from .errors import UnsupportedPetabError as UnsupportedPetabError
+from .fit import PetabFit as PetabFit
+from .fit import fit_problem as fit_problem
+from .fit import plot_fit as plot_fit
 from .model import PetabModel as PetabModel
 from .objective import Evaluation as Evaluation
 from .objective import Objective as Objective
@@ -35,8 +38,5 @@ from .output import write_parameters as write_parameters
 from .output import write_simulations as write_simulations
 from .problem import PetabProblem as PetabProblem
 from .problem import load as load
-from .fit import PetabFit as PetabFit
-from .fit import fit_problem as fit_problem
-from .fit import plot_fit as plot_fit
 from .simulate import Simulator as Simulator
 from .tables import Tables as Tables

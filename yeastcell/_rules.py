@@ -50,6 +50,9 @@ class System(eqx.Module):
     algebraic: tuple[Callable, ...] = eqx.field(static=True, default=())
     alg_vars: tuple[int, ...] = eqx.field(static=True, default=())
     newton_iters: int = eqx.field(static=True, default=12)
+    # t = 0 evaluation order: (y index, formula or None, "amount"/"conc", literal value) per symbol
+    # with an initial assignment / assignment rule (formula) or a literal species value
+    init_steps: tuple[tuple[int, Callable | None, str, float], ...] = eqx.field(static=True, default=())
 
     # ------------------------------------------------------------------ symbol vector
     def y_from(self, species_values, volumes, params):
@@ -77,6 +80,38 @@ class System(eqx.Module):
         for k in range(nc + ns, len(self.names)):
             env[self.names[k]] = y[k]
         return env
+
+    def initial_values(self, volumes, params, theta, t=0.0):
+        """The symbol vector at the start: compartment sizes `volumes` and parameter values
+        `params` (before initial assignments), literal species values of the model, then every
+        initial assignment and assignment rule in dependency order (and the algebraic rules).
+        Traceable: gradients flow from `volumes`, `params` and `theta` (local parameters) into
+        initial values that are formulas of them. Units as the model's (amounts, sizes)."""
+        nc, ns = self.n_comp, self.n_species
+        y = jnp.concatenate([jnp.asarray(volumes), jnp.full((ns,), jnp.nan), jnp.asarray(params)])
+        y = y.astype(jnp.result_type(float))
+        t = jnp.asarray(t, dtype=y.dtype)
+        steps = self.init_steps
+
+        def one_pass(y, skip=frozenset()):
+            env = self.env(y, t, theta)
+            for k, fn, how, val in steps:
+                if k in skip:
+                    continue
+                if fn is not None:
+                    y = self._set(y, env, k, fn(env))
+                    continue
+                i = k - nc
+                amount = jnp.asarray(val if how == "amount" else val * y[self.species_comp[i]], dtype=y.dtype)
+                y = y.at[k].set(amount)
+                env[self.names[k]] = amount if self.amount_based[i] else amount / y[self.species_comp[i]]
+            return y
+
+        y = one_pass(y)
+        if self.algebraic:  # values the algebraic rules determine, then everything depending on them
+            y = self.solve_algebraic(y, t, theta)
+            y = one_pass(y, frozenset(self.alg_vars))
+        return y
 
     def _set(self, y, env, k, value):
         """Set symbol k to `value` (a species' value is conc or amount as formulas see it)."""
@@ -393,6 +428,10 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
             species_init[k] = ("conc", s.initial_mM)
     order = topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec)
     env_fns = {k: fn(f, f"initial value of {names[k]!r}") for k, f in init_defs.items()}
+    init_steps = tuple(
+        (k, env_fns[k], "", math.nan) if k in env_fns else (k, None, species_init[k][0], float(species_init[k][1]))
+        for k in order
+    )
     sysm = System(
         names,
         nc,
@@ -411,33 +450,10 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
         rx_names,
         algebraic,
         tuple(alg_vars),
+        init_steps=init_steps,
     )
-    yj = jnp.asarray(y)
     theta0 = jnp.asarray(np.concatenate([y[nc + ns :], np.array([v for _, v in theta_local], dtype=float)]))
-
-    def initial_pass(yj):
-        env = sysm.env(yj, jnp.asarray(0.0), theta0)
-        for k in order:
-            if k in env_fns:
-                yj = sysm._set(yj, env, k, env_fns[k](env))
-            else:
-                how, val = species_init[k]
-                i = k - nc
-                if how == "amount":
-                    amount = val
-                else:
-                    amount = val * float(yj[species_comp[i]])
-                yj = yj.at[k].set(amount)
-                a = jnp.asarray(amount, dtype=yj.dtype)
-                env[names[k]] = a if amount_based[i] else a / yj[species_comp[i]]
-        return yj
-
-    yj = initial_pass(yj)
-    if algebraic:  # values the algebraic rules determine, then everything that depends on them
-        yj = sysm.solve_algebraic(yj, jnp.asarray(0.0), theta0)
-        alg_set = set(alg_vars)
-        order = [k for k in order if k not in alg_set]
-        yj = initial_pass(yj)
+    yj = sysm.initial_values(jnp.asarray(y[:nc]), jnp.asarray(y[nc + ns :]), theta0)
     yv = np.asarray(yj, dtype=float)  # unset values stay NaN (SBML leaves them undefined)
     vols = yv[:nc]
     amounts = yv[nc : nc + ns]

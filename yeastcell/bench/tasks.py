@@ -43,6 +43,7 @@ _PEERS = {
     "roadrunner": ("libroadrunner", "bench"),
     "cobra": ("cobra", ""),
     "sklearn": ("scikit-learn", "bench"),
+    "petab": ("petab", ""),
 }
 
 
@@ -161,6 +162,56 @@ register(
         },
         quick={"cases": "1-3", "workers": 1},
         requires=_needs("libsbml"),
+    )
+)
+
+
+# --- PEtab test suite -----------------------------------------------------------------------------
+
+
+def _run_petab(o: dict) -> TaskResult:
+    suite = _measurement("petab_suite")  # imports yeastcell.petab (libpetab) when run
+    t0 = time.perf_counter()
+    results = suite.run_suite(o["cases"] or None, o["workers"], progress=o["progress"], math_tests=o["math"])
+    seconds = time.perf_counter() - t0
+    if not results:
+        raise ValueError(f"no PEtab test-suite case matches cases={o['cases']!r}")
+    rows = []
+    metrics: dict[str, float] = {"wall_s": seconds}
+    for name, c in sorted(suite.counts(results).items()):
+        n = sum(c.values())
+        rows.append((name, n, c["pass"], c["fail"], c["unsupported"], c["error"], f"{100 * c['pass'] / n:.1f} %"))
+        metrics[f"pass_rate {name}"] = c["pass"] / n
+    bad = [f"- {r.case} [{r.outcome}]: {r.detail}" for r in results if r.outcome != "pass"]
+    notes = f"cases {o['cases'] or 'all'}, workers {o['workers']}, {seconds:.0f} s" + (
+        "\n\nCases that do not pass:\n" + "\n".join(bad) if bad else "; every case passes"
+    )
+    cols = ("suite", "cases", "pass", "fail", "unsupported", "error", "pass rate")
+    return TaskResult("petab", cols, tuple(rows), metrics, notes)
+
+
+register(
+    Task(
+        name="petab",
+        title="PEtab test suite (v1.0.0 and v2.0.0: SBML, PySB, math)",
+        description="Loads every PEtab test-suite case with yeastcell.petab, evaluates the objective at the "
+        "nominal parameters and scores simulations, chi2 and log-likelihood against the suite's solutions.",
+        data=("petab/petab_test_suite/petabtests/cases",),
+        protocol="yeastcell.bench.petab_suite: a case passes when the simulation table (max |sim - ref|), "
+        "chi2 and llh (and log-priors / unnormalised log-posterior where given) are all within the "
+        "solution's tolerances, as petabtests/evaluate.py scores them; features yeastcell refuses at "
+        "load count as 'unsupported', never as pass",
+        metrics=("pass rate per suite (v1.0.0/sbml, v2.0.0/sbml, v2.0.0/pysb, v2.0.0/math)",),
+        baselines=("the suite's reference solutions (AMICI/libpetab-generated, shipped with the suite)",),
+        run=_run_petab,
+        options={
+            "cases": Option(str, "", "comma-separated case prefixes, e.g. v1.0.0/sbml,v2.0.0/sbml/0009 (default: all)"),
+            "workers": Option(int, 1, "worker processes"),
+            "math": Option(bool, True, "also evaluate the v2.0.0 math expressions"),
+            "progress": Option(bool, True, "print each case as it finishes (stderr)"),
+        },
+        quick={"cases": "v1.0.0/sbml/0001,v2.0.0/sbml/0009", "math": False},
+        requires=_needs("petab"),
     )
 )
 

@@ -23,6 +23,7 @@ from ..hybrid import HybridCell, hybridize, save_residual
 from ..io import atomic_path
 from ..load import load_model
 from ._help import examples
+from .petab_fit import is_petab_problem, run_petab
 
 
 def add_parser(sub, default_model: str) -> None:
@@ -33,11 +34,14 @@ def add_parser(sub, default_model: str) -> None:
         description="Fit mechanistic parameters (core units: mM, min) and/or a residual network to a dataset.",
         epilog=examples(
             "yeastcell fit data.csv -p HXK.Vmax=10:1000 -p PFK.Vmax -o fit.json",
+            "yeastcell fit problem.yaml --starts 10 -o fit_out/    # a PEtab problem (yeastcell.petab)",
             "yeastcell simulate -p wt --params fit.json    # simulate with the fitted values",
             "yeastcell info --parameters    # the parameter names a fit can take",
         ),
     )
-    ft.add_argument("data", help="Dataset file: HDF5 (.h5) or long table (CSV/TSV)")
+    ft.add_argument(
+        "data", help="Dataset file: HDF5 (.h5) or long table (CSV/TSV), or a PEtab problem (.yaml: a multi-start fit)"
+    )
     ft.add_argument(
         "-m", "--model", default=default_model, help="model: embedded name, YAML file or SBML file (.xml, .sbml)"
     )
@@ -64,7 +68,8 @@ def add_parser(sub, default_model: str) -> None:
         default=0.95,
         help="confidence level of the parameter intervals (Fisher information; default 0.95; 0: none)",
     )
-    ft.add_argument("-o", "--output", help="result JSON (atomic)")
+    ft.add_argument("--maxiter", type=int, default=200, help="PEtab problems: L-BFGS-B iterations per start")
+    ft.add_argument("-o", "--output", help="result JSON (atomic); for a PEtab problem the output folder")
     ft.add_argument("-q", "--quiet", action="store_true")
     ft.set_defaults(func=run)
 
@@ -72,6 +77,8 @@ def add_parser(sub, default_model: str) -> None:
 def run(args) -> int:
     """Fit and print the parameters (NAME or NAME=LOWER:UPPER per ``--param``, core units); exit
     status 2 for a malformed ``--param``."""
+    if is_petab_problem(args.data):
+        return run_petab(args)
     if not 0.0 <= args.ci_level < 1.0:
         print(f"yeastcell: error: --ci-level must be in [0, 1), got {args.ci_level:g}", file=sys.stderr)
         return 2

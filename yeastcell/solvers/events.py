@@ -76,11 +76,14 @@ def system_ode(cell, cond, t0):
     return y0, full, vf, x_of, scale
 
 
-def solve_system(cell, cond, ts, options, max_events: int = 1000):
+def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None):
     """Integrate an SBML-style cell; returns (y at `ts` (n_t, n_symbols), status, t_failed). Traceable.
 
     t_failed: the time (min) where a failed solve stopped (+inf where it did not fail); the values
-    saved after it are not valid (the caller masks them with NaN)."""
+    saved after it are not valid (the caller masks them with NaN). `trigger0` (one bool per event):
+    the trigger values just before ``ts[0]`` for a solve that continues an earlier one (an event
+    whose trigger is true at the start fires only where it was false before); default: the
+    triggers' SBML initialValue."""
     sysm: System = cell.system
     evs: EventSystem | None = cell.events
     theta = cell.theta
@@ -183,6 +186,8 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000):
     atom0 = jnp.zeros((n_atoms,), dtype=bool)
     pref0 = jnp.full((n_atoms,), jnp.nan)
     trig0 = jnp.asarray(evs.initial_value if evs is not None else (), dtype=bool).reshape(n_ev)
+    if trigger0 is not None:
+        trig0 = jnp.asarray(trigger0, dtype=bool).reshape(n_ev)
     applied0 = jnp.zeros((n_timed,), dtype=bool)
     y0, applied0 = timed(y0, t0, applied0)
     q0 = queue.empty() if queue is not None else None

@@ -1,0 +1,1 @@
+"""PEtab: exchange estimation problems with other tools."""

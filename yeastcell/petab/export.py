@@ -185,10 +185,10 @@ def write_problem(
     values = np.asarray(dataset.values)
     mask = np.asarray(dataset.mask)
     if dataset.transform == "raw" and np.any(mask & ~(values > 0)):
-        c, r, k, o = (int(i) for i in np.argwhere(mask & ~(values > 0))[0])
+        ci, ri, ki, oi = (int(i) for i in np.argwhere(mask & ~(values > 0))[0])
         raise ExportError(
-            f"raw value {values[c, r, k, o]} of {obs[o]!r} (condition {dataset.conditions[c]!r}, "
-            f"t = {dataset.times_min[k]} min) is not positive; log-normal noise needs positive data"
+            f"raw value {values[ci, ri, ki, oi]} of {obs[oi]!r} (condition {dataset.conditions[ci]!r}, "
+            f"t = {dataset.times_min[ki]} min) is not positive; log-normal noise needs positive data"
         )
 
     problem = build_problem(cell, dataset, mapping=mapping)  # checks names and perturbations

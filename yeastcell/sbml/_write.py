@@ -210,7 +210,7 @@ def _check_new_ids(spec: ModelSpec, global_parameters: dict, rate_scales: dict) 
     new = list(global_parameters.values()) + list(rate_scales.values())
     for sid in new:
         if not libsbml.SyntaxChecker.isValidSBMLSId(sid) or sid in taken or new.count(sid) > 1:
-            raise ModelFileError(f"new global parameter id {sid!r} is not a valid, unused SBML id")
+            raise ModelFileError("SBML export", f"new global parameter {sid!r}", "not a valid, unused SBML id")
     for name, sid in global_parameters.items():
         rid, _, local = name.partition(".")
         if rid not in reactions or local not in reactions[rid].rate_law.parameters:

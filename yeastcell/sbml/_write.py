@@ -20,6 +20,7 @@ from typing import cast
 import libsbml
 
 from .. import gpr as _gpr
+from .._proteome import PROTEOME_KINDS, SYNTHESIS_KIND, TURNOVER_KIND
 from .._expr import names_in, parse
 from ..cells import AbstractCell
 from ..exceptions import ModelFileError, UnknownNameError
@@ -145,6 +146,16 @@ def kind_formula(r) -> str:
         )
         f = f"(Vmax * gR * {f_} * {a_} * {Rr} / (pow({Rr}, 2) + {L} * pow({T}, 2)))"
         assert PFK_PARAMS
+    elif k == SYNTHESIS_KIND:  # yeastcell._proteome: basal rate times activator and repressor factors
+        factors = ["k_basal"]
+        for slot, tf in law.roles.items():
+            x = f"pow({tf} / K_{slot}, n_{slot})"
+            factors.append(
+                f"((1.0 + fold_{slot} * {x}) / (1.0 + {x}))" if slot.startswith("act") else f"(1.0 / (1.0 + {x}))"
+            )
+        f = f"({_prod(factors)})"
+    elif k == TURNOVER_KIND:  # degradation plus dilution at the growth rate (a global parameter)
+        f = f"((kdeg + {law.dilution or '0.0'}) * {S[0]})"
     else:
         raise ModelFileError("<sbml export>", f"reaction {r.id!r}", f"rate-law kind {k!r} has no SBML formula")
     sign = 1.0 if all(r.stoichiometry[s] < 0 for s in S) and all(r.stoichiometry[p] > 0 for p in P) else -1.0
@@ -389,13 +400,15 @@ def _reaction(m, spec, r, theta, sbml_sem, promote: Mapping[str, str], scale_id:
         local = dict(law.parameters)
     for name in list(local):
         local[name] = theta.get(f"{r.id}.{name}", local[name])
-    if not sbml_sem:
+    if not sbml_sem and law.kind in PROTEOME_KINDS:  # no modifiers or enzyme factor (as compiled)
+        formula = f"{r.compartment} * ({formula})"
+    elif not sbml_sem:
         for i in r.inhibitors:
-            formula = f"{formula} * (1.0 / (1.0 + {i} / Ki_{i}))"
+            formula = f"({formula}) * (1.0 / (1.0 + {i} / Ki_{i}))"
         for a in r.activators:
-            formula = f"{formula} * ({a} / (Ka_{a} + {a}))"
-        formula = f"{formula} * {_enzyme_factor(spec, r)}"
-        formula = f"{r.compartment} * {formula}"
+            formula = f"({formula}) * ({a} / (Ka_{a} + {a}))"
+        formula = f"({formula}) * {_enzyme_factor(spec, r)}"
+        formula = f"{r.compartment} * ({formula})"
     if promote:
         formula = _rename(formula, promote)
         for name, sid in promote.items():

@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..compile import compile_model
 from ..exceptions import UnknownNameError
 from ..fit.params import bounded_parameters
-from ..compile import compile_model
 from ..load import load_model
 from .export import write_problem
 

@@ -20,8 +20,8 @@ from typing import cast
 import libsbml
 
 from .. import gpr as _gpr
-from .._proteome import PROTEOME_KINDS, SYNTHESIS_KIND, TURNOVER_KIND
 from .._expr import names_in, parse
+from .._proteome import PROTEOME_KINDS, SYNTHESIS_KIND, TURNOVER_KIND
 from ..cells import AbstractCell
 from ..exceptions import ModelFileError, UnknownNameError
 from ..io import atomic_path

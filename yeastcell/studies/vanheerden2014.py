@@ -127,8 +127,7 @@ def pulse_dataset(root: str | Path | None = None) -> Dataset:
     The condition is the aerobic batch (111 mM glucose) started from the measured 0-min state of
     each metabolite (``cond:aerobic_batch+set:G6P_c=...``); volume `ML_PER_GDW`.
     """
-    kw = {"ml_per_gdw": ML_PER_GDW, "rename": VANHEERDEN2014_TO_CORE, "only_renamed": True}
-    first = read_vanheerden2014(root, **kw)
+    first = read_vanheerden2014(root, ML_PER_GDW, VANHEERDEN2014_TO_CORE, True)
     t0 = first.values[0, 0, 0]
     sets = "".join(f"+set:{o}={v:.6g}" for o, v in zip(first.observables, t0) if np.isfinite(v))
-    return read_vanheerden2014(root, condition=f"cond:aerobic_batch{sets}", **kw)
+    return read_vanheerden2014(root, ML_PER_GDW, VANHEERDEN2014_TO_CORE, True, f"cond:aerobic_batch{sets}")

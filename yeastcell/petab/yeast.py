@@ -24,7 +24,7 @@ from ..compile import compile_model
 from ..exceptions import UnknownNameError
 from ..fit.params import bounded_parameters
 from ..load import load_model
-from .export import write_problem
+from .export import ExportError, write_problem
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,9 @@ def write_yeast_problems(
     for n in chosen:
         if n not in table:
             raise UnknownNameError("yeast PEtab problem", n, list(table))
+    taken = [str(Path(folder) / n) for n in chosen if (Path(folder) / n).exists()]
+    if taken:
+        raise ExportError(f"problem folders exist: {taken}; write_yeast_problems writes new folders")
     out = []
     for n in chosen:
         p = table[n]

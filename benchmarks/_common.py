@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # scripts run as `python benchmarks/x.py` from any folder
     sys.path.insert(0, str(REPO))
 
-from yeastcell.bench.bounds import bounded_parameters
+from yeastcell.fit.params import bounded_parameters
 from yeastcell.refdata import reference_data_dir
 from yeastcell.results_file import machine, record
 

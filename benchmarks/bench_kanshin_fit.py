@@ -26,9 +26,11 @@ import time
 import numpy as np
 from _common import bounded_parameters, fit_argument_parser, record, reference_data_dir
 
+from yeastcell.studies.kanshin2015 import FIT_PARAMETERS as KANSHIN_FIT_PARAMETERS
+
 PARAMETER_SETS = {
     # how strongly and how long the kinase cascade stays on (first run, 2026-12-02)
-    "kinetics": ("HOG1_PHOS.kf", "HOG1_DEPHOS_PTP2.kf", "PBS2_DEPHOS.kf", "RCK2_DEPHOS.kf"),
+    "kinetics": KANSHIN_FIT_PARAMETERS,
     # what ends the response in the model: glycerol retention (Fps1 closing on turgor loss, reopening)
     # restores turgor and the phosphatases then reset Hog1; the measured sites stay up for an hour
     "adaptation": (
@@ -40,21 +42,6 @@ PARAMETER_SETS = {
     ),
 }
 TRAIN_UNTIL_MIN = 30.0
-CONDITION = "cond:aerobic_clamped+nacl:0.4"
-
-
-def _mapped_dataset(cell):
-    from yeastcell.studies.kanshin2015 import read_kanshin2015, read_significance, read_site_map
-
-    rows = read_site_map()
-    ds = read_kanshin2015(reference_data_dir(), orfs=sorted({m.orf for m in rows}), condition=CONDITION)
-    rows = [m for m in rows if m.peptide in ds.observables]
-    # fold changes vs the shocked culture's own 0-min state (the experiment's untreated reference)
-    ds = ds.subset(observables=[m.peptide for m in rows]).replace(reference=None)
-    mapping = {m.peptide: "phospho:" + m.model_phospho[0].split("_")[0] for m in rows}
-    s_times, flags = read_significance(reference_data_dir())
-    sig = np.stack([np.concatenate([[False], flags.get(m.peptide, np.zeros(len(s_times), bool))]) for m in rows])
-    return ds, mapping, sig.T, [f"{m.gene} {m.site}" for m in rows]
 
 
 def _predict(model, ds, mapping, options):
@@ -95,7 +82,9 @@ def main(argv=None):
 
     t_start = time.perf_counter()
     cell = yc.load_cell("yeast_cell")
-    ds, mapping, sig, names = _mapped_dataset(cell)
+    from yeastcell.studies.kanshin2015 import mapped_dataset
+
+    ds, mapping, sig, names = mapped_dataset(reference_data_dir())
     t = ds.times_min
     if args.split == "extrapolate":
         train_t = t <= TRAIN_UNTIL_MIN
@@ -156,7 +145,7 @@ def main(argv=None):
         f"- fitted multipliers of the authored values: {multipliers}",
         (
             f"- {len(names)} mapped peptides ({', '.join(names)}); LM iterations {len(res.history)}, fit "
-            f"{t_fit:.0f} s, total {time.perf_counter() - t_start:.0f} s; condition {CONDITION}; significance "
+            f"{t_fit:.0f} s, total {time.perf_counter() - t_start:.0f} s; condition {ds.conditions[0]}; significance "
             "as bench_kanshin.py (firstScores.tsv flag 0); model change < 0.1 log2 counts as no change"
         ),
     ]

@@ -524,3 +524,33 @@ def test_core_model_round_trip_through_sbml_and_roadrunner(tmp_path):
     back = yc.simulate(again, None, t, options=yc.SolverOptions(rtol=1e-10, atol=1e-12, negative_tol=None))
     back_conc = np.asarray(back.raise_if_failed().conc)[:, [again.species_ids.index(s) for s in cell.species_ids]]
     np.testing.assert_allclose(back_conc, conc, rtol=1e-5, atol=1e-12)
+
+
+def test_expression_rate_law_with_a_difference_exports_with_its_volume_on_every_term(tmp_path):
+    """A net rate ``kf*A - kr*B`` is written as ``volume * (kf*A - kr*B)`` (the whole difference
+    scaled to an amount rate), not ``volume * kf*A - kr*B``; checked by libroadrunner."""
+    text = (TEST_MODELS / "two_step.yaml").read_text()
+    text += """  - id: back
+    stoichiometry: {P_c: -1, S_c: 1}
+    compartment: cell
+    rate_law:
+      kind: expression
+      formula: kb * P_c - kb2 * S_c * S_c
+      parameters:
+        kb: {value: 0.3, unit: 1/min, source: test}
+        kb2: {value: 0.05, unit: 1/(mM*min), source: test}
+"""
+    text = text.replace("observables:\n  - {id: total_cell, expression: S_c + P_c, unit: mM}\n", "") + (
+        "observables:\n  - {id: total_cell, expression: S_c + P_c, unit: mM}\n"
+    )
+    model = tmp_path / "net.yaml"
+    model.write_text(text.replace("reactions:\n", "reactions:\n", 1))
+    cell = yc.load_cell(model)
+    path = sbml.write(cell, tmp_path / "net.xml")
+    rr = roadrunner.RoadRunner(str(path))
+    rr.integrator.relative_tolerance = 1e-12
+    rr.integrator.absolute_tolerance = 1e-16
+    t = np.linspace(0.0, 30.0, 7)
+    res = rr.simulate(0, 30, 7, selections=["time"] + [f"[{s}]" for s in cell.species_ids])
+    traj = yc.simulate(cell, None, t).raise_if_failed()
+    np.testing.assert_allclose(np.asarray(traj.conc), res[:, 1:], rtol=1e-6, atol=1e-12)

@@ -34,23 +34,13 @@ import numpy as np
 import yeastcell as yc
 
 from ..fit import fit
+from ..fit.params import bounded_parameters
 from ..perturb.notation import parse_perturbation
-from ..studies.vanheerden2014 import VANHEERDEN2014_TO_CORE, read_vanheerden2014
-from .bounds import bounded_parameters
+from ..studies.vanheerden2014 import FIT_PARAMETERS as PARAMS
+from ..studies.vanheerden2014 import ML_PER_GDW, pulse_dataset
 
-ML_PER_GDW = 2.0
-PARAMS = ("GLT.Vmax", "HXK.Vmax", "PFK.Vmax", "ALD.Vmax", "GAPDH.Vmax", "PYK.Vmax", "ATPASE.KATPASE")
 TRAIN_UNTIL_MIN = 1.8  # 107 s is the 6th time point
 FIT_METABOLITES = ("G6P_c", "F16BP_c", "PEP_c", "ATP_c", "ADP_c", "AMP_c")
-
-
-def load_data():
-    """The pulse dataset (mM) with its condition: aerobic batch started from the measured t = 0 state."""
-    kw = {"ml_per_gdw": ML_PER_GDW, "rename": VANHEERDEN2014_TO_CORE, "only_renamed": True}
-    first = read_vanheerden2014(**kw)
-    t0 = first.values[0, 0, 0]
-    sets = "".join(f"+set:{o}={v:.6g}" for o, v in zip(first.observables, t0) if np.isfinite(v))
-    return read_vanheerden2014(condition=f"cond:aerobic_batch{sets}", **kw)
 
 
 def log_predictions(cell, ds, options):
@@ -93,7 +83,7 @@ def run_split(cell, ds, name, train_entries, options, epochs):
 def glucose_pulse_table(epochs: int = 40) -> list[str]:
     """Both validations (time, metabolites) as markdown lines; ``epochs``: LM iterations at most."""
     cell = yc.load_cell("yeast_core")
-    ds = load_data()
+    ds = pulse_dataset()
     options = yc.SolverOptions(rtol=1e-8, atol=1e-10, max_steps=50_000)
     t = ds.times_min
     by_time = np.broadcast_to((t <= TRAIN_UNTIL_MIN)[:, None], (t.size, len(ds.observables))).copy()

@@ -12,7 +12,7 @@ from .. import __version__
 from ..exceptions import YeastcellError
 from ..io import remove_partial_files
 from ..models import DEFAULT_MODEL
-from . import bench, compare, fit, gem, genes, info, loop, predict, simulate
+from . import bench, compare, fit, gem, genes, info, loop, petab, predict, simulate
 from ._help import Parser
 from .outputs import check_outputs
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(sub, DEFAULT_MODEL)
     fit.add_parser(sub, DEFAULT_MODEL)
     predict.add_parser(sub, DEFAULT_MODEL)
+    petab.add_parser(sub)
     return p
 
 

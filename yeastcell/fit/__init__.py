@@ -8,6 +8,7 @@ from .identify import confidence_intervals as confidence_intervals
 from .identify import fisher_information as fisher_information
 from .params import FitParameter as FitParameter
 from .params import Fittable as Fittable
+from .params import bounded_parameters as bounded_parameters
 from .params import fittable as fittable
 from .params import read_parameter_file as read_parameter_file
 from .params import with_parameters as with_parameters
@@ -25,6 +26,7 @@ __all__ = [
     "Identifiability",
     "Problem",
     "Regularisation",
+    "bounded_parameters",
     "build_problem",
     "confidence_intervals",
     "fisher_information",

@@ -54,6 +54,26 @@ class FitParameter:
             raise SimulationInputError(f"parameter {self.name!r}: prior_sd must be positive")
 
 
+def bounded_parameters(cell, names: Sequence[str], factor: float) -> list[FitParameter]:
+    """A log-scale `FitParameter` per name, bounded to [value / factor, value · factor] of `cell`'s value.
+
+    Values keep the parameter's own units (``cell.theta``); ``factor`` is dimensionless (> 1).
+
+    Raises:
+        UnknownNameError: a name not in ``cell.theta_names`` (with close matches).
+        SimulationInputError: ``factor`` not above 1.
+    """
+    if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 1):
+        raise SimulationInputError(f"factor must be a number above 1, got {factor!r}")
+    out = []
+    for p in names:
+        if p not in cell.theta_names:
+            raise UnknownNameError("parameter", p, cell.theta_names)
+        v = float(cell.theta[cell.theta_names.index(p)])
+        out.append(FitParameter(p, v / factor, v * factor))
+    return out
+
+
 def as_parameters(
     params: Sequence[str | FitParameter] | Mapping[str, tuple[float, float]] | None, model
 ) -> tuple[FitParameter, ...]:

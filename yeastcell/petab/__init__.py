@@ -21,11 +21,15 @@ Modules, one concept each:
     output     write_simulations, write_parameters (PEtab tables, atomic)
     fit        multi-start fit (fit_problem)
     pysb       PySB models exported to SBML (needs pysb and BioNetGen)
+    export     write_problem: a cell + Dataset + parameters to fit written as a PEtab v2 problem
+    yeast      the project's yeast fits as PEtab problems (write_yeast_problems; `yeastcell petab yeast`)
 """
 
+from .errors import ExportError as ExportError
 from .errors import PetabError as PetabError
 from .errors import PetabValidationError as PetabValidationError
 from .errors import UnsupportedPetabError as UnsupportedPetabError
+from .export import write_problem as write_problem
 from .fit import PetabFit as PetabFit
 from .fit import fit_problem as fit_problem
 from .fit import plot_fit as plot_fit
@@ -40,3 +44,4 @@ from .problem import PetabProblem as PetabProblem
 from .problem import load as load
 from .simulate import Simulator as Simulator
 from .tables import Tables as Tables
+from .yeast import write_yeast_problems as write_yeast_problems

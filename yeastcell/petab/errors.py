@@ -27,3 +27,7 @@ class UnsupportedPetabError(PetabError):
         self.path = str(path)
         self.feature = feature
         super().__init__(f"{self.path}: unsupported PEtab feature: {feature}" + (f" ({detail})" if detail else ""))
+
+
+class ExportError(PetabError):
+    """A yeastcell problem PEtab cannot express (the item is named), or an output folder that exists."""

@@ -21,8 +21,9 @@ import libsbml
 
 from .. import gpr as _gpr
 from .._expr import names_in, parse
+from .._proteome import PROTEOME_KINDS, SYNTHESIS_KIND, TURNOVER_KIND
 from ..cells import AbstractCell
-from ..exceptions import ModelFileError
+from ..exceptions import ModelFileError, UnknownNameError
 from ..io import atomic_path
 from ..kinetics import PFK_PARAMS
 from ..spec import ModelSpec
@@ -145,6 +146,16 @@ def kind_formula(r) -> str:
         )
         f = f"(Vmax * gR * {f_} * {a_} * {Rr} / (pow({Rr}, 2) + {L} * pow({T}, 2)))"
         assert PFK_PARAMS
+    elif k == SYNTHESIS_KIND:  # yeastcell._proteome: basal rate times activator and repressor factors
+        factors = ["k_basal"]
+        for slot, tf in law.roles.items():
+            x = f"pow({tf} / K_{slot}, n_{slot})"
+            factors.append(
+                f"((1.0 + fold_{slot} * {x}) / (1.0 + {x}))" if slot.startswith("act") else f"(1.0 / (1.0 + {x}))"
+            )
+        f = f"({_prod(factors)})"
+    elif k == TURNOVER_KIND:  # degradation plus dilution at the growth rate (a global parameter)
+        f = f"((kdeg + {law.dilution or '0.0'}) * {S[0]})"
     else:
         raise ModelFileError("<sbml export>", f"reaction {r.id!r}", f"rate-law kind {k!r} has no SBML formula")
     sign = 1.0 if all(r.stoichiometry[s] < 0 for s in S) and all(r.stoichiometry[p] > 0 for p in P) else -1.0
@@ -152,16 +163,37 @@ def kind_formula(r) -> str:
 
 
 # ---------------------------------------------------------------------------- writer
-def write(cell_or_spec, path: str | Path) -> Path:
+def write(
+    cell_or_spec,
+    path: str | Path,
+    global_parameters: Mapping[str, str] | None = None,
+    rate_scales: Mapping[str, str] | None = None,
+    boundary: tuple[str, ...] = (),
+    genes: bool = True,
+) -> Path:
     """Write a `Cell` or `ModelSpec` as SBML L3V2 (atomically).
 
+    Args:
+        global_parameters: reaction-local parameters (``"REACTION.param"``, as in `Cell.theta_names`)
+            to write as global SBML parameters, with their SBML ids, so that other tools (PEtab
+            condition and parameter tables) can address them.
+        rate_scales: reaction id -> id of a new global parameter (value 1) that multiplies the
+            reaction's kinetic law (how a knockout or knockdown condition is written for other tools).
+        boundary: species to write as boundary species (held at their initial value, as a clamp).
+        genes: write the genes and gene associations (SBML fbc); some tools (AMICI) refuse them.
+
     Raises:
-        ModelFileError: a formula or rate-law kind that has no SBML form.
+        ModelFileError: a formula or rate-law kind that has no SBML form, an unknown reaction or
+            local parameter, or a new id that is not a valid SBML id or is already taken.
     """
 
     cell = cell_or_spec if isinstance(cell_or_spec, AbstractCell) else None
     spec: ModelSpec = cell.spec if cell is not None else cell_or_spec
-    doc = _document(spec, cell)
+    promote = _check_new_ids(spec, dict(global_parameters or {}), dict(rate_scales or {}))
+    unknown = [b for b in boundary if b not in {s.id for s in spec.species}]
+    if unknown:
+        raise UnknownNameError("species", unknown[0], [s.id for s in spec.species])
+    doc = _document(spec, cell, promote, dict(rate_scales or {}), frozenset(boundary), genes)
     text = libsbml.writeSBMLToString(doc)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
@@ -180,9 +212,41 @@ def _values(spec, cell):
     return comps, species, theta
 
 
-def _document(spec: ModelSpec, cell):
+def _check_new_ids(spec: ModelSpec, global_parameters: dict, rate_scales: dict) -> dict:
+    """Validate the promoted local parameters and rate-scale ids; returns {reaction: {local: id}}."""
+    taken = {c.id for c in spec.compartments} | {s.id for s in spec.species} | {p.id for p in spec.parameters}
+    taken |= {r.id for r in spec.reactions}
+    reactions = {r.id: r for r in spec.reactions}
+    promote: dict[str, dict[str, str]] = {}
+    new = list(global_parameters.values()) + list(rate_scales.values())
+    for sid in new:
+        if not libsbml.SyntaxChecker.isValidSBMLSId(sid) or sid in taken or new.count(sid) > 1:
+            raise ModelFileError("SBML export", f"new global parameter {sid!r}", "not a valid, unused SBML id")
+    for name, sid in global_parameters.items():
+        rid, _, local = name.partition(".")
+        if rid not in reactions or local not in reactions[rid].rate_law.parameters:
+            known = [f"{r.id}.{k}" for r in spec.reactions for k in r.rate_law.parameters]
+            raise UnknownNameError("reaction-local parameter", name, known)
+        promote.setdefault(rid, {})[local] = sid
+    for rid in rate_scales:
+        if rid not in reactions:
+            raise UnknownNameError("reaction", rid, list(reactions))
+    return promote
+
+
+def _rename(formula: str, names: Mapping[str, str]) -> str:
+    """`formula` with the variable names in `names` replaced (Python syntax in, Python syntax out)."""
+
+    class _Sub(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.copy_location(ast.Name(id=names.get(node.id, node.id), ctx=node.ctx), node)
+
+    return ast.unparse(_Sub().visit(parse(formula)))
+
+
+def _document(spec: ModelSpec, cell, promote=None, rate_scales=None, boundary=frozenset(), genes=True):
     sbml_sem = spec.semantics == "sbml"
-    genes_present = bool(spec.genes) or any(r.gpr for r in spec.reactions)
+    genes_present = genes and (bool(spec.genes) or any(r.gpr for r in spec.reactions))
     ns = libsbml.SBMLNamespaces(3, 2, "fbc", 2) if genes_present else libsbml.SBMLNamespaces(3, 2)
     doc = libsbml.SBMLDocument(ns)
     if genes_present:
@@ -211,7 +275,10 @@ def _document(spec: ModelSpec, cell):
         sp.setName(s.name)
         sp.setCompartment(s.compartment)
         sp.setHasOnlySubstanceUnits(bool(s.amount_based))
-        if sbml_sem:
+        if s.id in boundary:
+            sp.setBoundaryCondition(True)
+            sp.setConstant(False)
+        elif sbml_sem:
             sp.setBoundaryCondition(bool(s.boundary))
             sp.setConstant(bool(s.constant))
             if s.conversion_factor:
@@ -249,7 +316,7 @@ def _document(spec: ModelSpec, cell):
         rule.setVariable(rl.variable)
         rule.setMath(_math(rl.formula, f"{rl.kind} rule {rl.variable!r}"))
     for r in spec.reactions:
-        _reaction(m, spec, r, theta, sbml_sem)
+        _reaction(m, spec, r, theta, sbml_sem, (promote or {}).get(r.id, {}), (rate_scales or {}).get(r.id))
     for e in spec.events:
         ev = m.createEvent()
         ev.setId(e.id)
@@ -291,7 +358,7 @@ def _units(m):
     m.setVolumeUnits("litre")
 
 
-def _reaction(m, spec, r, theta, sbml_sem):
+def _reaction(m, spec, r, theta, sbml_sem, promote: Mapping[str, str], scale_id: str | None):
     rx = m.createReaction()
     rx.setId(r.id)
     rx.setName(r.name)
@@ -333,13 +400,30 @@ def _reaction(m, spec, r, theta, sbml_sem):
         local = dict(law.parameters)
     for name in list(local):
         local[name] = theta.get(f"{r.id}.{name}", local[name])
-    if not sbml_sem:
+    if not sbml_sem and law.kind in PROTEOME_KINDS:  # no modifiers or enzyme factor (as compiled)
+        formula = f"{r.compartment} * ({formula})"
+    elif not sbml_sem:
         for i in r.inhibitors:
-            formula = f"{formula} * (1.0 / (1.0 + {i} / Ki_{i}))"
+            formula = f"({formula}) * (1.0 / (1.0 + {i} / Ki_{i}))"
         for a in r.activators:
-            formula = f"{formula} * ({a} / (Ka_{a} + {a}))"
-        formula = f"{formula} * {_enzyme_factor(spec, r)}"
-        formula = f"{r.compartment} * {formula}"
+            formula = f"({formula}) * ({a} / (Ka_{a} + {a}))"
+        formula = f"({formula}) * {_enzyme_factor(spec, r)}"
+        formula = f"{r.compartment} * ({formula})"
+    if promote:
+        formula = _rename(formula, promote)
+        for name, sid in promote.items():
+            par = m.createParameter()
+            par.setId(sid)
+            par.setConstant(True)
+            if not math.isnan(local[name]):
+                par.setValue(float(local[name]))
+            del local[name]
+    if scale_id is not None:
+        par = m.createParameter()
+        par.setId(scale_id)
+        par.setConstant(True)
+        par.setValue(1.0)
+        formula = f"{scale_id} * ({formula})"
     species_ids = {sp.id for sp in spec.species}
     for mod in sorted((names_in(formula) - set(local)) & species_ids - set(r.stoichiometry)):
         rx.createModifier().setSpecies(mod)

@@ -275,3 +275,28 @@ def compare_kanshin2015(
     return KanshinComparison(
         times, tuple(m.peptide for m in rows), tuple(f"{m.gene} {m.site}" for m in rows), data, model, sig, matched
     )
+
+
+#: rate constants of the HOG cascade a fit estimates: Hog1 phosphorylation by Pbs2, its
+#: dephosphorylation by Ptp2, the dephosphorylation of Pbs2 and of Rck2 (`Cell.theta_names` of yeast_cell)
+FIT_PARAMETERS = ("HOG1_PHOS.kf", "HOG1_DEPHOS_PTP2.kf", "PBS2_DEPHOS.kf", "RCK2_DEPHOS.kf")
+
+#: the shock as the HOG fits and the PEtab export write it: clamped aerobic medium, 0.4 M NaCl at 0 min
+FIT_CONDITION = "cond:aerobic_clamped+nacl:0.4"
+
+
+def mapped_dataset(root: str | Path | None = None, condition: str = FIT_CONDITION):
+    """The peptides of the package's site map as fold changes vs the shocked culture's own 0-min state.
+
+    Returns:
+        (dataset, mapping peptide -> ``phospho:PROTEIN`` observable of the whole-cell model,
+        significance flags (n_t, n_obs) bool, site labels "GENE SITE").
+    """
+    rows = read_site_map()
+    ds = read_kanshin2015(root, orfs=sorted({m.orf for m in rows}), condition=condition)
+    rows = [m for m in rows if m.peptide in ds.observables]
+    ds = ds.subset(observables=[m.peptide for m in rows]).replace(reference=None)
+    mapping = {m.peptide: "phospho:" + m.model_phospho[0].split("_")[0] for m in rows}
+    s_times, flags = read_significance(root)
+    sig = np.stack([np.concatenate([[False], flags.get(m.peptide, np.zeros(len(s_times), bool))]) for m in rows])
+    return ds, mapping, sig.T, [f"{m.gene} {m.site}" for m in rows]

@@ -112,3 +112,22 @@ def read_vanheerden2014(
             ),
         ),
     )
+
+
+#: Vmax and ATPase constants the glucose-pulse fits estimate (`Cell.theta_names` of yeast_core)
+FIT_PARAMETERS = ("GLT.Vmax", "HXK.Vmax", "PFK.Vmax", "ALD.Vmax", "GAPDH.Vmax", "PYK.Vmax", "ATPASE.KATPASE")
+
+#: cell volume used to convert µmol/gDW to mM for the core model (the Y3M model code's 2.0 mL/gDW)
+ML_PER_GDW = 2.0
+
+
+def pulse_dataset(root: str | Path | None = None) -> Dataset:
+    """The pulse time courses of the core model's nine species (mM), as the core model fits them.
+
+    The condition is the aerobic batch (111 mM glucose) started from the measured 0-min state of
+    each metabolite (``cond:aerobic_batch+set:G6P_c=...``); volume `ML_PER_GDW`.
+    """
+    first = read_vanheerden2014(root, ML_PER_GDW, VANHEERDEN2014_TO_CORE, True)
+    t0 = first.values[0, 0, 0]
+    sets = "".join(f"+set:{o}={v:.6g}" for o, v in zip(first.observables, t0) if np.isfinite(v))
+    return read_vanheerden2014(root, ML_PER_GDW, VANHEERDEN2014_TO_CORE, True, f"cond:aerobic_batch{sets}")

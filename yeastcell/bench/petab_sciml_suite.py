@@ -109,7 +109,7 @@ def run_ml_case(case_dir: Path, seed: int = 0) -> CaseResult:
             if ratio.flat[k] > worst:
                 worst = float(ratio.flat[k])
                 y_k, r_k, b_k = y.flat[k], ref.flat[k], bound.flat[k]
-                at = np.unravel_index(k, ref.shape)
+                at = tuple(int(v) for v in np.unravel_index(k, ref.shape))
                 where = (
                     f"set {i + 1}, entry {at}: {y_k:.6g} vs {r_k:.6g} (|diff| {abs(y_k - r_k):.2g}, bound {b_k:.2g})"
                 )

@@ -87,7 +87,7 @@ def run_problem_case(case_dir: Path):
                         if d.max() > tol_g:
                             k = int(d.argmax())
                             fails.append(
-                                f"gradient {nid}.{lid}.{aname}{list(np.unravel_index(k, d.shape))}: "
+                                f"gradient {nid}.{lid}.{aname}{[int(v) for v in np.unravel_index(k, d.shape)]}: "
                                 f"{g_arr.flat[k]:.8g} vs {ref_arr.flat[k]:.8g} (tol {tol_g:g}; {int((d > tol_g).sum())}/{d.size} entries out)"
                             )
         if fails:

@@ -537,3 +537,6 @@ register(
         requires=_script("bench_active"),
     )
 )
+
+# --- PEtab-SciML test suite (yeastcell.bench.petab_sciml_suite) ------------------------------------
+register(_measurement("petab_sciml_suite").petab_sciml_task())

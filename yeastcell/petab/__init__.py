@@ -23,6 +23,7 @@ Modules, one concept each:
     pysb       PySB models exported to SBML (needs pysb and BioNetGen)
     export     write_problem: a cell + Dataset + parameters to fit written as a PEtab v2 problem
     yeast      the project's yeast fits as PEtab problems (write_yeast_problems; `yeastcell petab yeast`)
+    sciml      PEtab-SciML: neural networks (YAML + HDF5), hybrid problems, residual-network export
 """
 
 from .errors import ExportError as ExportError

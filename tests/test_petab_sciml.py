@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from yeastcell.bench import petab_sciml_suite as suite
+from yeastcell.bench.petab_sciml_cases import run_init_case, run_problem_case
 from yeastcell.petab.sciml import (
     SciMLFormatError,
     load_network,
@@ -26,7 +27,6 @@ from yeastcell.petab.sciml import (
     write_network,
     write_parameters,
 )
-from yeastcell.petab.sciml.suite_cases import run_init_case, run_problem_case
 
 # one case per layer family: Bilinear, Conv2d, ConvTranspose2d, MaxPool3d, AvgPool3d, LPPool3d,
 # AdaptiveMaxPool3d, AdaptiveAvgPool3d, LeNet (conv + pool + flatten + linear), softmax,

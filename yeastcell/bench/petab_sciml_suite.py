@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -33,7 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 import yaml
 
+from ..petab.sciml import load_network, read_inputs, read_outputs, read_parameters, with_parameters
 from ..refdata import reference_data_dir
+from .petab_sciml_cases import CaseResult, run_init_case, run_problem_case
 from .task import Option, Task, TaskResult
 
 SUITE_DIR = "petab/petab_sciml_testsuite/test_cases"
@@ -41,17 +42,6 @@ CATEGORIES = ("ml_model_import", "initialization", "sciml_problem_import")
 ML_ATOL = 1e-4
 ML_RTOL = 1e-4
 DROPOUT_ATOL = 2e-2
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """One case: category, case id, outcome (pass / fail / error), detail, wall seconds."""
-
-    category: str
-    case: str
-    outcome: str
-    detail: str
-    seconds: float
 
 
 def suite_root() -> Path:
@@ -70,8 +60,6 @@ def _first_array(groups: dict) -> np.ndarray:
 
 def run_ml_case(case_dir: Path, seed: int = 0) -> CaseResult:
     """Score one ``ml_model_import`` case (see the module docstring)."""
-    from ..petab.sciml import load_network, read_inputs, read_outputs, read_parameters, with_parameters
-
     t0 = time.perf_counter()
     name = case_dir.name
     try:
@@ -156,13 +144,11 @@ def run_suite(categories: Iterable[str] = CATEGORIES, cases: str = "", progress:
 
 
 def _init_runner():
-    from ..petab.sciml.suite_cases import run_init_case
 
     return run_init_case
 
 
 def _problem_runner():
-    from ..petab.sciml.suite_cases import run_problem_case
 
     return run_problem_case
 

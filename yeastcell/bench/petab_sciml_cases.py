@@ -13,19 +13,29 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jax
 import numpy as np
 import yaml
 
-from .arrays import read_parameters
-from .hybrid_problem import load_problem
+from ..petab.sciml.arrays import read_parameters
+from ..petab.sciml.hybrid_problem import load_problem
 
 
-def _result(category: str, case: str, outcome: str, detail: str, t0: float):
-    from ...bench.petab_sciml_suite import CaseResult
+@dataclass(frozen=True)
+class CaseResult:
+    """One case: category, case id, outcome (pass / fail / error), detail, wall seconds."""
 
+    category: str
+    case: str
+    outcome: str
+    detail: str
+    seconds: float
+
+
+def _result(category: str, case: str, outcome: str, detail: str, t0: float) -> CaseResult:
     return CaseResult(category, case, outcome, detail, time.perf_counter() - t0)
 
 

@@ -57,8 +57,13 @@ def add_parser(sub, default_model: str) -> None:
     ft.add_argument("--optimizer", choices=("adam", "lm"), default="adam")
     ft.add_argument("--lr", type=float, default=0.05)
     ft.add_argument("--epochs", type=int, default=100)
-    ft.add_argument("--starts", type=int, default=1)
-    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument(
+        "--starts",
+        type=int,
+        default=1,
+        help="number of optimisation starts (seeded; a PEtab problem draws each within its bounds)",
+    )
+    ft.add_argument("--seed", type=int, default=0, help="seed of the random starts")
     ft.add_argument("--sigma", type=float, default=0.2, help="noise sd (log2 units)")
     ft.add_argument("--validation", type=float, default=None, help="fraction of conditions held out for early stopping")
     ft.add_argument("--checkpoint", help="checkpoint folder (resume by rerunning the same command)")
@@ -70,7 +75,7 @@ def add_parser(sub, default_model: str) -> None:
     )
     ft.add_argument("--maxiter", type=int, default=200, help="PEtab problems: L-BFGS-B iterations per start")
     ft.add_argument("-o", "--output", help="result JSON (atomic); for a PEtab problem the output folder")
-    ft.add_argument("-q", "--quiet", action="store_true")
+    ft.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     ft.set_defaults(func=run)
 
 

@@ -1,6 +1,11 @@
 """Published studies: readers of their data sets (from the reference-data folder) and the scores
 that compare the model with them, one module per study.
 
+* `goncalves2017` (readers in `goncalves2017_nitrogen` and `goncalves2017_nacl`): time courses of nitrogen
+  upshift / downshift and rapamycin (FIA-MS metabolome from raw intensities, phosphoproteome, transcriptome,
+  OD600) and of NaCl / alpha-factor (targeted and untargeted metabolome, phosphoproteome), the authored maps
+  ``maps/goncalves2017_metabolites.tsv`` and ``maps/goncalves2017_site_map.tsv`` and their coverage reports;
+  experiments without a perturbation in the notation need ``conditions=`` (docs/goncalves2017.md);
 * `kanshin2015`: phosphoproteome after 0.4 M NaCl (13 time points, log2 fold change), the authored
   site map (``maps/kanshin2015_site_map.tsv``, shipped with the package) and the direction-of-change
   comparison with the whole-cell model;
@@ -14,6 +19,19 @@ Generic pieces (the `Dataset`, the reference-data folder, mapping observables to
 `yeastcell.data`.
 """
 
+from .goncalves2017 import goncalves2017_metabolite_coverage as goncalves2017_metabolite_coverage
+from .goncalves2017 import goncalves2017_metabolite_map as goncalves2017_metabolite_map
+from .goncalves2017 import goncalves2017_site_coverage as goncalves2017_site_coverage
+from .goncalves2017 import goncalves2017_site_map as goncalves2017_site_map
+from .goncalves2017_nacl import read_goncalves2017_nacl_metabolome as read_goncalves2017_nacl_metabolome
+from .goncalves2017_nacl import read_goncalves2017_nacl_phospho as read_goncalves2017_nacl_phospho
+from .goncalves2017_nacl import read_goncalves2017_nacl_targeted as read_goncalves2017_nacl_targeted
+from .goncalves2017_nitrogen import read_goncalves2017_nitrogen_growth as read_goncalves2017_nitrogen_growth
+from .goncalves2017_nitrogen import read_goncalves2017_nitrogen_metabolome as read_goncalves2017_nitrogen_metabolome
+from .goncalves2017_nitrogen import read_goncalves2017_nitrogen_phospho as read_goncalves2017_nitrogen_phospho
+from .goncalves2017_nitrogen import (
+    read_goncalves2017_nitrogen_transcriptome as read_goncalves2017_nitrogen_transcriptome,
+)
 from .kanshin2015 import compare_kanshin2015 as compare_kanshin2015
 from .kanshin2015 import read_kanshin2015 as read_kanshin2015
 from .kanshin2015 import read_site_map as read_site_map
@@ -31,6 +49,17 @@ __all__ = [
     "LAHTVEE2017_FLUXES",
     "VANHEERDEN2014_TO_CORE",
     "compare_kanshin2015",
+    "goncalves2017_metabolite_coverage",
+    "goncalves2017_metabolite_map",
+    "goncalves2017_site_coverage",
+    "goncalves2017_site_map",
+    "read_goncalves2017_nacl_metabolome",
+    "read_goncalves2017_nacl_phospho",
+    "read_goncalves2017_nacl_targeted",
+    "read_goncalves2017_nitrogen_growth",
+    "read_goncalves2017_nitrogen_metabolome",
+    "read_goncalves2017_nitrogen_phospho",
+    "read_goncalves2017_nitrogen_transcriptome",
     "read_kanshin2015",
     "read_lahtvee2017",
     "read_site_map",

@@ -18,6 +18,14 @@ and 55 s); the core model's concentration cell showed no gain beyond the run-to-
 as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
 accelerator the default is one vmap for every cell (lanes are parallel there).
 
+Across processes and hosts (JAX's multi-controller runtime: ``jax.distributed.initialize()`` in
+every process, e.g. one per host or GPU, launched with plain ``python -m`` or SLURM's ``srun``), the
+default ``"auto"`` splits the batch into one contiguous slice per process (`jax.process_index`);
+each process runs its slice as above on its own devices, then every process receives every lane's
+result (`jax.experimental.multihost_utils.process_allgather`). Lanes are independent and the
+solver is chosen for the whole batch, so the result equals a one-process run. ``"vmap"`` runs the
+whole batch in every process; ``"shard"`` splits it across the local devices of each process.
+
 Solver: `yeastcell.solvers.batch_options` picks the solver for the batch size when the options leave it
 at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells; see
 yeastcell/solvers/solve.py for the measurements), and `yeastcell.solvers.solve` integrates.
@@ -39,6 +47,7 @@ from .progress import bar, enabled
 from .simulate import _trajectory
 from .solvers import BDF_MIN_BATCH, SolverOptions, batch_options, save_times, solve
 from .solvers.chunks import chunk_size_for_progress, run_in_chunks
+from .status import Status
 from .trajectory import Trajectory
 
 STRATEGIES = ("auto", "vmap", "shard")
@@ -62,7 +71,8 @@ def simulate_batch(
     Args:
         perturbations: a list of symbolic perturbations, or an already stacked `Condition`.
         t, saveat: as in `simulate` (shared by all conditions).
-        strategy: "auto", "vmap" or "shard" (see module docstring).
+        strategy: "auto", "vmap" or "shard" (see module docstring; under ``jax.distributed``, "auto"
+            splits the batch across the processes).
         lanes_per_chunk: run the vmapped batch in sequential chunks of this many lanes (None: one
             vmap of the whole batch). "auto": `default_lanes_per_chunk` (see module docstring).
         progress: show a progress bar (`yeastcell.progress.enabled`: default on when stderr is a
@@ -88,22 +98,49 @@ def simulate_batch(
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
         raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
     chunk = None if chunk is None or chunk >= n else int(chunk)
+    if strategy == "auto" and jax.process_count() > 1:
+        options = batch_options(options or SolverOptions(), chunk or n, cell)  # chosen for the whole batch
+        conc, status, t_failed = _across_processes(
+            lambda c: _run_local(cell, c, ts, options, False, chunk, progress), conds, n
+        )
+        return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
+    conc, status, t_failed = _run_local(cell, conds, ts, options, strategy == "shard", chunk, progress)
+    return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
+
+
+def _run_local(cell, conds, ts, options, use_shard, chunk, progress):
+    """(conc, status, t_failed) of a stacked batch on this process's devices (module docstring)."""
+    n = int(conds.c0.shape[0])
+    chunk = None if chunk is None or chunk >= n else chunk
     n_dev = jax.local_device_count()
-    use_shard = strategy == "shard"  # "auto" = vmap, the faster one where measured (see module docstring)
-    show = enabled(progress) and n > 1 and not (use_shard and n_dev > 1)
+    show = enabled(progress) and n > 1 and not (use_shard and n_dev > 1)  # "auto" = vmap: faster where measured
     if show:  # chunks run from Python: the bar moves per chunk, Ctrl-C acts between chunks
         k = chunk or progress_lanes_per_chunk(n)
         options = batch_options(options or SolverOptions(), k, cell)
         with bar(total=n, desc=f"simulate {n} conditions", unit="lane", progress=True, leave=False) as pb:
             pb.set_postfix_str("compiling")
             conc, status = run_in_chunks(lambda c: solve(cell, c, ts, options), conds, k, _updater(pb))
-        return _trajectory(cell, ts, conc, status, labels, conds)
+        return conc, status, jnp.where(status == Status.SUCCESS, jnp.inf, -jnp.inf)  # no stop times in chunks
     options = batch_options(options or SolverOptions(), chunk or n, cell)
     if use_shard and n_dev > 1:
-        conc, status, t_failed = _sharded(cell, conds, ts, options, n_dev)
-    else:
-        conc, status, t_failed = solve(cell, conds, ts, options, chunk, stop_time=True)
-    return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
+        return _sharded(cell, conds, ts, options, n_dev)
+    return solve(cell, conds, ts, options, chunk, stop_time=True)
+
+
+def _across_processes(run, conds: Condition, n: int):
+    """Run process `jax.process_index()`'s contiguous slice of the `n` lanes with `run` and gather
+    every process's results in every process (arrays with the lane axis first, length `n`)."""
+    from jax.experimental import multihost_utils
+
+    k, p = jax.process_index(), jax.process_count()
+    per = -(-n // p)
+    pad = per * p - n
+    if pad:  # repeat the last condition; its results are dropped below
+        conds = jax.tree_util.tree_map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), conds)
+    mine = jax.tree_util.tree_map(lambda x: x[k * per : (k + 1) * per], conds)
+    out = run(mine)
+    every = multihost_utils.process_allgather(tuple(np.asarray(a) for a in out), tiled=True)
+    return tuple(jnp.asarray(a[:n]) for a in every)
 
 
 def default_lanes_per_chunk(cell: Cell) -> int | None:

@@ -53,7 +53,7 @@ import numpy as np
 
 from ...solvers import SolverOptions
 from ...status import Status, fail_where, from_diffrax
-from ..errors import PetabError, UnsupportedPetabError
+from ..errors import UnsupportedPetabError
 from ..math import TIME_NAMES, compile_formula, parse
 from ..model import PARAMETER, SPECIES, STEADY_ATOL, STEADY_RTOL, STEADY_T_MAX, PetabModel
 from ..objective import Objective
@@ -460,4 +460,4 @@ def load_problem(path: str | Path) -> HybridProblem:
     return HybridProblem(problem)
 
 
-__all__ = ["HybridModel", "HybridProblem", "PetabError", "hybrid_options", "load_problem"]
+__all__ = ["HybridModel", "HybridProblem", "hybrid_options", "load_problem"]

@@ -276,7 +276,8 @@ def load(path: str | Path) -> PetabProblem:
     try:
         extra = _extra_targets(model_path, tables)
         if sciml is not None:  # network inputs and outputs: model parameters
-            extra += tuple(p for p in sciml.model_parameters if p not in extra and not _in_model(model_path, p))
+            in_model = _model_ids(model_path)
+            extra += tuple(p for p in sciml.model_parameters if p not in extra and p not in in_model)
         model = PetabModel(model_path, spec, extra)
     except UnsupportedSBMLError as err:
         raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
@@ -316,11 +317,14 @@ def _extra_targets(model_path: Path, tables: Tables) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _in_model(model_path: Path, sid: str) -> bool:
+def _model_ids(model_path: Path) -> set[str]:
+    """SBML ids of the model file's elements."""
     import libsbml
 
     m = libsbml.readSBMLFromFile(str(model_path)).getModel()
-    return m is not None and m.getElementBySId(sid) is not None
+    if m is None:
+        return set()
+    return {e.getId() for e in m.getListOfAllElements() if e.isSetId()}
 
 
 def _with_array_selectors(tables: Tables, sciml: SciMLTables) -> Tables:

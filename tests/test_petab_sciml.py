@@ -53,6 +53,23 @@ def test_hybrid_problem_network_in_rhs(cases):
     assert r.outcome == "pass", r.detail
 
 
+def test_petab_load_splits_off_the_sciml_extension(cases):
+    """`yeastcell.petab.load` reads the PEtab v2 part; the network entities become model parameters,
+    per-condition input arrays become condition changes of their selector."""
+    from yeastcell.petab import load
+
+    p = load(cases / "sciml_problem_import" / "015" / "petab" / "problem.yaml")
+    assert p.sciml is not None and set(p.sciml.networks) == {"net3"}
+    assert p.sciml.net_parameters["net3_ps"].nominal == "array"
+    assert "net3_ps" not in {q.id for q in p.tables.parameters}
+    assert {"input0", "net3_output1", "input0__array"} <= set(p.model.ids)
+    sel = {
+        e.id: [float(c.value) for c in e.periods[0].changes if c.target == "input0__array"]
+        for e in p.tables.experiments
+    }
+    assert sel == {"e1": [0.0], "e2": [1.0]}
+
+
 def test_initialization_layer_override(cases):
     r = run_init_case(cases / "initialization" / "001")
     assert r.outcome == "pass", r.detail

@@ -18,6 +18,8 @@ Modules, one concept each:
     priors     parameter priors (log-densities, truncation)
     objective  Objective: nllh, chi², log-posterior, gradients; Evaluation
     problem    load() -> PetabProblem
+    sciml_tables  the PEtab-SciML extension of a v2 problem (networks, hybridization, network rows
+               of the mapping and parameter tables), split off before libpetab reads the rest
     output     write_simulations, write_parameters (PEtab tables, atomic)
     fit        multi-start fit (fit_problem)
     pysb       PySB models exported to SBML (needs pysb and BioNetGen)

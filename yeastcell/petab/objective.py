@@ -171,10 +171,10 @@ class Objective:
         lin = jnp.stack([from_scale(x[k], s) for k, s in enumerate(self.scales)]) if len(self.scales) else x
         return jnp.asarray(self._nominal).at[self._est].set(lin)
 
-    def _parts(self, x):
+    def _parts(self, x, model=None):
         pv = self.parameter_values(x)
         pv_env = {p.id: pv[i] for i, p in enumerate(self.parameters)}
-        seen, status = self.sim(pv)
+        seen, status = self.sim(pv, model)
         n = len(self.values)
         ysim = jnp.zeros(n)
         sigma = jnp.ones(n)
@@ -224,8 +224,8 @@ class Objective:
                 out[par.id] = v
         return out
 
-    def _nllh(self, x):
-        _, _, llh, _, status = self._parts(x)
+    def _nllh(self, x, model=None):
+        _, _, llh, _, status = self._parts(x, model)
         return jnp.where(jnp.all(status == Status.SUCCESS), -jnp.sum(llh), jnp.inf)
 
     def _neg_log_posterior(self, x):

@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sympy
 import yaml
 
 from ..sbml import UnsupportedSBMLError
@@ -24,7 +26,8 @@ from ..solvers import SolverOptions
 from .errors import PetabError, PetabValidationError, UnsupportedPetabError
 from .model import PetabModel
 from .priors import check_prior
-from .tables import Tables, read_v1, read_v2
+from .sciml_tables import SciMLTables, array_keys, array_selector, split_problem
+from .tables import Change, Experiment, Period, Tables, read_v1, read_v2
 
 MODEL_LANGUAGES = ("sbml", "pysb")
 
@@ -40,6 +43,8 @@ class PetabProblem:
         tables: parameters, observables, experiments and measurements (`Tables`).
         measurement_df: the measurement table as its files hold it (row order = `tables.measurements`).
         libpetab: libpetab's problem object (`petab.v1.Problem` or `petab.v2.Problem`).
+        sciml: the PEtab-SciML extension (networks, hybridization, network parameters), or None
+            (`yeastcell.petab.sciml_tables`; `yeastcell.petab.sciml.HybridProblem` simulates it).
     """
 
     path: Path
@@ -48,6 +53,7 @@ class PetabProblem:
     tables: Tables
     measurement_df: pd.DataFrame
     libpetab: object
+    sciml: SciMLTables | None = None
 
     @property
     def x_ids(self) -> tuple[str, ...]:
@@ -141,9 +147,12 @@ def _locate(messages: list[str], frames) -> list[str]:
     return out
 
 
-def _validate_v2(problem, path: Path, cfg):
+def _validate_v2(problem, path: Path, cfg, sciml: SciMLTables | None = None):
     results = problem.validate()
     errors = [r for r in results if getattr(r, "level", 0) >= 2]  # ValidationIssueSeverity.ERROR
+    if sciml is not None:  # network ids are not in the model libpetab sees
+        net_ids = set(sciml.mapping) | set(sciml.model_parameters)
+        errors = [r for r in errors if not set(re.findall(r"'([^']+)'", r.message)) & net_ids]
     if errors:
         frames = [
             (cfg.measurement_files, problem.measurement_df),
@@ -193,6 +202,7 @@ def load(path: str | Path) -> PetabProblem:
         raise PetabError(f"{path}: no such PEtab problem file")
     major = _format_version(path)
     base = path.parent
+    sciml: SciMLTables | None = None
     if major == "1":
         import petab.v1 as petab1
 
@@ -239,12 +249,20 @@ def load(path: str | Path) -> PetabProblem:
             from .pysb import pysb_to_sbml
 
             model_path, pysb_aliases = pysb_to_sbml(model_path)
+        yaml_for_lib: dict | str = str(path)
+        workdir = tempfile.TemporaryDirectory(prefix="yeastcell_petab_")
+        if (raw.get("extensions") or {}).get("sciml") is not None:
+            yaml_for_lib, sciml = split_problem(path, raw, workdir)
         try:
-            lib = petab2.Problem.from_yaml(str(path))
+            lib = petab2.Problem.from_yaml(yaml_for_lib, base_path=base)
         except Exception as err:  # noqa: BLE001 - libpetab's reading errors, reported with the file
             raise PetabError(f"{path}: libpetab cannot read the problem: {err}") from None
-        _validate_v2(lib, path, lib.config)
+        finally:
+            workdir.cleanup()
+        _validate_v2(lib, path, lib.config, sciml)
         tables = read_v2(lib, path)
+        if sciml is not None:
+            tables = _with_array_selectors(tables, sciml)
         if pysb_aliases:  # PEtab ids of a PySB model -> ids of its SBML export
             merged = {k: pysb_aliases.get(v, v) for k, v in tables.aliases.items()}
             for k, v in pysb_aliases.items():
@@ -256,14 +274,18 @@ def load(path: str | Path) -> PetabProblem:
         if why:
             raise PetabError(f"{path}: {why}")
     try:
-        model = PetabModel(model_path, spec, _extra_targets(model_path, tables))
+        extra = _extra_targets(model_path, tables)
+        if sciml is not None:  # network inputs and outputs: model parameters
+            in_model = _model_ids(model_path)
+            extra += tuple(p for p in sciml.model_parameters if p not in extra and p not in in_model)
+        model = PetabModel(model_path, spec, extra)
     except UnsupportedSBMLError as err:
         raise UnsupportedPetabError(path, f"SBML construct {err.construct}", str(err)) from None
     if len(mdf) != len(tables.measurements):
         raise PetabError(
             f"{path}: the measurement files hold {len(mdf)} rows, libpetab read {len(tables.measurements)}"
         )
-    problem = PetabProblem(path, major, model, tables, mdf, lib)
+    problem = PetabProblem(path, major, model, tables, mdf, lib, sciml)
     _check_ids(problem)
     return problem
 
@@ -293,6 +315,47 @@ def _extra_targets(model_path: Path, tables: Tables) -> tuple[str, ...]:
                         raise PetabError(f"condition target {ch.target!r} is not a model entity nor an identifier")
                     out.append(t)
     return tuple(out)
+
+
+def _model_ids(model_path: Path) -> set[str]:
+    """SBML ids of the model file's elements."""
+    import libsbml
+
+    m = libsbml.readSBMLFromFile(str(model_path)).getModel()
+    if m is None:
+        return set()
+    return {e.getId() for e in m.getListOfAllElements() if e.isSetId()}
+
+
+def _with_array_selectors(tables: Tables, sciml: SciMLTables) -> Tables:
+    """`tables` where every experiment sets the selector (`array_selector`) of each array-valued
+    network input at its start: the conditions of an array's key set it (`split_problem`); an
+    experiment without one gets the index of key ``"0"`` (the array for every condition)."""
+    from .sciml.arrays import read_inputs
+
+    arrays: dict[str, dict] = {}
+    for f in sciml.array_files:
+        arrays.update(read_inputs(f))
+    inputs = [pid for pid, v in sciml.hybridization.items() if v == "array" and pid in sciml.mapping]
+    if not inputs:
+        return tables
+    experiments = []
+    for e in tables.experiments:
+        periods = e.periods or (Period(0.0, ()),)
+        set_here = {c.target for c in periods[0].changes}
+        changes = []
+        for pid in inputs:
+            if pid not in arrays:
+                raise PetabError(f"no array file of {[str(f) for f in sciml.array_files]} holds inputs/{pid}")
+            if array_selector(pid) in set_here:
+                continue
+            keys = array_keys(arrays[pid])
+            if "0" not in keys:
+                raise PetabError(f"inputs/{pid} has no array for experiment {e.id!r} (its conditions nor '0')")
+            changes.append(Change(array_selector(pid), sympy.Float(keys.index("0"))))
+        first = dataclasses.replace(periods[0], changes=tuple(periods[0].changes) + tuple(changes))
+        experiments.append(Experiment(e.id, (first,) + tuple(periods[1:])))
+    return dataclasses.replace(tables, experiments=tuple(experiments))
 
 
 def _check_ids(problem: PetabProblem) -> None:

@@ -199,8 +199,8 @@ class Simulator:
             return fs[0](env)
         return jax.lax.switch(jnp.asarray(lane_idx)[lane], [lambda en, f=f: f(en) for f in fs], env)
 
-    def _lane(self, group: _Group, lane, pv):
-        model = self.model
+    def _lane(self, group: _Group, lane, pv, model=None):
+        model = self.model if model is None else model
         nc, ns = model.n_comp, model.n_species
         pv_env = self._pv_env(pv)
         params = model.default_params()
@@ -256,15 +256,17 @@ class Simulator:
         out = jnp.concatenate(saved, axis=0) if saved else jnp.zeros((0, len(model.ids)))
         return out, status
 
-    def __call__(self, pv):
+    def __call__(self, pv, model=None):
         """(model values at each measurement row (n_rows, n_symbols), status per row (n_rows,)).
 
         Values are as formulas see them (species concentrations unless amount-based); the rows
-        of a failed lane are NaN and carry its `Status` code."""
+        of a failed lane are NaN and carry its `Status` code. `model`: a model to simulate in
+        place of `self.model`, with the same symbols (a hybrid model with other network
+        weights, `yeastcell.petab.sciml.HybridModel.with_weights`)."""
         outs = []
         for group in self.groups:
             lanes = jnp.arange(len(group.experiments))
-            y, st = jax.vmap(lambda lane, g=group: self._lane(g, lane, pv))(lanes)
+            y, st = jax.vmap(lambda lane, g=group: self._lane(g, lane, pv, model))(lanes)
             outs.append((y, st))
         n_rows = len(self.tables.measurements)
         gi = np.array([self.row_slot[r][0] for r in range(n_rows)], dtype=int)

@@ -19,70 +19,62 @@ fills a whole network, layer or array; the most specific parameter-table row win
 value, ``estimate`` and prior. Non-estimated arrays stay in ``theta`` (their gradient is simply
 not reported).
 
-Likelihood: PEtab's normal or Laplace noise on lin, log or log10 observables; the log-posterior
-adds the log densities of the priors (normal, laplace, uniform, logNormal) given in the parameter table.
-Simulation: diffrax Tsit5 with rtol = atol = 1e-13 (`RTOL`, `ATOL`: with ReLU networks in the right-hand
-side, 1e-10 left gradient errors of ~0.2 on entries of ~4500; per experiment, gradients by
-differentiating through the solver).
+The PEtab v2 part is read and interpreted by `yeastcell.petab` (`yeastcell.petab.load`: tables,
+SBML model with rules, initial assignments, multi-period experiments, pre-equilibration,
+observable/noise placeholders; `yeastcell.petab.sciml_tables`: the extension's tables). Network
+inputs and outputs are model parameters of the `PetabModel`; `HybridModel` wraps it so that the
+networks set them (and the hybridization targets) when the state is read: at a condition change
+(networks with constant inputs) and at every right-hand-side evaluation and saved time point
+(networks whose inputs depend on the state or time). `yeastcell.petab.Simulator` and
+`yeastcell.petab.Objective` then simulate every experiment and compute the likelihood as for any
+PEtab problem.
+
+Likelihood: `yeastcell.petab.Objective` (normal or Laplace noise on lin, log or log10
+observables); the log-posterior adds the priors' log densities (`yeastcell.petab.priors`) of the
+estimated parameters and network arrays that have one. Simulation: diffrax Tsit5 with
+rtol = atol = 1e-13 (`RTOL`, `ATOL`: with ReLU networks in the right-hand side, 1e-10 left gradient
+errors of ~0.2 on entries of ~4500; gradients by differentiating through the solver). SBML events
+are refused in hybrid problems.
 """
 
 from __future__ import annotations
 
-import math
+import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._expr import compile_formula, names_in
+from ...solvers import SolverOptions
+from ...status import Status, fail_where, from_diffrax
+from ..errors import UnsupportedPetabError
+from ..math import TIME_NAMES, compile_formula, parse
+from ..model import PARAMETER, SPECIES, STEADY_ATOL, STEADY_RTOL, STEADY_T_MAX, PetabModel
+from ..objective import Objective
+from ..priors import logpdf, parameter_log_prior
+from ..problem import PetabProblem, load
+from ..sciml_tables import NetRef, SciMLTables, array_keys, array_selector
+from ..tables import Prior
 from .arrays import read_inputs, read_parameters
 from .errors import SciMLFormatError
 from .graph import Network
 from .netfile import load_network, with_parameters
-from .ode import MechanisticModel, load_mechanistic
-from .tables import NetRef, ParameterRow, SciMLProblemFiles, read_problem
 
 Theta = dict[str, Any]
 RTOL = 1e-13  # ODE solver tolerances (relative, absolute): ReLU kinks in the RHS need them tight for gradients
 ATOL = 1e-13
-_TIME = ("t", "time")
 
 
-def _unscale(v, scale: str):
-    if scale == "lin":
-        return v
-    if scale == "log":
-        return jnp.exp(v)
-    if scale == "log10":
-        return 10.0**v
-    raise SciMLFormatError(f"parameterScale {scale!r} (expected lin, log or log10)")
-
-
-def _scale(v: float, scale: str) -> float:
-    return {"lin": v, "log": math.log(v) if v > 0 else -math.inf, "log10": math.log10(v) if v > 0 else -math.inf}[scale]
-
-
-def _log_density(dist: str, pars: tuple[float, ...], x, where: str):
-    dist = dist.lower()
-    if dist in ("normal", "parameterscalenormal"):
-        mu, sd = pars
-        return -0.5 * math.log(2 * math.pi * sd * sd) - 0.5 * ((x - mu) / sd) ** 2
-    if dist in ("laplace", "parameterscalelaplace"):
-        mu, b = pars
-        return -math.log(2 * b) - jnp.abs(x - mu) / b
-    if dist == "uniform":
-        lo, hi = pars
-        return jnp.where((x >= lo) & (x <= hi), -math.log(hi - lo), -jnp.inf)
-    if dist == "lognormal":
-        mu, sd = pars
-        return -jnp.log(x * sd * math.sqrt(2 * math.pi)) - 0.5 * ((jnp.log(x) - mu) / sd) ** 2
-    raise SciMLFormatError(
-        f"{where}: prior distribution {dist!r} is not supported (normal, laplace, uniform, logNormal)"
+def hybrid_options() -> SolverOptions:
+    """Solver settings of hybrid problems: Tsit5, rtol = atol = 1e-13 (see module docstring)."""
+    return SolverOptions(
+        rtol=RTOL, atol=ATOL, max_steps=1_000_000, solver=diffrax.Tsit5(), negative_tol=None, max_events=0
     )
 
 
@@ -92,70 +84,286 @@ class _ArraySetting:
 
     nominal: float | str
     estimate: bool
-    prior: str
-    prior_parameters: tuple[float, ...]
+    prior: Prior | None
+
+
+@dataclass(frozen=True)
+class _Input:
+    """Where a network input's value comes from: an array picked per experiment, a formula of
+    the model's values, or the model parameter of its PEtab id."""
+
+    pid: str
+    ref: NetRef
+    arrays: Any = None  # (n_keys, *shape) stacked arrays, with `index` the selector's position
+    formula: Any = None
+    index: int = -1
+
+
+class HybridModel:
+    """A `PetabModel` whose network inputs/outputs and hybridization targets are set by networks.
+
+    Has the `PetabModel` interface the `yeastcell.petab.Simulator` uses (`initial`,
+    `set_values`, `solve`, `steady`; everything else is the wrapped model's). `weights`: net id ->
+    layer -> array name -> array; `with_weights` gives the same model with other weights.
+    """
+
+    def __init__(self, base: PetabModel, networks: Mapping[str, Network], sciml: SciMLTables, where: str):
+        if base.cell.events is not None:
+            raise UnsupportedPetabError(where, "SBML events in a PEtab-SciML hybrid problem")
+        self.base = base
+        self.networks = dict(networks)
+        self.weights = {nid: net.params for nid, net in networks.items()}
+        arrays: dict[str, dict[str, np.ndarray]] = {}
+        for f in sciml.array_files:
+            arrays.update(read_inputs(f))
+        species = {sid for sid in base.ids if base.kind(sid) == SPECIES}
+        self._inputs: dict[str, list[_Input]] = {nid: [] for nid in networks}
+        self._outputs: list[tuple[str, int, tuple[int, ...], int]] = []  # (net, y index, output index)
+        dynamic_names = species | set(TIME_NAMES)
+        self.dynamic_nets: set[str] = set()
+        for pid, ref in sciml.mapping.items():
+            if ref.kind == "outputs":
+                self._outputs.append((ref.net, base.index[pid], ref.index, 0))
+                continue
+            if ref.kind != "inputs":
+                continue
+            text = sciml.hybridization.get(pid)
+            if text == "array":
+                by_key = arrays[pid]
+                stacked = np.stack([np.asarray(by_key[k], float) for k in array_keys(by_key)])
+                inp = _Input(pid, ref, arrays=jnp.asarray(stacked), index=base.index[array_selector(pid)])
+            elif text is not None:
+                fm = compile_formula(parse(text, f"{where}: hybridization of {pid}"))
+                self._check(fm.args, f"hybridization of {pid}")
+                if set(fm.args) & dynamic_names:
+                    self.dynamic_nets.add(ref.net)
+                inp = _Input(pid, ref, formula=fm)
+            else:
+                inp = _Input(pid, ref, index=base.index[pid])
+            self._inputs[ref.net].append(inp)
+        out_net = {base.ids[k]: net for net, k, _, _ in self._outputs}
+        self._targets: list[tuple[int, Any, bool]] = []  # (y index, formula, dynamic)
+        for target, text in sciml.hybridization.items():
+            if target in sciml.mapping:
+                continue
+            kind = base.kind(target)
+            if kind not in (PARAMETER, SPECIES):
+                raise SciMLFormatError(
+                    f"{where}: hybridization target {target!r} is not a model parameter, species or network input"
+                )
+            fm = compile_formula(parse(text, f"{where}: hybridization of {target}"))
+            self._check(fm.args, f"hybridization of {target}")
+            dynamic = bool(set(fm.args) & dynamic_names) or any(out_net.get(n) in self.dynamic_nets for n in fm.args)
+            if dynamic and kind == SPECIES:
+                raise SciMLFormatError(
+                    f"{where}: hybridization sets species {target} from a state-dependent formula (not supported)"
+                )
+            self._targets.append((base.index[target], fm, dynamic))
+        self.static_nets = tuple(n for n in networks if n not in self.dynamic_nets)
+        self.dyn_nets = tuple(sorted(self.dynamic_nets))
+
+    def _check(self, names, where):
+        for n in names:
+            if n not in self.base.index and n not in TIME_NAMES:
+                raise SciMLFormatError(f"{where}: unknown symbol {n!r}")
+
+    def __getattr__(self, name):  # the wrapped model's attributes (index, ids, seen, env, ...)
+        if name.startswith("__") or name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def with_weights(self, weights) -> HybridModel:
+        new = copy.copy(self)
+        new.weights = weights
+        return new
+
+    # ------------------------------------------------------------------------- traced
+    def _net(self, nid: str, y, env) -> list:
+        net = self.networks[nid]
+        whole: dict[int, Any] = {}
+        parts: dict[int, dict[int, Any]] = {}
+        for inp in self._inputs[nid]:
+            if inp.arrays is not None:
+                value = inp.arrays[jnp.asarray(y[inp.index], int)]
+            elif inp.formula is not None:
+                value = inp.formula(env)
+            else:
+                value = y[inp.index]
+            if len(inp.ref.index) == 1:
+                whole[inp.ref.index[0]] = value
+            else:
+                parts.setdefault(inp.ref.index[0], {})[inp.ref.index[1]] = value
+        xs = []
+        for i in range(len(net.placeholders)):
+            if i in whole:
+                xs.append(whole[i])
+            elif i in parts:
+                xs.append(jnp.stack([jnp.asarray(parts[i][j], jnp.float64) for j in range(len(parts[i]))]))
+            else:
+                raise SciMLFormatError(f"input argument {i} of network {nid} is not mapped")
+        out = dataclasses.replace(net, params=self.weights[nid])(*xs)
+        return list(out) if isinstance(out, tuple) else [out]
+
+    def _apply(self, y, t, nets, dynamic: bool):
+        """`y` with the outputs of `nets` and the dynamic (or the static) hybridization targets
+        set, then the assignment rules; returns (y, env)."""
+        sysm, nc, ns = self.base.system, self.base.n_comp, self.base.n_species
+        theta = self.base.theta(y[nc + ns :])
+        y, env = sysm.apply_rules(y, t, theta)
+        if not nets and not self._targets:
+            return y, env
+        for nid in nets:
+            outs = self._net(nid, y, env)
+            for net, k, idx, _ in self._outputs:
+                if net == nid:
+                    o = outs[idx[0]]
+                    v = o.reshape(-1)[idx[1]] if len(idx) > 1 else jnp.reshape(o, ())
+                    y = sysm._set(y, env, k, v)
+        for k, f, dyn in self._targets:
+            if dyn == dynamic:
+                y = sysm._set(y, env, k, f(env))
+        if not (sysm.assigned or sysm.algebraic):  # `_set` kept env up to date
+            return y, env
+        return sysm.apply_rules(y, t, self.base.theta(y[nc + ns :]))
+
+    def initial(self, params, volumes, t0=0.0):
+        y = self.base.initial(params, volumes, t0)
+        return self._apply(y, t0, self.static_nets, False)[0]
+
+    def set_values(self, y, t, targets):
+        y = self.base.set_values(y, t, targets)
+        return self._apply(y, t, self.static_nets, False)[0]
+
+    def _ode(self, y0):
+        state = np.asarray(self.base.system.state, dtype=int)
+        sysm = self.base.system
+        nc, ns = self.base.n_comp, self.base.n_species
+
+        def vf(t, x, args):
+            y, env = self._apply(y0.at[state].set(x), t, self.dyn_nets, True)
+            return sysm.derivative(y, env, self.base.theta(y[nc + ns :]), None, None)
+
+        def full(t, x):  # every network output (observables may use them); static targets stay as set
+            return self._apply(y0.at[state].set(x), t, self.static_nets + self.dyn_nets, True)[0]
+
+        return state, vf, full
+
+    def solve(self, y, ts, options: SolverOptions, trigger0=None):
+        """(symbol vectors at `ts`, status) integrating the hybrid ODE from `y` at ``ts[0]``."""
+        state, vf, full = self._ode(y)
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(vf),
+            options.solver,
+            t0=ts[0],
+            t1=ts[-1],
+            dt0=None,
+            y0=y[state],
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=diffrax.PIDController(rtol=options.rtol, atol=options.atol),
+            max_steps=options.max_steps,
+            throw=False,
+        )
+        values = jax.vmap(full)(ts, sol.ys)
+        status = fail_where(from_diffrax(sol.result), ~jnp.all(jnp.isfinite(sol.ys)), Status.NONFINITE)
+        return values, status
+
+    def steady(self, y, t0, options: SolverOptions, trigger0=None):
+        """(steady-state symbol vector, status): the hybrid ODE integrated from `y` at `t0` until
+        max|dx/dt| <= STEADY_ATOL + STEADY_RTOL max|x| (the criterion of `PetabModel.steady`)."""
+        state, vf, full = self._ode(y)
+
+        def norm(x):
+            return jnp.max(jnp.abs(x))
+
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(vf),
+            options.solver,
+            t0,
+            t0 + STEADY_T_MAX,
+            None,
+            y[state],
+            saveat=diffrax.SaveAt(t1=True),
+            event=diffrax.Event(diffrax.steady_state_event(rtol=STEADY_RTOL, atol=STEADY_ATOL, norm=norm)),
+            stepsize_controller=diffrax.PIDController(rtol=options.rtol, atol=options.atol),
+            max_steps=options.max_steps,
+            throw=False,
+        )
+        x, t_end = sol.ys[-1], sol.ts[-1]
+        ok = norm(vf(t_end, x, None)) <= 10 * (STEADY_ATOL + STEADY_RTOL * norm(x))
+        status = fail_where(from_diffrax(sol.result), ~jnp.all(jnp.isfinite(x)), Status.NONFINITE)
+        status = fail_where(status, ~ok, Status.NO_STEADY_STATE)
+        return jnp.where(status == Status.SUCCESS, full(t_end, x), jnp.nan), status
 
 
 class HybridProblem:
     """A PEtab-SciML problem ready to simulate and differentiate.
 
     Attributes:
-        files: the parsed tables (`read_problem`).
-        model: the mechanistic part (`MechanisticModel`).
+        problem: the `yeastcell.petab.PetabProblem` (tables, model, ``sciml`` extension).
+        model: the `HybridModel`.
         networks: net id -> `Network` with its nominal parameters.
+        objective_fn: the `yeastcell.petab.Objective` of the problem (hybrid model, `hybrid_options`).
         theta0: nominal parameters (see the module docstring).
         estimated_arrays: net id -> layer -> array names that are estimated.
     """
 
-    def __init__(self, files: SciMLProblemFiles):
-        self.files = files
-        self.model: MechanisticModel = load_mechanistic(files.model)
-        nets = {nid: load_network(p) for nid, p in files.networks.items()}
-        self._check_entities(nets)
+    def __init__(self, problem: PetabProblem):
+        if problem.sciml is None:
+            raise SciMLFormatError(f"{problem.path}: no 'extensions: sciml:' section")
+        self.problem = problem
+        sciml = self.sciml = problem.sciml
+        where = str(problem.path)
+        nets = {nid: load_network(p) for nid, p in sciml.networks.items()}
+        self._check_entities(nets, where)
         self._file_params: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-        self._input_arrays: dict[str, dict[str, np.ndarray]] = {}
-        for f in files.array_files:
+        for f in sciml.array_files:
             for nid, arrs in read_parameters(f).items():
                 self._file_params.setdefault(nid, {}).update(arrs)
-            self._input_arrays.update(read_inputs(f))
-        self._settings = {nid: self._array_settings(nets[nid]) for nid in nets}
+        self._settings = {nid: self._array_settings(nets[nid], where) for nid in nets}
         self.networks: dict[str, Network] = {nid: self._nominal_network(net) for nid, net in nets.items()}
         self.estimated_arrays = {
             nid: {lid: [a for a, s in arrs.items() if s.estimate] for lid, arrs in st.items()}
             for nid, st in self._settings.items()
         }
-        self._mech_rows = {
-            pid: r
-            for pid, r in files.parameters.items()
-            if r.nominal != "array" and not (pid in files.mapping and files.mapping[pid].kind == "parameters")
-        }
+        self._check_inputs(where)
+        self.model = HybridModel(problem.model, self.networks, sciml, where)
+        # the hybrid model stands in for the PetabModel (same symbols, same interface)
+        hybrid = dataclasses.replace(problem, model=cast(PetabModel, self.model))
+        self.objective_fn = Objective(hybrid, hybrid_options())
+        obj = self.objective_fn
         self.theta0: Theta = {
-            "mech": {
-                pid: jnp.asarray(_scale(float(r.nominal), r.scale)) for pid, r in self._mech_rows.items() if r.estimate
-            },
+            "mech": {pid: jnp.asarray(obj.x_nominal[k]) for k, pid in enumerate(obj.x_ids)},
             "nets": {nid: net.params for nid, net in self.networks.items()},
         }
-        self._classify()
+        # one XLA program each (eager evaluation re-traces the solver at every call)
+        self._jit_parts = jax.jit(lambda theta: obj._parts(self._x(theta), self.model.with_weights(theta["nets"])))
+        self._jit_llh = jax.jit(lambda theta: -obj._nllh(self._x(theta), self.model.with_weights(theta["nets"])))
 
     # ------------------------------------------------------------------ setup
-    def _check_entities(self, nets: Mapping[str, Network]) -> None:
-        for pid, ref in self.files.mapping.items():
-            if ref.net not in nets:
-                raise SciMLFormatError(f"{self.files.base}: mapping entity {pid} refers to unknown network {ref.net!r}")
+    def _check_entities(self, nets: Mapping[str, Network], where: str) -> None:
+        for pid, ref in self.sciml.mapping.items():
             if ref.kind == "parameters" and ref.layer is not None:
-                net = nets[ref.net]
-                if ref.layer not in {lyr.layer_id for lyr in net.layers}:
+                if ref.layer not in {lyr.layer_id for lyr in nets[ref.net].layers}:
                     raise SciMLFormatError(
-                        f"{self.files.base}: mapping entity {pid}: network {ref.net} has no layer {ref.layer!r}"
+                        f"{where}: mapping entity {pid}: network {ref.net} has no layer {ref.layer!r}"
                     )
 
-    def _array_settings(self, net: Network) -> dict[str, dict[str, _ArraySetting]]:
-        rows: list[tuple[int, NetRef, ParameterRow]] = []
-        for pid, ref in self.files.mapping.items():
-            if ref.net == net.net_id and ref.kind == "parameters" and pid in self.files.parameters:
-                rows.append(
-                    (0 if ref.layer is None else (1 if ref.array is None else 2), ref, self.files.parameters[pid])
+    def _check_inputs(self, where: str) -> None:
+        tables = self.problem.tables
+        params = {p.id for p in tables.parameters}
+        changed = {c.target for e in tables.experiments for per in e.periods for c in per.changes}
+        for pid, ref in self.sciml.mapping.items():
+            if ref.kind == "inputs" and pid not in self.sciml.hybridization and pid not in params | changed:
+                raise SciMLFormatError(
+                    f"{where}: network input {pid} is assigned nowhere (hybridization, condition or parameter table)"
                 )
+
+    def _array_settings(self, net: Network, where: str) -> dict[str, dict[str, _ArraySetting]]:
+        rows = []
+        for pid, ref in self.sciml.mapping.items():
+            if ref.net == net.net_id and ref.kind == "parameters" and pid in self.sciml.net_parameters:
+                level = 0 if ref.layer is None else (1 if ref.array is None else 2)
+                rows.append((level, ref, self.sciml.net_parameters[pid]))
         rows.sort(key=lambda r: r[0])
         out: dict[str, dict[str, _ArraySetting]] = {}
         for layer in net.layers:
@@ -163,10 +371,10 @@ class HybridProblem:
                 setting = None
                 for _, ref, row in rows:
                     if ref.layer in (None, layer.layer_id) and ref.array in (None, name):
-                        setting = _ArraySetting(row.nominal, row.estimate, row.prior, row.prior_parameters)
+                        setting = _ArraySetting(row.nominal, row.estimate, row.prior)
                 if setting is None:
                     raise SciMLFormatError(
-                        f"{self.files.base}: no parameter-table row gives values for {net.net_id}.{layer.layer_id}.{name} "
+                        f"{where}: no parameter-table row gives values for {net.net_id}.{layer.layer_id}.{name} "
                         f"(map {net.net_id}.parameters in the mapping table and list it in the parameter table)"
                     )
                 out.setdefault(layer.layer_id, {})[name] = setting
@@ -175,6 +383,7 @@ class HybridProblem:
     def _nominal_network(self, net: Network) -> Network:
         arrays: dict[str, dict[str, np.ndarray]] = {}
         file_arrays = self._file_params.get(net.net_id, {})
+        files = self.sciml.array_files
         for layer in net.layers:
             for name, shape in layer.param_shapes().items():
                 s = self._settings[net.net_id][layer.layer_id][name]
@@ -183,280 +392,50 @@ class HybridProblem:
                         value = file_arrays[layer.layer_id][name]
                     except KeyError:
                         raise SciMLFormatError(
-                            f"array files {[str(f) for f in self.files.array_files]} lack parameters/"
-                            f"{net.net_id}/{layer.layer_id}/{name}"
+                            f"array files {[str(f) for f in files]} lack parameters/{net.net_id}/{layer.layer_id}/{name}"
                         ) from None
                 else:
                     value = np.full(shape, float(s.nominal))
                 arrays.setdefault(layer.layer_id, {})[name] = value
-        return with_parameters(net, arrays, ", ".join(str(f) for f in self.files.array_files))
-
-    def _classify(self) -> None:
-        f = self.files
-        species = set(self.model.species)
-        self._inputs: dict[str, list[tuple[str, NetRef]]] = {nid: [] for nid in self.networks}
-        self._outputs: dict[str, tuple[str, NetRef]] = {}
-        for pid, ref in f.mapping.items():
-            if ref.kind == "inputs":
-                self._inputs[ref.net].append((pid, ref))
-            elif ref.kind == "outputs":
-                self._outputs[pid] = (pid, ref)
-        self.dynamic_nets: set[str] = set()
-        self._input_formulas: dict[str, Any] = {}
-        allowed = self._allowed_names()
-        for nid, ins in self._inputs.items():
-            for pid, _ in ins:
-                text = f.hybridization.get(pid)
-                if text is None or text == "array":
-                    continue
-                if names_in(text) & (species | set(_TIME)):
-                    self.dynamic_nets.add(nid)
-                self._input_formulas[pid] = compile_formula(text, allowed)
-        self._assignments: dict[str, Any] = {}
-        self._static_assign: dict[str, Any] = {}
-        self._initial_assign: dict[str, Any] = {}
-        for target, text in f.hybridization.items():
-            if target in f.mapping:
-                continue
-            used = {self._outputs[n][1].net for n in names_in(text) if n in self._outputs}
-            fn = compile_formula(text, allowed)
-            dynamic = bool(used & self.dynamic_nets) or bool(names_in(text) & (species | set(_TIME)))
-            if target in species:
-                if dynamic:
-                    raise SciMLFormatError(
-                        f"{f.base}: hybridization sets species {target} from a state-dependent formula (not supported)"
-                    )
-                self._initial_assign[target] = fn
-            elif target in self.model.parameters:
-                (self._assignments if dynamic else self._static_assign)[target] = fn
-            else:
-                raise SciMLFormatError(
-                    f"{f.base}: hybridization target {target!r} is not a model parameter, species or network input"
-                )
-        self._observables = {}
-        for oid, row in f.observables.items():
-            dist = (row.get("noiseDistribution") or "normal").lower()
-            trans = (row.get("observableTransformation") or "lin").lower()
-            if dist not in ("normal", "laplace") or trans not in ("lin", "log", "log10"):
-                raise SciMLFormatError(
-                    f"{f.base}: observable {oid}: noise {dist}/{trans} (normal|laplace, lin|log|log10)"
-                )
-            self._observables[oid] = (
-                compile_formula(row["observableFormula"], allowed),
-                compile_formula(row["noiseFormula"], allowed),
-                dist,
-                trans,
-            )
-        for m in f.measurements:
-            if m["observableId"] not in self._observables:
-                raise SciMLFormatError(f"{f.base}: measurement of unknown observable {m['observableId']!r}")
-            if m["experimentId"] not in f.experiments:
-                raise SciMLFormatError(f"{f.base}: measurement of unknown experiment {m['experimentId']!r}")
-            if m.get("observableParameters") or m.get("noiseParameters"):
-                raise SciMLFormatError(f"{f.base}: observableParameters/noiseParameters are not supported yet")
-
-    def _allowed_names(self) -> set[str]:
-        f = self.files
-        return (
-            set(self.model.species)
-            | set(self.model.parameters)
-            | set(self.model.compartments)
-            | set(f.parameters)
-            | set(f.mapping)
-            | set(f.aliases)
-            | {t for c in f.conditions.values() for t, _ in c}
-            | set(_TIME)
-        )
+        return with_parameters(net, arrays, ", ".join(str(f) for f in files))
 
     # ------------------------------------------------------------------ evaluation
-    def _param_env(self, theta: Theta, condition: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(symbol env of parameters for `condition`, species initial overrides)."""
-        env: dict[str, Any] = {**self.model.parameters, **self.model.compartments}
-        for pid, row in self._mech_rows.items():
-            env[pid] = _unscale(theta["mech"][pid], row.scale) if row.estimate else float(row.nominal)
-        for alias, target in self.files.aliases.items():
-            if target in env:
-                env[alias] = env[target]
-        initial: dict[str, Any] = {}
-        allowed = self._allowed_names()
-        for target, text in self.files.conditions.get(condition, []) if condition else []:
-            value = compile_formula(text, allowed)(env)
-            if target in self.model.species:
-                initial[target] = value
-            else:
-                env[target] = value
-        return env, initial
-
-    def _net_outputs(self, nid: str, theta: Theta, env: Mapping[str, Any], condition: str) -> list[jax.Array]:
-        net = self.networks[nid]
-        net = Network(
-            params=theta["nets"][nid],
-            net_id=net.net_id,
-            layers=net.layers,
-            nodes=net.nodes,
-            input_ids=net.input_ids,
-            source=net.source,
-        )
-        args: dict[int, dict[int, Any]] = {}
-        whole: dict[int, Any] = {}
-        for pid, ref in self._inputs[nid]:
-            if pid in self._input_arrays or self.files.hybridization.get(pid) == "array":
-                if pid not in self._input_arrays:
-                    raise SciMLFormatError(f"{self.files.base}: no array file holds inputs/{pid}")
-                by_cond = self._input_arrays[pid]
-                key = condition if condition in by_cond else ("0" if "0" in by_cond else None)
-                if key is None:
-                    raise SciMLFormatError(
-                        f"{self.files.base}: inputs/{pid} has no entry for condition {condition!r} (nor '0')"
-                    )
-                value: Any = jnp.asarray(by_cond[key], jnp.float64)
-            elif pid in self._input_formulas:
-                value = self._input_formulas[pid](env)
-            elif pid in env:
-                value = env[pid]
-            else:
-                raise SciMLFormatError(
-                    f"{self.files.base}: network input {pid} is assigned nowhere (hybridization, condition or parameter table)"
-                )
-            if len(ref.index) == 1:
-                whole[ref.index[0]] = value
-            else:
-                args.setdefault(ref.index[0], {})[ref.index[1]] = value
-        n_args = len(net.placeholders)
-        xs = []
-        for i in range(n_args):
-            if i in whole:
-                xs.append(whole[i])
-            elif i in args:
-                elems = args[i]
-                xs.append(jnp.stack([jnp.asarray(elems[j], jnp.float64) for j in range(len(elems))]))
-            else:
-                raise SciMLFormatError(f"{self.files.base}: input argument {i} of network {nid} is not mapped")
-        out = net(*xs)
-        return list(out) if isinstance(out, tuple) else [out]
-
-    def _with_outputs(self, nids, theta, env, condition) -> dict[str, Any]:
-        env = dict(env)
-        for nid in nids:
-            outs = self._net_outputs(nid, theta, env, condition)
-            for pid, ref in self._outputs.values():
-                if ref.net == nid:
-                    o = outs[ref.index[0]]
-                    env[pid] = o.reshape(-1)[ref.index[1]] if len(ref.index) > 1 else o
-        return env
-
-    def _experiment(self, theta: Theta, exp_id: str, times: np.ndarray):
-        periods = self.files.experiments[exp_id]
-        if len(periods) != 1:
-            raise SciMLFormatError(
-                f"{self.files.base}: experiment {exp_id} has {len(periods)} periods (one is supported)"
-            )
-        t0, condition = periods[0]
-        if not np.isfinite(t0):
-            raise SciMLFormatError(
-                f"{self.files.base}: experiment {exp_id}: pre-equilibration (time -inf) is not supported"
-            )
-        env, initial = self._param_env(theta, condition)
-        static = [nid for nid in self.networks if nid not in self.dynamic_nets]
-        env = self._with_outputs(static, theta, env, condition)
-        for target, fn in self._static_assign.items():
-            env[target] = fn(env)
-        for target, fn in self._initial_assign.items():
-            initial[target] = fn(env)
-        y0 = self.model.initial_state(initial)
-        dyn = sorted(self.dynamic_nets)
-
-        def state_env(t, y):
-            e = {**env, **self.model.symbols(y), "t": t, "time": t}
-            e = self._with_outputs(dyn, theta, e, condition)
-            for target, fn in self._assignments.items():
-                e[target] = fn(e)
-            return e
-
-        def rhs(t, y, args):
-            return self.model.rhs(y, state_env(t, y))
-
-        ts = jnp.asarray(times, jnp.float64)
-        t1 = float(max(times.max(), t0))
-        sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(rhs),
-            diffrax.Tsit5(),
-            t0=float(t0),
-            t1=t1,
-            dt0=None,
-            y0=y0,
-            saveat=diffrax.SaveAt(ts=ts),
-            stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
-            max_steps=1_000_000,
-        )
-        return sol.ys, state_env
+    def _x(self, theta: Theta):
+        ids = self.objective_fn.x_ids
+        return jnp.stack([jnp.asarray(theta["mech"][p], jnp.float64) for p in ids]) if ids else jnp.zeros(0)
 
     def simulate(self, theta: Theta | None = None) -> tuple[jax.Array, jax.Array]:
         """Simulated observables and noise (sigma / Laplace scale), one per measurement row, in
         measurement-table order."""
-        theta = self.theta0 if theta is None else theta
-        ms = self.files.measurements
-        sims: list[Any] = [None] * len(ms)
-        sigmas: list[Any] = [None] * len(ms)
-        by_exp: dict[str, list[int]] = {}
-        for k, m in enumerate(ms):
-            by_exp.setdefault(m["experimentId"], []).append(k)
-        for exp_id, rows in by_exp.items():
-            times = np.unique([float(ms[k]["time"]) for k in rows])
-            ys, state_env = self._experiment(theta, exp_id, times)
-            for oid in {ms[k]["observableId"] for k in rows}:
-                obs_f, noise_f, _, _ = self._observables[oid]
-                ks = [k for k in rows if ms[k]["observableId"] == oid]
-                idx = jnp.asarray([int(np.searchsorted(times, float(ms[k]["time"]))) for k in ks])
-
-                def one(t, y, obs_f=obs_f, noise_f=noise_f, state_env=state_env):
-                    e = state_env(t, y)
-                    return jnp.asarray(obs_f(e), jnp.float64), jnp.asarray(noise_f(e), jnp.float64)
-
-                vals, noise = jax.vmap(one)(jnp.asarray(times)[idx], ys[idx])
-                for j, k in enumerate(ks):
-                    sims[k], sigmas[k] = vals[j], noise[j]
-        return jnp.stack(sims), jnp.stack(sigmas)
+        ysim, sigma, *_ = self._jit_parts(self.theta0 if theta is None else theta)
+        return ysim, sigma
 
     def log_likelihood(self, theta: Theta | None = None) -> jax.Array:
-        """PEtab log-likelihood of the measurements."""
-        sims, sigmas = self.simulate(theta)
-        ms = self.files.measurements
-        data = jnp.asarray([float(m["measurement"]) for m in ms])
-        total = jnp.asarray(0.0)
-        for k, m in enumerate(ms):
-            _, _, dist, trans = self._observables[m["observableId"]]
-            y, d, s = sims[k], data[k], sigmas[k]
-            jac: Any = 0.0
-            if trans == "log":
-                y, d, jac = jnp.log(y), jnp.log(d), jnp.log(data[k])
-            elif trans == "log10":
-                y, d, jac = jnp.log10(y), jnp.log10(d), jnp.log(data[k] * math.log(10))
-            if dist == "normal":
-                total = total - 0.5 * jnp.log(2 * jnp.pi * s * s) - 0.5 * ((y - d) / s) ** 2 - jac
-            else:
-                total = total - jnp.log(2 * s) - jnp.abs(y - d) / s - jac
-        return total
+        """PEtab log-likelihood of the measurements (-inf when a simulation failed)."""
+        return self._jit_llh(self.theta0 if theta is None else theta)
 
     def has_priors(self) -> bool:
-        return any(r.prior for r in self.files.parameters.values())
+        return any(p.prior for p in self.problem.tables.parameters) or any(
+            r.prior for r in self.sciml.net_parameters.values()
+        )
 
     def log_prior(self, theta: Theta | None = None) -> jax.Array:
         """Sum of the parameter-table priors' log densities (estimated parameters and arrays)."""
         theta = self.theta0 if theta is None else theta
+        obj = self.objective_fn
+        x = self._x(theta)
+        pv = obj.parameter_values(x)
         total = jnp.asarray(0.0)
-        for pid, row in self._mech_rows.items():
-            if row.estimate and row.prior:
-                total = total + _log_density(row.prior, row.prior_parameters, theta["mech"][pid], pid)
+        for k, i in enumerate(obj._est):
+            par = obj.parameters[i]
+            v = parameter_log_prior(par, pv[i], x[k], implicit_uniform=False)
+            if v is not None:
+                total = total + v
         for nid, layers in self._settings.items():
             for lid, arrs in layers.items():
                 for name, s in arrs.items():
-                    if s.estimate and s.prior:
-                        total = total + jnp.sum(
-                            _log_density(
-                                s.prior, s.prior_parameters, theta["nets"][nid][lid][name], f"{nid}.{lid}.{name}"
-                            )
-                        )
+                    if s.estimate and s.prior is not None:
+                        total = total + jnp.sum(logpdf(s.prior.kind, s.prior.params, theta["nets"][nid][lid][name]))
         return total
 
     def log_posterior(self, theta: Theta | None = None) -> jax.Array:
@@ -472,6 +451,13 @@ def load_problem(path: str | Path) -> HybridProblem:
     """Read a PEtab-SciML problem (its ``problem.yaml``) into a `HybridProblem`.
 
     Raises:
-        SciMLFormatError: any table, network or array file problem (the message names the file).
+        PetabError: the PEtab v2 part (`yeastcell.petab.load`'s errors).
+        SciMLFormatError: a network, array file or hybridization problem (the message names the file).
     """
-    return HybridProblem(read_problem(path))
+    problem = load(path)
+    if problem.sciml is None:
+        raise SciMLFormatError(f"{path}: no 'extensions: sciml:' section")
+    return HybridProblem(problem)
+
+
+__all__ = ["HybridModel", "HybridProblem", "hybrid_options", "load_problem"]

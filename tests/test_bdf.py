@@ -63,6 +63,7 @@ def core():
     return yc.load_cell()
 
 
+@pytest.mark.slow  # 47 s: a tight-tolerance reference batch (CI time; run with: python3 -m pytest -m slow tests/test_bdf.py)
 def test_core_model_batch_with_events_against_a_tight_reference(core):
     glc = "GLC_e"
     perts = [None, yc.knockout("PDC1"), yc.knockdown("PFK1", 0.5), yc.pulse(glc, 5.0, 10.0), yc.step(glc, 0.5, 20.0)]

@@ -62,6 +62,7 @@ def test_loss_gradient_forward_reverse_and_finite_differences(two_step):
     assert np.abs(fd).max() > 1e-2
 
 
+@pytest.mark.slow  # about 35 s: several Levenberg-Marquardt starts (CI time; run with: python3 -m pytest -m slow tests/test_fit.py)
 def test_parameter_recovery_two_step_multistart_lm(two_step):
     ds = _two_step_data(two_step, sigma=0.03)
     bounds = {"uptake.kf": (0.05, 5.0), "conv.kf": (0.01, 2.0)}

@@ -352,6 +352,7 @@ def test_hybrid_residual_fit_recovers_rate_corrections_from_masked_data():
     assert np.linalg.norm(shrunk) < 0.5 * np.linalg.norm(d)  # the L2 penalty shrinks D
 
 
+@pytest.mark.slow  # 51 s: one CV fold of the hybrid again through yc.predict (CI time; pytest -m slow)
 def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, matrix, tmp_path):
     """Train the Hybrid on all strains but three, save its residual network, and apply it with
     `yeastcell.predict` (method "linear") to the three held-out strains, which are in no training

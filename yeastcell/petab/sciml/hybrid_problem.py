@@ -103,7 +103,8 @@ class HybridModel:
     """A `PetabModel` whose network inputs/outputs and hybridization targets are set by networks.
 
     Has the `PetabModel` interface the `yeastcell.petab.Simulator` uses (`initial`,
-    `set_values`, `solve`, `steady`; everything else is the wrapped model's). `weights`: net id ->
+    `set_values`, `solve`, `steady`; the structure — ids, index, kinds, the cell — is the wrapped
+    model's, forwarded explicitly below). `weights`: net id ->
     layer -> array name -> array; `with_weights` gives the same model with other weights.
     """
 
@@ -167,10 +168,45 @@ class HybridModel:
             if n not in self.base.index and n not in TIME_NAMES:
                 raise SciMLFormatError(f"{where}: unknown symbol {n!r}")
 
-    def __getattr__(self, name):  # the wrapped model's attributes (index, ids, seen, env, ...)
-        if name.startswith("__") or name == "base":
-            raise AttributeError(name)
-        return getattr(self.base, name)
+    # the wrapped model's structure, as `yeastcell.petab.Simulator` and `Objective` read it
+    @property
+    def cell(self):
+        return self.base.cell
+
+    @property
+    def ids(self):
+        return self.base.ids
+
+    @property
+    def index(self):
+        return self.base.index
+
+    @property
+    def n_species(self):
+        return self.base.n_species
+
+    @property
+    def n_comp(self):
+        return self.base.n_comp
+
+    @property
+    def reaction_ids(self):
+        return self.base.reaction_ids
+
+    def kind(self, sid: str):
+        return self.base.kind(sid)
+
+    def default_params(self):
+        return self.base.default_params()
+
+    def seen(self, y):
+        return self.base.seen(y)
+
+    def env(self, y, t) -> dict:
+        return self.base.env(y, t)
+
+    def triggers(self, y, t):
+        return self.base.triggers(y, t)
 
     def with_weights(self, weights) -> HybridModel:
         new = copy.copy(self)

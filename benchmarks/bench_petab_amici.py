@@ -62,7 +62,7 @@ def yeastcell_nllh(path: Path) -> tuple[float, float]:
     import yeastcell.petab as yp
 
     t0 = time.perf_counter()
-    objective = yp.load(path, options=yc.SolverOptions(**TOL)).objective()
+    objective = yp.load(path).objective(options=yc.SolverOptions(**TOL))
     value = objective.nllh(objective.x_nominal)
     return float(value), time.perf_counter() - t0
 

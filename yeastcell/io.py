@@ -10,6 +10,7 @@ import contextlib
 import csv
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,12 +41,35 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         _PARTIAL.discard(tmp)
 
 
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `path` (which must not exist); on success rename it onto
+    `path`, else delete it: the folder appears whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    _PARTIAL.add(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the folder mkdir's usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        _PARTIAL.discard(tmp)
+
+
 def remove_partial_files() -> None:
-    """Delete the temporary files of `atomic_path` writes still in progress (e.g. in another thread
-    when the command line is interrupted and exits at once): no ``.NAME.*.tmp`` is left behind."""
+    """Delete the temporary files and folders of `atomic_path` / `atomic_folder` writes still in
+    progress (e.g. in another thread when the command line is interrupted and exits at once): no
+    ``.NAME.*.tmp`` is left behind."""
     for tmp in list(_PARTIAL):
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            if tmp.is_dir():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink()
         _PARTIAL.discard(tmp)
 
 

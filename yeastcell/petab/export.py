@@ -30,13 +30,11 @@ written here (`yeastcell.petab.sciml` writes networks).
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from ..cells import AbstractCell
@@ -44,6 +42,7 @@ from ..data.dataset import Dataset
 from ..exceptions import SimulationInputError
 from ..fit.params import FitParameter, as_parameters
 from ..fit.problem import build_problem, simulate_observables
+from ..io import atomic_folder
 from ..perturb import resolve, wild_type
 from ..perturb.types import EVENT_ADD, PARAM_SCALE
 from ..sbml import write as write_sbml
@@ -191,7 +190,6 @@ def write_problem(
     problem = build_problem(cell, dataset, mapping=mapping)  # checks names and perturbations
     theta_names = tuple(cell.theta_names)
     base = resolve(cell, wild_type())
-    import jax
 
     n_cond = len(dataset.conditions)
     conds = [jax.tree_util.tree_map(lambda x, k=k: x[k], problem.conds) for k in range(n_cond)]
@@ -246,10 +244,7 @@ def write_problem(
         if nonpositive:
             raise ExportError(f"simulated reference levels are not positive: {nonpositive[:5]}")
 
-    parent = folder.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-    try:
+    with atomic_folder(folder) as tmp:
         write_sbml(
             cell,
             tmp / "model.xml",
@@ -367,15 +362,4 @@ def write_problem(
         if prov:
             lines += ["", "Data provenance:", ""] + [f"- {k}: {v}" for k, v in prov.items()]
         (tmp / "README.md").write_text("\n".join(lines) + "\n")
-        os.chmod(tmp, 0o777 & ~_umask())
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder / "problem.yaml"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

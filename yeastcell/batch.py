@@ -127,6 +127,14 @@ def _run_local(cell, conds, ts, options, use_shard, chunk, progress):
     return solve(cell, conds, ts, options, chunk, stop_time=True)
 
 
+def _padded(conds: Condition, multiple: int) -> Condition:
+    """`conds` with its last condition repeated until the lane count is a multiple of `multiple`."""
+    pad = (-int(conds.c0.shape[0])) % multiple
+    if not pad:
+        return conds
+    return jax.tree_util.tree_map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), conds)
+
+
 def _across_processes(run, conds: Condition, n: int):
     """Run process `jax.process_index()`'s contiguous slice of the `n` lanes with `run` and gather
     every process's results in every process (arrays with the lane axis first, length `n`)."""
@@ -134,9 +142,7 @@ def _across_processes(run, conds: Condition, n: int):
 
     k, p = jax.process_index(), jax.process_count()
     per = -(-n // p)
-    pad = per * p - n
-    if pad:  # repeat the last condition; its results are dropped below
-        conds = jax.tree_util.tree_map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), conds)
+    conds = _padded(conds, p)  # its extra lanes' results are dropped below
     mine = jax.tree_util.tree_map(lambda x: x[k * per : (k + 1) * per], conds)
     out = run(mine)
     every = multihost_utils.process_allgather(tuple(np.asarray(a) for a in out), tiled=True)
@@ -168,9 +174,7 @@ def _updater(pb):
 
 def _sharded(cell, conds, ts, options, n_dev):
     n = conds.c0.shape[0]
-    pad = (-n) % n_dev
-    if pad:  # repeat the last condition; its results are dropped below
-        conds = jax.tree_util.tree_map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), conds)
+    conds = _padded(conds, n_dev)  # its extra lanes' results are dropped below
     mesh = Mesh(np.array(jax.local_devices()), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
     conds = jax.device_put(conds, sharding)

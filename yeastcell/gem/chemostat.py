@@ -31,6 +31,7 @@ __all__ = [
     "chemostat_fluxes",
     "critical_dilution_rate",
     "max_growth",
+    "pool_for_growth",
 ]
 
 #: Yeast-GEM exchange reactions of the chemostat data (GECKO's ``vanHoek1998.tsv`` header).
@@ -150,12 +151,14 @@ def critical_dilution_rate(
     gem: GEM,
     setup: ChemostatSetup | None = None,
     *,
-    product: str = "ethanol",
+    product: str | Sequence[str] = "ethanol",
     threshold: float = 0.05,
     d_max: float = 0.5,
     tol: float = 1e-4,
 ) -> float:
     """The dilution rate (h⁻¹) above which ``product`` is secreted (> ``threshold``), by bisection.
+
+    ``product`` names a reported exchange of ``setup``, or several (their summed secretion).
 
     Returns ``nan`` when nothing is secreted at any ``D`` up to the largest feasible one below
     ``d_max`` (as for a plain GEM with unlimited oxygen).
@@ -165,12 +168,13 @@ def critical_dilution_rate(
     """
     setup = setup or ChemostatSetup()
     idx = _indices(gem, setup)
-    col = idx[f"report:{product}"]
+    products = [product] if isinstance(product, str) else list(product)
+    col = np.array([idx[f"report:{p}"] for p in products])
     run = _Chemostat(gem, setup, idx)
 
     def secretes(D: float) -> bool | None:
         x = run(D)
-        return None if x is None else bool(x[col] > threshold)
+        return None if x is None else bool(np.sum(x[col]) > threshold)
 
     lb = gem.lb.copy()
     lb[idx["substrate"]] = min(lb[idx["substrate"]], -1000.0)
@@ -204,3 +208,38 @@ def max_growth(gem: GEM) -> tuple[str, float, np.ndarray | None]:
     if st == "infeasible":
         return st, 0.0, None
     return st, math.nan, None
+
+
+def pool_for_growth(
+    ec, target_growth: float, *, substrate: str = "r_1714", lo: float = 1e-3, hi: float = 1.0, tol: float = 1e-5
+) -> float:
+    """The pool bound ``P`` (g gDW⁻¹) at which ``ec`` (an :class:`~yeastcell.gem.enzyme.ECModel`)
+    grows at ``target_growth`` (h⁻¹) with ``substrate`` uptake unlimited, by bisection.
+
+    Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP).
+
+    Raises:
+        InfeasibleError: the target is not reached even at ``P = hi`` (or is reached at ``lo``).
+    """
+    from yeastcell.gem.enzyme import with_pool
+
+    i = reaction_index(ec.gem, substrate)
+
+    def mu(P: float) -> float:
+        g = with_pool(ec, P).gem
+        lb = g.lb.copy()
+        lb[i] = min(lb[i], -1000.0)
+        return max_growth(g.replace(lb=lb))[1]
+
+    if not (mu(lo) < target_growth <= mu(hi)):
+        raise InfeasibleError(
+            f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
+            f"(growth {mu(lo):.4g} .. {mu(hi):.4g} h⁻¹)"
+        )
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if mu(mid) < target_growth:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

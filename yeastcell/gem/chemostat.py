@@ -231,10 +231,11 @@ def pool_for_growth(
         lb[i] = min(lb[i], -1000.0)
         return max_growth(g.replace(lb=lb))[1]
 
-    if not (mu(lo) < target_growth <= mu(hi)):
+    mu_lo, mu_hi = mu(lo), mu(hi)
+    if not (mu_lo < target_growth <= mu_hi):
         raise InfeasibleError(
             f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
-            f"(growth {mu(lo):.4g} .. {mu(hi):.4g} h⁻¹)"
+            f"(growth {mu_lo:.4g} .. {mu_hi:.4g} h⁻¹)"
         )
     while hi - lo > tol:
         mid = (lo + hi) / 2

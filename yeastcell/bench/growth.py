@@ -39,7 +39,13 @@ from .task import TaskResult
 ETHANOL_THRESHOLD = 0.05  # mmol gDW⁻¹ h⁻¹: "secreted"
 NO_GROWTH = 1e-6  # h⁻¹
 PLAIN_UPTAKE = 10.0  # mmol gDW⁻¹ h⁻¹, plain FBA on the C×N grid
-OVERFLOW = {"ethanol": "r_1761", "acetaldehyde": "r_1631", "acetate": "r_1634", "pyruvate": "r_2033", "glycerol": "r_1808"}
+OVERFLOW = {
+    "ethanol": "r_1761",
+    "acetaldehyde": "r_1631",
+    "acetate": "r_1634",
+    "pyruvate": "r_2033",
+    "glycerol": "r_1808",
+}
 REPORT = {"glucose": "r_1714", "ethanol": "r_1761", "O2": "r_1992", "CO2": "r_1672"}
 
 DATA = (
@@ -154,7 +160,13 @@ def growth_benchmark() -> TaskResult:
 
     rows = (
         ("pool bound P (g/gDW), calibrated", "", f"{ec.pool_bound:.4g} (σ = {ec.saturation:.3g})", "no pool", "-"),
-        ("max growth on glucose (1/h)", f"{target:.3g} (median of {n_batch} batches)", f"{target:.3g}", "unbounded", "calibration"),
+        (
+            "max growth on glucose (1/h)",
+            f"{target:.3g} (median of {n_batch} batches)",
+            f"{target:.3g}",
+            "unbounded",
+            "calibration",
+        ),
         (
             "critical dilution rate, ethanol (1/h)",
             f"{d_meas:.4g} ({d_lo:g}-{d_hi:g})",
@@ -164,10 +176,22 @@ def growth_benchmark() -> TaskResult:
         ),
         ("onset of any overflow product (1/h)", f"{d_meas:.4g}", f(over_ec), "none", "-"),
         ("ethanol vs D (van Hoek points)", "", pattern(pred_ec), pattern(pred_pl), "-"),
-        ("C×N Spearman, measured growth > 0", f"n = {int(pos.sum())}", f"{e['rho']:.3f}", f"{p['rho']:.3f}", f">= 0.6: {'yes' if e['rho'] >= 0.6 else 'no'}; > plain: {'yes' if e['rho'] > p['rho'] else 'no'}"),
+        (
+            "C×N Spearman, measured growth > 0",
+            f"n = {int(pos.sum())}",
+            f"{e['rho']:.3f}",
+            f"{p['rho']:.3f}",
+            f">= 0.6: {'yes' if e['rho'] >= 0.6 else 'no'}; > plain: {'yes' if e['rho'] > p['rho'] else 'no'}",
+        ),
         ("C×N Spearman, all combinations", f"n = {M.size}", f"{e['rho_all']:.3f}", f"{p['rho_all']:.3f}", "-"),
         ("C×N RMSE, measured growth > 0 (1/h)", "", f"{e['rmse']:.3f}", f"{p['rmse']:.3f}", "-"),
-        ("C×N growth/no growth TP FN FP TN", f"{int(pos.sum())} grow, {int((~pos).sum())} not", f"{e['TP']} {e['FN']} {e['FP']} {e['TN']}", f"{p['TP']} {p['FN']} {p['FP']} {p['TN']}", "-"),
+        (
+            "C×N growth/no growth TP FN FP TN",
+            f"{int(pos.sum())} grow, {int((~pos).sum())} not",
+            f"{e['TP']} {e['FN']} {e['FP']} {e['TN']}",
+            f"{p['TP']} {p['FN']} {p['FP']} {p['TN']}",
+            "-",
+        ),
     )
     notes = "\n".join(
         [
@@ -190,9 +214,7 @@ def growth_benchmark() -> TaskResult:
         "saturation": ec.saturation,
         "wall_s": seconds,
     }
-    return TaskResult(
-        "growth", ("quantity", "measured", "ecGEM", "plain FBA", "criterion"), rows, metrics, notes
-    )
+    return TaskResult("growth", ("quantity", "measured", "ecGEM", "plain FBA", "criterion"), rows, metrics, notes)
 
 
 def _overflow_onset(gem, setup: ChemostatSetup) -> float:
@@ -210,7 +232,9 @@ def _flux_table(vh: pd.DataFrame, ec: pd.DataFrame, pl: pd.DataFrame) -> list[st
             sign = -1.0 if k in ("glucose", "O2") else 1.0  # the data give uptakes as positive rates
             a, b = ec.loc[D, k] * sign, pl.loc[D, k] * sign
             cells.append(f"{vh.loc[D, mk]:.3g} / {_num(a)} / {_num(b)}")
-        other = ", ".join(f"{k} {ec.loc[D, k]:.2f}" for k in OVERFLOW if k != "ethanol" and ec.loc[D, k] > ETHANOL_THRESHOLD)
+        other = ", ".join(
+            f"{k} {ec.loc[D, k]:.2f}" for k in OVERFLOW if k != "ethanol" and ec.loc[D, k] > ETHANOL_THRESHOLD
+        )
         lines.append(f"| {D:g} | " + " | ".join(cells) + f" | {other or '-'} |")
     return lines
 

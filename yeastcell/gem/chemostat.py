@@ -108,7 +108,10 @@ class _Chemostat:
 
 
 def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
-    idx = {"growth": reaction_index(gem, setup.growth), "substrate": reaction_index(gem, setup.substrate)}
+    idx: dict[str, int | None] = {
+        "growth": reaction_index(gem, setup.growth),
+        "substrate": reaction_index(gem, setup.substrate),
+    }
     idx["pool"] = (
         gem.reaction_ids.index(setup.pool) if setup.pool is not None and setup.pool in gem.reaction_ids else None
     )

@@ -25,7 +25,14 @@ from yeastcell.exceptions import GemError, MediumError, UnknownNameError
 from yeastcell.gem import _highs
 from yeastcell.gem.load import GEM, reaction_index
 
-__all__ = ["CN_SOURCES", "read_cn_sources", "read_max_growth_grid", "cn_growth", "REFERENCE_CARBON", "REFERENCE_NITROGEN"]
+__all__ = [
+    "CN_SOURCES",
+    "read_cn_sources",
+    "read_max_growth_grid",
+    "cn_growth",
+    "REFERENCE_CARBON",
+    "REFERENCE_NITROGEN",
+]
 
 CN_SOURCES = Path(__file__).resolve().parent / "maps" / "cn_sources.tsv"
 REFERENCE_CARBON = "r_1714"

@@ -104,17 +104,27 @@ class EnzymeCosts:
 
 
 def _custom_kcat(data: EnzymeData, rxn: str, term: frozenset[str]) -> float | None:
-    best = None
-    for c in data.custom:
-        if c.reactions and rxn not in c.reactions:
-            continue
-        if not c.genes and not c.reactions:
-            continue
-        if c.genes and not c.genes <= term:
-            continue
-        if not c.genes or c.reactions or c.genes <= term:
-            best = c.kcat if best is None else max(best, c.kcat)
-    return best
+    """The largest curated kcat that applies to complex ``term`` of reaction ``rxn`` (1/s), or None.
+
+    An entry applies when it lists ``rxn`` (or no reactions) and its genes are all in ``term`` (an
+    entry without genes applies to every complex of the reactions it lists).
+    """
+    hits = [c.kcat for c in data.custom if (rxn in c.reactions if c.reactions else bool(c.genes)) and c.genes <= term]
+    return max(hits) if hits else None
+
+
+def _term_kcat(
+    data: EnzymeData, by_rxn: Mapping[tuple[str, str], Mapping[str, float]], rid: str, d: str, term: frozenset[str]
+) -> tuple[float, str] | None:
+    """kcat (1/s) of one complex for one direction and where it came from, or None."""
+    k = _custom_kcat(data, rid, term)
+    if k is not None:
+        return k, "custom"
+    for direction, source in ((d, "DLKcat"), ("-" if d == "+" else "+", "DLKcat reverse")):
+        ks = [x for x in (by_rxn.get((rid, direction), {}).get(g) for g in term) if x is not None]
+        if ks:
+            return max(ks), source
+    return None
 
 
 def enzyme_costs(gem: GEM, data: EnzymeData, *, missing_kcat: str = "median") -> EnzymeCosts:
@@ -152,23 +162,12 @@ def enzyme_costs(gem: GEM, data: EnzymeData, *, missing_kcat: str = "median") ->
         for d in "+-":
             if (d == "+" and gem.ub[j] <= 0) or (d == "-" and gem.lb[j] >= 0):
                 continue
-            best = (math.inf, math.nan, frozenset(), math.nan, "")  # cost, kcat, term, mass, source
-            for term in terms:
+            best: tuple[float, float, frozenset[str], float, str] = (math.inf, math.nan, frozenset(), math.nan, "")
+            for term in terms:  # (cost, kcat, complex, mass, source) of the cheapest isoenzyme
                 m = sum(data.mw.get(g, median_mw) for g in term)
-                k, s = _custom_kcat(data, rid, term), "custom"
-                if k is None:
-                    own = [by_rxn.get((rid, d), {}).get(g) for g in term]
-                    other = [by_rxn.get((rid, "-" if d == "+" else "+"), {}).get(g) for g in term]
-                    ks = [x for x in own if x is not None]
-                    k, s = (max(ks), "DLKcat") if ks else (None, "")
-                    if k is None:
-                        ko = [x for x in other if x is not None]
-                        k, s = (max(ko), "DLKcat reverse") if ko else (None, "")
-                if k is None:
-                    continue
-                cost = m / k
-                if cost < best[0]:
-                    best = (cost, k, term, m, s)
+                found = _term_kcat(data, by_rxn, rid, d, term)
+                if found is not None and m / found[0] < best[0]:
+                    best = (m / found[0], found[0], term, m, found[1])
             if best[4]:
                 kc[d][j], enz[d][j], mass[d][j] = best[1], best[2], best[3]
                 if d == "+" or not src[j]:
@@ -184,10 +183,10 @@ def enzyme_costs(gem: GEM, data: EnzymeData, *, missing_kcat: str = "median") ->
             kc[d][j], enz[d][j], mass[d][j] = median_kcat, term, m
             if d == "+" or not src[j]:
                 src[j] = "median"
-    cost = {d: mass[d] / 1000.0 / (kc[d] * _SECONDS_PER_HOUR) for d in "+-"}
+    per_flux = {d: mass[d] / 1000.0 / (kc[d] * _SECONDS_PER_HOUR) for d in "+-"}
     return EnzymeCosts(
-        forward=cost["+"],
-        reverse=cost["-"],
+        forward=per_flux["+"],
+        reverse=per_flux["-"],
         forward_enzyme=tuple(enz["+"]),
         reverse_enzyme=tuple(enz["-"]),
         forward_kcat=kc["+"],

@@ -244,10 +244,14 @@ class EnzymeData:
             UnknownReactionError: a reaction of a kcat table is not in the model.
         """
         genes, rxns = set(gem.gene_ids), set(gem.reaction_ids)
-        bad_g = sorted({g for _, _, g in self.kcat if g not in genes} | {g for c in self.custom for g in c.genes} - genes)
+        bad_g = sorted(
+            {g for _, _, g in self.kcat if g not in genes} | {g for c in self.custom for g in c.genes} - genes
+        )
         if bad_g:
             raise UnknownGeneError(bad_g, gem.gene_ids)
-        bad_r = sorted({r for r, _, _ in self.kcat if r not in rxns} | {r for c in self.custom for r in c.reactions} - rxns)
+        bad_r = sorted(
+            {r for r, _, _ in self.kcat if r not in rxns} | {r for c in self.custom for r in c.reactions} - rxns
+        )
         if bad_r:
             raise UnknownReactionError(bad_r, gem.reaction_ids)
 
@@ -280,4 +284,6 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     )
     mw = read_masses(d / "uniprot.tsv.gz")
     f = modelled_mass_fraction(gem.gene_ids, read_paxdb(d / "paxDB.tsv"), mw)
-    return EnzymeData(kcat=kcat, custom=custom, mw=mw, total_protein=read_total_protein(d / "fluxData.tsv"), mass_fraction=f)
+    return EnzymeData(
+        kcat=kcat, custom=custom, mw=mw, total_protein=read_total_protein(d / "fluxData.tsv"), mass_fraction=f
+    )

@@ -22,6 +22,8 @@ import time
 from ..gem import essentiality_test
 from ._scripts import call_main, script_missing
 from .glucose_pulse import glucose_pulse_table
+from .growth import DATA as GROWTH_DATA
+from .growth import growth_benchmark
 from .phospho import phospho_tables
 from .stress_proteome import stress_proteome_table
 from .task import Option, Task, TaskResult, register, table_from_markdown
@@ -265,6 +267,31 @@ register(
         baselines=("published Yeast-GEM 9.0.2 figures", "every gene predicted viable"),
         run=_run_essentiality,
         options={"processes": Option(int, 1, "worker processes for the knockout screen")},
+    )
+)
+
+
+# --- growth from the proteome: enzyme-constrained Yeast-GEM --------------------------------------
+
+
+register(
+    Task(
+        name="growth",
+        title="Growth from the proteome: enzyme-constrained Yeast-GEM vs plain FBA",
+        description="Critical dilution rate of the Crabtree transition and the chemostat exchange fluxes "
+        "(van Hoek 1998), and maximal growth on 14 carbon x 23 nitrogen sources (Lu et al. 2019), "
+        "predicted by the enzyme-constrained Yeast-GEM (sMOMENT pool, GECKO 3 kcats) and by plain FBA.",
+        data=GROWTH_DATA,
+        protocol="yeastcell.bench.growth: one pool bound calibrated to the median aerobic glucose batch "
+        "growth rate (BayesianGrowthRates.csv); chemostats by GECKO's protocol (mu = D, min glucose, "
+        "then min pool); C x N maximal growth, uptake unlimited (ecGEM) or 10 mmol/gDW/h (plain FBA)",
+        metrics=(
+            "critical dilution rate and its relative error",
+            "ethanol secretion pattern below/above",
+            "C x N Spearman and RMSE over measured growth, no-growth confusion table",
+        ),
+        baselines=("plain FBA (Yeast-GEM, no enzyme constraint)",),
+        run=lambda o: growth_benchmark(),
     )
 )
 

@@ -105,9 +105,48 @@ def test_pool_is_not_an_exchange():
 
 
 def test_abundance_bounds_one_enzyme():
-    ec = enzyme_constrained(_toy(), _data(), pool_bound=1.0, abundances={"g1": 1e-5})
+    # one column per reaction (sMOMENT): g1's abundance alone limits R1
+    ec = enzyme_constrained(_toy(), _data(), pool_bound=1.0, abundances={"g1": 1e-5}, isoenzymes="cheapest")
     v = optimize(ec.gem).objective
-    assert v == pytest.approx(1e-5 / ec.costs.forward[1], rel=1e-6)  # g1 alone limits R1
+    assert v == pytest.approx(1e-5 / ec.costs.forward[1], rel=1e-6)
+    # isoenzymes split: the dearer g2 takes over what g1 cannot carry (uptake limit 10)
+    split = enzyme_constrained(_toy(), _data(), pool_bound=1.0, abundances={"g1": 1e-5})
+    sol = optimize(split.gem)
+    assert sol.objective == pytest.approx(10.0, rel=1e-6)
+    assert split.enzyme_usage(sol.fluxes)["g1"] == pytest.approx(1e-5, rel=1e-6)
+
+
+def test_isoenzyme_split_reprices_a_deletion():
+    P = 1e-3
+    ec = enzyme_constrained(_toy(), _data(), pool_bound=P)
+    ids = ec.gem.reaction_ids
+    assert "R1_EXP_2" in ids  # g1 (cheaper) keeps R1, g2 gets its own column
+    assert ec.gem.gene_rules[ids.index("R1")] == "g1" and ec.gem.gene_rules[ids.index("R1_EXP_2")] == "g2"
+    c_g2 = 20.0 / (10 * 3600)
+    c_r2 = ec.costs.forward[2]
+    df = knockout_screen(ec.gem, genes=["g1", "g2"], progress=False)
+    assert df.attrs["wild_type_growth"] == pytest.approx(P / (ec.costs.forward[1] + c_r2), rel=1e-6)
+    assert df.loc["g1", "growth"] == pytest.approx(P / (c_g2 + c_r2), rel=1e-6)  # re-priced with g2
+    assert df.loc["g2", "growth_ratio"] == pytest.approx(1.0)  # the dearer isoenzyme is not missed
+    cheap = enzyme_constrained(_toy(), _data(), pool_bound=P, isoenzymes="cheapest")
+    assert "R1_EXP_2" not in cheap.gem.reaction_ids
+    assert optimize(cheap.gem).objective == pytest.approx(df.attrs["wild_type_growth"], rel=1e-9)
+
+
+def test_subunit_copies_and_standard_enzyme():
+    # R2's complex g3:g4 with 2 copies of g3 (curated stoichiometry): mass 2*30 + 10 kg/mol
+    custom = (CustomKcat(frozenset({"g3", "g4"}), 40.0, ("R2",), "", {"g3": 2.0, "g4": 1.0}),)
+    ec = enzyme_constrained(_toy(), _data(custom=custom))
+    assert ec.costs.forward[2] == pytest.approx(70.0 / (40 * 3600))
+    assert ec.column_shares[ec.gem.reaction_ids.index("R2")]["g3"] == pytest.approx(60 / 70)
+    # a conversion without a gene rule gets GECKO's standard pseudo-enzyme; exchanges do not
+    gem = _toy()
+    gem = gem.replace(gene_rules=("", "g1 or g2", "", ""))
+    costs = enzyme_constrained(gem, _data()).costs
+    assert costs.source[2] == "standard" and costs.source[0] == ""
+    assert costs.forward[2] == pytest.approx(np.median(list(MW.values())) / 1000 / (costs.median_kcat * 3600))
+    free = enzyme_constrained(gem, _data(), no_gene_rule="free").costs
+    assert free.source[2] == "" and math.isnan(free.forward[2])
 
 
 def test_bad_input():
@@ -126,6 +165,11 @@ def test_custom_kcat_file_errors(tmp_path):
     f.write_text("proteins\tgenes\tgene_name\tkcat\trxns\tnotes\tstoicho\nP1\tYAL001C\tX\t-3\t\tn\t1\n")
     with pytest.raises(EnzymeDataError, match="row 2"):
         read_custom_kcats(f)
+    f.write_text("proteins\tgenes\tgene_name\tkcat\trxns\tnotes\tstoicho\nP1\tA and B\tX\t3\t\tn\t2 + 1 + 1\n")
+    with pytest.raises(EnzymeDataError, match="3 entries for 2 genes"):
+        read_custom_kcats(f)
+    f.write_text("proteins\tgenes\tgene_name\tkcat\trxns\tnotes\tstoicho\nP1\tA and B\tX\t3\t\tn\t2 + 1\n")
+    assert read_custom_kcats(f)[0].copies == {"A": 2.0, "B": 1.0}
 
 
 # ---------------------------------------------------------------- Yeast-GEM and the GECKO tables
@@ -156,7 +200,7 @@ def test_yeast_build(yeast):
 @pytest.mark.reference_data
 def test_yeast_crabtree_qualitative(yeast):
     _, data, ec = yeast
-    ec = with_pool(ec, 0.16)  # ~ the pool calibrated on batch growth by the `growth` benchmark
+    ec = with_pool(ec, pool_for_growth(ec, 0.375))  # calibrated on batch growth as the `growth` benchmark
     df = chemostat_fluxes(ec.gem, [0.1, 0.36])
     assert df.loc[0.1, "ethanol"] == pytest.approx(0.0, abs=1e-6)  # respiratory
     assert df.loc[0.36, "ethanol"] > 1.0  # fermenting above the critical D

@@ -214,36 +214,39 @@ def max_growth(gem: GEM) -> tuple[str, float, np.ndarray | None]:
 
 
 def pool_for_growth(
-    ec, target_growth: float, *, substrate: str = "r_1714", lo: float = 1e-3, hi: float = 1.0, tol: float = 1e-5
+    ec,
+    target_growth: float,
+    *,
+    substrate: str = "r_1714",
+    growth: str = "r_2111",
+    lo: float = 1e-3,
+    hi: float = 1.0,
+    tol: float = 1e-5,
 ) -> float:
     """The pool bound ``P`` (g gDW⁻¹) at which ``ec`` (an :class:`~yeastcell.gem.enzyme.ECModel`)
-    grows at ``target_growth`` (h⁻¹) with ``substrate`` uptake unlimited, by bisection.
+    grows at most at ``target_growth`` (h⁻¹) with ``substrate`` uptake unlimited.
 
-    Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP).
+    Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP), so the
+    answer is the smallest pool that allows ``target_growth``: one LP, growth fixed to the target,
+    pool supply minimised (``tol`` is kept for the signature; the LP is exact to its tolerance).
 
     Raises:
-        InfeasibleError: the target is not reached even at ``P = hi`` (or is reached at ``lo``).
+        InfeasibleError: the target needs a pool outside ``(lo, hi]`` g gDW⁻¹.
     """
-    from yeastcell.gem.enzyme import with_pool
+    from yeastcell.gem.enzyme import POOL_REACTION
 
-    i = reaction_index(ec.gem, substrate)
-
-    def mu(P: float) -> float:
-        g = with_pool(ec, P).gem
-        lb = g.lb.copy()
-        lb[i] = min(lb[i], -1000.0)
-        return max_growth(g.replace(lb=lb))[1]
-
-    mu_lo, mu_hi = mu(lo), mu(hi)
-    if not (mu_lo < target_growth <= mu_hi):
+    g = ec.gem
+    i, k, p = reaction_index(g, substrate), reaction_index(g, growth), reaction_index(g, POOL_REACTION)
+    lb, ub = g.lb.copy(), g.ub.copy()
+    lb[i] = min(lb[i], -1000.0)
+    lb[k] = ub[k] = target_growth
+    lb[p], ub[p] = 0.0, hi
+    c = np.zeros(g.n_reactions)
+    c[p] = 1.0
+    st, P = _highs.solve(_highs.make_highs_arrays(g.S, lb, ub, c, "min"))
+    if st != "optimal" or not (lo < P <= hi):
         raise InfeasibleError(
             f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
-            f"(growth {mu_lo:.4g} .. {mu_hi:.4g} h⁻¹)"
+            f"(minimal pool: {'none, the LP is ' + st if st != 'optimal' else f'{P:.4g} g/gDW'})"
         )
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        if mu(mid) < target_growth:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    return float(P)

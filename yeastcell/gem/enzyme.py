@@ -1,40 +1,37 @@
 """Enzyme-constrained GEM: one total-enzyme pool row on top of a :class:`~yeastcell.gem.load.GEM`.
 
-Formulation (sMOMENT, Bekiaris & Klamt 2020 BMC Bioinformatics 21:19; the "light" ecModel of
-GECKO 3, Chen et al. 2024 Nat Protoc 19:629): a flux ``v_j`` (mmol gDW⁻¹ h⁻¹) needs
-``e_j = c_j · |v_j|`` g gDW⁻¹ of enzyme, with the enzyme cost
+Formulation (GECKO 3, Chen et al. 2024 Nat Protoc 19:629, with a pool row as in sMOMENT, Bekiaris
+& Klamt 2020 BMC Bioinformatics 21:19): a flux ``v`` (mmol gDW⁻¹ h⁻¹) catalysed by isoenzyme
+``k`` needs ``c_k · |v|`` g gDW⁻¹ of enzyme, with the cost ``c_k = MW_k / kcat_k`` (g h mmol⁻¹)
+priced by :mod:`yeastcell.gem.pricing` (GECKO's rules for complexes, subunit copies, missing kcats
+and reactions without gene rules).
 
-    c_j = min over isoenzymes k of  MW_k / kcat_k          (g h mmol⁻¹),
-
-* **isoenzymes** (``or`` in the gene rule; the rule's disjunctive normal form): the cheapest one,
-  as sMOMENT does: an optimum never pays for a dearer isoenzyme while the cheapest is there;
-* **complexes** (``and``): ``MW_k`` is the summed mass of the subunits (one copy each: subunit
-  stoichiometries are not in the tables), ``kcat_k`` the complex's;
-* ``kcat_k``: a curated value (:class:`~yeastcell.gem.enzyme_data.CustomKcat`) when one names a
-  subset of the complex's genes (or the reaction), else the largest DLKcat prediction among the
-  complex's genes for that reaction and direction (GECKO's ``selectKcatValue(…, 'max')``), else
-  that of the other direction, else (``missing_kcat="median"``) the median of all kcats the model
-  got; reactions without a gene rule (exchanges, pseudoreactions, spontaneous) cost nothing;
+* **isoenzymes** (``isoenzymes="split"``, the default, as GECKO's full model): a reaction whose
+  isoenzymes differ in cost gets one column per cost class (isoenzymes of equal cost share one);
+  the cheapest keeps the reaction's id, the others are ``<id>_EXP_2``, ``<id>_EXP_3``, … with the
+  gene rule of their isoenzymes only. A gene deletion then removes exactly the isoenzymes it
+  breaks, and the reaction is re-priced with the cheapest one left (the LP picks it). With
+  ``isoenzymes="cheapest"`` (GECKO's light model, sMOMENT) a reaction has one column priced at its
+  cheapest isoenzyme: smaller, same wild-type optimum, but deleting that isoenzyme does not make
+  the reaction dearer;
 * **reversible** reactions with an enzyme are split into a forward column (``lb = 0``) and a
   reverse column ``<id>_REV`` (``-S_j``, ``0 ≤ v ≤ -lb_j``, same gene rule), so that each
   direction pays ``c · v`` with ``v ≥ 0``; reactions that only run backwards pay ``c · (-v)``.
 
-The pool is one extra metabolite ``prot_pool``: every enzymatic column consumes ``c_j`` of it per
+The pool is one extra metabolite ``prot_pool``: every enzymatic column consumes ``c`` of it per
 unit flux and the column ``prot_pool_exchange`` supplies it, ``0 ≤ supply ≤ P``, with
 
     P = Ptot · f · σ                                            (g gDW⁻¹)
 
 ``Ptot`` the measured total protein (0.4228 g gDW⁻¹ in GECKO's ``fluxData.tsv``), ``f`` the mass
-fraction of the proteome made of the model's enzymes (PaxDb, ~0.4 for Yeast-GEM) and ``σ`` the
+fraction of the proteome made of the model's enzymes (PaxDb, ~0.45 for Yeast-GEM) and ``σ`` the
 average saturation of those enzymes (GECKO's default 0.5; a parameter). Measured abundances
 (g gDW⁻¹ per gene) optionally add a row per enzyme bounding what the columns using it draw.
 
 The result is again a :class:`GEM` (``ECModel.gem``), so :func:`~yeastcell.gem.fba.optimize`,
 :func:`~yeastcell.gem.screen.knockout_screen` and the JAX engine apply unchanged; the pool and
 usage columns are not exchanges with the medium (:func:`~yeastcell.gem.medium.exchange_reactions`
-skips them). Limits of sMOMENT: a knockout of the cheapest isoenzyme does not raise the cost of
-its reactions (the next isoenzyme is not priced); the biomass composition does not change with
-the growth rate.
+skips them). The biomass composition does not change with the growth rate.
 """
 
 from __future__ import annotations
@@ -46,17 +43,18 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from yeastcell import gpr as _rules
 from yeastcell.exceptions import GemError, InfeasibleError
 from yeastcell.gem.enzyme_data import EnzymeData, EnzymeDataError
 from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.load import GEM
 from yeastcell.gem.medium import ENZYME_METABOLITE_PREFIX
+from yeastcell.gem.pricing import STANDARD_ENZYME, EnzymeCosts, Isoenzyme, enzyme_costs
 
 __all__ = [
     "DEFAULT_SATURATION",
     "POOL_METABOLITE",
     "POOL_REACTION",
+    "ISOENZYME_MODES",
     "EnzymeCosts",
     "ECModel",
     "enzyme_costs",
@@ -68,132 +66,7 @@ __all__ = [
 DEFAULT_SATURATION = 0.5
 POOL_METABOLITE = f"{ENZYME_METABOLITE_PREFIX}pool"
 POOL_REACTION = f"{ENZYME_METABOLITE_PREFIX}pool_exchange"
-_SECONDS_PER_HOUR = 3600.0
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class EnzymeCosts:
-    """Enzyme cost of every reaction and direction of a GEM.
-
-    Attributes:
-        forward, reverse: ``(n_reactions,)`` cost ``MW/kcat`` of the cheapest isoenzyme,
-            g h mmol⁻¹ (g gDW⁻¹ of enzyme per mmol gDW⁻¹ h⁻¹ of flux); NaN where the direction
-            has no enzyme (no rule, or the direction is blocked by the bounds).
-        forward_enzyme, reverse_enzyme: the cheapest isoenzyme's genes per reaction (empty: none).
-        forward_kcat, reverse_kcat: its kcat, 1/s (NaN: none).
-        source: per reaction, where the forward kcat came from: ``"custom"``, ``"DLKcat"``,
-            ``"DLKcat reverse"`` (the other direction's prediction), ``"median"`` or ``""``.
-        median_kcat: the fallback kcat, 1/s.
-    """
-
-    forward: np.ndarray
-    reverse: np.ndarray
-    forward_enzyme: tuple[frozenset[str], ...]
-    reverse_enzyme: tuple[frozenset[str], ...]
-    forward_kcat: np.ndarray
-    reverse_kcat: np.ndarray
-    source: tuple[str, ...]
-    median_kcat: float
-
-    def counts(self) -> dict[str, int]:
-        """Number of reactions per kcat source (``""``: no enzyme)."""
-        out: dict[str, int] = {}
-        for s in self.source:
-            out[s] = out.get(s, 0) + 1
-        return out
-
-
-def _custom_kcat(data: EnzymeData, rxn: str, term: frozenset[str]) -> float | None:
-    """The largest curated kcat that applies to complex ``term`` of reaction ``rxn`` (1/s), or None.
-
-    An entry applies when it lists ``rxn`` (or no reactions) and its genes are all in ``term`` (an
-    entry without genes applies to every complex of the reactions it lists).
-    """
-    hits = [c.kcat for c in data.custom if (rxn in c.reactions if c.reactions else bool(c.genes)) and c.genes <= term]
-    return max(hits) if hits else None
-
-
-def _term_kcat(
-    data: EnzymeData, by_rxn: Mapping[tuple[str, str], Mapping[str, float]], rid: str, d: str, term: frozenset[str]
-) -> tuple[float, str] | None:
-    """kcat (1/s) of one complex for one direction and where it came from, or None."""
-    k = _custom_kcat(data, rid, term)
-    if k is not None:
-        return k, "custom"
-    for direction, source in ((d, "DLKcat"), ("-" if d == "+" else "+", "DLKcat reverse")):
-        ks = [x for x in (by_rxn.get((rid, direction), {}).get(g) for g in term) if x is not None]
-        if ks:
-            return max(ks), source
-    return None
-
-
-def enzyme_costs(gem: GEM, data: EnzymeData, *, missing_kcat: str = "median") -> EnzymeCosts:
-    """Per-reaction enzyme cost ``MW/kcat`` of the cheapest isoenzyme, both directions.
-
-    Args:
-        gem: the model (its gene rules and bounds: a direction the bounds block gets no cost).
-        data: kcats and masses (:func:`~yeastcell.gem.enzyme_data.load_enzyme_data`).
-        missing_kcat: ``"median"`` (an enzyme without any kcat gets the median kcat) or
-            ``"free"`` (it costs nothing).
-
-    Raises:
-        UnknownGeneError, UnknownReactionError: the kcat tables name genes or reactions that are
-            not in ``gem``.
-        EnzymeDataError: an unknown ``missing_kcat``.
-    """
-    if missing_kcat not in ("median", "free"):
-        raise EnzymeDataError(f"missing_kcat must be 'median' or 'free', got {missing_kcat!r}")
-    data.validate_for(gem)
-    n = gem.n_reactions
-    masses = np.array(list(data.mw.values()))
-    median_mw = float(np.median(masses)) if masses.size else math.nan
-    by_rxn: dict[tuple[str, str], dict[str, float]] = {}
-    for (r, d, g), k in data.kcat.items():
-        by_rxn.setdefault((r, d), {})[g] = k
-    kc = {d: np.full(n, np.nan) for d in "+-"}
-    enz: dict[str, list[frozenset[str]]] = {d: [frozenset()] * n for d in "+-"}
-    mass = {d: np.full(n, np.nan) for d in "+-"}
-    src = [""] * n
-    pending = []  # (j, d, term mass) without any kcat
-    for j, (rid, rule) in enumerate(zip(gem.reaction_ids, gem.gene_rules)):
-        if not rule.strip():
-            continue
-        terms = _rules.dnf(_rules.parse(rule))
-        for d in "+-":
-            if (d == "+" and gem.ub[j] <= 0) or (d == "-" and gem.lb[j] >= 0):
-                continue
-            best: tuple[float, float, frozenset[str], float, str] = (math.inf, math.nan, frozenset(), math.nan, "")
-            for term in terms:  # (cost, kcat, complex, mass, source) of the cheapest isoenzyme
-                m = sum(data.mw.get(g, median_mw) for g in term)
-                found = _term_kcat(data, by_rxn, rid, d, term)
-                if found is not None and m / found[0] < best[0]:
-                    best = (m / found[0], found[0], term, m, found[1])
-            if best[4]:
-                kc[d][j], enz[d][j], mass[d][j] = best[1], best[2], best[3]
-                if d == "+" or not src[j]:
-                    src[j] = best[4]
-            else:
-                # no kcat for any isoenzyme: the lightest complex, priced later at the median kcat
-                light = min(terms, key=lambda t: sum(data.mw.get(g, median_mw) for g in t))
-                pending.append((j, d, light, sum(data.mw.get(g, median_mw) for g in light)))
-    known = np.concatenate([kc["+"][np.isfinite(kc["+"])], kc["-"][np.isfinite(kc["-"])]])
-    median_kcat = float(np.median(known)) if known.size else math.nan
-    if missing_kcat == "median":
-        for j, d, term, m in pending:
-            kc[d][j], enz[d][j], mass[d][j] = median_kcat, term, m
-            if d == "+" or not src[j]:
-                src[j] = "median"
-    per_flux = {d: mass[d] / 1000.0 / (kc[d] * _SECONDS_PER_HOUR) for d in "+-"}
-    return EnzymeCosts(
-        forward=per_flux["+"],
-        reverse=per_flux["-"],
-        forward_enzyme=tuple(enz["+"]),
-        reverse_enzyme=tuple(enz["-"]),
-        forward_kcat=kc["+"],
-        reverse_kcat=kc["-"],
-        source=tuple(src),
-        median_kcat=median_kcat,
-    )
+ISOENZYME_MODES = ("split", "cheapest")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -209,7 +82,10 @@ class ECModel:
         total_protein, mass_fraction, saturation: ``Ptot`` (g gDW⁻¹), ``f`` and ``σ``.
         column_cost: ``(gem.n_reactions,)`` enzyme drawn per unit flux of each column of ``gem``,
             g h mmol⁻¹ (0 for columns without enzyme), counted on ``|v|``.
-        column_enzyme: the genes each column's enzyme is made of.
+        column_enzyme: the genes each column's enzyme is made of (its cheapest isoenzyme; empty:
+            none, or GECKO's standard pseudo-enzyme).
+        column_shares: per column, each subunit's share of the enzyme's mass (gene → fraction;
+            ``{"standard": 1.0}`` for the standard pseudo-enzyme, ``{}``: no enzyme).
         base_column: for each column of ``gem``, the reaction of ``base`` it comes from (-1: the
             pool and usage columns); ``reverse``: whether the column is a split reverse direction.
     """
@@ -225,6 +101,7 @@ class ECModel:
     column_enzyme: tuple[frozenset[str], ...]
     base_column: np.ndarray
     reverse: np.ndarray
+    column_shares: tuple[Mapping[str, float], ...] = ()
 
     def pool_usage(self, fluxes: np.ndarray) -> float:
         """Enzyme mass the fluxes of ``gem`` draw from the pool, g gDW⁻¹."""
@@ -241,22 +118,17 @@ class ECModel:
 
     def enzyme_usage(self, fluxes: np.ndarray) -> dict[str, float]:
         """Enzyme mass per gene, g gDW⁻¹: each column's draw split over its enzyme's subunits in
-        proportion to their masses (the :class:`EnzymeData` masses used at build time)."""
-        return dict(self._usage(np.asarray(fluxes)))
-
-    def _usage(self, v: np.ndarray):
+        proportion to their mass in the complex (copies · MW; key ``"standard"``: GECKO's standard
+        pseudo-enzyme of enzymatic reactions without a gene rule)."""
+        v = np.asarray(fluxes)
         out: dict[str, float] = {}
         for j in np.flatnonzero(self.column_cost > 0):
             e = self.column_cost[j] * abs(v[j])
             if e <= 0:
                 continue
-            genes = sorted(self.column_enzyme[j])
-            w = np.array([self._masses.get(g, 1.0) for g in genes])
-            for g, x in zip(genes, w / w.sum()):
+            for g, x in self.column_shares[j].items():
                 out[g] = out.get(g, 0.0) + e * float(x)
-        return out.items()
-
-    _masses: Mapping[str, float] = dataclasses.field(default_factory=dict, repr=False)
+        return out
 
 
 def with_pool(ec: ECModel, pool_bound: float) -> ECModel:
@@ -282,6 +154,8 @@ def enzyme_constrained(
     pool_bound: float | None = None,
     abundances: Mapping[str, float] | None = None,
     missing_kcat: str = "median",
+    no_gene_rule: str = "standard",
+    isoenzymes: str = "split",
 ) -> ECModel:
     """Build the enzyme-constrained model of ``gem`` (see the module docstring).
 
@@ -293,10 +167,13 @@ def enzyme_constrained(
         pool_bound: ``P`` in g gDW⁻¹; default ``Ptot · f · σ``.
         abundances: measured enzyme levels, gene (id or standard name) → g gDW⁻¹: each bounds
             the enzyme that the columns using that gene draw (its share of the complex's mass).
-        missing_kcat: see :func:`enzyme_costs`.
+        missing_kcat, no_gene_rule: see :func:`~yeastcell.gem.pricing.isoenzymes`.
+        isoenzymes: ``"split"`` (one column per isoenzyme cost class: deletions re-price) or
+            ``"cheapest"`` (one column per reaction at its cheapest isoenzyme); see the module
+            docstring.
 
     Raises:
-        EnzymeDataError: a saturation, pool bound or abundance out of range.
+        EnzymeDataError: a saturation, pool bound or abundance out of range, an unknown mode.
         UnknownGeneError: an abundance or kcat names a gene that is not in ``gem``.
     """
     if not (0 < saturation <= 1):
@@ -304,25 +181,29 @@ def enzyme_constrained(
     P = data.total_protein * data.mass_fraction * saturation if pool_bound is None else float(pool_bound)
     if not (math.isfinite(P) and P > 0):
         raise EnzymeDataError(f"pool_bound must be positive and finite (g/gDW), got {pool_bound!r}")
-    costs = enzyme_costs(gem, data, missing_kcat=missing_kcat)
-    n = gem.n_reactions
-    fwd = np.nan_to_num(costs.forward, nan=0.0)
-    rev = np.nan_to_num(costs.reverse, nan=0.0)
-    split = (gem.lb < 0) & (gem.ub > 0) & (rev > 0)
-    back_only = (gem.ub <= 0) & (rev > 0)
-    S = gem.S.tocsc()
+    if isoenzymes not in ISOENZYME_MODES:
+        raise EnzymeDataError(f"isoenzymes must be one of {ISOENZYME_MODES}, got {isoenzymes!r}")
+    costs = enzyme_costs(gem, data, missing_kcat=missing_kcat, no_gene_rule=no_gene_rule)
+    vc = _columns(gem, costs, split=isoenzymes == "split")
+    n = len(vc.origin)
+    v_lb, v_ub = gem.lb[vc.origin], gem.ub[vc.origin]
+    fwd = np.nan_to_num(vc.cost[0], nan=0.0)
+    rev = np.nan_to_num(vc.cost[1], nan=0.0)
+    split = (v_lb < 0) & (v_ub > 0) & (rev > 0)
+    back_only = (v_ub <= 0) & (rev > 0)
+    S = gem.S.tocsc()[:, vc.origin]
     rev_idx = np.flatnonzero(split)
     n_new = len(rev_idx)
-    # columns: originals, split reverses, pool supply (+ usage columns)
-    lb = np.concatenate([np.where(split, 0.0, gem.lb), np.zeros(n_new)])
-    ub = np.concatenate([gem.ub, -gem.lb[rev_idx]])
-    c = np.concatenate([gem.c, -gem.c[rev_idx]])
-    base_col = np.concatenate([np.arange(n), rev_idx])
+    # columns: (isoenzyme-expanded) originals, split reverses, pool supply (+ usage columns)
+    lb = np.concatenate([np.where(split, 0.0, v_lb), np.zeros(n_new)])
+    ub = np.concatenate([v_ub, -v_lb[rev_idx]])
+    c = np.concatenate([gem.c[vc.origin], -gem.c[vc.origin][rev_idx]])
+    base_col = np.concatenate([vc.origin, vc.origin[rev_idx]])
     is_rev = np.concatenate([back_only, np.ones(n_new, dtype=bool)])
     col_cost = np.concatenate([np.where(back_only, rev, fwd), rev[rev_idx]])
-    col_enz = tuple(costs.reverse_enzyme[j] if back_only[j] else costs.forward_enzyme[j] for j in range(n)) + tuple(
-        costs.reverse_enzyme[j] for j in rev_idx
-    )
+    col_iso = [vc.iso[1][j] if back_only[j] else vc.iso[0][j] for j in range(n)] + [vc.iso[1][j] for j in rev_idx]
+    col_enz = tuple(i.genes if i is not None else frozenset() for i in col_iso)
+    col_shares = tuple(_shares(i) for i in col_iso)
     # the pool row: consumption c·|v| (sign +c for backward-only columns, whose v ≤ 0)
     signed = np.where(is_rev & (np.arange(len(col_cost)) < n), col_cost, -col_cost)
     pool_row = sp.csr_array(signed.reshape(1, -1))
@@ -332,7 +213,6 @@ def enzyme_constrained(
     met_names = list(gem.metabolite_names) + ["enzyme pool"]
     extra_cols = [(POOL_REACTION, "enzyme pool supply", 0.0, P, "")]
     abundance_rows = []
-    masses = dict(data.mw)
     if abundances:
         idx = resolve_genes(gem, list(abundances))
         for (name, a), gi in zip(abundances.items(), idx):
@@ -340,10 +220,9 @@ def enzyme_constrained(
                 raise EnzymeDataError(f"abundance of {name!r} must be >= 0 and finite (g/gDW), got {a!r}")
             g = gem.gene_ids[gi]
             row = np.zeros(len(col_cost))
-            for j, enzyme in enumerate(col_enz):
-                if g in enzyme and col_cost[j] > 0:
-                    share = masses.get(g, 1.0) / sum(masses.get(x, 1.0) for x in enzyme)
-                    row[j] = share * (col_cost[j] if (is_rev[j] and j < n) else -col_cost[j])
+            for j, shares in enumerate(col_shares):
+                if g in shares and col_cost[j] > 0:
+                    row[j] = shares[g] * (col_cost[j] if (is_rev[j] and j < n) else -col_cost[j])
             abundance_rows.append(row)
             met_ids.append(f"{ENZYME_METABOLITE_PREFIX}{g}")
             met_names.append(f"enzyme {g}")
@@ -357,8 +236,8 @@ def enzyme_constrained(
         (np.ones(k), (np.array([gem.n_metabolites + i for i in range(k)]), np.arange(k))), shape=(n_rows, k)
     )
     A = sp.hstack([A, supply], format="csc")
-    rids = list(gem.reaction_ids) + [f"{gem.reaction_ids[j]}_REV" for j in rev_idx] + [e[0] for e in extra_cols]
-    rnames = list(gem.reaction_names) + [f"{gem.reaction_names[j]} (reverse)" for j in rev_idx]
+    rids = list(vc.ids) + [f"{vc.ids[j]}_REV" for j in rev_idx] + [e[0] for e in extra_cols]
+    rnames = list(vc.names) + [f"{vc.names[j]} (reverse)" for j in rev_idx]
     rnames += [e[1] for e in extra_cols]
     ec_gem = GEM(
         S=A,
@@ -372,7 +251,7 @@ def enzyme_constrained(
         metabolite_names=tuple(met_names),
         gene_ids=gem.gene_ids,
         gene_names=gem.gene_names,
-        gene_rules=tuple(gem.gene_rules) + tuple(gem.gene_rules[j] for j in rev_idx) + ("",) * k,
+        gene_rules=tuple(vc.rules) + tuple(vc.rules[j] for j in rev_idx) + ("",) * k,
         source_sha256=gem.source_sha256,
     )
     return ECModel(
@@ -387,8 +266,73 @@ def enzyme_constrained(
         column_enzyme=col_enz + (frozenset(),) * k,
         base_column=np.concatenate([base_col, -np.ones(k, dtype=np.int64)]),
         reverse=np.concatenate([is_rev, np.zeros(k, dtype=bool)]),
-        _masses=masses,
+        column_shares=col_shares + ({},) * k,
     )
+
+
+def _shares(iso: Isoenzyme | None) -> Mapping[str, float]:
+    if iso is None:
+        return {}
+    return dict(iso.shares) if iso.genes else {STANDARD_ENZYME: 1.0}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Columns:
+    """The reactions of a GEM expanded into one column per isoenzyme cost class."""
+
+    origin: np.ndarray  # (n_cols,) base reaction of each column
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    rules: tuple[str, ...]
+    cost: tuple[np.ndarray, np.ndarray]  # forward, reverse cost of each column (NaN: none)
+    iso: tuple[list[Isoenzyme | None], list[Isoenzyme | None]]  # the isoenzyme paying, per direction
+
+
+def _rule_of(terms: list[frozenset[str]]) -> str:
+    return " or ".join("(" + " and ".join(sorted(t)) + ")" if len(t) > 1 else next(iter(t)) for t in terms)
+
+
+def _cheapest(isos, d: int) -> Isoenzyme | None:
+    priced = [i for i in isos if i.source[d]]
+    return min(priced, key=lambda i: i.cost(d)) if priced else None
+
+
+def _columns(gem: GEM, costs: EnzymeCosts, split: bool) -> _Columns:
+    """One column per reaction (``split=False``), or per isoenzyme cost class (``split=True``: the
+    cheapest class keeps the id, the others ``<id>_EXP_<k>``, k = 2, 3, … in order of cost)."""
+    origin: list[int] = []
+    ids, names, rules = [], [], []
+    cost: tuple[list[float], list[float]] = ([], [])
+    iso: tuple[list[Isoenzyme | None], list[Isoenzyme | None]] = ([], [])
+    for j, isos in enumerate(costs.isoenzymes):
+        groups: list[list[Isoenzyme]] = [list(isos)]
+        if split and len(isos) > 1 and all(i.genes for i in isos):
+            by_cost: dict[tuple[str, str], list[Isoenzyme]] = {}
+            for i in isos:
+                by_cost.setdefault((f"{i.cost(0):.12g}", f"{i.cost(1):.12g}"), []).append(i)
+            if len(by_cost) > 1:
+                groups = sorted(by_cost.values(), key=lambda g: (_key(g[0].cost(0)), _key(g[0].cost(1))))
+        for k, group in enumerate(groups):
+            origin.append(j)
+            ids.append(gem.reaction_ids[j] if k == 0 else f"{gem.reaction_ids[j]}_EXP_{k + 1}")
+            names.append(gem.reaction_names[j] if k == 0 else f"{gem.reaction_names[j]} (isoenzyme {k + 1})")
+            rules.append(gem.gene_rules[j] if len(groups) == 1 else _rule_of([i.genes for i in group]))
+            for d in (0, 1):
+                best = _cheapest(group, d)
+                iso[d].append(best)
+                cost[d].append(best.cost(d) if best is not None else math.nan)
+    return _Columns(
+        np.array(origin, dtype=np.int64),
+        tuple(ids),
+        tuple(names),
+        tuple(rules),
+        (np.array(cost[0]), np.array(cost[1])),
+        iso,
+    )
+
+
+def _key(x: float) -> float:
+    return x if math.isfinite(x) else math.inf
 
 
 def require_feasible(status: str, what: str) -> None:

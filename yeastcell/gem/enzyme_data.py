@@ -4,7 +4,8 @@ The tables are GECKO 3's (Chen et al. 2024 Nat Protoc 19:629; the ``gecko/`` fol
 reference data):
 
 * ``customKcats.tsv``: curated kcats (1/s) per protein or complex (genes joined by ``and``),
-  optionally restricted to listed reactions;
+  optionally restricted to listed reactions, with the complex's subunit stoichiometry (column
+  ``stoicho``, e.g. ``3 + 3 + 1 + … + 10`` for ATP synthase) where GECKO gives it;
 * ``DLKcat.tsv.gz``: kcats (1/s) **predicted** by DLKcat (Li et al. 2022 Nat Catal 5:662) per
   reaction × gene × substrate; GECKO's ids ``r_0001_EXP_2`` (2nd isoenzyme) and ``r_0001_REV``
   (reverse direction) are reduced here to ``(reaction, direction, gene)``, keeping the largest value
@@ -59,12 +60,14 @@ class CustomKcat:
         reactions: reactions it applies to; empty: every reaction whose rule has a complex
             containing all of ``genes``.
         note: provenance.
+        copies: subunit stoichiometry, gene → copies per complex (empty: not given, 1 each).
     """
 
     genes: frozenset[str]
     kcat: float
     reactions: tuple[str, ...] = ()
     note: str = ""
+    copies: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _check_kcat(value: float, what: str) -> float:
@@ -82,10 +85,12 @@ def read_custom_kcats(path: str | os.PathLike) -> tuple[CustomKcat, ...]:
 
     Columns (tab-separated, header row): ``proteins``, ``genes`` (ORFs, complexes joined by
     `` and ``), ``gene_name``, ``kcat`` (1/s), ``rxns`` (comma-separated; empty = every reaction of
-    those genes), ``notes``, ``stoicho``.
+    those genes), ``notes``, ``stoicho`` (optional: copies of each subunit joined by `` + ``, in the
+    order of ``genes``; GECKO's ``applyKcatConstraints`` prices a complex as Σ copies·MW / kcat).
 
     Raises:
-        EnzymeDataError: a missing column, an unparsable or non-positive kcat (naming the row).
+        EnzymeDataError: a missing column, an unparsable or non-positive kcat or stoichiometry, a
+            stoichiometry whose length differs from the number of genes (naming the row).
     """
     path = Path(path)
     lines = [ln.rstrip("\n") for ln in _open(path) if ln.strip()]
@@ -95,6 +100,7 @@ def read_custom_kcats(path: str | os.PathLike) -> tuple[CustomKcat, ...]:
             raise EnzymeDataError(f"{path}: need a {col!r} column, got {header}")
     ig, ik, ir = header.index("genes"), header.index("kcat"), header.index("rxns")
     inote = header.index("notes") if "notes" in header else None
+    istoich = header.index("stoicho") if "stoicho" in header else None
     out = []
     for n, ln in enumerate(lines[1:], start=2):
         row = ln.split("\t") + [""] * len(header)
@@ -103,12 +109,30 @@ def read_custom_kcats(path: str | os.PathLike) -> tuple[CustomKcat, ...]:
         except ValueError:
             raise EnzymeDataError(f"{path}: row {n}: kcat {row[ik]!r} is not a number") from None
         _check_kcat(k, f"{path} row {n}")
-        genes = frozenset(g.strip() for g in row[ig].replace(" AND ", " and ").split(" and ") if g.strip())
+        ordered = [g.strip() for g in row[ig].replace(" AND ", " and ").split(" and ") if g.strip()]
+        genes = frozenset(ordered)
         rxns = tuple(r.strip() for r in row[ir].split(",") if r.strip())
         if not genes and not rxns:
             raise EnzymeDataError(f"{path}: row {n} names neither genes nor reactions")
-        out.append(CustomKcat(genes, k, rxns, row[inote].strip() if inote is not None else ""))
+        copies = _read_copies(row[istoich] if istoich is not None else "", ordered, f"{path}: row {n}")
+        out.append(CustomKcat(genes, k, rxns, row[inote].strip() if inote is not None else "", copies))
     return tuple(out)
+
+
+def _read_copies(text: str, genes: list[str], where: str) -> dict[str, float]:
+    """Subunit copies ``"3 + 1"`` aligned with ``genes``; ``{}`` when empty or all ones."""
+    parts = [p.strip() for p in text.split("+") if p.strip()]
+    if not parts:
+        return {}
+    if len(parts) != len(genes):
+        raise EnzymeDataError(f"{where}: stoichiometry {text!r} has {len(parts)} entries for {len(genes)} genes")
+    try:
+        copies = [float(p) for p in parts]
+    except ValueError:
+        raise EnzymeDataError(f"{where}: stoichiometry {text!r} is not numbers joined by '+'") from None
+    if not all(math.isfinite(c) and c > 0 for c in copies):
+        raise EnzymeDataError(f"{where}: subunit copies must be positive, got {text!r}")
+    return {} if all(c == 1 for c in copies) else dict(zip(genes, copies))
 
 
 def _dlkcat_key(rid: str) -> tuple[str, str]:
@@ -232,9 +256,24 @@ class EnzymeData:
             _check_kcat(k, "/".join(key))
         for c in self.custom:
             _check_kcat(c.kcat, f"custom entry {sorted(c.genes) or c.reactions}")
+            if not set(c.copies) <= c.genes or not all(math.isfinite(x) and x > 0 for x in c.copies.values()):
+                raise EnzymeDataError(
+                    f"custom entry {sorted(c.genes)}: subunit copies must be positive and name its genes, "
+                    f"got {dict(c.copies)}"
+                )
         for g, m in self.mw.items():
             if not (math.isfinite(m) and m > 0):
                 raise EnzymeDataError(f"mass of {g!r} must be positive (g/mol), got {m!r}")
+
+    def copies(self, complex_genes: frozenset[str]) -> dict[str, float]:
+        """Subunit copies of a complex (gene → copies; genes not listed: 1), from the curated entries
+        whose genes the complex contains (the largest such entry first)."""
+        out: dict[str, float] = {}
+        for c in sorted(self.custom, key=lambda c: -len(c.genes)):
+            if c.copies and c.genes <= complex_genes:
+                for g, x in c.copies.items():
+                    out.setdefault(g, x)
+        return out
 
     def validate_for(self, gem: GEM) -> None:
         """Check that every gene and reaction the kcat tables name is in ``gem``.

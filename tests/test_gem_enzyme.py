@@ -3,6 +3,7 @@ Yeast-GEM build, its Crabtree transition and the C×N source map on the real ref
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -22,6 +23,7 @@ from yeastcell.gem.enzyme_data import (
     read_custom_kcats,
 )
 from yeastcell.gem.medium import Medium, exchange_reactions
+from yeastcell.gem.relative_growth import relative_growth_table
 
 # ---------------------------------------------------------------- a three-reaction toy GEM
 # EX_A: -> A (uptake, lb -10);  R1: A -> B  (g1 or g2);  R2: B <-> C  (g3 and g4);  EX_C: C ->
@@ -133,6 +135,24 @@ def test_isoenzyme_split_reprices_a_deletion():
     assert optimize(cheap.gem).objective == pytest.approx(df.attrs["wild_type_growth"], rel=1e-9)
 
 
+def test_relative_growth_table_marks_what_the_model_cannot_say():
+    P = 1e-3
+    ec = enzyme_constrained(_toy(), _data(), pool_bound=P)
+    t = relative_growth_table(ec, other_genes=[("YFG1", "FOO1"), ("g1", "dup")], progress=False)
+    assert list(t.index) == ["g1", "g2", "g3", "g4", "YFG1"]
+    c_r2 = ec.costs.forward[2]
+    assert t.loc["g1", "relative_growth"] == pytest.approx((ec.costs.forward[1] + c_r2) / (20.0 / 36000 + c_r2))
+    assert t.loc["g1", "effect"] == "reduced"
+    assert t.loc["g2", "effect"] == "no reaction or enzyme cost changed"  # only its dearer isoenzyme
+    assert t.loc["g3", "effect"] == "lethal" and t.loc["g4", "effect"] == "lethal"
+    assert t.loc["YFG1", "effect"] == "not in the genome-scale model" and math.isnan(t.loc["YFG1", "relative_growth"])
+    assert not t.loc["YFG1", "in_gem"] and t.loc["YFG1", "name"] == "FOO1"
+    with pytest.raises(ValueError, match="split"):
+        relative_growth_table(enzyme_constrained(_toy(), _data(), isoenzymes="cheapest"))
+    with pytest.raises(UnknownGeneError, match="g1"):
+        relative_growth_table(ec, genes=["g11"])
+
+
 def test_subunit_copies_and_standard_enzyme():
     # R2's complex g3:g4 with 2 copies of g3 (curated stoichiometry): mass 2*30 + 10 kg/mol
     custom = (CustomKcat(frozenset({"g3", "g4"}), 40.0, ("R2",), "", {"g3": 2.0, "g4": 1.0}),)
@@ -231,6 +251,22 @@ def test_yeast_screen_on_ecgem(yeast):
     assert 0.05 < df.loc["YBR196C", "growth_ratio"] < 0.95
     plain = knockout_screen(gem, genes=["PGI1"], progress=False)
     assert plain.loc["YBR196C", "growth_ratio"] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.reference_data
+def test_relative_growth_command(tmp_path, refdata, capsys):
+    from yeastcell.cli import main
+
+    out = tmp_path / "rel.csv"
+    d = refdata / "yeast-gem"
+    args = ["screen", "--gem", str(d / "yeast-GEM.yml"), "--medium", str(d / "medium_synthetic_complete.tsv")]
+    assert main([*args, "--relative-growth", "--genes", "PGI1", "ERG10", "-o", str(out)]) == 0
+    t = {r["orf"]: r for r in csv.DictReader(out.open())}
+    assert 0.05 < float(t["YBR196C"]["relative_growth"]) < 0.95 and t["YBR196C"]["effect"] == "reduced"
+    assert t["YPL028W"]["effect"] == "lethal"
+    assert t["YIL147C"]["effect"] == "not in the genome-scale model"  # SLN1: signaling, kinetic model only
+    assert main([*args, "--relative-growth", "--pairs", "PDC1+PDC5"]) == 2
+    assert "single deletions" in capsys.readouterr().err
 
 
 @pytest.mark.reference_data

@@ -1,5 +1,6 @@
 """Genome-scale model commands: ``yeastcell screen`` (gene-deletion screens by FBA, growth in
-1/h) and ``yeastcell gem-test`` (Yeast-GEM's own essentiality and chemostat tests)."""
+1/h; ``--relative-growth``: every gene's deletion under the enzyme constraint, relative to the
+wild type) and ``yeastcell gem-test`` (Yeast-GEM's own essentiality and chemostat tests)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def add_screen_parser(sub) -> None:
         epilog=examples(
             "yeastcell screen --gem yeast-GEM.yml --medium medium_synthetic_complete.tsv -o screen.csv",
             "yeastcell screen -m yeast-GEM.xml --genes YGR192C YJR009C --pairs YGR192C+YJR009C",
+            "yeastcell screen -m yeast-GEM.yml --medium medium_synthetic_complete.tsv --relative-growth -o rel.csv",
         ),
     )
     sc.add_argument(
@@ -46,6 +48,34 @@ def add_screen_parser(sub) -> None:
     )
     sc.add_argument("--processes", type=int, default=1, help="worker processes (0 = all cores)")
     sc.add_argument("--threshold", type=float, default=0.01, help="growth ratio counted as lethal in the summary")
+    rg = sc.add_argument_group(
+        "relative growth under the enzyme constraint",
+        "a table for every gene of the combined model: the GEM's genes (deletions of the "
+        "enzyme-constrained GEM, GECKO 3 kcats from the reference data's gecko/ folder) and the "
+        "kinetic/signaling model's genes (those not in the GEM marked 'not in the genome-scale model')",
+    )
+    rg.add_argument(
+        "--relative-growth",
+        action="store_true",
+        help="single deletions of every gene under the enzyme constraint, growth relative to the wild type",
+    )
+    rg.add_argument(
+        "--kinetic-model",
+        default="yeast_cell",
+        help="model whose genes join the table (embedded name or file; default yeast_cell, the whole cell)",
+    )
+    rg.add_argument(
+        "--saturation",
+        type=float,
+        default=None,
+        help="average enzyme saturation sigma in (0, 1] (default 0.5, GECKO's); pool = Ptot*f*sigma",
+    )
+    rg.add_argument("--pool-bound", type=float, default=None, help="enzyme pool bound P in g/gDW (instead of sigma)")
+    rg.add_argument(
+        "--enzyme-data",
+        default=None,
+        help="folder holding gecko/ (kcats, masses, PaxDb, Ptot); default the reference data",
+    )
     sc.add_argument("-o", "--out", help="output CSV")
     sc.set_defaults(func=run_screen)
 
@@ -61,6 +91,11 @@ def add_gem_test_parser(sub) -> None:
 
 def run_screen(args) -> int:
     """Delete genes (singly, in pairs) and print or write the growth of each deletion (1/h)."""
+    if args.relative_growth:
+        return run_relative_growth(args)
+    for opt in ("saturation", "pool_bound", "enzyme_data"):
+        if getattr(args, opt) is not None:
+            raise GemError(f"--{opt.replace('_', '-')} applies to --relative-growth only")
     for p in args.pairs or []:
         parse_pair(p)  # before loading the model
     gem = load_gem(args.gem)
@@ -91,6 +126,57 @@ def run_screen(args) -> int:
         print(f"wrote {args.out}")
     else:
         print(df.drop(columns=["genes"]).to_string(max_rows=40))
+    return 0
+
+
+def run_relative_growth(args) -> int:
+    """Every gene's deletion under the enzyme constraint: growth relative to the wild type, a table."""
+    import time
+
+    from ..gem.enzyme import DEFAULT_SATURATION, enzyme_constrained
+    from ..gem.enzyme_data import load_enzyme_data
+    from ..gem.relative_growth import relative_growth_table
+    from ..load import load_model
+
+    if args.pairs or args.all_pairs:
+        raise GemError("--relative-growth screens single deletions; drop --pairs/--all-pairs")
+    if args.engine != "highs":
+        raise GemError("--relative-growth uses the HiGHS engine; drop --engine jax")
+    if args.saturation is not None and args.pool_bound is not None:
+        raise GemError("give --saturation or --pool-bound, not both")
+    medium = read_medium(args.medium) if args.medium else None
+    kinetic = load_model(args.kinetic_model)  # validated before the slow steps
+    gem = load_gem(args.gem)
+    if not gem.gene_ids:
+        raise GemFileError(
+            f"{args.gem}: the model has no genes (no gene-reaction rules), so there is nothing to delete"
+        )
+    data = load_enzyme_data(gem, args.enzyme_data)
+    sigma = DEFAULT_SATURATION if args.saturation is None else args.saturation
+    ec = enzyme_constrained(gem, data, saturation=sigma, pool_bound=args.pool_bound)
+    t0 = time.perf_counter()
+    table = relative_growth_table(
+        ec,
+        medium,
+        genes=args.genes,
+        other_genes=[(g.orf, g.name or "") for g in kinetic.genes],
+        processes=args.processes,
+    )
+    seconds = time.perf_counter() - t0
+    counts = table["effect"].value_counts()
+    print(
+        f"enzyme pool {ec.pool_bound:.4g} g/gDW (sigma {ec.saturation:.3g}); wild-type growth "
+        f"{table.attrs['wild_type_growth']:.6g} /h; {len(table)} genes "
+        f"({int(table['in_gem'].sum())} in the GEM, {int((~table['in_gem']).sum())} only in {args.kinetic_model}); "
+        f"{table.attrs['n_lps']} LPs in {seconds:.1f} s"
+    )
+    print("; ".join(f"{k}: {v}" for k, v in counts.items()))
+    if args.out:
+        with atomic_path(args.out) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"wrote {args.out}")
+    else:
+        print(table.to_string(max_rows=40, index=False))
     return 0
 
 

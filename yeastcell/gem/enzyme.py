@@ -86,6 +86,7 @@ class ECModel:
             none, or GECKO's standard pseudo-enzyme).
         column_shares: per column, each subunit's share of the enzyme's mass (gene → fraction;
             ``{"standard": 1.0}`` for the standard pseudo-enzyme, ``{}``: no enzyme).
+        isoenzymes: ``"split"`` or ``"cheapest"``, as built.
         base_column: for each column of ``gem``, the reaction of ``base`` it comes from (-1: the
             pool and usage columns); ``reverse``: whether the column is a split reverse direction.
     """
@@ -102,6 +103,7 @@ class ECModel:
     base_column: np.ndarray
     reverse: np.ndarray
     column_shares: tuple[Mapping[str, float], ...] = ()
+    isoenzymes: str = "split"
 
     def pool_usage(self, fluxes: np.ndarray) -> float:
         """Enzyme mass the fluxes of ``gem`` draw from the pool, g gDW⁻¹."""
@@ -267,6 +269,7 @@ def enzyme_constrained(
         base_column=np.concatenate([base_col, -np.ones(k, dtype=np.int64)]),
         reverse=np.concatenate([is_rev, np.zeros(k, dtype=bool)]),
         column_shares=col_shares + ({},) * k,
+        isoenzymes=isoenzymes,
     )
 
 

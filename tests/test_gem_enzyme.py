@@ -153,6 +153,16 @@ def test_relative_growth_table_marks_what_the_model_cannot_say():
         relative_growth_table(ec, genes=["g11"])
 
 
+def test_missing_kcat_by_ec_number_then_median():
+    kcat = {k: v for k, v in KCAT.items() if k[0] == "R1"}  # R2 has no prediction
+    ecs = {"g1": frozenset({"1.1.1.1"}), "g3": frozenset({"1.1.1.1"})}
+    c = enzyme_constrained(_toy(), _data(kcat=kcat, ec_numbers=ecs)).costs
+    assert c.source[2] == "EC number" and c.forward_kcat[2] == pytest.approx(100.0)  # g1's, same EC
+    ecs["g4"] = frozenset({"2.7.1.1"})  # the complex now has two EC numbers: no match
+    c = enzyme_constrained(_toy(), _data(kcat=kcat, ec_numbers=ecs)).costs
+    assert c.source[2] == "median" and c.forward_kcat[2] == pytest.approx(np.median([100.0, 10.0]))
+
+
 def test_subunit_copies_and_standard_enzyme():
     # R2's complex g3:g4 with 2 copies of g3 (curated stoichiometry): mass 2*30 + 10 kg/mol
     custom = (CustomKcat(frozenset({"g3", "g4"}), 40.0, ("R2",), "", {"g3": 2.0, "g4": 1.0}),)

@@ -17,6 +17,13 @@
    combinations with measured growth, and a no-growth confusion table (predicted growth
    ≤ 1e-6 h⁻¹ = no growth). Plain FBA needs a finite uptake: 10 mmol gDW⁻¹ h⁻¹ for every source.
 
+4. **Knockout screens** (issue 26: the enzyme-constrained screen of every gene on synthetic
+   complete medium in ≤ 10× the plain screen's time): :func:`~yeastcell.gem.screen.knockout_screen`
+   of every gene of the plain GEM and :func:`~yeastcell.gem.relative_growth.relative_growth_table`
+   of the ecGEM (isoenzymes split: deletions re-price), both on Yeast-GEM's SC medium, each
+   from cold caches (LP compression included), best of two runs; the table's effect counts over
+   the GEM's genes and the whole-cell model's (``yeast_cell``).
+
 Units: growth and D in h⁻¹, fluxes in mmol gDW⁻¹ h⁻¹, pool in g gDW⁻¹.
 """
 
@@ -58,7 +65,9 @@ DATA = (
     "gecko/vanHoek1998.tsv",
     "gecko/BayesianGrowthRates.csv",
     "physiology/maxGrowth_CN_sources_yeast8.csv",
+    "yeast-gem/medium_synthetic_complete.tsv",
 )
+SCREEN_RUNS = 2
 
 
 def batch_growth_target(path) -> tuple[float, int]:
@@ -153,6 +162,7 @@ def growth_benchmark() -> TaskResult:
             **_confusion(M, P),
         )
     e, p = stats["ec"], stats["plain"]
+    scr = _screens(gem, ec, root / "yeast-gem" / "medium_synthetic_complete.tsv")
     seconds = time.perf_counter() - t0
 
     def f(x: float) -> str:
@@ -192,6 +202,20 @@ def growth_benchmark() -> TaskResult:
             f"{p['TP']} {p['FN']} {p['FP']} {p['TN']}",
             "-",
         ),
+        (
+            "knockout screen, every gene on SC (s)",
+            f"{scr['n_genes']} GEM genes",
+            f"{scr['ec_s']:.2f} ({scr['ec_lps']} LPs; {scr['ratio']:.1f}× plain)",
+            f"{scr['plain_s']:.2f} ({scr['plain_lps']} LPs)",
+            f"<= 10× plain: {'yes' if scr['ratio'] <= 10 else 'no'}",
+        ),
+        (
+            "relative-growth table on SC (genes per effect)",
+            f"{scr['n_rows']} genes",
+            scr["effects"],
+            f"lethal {scr['plain_lethal']}, other {scr['n_genes'] - scr['plain_lethal']}",
+            "table for every gene: yes",
+        ),
     )
     notes = "\n".join(
         [
@@ -212,9 +236,46 @@ def growth_benchmark() -> TaskResult:
         "cn_spearman_plain": p["rho"],
         "cn_rmse_ecgem": e["rmse"],
         "saturation": ec.saturation,
+        "screen_sc_plain_s": scr["plain_s"],
+        "screen_sc_ecgem_s": scr["ec_s"],
+        "screen_sc_ratio": scr["ratio"],
         "wall_s": seconds,
     }
     return TaskResult("growth", ("quantity", "measured", "ecGEM", "plain FBA", "criterion"), rows, metrics, notes)
+
+
+def _screens(gem, ec, medium_path) -> dict:
+    """Time the plain and the enzyme-constrained screens of every gene on SC (best of runs)."""
+    from ..gem import wildtype
+    from ..gem.medium import read_medium
+    from ..gem.relative_growth import relative_growth_table
+    from ..gem.screen import knockout_screen
+    from ..load import load_model
+
+    medium = read_medium(medium_path)
+    others = [(g.orf, g.name or "") for g in load_model("yeast_cell").genes]
+    t_plain, t_ec = [], []
+    for _ in range(SCREEN_RUNS):
+        wildtype._COMPRESSED.clear()
+        t = time.perf_counter()
+        plain = knockout_screen(gem, medium=medium, progress=False)
+        t_plain.append(time.perf_counter() - t)
+        wildtype._COMPRESSED.clear()
+        t = time.perf_counter()
+        table = relative_growth_table(ec, medium, other_genes=others, progress=False)
+        t_ec.append(time.perf_counter() - t)
+    counts = table["effect"].value_counts()
+    return {
+        "plain_s": min(t_plain),
+        "ec_s": min(t_ec),
+        "ratio": min(t_ec) / min(t_plain),
+        "plain_lps": plain.attrs["n_lps"],
+        "ec_lps": table.attrs["n_lps"],
+        "n_genes": len(plain),
+        "n_rows": len(table),
+        "plain_lethal": int((~(plain["growth_ratio"].to_numpy() >= 1e-6)).sum()),
+        "effects": "; ".join(f"{k} {v}" for k, v in counts.items()),
+    }
 
 
 def _overflow_onset(gem, setup: ChemostatSetup) -> float:

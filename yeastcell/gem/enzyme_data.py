@@ -11,7 +11,7 @@ reference data):
   (reverse direction) are reduced here to ``(reaction, direction, gene)``, keeping the largest value
   over substrates (GECKO's ``selectKcatValue(…, 'max')``); rows without a prediction (``None``) are
   dropped;
-* ``uniprot.tsv.gz``: protein masses (Da = g mol⁻¹) by ordered-locus ORF;
+* ``uniprot.tsv.gz``: protein masses (Da = g mol⁻¹) and EC numbers by ordered-locus ORF;
 * ``paxDB.tsv``: PaxDb whole-organism abundances (ppm), for the mass fraction of the proteome that
   the model's enzymes make up;
 * ``fluxData.tsv``: the measured total protein content ``Ptot`` (g gDW⁻¹).
@@ -39,6 +39,7 @@ __all__ = [
     "read_custom_kcats",
     "read_dlkcat",
     "read_masses",
+    "read_ec_numbers",
     "read_paxdb",
     "read_total_protein",
     "modelled_mass_fraction",
@@ -191,6 +192,29 @@ def read_masses(path: str | os.PathLike) -> dict[str, float]:
     return out
 
 
+def read_ec_numbers(path: str | os.PathLike) -> dict[str, frozenset[str]]:
+    """Complete EC numbers (four levels, no ``-``) by ORF from UniProt's ``EC number`` column
+    (``;``-separated); proteins without one are left out."""
+    path = Path(path)
+    with _open(path) as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        try:
+            io, ie = header.index("Gene Names (ordered locus)"), header.index("EC number")
+        except ValueError:
+            raise EnzymeDataError(f"{path}: need 'Gene Names (ordered locus)' and 'EC number' columns") from None
+        out: dict[str, frozenset[str]] = {}
+        for ln in fh:
+            row = ln.rstrip("\n").split("\t")
+            if len(row) <= max(io, ie):
+                continue
+            ecs = frozenset(e.strip() for e in row[ie].split(";") if e.strip() and "-" not in e)
+            if ecs:
+                for orf in row[io].split(";"):
+                    if orf.strip():
+                        out[orf.strip()] = ecs
+    return out
+
+
 def read_paxdb(path: str | os.PathLike) -> dict[str, float]:
     """PaxDb abundances by ORF, ppm (``#`` comment lines; columns: id, ``4932.<ORF>``, ppm)."""
     out: dict[str, float] = {}
@@ -239,6 +263,7 @@ class EnzymeData:
         mw: protein masses, ``gene -> g mol⁻¹``.
         total_protein: measured protein content ``Ptot``, g gDW⁻¹.
         mass_fraction: ``f``, mass fraction of the proteome made of the model's enzymes.
+        ec_numbers: complete EC numbers per gene (for kcats by EC number; empty: not used).
     """
 
     kcat: Mapping[tuple[str, str, str], float]
@@ -246,6 +271,7 @@ class EnzymeData:
     mw: Mapping[str, float]
     total_protein: float
     mass_fraction: float
+    ec_numbers: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (0 < self.total_protein <= 1):
@@ -324,5 +350,10 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     mw = read_masses(d / "uniprot.tsv.gz")
     f = modelled_mass_fraction(gem.gene_ids, read_paxdb(d / "paxDB.tsv"), mw)
     return EnzymeData(
-        kcat=kcat, custom=custom, mw=mw, total_protein=read_total_protein(d / "fluxData.tsv"), mass_fraction=f
+        kcat=kcat,
+        custom=custom,
+        mw=mw,
+        total_protein=read_total_protein(d / "fluxData.tsv"),
+        mass_fraction=f,
+        ec_numbers=read_ec_numbers(d / "uniprot.tsv.gz"),
     )

@@ -21,7 +21,14 @@ The rules (Chen et al. 2024 Nat Protoc 19:629, GECKO 3; the MATLAB functions nam
      maximum over every prediction for it);
   3. else the other direction's prediction for the same complex (a reaction whose reverse has no
      prediction: the same enzyme's turnover rather than a model-wide default; not in GECKO);
-  4. else the **standard kcat**, the median of the kcats assigned in 1-3 over every reaction,
+  4. else, by **EC number**, the median of the kcats assigned in 1-3 to the model's other
+     reactions whose complexes carry the same single, complete EC number (UniProt; GECKO's
+     ``fuzzyKcatMatching`` matches EC numbers against BRENDA, which is not in the reference data:
+     here the same-EC values come from the model's own curated and predicted kcats, e.g. an
+     acyltransferase's lumped lipid reactions, for which DLKcat had no SMILES, get the kcats it
+     predicted for the same enzyme class on defined substrates); complexes whose subunits carry
+     several EC numbers, or none, are not matched;
+  5. else the **standard kcat**, the median of the kcats assigned in 1-3 over every reaction,
      isoenzyme and direction (``getStandardKcat``, ``fillZeroKcat``);
 * **reactions without a gene rule**: exchanges, transport (a metabolite name on both sides),
   pseudoreactions, SLIME reactions, spontaneous reactions and the objective cost nothing; any
@@ -73,7 +80,7 @@ class Isoenzyme:
         kcat: forward and reverse turnover numbers, 1/s (NaN: the direction is blocked, or it has
             no kcat and ``missing_kcat="free"``).
         source: per direction, where the kcat came from (``"custom"``, ``"DLKcat"``, ``"DLKcat
-            reverse"``, ``"median"``, ``"standard"``; ``""``: none).
+            reverse"``, ``"EC number"``, ``"median"``, ``"standard"``, ``"free"``; ``""``: none).
     """
 
     genes: frozenset[str]
@@ -102,7 +109,8 @@ class EnzymeCosts:
             or the standard pseudo-enzyme).
         forward_kcat, reverse_kcat: its kcat, 1/s (NaN: none).
         source: per reaction, where the forward kcat came from: ``"custom"``, ``"DLKcat"``,
-            ``"DLKcat reverse"`` (the other direction's prediction), ``"median"``, ``"standard"``
+            ``"DLKcat reverse"`` (the other direction's prediction), ``"EC number"``, ``"median"``,
+            ``"standard"``
             (no gene rule: GECKO's standard pseudo-enzyme) or ``""``.
         median_kcat: the standard kcat, 1/s.
         isoenzymes: per reaction, every isoenzyme (see :func:`isoenzymes`).
@@ -178,8 +186,8 @@ def isoenzymes(
     Args:
         gem: the model (its gene rules and bounds).
         data: kcats and masses (:func:`~yeastcell.gem.enzyme_data.load_enzyme_data`).
-        missing_kcat: ``"median"`` (an isoenzyme without any kcat gets the standard kcat) or
-            ``"free"`` (it costs nothing).
+        missing_kcat: ``"median"`` (an isoenzyme without any kcat gets the same-EC median, else
+            the standard kcat) or ``"free"`` (it costs nothing).
         no_gene_rule: ``"standard"`` (GECKO's standard pseudo-enzyme for enzymatic reactions
             without a gene rule, see :func:`needs_standard_enzyme`) or ``"free"``.
 
@@ -218,19 +226,42 @@ def isoenzymes(
                 entries.append((term, mass, {g: x / mass for g, x in w.items()}, ks))
         raw.append(entries)
     median_kcat = float(np.median(known)) if known else math.nan
+    by_ec = _kcats_by_ec(raw, data.ec_numbers)
     standard = needs_standard_enzyme(gem) if no_gene_rule == "standard" else np.zeros(gem.n_reactions, bool)
     fill = (median_kcat, "median") if missing_kcat == "median" else (math.nan, "free")
     out = []
     for j, entries in enumerate(raw):
         isos = []
         for term, mass, shares, ks in entries:
-            kd = [(math.nan, "") if k is False else (k if k is not None else fill) for k in ks]
+            ec = _single_ec(term, data.ec_numbers)
+            miss = (by_ec[ec], "EC number") if missing_kcat == "median" and ec in by_ec else fill
+            kd = [(math.nan, "") if k is False else (k if k is not None else miss) for k in ks]
             isos.append(Isoenzyme(term, mass, shares, (kd[0][0], kd[1][0]), (kd[0][1], kd[1][1])))
         if standard[j]:
             kd = [(median_kcat, STANDARD_ENZYME) if ok else (math.nan, "") for ok in (gem.ub[j] > 0, gem.lb[j] < 0)]
             isos.append(Isoenzyme(frozenset(), median_mw, {}, (kd[0][0], kd[1][0]), (kd[0][1], kd[1][1])))
         out.append(tuple(isos))
     return tuple(out), median_kcat
+
+
+def _single_ec(term: frozenset[str], ec_numbers: Mapping[str, frozenset[str]]) -> str | None:
+    """The complex's EC number when its subunits carry exactly one (complete) EC number between them."""
+    ecs: set[str] = set()
+    for g in term:
+        ecs |= ec_numbers.get(g, frozenset())
+    return next(iter(ecs)) if len(ecs) == 1 else None
+
+
+def _kcats_by_ec(raw, ec_numbers: Mapping[str, frozenset[str]]) -> dict[str, float]:
+    """EC number → median kcat (1/s) over the assigned (curated or predicted) kcats of complexes
+    with that single EC number, every reaction and direction."""
+    pool: dict[str, list[float]] = {}
+    for entries in raw:
+        for term, _, _, ks in entries:
+            ec = _single_ec(term, ec_numbers)
+            if ec is not None:
+                pool.setdefault(ec, []).extend(k[0] for k in ks if k)
+    return {ec: float(np.median(v)) for ec, v in pool.items() if v}
 
 
 def enzyme_costs(

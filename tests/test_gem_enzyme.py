@@ -23,6 +23,7 @@ from yeastcell.gem.enzyme_data import (
     read_custom_kcats,
 )
 from yeastcell.gem.medium import Medium, exchange_reactions
+from yeastcell.gem.proteome_allocation import GLYCOLYSIS, enzyme_fractions
 from yeastcell.gem.relative_growth import relative_growth_table
 
 # ---------------------------------------------------------------- a three-reaction toy GEM
@@ -261,6 +262,17 @@ def test_yeast_screen_on_ecgem(yeast):
     assert 0.05 < df.loc["YBR196C", "growth_ratio"] < 0.95
     plain = knockout_screen(gem, genes=["PGI1"], progress=False)
     assert plain.loc["YBR196C", "growth_ratio"] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.reference_data
+def test_enzyme_fractions_vs_growth(yeast):
+    ec = yeast[2]
+    df = enzyme_fractions(ec, "C", [0.1, 0.2], {"glycolysis": list(GLYCOLYSIS)})
+    g = df["glycolysis"]
+    assert 0 < g[0.1] < g[0.2]  # respiratory: glycolytic flux, and its enzyme, scale with mu
+    assert (df["all enzymes"] <= ec.mass_fraction * (1 + 1e-6)).all()  # the pool bounds the total
+    with pytest.raises(ValueError, match="limitation"):
+        enzyme_fractions(ec, "X", [0.1], {})
 
 
 @pytest.mark.reference_data

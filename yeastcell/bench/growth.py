@@ -24,6 +24,14 @@
    from cold caches (LP compression included), best of two runs; the table's effect counts over
    the GEM's genes and the whole-cell model's (``yeast_cell``).
 
+5. **Growth-rate dependence of the proteome** (Hackett et al. 2016, ``omics/hackett2016_chemostat``:
+   relative log abundances of ~1200 proteins in glucose- (C) and ammonium- (N) limited chemostats at
+   D = 0.05-0.30 h⁻¹): the predicted glycolytic mass fraction of the proteome
+   (:mod:`yeastcell.gem.proteome_allocation`) vs the measured mean log abundance of the same 17
+   glycolytic proteins; trend = sign of the least-squares slope vs D, agreement = Spearman over
+   the five D. Ribosomal proteins (RPL*/RPS*, SGD names): measured trend only, the GEM has no
+   ribosome (see :mod:`yeastcell.gem.proteome_allocation`).
+
 Units: growth and D in h⁻¹, fluxes in mmol gDW⁻¹ h⁻¹, pool in g gDW⁻¹.
 """
 
@@ -66,6 +74,8 @@ DATA = (
     "gecko/BayesianGrowthRates.csv",
     "physiology/maxGrowth_CN_sources_yeast8.csv",
     "yeast-gem/medium_synthetic_complete.tsv",
+    "yeast-gem/SGDgeneNames.tsv",
+    "omics/hackett2016_chemostat/hackett_2016_protein.csv",
 )
 SCREEN_RUNS = 2
 
@@ -163,6 +173,7 @@ def growth_benchmark() -> TaskResult:
         )
     e, p = stats["ec"], stats["plain"]
     scr = _screens(gem, ec, root / "yeast-gem" / "medium_synthetic_complete.tsv")
+    prot = _proteome_rows(ec, root)
     seconds = time.perf_counter() - t0
 
     def f(x: float) -> str:
@@ -216,6 +227,7 @@ def growth_benchmark() -> TaskResult:
             f"lethal {scr['plain_lethal']}, other {scr['n_genes'] - scr['plain_lethal']}",
             "table for every gene: yes",
         ),
+        *prot,
     )
     notes = "\n".join(
         [
@@ -242,6 +254,64 @@ def growth_benchmark() -> TaskResult:
         "wall_s": seconds,
     }
     return TaskResult("growth", ("quantity", "measured", "ecGEM", "plain FBA", "criterion"), rows, metrics, notes)
+
+
+def read_hackett_protein(path) -> pd.DataFrame:
+    """Hackett 2016 proteome: relative log abundances, ORF × condition (``C0.05`` … ``U0.30``;
+    the file's ``p0.22`` is upper-cased)."""
+    d = pd.read_csv(path).set_index("Gene")
+    d.columns = [c.upper() for c in d.columns]
+    return d
+
+
+def _trend(D: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(y)
+    return float(np.polyfit(D[ok], y[ok], 1)[0]) if ok.sum() >= 2 else math.nan
+
+
+def _word(slope: float) -> str:
+    return "none" if math.isnan(slope) else ("rises" if slope > 0 else "falls")
+
+
+def _proteome_rows(ec, root) -> list[tuple[str, str, str, str, str]]:
+    """Glycolytic and ribosomal fractions vs μ under C and N limitation, measured vs ecGEM."""
+    from ..gem.proteome_allocation import GLYCOLYSIS, enzyme_fractions
+
+    hack = read_hackett_protein(root / "omics" / "hackett2016_chemostat" / "hackett_2016_protein.csv")
+    names = pd.read_csv(root / "yeast-gem" / "SGDgeneNames.tsv", sep="\t").set_index("Systematic_name")
+    std = names["Standard_name"].astype(str)
+    ribo = [g for g in hack.index if std.get(g, "").startswith(("RPL", "RPS"))]
+    gly = [g for g in GLYCOLYSIS if g in hack.index]
+    rows = []
+    for lim in ("C", "N"):
+        cols = [c for c in hack.columns if c.startswith(lim)]
+        D = np.array([float(c[1:]) for c in cols])
+        pred = enzyme_fractions(ec, lim, list(D), {"glycolysis": list(GLYCOLYSIS)})["glycolysis"].to_numpy()
+        m_gly = hack.loc[gly, cols].mean().to_numpy()
+        m_rib = hack.loc[ribo, cols].mean().to_numpy()
+        s_m, s_p = _trend(D, m_gly), _trend(D, pred)
+        rho = _spearman(pred, m_gly) if np.isfinite(pred).all() else math.nan
+        rows.append(
+            (
+                f"glycolytic fraction vs μ, {lim}-limited (D {D.min():g}-{D.max():g})",
+                f"{_word(s_m)}: slope {s_m:+.2f} log units per h⁻¹ (mean of {len(gly)} proteins)",
+                f"{_word(s_p)}: {np.nanmin(pred):.2%} to {np.nanmax(pred):.2%} of protein; Spearman vs measured "
+                f"{rho:+.2f}",
+                "no enzymes",
+                f"follows the measured trend: {'yes' if _word(s_m) == _word(s_p) else 'no'}",
+            )
+        )
+        s_r = _trend(D, m_rib)
+        rows.append(
+            (
+                f"ribosomal fraction vs μ, {lim}-limited",
+                f"{_word(s_r)}: slope {s_r:+.2f} log units per h⁻¹ (mean of {len(ribo)} RPL/RPS)",
+                "not predictable: Yeast-GEM has no ribosome (protein synthesis is an enzyme-free pseudoreaction)",
+                "not predictable",
+                "missed (not modelled)",
+            )
+        )
+    return rows
 
 
 def _screens(gem, ec, medium_path) -> dict:

@@ -279,8 +279,10 @@ register(
         name="growth",
         title="Growth from the proteome: enzyme-constrained Yeast-GEM vs plain FBA",
         description="Critical dilution rate of the Crabtree transition and the chemostat exchange fluxes "
-        "(van Hoek 1998), and maximal growth on 14 carbon x 23 nitrogen sources (Lu et al. 2019), "
-        "predicted by the enzyme-constrained Yeast-GEM (sMOMENT pool, GECKO 3 kcats) and by plain FBA.",
+        "(van Hoek 1998), maximal growth on 14 carbon x 23 nitrogen sources (Lu et al. 2019), the "
+        "knockout screen of every gene on SC (time vs the plain screen, relative-growth table) and the "
+        "glycolytic/ribosomal protein fractions vs growth rate (Hackett 2016), predicted by the "
+        "enzyme-constrained Yeast-GEM (GECKO 3 kcats, isoenzymes split, pool row) and by plain FBA.",
         data=GROWTH_DATA,
         protocol="yeastcell.bench.growth: one pool bound calibrated to the median aerobic glucose batch "
         "growth rate (BayesianGrowthRates.csv); chemostats by GECKO's protocol (mu = D, min glucose, "
@@ -289,6 +291,8 @@ register(
             "critical dilution rate and its relative error",
             "ethanol secretion pattern below/above",
             "C x N Spearman and RMSE over measured growth, no-growth confusion table",
+            "ecGEM vs plain knockout-screen wall time on SC (<= 10x), genes per relative-growth effect",
+            "glycolytic fraction trend vs D under C and N limitation (slope sign, Spearman), ribosomal trend",
         ),
         baselines=("plain FBA (Yeast-GEM, no enzyme constraint)",),
         run=lambda o: growth_benchmark(),

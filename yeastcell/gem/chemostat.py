@@ -29,6 +29,7 @@ __all__ = [
     "YEAST_GEM_EXCHANGES",
     "ChemostatSetup",
     "chemostat_fluxes",
+    "chemostat_solutions",
     "critical_dilution_rate",
     "max_growth",
     "pool_for_growth",
@@ -120,6 +121,26 @@ def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
     return idx
 
 
+def chemostat_solutions(
+    gem: GEM, dilution_rates: Sequence[float], setup: ChemostatSetup | None = None
+) -> list[np.ndarray | None]:
+    """The full flux vector of ``gem`` (mmol gDW⁻¹ h⁻¹) of the chemostat protocol at each dilution
+    rate (``None`` where the model cannot grow at ``D``); see :func:`chemostat_fluxes`.
+
+    Raises:
+        UnknownReactionError: a reaction of ``setup`` is not in ``gem``.
+        ValueError: a negative or non-finite dilution rate.
+    """
+    setup = setup or ChemostatSetup()
+    run = _Chemostat(gem, setup, _indices(gem, setup))
+    out = []
+    for D in dilution_rates:
+        if not (math.isfinite(D) and D >= 0):
+            raise ValueError(f"dilution rates must be finite and >= 0 (h⁻¹), got {D!r}")
+        out.append(run(float(D)))
+    return out
+
+
 def chemostat_fluxes(gem: GEM, dilution_rates: Sequence[float], setup: ChemostatSetup | None = None) -> pd.DataFrame:
     """Predicted exchange fluxes of a substrate-limited chemostat at each dilution rate.
 
@@ -138,12 +159,8 @@ def chemostat_fluxes(gem: GEM, dilution_rates: Sequence[float], setup: Chemostat
     """
     setup = setup or ChemostatSetup()
     idx = _indices(gem, setup)
-    run = _Chemostat(gem, setup, idx)
     rows = []
-    for D in dilution_rates:
-        if not (math.isfinite(D) and D >= 0):
-            raise ValueError(f"dilution rates must be finite and >= 0 (h⁻¹), got {D!r}")
-        x = run(float(D))
+    for x in chemostat_solutions(gem, dilution_rates, setup):
         row = {name: (float(x[idx[f"report:{name}"]]) if x is not None else math.nan) for name in setup.report}
         row["feasible"] = x is not None
         rows.append(row)

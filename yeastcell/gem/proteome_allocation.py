@@ -1,0 +1,108 @@
+"""Enzyme mass fractions of the proteome predicted by the enzyme-constrained GEM, vs growth rate.
+
+In a chemostat simulation (:func:`~yeastcell.gem.chemostat.chemostat_solutions`: μ fixed to
+``D``, the limiting nutrient's uptake minimised, then the enzyme drawn from the pool minimised)
+each enzyme's usage ``c·v`` (g gDW⁻¹, :meth:`~yeastcell.gem.enzyme.ECModel.enzyme_usage`) is the
+mass it needs at full saturation; the pool ``P = Ptot·f·σ`` is the same constraint written for
+enzymes at the average saturation ``σ``, so the enzyme mass at that saturation is ``c·v/σ``, and a
+group's **mass fraction of the proteome** is ``Σ_group c·v / (σ · Ptot)``.
+
+What the GEM can and cannot say: it prices metabolic enzymes only. Ribosomes, translation
+factors, chaperones and other non-metabolic proteins are not in Yeast-GEM (protein synthesis is a
+lumped pseudoreaction that consumes amino acids and ATP without an enzyme), so the model has no
+ribosomal fraction to predict; the unmodelled ``1 - f`` of the proteome is a constant.
+
+Limitations (Hackett et al. 2016's design): ``"C"`` glucose-limited (glucose uptake minimised,
+the default Yeast-GEM chemostat), ``"N"`` ammonium-limited (ammonium uptake minimised, glucose
+unlimited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from yeastcell.gem.chemostat import ChemostatSetup, chemostat_solutions
+from yeastcell.gem.enzyme import ECModel
+
+__all__ = ["GLYCOLYSIS", "LIMITATIONS", "limitation_setup", "enzyme_fractions"]
+
+#: Glycolytic enzymes, glucose → pyruvate (ORF → standard name; SGD / KEGG sce00010 core path:
+#: hexokinases, PGI, PFK, aldolase, TPI, GAPDH, PGK, PGM, enolase, pyruvate kinase).
+GLYCOLYSIS: Mapping[str, str] = {
+    "YFR053C": "HXK1",
+    "YGL253W": "HXK2",
+    "YCL040W": "GLK1",
+    "YBR196C": "PGI1",
+    "YGR240C": "PFK1",
+    "YMR205C": "PFK2",
+    "YKL060C": "FBA1",
+    "YDR050C": "TPI1",
+    "YJL052W": "TDH1",
+    "YJR009C": "TDH2",
+    "YGR192C": "TDH3",
+    "YCR012W": "PGK1",
+    "YKL152C": "GPM1",
+    "YGR254W": "ENO1",
+    "YHR174W": "ENO2",
+    "YAL038W": "CDC19",
+    "YOR347C": "PYK2",
+}
+
+#: Limitation → (limiting exchange of Yeast-GEM, exchanges opened to unlimited uptake).
+LIMITATIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "C": ("r_1714", ()),  # D-glucose exchange
+    "N": ("r_1654", ("r_1714",)),  # ammonium exchange; glucose in excess
+}
+
+
+def limitation_setup(ec: ECModel, limitation: str) -> tuple[ECModel, ChemostatSetup]:
+    """The model and chemostat setup of a ``"C"`` or ``"N"`` limited chemostat (see the module).
+
+    Raises:
+        ValueError: an unknown limitation.
+    """
+    if limitation not in LIMITATIONS:
+        raise ValueError(f"unknown limitation {limitation!r}; expected one of {tuple(LIMITATIONS)}")
+    substrate, unlimited = LIMITATIONS[limitation]
+    g = ec.gem
+    lb = g.lb.copy()
+    for rid in unlimited:
+        j = g.reaction_ids.index(rid)
+        lb[j] = min(lb[j], -1000.0)
+    ec2 = ECModel(**{**ec.__dict__, "gem": g.replace(lb=lb)})
+    return ec2, ChemostatSetup(substrate=substrate, report={"limiting": substrate})
+
+
+def enzyme_fractions(
+    ec: ECModel, limitation: str, dilution_rates: Sequence[float], groups: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """Predicted mass fraction of the proteome of each gene group at each dilution rate.
+
+    Args:
+        ec: the enzyme-constrained model (its pool bound and ``σ`` as calibrated).
+        limitation: ``"C"`` or ``"N"``.
+        dilution_rates: ``D`` values, h⁻¹.
+        groups: group name → ORFs (e.g. ``{"glycolysis": GLYCOLYSIS}``).
+
+    Returns:
+        One row per ``D`` (index ``D``), one column per group (fraction of total protein, NaN
+        where the model cannot grow at ``D``) and ``"all enzymes"`` (the whole pool in use).
+
+    Raises:
+        ValueError: an unknown limitation or a bad dilution rate.
+    """
+    ec2, setup = limitation_setup(ec, limitation)
+    total = ec.saturation * ec.total_protein
+    rows = []
+    for x in chemostat_solutions(ec2.gem, dilution_rates, setup):
+        if x is None:
+            rows.append({name: np.nan for name in [*groups, "all enzymes"]})
+            continue
+        use = ec2.enzyme_usage(x)
+        row = {name: sum(use.get(g, 0.0) for g in genes) / total for name, genes in groups.items()}
+        row["all enzymes"] = ec2.pool_usage(x) / total
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.Index([float(d) for d in dilution_rates], name="D"))

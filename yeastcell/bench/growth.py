@@ -43,11 +43,17 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..gem import wildtype
 from ..gem.chemostat import ChemostatSetup, chemostat_fluxes, critical_dilution_rate, pool_for_growth
 from ..gem.cn_grid import cn_growth, read_max_growth_grid
 from ..gem.enzyme import enzyme_constrained, with_pool
 from ..gem.enzyme_data import load_enzyme_data
 from ..gem.load import load_gem
+from ..gem.medium import read_medium
+from ..gem.proteome_allocation import GLYCOLYSIS, enzyme_fractions
+from ..gem.relative_growth import relative_growth_table
+from ..gem.screen import knockout_screen
+from ..load import load_model
 from ..refdata import reference_data_dir
 from .task import TaskResult
 
@@ -275,8 +281,6 @@ def _word(slope: float) -> str:
 
 def _proteome_rows(ec, root) -> list[tuple[str, str, str, str, str]]:
     """Glycolytic and ribosomal fractions vs μ under C and N limitation, measured vs ecGEM."""
-    from ..gem.proteome_allocation import GLYCOLYSIS, enzyme_fractions
-
     hack = read_hackett_protein(root / "omics" / "hackett2016_chemostat" / "hackett_2016_protein.csv")
     names = pd.read_csv(root / "yeast-gem" / "SGDgeneNames.tsv", sep="\t").set_index("Systematic_name")
     std = names["Standard_name"].astype(str)
@@ -316,12 +320,6 @@ def _proteome_rows(ec, root) -> list[tuple[str, str, str, str, str]]:
 
 def _screens(gem, ec, medium_path) -> dict:
     """Time the plain and the enzyme-constrained screens of every gene on SC (best of runs)."""
-    from ..gem import wildtype
-    from ..gem.medium import read_medium
-    from ..gem.relative_growth import relative_growth_table
-    from ..gem.screen import knockout_screen
-    from ..load import load_model
-
     medium = read_medium(medium_path)
     others = [(g.orf, g.name or "") for g in load_model("yeast_cell").genes]
     t_plain, t_ec = [], []

@@ -154,6 +154,12 @@ def test_relative_growth_table_marks_what_the_model_cannot_say():
         relative_growth_table(ec, genes=["g11"])
 
 
+def test_water_transport_costs_no_enzyme():
+    gem = _toy().replace(metabolite_names=("H2O", "H2O", "C"))  # R1 moves water between compartments
+    c = enzyme_constrained(gem, _data()).costs
+    assert math.isnan(c.forward[1]) and c.source[1] == "" and c.source[2] == "DLKcat"
+
+
 def test_missing_kcat_by_ec_number_then_median():
     kcat = {k: v for k, v in KCAT.items() if k[0] == "R1"}  # R2 has no prediction
     ecs = {"g1": frozenset({"1.1.1.1"}), "g3": frozenset({"1.1.1.1"})}

@@ -36,6 +36,11 @@ The rules (Chen et al. 2024 Nat Protoc 19:629, GECKO 3; the MATLAB functions nam
   the median UniProt mass of the organism's proteins over the standard kcat
   (``getStandardKcat``; GECKO uses a subsystem's mean kcat where the subsystem has ≥ 10 kcats, the
   model here carries no subsystems, so the median everywhere);
+* **water transport** costs nothing even with a gene rule: water crosses lipid bilayers by
+  diffusion, and the aquaporins Yeast-GEM names for it (AQY1, AQY2) are non-functional in S288C
+  laboratory strains (Bonhivers et al. 1998 J Biol Chem 273:27565); GECKO prices it like any
+  transporter (here it would take the standard kcat and ~5 % of the pool near the Crabtree
+  transition);
 * a direction that the bounds block gets no cost.
 
 Cost of an isoenzyme: ``MW/kcat`` in g h mmol⁻¹ (g gDW⁻¹ of enzyme per mmol gDW⁻¹ h⁻¹ of flux).
@@ -60,6 +65,7 @@ __all__ = [
     "isoenzymes",
     "enzyme_costs",
     "needs_standard_enzyme",
+    "passive_transport",
 ]
 
 #: Name of GECKO's pseudo-enzyme for enzymatic reactions without a gene rule.
@@ -158,6 +164,24 @@ def _term_kcat(
     return None
 
 
+_PASSIVE = frozenset({"H2O"})
+
+
+def passive_transport(gem: GEM) -> np.ndarray:
+    """Bool ``(n_reactions,)``: transport reactions that move only water (metabolite name
+    ``H2O`` on both sides and nothing else), priced at no enzyme cost (see the module)."""
+    S = gem.S.tocsc()
+    names = gem.metabolite_names
+    out = np.zeros(gem.n_reactions, dtype=bool)
+    for j in range(gem.n_reactions):
+        a, b = S.indptr[j], S.indptr[j + 1]
+        rows, vals = S.indices[a:b], S.data[a:b]
+        pos = {names[i] for i, v in zip(rows, vals) if v > 0}
+        neg = {names[i] for i, v in zip(rows, vals) if v < 0}
+        out[j] = pos == neg and pos <= _PASSIVE and bool(pos)
+    return out
+
+
 def needs_standard_enzyme(gem: GEM) -> np.ndarray:
     """Bool ``(n_reactions,)``: reactions without a gene rule that GECKO prices with its standard
     pseudo-enzyme: not an exchange (≤ 1 metabolite), not a transport (a metabolite name on both
@@ -211,9 +235,10 @@ def isoenzymes(
         by_rxn.setdefault((r, d), {})[g] = k
     raw: list[list[tuple[frozenset[str], float, dict[str, float], list]]] = []
     known: list[float] = []
+    passive = passive_transport(gem)
     for j, (rid, rule) in enumerate(zip(gem.reaction_ids, gem.gene_rules)):
         entries: list[tuple[frozenset[str], float, dict[str, float], list]] = []
-        if rule.strip():
+        if rule.strip() and not passive[j]:
             open_dir = (gem.ub[j] > 0, gem.lb[j] < 0)
             for term in _rules.dnf(_rules.parse(rule)):
                 copies = data.copies(term)

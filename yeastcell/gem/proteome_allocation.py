@@ -19,6 +19,7 @@ unlimited).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -72,7 +73,7 @@ def limitation_setup(ec: ECModel, limitation: str) -> tuple[ECModel, ChemostatSe
     for rid in unlimited:
         j = g.reaction_ids.index(rid)
         lb[j] = min(lb[j], -1000.0)
-    ec2 = ECModel(**{**ec.__dict__, "gem": g.replace(lb=lb)})
+    ec2 = dataclasses.replace(ec, gem=g.replace(lb=lb))
     return ec2, ChemostatSetup(substrate=substrate, report={"limiting": substrate})
 
 

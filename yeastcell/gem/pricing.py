@@ -130,7 +130,7 @@ class EnzymeCosts:
     reverse_kcat: np.ndarray
     source: tuple[str, ...]
     median_kcat: float
-    isoenzymes: tuple[tuple[Isoenzyme, ...], ...] = ()
+    isoenzymes: tuple[tuple[Isoenzyme, ...], ...]
 
     def counts(self) -> dict[str, int]:
         """Number of reactions per kcat source (``""``: no enzyme)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -60,6 +61,10 @@ def child(n: int, lanes_per_chunk: str) -> dict:
     base = yc.condition("aerobic_batch")
     perts = [base + yc.knockdown("PFK1", float(f)) for f in np.linspace(0.05, 0.95, n)]
     t = np.linspace(0.0, T_END_MIN, N_SAVE)
+    spilled: list[str] = []  # the warning simulate_batch logs when the results go to memory-mapped files
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: spilled.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("yeastcell.batch").addHandler(handler)
     rss_before = _rss_mb()
     chunk: int | str | None = lanes_per_chunk if lanes_per_chunk == "auto" else int(lanes_per_chunk)
     t0 = time.perf_counter()
@@ -85,6 +90,7 @@ def child(n: int, lanes_per_chunk: str) -> dict:
         "peak_mb": peak,
         "wall_s": wall,
         "chunk": used,
+        "spilled": any("memory-mapped" in m for m in spilled),
         "xla_lanes": k,
         "temp_bytes": int(getattr(mem, "temp_size_in_bytes", 0)),
         "out_bytes": int(getattr(mem, "output_size_in_bytes", 0)),
@@ -106,7 +112,8 @@ def table(results: list[dict], label: str = "this commit") -> list[str]:
             f"| {label} | {r['n']} | {r['ok']} | {r['rss_before_mb']:.0f} | {r['peak_mb']:.0f} | {per:.1f} "
             f"| {r['temp_bytes'] / 1024 / k:.1f} / {r['out_bytes'] / 1024 / k:.1f} "
             f"| {r['post_temp_bytes'] / 1024 / k:.1f} / {r['post_out_bytes'] / 1024 / k:.1f} "
-            f"| {r['chunk'] or 'one program'} | {r['wall_s']:.1f} |"
+            f"| {r['chunk'] or 'one program'}{' (results memory-mapped)' if r.get('spilled') else ''} "
+            f"| {r['wall_s']:.1f} |"
         )
     return lines
 

@@ -2,6 +2,8 @@
 yeastcell/solvers/memory.py): the chunk size comes from the memory budget, is reported, and the
 chunked run gives the one-program answer lane for lane."""
 
+import shutil
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +13,7 @@ import yeastcell as yc
 from yeastcell import batch
 from yeastcell.perturb import resolve_batch
 from yeastcell.solvers import SolverOptions, batch_options, solve
-from yeastcell.solvers.chunks import aligned_empty, as_cpu_arrays, run_in_chunks
+from yeastcell.solvers.chunks import aligned_empty, as_cpu_arrays, host_empty, run_in_chunks
 from yeastcell.solvers.memory import available_bytes, host_available_bytes, solve_bytes_per_lane
 
 T = np.linspace(0.0, 10.0, 11)
@@ -55,9 +57,18 @@ def test_the_measured_memory_is_used_when_no_budget_is_given(two_step, monkeypat
     assert yc.simulate_batch(two_step, _perts(n), T, progress=False, lanes_per_chunk=None).lanes_per_chunk is None
 
 
-def test_results_that_cannot_fit_are_refused_before_solving(two_step):
+def test_results_larger_than_the_memory_spill_to_disk_or_are_refused(two_step, monkeypatch, caplog):
+    n = 10
+    budget = batch.RESERVE_BYTES + n * batch.result_bytes_per_lane(two_step, len(T)) // 2  # half the results fit
+    whole = yc.simulate_batch(two_step, _perts(n), T, progress=False)
+    with caplog.at_level("WARNING", logger="yeastcell.batch"):
+        spilled = yc.simulate_batch(two_step, _perts(n), T, progress=False, memory_budget=budget)
+    assert "memory-mapped temporary files" in caplog.text and spilled.lanes_per_chunk < n
+    np.testing.assert_allclose(spilled.conc, whole.conc, rtol=4e-16 * 8, atol=0)
+    Usage = type(shutil.disk_usage("/"))
+    monkeypatch.setattr(batch.shutil, "disk_usage", lambda path: Usage(10**6, 10**6, 1000))
     with pytest.raises(yc.SimulationInputError, match=r"results of 10 lanes need .* GiB"):
-        yc.simulate_batch(two_step, _perts(10), T, memory_budget=batch.RESERVE_BYTES + 1000)
+        yc.simulate_batch(two_step, _perts(n), T, memory_budget=budget)
     with pytest.raises(yc.SimulationInputError, match="memory_budget"):
         yc.simulate_batch(two_step, _perts(2), T, memory_budget=-5)
 
@@ -84,7 +95,7 @@ def test_the_estimate_bounds_the_compiled_solve_of_the_core_model(core):
     _assert_estimate_bounds_compiled_solve(core, 64)
 
 
-def test_chunk_results_go_to_aligned_host_memory_without_a_copy():
+def test_chunk_results_go_to_aligned_host_memory_without_a_copy(tmp_path):
     a = aligned_empty((5, 3), np.float64)
     assert a.ctypes.data % 64 == 0 and a.shape == (5, 3)
     moved = as_cpu_arrays({"a": a})["a"]
@@ -94,3 +105,7 @@ def test_chunk_results_go_to_aligned_host_memory_without_a_copy():
     np.testing.assert_array_equal(out[0], np.arange(10.0) * 2)
     assert out[1].shape == (10, 2) and isinstance(out[0], jax.Array)
     assert available_bytes() > 0 and host_available_bytes() > 0
+    mapped = host_empty((4, 3), np.float64, spill_dir=tmp_path)
+    mapped[:] = 2.0
+    assert isinstance(mapped, np.memmap) and not list(tmp_path.iterdir())  # no file left behind by name
+    assert float(as_cpu_arrays(mapped).sum()) == 24.0

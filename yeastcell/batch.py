@@ -34,7 +34,10 @@ yeastcell/solvers/solve.py for the measurements), and `yeastcell.solvers.solve` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import shutil
+import tempfile
 from collections.abc import Sequence
 
 import jax
@@ -57,7 +60,7 @@ STRATEGIES = ("auto", "vmap", "shard")
 
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
 PROGRESS_CHUNKS = 20  # most chunks of a batch run with a progress bar (see `progress_lanes_per_chunk`)
-MEMORY_FRACTION = 0.5  # of the available memory (after the results) one chunk may use (`memory_lanes_per_chunk`)
+MEMORY_FRACTION = 0.5  # of the available memory (after the results) one chunk may use (`plan_chunks`)
 RESERVE_BYTES = 1 << 30  # kept free for compilation, the Python process and other allocations
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def simulate_batch(
             vmap of the whole batch, whatever the memory). "auto": `default_lanes_per_chunk` (see
             module docstring). An int: chunks of that many lanes. With "auto" or an int, a batch
             larger than the memory allows runs from Python in chunks that fit
-            (`memory_lanes_per_chunk`, whole multiples of an int `lanes_per_chunk`; docs/batch_memory.md).
+            (`plan_chunks`, whole multiples of an int `lanes_per_chunk`; docs/batch_memory.md).
         progress: show a progress bar (`yeastcell.progress.enabled`: default on when stderr is a
             terminal, or ``YEASTCELL_PROGRESS=1``). With progress on, a batch of more than one lane runs
             chunk by chunk from Python (`run_in_chunks`; chunks of `lanes_per_chunk`, else of
@@ -98,7 +101,7 @@ def simulate_batch(
         `lanes_per_chunk` is the number of lanes per chunk run from Python (None: one program).
 
     Raises:
-        SimulationInputError: a bad argument, or results that alone need more memory than is available.
+        SimulationInputError: a bad argument, or results that fit neither in memory nor on disk.
     """
     if strategy not in STRATEGIES:
         raise SimulationInputError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -128,9 +131,10 @@ def simulate_batch(
         return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
     use_shard = strategy == "shard" and jax.local_device_count() > 1
     show = enabled(progress) and n > 1 and not use_shard  # "auto" = vmap: faster where measured
-    block = None  # lanes per chunk run from Python (memory, progress); None: one program
+    block, spill = None, False  # lanes per chunk run from Python (memory, progress); None: one program
     if lanes_per_chunk is not None and not use_shard:  # None: one vmap, as asked
-        block = memory_lanes_per_chunk(cell, conds, ts, options, memory_budget)
+        plan = plan_chunks(cell, conds, ts, options, memory_budget)
+        block, spill = plan.lanes_per_chunk, plan.spill
     if block is not None and chunk is not None:  # made of whole chunks of `lanes_per_chunk`
         block = max(chunk, block // chunk * chunk)
     if show:  # chunks run from Python: the bar moves per chunk, Ctrl-C acts between chunks
@@ -138,7 +142,7 @@ def simulate_batch(
     if not show and (block is None or block >= n):
         conc, status, t_failed = _run_local(cell, conds, ts, options, use_shard, chunk)
         return _trajectory(cell, ts, conc, status, labels, conds, t_failed)
-    return dataclasses.replace(_in_chunks(cell, conds, ts, options, chunk, block, show), labels=labels)
+    return dataclasses.replace(_in_chunks(cell, conds, ts, options, chunk, block, show, spill), labels=labels)
 
 
 def _run_local(cell, conds, ts, options, use_shard, chunk, show=False):
@@ -156,10 +160,10 @@ def _run_local(cell, conds, ts, options, use_shard, chunk, show=False):
     return solve(cell, conds, ts, options, chunk, stop_time=True)
 
 
-def _in_chunks(cell, conds, ts, options, chunk, block, show) -> Trajectory:
+def _in_chunks(cell, conds, ts, options, chunk, block, show, spill=False) -> Trajectory:
     """The `Trajectory` arrays of a batch run from Python in chunks of `block` lanes (each solved,
     its fluxes and checks computed, and its results copied to host memory before the next chunk;
-    `run_in_chunks`), with a progress bar when `show`."""
+    `run_in_chunks`; memory-mapped temporary files with `spill`), with a progress bar when `show`."""
     n = int(conds.c0.shape[0])
     lo, hi = species_bounds(cell)
     log.info("simulate_batch: %d lanes in chunks of %d", n, block)
@@ -171,23 +175,46 @@ def _in_chunks(cell, conds, ts, options, chunk, block, show) -> Trajectory:
     desc = f"simulate {n} conditions ({block} lanes per chunk)"
     with bar(total=n, desc=desc, unit="lane", progress=show, leave=False) as pb:
         pb.set_postfix_str("compiling")
-        traj = run_in_chunks(run, conds, block, _updater(pb), to_host=True)
+        spill_dir = tempfile.gettempdir() if spill else None
+        traj = run_in_chunks(run, conds, block, _updater(pb), to_host=True, spill_dir=spill_dir)
     return dataclasses.replace(traj, lanes_per_chunk=block)
 
 
-def memory_lanes_per_chunk(cell, conds: Condition, ts, options: SolverOptions, budget: int | None = None) -> int | None:
-    """Lanes per chunk for a batch that does not fit in memory as one program, or None when it fits.
+@dataclasses.dataclass(frozen=True)
+class ChunkPlan:
+    """How `simulate_batch` runs a batch in memory (`plan_chunks`).
 
-    The results of the whole batch (`result_bytes_per_lane` each, held in host memory) are counted
-    first; of what is left, `MEMORY_FRACTION` goes to one chunk's solve and its results on the device
-    (`solve_bytes_per_lane` + `result_bytes_per_lane` per lane). On a CPU both share the host
-    memory; on an accelerator the device's memory bounds the chunk and the host's the results.
+    Attributes:
+        lanes_per_chunk: lanes per chunk run from Python; None: the batch fits as one program.
+        spill: the results of the whole batch do not fit in the available memory: they go to
+            memory-mapped temporary files (`yeastcell.solvers.chunks.host_empty`) in `tempfile.gettempdir()`.
+        solve_bytes, result_bytes: the estimated bytes per lane of the solve and of its results.
+        available: the bytes the plan was made for (device memory, or the `memory_budget`).
+    """
+
+    lanes_per_chunk: int | None
+    spill: bool
+    solve_bytes: int
+    result_bytes: int
+    available: int
+
+
+def plan_chunks(cell, conds: Condition, ts, options: SolverOptions, budget: int | None = None) -> ChunkPlan:
+    """Lanes per chunk for a batch that does not fit in memory as one program (docs/batch_memory.md).
+
+    A batch whose solve and results (`solve_bytes_per_lane` + `result_bytes_per_lane` per lane)
+    take at most `MEMORY_FRACTION` of the available memory (less `RESERVE_BYTES`) runs as one
+    program. Otherwise the results of the whole batch are counted first (in host memory) and of
+    what is left `MEMORY_FRACTION` goes to one chunk's solve and results. On a CPU both share the
+    host memory; on an accelerator the device's memory bounds the chunk and the host's the results.
+    Results larger than the host memory go to memory-mapped temporary files (``spill``); chunks
+    then get `MEMORY_FRACTION` of the memory.
 
     Args:
         budget: bytes the batch may use (device and host alike); None: `available_bytes` now.
 
     Raises:
-        SimulationInputError: the results alone need more than the available memory (less a reserve).
+        SimulationInputError: the results fit neither in memory nor on the temporary folder's disk.
     """
     n, n_t = int(conds.c0.shape[0]), int(ts.shape[0])
     cond_bytes = sum(int(np.prod(a.shape[1:])) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(conds))
@@ -197,18 +224,32 @@ def memory_lanes_per_chunk(cell, conds: Condition, ts, options: SolverOptions, b
     on_cpu = device.platform == "cpu"
     dev_free = available_bytes(device) if budget is None else budget
     host_free = dev_free if on_cpu else (host_available_bytes() if budget is None else budget)
-    if n * (work + result) <= MEMORY_FRACTION * (dev_free - RESERVE_BYTES) and n * result <= host_free - RESERVE_BYTES:
-        return None
-    room_host = host_free - RESERVE_BYTES - n * result
-    if room_host <= 0:
-        raise SimulationInputError(
-            f"the results of {n} lanes need {n * result / 2**30:.1f} GiB ({result / 1024:.0f} KiB per lane: "
-            f"{n_t} save points of every species and flux, float64), but {host_free / 2**30:.1f} GiB of "
-            f"memory is available (less a {RESERVE_BYTES / 2**30:.0f} GiB reserve); run fewer lanes per call "
-            "or save fewer time points"
+    plan = functools.partial(ChunkPlan, solve_bytes=work, result_bytes=result, available=dev_free)
+    fits_host = n * result <= host_free - RESERVE_BYTES
+    if fits_host and n * (work + result) <= MEMORY_FRACTION * (dev_free - RESERVE_BYTES):
+        return plan(None, False)
+    room = (host_free - RESERVE_BYTES - n * result) if fits_host else (host_free - RESERVE_BYTES)
+    room = room if on_cpu else dev_free - RESERVE_BYTES
+    if not fits_host:
+        disk = shutil.disk_usage(tempfile.gettempdir()).free
+        if n * result > disk - RESERVE_BYTES:
+            raise SimulationInputError(
+                f"the results of {n} lanes need {n * result / 2**30:.1f} GiB ({result / 1024:.0f} KiB per lane: "
+                f"{n_t} save points of every species and flux, float64); {host_free / 2**30:.1f} GiB of memory "
+                f"and {disk / 2**30:.1f} GiB of disk in {tempfile.gettempdir()} are free; run fewer lanes per "
+                "call or save fewer time points"
+            )
+        log.warning(
+            "simulate_batch: the results of %d lanes (%.1f GiB) exceed the available memory (%.1f GiB); "
+            "they are kept in memory-mapped temporary files in %s",
+            n,
+            n * result / 2**30,
+            host_free / 2**30,
+            tempfile.gettempdir(),
         )
-    room = room_host if on_cpu else dev_free - RESERVE_BYTES
-    return max(1, min(n, int(MEMORY_FRACTION * room) // (work + result)))
+    if room <= 0:
+        raise SimulationInputError(f"no memory left for a chunk of the batch ({dev_free / 2**30:.1f} GiB available)")
+    return plan(max(1, min(n, int(MEMORY_FRACTION * room) // (work + result))), not fits_host)
 
 
 def result_bytes_per_lane(cell, n_t: int) -> int:

@@ -39,7 +39,7 @@ def chunk_size_for_progress(n: int, min_lanes: int, max_chunks: int = 20) -> int
     return -(-n // n_chunks)
 
 
-def run_in_chunks(fn, xs, lanes_per_chunk: int, on_chunk=None, to_host: bool = False):
+def run_in_chunks(fn, xs, lanes_per_chunk: int, on_chunk=None, to_host: bool = False, spill_dir=None):
     """``fn(xs)`` computed chunk by chunk from Python: one compiled call of `fn` per chunk of
     `lanes_per_chunk` lanes (the last chunk padded with copies of the last lane, so `fn` is traced
     once), waiting for each before the next.
@@ -52,8 +52,9 @@ def run_in_chunks(fn, xs, lanes_per_chunk: int, on_chunk=None, to_host: bool = F
     ``to_host=True``: each chunk's results are copied into host arrays for the whole batch as soon
     as the chunk finishes and the device buffers are released, so the device holds one chunk at a
     time and the host the results once (no concatenation copy); returned as JAX arrays on the CPU
-    device that use that host memory without a copy (`as_cpu_arrays`). Default: the chunks' results
-    are concatenated on the device.
+    device that use that host memory without a copy (`as_cpu_arrays`). With `spill_dir` (a folder)
+    those host arrays are memory-mapped temporary files there (`host_empty`), for results larger
+    than the memory. Default: the chunks' results are concatenated on the device.
     """
     n = jax.tree_util.tree_leaves(xs)[0].shape[0]
     k = max(1, min(int(lanes_per_chunk), n))
@@ -71,7 +72,7 @@ def run_in_chunks(fn, xs, lanes_per_chunk: int, on_chunk=None, to_host: bool = F
         out = jax.block_until_ready(fn(part))
         if to_host:
             if host is None:
-                host = jax.tree_util.tree_map(lambda y: aligned_empty((n,) + y.shape[1:], y.dtype), out)
+                host = jax.tree_util.tree_map(lambda y: host_empty((n,) + y.shape[1:], y.dtype, spill_dir), out)
             stop = min(start + k, n)
             jax.tree_util.tree_map(
                 lambda h, y, a=start, b=stop: h.__setitem__(slice(a, b), np.asarray(y)[: b - a]), host, out
@@ -105,3 +106,18 @@ def aligned_empty(shape, dtype, align: int = 64) -> np.ndarray:
     raw = np.empty(nbytes + align, dtype=np.uint8)
     start = (-raw.ctypes.data) % align
     return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def host_empty(shape, dtype, spill_dir=None) -> np.ndarray:
+    """An uninitialised host array for results: `aligned_empty` in memory, or with `spill_dir` a
+    memory map of a temporary file there (removed from the folder at once; the mapping keeps it
+    until the array is released), whose pages the kernel can write out and drop under memory
+    pressure, so results larger than the memory fit (at disk speed when they are read back)."""
+    if spill_dir is None:
+        return aligned_empty(shape, dtype)
+    import tempfile
+
+    with tempfile.TemporaryFile(dir=spill_dir, prefix="yeastcell-batch-") as fh:
+        nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize)
+        fh.truncate(nbytes)
+        return np.memmap(fh, dtype=dtype, mode="r+", shape=tuple(shape))

@@ -18,6 +18,11 @@ and 55 s); the core model's concentration cell showed no gain beyond the run-to-
 as one vmap, 14.8 s in chunks of 128, 21 s in chunks of 64), so it stays one vmap. On an
 accelerator the default is one vmap for every cell (lanes are parallel there).
 
+Memory: a batch larger than the memory allows runs from Python in chunks that fit (`plan_chunks`,
+from the memory available on the device; docs/batch_memory.md): each chunk is solved, its fluxes
+computed and its results copied into host arrays for the whole batch before the next; the chunk size
+is reported (`Trajectory.lanes_per_chunk`, the progress bar, the log).
+
 Across processes and hosts (JAX's multi-controller runtime: ``jax.distributed.initialize()`` in
 every process, e.g. one per host or GPU, launched with plain ``python -m`` or SLURM's ``srun``), the
 default ``"auto"`` splits the batch into one contiguous slice per process (`jax.process_index`);

@@ -82,3 +82,21 @@ def test_task_is_registered_with_its_options():
     t = get_task("kinase_direction")
     assert {"model", "condition", "threshold", "min_predicted"} <= set(t.options)
     assert "MeanEffect" in " ".join(t.baselines)
+    from yeastcell.bench import TaskOptionError, run_task
+
+    with pytest.raises(TaskOptionError, match="yeast_central_cell"):  # close match of a misspelt model
+        run_task("kinase_direction", {"model": "yeast_centrl_cell"})
+    with pytest.raises(TaskOptionError, match="positive"):
+        run_task("kinase_direction", {"threshold": -0.5})
+
+
+def test_central_cell_composes_central_metabolism_with_the_signaling_genes():
+    from yeastcell.studies.zelezniak2018 import zelezniak2018_map_coverage
+
+    spec = yc.load_model("yeast_central_cell")
+    central = yc.load_model("yeast_central")
+    assert {s.id for s in central.species} <= {s.id for s in spec.species}
+    assert len(zelezniak2018_map_coverage(spec).mapped) == 50  # every measured metabolite maps
+    kinases = ["YDR477W", "YJL164C", "YPL203W", "YKL166C", "YNR031C", "YJL128C", HOG1, "YLR248W"]
+    assert kd.model_knockout_strains(spec, kinases) == kinases
+    assert kd.default_direction_model() == "yeast_central_cell"

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..compile import compile_model
-from ..exceptions import SimulationInputError
+from ..exceptions import ModelFileError, SimulationInputError, SolverError
 from ..load import load_model
 from ..models import available_models
 from ..predict import predict
@@ -260,20 +260,19 @@ def _f(x: float, digits: int = 3) -> str:
 
 def kinase_direction_result(options: Mapping[str, Any]) -> TaskResult:
     """Run the task with resolved `options` (see the task's options) and return its table."""
-    import pandas as pd
 
     t0 = time.perf_counter()
     threshold, min_pred = float(options["threshold"]), float(options["min_predicted"])
     if not threshold > 0 or not min_pred > 0:
         raise TaskOptionError(f"threshold and min_predicted must be positive, got {threshold}, {min_pred}")
-    root = reference_data_dir()
-    proteome = read_zelezniak2018_proteome(root)
-    metabolome = zelezniak2018_metabolite_matrix(root, assays="mean")
     model = options["model"] or default_direction_model()
     try:
         spec = load_model(model)
-    except Exception as err:  # ModelFileError, unknown name: an option error of this task
+    except ModelFileError as err:  # a missing file or an unknown model name (with close matches)
         raise TaskOptionError(str(err)) from None
+    root = reference_data_dir()
+    proteome = read_zelezniak2018_proteome(root)
+    metabolome = zelezniak2018_metabolite_matrix(root, assays="mean")
     all_strains = sorted(set(proteome.index) | set(metabolome.index))
     strains = model_knockout_strains(spec, all_strains)
     if not strains:
@@ -286,7 +285,7 @@ def kinase_direction_result(options: Mapping[str, Any]) -> TaskResult:
             list(proteome.columns),
             condition=options["condition"],
         )
-    except (SimulationInputError, ValueError) as err:
+    except (SimulationInputError, SolverError, ValueError) as err:  # e.g. no wild-type steady state
         raise TaskOptionError(str(err)) from None
     genes = proteome.attrs.get("genes", {}) | metabolome.attrs.get("genes", {})
     scored = list(pred.metabolites.index)
@@ -341,7 +340,11 @@ def kinase_direction_result(options: Mapping[str, Any]) -> TaskResult:
         f"model {pred.model} under condition {pred.condition!r}, perturbation only (no measured proteome): "
         f"{len(strains)} of {len(all_strains)} deleted genes of the data are model genes: {named}; "
         f"{len(scored)} strains solved"
-        + (f", {len(pred.failed)} without a steady state ({', '.join(f'{k}: {v}' for k, v in pred.failed.items())})" if pred.failed else "")
+        + (
+            f", {len(pred.failed)} without a steady state ({', '.join(f'{k}: {v}' for k, v in pred.failed.items())})"
+            if pred.failed
+            else ""
+        )
         + f". Observables: {pred.metabolites.shape[1]} of {n_met_total} measured metabolites map "
         f"({len(pred.unmapped_metabolites)} unmapped), {pred.proteins.shape[1]} of {n_prot_total} measured proteins "
         f"are model genes with a protein species ({len(pred.unmapped_proteins)} unmapped; a strain's own deleted "

@@ -528,6 +528,7 @@ register(
     )
 )
 
+
 def _run_kinase_direction(o: dict) -> TaskResult:
     return _measurement("kinase_direction").kinase_direction_result(o)
 

@@ -96,7 +96,7 @@ def test_keyboard_interrupt_is_one_line_and_status_130(monkeypatch, capsys):
 
 def test_ctrl_c_during_a_whole_cell_simulation_stops_within_5_s(tmp_path):
     """SIGINT while XLA compiles the whole-cell solve (2 s after JAX logs the MLIR module of
-    jit(solve); compiling and integrating take minutes): the process ends within 5 s with status 130,
+    jit(_solve); compiling and integrating take minutes): the process ends within 5 s with status 130,
     one line on stderr after the signal, and no output file (nor a temporary one)."""
     import threading
 
@@ -110,7 +110,7 @@ def test_ctrl_c_during_a_whole_cell_simulation_stops_within_5_s(tmp_path):
     def read_stderr():
         for ln in proc.stderr:
             lines.append(ln.rstrip("\n"))
-            if "module conversion jit(solve)" in ln:
+            if "module conversion jit(_solve)" in ln:
                 compiling.set()
 
     reader = threading.Thread(target=read_stderr, daemon=True)

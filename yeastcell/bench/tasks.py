@@ -532,6 +532,44 @@ register(
     )
 )
 
+
+def _run_kinase_direction(o: dict) -> TaskResult:
+    return _measurement("kinase_direction").kinase_direction_result(o)
+
+
+register(
+    Task(
+        name="kinase_direction",
+        title="Kinase knockouts from the perturbation alone (Zelezniak et al. 2018): direction of change",
+        description="For the kinase-deletion strains whose deleted gene the signaling model represents (Snf1, "
+        "Tpk1/2/3, the HOG pathway kinases, Rck2), the model's knockout steady state without the strain's "
+        "proteome predicts the sign of the log2 change of every measured metabolite it maps and every measured "
+        "protein it models; scored against the mean knockout effect of the other strains.",
+        data=(
+            "omics/zelezniak2018_kinase_ko/proteome_sva_ln.tsv",
+            "omics/zelezniak2018_kinase_ko/sample_metadata.tsv",
+            "omics/zelezniak2018_kinase_ko/metabolome_srm.tsv",
+        ),
+        protocol="yeastcell.bench.kinase_direction: yc.predict of each strain's knockout (no proteome) under one "
+        "condition; predictions pooled over (strain, observable) pairs; MeanEffect leaves the strain out",
+        metrics=(
+            "sign accuracy where |measured log2 ratio| >= 0.5 (a no-change call is wrong)",
+            "accuracy on the pairs where the model predicts a change",
+            "Pearson r and RMSE of log2 ratios over the pooled pairs",
+        ),
+        baselines=("NoChange (wild type)", "MeanEffect (mean over the other strains)"),
+        run=_run_kinase_direction,
+        options={
+            "model": Option(
+                str, "", "model (default: yeast_central_cell if present, else yeast_cell); must have the deleted genes"
+            ),
+            "condition": Option(str, "aerobic_clamped", "model condition of the steady states (2 % glucose, aerobic)"),
+            "threshold": Option(float, 0.5, "|measured log2 ratio| from which a sign is scored"),
+            "min_predicted": Option(float, 1e-3, "|predicted log2 ratio| below which the model calls no change"),
+        },
+    )
+)
+
 # --- tasks implemented by scripts of the source checkout ------------------------------------------
 
 register(

@@ -52,7 +52,7 @@ from ..models import available_models
 from ..predict import predict
 from ..refdata import reference_data_dir
 from ..studies.zelezniak2018 import read_zelezniak2018_proteome, zelezniak2018_metabolite_matrix
-from .kinase_metabolome import SIGN_THRESHOLD, metabolite_totals
+from .kinase_metabolome import SIGN_THRESHOLD, _pearson, metabolite_totals
 from .task import TaskOptionError, TaskResult
 
 if TYPE_CHECKING:
@@ -220,8 +220,6 @@ def direction_metrics(
     another predictor's calls) says "change", ``right_on_calls``, ``accuracy_on_calls``,
     ``pearson``, ``rmse``}; NaN where undefined (no pair; constant predictions for Pearson).
     """
-    from .kinase_metabolome import _pearson
-
     y = np.asarray(measured, dtype=np.float64).ravel()
     p = np.asarray(predicted, dtype=np.float64).ravel()
     if y.shape != p.shape:

@@ -168,50 +168,42 @@ def read_dlkcat(path: str | os.PathLike) -> dict[tuple[str, str, str], float]:
     return out
 
 
+def _uniprot_column(path: Path, column: str):
+    """(ORFs, value) of every row of a UniProt table (``Gene Names (ordered locus)``, ``;``-separated
+    ORFs of identical paralogues) whose `column` is filled."""
+    with _open(path) as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        try:
+            io, iv = header.index("Gene Names (ordered locus)"), header.index(column)
+        except ValueError:
+            raise EnzymeDataError(f"{path}: need 'Gene Names (ordered locus)' and {column!r} columns") from None
+        for ln in fh:
+            row = ln.rstrip("\n").split("\t")
+            if len(row) > max(io, iv) and row[iv].strip():
+                yield [o.strip() for o in row[io].split(";") if o.strip()], row[iv]
+
+
 def read_masses(path: str | os.PathLike) -> dict[str, float]:
     """Protein masses by ORF, g mol⁻¹ (UniProt ``Mass``, Da); an entry listing several ORFs
     (identical paralogues) gives each of them the mass."""
     path = Path(path)
-    with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        try:
-            io, im = header.index("Gene Names (ordered locus)"), header.index("Mass")
-        except ValueError:
-            raise EnzymeDataError(f"{path}: need 'Gene Names (ordered locus)' and 'Mass' columns") from None
-        out: dict[str, float] = {}
-        for ln in fh:
-            row = ln.rstrip("\n").split("\t")
-            if len(row) <= max(io, im) or not row[im].strip():
-                continue
-            mw = float(row[im])
-            if not (math.isfinite(mw) and mw > 0):
-                raise EnzymeDataError(f"{path}: non-positive mass {row[im]!r} for {row[io]!r}")
-            for orf in row[io].split(";"):
-                if orf.strip():
-                    out[orf.strip()] = mw
+    out: dict[str, float] = {}
+    for orfs, value in _uniprot_column(path, "Mass"):
+        mw = float(value)
+        if not (math.isfinite(mw) and mw > 0):
+            raise EnzymeDataError(f"{path}: non-positive mass {value!r} for {';'.join(orfs)!r}")
+        out.update(dict.fromkeys(orfs, mw))
     return out
 
 
 def read_ec_numbers(path: str | os.PathLike) -> dict[str, frozenset[str]]:
     """Complete EC numbers (four levels, no ``-``) by ORF from UniProt's ``EC number`` column
     (``;``-separated); proteins without one are left out."""
-    path = Path(path)
-    with _open(path) as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        try:
-            io, ie = header.index("Gene Names (ordered locus)"), header.index("EC number")
-        except ValueError:
-            raise EnzymeDataError(f"{path}: need 'Gene Names (ordered locus)' and 'EC number' columns") from None
-        out: dict[str, frozenset[str]] = {}
-        for ln in fh:
-            row = ln.rstrip("\n").split("\t")
-            if len(row) <= max(io, ie):
-                continue
-            ecs = frozenset(e.strip() for e in row[ie].split(";") if e.strip() and "-" not in e)
-            if ecs:
-                for orf in row[io].split(";"):
-                    if orf.strip():
-                        out[orf.strip()] = ecs
+    out: dict[str, frozenset[str]] = {}
+    for orfs, value in _uniprot_column(Path(path), "EC number"):
+        ecs = frozenset(e.strip() for e in value.split(";") if e.strip() and "-" not in e)
+        if ecs:
+            out.update(dict.fromkeys(orfs, ecs))
     return out
 
 

@@ -18,6 +18,7 @@ from yeastcell.perturb import (
     Rapamycin,
     count_events,
     delayed,
+    delayed_notation,
     nitrogen_shift,
     parse_perturbation,
     rapamycin,
@@ -61,6 +62,15 @@ def test_delayed_moves_timed_parts_only():
     assert count_events(p) == 2
     with pytest.raises(PerturbationError, match="lead-in"):
         delayed(p, -1)
+
+
+@pytest.mark.parametrize(
+    "text", ["nitrogen:0.1>75.7+ko:FPR1", "rapamycin:218.8@5#2", "nacl:0.4@3/30+pulse:GLC_e=5@1", "stress:osmotic=0.4"]
+)
+def test_delayed_notation_matches_delayed(text):
+    moved = delayed_notation(text, 60)
+    assert parse_perturbation(moved) == delayed(parse_perturbation(text), 60)
+    assert delayed_notation("nitrogen:0.1>75.7+ko:FPR1", 60) == "nitrogen:0.1>75.7@60+ko:FPR1"
 
 
 @pytest.fixture(scope="module")

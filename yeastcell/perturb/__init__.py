@@ -39,6 +39,7 @@ from .constructors import rapamycin as rapamycin
 from .constructors import step as step
 from .constructors import stress as stress
 from .constructors import wild_type as wild_type
+from .notation import delayed_notation as delayed_notation
 from .notation import parse_perturbation as parse_perturbation
 from .notation import perturbation_key as perturbation_key
 from .proteome import ProteomeCoverage as ProteomeCoverage

@@ -215,7 +215,7 @@ def delayed(perturbation: Perturbation, minutes: float) -> Perturbation:
     parts = [
         dataclasses.replace(p, t_min=p.t_min + m) if isinstance(p, _TIMED) else p for p in flatten(perturbation)
     ]
-    return parts[0] if len(parts) == 1 else Combined(tuple(parts))
+    return Combined(tuple(parts)) if isinstance(perturbation, Combined) else parts[0]
 
 
 def dose(species: str, conc_mM: float, at: float = 0.0) -> Dose:

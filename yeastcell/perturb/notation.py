@@ -49,6 +49,36 @@ def parse_perturbation(text: str) -> Perturbation:
     return out
 
 
+_TIMED_KINDS = frozenset({"pulse", "step", "nacl", "osmotic", "stress", "dose", "drug", "nitrogen", "n", "rapamycin", "rap"})
+
+
+def delayed_notation(text: str, minutes: float) -> str:
+    """The notation of ``yeastcell.perturb.delayed(parse_perturbation(text), minutes)``: every timed part
+    (pulse, step, nacl, stress, dose, nitrogen, rapamycin) `minutes` later, its ``@TIME`` added or moved;
+    run labels are kept. ``delayed_notation("nitrogen:0.1>75.7+ko:FPR1", 60)`` ->
+    ``"nitrogen:0.1>75.7@60+ko:FPR1"``.
+
+    Raises:
+        PerturbationError: `text` does not parse, or `minutes` is negative or not finite.
+    """
+    parse_perturbation(text)
+    m = _num(str(minutes), "lead-in")
+    if not (m >= 0 and m != float("inf")):
+        raise PerturbationError(f"lead-in must be a finite number >= 0 min, got {minutes!r}")
+    out = []
+    for raw in text.split("+"):
+        body, hash_, label = raw.partition("#")
+        part = body.strip()
+        kind = part.split(":", 1)[0].strip().lower() if ":" in part else ""
+        if kind in _TIMED_KINDS:
+            head, at_sep, rest = part.partition("@")
+            at, slash, duration = rest.partition("/")
+            t = _num(at.strip(), part) if at_sep and at.strip() else 0.0
+            part = f"{head}@{t + m:g}" + (f"/{duration.strip()}" if slash else "")
+        out.append(part + (hash_ + label if hash_ else ""))
+    return "+".join(out)
+
+
 def perturbation_key(text: str) -> str:
     """`text` without its run labels (``"kd:PFK1=0.3#2"`` -> ``"kd:PFK1=0.3"``): conditions with the
     same key are the same perturbation, so a simulator may solve them once."""

@@ -106,7 +106,7 @@ def test_script_tasks_say_where_the_script_lives_without_a_checkout(monkeypatch)
     with pytest.raises(FileNotFoundError, match="bench_knockouts.py"):
         _scripts.load_script("bench_knockouts")
     # the measurements that moved into the package need no checkout
-    for name in ("sbml", "throughput", "phospho", "stress_proteome", "glucose_pulse", "essentiality"):
+    for name in ("sbml", "throughput", "phospho", "stress_proteome", "glucose_pulse", "essentiality", "growth"):
         assert "source checkout" not in get_task(name).status()
 
 

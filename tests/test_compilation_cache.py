@@ -31,7 +31,9 @@ def _probe(**env) -> str:
 def test_the_cache_goes_where_the_user_says_and_fills(tmp_path):
     where = tmp_path / "cache"
     assert _probe(YEASTCELL_COMPILATION_CACHE=str(where)) == str(where)
-    assert any(where.iterdir()), "a simulation left no compiled program in the cache"
+    names = [p.name for p in where.iterdir()]
+    # the solver program itself is stored: it has no host callbacks (yeastcell.solvers.runtime_checks)
+    assert any(n.startswith("jit__solve-") for n in names), sorted({n.split("-")[0] for n in names})
 
 
 def test_the_cache_can_be_turned_off_and_a_jax_setting_wins(tmp_path):

@@ -65,6 +65,13 @@ def _as_condition(cell, perturbation):
     raise SimulationInputError(f"perturbation must be a Perturbation or Condition, got {type(perturbation).__name__}")
 
 
+# Save points whose fluxes are evaluated together after a batched solve. Evaluated for the whole
+# batch at once, the rate laws' intermediates (e.g. the gathered members of every enzyme complex)
+# took 1.8 MB per lane of the core model at 121 save points, 6x what its saved values need
+# (benchmarks/bench_batch_memory.py); in blocks of this many points they take a fixed ~60 MB.
+FLUX_POINTS_PER_BLOCK = 4096
+
+
 def _trajectory(cell, ts, conc, status, labels, cond, t_failed=None):
     """A `Trajectory` with labels; the array work runs as one jitted program (labels stay outside jit)."""
     if t_failed is None:  # no stop time known: a failed lane is NaN from the start
@@ -89,7 +96,11 @@ def _trajectory_arrays(cell, ts, values, status, cond, t_failed, lo, hi):
         lane = with_parameters(cell, cond_lane)
         return jax.vmap(lane.saved_fluxes, in_axes=(0, 0, None))(vals, times, cond_lane.rate_scale)
 
-    flux = lane_fluxes(values, tt, cond) if values.ndim == 2 else jax.vmap(lane_fluxes)(values, tt, cond)
+    if values.ndim == 2:
+        flux = lane_fluxes(values, tt, cond)
+    else:  # blocks of lanes, so the rate laws' intermediates never exist for the whole batch at once
+        lanes = max(1, FLUX_POINTS_PER_BLOCK // max(1, values.shape[1]))
+        flux = jax.lax.map(lambda a: lane_fluxes(*a), (values, tt, cond), batch_size=min(lanes, values.shape[0]))
     t_failed = jnp.where(status == Status.SUCCESS, jnp.inf, t_failed)
     bad = (tt > t_failed[..., None])[..., None]
     conc = jnp.where(bad, jnp.nan, cell.species_values(values))

@@ -43,6 +43,8 @@ class Trajectory(eqx.Module):
             did not fail, -inf where no stop time is known. Values after it are NaN.
         warning: 0, or `Status.IMPLAUSIBLE_STATE` for a solved trajectory that left the
             physiological bounds (`yeastcell.bounds`), shape (...); not a failure.
+        lanes_per_chunk: lanes per chunk a batch ran in from Python (`simulate_batch`, e.g. chunks
+            that fit in memory), None where it ran as one program.
     """
 
     t: jnp.ndarray
@@ -58,6 +60,7 @@ class Trajectory(eqx.Module):
     value_ids: tuple[str, ...] = eqx.field(static=True, default=())
     t_failed: jnp.ndarray | None = None
     warning: jnp.ndarray | None = None
+    lanes_per_chunk: int | None = eqx.field(static=True, default=None)
 
     units = {"t": "min", "conc": "mM", "flux": "mM/min"}
 

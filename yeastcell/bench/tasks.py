@@ -22,6 +22,8 @@ import time
 from ..gem import essentiality_test
 from ._scripts import call_main, script_missing
 from .glucose_pulse import glucose_pulse_table
+from .growth import DATA as GROWTH_DATA
+from .growth import growth_benchmark
 from .phospho import phospho_tables
 from .stress_proteome import stress_proteome_table
 from .task import Option, Task, TaskResult, register, table_from_markdown
@@ -269,6 +271,31 @@ register(
 )
 
 
+# --- growth from the proteome: enzyme-constrained Yeast-GEM --------------------------------------
+
+
+register(
+    Task(
+        name="growth",
+        title="Growth from the proteome: enzyme-constrained Yeast-GEM vs plain FBA",
+        description="Critical dilution rate of the Crabtree transition and the chemostat exchange fluxes "
+        "(van Hoek 1998), and maximal growth on 14 carbon x 23 nitrogen sources (Lu et al. 2019), "
+        "predicted by the enzyme-constrained Yeast-GEM (sMOMENT pool, GECKO 3 kcats) and by plain FBA.",
+        data=GROWTH_DATA,
+        protocol="yeastcell.bench.growth: one pool bound calibrated to the median aerobic glucose batch "
+        "growth rate (BayesianGrowthRates.csv); chemostats by GECKO's protocol (mu = D, min glucose, "
+        "then min pool); C x N maximal growth, uptake unlimited (ecGEM) or 10 mmol/gDW/h (plain FBA)",
+        metrics=(
+            "critical dilution rate and its relative error",
+            "ethanol secretion pattern below/above",
+            "C x N Spearman and RMSE over measured growth, no-growth confusion table",
+        ),
+        baselines=("plain FBA (Yeast-GEM, no enzyme constraint)",),
+        run=lambda o: growth_benchmark(),
+    )
+)
+
+
 # --- simulation throughput vs libroadrunner -------------------------------------------------------
 
 
@@ -498,6 +525,44 @@ register(
         },
         quick={"folds": 2, "repeats": 1, "predictors": "NoChange,MeanEffect,Ridge"},
         requires=_needs("sklearn"),
+    )
+)
+
+
+def _run_kinase_direction(o: dict) -> TaskResult:
+    return _measurement("kinase_direction").kinase_direction_result(o)
+
+
+register(
+    Task(
+        name="kinase_direction",
+        title="Kinase knockouts from the perturbation alone (Zelezniak et al. 2018): direction of change",
+        description="For the kinase-deletion strains whose deleted gene the signaling model represents (Snf1, "
+        "Tpk1/2/3, the HOG pathway kinases, Rck2), the model's knockout steady state without the strain's "
+        "proteome predicts the sign of the log2 change of every measured metabolite it maps and every measured "
+        "protein it models; scored against the mean knockout effect of the other strains.",
+        data=(
+            "omics/zelezniak2018_kinase_ko/proteome_sva_ln.tsv",
+            "omics/zelezniak2018_kinase_ko/sample_metadata.tsv",
+            "omics/zelezniak2018_kinase_ko/metabolome_srm.tsv",
+        ),
+        protocol="yeastcell.bench.kinase_direction: yc.predict of each strain's knockout (no proteome) under one "
+        "condition; predictions pooled over (strain, observable) pairs; MeanEffect leaves the strain out",
+        metrics=(
+            "sign accuracy where |measured log2 ratio| >= 0.5 (a no-change call is wrong)",
+            "accuracy on the pairs where the model predicts a change",
+            "Pearson r and RMSE of log2 ratios over the pooled pairs",
+        ),
+        baselines=("NoChange (wild type)", "MeanEffect (mean over the other strains)"),
+        run=_run_kinase_direction,
+        options={
+            "model": Option(
+                str, "", "model (default: yeast_central_cell if present, else yeast_cell); must have the deleted genes"
+            ),
+            "condition": Option(str, "aerobic_clamped", "model condition of the steady states (2 % glucose, aerobic)"),
+            "threshold": Option(float, 0.5, "|measured log2 ratio| from which a sign is scored"),
+            "min_predicted": Option(float, 1e-3, "|predicted log2 ratio| below which the model calls no change"),
+        },
     )
 )
 

@@ -3,7 +3,10 @@
 Flow: ``load_gem(path)`` → :class:`GEM` (immutable arrays, cached by file hash)
 → ``apply_medium`` → ``optimize`` / ``knockout_screen`` (HiGHS on the CPU, or the batched JAX
 LP engine of :mod:`yeastcell.gem.lp`: ``knockout_growth_batch``) → Yeast-GEM's own validation
-tests (``essentiality_test``, ``chemostat_growth_test``). Errors are the ``GemError`` family of
+tests (``essentiality_test``, ``chemostat_growth_test``). ``enzyme_constrained`` adds a total
+enzyme pool (sMOMENT, GECKO 3 kcats) and returns an ``ECModel`` whose ``.gem`` goes wherever a GEM
+goes; ``chemostat_fluxes``/``critical_dilution_rate`` and ``cn_growth`` simulate chemostats and
+maximal growth on carbon × nitrogen sources. Errors are the ``GemError`` family of
 :mod:`yeastcell.exceptions`, re-exported here.
 """
 
@@ -15,6 +18,14 @@ from yeastcell.exceptions import LPSolverError as LPSolverError
 from yeastcell.exceptions import MediumError as MediumError
 from yeastcell.exceptions import UnknownGeneError as UnknownGeneError
 from yeastcell.exceptions import UnknownReactionError as UnknownReactionError
+from yeastcell.gem.chemostat import chemostat_fluxes as chemostat_fluxes
+from yeastcell.gem.chemostat import critical_dilution_rate as critical_dilution_rate
+from yeastcell.gem.cn_grid import cn_growth as cn_growth
+from yeastcell.gem.enzyme import ECModel as ECModel
+from yeastcell.gem.enzyme import enzyme_constrained as enzyme_constrained
+from yeastcell.gem.enzyme_data import EnzymeData as EnzymeData
+from yeastcell.gem.enzyme_data import EnzymeDataError as EnzymeDataError
+from yeastcell.gem.enzyme_data import load_enzyme_data as load_enzyme_data
 from yeastcell.gem.essentiality import EssentialityResult as EssentialityResult
 from yeastcell.gem.essentiality import GrowthTestResult as GrowthTestResult
 from yeastcell.gem.essentiality import chemostat_growth_test as chemostat_growth_test

@@ -7,7 +7,10 @@ reaction first gets ``lb = 0`` and ``ub = close_upper`` (no uptake, free
 secretion), and then the listed bounds are applied.
 
 Exchange reactions are found as in RAVEN's ``getExchangeRxns``, which
-Yeast-GEM's own tests use: columns of ``S`` with no products or no reactants.
+Yeast-GEM's own tests use: columns of ``S`` with no products or no reactants;
+except the enzyme-pool and enzyme-usage columns of an enzyme-constrained model
+(:mod:`yeastcell.gem.enzyme`, metabolites ``prot_*``, as in GECKO), which are
+protein budgets of the cell, not exchanges with the medium.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ import numpy as np
 from yeastcell.exceptions import MediumError, UnknownReactionError
 from yeastcell.gem.load import GEM
 
-__all__ = ["Medium", "read_medium", "apply_medium", "exchange_reactions"]
+__all__ = ["Medium", "read_medium", "apply_medium", "exchange_reactions", "ENZYME_METABOLITE_PREFIX"]
+
+#: Id prefix of the enzyme metabolites of an enzyme-constrained model (GECKO's naming): columns
+#: touching only such metabolites are not exchange reactions.
+ENZYME_METABOLITE_PREFIX = "prot_"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +115,13 @@ def exchange_reactions(gem: GEM) -> np.ndarray:
     cols = np.repeat(np.arange(n), np.diff(S.indptr))
     has_prod[cols[S.data > 0]] = True
     has_reac[cols[S.data < 0]] = True
-    return np.flatnonzero(~has_prod | ~has_reac)
+    enzyme_met = np.array([m.startswith(ENZYME_METABOLITE_PREFIX) for m in gem.metabolite_ids], dtype=bool)
+    other = np.zeros(n, dtype=bool)
+    other[cols[~enzyme_met[S.indices]]] = True  # touches a metabolite that is not an enzyme
+    budget = np.zeros(n, dtype=bool)
+    budget[cols[enzyme_met[S.indices]]] = True
+    budget &= ~other  # touches enzyme metabolites only: a protein budget
+    return np.flatnonzero((~has_prod | ~has_reac) & ~budget)
 
 
 def apply_medium(gem: GEM, medium: Medium) -> GEM:

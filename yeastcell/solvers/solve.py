@@ -41,6 +41,7 @@ from .events import solve_system
 from .jacobian import CellTerm, cell_term, solver_args
 from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH, Rodas4P
+from .runtime_checks import checks_as_nan
 from .segments import mask_after, scan_segments
 
 BDF_MIN_BATCH = 64  # batch size from which `batch_options` picks BatchBDF (see module docstring)
@@ -113,7 +114,6 @@ def _auto(solver) -> bool:
     return isinstance(solver, Rodas4P) and solver.linear_solver == "auto"
 
 
-@eqx.filter_jit
 def solve(
     cell,
     conditions: Condition,
@@ -140,6 +140,12 @@ def solve(
         all with a leading batch axis for a batch. A failed lane keeps the values saved up to
         `t_failed`; those after it are NaN.
     """
+    with checks_as_nan():  # a program without host callbacks can be cached across processes
+        return _solve(cell, conditions, ts, options, lanes_per_chunk, stop_time)
+
+
+@eqx.filter_jit
+def _solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chunk, stop_time):
     how = method(cell, options)
     if conditions.c0.ndim not in (1, 2):
         raise SimulationInputError(

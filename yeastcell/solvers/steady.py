@@ -18,6 +18,7 @@ from ..perturb import Condition
 from ..status import Status, fail_where, from_diffrax
 from .events import system_ode
 from .options import SolverOptions
+from .runtime_checks import checks_as_nan
 from .solve import with_parameters
 
 
@@ -50,6 +51,11 @@ def steady_solve(cell, cond: Condition, t_max: float, tol: float, options: Solve
     Traceable; the caller jits and vmaps. Values and fluxes of a failed solve are returned as they
     are (the caller masks them).
     """
+    with checks_as_nan():
+        return _steady_solve(cell, cond, t_max, tol, options)
+
+
+def _steady_solve(cell, cond: Condition, t_max: float, tol: float, options: SolverOptions):
     x0, vf, args, finish = _ode(with_parameters(cell, cond), cond)
     event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
     sol = diffrax.diffeqsolve(

@@ -1,0 +1,249 @@
+"""Chemostat and maximal-growth simulations of a (possibly enzyme-constrained) GEM.
+
+Chemostat protocol (GECKO's, Sánchez et al. 2017 Mol Syst Biol 13:935; Chen et al. 2024 Nat
+Protoc): at each dilution rate ``D`` (h⁻¹) the growth reaction is fixed to ``μ = D``, the
+limiting substrate's uptake is opened and **minimised**; then, with the uptake held at that
+minimum (relaxed by ``rel_tol``), the enzyme drawn from the pool is minimised (a second LP that
+picks the most protein-economical of the equally substrate-economical flux distributions; skipped
+for a plain GEM, which has no pool). The exchange fluxes of that solution are the prediction.
+Below the critical dilution rate the minimum-uptake solution is fully respiratory; above it the
+enzyme pool cannot pay for respiration's enzymes and the cell ferments (the Crabtree effect).
+
+Fluxes in mmol gDW⁻¹ h⁻¹ (uptake negative, cobrapy's convention), growth in h⁻¹.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from yeastcell.exceptions import GemError, InfeasibleError
+from yeastcell.gem import _highs
+from yeastcell.gem.load import GEM, reaction_index
+
+__all__ = [
+    "YEAST_GEM_EXCHANGES",
+    "ChemostatSetup",
+    "chemostat_fluxes",
+    "critical_dilution_rate",
+    "max_growth",
+    "pool_for_growth",
+]
+
+#: Yeast-GEM exchange reactions of the chemostat data (GECKO's ``vanHoek1998.tsv`` header).
+YEAST_GEM_EXCHANGES: Mapping[str, str] = {
+    "glucose": "r_1714",
+    "ethanol": "r_1761",
+    "O2": "r_1992",
+    "CO2": "r_1672",
+    "acetate": "r_1634",
+    "glycerol": "r_1808",
+    "pyruvate": "r_2033",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ChemostatSetup:
+    """Which reactions a chemostat simulation fixes, minimises and reports.
+
+    Attributes:
+        growth: the growth (biomass) reaction, fixed to ``D``.
+        substrate: the limiting substrate's exchange, uptake minimised.
+        report: name → exchange reaction reported per ``D``.
+        pool: the enzyme-pool supply reaction minimised in the second LP (``None``: skip).
+        rel_tol: relative slack on the minimal uptake in the second LP.
+    """
+
+    growth: str = "r_2111"
+    substrate: str = "r_1714"
+    report: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(YEAST_GEM_EXCHANGES))
+    pool: str | None = "prot_pool_exchange"
+    rel_tol: float = 1e-6
+
+
+class _Chemostat:
+    """Two HiGHS instances kept between dilution rates (bounds changed in place: warm starts)."""
+
+    def __init__(self, gem: GEM, setup: ChemostatSetup, idx: dict):
+        self.idx, self.setup = idx, setup
+        lb, ub = gem.lb.copy(), gem.ub.copy()
+        lb[idx["substrate"]] = min(lb[idx["substrate"]], -1000.0)
+        self.lb, self.ub = lb, ub
+        c = np.zeros(gem.n_reactions)
+        c[idx["substrate"]] = 1.0  # maximise the (negative) exchange flux = minimise uptake
+        self.h1 = _highs.make_highs_arrays(gem.S, lb, ub, c, "max")
+        self.h2 = None
+        if idx.get("pool") is not None:
+            c2 = np.zeros(gem.n_reactions)
+            c2[idx["pool"]] = 1.0
+            self.h2 = _highs.make_highs_arrays(gem.S, lb, ub, c2, "min")
+
+    def __call__(self, D: float) -> np.ndarray | None:
+        g, s = self.idx["growth"], self.idx["substrate"]
+        self.h1.changeColBounds(g, D, D)
+        st, obj = _highs.solve(self.h1)
+        if st != "optimal":  # a warm start that stalls: once more from scratch
+            self.h1.clearSolver()
+            st, obj = _highs.solve(self.h1)
+        if st == "infeasible":
+            return None
+        if st != "optimal":
+            raise GemError(f"chemostat at D = {D} h⁻¹: HiGHS stopped with status {st!r}")
+        if self.h2 is None:
+            return _highs.col_values(self.h1)
+        slack = self.setup.rel_tol * max(abs(obj), 1e-9)
+        self.h2.changeColBounds(g, D, D)
+        self.h2.changeColBounds(s, obj - slack, self.ub[s])
+        st, _ = _highs.solve(self.h2)
+        if st != "optimal":
+            self.h2.clearSolver()
+            st, _ = _highs.solve(self.h2)
+        if st != "optimal":
+            raise GemError(f"chemostat protein minimisation at D = {D} h⁻¹: HiGHS stopped with status {st!r}")
+        return _highs.col_values(self.h2)
+
+
+def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
+    idx: dict[str, int | None] = {
+        "growth": reaction_index(gem, setup.growth),
+        "substrate": reaction_index(gem, setup.substrate),
+    }
+    idx["pool"] = (
+        gem.reaction_ids.index(setup.pool) if setup.pool is not None and setup.pool in gem.reaction_ids else None
+    )
+    for name, rid in setup.report.items():
+        idx[f"report:{name}"] = reaction_index(gem, rid)
+    return idx
+
+
+def chemostat_fluxes(gem: GEM, dilution_rates: Sequence[float], setup: ChemostatSetup | None = None) -> pd.DataFrame:
+    """Predicted exchange fluxes of a substrate-limited chemostat at each dilution rate.
+
+    Args:
+        gem: the model (an enzyme-constrained ``ECModel.gem`` or a plain GEM) with its medium.
+        dilution_rates: ``D`` values, h⁻¹.
+        setup: reactions to fix, minimise and report (Yeast-GEM's glucose chemostat by default).
+
+    Returns:
+        One row per ``D`` (index ``D``), a column per reported exchange (mmol gDW⁻¹ h⁻¹) and
+        ``feasible`` (False where the model cannot grow at ``D``: its fluxes are NaN).
+
+    Raises:
+        UnknownReactionError: a reaction of ``setup`` is not in ``gem``.
+        ValueError: a negative or non-finite dilution rate.
+    """
+    setup = setup or ChemostatSetup()
+    idx = _indices(gem, setup)
+    run = _Chemostat(gem, setup, idx)
+    rows = []
+    for D in dilution_rates:
+        if not (math.isfinite(D) and D >= 0):
+            raise ValueError(f"dilution rates must be finite and >= 0 (h⁻¹), got {D!r}")
+        x = run(float(D))
+        row = {name: (float(x[idx[f"report:{name}"]]) if x is not None else math.nan) for name in setup.report}
+        row["feasible"] = x is not None
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.Index([float(d) for d in dilution_rates], name="D"))
+
+
+def critical_dilution_rate(
+    gem: GEM,
+    setup: ChemostatSetup | None = None,
+    *,
+    product: str | Sequence[str] = "ethanol",
+    threshold: float = 0.05,
+    d_max: float = 0.5,
+    tol: float = 1e-4,
+) -> float:
+    """The dilution rate (h⁻¹) above which ``product`` is secreted (> ``threshold``), by bisection.
+
+    ``product`` names a reported exchange of ``setup``, or several (their summed secretion).
+
+    Returns ``nan`` when nothing is secreted at any ``D`` up to the largest feasible one below
+    ``d_max`` (as for a plain GEM with unlimited oxygen).
+
+    Raises:
+        InfeasibleError: the model cannot grow even at ``D = tol``.
+    """
+    setup = setup or ChemostatSetup()
+    idx = _indices(gem, setup)
+    products = [product] if isinstance(product, str) else list(product)
+    col = np.array([idx[f"report:{p}"] for p in products])
+    run = _Chemostat(gem, setup, idx)
+
+    def secretes(D: float) -> bool | None:
+        x = run(D)
+        return None if x is None else bool(np.sum(x[col]) > threshold)
+
+    lb = gem.lb.copy()
+    lb[idx["substrate"]] = min(lb[idx["substrate"]], -1000.0)
+    st, mu_max, _ = max_growth(gem.replace(lb=lb))
+    if st != "optimal" or mu_max <= tol:
+        raise InfeasibleError(f"the model cannot grow (status {st!r}; check the medium and the enzyme pool)")
+    lo, hi = tol, min(d_max, mu_max * (1 - 1e-6))
+    if secretes(lo):
+        return 0.0
+    if not secretes(hi):
+        return math.nan
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if secretes(mid) is not False:  # secretes, or (numerically) infeasible at the edge
+            hi = mid
+        else:
+            lo = mid
+    return (lo + hi) / 2
+
+
+def max_growth(gem: GEM) -> tuple[str, float, np.ndarray | None]:
+    """Maximal objective (growth, h⁻¹) of ``gem`` with its bounds: ``(status, growth, fluxes)``.
+
+    The status is ``"optimal"``, ``"infeasible"`` (no growth possible: growth reported 0.0) or
+    another HiGHS status (growth NaN: a failed solve, never a silent number).
+    """
+    h = _highs.make_highs(gem)
+    st, obj = _highs.solve(h)
+    if st == "optimal":
+        return st, obj, _highs.col_values(h)
+    if st == "infeasible":
+        return st, 0.0, None
+    return st, math.nan, None
+
+
+def pool_for_growth(
+    ec, target_growth: float, *, substrate: str = "r_1714", lo: float = 1e-3, hi: float = 1.0, tol: float = 1e-5
+) -> float:
+    """The pool bound ``P`` (g gDW⁻¹) at which ``ec`` (an :class:`~yeastcell.gem.enzyme.ECModel`)
+    grows at ``target_growth`` (h⁻¹) with ``substrate`` uptake unlimited, by bisection.
+
+    Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP).
+
+    Raises:
+        InfeasibleError: the target is not reached even at ``P = hi`` (or is reached at ``lo``).
+    """
+    from yeastcell.gem.enzyme import with_pool
+
+    i = reaction_index(ec.gem, substrate)
+
+    def mu(P: float) -> float:
+        g = with_pool(ec, P).gem
+        lb = g.lb.copy()
+        lb[i] = min(lb[i], -1000.0)
+        return max_growth(g.replace(lb=lb))[1]
+
+    mu_lo, mu_hi = mu(lo), mu(hi)
+    if not (mu_lo < target_growth <= mu_hi):
+        raise InfeasibleError(
+            f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
+            f"(growth {mu_lo:.4g} .. {mu_hi:.4g} h⁻¹)"
+        )
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if mu(mid) < target_growth:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

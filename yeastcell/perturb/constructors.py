@@ -20,9 +20,9 @@ from .types import (
     EVENT_ADD,
     EVENT_SET,
     NACL_SOLUBILITY_M,
-    RAPAMYCIN_G_PER_MOL,
     PARAM_SCALE,
     PARAM_SET,
+    RAPAMYCIN_G_PER_MOL,
     Combined,
     Dose,
     Event,
@@ -212,9 +212,7 @@ def delayed(perturbation: Perturbation, minutes: float) -> Perturbation:
     m = _finite(minutes, "lead-in (min)")
     if m < 0:
         raise PerturbationError(f"lead-in must be >= 0 min, got {minutes!r}")
-    parts = [
-        dataclasses.replace(p, t_min=p.t_min + m) if isinstance(p, _TIMED) else p for p in flatten(perturbation)
-    ]
+    parts = [dataclasses.replace(p, t_min=p.t_min + m) if isinstance(p, _TIMED) else p for p in flatten(perturbation)]
     return Combined(tuple(parts)) if isinstance(perturbation, Combined) else parts[0]
 
 

@@ -49,7 +49,9 @@ def parse_perturbation(text: str) -> Perturbation:
     return out
 
 
-_TIMED_KINDS = frozenset({"pulse", "step", "nacl", "osmotic", "stress", "dose", "drug", "nitrogen", "n", "rapamycin", "rap"})
+_TIMED_KINDS = frozenset(
+    {"pulse", "step", "nacl", "osmotic", "stress", "dose", "drug", "nitrogen", "n", "rapamycin", "rap"}
+)
 
 
 def delayed_notation(text: str, minutes: float) -> str:

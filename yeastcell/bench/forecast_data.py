@@ -11,7 +11,8 @@ Datasets (docs/signaling_forecast.md):
 * ``nitrogen``: Gonçalves 2017 nitrogen upshift / downshift / rapamycin: phosphopeptides (0-79 min), FIA-MS ions
   with one candidate metabolite (-10 ... 120 min) and transcripts (-10 ... 120 min; a transcript is compared with
   its protein's synthesis flux, the model's transcription x translation);
-* ``nacl``: Gonçalves 2017 NaCl and mock: targeted metabolites (0-45 min) and phosphosites (1-45 min).
+* ``nacl``: Gonçalves 2017 NaCl, mock and NaCl + alpha-factor (simulated as NaCl: no pheromone pathway):
+  targeted metabolites (0-45 min) and phosphosites (1-45 min).
 
 Units: times in min, values in log2 units.
 """
@@ -57,6 +58,9 @@ class ForecastSeries:
         unmapped: measured observable -> why it is not scored.
         not_scored_conditions: experiment -> why it is not scored (e.g. no perturbation).
         source: citation line.
+        simulated_as: experiment -> the experiment whose simulation stands for it (a condition the model
+            cannot tell apart, e.g. NaCl + alpha-factor without a pheromone pathway); such a condition is
+            never learnt from and is scored only when left out.
     """
 
     name: str
@@ -71,6 +75,7 @@ class ForecastSeries:
     unmapped: dict[str, str] = field(default_factory=dict)
     not_scored_conditions: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    simulated_as: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         n_c, n_t, n_o = len(self.conditions), len(self.times_min), len(self.observables)
@@ -80,6 +85,17 @@ class ForecastSeries:
             raise DatasetError(f"{self.name}: observables, quantities and kinds differ in length or repeat")
         if n_o == 0:
             raise DatasetError(f"{self.name}: no measured observable maps to model {self.model!r}")
+        for e, by in self.simulated_as.items():
+            if e not in self.experiments or by not in self.experiments or by in self.simulated_as:
+                raise DatasetError(f"{self.name}: simulated_as {e!r} -> {by!r}: not two simulated experiments")
+
+    def proxies(self) -> np.ndarray:
+        """(n_cond,) bool: the conditions simulated as another one (`simulated_as`)."""
+        return np.array([e in self.simulated_as for e in self.experiments])
+
+    def simulated(self) -> list[int]:
+        """Per condition, the index of the condition whose simulation it takes."""
+        return [self.experiments.index(self.simulated_as.get(e, e)) for e in self.experiments]
 
 
 def _on_grid(times: np.ndarray, block: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -110,7 +126,9 @@ def _block(ds, obs, qs, kind):
     return (ds.times_min, _log_mean(ds.subset(observables=obs)), obs, qs, (kind,) * len(obs))
 
 
-def _combine(name, model_name, experiments, conditions, blocks, unmapped, not_scored, source) -> ForecastSeries:
+def _combine(
+    name, model_name, experiments, conditions, blocks, unmapped, not_scored, source, simulated_as=None
+) -> ForecastSeries:
     """Blocks: (times, values (n_cond, n_t, n_obs), observables, quantities, kinds) on their own grids."""
     grid = np.array(sorted({round(float(t), 9) for b in blocks for t in b[0]}))
     vals = np.concatenate([_on_grid(np.asarray(b[0]), b[1], grid) for b in blocks], axis=2)
@@ -135,6 +153,7 @@ def _combine(name, model_name, experiments, conditions, blocks, unmapped, not_sc
         unmapped,
         not_scored,
         source,
+        dict(simulated_as or {}),
     )
 
 
@@ -267,7 +286,11 @@ def nitrogen_series(root: str | Path | None = None) -> ForecastSeries:
 
 
 def nacl_series(root: str | Path | None = None) -> ForecastSeries:
-    """Gonçalves 2017 NaCl and mock (targeted metabolites, phosphosites); alpha-factor is not scored."""
+    """Gonçalves 2017 NaCl, mock and NaCl + alpha-factor (targeted metabolites, phosphosites).
+
+    The model has no pheromone pathway, so NaCl + alpha-factor is simulated as NaCl alone (``simulated_as``):
+    it is never learnt from and is scored only as the left-out condition (what NaCl alone predicts for it).
+    alpha-factor alone is not scored (no perturbation)."""
     from ..load import load_model
     from ..studies.goncalves2017_nacl import read_goncalves2017_nacl_phospho, read_goncalves2017_nacl_targeted
 
@@ -275,26 +298,39 @@ def nacl_series(root: str | Path | None = None) -> ForecastSeries:
     model = load_model(model_name)
     unmapped: dict[str, str] = {}
     exps = {"NaCl": "nacl:0.4", "control": "wt"}
+    both = {"NaCl+alpha": "nacl:0.4"}  # read on its own: one notation per reader call
     tg = read_goncalves2017_nacl_targeted(root, conditions=exps)
     _check_conditions(tg, list(exps.values()))
+    tg_both = read_goncalves2017_nacl_targeted(root, conditions=both)
+    _same_axes(tg, tg_both)
     obs, qs = _metabolites(tg, model, unmapped)
-    blocks = [_block(tg, obs, qs, "metabolite")]
+    t, v, o, q, k = _block(tg, obs, qs, "metabolite")
+    v_both = _block(tg_both, obs, qs, "metabolite")[1]
+    blocks = [(t, np.concatenate([v, v_both], axis=0), o, q, k)]
     ph = read_goncalves2017_nacl_phospho(root, conditions={"NaCl": "nacl:0.4"})
+    ph_both = read_goncalves2017_nacl_phospho(root, conditions=both)
+    _same_axes(ph, ph_both)
     pobs, pqs = _sites(ph, model, unmapped)
     t, v, o, q, k = _block(ph, pobs, pqs, "phospho")
-    v = np.concatenate([v, np.full_like(v, np.nan)], axis=0)  # NaCl only: the table has no mock column
+    v_both = _block(ph_both, pobs, pqs, "phospho")[1]
+    v = np.concatenate([v, np.full_like(v, np.nan), v_both], axis=0)  # the table has no mock column
     blocks.append((t, v, o, q, k))
-    why = "no perturbation: the model has no pheromone pathway (alpha-factor)"
     return _combine(
         "nacl",
         model_name,
-        list(exps),
-        list(exps.values()),
+        [*exps, *both],
+        [*exps.values(), *both.values()],
         blocks,
         unmapped,
-        {"alpha": why, "NaCl+alpha": why},
+        {"alpha": "no perturbation: the model has no pheromone pathway (alpha-factor)"},
         "Gonçalves E et al. (2017) PLoS Comput Biol 13:e1005297 (saezlab/yeast_phospho @ 09453e47)",
+        {"NaCl+alpha": "NaCl"},
     )
+
+
+def _same_axes(a, b) -> None:
+    if tuple(a.observables) != tuple(b.observables) or not np.array_equal(a.times_min, b.times_min):
+        raise DatasetError(f"{b.conditions}: observables or times differ from {a.conditions} in one table")
 
 
 def _check_conditions(ds, conds) -> None:

@@ -15,7 +15,7 @@ rates of the same reactions, seeing the log state of every dynamic species, trai
 Baselines: last observation carried forward (per condition and observable; a condition never observed starts
 from its pre-perturbation state, 0), the mean of the other conditions at the same time (over their measured
 values, all times), and a linear autoregression per observable ``y[k+1] = a + b y[k]`` over consecutive
-measured training points, iterated from the last training value (or from 0).
+measured training points (|b| <= 1), iterated from the last training value (or from 0).
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ def _grid(series: ForecastSeries) -> tuple[np.ndarray, np.ndarray, int]:
 
 def model_dataset(series: ForecastSeries, mask: np.ndarray):
     """A `Dataset` of the entries `mask` (n_cond, n_t, n_obs) on the lead-in time grid (log2fc vs the
-    perturbation time) for `yeastcell.fit.fit`. Every condition stays in (a left-out one with no entry), so
-    every split of a series has the same shapes and `fit` reuses its compiled programs."""
+    perturbation time) for `yeastcell.fit.fit`. Every simulated condition stays in (a left-out one with no
+    entry), so every split of a series has the same shapes and `fit` reuses its compiled programs; a condition
+    simulated as another (`ForecastSeries.simulated_as`) is not in it."""
     from ..data.dataset import Dataset
     from ..perturb import delayed_notation
 
-    idx = list(range(len(series.conditions)))
+    idx = _simulated_rows(series)
     tm, rows, _ = _grid(series)
     vals = np.full((len(idx), 1, len(tm), len(series.observables)), np.nan)
     m = np.zeros(vals.shape, dtype=bool)
@@ -74,6 +75,11 @@ def model_dataset(series: ForecastSeries, mask: np.ndarray):
     )
 
 
+def _simulated_rows(series: ForecastSeries) -> list[int]:
+    """The conditions that are simulated (not `simulated_as` another)."""
+    return [i for i, p in enumerate(series.proxies()) if not p]
+
+
 def mapping(series: ForecastSeries) -> dict[str, str]:
     return dict(zip(series.observables, series.quantities))
 
@@ -91,10 +97,11 @@ def simulate_series(model, series: ForecastSeries, options=None) -> np.ndarray:
     pred, _, ok = predictions_log2(model, prob, prob.conds, _options(options))
     ok = np.asarray(ok)
     if not ok.all():
-        bad = [c for c, g in zip(series.conditions, ok) if not g]
+        bad = [c for c, g in zip(ds.conditions, ok) if not g]
         raise ForecastFailed(f"{series.name}: the simulation of {bad} failed ({type(model).__name__})")
     _, rows, _ = _grid(series)
-    return np.asarray(pred)[:, rows, :]
+    pos = {c: k for k, c in enumerate(_simulated_rows(series))}
+    return np.asarray(pred)[[pos[c] for c in series.simulated()]][:, rows, :]
 
 
 def _options(options):
@@ -220,13 +227,17 @@ def mean_of_others(series: ForecastSeries, train: np.ndarray) -> np.ndarray | No
     """Each condition: the mean of the other conditions' measured values at the same time (None: one condition).
 
     The other conditions' values are used at every time (their forecast windows included), as "the mean time
-    course of the other conditions"; a time no other condition measured falls back to 0 (no change)."""
+    course of the other conditions"; a time no other condition measured falls back to 0 (no change). A condition
+    simulated as another (`ForecastSeries.simulated_as`, scored only when left out) is not among the others."""
     n = series.values.shape[0]
+    pool = ~series.proxies()
     if n < 2:
         return None
     out = np.zeros(series.values.shape)
     for c in range(n):
-        others = np.delete(series.values, c, axis=0)
+        keep = pool.copy()
+        keep[c] = False
+        others = series.values[keep]
         n = np.sum(np.isfinite(others), axis=0)
         out[c] = np.where(n > 0, np.nansum(others, axis=0) / np.maximum(n, 1), 0.0)
     return out
@@ -234,7 +245,8 @@ def mean_of_others(series: ForecastSeries, train: np.ndarray) -> np.ndarray | No
 
 def autoregression(series: ForecastSeries, train: np.ndarray) -> np.ndarray:
     """Per observable, ``y[k+1] = a + b y[k]`` (least squares over consecutive measured training points of every
-    condition; fewer than 3 pairs: b = 1, a = 0), iterated along each condition's measured times from its last
+    condition; fewer than 3 pairs: b = 1, a = 0; a fit with |b| > 1, which diverges when iterated, is refitted
+    with b = ±1), iterated along each condition's measured times from its last
     training value (0 if none)."""
     v = series.values
     vt = np.where(train, v, np.nan)
@@ -248,6 +260,9 @@ def autoregression(series: ForecastSeries, train: np.ndarray) -> np.ndarray:
             y += list(s[ks[1:]])
         if len(x) >= 3 and np.ptp(x) > 0:
             b, a = np.polyfit(np.asarray(x), np.asarray(y), 1)
+            if abs(b) > 1.0:  # an explosive fit: refit a with b at the stationarity bound
+                b = float(np.sign(b))
+                a = float(np.mean(np.asarray(y) - b * np.asarray(x)))
         else:
             a, b = 0.0, 1.0
         for c in range(v.shape[0]):

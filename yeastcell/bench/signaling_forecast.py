@@ -5,8 +5,9 @@ upshift / downshift / rapamycin; Gonçalves 2017 NaCl) and each split:
 
 * ``forecast``: learn from every condition's entries up to `train_until` min, predict the later ones;
 * ``left-out condition``: learn from every entry of the other conditions, predict the held-out condition after
-  its perturbation (nitrogen: fit upshift + rapamycin, predict the downshift; NaCl + alpha-factor is not
-  scored, the model has no pheromone pathway; Kanshin has one condition);
+  its perturbation (nitrogen: fit upshift + rapamycin, predict the downshift; NaCl: fit NaCl + mock, predict
+  NaCl + alpha-factor, which the model, lacking a pheromone pathway, simulates as NaCl alone; Kanshin has one
+  condition);
 
 the predictors of `yeastcell.bench.forecast_predictors` are scored per measured mapped observable on the
 predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
@@ -37,14 +38,14 @@ from .forecast_predictors import (
     mean_of_others,
     simulate_series,
 )
-from .task import TaskResult
+from .task import TaskOptionError, TaskResult
 
 DIRECTION_MIN_LOG2 = 0.1
 #: left-out condition per dataset: (held-out experiment, why not scored when None)
 LEFT_OUT = {
     "kanshin": (None, "one condition (0.4 M NaCl): nothing to leave out"),
     "nitrogen": ("N_downshift", ""),
-    "nacl": (None, "NaCl + alpha-factor has no perturbation (no pheromone pathway in the model)"),
+    "nacl": ("NaCl+alpha", ""),
 }
 PREDICTORS = (
     "literature model",
@@ -69,8 +70,9 @@ class Split:
 def splits(series: ForecastSeries, train_until: float) -> tuple[list[Split], list[str]]:
     """(the splits of `series`, notes on the splits that do not exist)."""
     t = np.asarray(series.times_min)
-    measured = np.isfinite(series.values)
     shape = series.values.shape
+    proxy = series.proxies()
+    measured = np.isfinite(series.values) & ~proxy[:, None, None]  # what the forecast split learns and scores
     early = np.broadcast_to((t <= train_until)[None, :, None], shape) & measured
     late = np.broadcast_to((t > train_until)[None, :, None], shape) & measured
     out, notes = [], []
@@ -83,10 +85,10 @@ def splits(series: ForecastSeries, train_until: float) -> tuple[list[Split], lis
         notes.append(f"{series.name}, left-out condition: not scored: {why}")
     else:
         h = series.experiments.index(held)
-        keep = np.ones(shape[0], dtype=bool)
+        keep = ~proxy
         keep[h] = False
         train = measured & keep[:, None, None]
-        score = measured & ~keep[:, None, None] & (t > 0)[None, :, None]
+        score = np.isfinite(series.values) & (np.arange(shape[0]) == h)[:, None, None] & (t > 0)[None, :, None]
         out.append(Split(f"left out: {held}", train, score, np.zeros(shape)))
     return out, notes
 
@@ -185,10 +187,33 @@ def _cell(series: ForecastSeries):
     return model_cell(series.model)
 
 
+def dataset_names(o: dict) -> list[str]:
+    """The datasets of the option string ``o["datasets"]``, the other options checked before anything runs.
+
+    Raises:
+        UnknownNameError: an unknown dataset (close matches listed). TaskOptionError: a bad option value.
+    """
+    from ..exceptions import UnknownNameError
+    from .forecast_data import SERIES
+
+    names = [n.strip() for n in str(o["datasets"]).split(",") if n.strip()]
+    if not names:
+        raise TaskOptionError("signaling_forecast: option datasets names no dataset (kanshin, nitrogen, nacl)")
+    for n in names:
+        if n not in SERIES:
+            raise UnknownNameError("signaling_forecast dataset", n, SERIES)
+    for k in ("seeds", "lm_epochs", "hybrid_epochs"):
+        if int(o[k]) < 1:
+            raise TaskOptionError(f"signaling_forecast: option {k} must be >= 1, got {o[k]!r}")
+    if not float(o["train_until"]) > 0:
+        raise TaskOptionError(f"signaling_forecast: option train_until must be > 0 min, got {o['train_until']!r}")
+    return names
+
+
 def signaling_forecast_result(o: dict) -> TaskResult:
     """Run the benchmark with options `o` (see the task's options)."""
     t_start = time.perf_counter()
-    names = [n.strip() for n in str(o["datasets"]).split(",") if n.strip()]
+    names = dataset_names(o)
     rows: list[tuple] = []
     notes: list[str] = []
     lines: list[str] = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,7 +165,9 @@ def run_dataset(
                     f"{len(r)} seed(s)" if p in ("fitted model", "fitted hybrid") else "deterministic",
                 )
             )
-        per = {p: np.nanmean(np.array([x[3] for x in results[p]]), axis=0) for p in PREDICTORS if results[p]}
+        with warnings.catch_warnings():  # an observable with no scored entry in this split: NaN, not listed
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per = {p: np.nanmean(np.array([x[3] for x in results[p]]), axis=0) for p in PREDICTORS if results[p]}
         notes.append(f"{series.name} / {split.name}, RMSE per observable ({', '.join(per)}):")
         for j, o in enumerate(series.observables):
             if np.isfinite(per["literature model"][j]):

@@ -163,7 +163,7 @@ def test_options_are_checked_before_anything_runs():
         dataset_names({**o, "datasets": " , "})
 
 
-@pytest.mark.slow  # ~25 s: the NaCl phosphoproteome reader parses the UniProt table
+@pytest.mark.slow  # ~25 s on a cold start (the NaCl phosphoproteome reader parses the UniProt table), <1 s warm
 @pytest.mark.reference_data
 def test_nacl_series_holds_nacl_alpha_as_a_left_out_proxy(refdata):
     if not (refdata / "omics/goncalves2017_nacl_pheromone").is_dir():

@@ -181,11 +181,13 @@ def test_nitrogen_growth(root):
         read_goncalves2017_nitrogen_growth(root, conditions=NITRO, time_unit="fortnight")
 
 
+def test_nitrogen_conditions_default_to_perturbations(root):
+    ds = read_goncalves2017_nitrogen_phospho(root)
+    assert ds.conditions == ("nitrogen:0.1>75.7", "nitrogen:75.7>0.1", "rapamycin:218.8")
+    assert read_goncalves2017_nitrogen_phospho(root, conditions=["Rapamycin"]).conditions == ("rapamycin:218.8",)
+
+
 def test_nitrogen_conditions_errors(root):
-    with pytest.raises(DatasetError, match="none of the experiments"):
-        read_goncalves2017_nitrogen_phospho(root)
-    with pytest.raises(DatasetError, match="'Rapamycin' has no perturbation"):
-        read_goncalves2017_nitrogen_phospho(root, conditions=["Rapamycin"])
     with pytest.raises(UnknownNameError, match="N_upshift"):
         read_goncalves2017_nitrogen_phospho(root, conditions={"N_upshif": "wt"})
     with pytest.raises(DatasetError, match="no perturbation"):

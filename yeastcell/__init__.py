@@ -80,6 +80,9 @@ from .perturb import (
     medium as medium,
 )
 from .perturb import (
+    nitrogen_shift as nitrogen_shift,
+)
+from .perturb import (
     osmotic_shock as osmotic_shock,
 )
 from .perturb import (
@@ -93,6 +96,9 @@ from .perturb import (
 )
 from .perturb import (
     pulse as pulse,
+)
+from .perturb import (
+    rapamycin as rapamycin,
 )
 from .perturb import (
     resolve as resolve,

@@ -609,3 +609,57 @@ register(
 
 # --- PEtab-SciML test suite (yeastcell.bench.petab_sciml_suite) ------------------------------------
 register(_measurement("petab_sciml_suite").petab_sciml_task())
+
+# --- signaling time courses: forecasts and left-out conditions (yeastcell.bench.signaling_forecast) ---------
+
+
+def _run_signaling_forecast(o: dict) -> TaskResult:
+    from .signaling_forecast import signaling_forecast_result
+
+    return signaling_forecast_result(o)
+
+
+register(
+    Task(
+        name="signaling_forecast",
+        title="Signaling time courses (Kanshin 2015; Gonçalves 2017 nitrogen/rapamycin and NaCl): forecasts of "
+        "later time points and left-out conditions, fitted hybrid vs literature model and baselines",
+        description="For each dataset fit on the early part of every time course (<= train_until min) and forecast "
+        "the rest; and leave one condition out (fit nitrogen upshift + rapamycin, predict the downshift; fit NaCl + "
+        "mock, predict NaCl + alpha-factor). "
+        "Predictors: the literature TORC1 / HOG module, its rate parameters fitted, the fitted model plus a "
+        "neural residual (yeastcell.hybrid), and baselines.",
+        data=(
+            "omics/kanshin2015_osmotic_phospho/timeSeries.tsv",
+            "omics/goncalves2017_nitrogen_rapamycin/metabol_intensities.tab",
+            "omics/goncalves2017_nitrogen_rapamycin/dynamic_phosphoproteomics.tab",
+            "omics/goncalves2017_nitrogen_rapamycin/dynamic_transcriptomics.tab",
+            "omics/goncalves2017_nacl_pheromone/metabolomics_dynamic_combination_targeted.csv",
+            "omics/goncalves2017_nacl_pheromone/pproteomics_dynamic_combination.csv",
+        ),
+        protocol="yeastcell.bench.signaling_forecast (docs/signaling_forecast.md): models torc1_module / hog_module "
+        "(the whole-cell modules alone), 60-min lead-in on the pre-perturbation medium, Levenberg-Marquardt on "
+        "the rate constants of the reactions that make or consume a measured species, then a residual network "
+        "on the same reactions trained with Adam; random restarts over seeds; NaCl + alpha-factor is simulated "
+        "as NaCl (no pheromone pathway) and scored only as the left-out condition",
+        metrics=(
+            "log2-ratio RMSE on the predicted entries (mean ± sd over seeds)",
+            "direction accuracy (sign of the change from the last training value)",
+        ),
+        baselines=(
+            "literature-parameter model",
+            "last observation carried forward",
+            "mean of the other conditions",
+            "linear autoregression per observable",
+        ),
+        run=_run_signaling_forecast,
+        options={
+            "datasets": Option(str, "kanshin,nitrogen,nacl", "comma-separated: kanshin, nitrogen, nacl"),
+            "seeds": Option(int, 3, "random restarts of the fitted predictors"),
+            "lm_epochs": Option(int, 5, "Levenberg-Marquardt iterations at most per start (more: slower, closer fit)"),
+            "hybrid_epochs": Option(int, 20, "Adam steps of the residual network (more: slower, closer fit)"),
+            "train_until": Option(float, 30.0, "end of the training window (min after the perturbation)"),
+        },
+        quick={"datasets": "nitrogen", "seeds": 1, "lm_epochs": 2, "hybrid_epochs": 3},
+    )
+)

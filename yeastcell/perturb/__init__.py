@@ -1,7 +1,7 @@
 """Perturbations as data.
 
 Symbolic perturbations (`knockout`, `knockdown`, `overexpress`, `inhibit`, `medium`, `clamp`,
-`initial`, `pulse`, `step`, `osmotic_shock`, `dose`, `stress`, `condition`, and `proteome`: a
+`initial`, `pulse`, `step`, `osmotic_shock`, `nitrogen_shift`, `rapamycin`, `delayed`, `dose`, `stress`, `condition`, and `proteome`: a
 strain's measured protein levels) name genes and species;
 combine them with ``+``. `resolve(cell, perturbation)` turns them, in plain Python, into a
 `Condition`: a pytree of arrays of fixed shape, so that many conditions stack into one batch for
@@ -23,19 +23,23 @@ same unit.
 from .constructors import STRESSES as STRESSES
 from .constructors import clamp as clamp
 from .constructors import condition as condition
+from .constructors import delayed as delayed
 from .constructors import dose as dose
 from .constructors import inhibit as inhibit
 from .constructors import initial as initial
 from .constructors import knockdown as knockdown
 from .constructors import knockout as knockout
 from .constructors import medium as medium
+from .constructors import nitrogen_shift as nitrogen_shift
 from .constructors import osmotic_shock as osmotic_shock
 from .constructors import overexpress as overexpress
 from .constructors import parameter as parameter
 from .constructors import pulse as pulse
+from .constructors import rapamycin as rapamycin
 from .constructors import step as step
 from .constructors import stress as stress
 from .constructors import wild_type as wild_type
+from .notation import delayed_notation as delayed_notation
 from .notation import parse_perturbation as parse_perturbation
 from .notation import perturbation_key as perturbation_key
 from .proteome import ProteomeCoverage as ProteomeCoverage
@@ -59,8 +63,10 @@ from .types import Event as Event
 from .types import GeneActivity as GeneActivity
 from .types import Inhibit as Inhibit
 from .types import NamedCondition as NamedCondition
+from .types import NitrogenShift as NitrogenShift
 from .types import OsmoticShock as OsmoticShock
 from .types import Perturbation as Perturbation
+from .types import Rapamycin as Rapamycin
 from .types import SetConcentration as SetConcentration
 from .types import ValidityWarning as ValidityWarning
 from .types import flatten as flatten

@@ -1,16 +1,18 @@
 """Constructors of symbolic perturbations: `knockout`, `knockdown`, `overexpress`, `inhibit`,
-`initial`, `clamp`, `medium`, `pulse`, `step`, `osmotic_shock`, `dose`, `stress`, `condition`.
+`initial`, `clamp`, `medium`, `pulse`, `step`, `osmotic_shock`, `nitrogen_shift`, `rapamycin`, `dose`,
+`stress`, `condition`; `delayed` moves the timed parts of a perturbation later (a lead-in).
 
 They check their arguments (finite numbers, non-negative concentrations and times, NaCl below its
 solubility) and return the types of `yeastcell.perturb.types`; names (genes, species, conditions)
 are checked against a model only when resolved.
 
-Units: concentrations and pulse amounts in mM, times in min, NaCl in mol/L (M), doses and Ki in
-the same unit.
+Units: concentrations and pulse amounts in mM, times in min, NaCl in mol/L (M), nitrogen in mM
+ammonium equivalents, rapamycin in nM, doses and Ki in the same unit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from ..exceptions import PerturbationError, UnknownNameError
@@ -20,16 +22,20 @@ from .types import (
     NACL_SOLUBILITY_M,
     PARAM_SCALE,
     PARAM_SET,
+    RAPAMYCIN_G_PER_MOL,
     Combined,
     Dose,
     Event,
     GeneActivity,
     Inhibit,
     NamedCondition,
+    NitrogenShift,
     OsmoticShock,
     Perturbation,
+    Rapamycin,
     SetConcentration,
     SetParameter,
+    flatten,
 )
 
 
@@ -143,6 +149,71 @@ def osmotic_shock(
         if d <= 0:
             raise PerturbationError(f"shock duration must be > 0 min, got {duration!r}")
     return OsmoticShock(m, _nonneg_time(at), d, bool(allow_extrapolation))
+
+
+def nitrogen_shift(nitrogen_mM: float, at: float = 0.0, before_mM: float | None = None) -> NitrogenShift:
+    """Medium nitrogen source changed to `nitrogen_mM` (mM ammonium equivalents) at time `at` (min), from
+    `before_mM` (the pre-shift medium; default the model's reference, 75.7 mM ammonium in YNB).
+    Needs a model with the TORC1 module (``yeast_cell``, ``torc1_module``).
+
+    A poorer source (proline, urea) is expressed as a lower ammonium equivalent: the glutamine it
+    supports is lower, and glutamine is the nitrogen signal of TORC1 (Stracka 2014).
+
+    Raises:
+        PerturbationError: a negative or non-finite level or time; at resolve time, a model without
+            the nitrogen input.
+    """
+    n = _finite(nitrogen_mM, "nitrogen level (mM)")
+    if n < 0:
+        raise PerturbationError(f"nitrogen level must be >= 0 mM, got {nitrogen_mM!r}")
+    b = None
+    if before_mM is not None:
+        b = _finite(before_mM, "pre-shift nitrogen level (mM)")
+        if b < 0:
+            raise PerturbationError(f"pre-shift nitrogen level must be >= 0 mM, got {before_mM!r}")
+    return NitrogenShift(n, _nonneg_time(at), b)
+
+
+RAPAMYCIN_NM_PER_NG_ML = 1e3 / RAPAMYCIN_G_PER_MOL  # nM per ng/mL
+
+
+def rapamycin(dose_nM: float, at: float = 0.0) -> Rapamycin:
+    """Rapamycin at `dose_nM` (nmol/L) added to the medium at time `at` (min); 200 ng/mL = 218.8 nM.
+
+    TORC1 is inhibited through the model's declared target FKBP12 (Fpr1, Kd 0.2 nM) and the
+    FKBP12-rapamycin-FRB complex (Kd 12 nM), models/signaling_tor.yaml.
+
+    Raises:
+        PerturbationError: a negative or non-finite dose or time; at resolve time, a model without
+            the TORC1 module.
+    """
+    d = _finite(dose_nM, "rapamycin dose (nM)")
+    if d < 0:
+        raise PerturbationError(f"rapamycin dose must be >= 0 nM, got {dose_nM!r} (negative dose)")
+    if d > 1e6:
+        raise PerturbationError(f"rapamycin dose {d:g} nM is above 1 mM; the dose is in nmol/L")
+    return Rapamycin(d, _nonneg_time(at))
+
+
+_TIMED = (Event, OsmoticShock, NitrogenShift, Rapamycin, Dose)
+
+
+def delayed(perturbation: Perturbation, minutes: float) -> Perturbation:
+    """`perturbation` with every timed part (events, shocks, shifts, drug additions) `minutes` later.
+
+    A lead-in: simulated from 0, the culture spends `minutes` in its pre-perturbation state (the
+    pre-shift medium of a `nitrogen_shift`, no drug) before the perturbation, so fast signaling is
+    at its pre-perturbation steady state; compare model time ``t + minutes`` with data time ``t``.
+    Initial concentrations, clamps, gene activities and parameters stay from time 0.
+
+    Raises:
+        PerturbationError: a negative or non-finite `minutes`, or not a perturbation.
+    """
+    m = _finite(minutes, "lead-in (min)")
+    if m < 0:
+        raise PerturbationError(f"lead-in must be >= 0 min, got {minutes!r}")
+    parts = [dataclasses.replace(p, t_min=p.t_min + m) if isinstance(p, _TIMED) else p for p in flatten(perturbation)]
+    return Combined(tuple(parts)) if isinstance(perturbation, Combined) else parts[0]
 
 
 def dose(species: str, conc_mM: float, at: float = 0.0) -> Dose:

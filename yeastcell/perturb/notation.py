@@ -15,6 +15,9 @@ Parts joined with ``+`` are applied together::
     nacl:0.4                 osmotic shock: medium NaCl stepped to 0.4 M at t = 0 (whole-cell model)
     nacl:0.4@10              ... at t = 10 min;  nacl:0.4@10/30  a 30-min pulse starting at 10 min
     stress:osmotic=0.4       the same through the stress name (level in M NaCl)
+    nitrogen:0@30            medium nitrogen source stepped to 0 mM ammonium equivalents at 30 min
+    nitrogen:0.1>75.7        ... from a pre-shift medium of 0.1 mM to 75.7 mM (an upshift) at t = 0
+    rapamycin:219@5          rapamycin 219 nM (200 ng/mL) added at 5 min (TORC1 via FKBP12)
     dose:rapamycin_e=2e-4@5  a drug / signal species set to 2e-4 mM at t = 5 min ('@' optional)
     param:PFK.Vmax=120       a model parameter set to a value (core units: mM, min, L)
     param:PFK.Vmax*0.5       ... or scaled by a factor
@@ -44,6 +47,38 @@ def parse_perturbation(text: str) -> Perturbation:
     for part in text.split("+"):
         out = out + _part(_unlabelled(part), text)
     return out
+
+
+_TIMED_KINDS = frozenset(
+    {"pulse", "step", "nacl", "osmotic", "stress", "dose", "drug", "nitrogen", "n", "rapamycin", "rap"}
+)
+
+
+def delayed_notation(text: str, minutes: float) -> str:
+    """The notation of ``yeastcell.perturb.delayed(parse_perturbation(text), minutes)``: every timed part
+    (pulse, step, nacl, stress, dose, nitrogen, rapamycin) `minutes` later, its ``@TIME`` added or moved;
+    run labels are kept. ``delayed_notation("nitrogen:0.1>75.7+ko:FPR1", 60)`` ->
+    ``"nitrogen:0.1>75.7@60+ko:FPR1"``.
+
+    Raises:
+        PerturbationError: `text` does not parse, or `minutes` is negative or not finite.
+    """
+    parse_perturbation(text)
+    m = _num(str(minutes), "lead-in")
+    if not (m >= 0 and m != float("inf")):
+        raise PerturbationError(f"lead-in must be a finite number >= 0 min, got {minutes!r}")
+    out = []
+    for raw in text.split("+"):
+        body, hash_, label = raw.partition("#")
+        part = body.strip()
+        kind = part.split(":", 1)[0].strip().lower() if ":" in part else ""
+        if kind in _TIMED_KINDS:
+            head, at_sep, rest = part.partition("@")
+            at, slash, duration = rest.partition("/")
+            t = _num(at.strip(), part) if at_sep and at.strip() else 0.0
+            part = f"{head}@{t + m:g}" + (f"/{duration.strip()}" if slash else "")
+        out.append(part + (hash_ + label if hash_ else ""))
+    return "+".join(out)
 
 
 def perturbation_key(text: str) -> str:
@@ -116,6 +151,17 @@ def _part(part: str, whole: str) -> Perturbation:
         name, v = _split_value(arg, part)
         value, at, duration = _timed(v, part)
         return P.stress(name, value, at=at, duration=duration)
+    if kind in ("nitrogen", "n"):
+        before, _, after = arg.rpartition(">")
+        value, at, duration = _timed(after, part)
+        if duration is not None:
+            raise PerturbationError(f"{part!r}: a nitrogen shift takes no duration")
+        return P.nitrogen_shift(value, at=at, before_mM=_num(before.strip(), part) if before.strip() else None)
+    if kind in ("rapamycin", "rap"):
+        value, at, duration = _timed(arg, part)
+        if duration is not None:
+            raise PerturbationError(f"{part!r}: a rapamycin dose takes no duration")
+        return P.rapamycin(value, at=at)
     if kind in ("dose", "drug"):
         s, v = _split_value(arg, part)
         value, at, duration = _timed(v, part)
@@ -130,7 +176,7 @@ def _part(part: str, whole: str) -> Perturbation:
         return P.parameter(name, _num(v, part))
     raise PerturbationError(
         f"unknown perturbation kind {kind!r} in {part!r}; "
-        "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, dose, param"
+        "known: wt, ko, kd, oe, inhibit, set, clamp, pulse, step, cond, nacl, stress, nitrogen, rapamycin, dose, param"
     )
 
 

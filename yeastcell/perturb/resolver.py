@@ -28,8 +28,10 @@ from .types import (
     GeneActivity,
     Inhibit,
     NamedCondition,
+    NitrogenShift,
     OsmoticShock,
     Perturbation,
+    Rapamycin,
     SetConcentration,
     SetParameter,
     flatten,
@@ -142,7 +144,7 @@ def _resolve_arrays(
             rate_scale[syn] *= factor
 
     def expand(p):
-        if isinstance(p, OsmoticShock | Dose | ProteomeLevels):
+        if isinstance(p, OsmoticShock | Dose | NitrogenShift | Rapamycin | ProteomeLevels):
             return p.expand(cell)
         if isinstance(p, NamedCondition):
             spec = {c.id: c for c in cell.spec.conditions}
@@ -238,7 +240,7 @@ def count_events(perturbation: Perturbation | None) -> int:
             return 1
         if isinstance(p, OsmoticShock):
             return int(p.t_min > 0) + int(p.duration_min is not None)
-        if isinstance(p, Dose):
+        if isinstance(p, Dose | NitrogenShift | Rapamycin):
             return int(p.t_min > 0)
         return 0
 

@@ -21,6 +21,9 @@ PARAM_SCALE, PARAM_SET = 0, 1  # how a `SetParameter` changes its parameter
 NACL_SPECIES = "NaCl_e"  # medium NaCl (mM), the input of the HOG module (models/signaling_hog.yaml)
 NACL_VALIDITY_PARAMETER = "NaCl_max_M"  # model parameter: upper end of the validated NaCl range (M)
 NACL_SOLUBILITY_M = 6.1  # NaCl saturation in water at 25-30 C (about 36 g / 100 g water)
+NITROGEN_SPECIES = "NH4_e"  # medium nitrogen source (mM ammonium equivalents), input of TORC1 (signaling_tor.yaml)
+RAPAMYCIN_SPECIES = "RAP_e"  # medium rapamycin (mM), bound by FKBP12 (Fpr1) in signaling_tor.yaml
+RAPAMYCIN_G_PER_MOL = 914.2  # sirolimus C51H79NO13 (PubChem CID 5284616): 200 ng/mL = 218.8 nM
 
 
 class ValidityWarning(UserWarning):
@@ -195,6 +198,70 @@ class OsmoticShock(Perturbation):
         if self.duration_min is not None:
             parts.append(Event(NACL_SPECIES, 0.0, self.t_min + self.duration_min, EVENT_SET))
         return parts
+
+
+def _needs_species(cell, species: str, what: str) -> None:
+    if species not in cell.species_ids:
+        raise PerturbationError(
+            f"model {cell.model_id!r} has no {what} (species {species!r}); load the whole-cell model "
+            "'yeast_cell' (or 'torc1_module'), which include the TORC1 module (models/signaling_tor.yaml)"
+        )
+
+
+@dataclass(frozen=True)
+class NitrogenShift(Perturbation):
+    """Medium nitrogen source changed to `nitrogen_mM` (mM ammonium equivalents) at `t_min`.
+
+    `before_mM` (optional) is the nitrogen level of the pre-shift medium: the medium starts at it, so a
+    simulation with a lead-in (`delayed`) equilibrates the culture on the pre-shift source before the
+    shift. An upshift is ``before_mM < nitrogen_mM``, a downshift the reverse. Without `before_mM` the
+    medium starts at the model's reference level (75.7 mM ammonium, YNB). Resolved against a model
+    with the TORC1 module (species ``NH4_e``; nitrogen feeds glutamine, the TORC1 signal).
+    """
+
+    nitrogen_mM: float
+    t_min: float = 0.0
+    before_mM: float | None = None
+
+    @property
+    def label(self) -> str:
+        before = f"{self.before_mM:g} → " if self.before_mM is not None else ""
+        at = f" at {self.t_min:g} min" if self.t_min else ""
+        return f"nitrogen {before}{self.nitrogen_mM:g} mM{at}"
+
+    def expand(self, cell) -> list[Perturbation]:
+        _needs_species(cell, NITROGEN_SPECIES, "nitrogen input")
+        if self.t_min == 0:
+            return [SetConcentration(NITROGEN_SPECIES, self.nitrogen_mM)]
+        parts: list[Perturbation] = []
+        if self.before_mM is not None:
+            parts.append(SetConcentration(NITROGEN_SPECIES, self.before_mM))
+        return parts + [Event(NITROGEN_SPECIES, self.nitrogen_mM, self.t_min, EVENT_SET)]
+
+
+@dataclass(frozen=True)
+class Rapamycin(Perturbation):
+    """Rapamycin at `dose_nM` (nmol/L) in the medium from `t_min` (min).
+
+    Resolved against a model with the TORC1 module: the drug enters the cell and inhibits TORC1
+    through its declared target, FKBP12 (Fpr1; Kd 0.2 nM, Bierer et al. 1990), whose complex binds
+    the FRB domain of TORC1 (Kd 12 nM, Banaszynski et al. 2005); an ``fpr1`` deletion is resistant.
+    200 ng/mL, the usual dose (Heitman 1991; Gonçalves 2017), is 218.8 nM.
+    """
+
+    dose_nM: float
+    t_min: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"rapamycin {self.dose_nM:g} nM" + (f" at {self.t_min:g} min" if self.t_min else "")
+
+    def expand(self, cell) -> list[Perturbation]:
+        _needs_species(cell, RAPAMYCIN_SPECIES, "rapamycin target (FKBP12-TORC1)")
+        mM = self.dose_nM * 1e-6
+        if self.t_min == 0:
+            return [SetConcentration(RAPAMYCIN_SPECIES, mM)]
+        return [Event(RAPAMYCIN_SPECIES, mM, self.t_min, EVENT_SET)]
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ This module holds what they share: the experiment -> condition mapping, the auth
 (``maps/goncalves2017_metabolites.tsv``) and site map (``maps/goncalves2017_site_map.tsv``) and their coverage
 reports. Choices and what is not mapped: docs/goncalves2017.md.
 
-Conditions: a `Dataset` condition is a perturbation in yeastcell's notation. Of the experiments only NaCl
-(``nacl:0.4``) and the mock (``wt``) have one; nitrogen shifts, rapamycin and alpha-factor are not perturbations of
-the model language yet, so the readers take ``conditions=`` (experiment name -> notation string, or a list of
-experiment names that have a default) and fail with a clear error for an experiment with no perturbation. The
+Conditions: a `Dataset` condition is a perturbation in yeastcell's notation: NaCl (``nacl:0.4``), the mock
+(``wt``), nitrogen upshift / downshift (``nitrogen:0.1>75.7``, ``nitrogen:75.7>0.1``) and rapamycin
+(``rapamycin:218.8``) have one; alpha-factor has none (the model has no pheromone pathway). The readers take
+``conditions=`` (experiment name -> notation string, or a list of experiment names that have a default) and fail
+with a clear error for an experiment with no perturbation. The
 experiment names are kept in ``provenance["experiments"]``.
 """
 
@@ -95,7 +96,7 @@ def resolve_conditions(
             experiments with the same notation, or nothing to read.
     """
     hint = (
-        "nitrogen shifts, rapamycin and alpha-factor are not perturbations of yeastcell's notation yet; "
+        "alpha-factor is not a perturbation of yeastcell's notation (the model has no pheromone pathway); "
         "pass conditions={experiment: notation string}"
     )
     if conditions is None:

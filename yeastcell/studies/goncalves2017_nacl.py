@@ -2,7 +2,7 @@
 
 Reference data ``omics/goncalves2017_nacl_pheromone/`` (SOURCES.md). Experiments ``NaCl``, ``alpha``,
 ``NaCl+alpha``, ``control`` (mock). Default conditions: ``NaCl`` -> ``nacl:0.4`` (the concentration is not in the
-files; 0.4 M as SOURCES.md), ``control`` -> ``wt``; alpha-factor is not a perturbation of the notation yet, so
+files; 0.4 M as SOURCES.md), ``control`` -> ``wt``; alpha-factor is not a perturbation of the notation (no pheromone pathway in the model), so
 ``alpha`` and ``NaCl+alpha`` need ``conditions={experiment: notation}`` (module `yeastcell.studies.goncalves2017`).
 The tables' time labels are seconds (25 ... 2700; 60 ... 2700 for the phosphoproteome) and are converted to
 minutes (``time_unit="s"``). The tables hold log changes; the base is not stated in the files and is taken as 2

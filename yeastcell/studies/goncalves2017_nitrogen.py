@@ -1,9 +1,11 @@
 """Gonçalves et al. 2017, nitrogen upshift / nitrogen downshift / rapamycin (TORC1) time courses.
 
 Reference data ``omics/goncalves2017_nitrogen_rapamycin/`` (SOURCES.md; the repository does not name the original
-study of these dynamic data). Experiments ``N_upshift``, ``N_downshift``, ``Rapamycin``; none is a perturbation of
-yeastcell's notation yet, so every reader needs ``conditions={experiment: notation}`` (module
-`yeastcell.studies.goncalves2017`). Times are minutes from the perturbation.
+study of these dynamic data). Experiments ``N_upshift``, ``N_downshift``, ``Rapamycin``, by default the perturbations
+``nitrogen:0.1>75.7`` (poor nitrogen source -> ammonium), ``nitrogen:75.7>0.1`` and ``rapamycin:218.8``
+(200 ng/mL), `DEFAULT_CONDITIONS`; ``conditions=`` picks or renames them (module
+`yeastcell.studies.goncalves2017`). Times are minutes from the perturbation; a simulation that starts on the
+pre-shift medium uses `yeastcell.perturb.delayed` (a lead-in).
 
 * `read_goncalves2017_nitrogen_metabolome`: FIA-MS ions from the RAW intensities (``metabol_intensities.tab``,
   ``metabol_samplesheet.tab``): per experiment, the 3 biological series (culture ids BY003, ...) are the replicates;
@@ -46,7 +48,18 @@ if TYPE_CHECKING:
 
 NITROGEN_DIR = "omics/goncalves2017_nitrogen_rapamycin"
 EXPERIMENTS = ("N_upshift", "N_downshift", "Rapamycin")
-DEFAULT_CONDITIONS: dict[str, str] = {}  # no experiment of this folder is a perturbation of the notation yet
+#: the fed medium (ammonium in YNB, models/signaling_tor.yaml) and a poor nitrogen source as an ammonium equivalent
+#: (mM): the files do not name the sources; 0.1 mM gives glutamine 1.8 mM and TORC1 at 46 % of its fed activity in
+#: the TORC1 module (a modelling choice, a fitted quantity in the forecast benchmark, docs/signaling_forecast.md)
+RICH_NITROGEN_MM = 75.7
+POOR_NITROGEN_MM = 0.1
+#: rapamycin 200 ng/mL (914.2 g/mol) in nM, the dose of these experiments (Gonçalves 2017)
+RAPAMYCIN_NM = 218.8
+DEFAULT_CONDITIONS: dict[str, str] = {
+    "N_upshift": f"nitrogen:{POOR_NITROGEN_MM:g}>{RICH_NITROGEN_MM:g}",
+    "N_downshift": f"nitrogen:{RICH_NITROGEN_MM:g}>{POOR_NITROGEN_MM:g}",
+    "Rapamycin": f"rapamycin:{RAPAMYCIN_NM:g}",
+}
 REFERENCE_TIME_MIN = -10.0
 STUDY = "Gonçalves 2017 nitrogen/rapamycin"
 Conditions = Mapping[str, str] | Iterable[str] | None

@@ -1,0 +1,268 @@
+"""Benchmark task `signaling_forecast`: forecast later time points and left-out conditions of signaling time courses.
+
+For each dataset (`yeastcell.bench.forecast_data`: Kanshin 2015 HOG phosphoproteome; Gonçalves 2017 nitrogen
+upshift / downshift / rapamycin; Gonçalves 2017 NaCl) and each split:
+
+* ``forecast``: learn from every condition's entries up to `train_until` min, predict the later ones;
+* ``left-out condition``: learn from every entry of the other conditions, predict the held-out condition after
+  its perturbation (nitrogen: fit upshift + rapamycin, predict the downshift; NaCl: fit NaCl + mock, predict
+  NaCl + alpha-factor, which the model, lacking a pheromone pathway, simulates as NaCl alone; Kanshin has one
+  condition);
+
+the predictors of `yeastcell.bench.forecast_predictors` are scored per measured mapped observable on the
+predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
+training value, or from the pre-perturbation state for a left-out condition, over entries that change by at
+least `DIRECTION_MIN_LOG2`). Fitted predictors are run once per seed (random restarts: seed 0 starts at the
+authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..progress import bar as progress_bar
+from ..progress import enabled
+from .forecast_data import ForecastSeries, forecast_series
+from .forecast_predictors import (
+    LEAD_MIN,
+    autoregression,
+    fit_hybrid,
+    fit_model,
+    fit_parameters,
+    last_observation,
+    mean_of_others,
+    simulate_series,
+)
+from .task import TaskOptionError, TaskResult
+
+DIRECTION_MIN_LOG2 = 0.1
+#: left-out condition per dataset: (held-out experiment, why not scored when None)
+LEFT_OUT = {
+    "kanshin": (None, "one condition (0.4 M NaCl): nothing to leave out"),
+    "nitrogen": ("N_downshift", ""),
+    "nacl": ("NaCl+alpha", ""),
+}
+PREDICTORS = (
+    "literature model",
+    "fitted model",
+    "fitted hybrid",
+    "last observation",
+    "mean of other conditions",
+    "linear autoregression",
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Entries to learn from (`train`) and to score (`score`), both (n_cond, n_t, n_obs) bool."""
+
+    name: str
+    train: np.ndarray
+    score: np.ndarray
+    anchor: np.ndarray  # (n_cond, n_t, n_obs) value a change is measured from (direction accuracy)
+
+
+def splits(series: ForecastSeries, train_until: float) -> tuple[list[Split], list[str]]:
+    """(the splits of `series`, notes on the splits that do not exist)."""
+    t = np.asarray(series.times_min)
+    shape = series.values.shape
+    proxy = series.proxies()
+    measured = np.isfinite(series.values) & ~proxy[:, None, None]  # what the forecast split learns and scores
+    early = np.broadcast_to((t <= train_until)[None, :, None], shape) & measured
+    late = np.broadcast_to((t > train_until)[None, :, None], shape) & measured
+    out, notes = [], []
+    if late.any():
+        out.append(Split(f"forecast (> {train_until:g} min)", early, late, last_observation(series, early)))
+    else:
+        notes.append(f"{series.name}: nothing measured after {train_until:g} min")
+    held, why = LEFT_OUT.get(series.name, (None, "no left-out condition defined"))
+    if held is None:
+        notes.append(f"{series.name}, left-out condition: not scored: {why}")
+    else:
+        h = series.experiments.index(held)
+        keep = ~proxy
+        keep[h] = False
+        train = measured & keep[:, None, None]
+        score = np.isfinite(series.values) & (np.arange(shape[0]) == h)[:, None, None] & (t > 0)[None, :, None]
+        out.append(Split(f"left out: {held}", train, score, np.zeros(shape)))
+    return out, notes
+
+
+def scores(pred: np.ndarray, series: ForecastSeries, split: Split) -> tuple[float, float, int, list[float]]:
+    """(pooled RMSE, direction accuracy, entries, RMSE per observable (NaN: none scored))."""
+    d = series.values
+    m = split.score
+    err = (pred - d)[m]
+    rmse = float(np.sqrt(np.mean(err**2))) if err.size else float("nan")
+    change = d - split.anchor
+    big = m & (np.abs(change) >= DIRECTION_MIN_LOG2)
+    hit = np.sign(pred - split.anchor)[big] == np.sign(change)[big]
+    acc = float(np.mean(hit)) if hit.size else float("nan")
+    per = []
+    for j in range(d.shape[2]):
+        e = (pred - d)[..., j][m[..., j]]
+        per.append(float(np.sqrt(np.mean(e**2))) if e.size else float("nan"))
+    return rmse, acc, int(m.sum()), per
+
+
+def _pm(xs: list[float], digits: int = 3) -> str:
+    a = np.asarray([x for x in xs if np.isfinite(x)])
+    if a.size == 0:
+        return "n/a"
+    if a.size == 1:
+        return f"{a[0]:.{digits}f}"
+    return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}"
+
+
+def run_dataset(
+    series: ForecastSeries, seeds: int, lm_epochs: int, hybrid_epochs: int, train_until: float, log: Callable
+) -> tuple[list[tuple], list[str]]:
+    """Table rows and note lines of one dataset."""
+    rows: list[tuple] = []
+    notes: list[str] = []
+    sp, why = splits(series, train_until)
+    notes += why
+    literature = simulate_series(_cell(series), series)
+    for split in sp:
+        results: dict[str, list[tuple[float, float, int, list[float]]]] = {p: [] for p in PREDICTORS}
+        results["literature model"].append(scores(literature, series, split))
+        results["last observation"].append(scores(last_observation(series, split.train), series, split))
+        other = mean_of_others(series, split.train)
+        if other is not None:
+            results["mean of other conditions"].append(scores(other, series, split))
+        results["linear autoregression"].append(scores(autoregression(series, split.train), series, split))
+        fitted_params = []
+        for seed in range(seeds):
+            t0 = time.perf_counter()
+            fitted, fres = fit_model(series, split.train, seed, lm_epochs)
+            results["fitted model"].append(scores(simulate_series(fitted, series), series, split))
+            hyb, _ = fit_hybrid(fitted, series, split.train, seed, hybrid_epochs)
+            results["fitted hybrid"].append(scores(simulate_series(hyb, series), series, split))
+            fitted_params.append(fres.parameters)
+            log(f"{series.name} / {split.name} / seed {seed}: {time.perf_counter() - t0:.0f} s")
+        best = {}
+        for p in PREDICTORS:
+            r = results[p]
+            if not r:
+                rows.append((series.name, split.name, p, "n/a", "n/a", 0, "one condition: no other condition"))
+                continue
+            rmse = [x[0] for x in r]
+            best[p] = float(np.mean(rmse))
+            rows.append(
+                (
+                    series.name,
+                    split.name,
+                    p,
+                    _pm(rmse),
+                    _pm([x[1] for x in r], 2),
+                    r[0][2],
+                    f"{len(r)} seed(s)" if p in ("fitted model", "fitted hybrid") else "deterministic",
+                )
+            )
+        with warnings.catch_warnings():  # an observable with no scored entry in this split: NaN, not listed
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per = {p: np.nanmean(np.array([x[3] for x in results[p]]), axis=0) for p in PREDICTORS if results[p]}
+        notes.append(f"{series.name} / {split.name}, RMSE per observable ({', '.join(per)}):")
+        for j, o in enumerate(series.observables):
+            if np.isfinite(per["literature model"][j]):
+                notes.append(f"  {o} [{series.quantities[j]}]: " + ", ".join(f"{per[p][j]:.2f}" for p in per))
+        hyb = best.get("fitted hybrid", float("nan"))
+        lost = [
+            f"{p} ({best[p]:.3f}, hybrid worse by {hyb - best[p]:.3f})"
+            for p in best
+            if p != "fitted hybrid" and best[p] < hyb
+        ]
+        notes.append(
+            f"{series.name} / {split.name}: fitted hybrid {'beats every other predictor' if not lost else 'does not beat: ' + '; '.join(lost)}"
+        )
+    return rows, notes
+
+
+def _cell(series: ForecastSeries):
+    from .forecast_data import model_cell
+
+    return model_cell(series.model)
+
+
+def dataset_names(o: dict) -> list[str]:
+    """The datasets of the option string ``o["datasets"]``, the other options checked before anything runs.
+
+    Raises:
+        UnknownNameError: an unknown dataset (close matches listed). TaskOptionError: a bad option value.
+    """
+    from ..exceptions import UnknownNameError
+    from .forecast_data import SERIES
+
+    names = [n.strip() for n in str(o["datasets"]).split(",") if n.strip()]
+    if not names:
+        raise TaskOptionError("signaling_forecast: option datasets names no dataset (kanshin, nitrogen, nacl)")
+    for n in names:
+        if n not in SERIES:
+            raise UnknownNameError("signaling_forecast dataset", n, SERIES)
+    for k in ("seeds", "lm_epochs", "hybrid_epochs"):
+        if int(o[k]) < 1:
+            raise TaskOptionError(f"signaling_forecast: option {k} must be >= 1, got {o[k]!r}")
+    if not float(o["train_until"]) > 0:
+        raise TaskOptionError(f"signaling_forecast: option train_until must be > 0 min, got {o['train_until']!r}")
+    return names
+
+
+def signaling_forecast_result(o: dict) -> TaskResult:
+    """Run the benchmark with options `o` (see the task's options)."""
+    t_start = time.perf_counter()
+    names = dataset_names(o)
+    rows: list[tuple] = []
+    notes: list[str] = []
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if enabled():
+            bar.write(line, file=sys.stderr) if hasattr(bar, "write") else print(line, file=sys.stderr)
+
+    bar = progress_bar(total=len(names), desc="signaling_forecast", unit="dataset")
+    try:
+        for name in names:
+            series = forecast_series(name)
+            notes.append(
+                f"{name}: model {series.model}; {len(series.observables)} measured observables scored "
+                f"({', '.join(sorted(set(series.kinds)))}), conditions {', '.join(series.experiments)}; "
+                f"fitted parameters: {len(fit_parameters(series))} ({', '.join(fit_parameters(series))})"
+            )
+            by_reason: dict[str, list[str]] = {}
+            for k, v in series.unmapped.items():
+                by_reason.setdefault(v, []).append(k)
+            for reason, obs in by_reason.items():
+                notes.append(
+                    f"  unmapped ({len(obs)}): {reason}: {', '.join(obs[:12])}{' ...' if len(obs) > 12 else ''}"
+                )
+            for e, why in series.not_scored_conditions.items():
+                notes.append(f"  condition {e} not scored: {why}")
+            r, n = run_dataset(
+                series, int(o["seeds"]), int(o["lm_epochs"]), int(o["hybrid_epochs"]), float(o["train_until"]), log
+            )
+            rows += r
+            notes += n
+            bar.update(1)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t_start
+    notes.append(
+        f"lead-in {LEAD_MIN:g} min on the pre-perturbation medium; seeds {o['seeds']}, LM iterations "
+        f"{o['lm_epochs']}, hybrid epochs {o['hybrid_epochs']}; direction = sign of the change from the last "
+        f"training value (left-out condition: from the pre-perturbation state), changes >= {DIRECTION_MIN_LOG2} "
+        f"log2; {wall:.0f} s"
+    )
+    return TaskResult(
+        "signaling_forecast",
+        ("dataset", "split", "predictor", "log2 RMSE (mean ± sd)", "direction accuracy", "entries", "runs"),
+        tuple(rows),
+        {"wall_s": wall},
+        "\n".join(notes + lines),
+    )

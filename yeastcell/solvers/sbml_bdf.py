@@ -1,0 +1,119 @@
+"""The batched BDF (`bdf_batch`) for SBML-semantics cells without state events.
+
+An SBML-semantics cell (`SbmlCell`) integrates the symbols of its `System` (species amounts over
+their compartment's initial size, rate-rule variables), with the assignment and algebraic rules
+evaluated inside the right-hand side (`yeastcell.solvers.events.ode_functions`). Without state
+events (SBML `<event>`s) nothing stops a lane inside a segment, so the whole batch is one
+`bdf_batch` loop per segment, as for a concentration cell (`yeastcell.solvers.solve._bdf`): each
+lane carries its own parameter vector, rate scales, clamps and symbol vector in the solver's args.
+Timed perturbation events (pulses, steps) cut the horizon into segments (`segment_plan`); after each
+segment the event is applied to the symbols (`apply_timed_event`, then the rules), as the
+event-located solve does.
+
+Jacobian: `jax.jacfwd` of the right-hand side per lane (the rules make the pattern of an imported
+model's Jacobian a matter of its formulas), factorised with LAPACK. A cell with state events keeps
+the event-located solve (`yeastcell.solvers.solve.method`).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..perturb import Condition
+from ..status import Status, first_failure
+from .bdf import bdf_batch
+from .events import apply_timed_event, ode_functions, state_scale
+from .options import SolverOptions
+from .segments import mask_after, segment_plan
+
+
+def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
+    """(values (B, n_t, n_symbols), status (B,), t_failed (B,) min) of a stacked batch of conditions
+    of an SBML-semantics cell without state events; the state checks are the caller's.
+
+    values are those of every symbol (compartment sizes, species amounts, parameters) at the save
+    times; a failed lane keeps the values saved up to `t_failed` (the time its first failing
+    segment reached, +inf where it did not fail), those after it are NaN.
+    """
+    sysm = cell.system
+    state = np.asarray(sysm.state, dtype=int)
+    n_state = len(state)
+    B, n_t = conds.c0.shape[0], ts.shape[0]
+    t0 = ts[0]
+    if conds.n_params:
+        thetas = jax.vmap(lambda c: c.theta(cell.theta))(conds)
+    else:
+        thetas = jnp.broadcast_to(cell.theta, (B,) + cell.theta.shape)
+
+    def initial(cond, theta):
+        y0 = sysm.y_from(cond.c0, cell.volumes, theta[: sysm.n_param])
+        y0, _ = sysm.apply_rules(y0, t0, theta)
+        return y0, state_scale(sysm, y0)
+
+    y0, scale = jax.vmap(initial)(conds, thetas)
+
+    def functions(a):  # a = (ybase, theta, rate_scale, clamp, scale) of one lane
+        return ode_functions(sysm, a[1], a[2], a[3], a[4])
+
+    # the solver's state is the integrated symbols alone (no dummy component: it would dilute the
+    # RMS error norm); a model without any keeps one constant component
+    def vf(t, x, a):
+        if not n_state:
+            return jnp.zeros_like(x)
+        return functions(a)[1](t, jnp.concatenate([x, jnp.zeros((1,), x.dtype)]), a)[:-1]
+
+    def jac(t, x, a):
+        return jax.jacfwd(lambda z: vf(t, z, a))(x)
+
+    def values_at(x, ybase, t, a):  # the symbol vector at ODE state x (one lane, one time)
+        if not n_state:
+            return sysm.apply_rules(ybase, t, a[1])[0]
+        return functions(a)[0](jnp.concatenate([x, jnp.zeros((1,), x.dtype)]), ybase, t)[0]
+
+    bounds, seg_of_t = jax.vmap(lambda c: segment_plan(c, ts))(conds)
+    n_ev = conds.event_t.shape[1]
+
+    def segment(carry, k):
+        y, out, status, t_failed = carry
+        args = (y, thetas, conds.rate_scale, conds.clamp, scale)
+        x0 = y[:, state] / scale if n_state else jnp.zeros((B, 1), y.dtype)
+        xs, x_end, code, stats = bdf_batch(
+            vf,
+            jac,
+            x0,
+            args,
+            bounds[:, k],
+            bounds[:, k + 1],
+            ts,
+            rtol=options.rtol,
+            atol=options.atol,
+            max_steps=options.max_steps,
+            jac_lanes=options.solver.jac_lanes,
+            min_step_fraction=options.min_step_fraction,
+        )
+        seg = jax.vmap(lambda xb, yb, ab: jax.vmap(lambda x, t: values_at(x, yb, t, ab))(xb, ts), in_axes=(0, 0, 0))(
+            xs, y, args
+        )
+        out = jnp.where((seg_of_t == k)[:, :, None], seg, out)
+        t_reached = stats["t"]
+        t_failed = jnp.where((status == Status.SUCCESS) & (code != Status.SUCCESS), t_reached, t_failed)
+        status = first_failure(status, code)
+        y_end = jax.vmap(values_at)(x_end, y, t_reached, args)
+        if n_ev:
+
+            def after_event(cond, theta, yl, t):
+                e = jnp.minimum(k, n_ev - 1)
+                live = (k < n_ev) & (cond.event_t[e] <= ts[-1])
+                return jnp.where(live, apply_timed_event(sysm, theta, cond, yl, e, t), yl)
+
+            y_end = jax.vmap(after_event)(conds, thetas, y_end, bounds[:, k + 1])
+        return (y_end, out, status, t_failed), None
+
+    out = jnp.zeros((B, n_t, y0.shape[1]), dtype=y0.dtype)
+    status = jnp.full((B,), Status.SUCCESS, dtype=jnp.int32)
+    t_failed = jnp.full((B,), jnp.inf, dtype=y0.dtype)
+    # a non-finite initial state fails in the first segment (`bdf_batch` checks it)
+    (_, values, status, t_failed), _ = jax.lax.scan(segment, (y0, out, status, t_failed), jnp.arange(n_ev + 1))
+    return mask_after(values, ts, t_failed), status, t_failed

@@ -10,23 +10,79 @@ Timed perturbation events (pulses, steps) cut the horizon into segments (`segmen
 segment the event is applied to the symbols (`apply_timed_event`, then the rules), as the
 event-located solve does.
 
-Jacobian: `jax.jacfwd` of the right-hand side per lane (the rules make the pattern of an imported
-model's Jacobian a matter of its formulas), factorised with LAPACK. A cell with state events keeps
-the event-located solve (`yeastcell.solvers.solve.method`).
+Jacobian: `jax.jacfwd` of the right-hand side per lane (the assignment rules couple many symbols:
+on Teusink 2000 a column colouring of the sampled pattern needs all 21 colours, so a compressed
+Jacobian saves nothing). W = I/c − J is factorised with the sparse LU (`yeastcell.solvers.sparse_lu`)
+on the pattern `state_pattern` samples, as for a concentration cell. A derivative that vanishes at
+every sample (a piecewise formula on one branch) is left out of W's pattern: W is then an
+approximation, which slows the Newton iteration (more Jacobians, smaller steps) but not the
+accuracy (the residual and the error test use the exact right-hand side).
+
+Measured (Teusink 2000 from BioModels, 21 integrated symbols, 200 lanes with parameters scaled by
+log-normal factors, 100 min, rtol 1e-8 / atol 1e-10, 2-core AMD EPYC under load): ~700 steps,
+~140 factorisations, ~19 Jacobians per lane; 16.5 ms per trajectory with LAPACK, 10.4 ms with the
+sparse LU (78 of 441 entries).
+
+A cell with state events keeps the event-located solve (`yeastcell.solvers.solve.method`).
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..compile import compile_model
 from ..perturb import Condition
 from ..status import Status, first_failure
 from .bdf import bdf_batch
 from .events import apply_timed_event, ode_functions, state_scale
 from .options import SolverOptions
+from .rosenbrock import SPARSE_LU_MAX_STATES
 from .segments import mask_after, segment_plan
+
+N_SAMPLES = 4  # random states (and parameter vectors) the pattern of W is sampled at
+
+
+@functools.lru_cache(maxsize=32)
+def state_pattern(spec) -> tuple[tuple[bool, ...], ...] | None:
+    """Nonzero pattern of I − cJ (diagonal included) over the integrated symbols of the SBML cell
+    compiled from `spec` (specs hash by identity; computed once, eagerly): the union of the
+    Jacobian's nonzeros at `N_SAMPLES` random positive states, random parameter vectors (each
+    parameter scaled by a factor in [0.5, 2]; zeros made positive) and times in [0, 100]. None for a
+    model without integrated symbols or a pattern too large for the sparse LU."""
+    with jax.ensure_compile_time_eval():
+        cell = compile_model(spec)
+        sysm = cell.system
+        state = np.asarray(sysm.state, dtype=int)
+        n = len(state)
+        if not n or n > SPARSE_LU_MAX_STATES:
+            return None
+        theta0 = np.asarray(cell.theta)
+        y0, _ = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, cell.theta[: sysm.n_param]), 0.0, cell.theta)
+        scale = state_scale(sysm, y0)
+        x0 = np.abs(np.nan_to_num(np.asarray(y0[state] / scale)))
+        rng = np.random.default_rng(0)
+        k = N_SAMPLES
+        thetas = jnp.asarray(
+            np.where(
+                theta0 == 0, rng.uniform(0.1, 1.0, (k, theta0.size)), theta0 * rng.uniform(0.5, 2.0, (k, theta0.size))
+            )
+        )
+        xs = jnp.asarray(x0 * rng.uniform(0.3, 3.0, (k, n)) + rng.uniform(0.01, 0.1, (k, n)))
+        times = jnp.asarray(rng.uniform(0.0, 100.0, k))
+        rs, clamp = jnp.ones(len(sysm.laws)), jnp.zeros(sysm.n_species, bool)
+
+        def jac_at(theta, x, t):
+            _, vf, _ = ode_functions(sysm, theta, rs, clamp, scale)
+            ybase, _ = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, theta[: sysm.n_param]), 0.0, theta)
+            return jax.jacfwd(lambda z: vf(t, jnp.concatenate([z, jnp.zeros(1)]), (ybase,))[:-1])(x)
+
+        jacs = jax.vmap(jac_at)(thetas, xs, times)  # eager: one pass of op-by-op dispatch, no compile
+        pattern = np.eye(n, dtype=bool) | np.any(np.asarray(jacs) != 0, axis=0)
+    return tuple(tuple(bool(b) for b in row) for row in pattern)
 
 
 def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
@@ -90,6 +146,7 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
             rtol=options.rtol,
             atol=options.atol,
             max_steps=options.max_steps,
+            w_pattern=state_pattern(cell.spec) if n_state else None,
             jac_lanes=options.solver.jac_lanes,
             min_step_fraction=options.min_step_fraction,
         )

@@ -104,7 +104,7 @@ def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverO
         batch_size >= BDF_MIN_BATCH
         and _auto(solver)
         and (isinstance(cell, ConcentrationCell) or sbml_bdf_capable(cell))
-        and 0 < _n_states(cell) <= SPARSE_LU_MAX_STATES
+        and 0 < n_states(cell) <= SPARSE_LU_MAX_STATES
     ):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
@@ -120,7 +120,7 @@ def for_batch(solver, batch_size: int):
     return solver
 
 
-def _n_states(cell) -> int:
+def n_states(cell) -> int:
     """Number of integrated variables: dynamic species, or an SBML cell's integrated symbols."""
     return len(cell.system.state) if isinstance(cell, SbmlCell) else len(cell.dynamic)
 

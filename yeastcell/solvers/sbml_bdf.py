@@ -10,18 +10,23 @@ Timed perturbation events (pulses, steps) cut the horizon into segments (`segmen
 segment the event is applied to the symbols (`apply_timed_event`, then the rules), as the
 event-located solve does.
 
-Jacobian: `jax.jacfwd` of the right-hand side per lane (the assignment rules couple many symbols:
-on Teusink 2000 a column colouring of the sampled pattern needs all 21 colours, so a compressed
-Jacobian saves nothing). W = I/c − J is factorised with the sparse LU (`yeastcell.solvers.sparse_lu`)
-on the pattern `state_pattern` samples, as for a concentration cell. A derivative that vanishes at
-every sample (a piecewise formula on one branch) is left out of W's pattern: W is then an
-approximation, which slows the Newton iteration (more Jacobians, smaller steps) but not the
-accuracy (the residual and the error test use the exact right-hand side).
+Jacobian: forward differences of the right-hand side per lane (`difference_jacobian`, the n
+evaluations vmapped; CVODE's default kind, as libroadrunner runs it). The Newton iteration only
+needs an approximate Jacobian (the residual and the error test use the exact right-hand side).
+`jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower; a compressed
+Jacobian saves nothing on imported models (the assignment rules couple many symbols: on Teusink
+2000 a column colouring of the sampled pattern needs all 21 colours). W = I/c − J is factorised
+with the sparse LU (`yeastcell.solvers.sparse_lu`) on the pattern `state_pattern` samples, as for
+a concentration cell. A derivative that vanishes at every sample (a piecewise formula on one
+branch) is left out of W's pattern: W is then an approximation, which slows the Newton iteration
+(more Jacobians, smaller steps) but not the accuracy.
 
-Measured (Teusink 2000 from BioModels, 21 integrated symbols, 200 lanes with parameters scaled by
-log-normal factors, 100 min, rtol 1e-8 / atol 1e-10, 2-core AMD EPYC under load): ~700 steps,
-~140 factorisations, ~19 Jacobians per lane; 16.5 ms per trajectory with LAPACK, 10.4 ms with the
-sparse LU (78 of 441 entries).
+Measured (Teusink 2000 from BioModels, 21 integrated symbols, 200 lanes with every global
+parameter scaled by a log-normal factor, 100 min, rtol 1e-8 / atol 1e-10, 2-core AMD EPYC under
+load, so ±30 %): ~700 steps, ~140 factorisations, ~19 Jacobians per lane; per trajectory 16.5 ms
+with `jax.jacfwd` and LAPACK, 8.8 ms with the sparse LU (224 of 441 entries), 6.6 ms with
+differences and the sparse LU, against 44-85 ms for the event-located Rodas4P in chunks of 16 lanes.
+The first call compiles for ~80 s (the event-located solve: ~50 s; `state_pattern` ~10 s of it).
 
 A cell with state events keeps the event-located solve (`yeastcell.solvers.solve.method`).
 """
@@ -34,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..cells import SbmlCell
 from ..compile import compile_model
 from ..perturb import Condition
 from ..status import Status, first_failure
@@ -43,6 +49,7 @@ from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES
 from .segments import mask_after, segment_plan
 
+JACOBIAN = "differences"  # or "forward" (jax.jacfwd)
 N_SAMPLES = 4  # random states (and parameter vectors) the pattern of W is sampled at
 
 
@@ -55,6 +62,7 @@ def state_pattern(spec) -> tuple[tuple[bool, ...], ...] | None:
     model without integrated symbols or a pattern too large for the sparse LU."""
     with jax.ensure_compile_time_eval():
         cell = compile_model(spec)
+        assert isinstance(cell, SbmlCell)  # only SBML-semantics specs get here
         sysm = cell.system
         state = np.asarray(sysm.state, dtype=int)
         n = len(state)
@@ -80,9 +88,21 @@ def state_pattern(spec) -> tuple[tuple[bool, ...], ...] | None:
             ybase, _ = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, theta[: sysm.n_param]), 0.0, theta)
             return jax.jacfwd(lambda z: vf(t, jnp.concatenate([z, jnp.zeros(1)]), (ybase,))[:-1])(x)
 
-        jacs = jax.vmap(jac_at)(thetas, xs, times)  # eager: one pass of op-by-op dispatch, no compile
+        # exact zeros of forward-mode derivatives, evaluated op by op (~10 s on Teusink 2000 under
+        # load; differences compiled took as long and gave round-off nonzeros: 301 instead of 224)
+        jacs = jax.vmap(jac_at)(thetas, xs, times)
         pattern = np.eye(n, dtype=bool) | np.any(np.asarray(jacs) != 0, axis=0)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
+
+
+def difference_jacobian(f, x, floor, rel: float = float(np.sqrt(np.finfo(np.float64).eps))):
+    """(n, n) forward-difference Jacobian of f at x (CVODE's default kind): column j from
+    f(x + σ_j e_j) with σ_j = rel · max(|x_j|, floor), the n evaluations vmapped."""
+    sigma = rel * jnp.maximum(jnp.abs(x), floor)
+    sigma = (x + sigma) - x  # exactly representable increments
+    f0 = f(x)
+    cols = jax.vmap(lambda d: f(x + d))(jnp.diag(sigma))  # (n: column, n: component)
+    return ((cols - f0[None, :]) / sigma[:, None]).T
 
 
 def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
@@ -121,7 +141,9 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
         return functions(a)[1](t, jnp.concatenate([x, jnp.zeros((1,), x.dtype)]), a)[:-1]
 
     def jac(t, x, a):
-        return jax.jacfwd(lambda z: vf(t, z, a))(x)
+        if JACOBIAN == "forward":
+            return jax.jacfwd(lambda z: vf(t, z, a))(x)
+        return difference_jacobian(lambda z: vf(t, z, a), x, options.atol / options.rtol)
 
     def values_at(x, ybase, t, a):  # the symbol vector at ODE state x (one lane, one time)
         if not n_state:

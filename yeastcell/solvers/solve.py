@@ -65,7 +65,7 @@ def method(cell, options: SolverOptions) -> Method:
     """
     if isinstance(options.solver, BatchBDF):
         if isinstance(cell, SbmlCell):
-            if not sbml_bdf_capable(cell):
+            if cell.events is not None:
                 raise SimulationInputError(
                     f"BatchBDF does not locate state events; model {cell.model_id!r} has "
                     f"{cell.events.n} SBML event(s): use the default Rodas4P solver (the event-located solve)"

@@ -32,7 +32,8 @@ solver is chosen for the whole batch, so the result equals a one-process run. ``
 whole batch in every process; ``"shard"`` splits it across the local devices of each process.
 
 Solver: `yeastcell.solvers.batch_options` picks the solver for the batch size when the options leave it
-at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells; see
+at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells and of SBML cells
+without state events; see
 yeastcell/solvers/solve.py for the measurements), and `yeastcell.solvers.solve` integrates.
 """
 

@@ -142,3 +142,18 @@ def test_large_batches_of_event_free_sbml_cells_get_batch_bdf_and_cells_with_eve
     assert not isinstance(batch_options(opts, BDF_MIN_BATCH, evented).solver, BatchBDF)
     with pytest.raises(SimulationInputError, match="1 SBML event"):
         method(evented, yc.SolverOptions(solver=BatchBDF()))
+
+
+def test_a_lane_out_of_steps_is_a_failure_with_values_kept_up_to_where_it_stopped(cell):
+    perts = [yc.parameter("k", factor=1e-3), yc.parameter("k", factor=30.0)]  # lane 0 barely moves: few steps
+    opts = yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None, max_steps=200, solver=BatchBDF())
+    tr = yc.simulate_batch(cell, perts, T, options=opts, progress=False)
+    status = np.asarray(tr.status)
+    assert status[0] == yc.Status.SUCCESS and status[1] == yc.Status.MAX_STEPS
+    a = np.asarray(tr.species("A", allow_failed=True))
+    tf = float(np.asarray(tr.t_failed)[1])
+    assert T[0] < tf < T[-1]
+    before = T <= tf
+    assert np.all(np.isfinite(a[1, before])) and np.all(np.isnan(a[1, ~before]))  # never valid-looking
+    assert np.all(np.isfinite(a[0]))
+    assert not bool(np.asarray(tr.ok)[1])

@@ -32,7 +32,8 @@ solver is chosen for the whole batch, so the result equals a one-process run. ``
 whole batch in every process; ``"shard"`` splits it across the local devices of each process.
 
 Solver: `yeastcell.solvers.batch_options` picks the solver for the batch size when the options leave it
-at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells; see
+at the default `Rodas4P()` (`BatchBDF` for large batches of concentration cells and of SBML cells
+without state events; see
 yeastcell/solvers/solve.py for the measurements), and `yeastcell.solvers.solve` integrates.
 """
 
@@ -56,7 +57,7 @@ from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve_batch
 from .progress import bar, enabled
 from .simulate import _trajectory, _trajectory_arrays
-from .solvers import BDF_MIN_BATCH, SolverOptions, batch_options, save_times, solve
+from .solvers import BDF_MIN_BATCH, Method, SolverOptions, batch_options, method, save_times, solve
 from .solvers.chunks import chunk_size_for_progress, run_in_chunks
 from .solvers.memory import available_bytes, host_available_bytes, solve_bytes_per_lane
 from .trajectory import Trajectory
@@ -123,7 +124,7 @@ def simulate_batch(
     ):
         raise SimulationInputError(f"memory_budget must be a positive number of bytes or None, got {memory_budget!r}")
     n = int(conds.c0.shape[0])
-    chunk = default_lanes_per_chunk(cell) if lanes_per_chunk == "auto" else lanes_per_chunk
+    chunk = default_lanes_per_chunk(cell, options) if lanes_per_chunk == "auto" else lanes_per_chunk
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
         raise SimulationInputError(f"lanes_per_chunk must be a positive int, None or 'auto', got {lanes_per_chunk!r}")
     chunk = None if chunk is None or chunk >= n else int(chunk)
@@ -286,11 +287,15 @@ def _across_processes(run, conds: Condition, n: int):
     return tuple(jnp.asarray(a[:n]) for a in every)
 
 
-def default_lanes_per_chunk(cell: Cell) -> int | None:
+def default_lanes_per_chunk(cell: Cell, options: SolverOptions | None = None) -> int | None:
     """Lanes per sequential chunk of a vmapped batch: `SBML_LANES_PER_CHUNK_CPU` for SBML-style
-    cells on a CPU, otherwise None (one vmap; see module docstring for the measurements)."""
+    cells on a CPU that a large batch integrates lane by lane (state events, or a solver other than
+    `BatchBDF` and the default), otherwise None (one vmap, or one `BatchBDF` loop over the batch;
+    see module docstring for the measurements)."""
     if isinstance(cell, SbmlCell) and jax.default_backend() == "cpu":
-        return SBML_LANES_PER_CHUNK_CPU
+        big = batch_options(options or SolverOptions(), BDF_MIN_BATCH, cell)
+        if method(cell, big) is not Method.SBML_BDF:
+            return SBML_LANES_PER_CHUNK_CPU
     return None
 
 

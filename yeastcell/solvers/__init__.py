@@ -4,10 +4,11 @@ batches, fits and the active loop go through (steady states: `steady_solve`).
 
 Modules: `rosenbrock` (Rodas4P), `bdf` (BatchBDF, a batched variable-order BDF), `sparse_lu` (LU on
 a planned pivot order), `jacobian` (structured Jacobians of a cell), `events` (the event-located
-solve of SBML-semantics cells), `segments` (timed perturbation events), `chunks` (vmapped batches in
-chunks), `options` (`SolverOptions`), `times` (save-time validation), `runtime_checks` (diffrax/equinox
-runtime checks traced as NaN selects, so the programs can be cached), `solve` (the dispatch point),
-`steady` (the steady-state solve).
+solve of SBML-semantics cells), `sbml_bdf` (BatchBDF for SBML cells without state events),
+`segments` (timed perturbation events), `chunks` (vmapped batches in chunks), `options`
+(`SolverOptions`), `times` (save-time validation), `runtime_checks` (diffrax/equinox runtime checks
+traced as NaN selects, so the programs can be cached), `solve` (the dispatch point), `steady` (the
+steady-state solve).
 """
 
 from .bdf import BatchBDF as BatchBDF

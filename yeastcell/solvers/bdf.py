@@ -593,8 +593,9 @@ def bdf_batch(
 class BatchBDF:
     """`SolverOptions(solver=BatchBDF())`: integrate with `bdf_batch` instead of a diffrax solver.
 
-    Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells and cells that
-    wrap one (hybrids), not SBML-semantics cells. `simulate_batch` picks it by itself for large
+    Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells, cells that
+    wrap one (hybrids) and SBML-semantics cells without state events (`yeastcell/solvers/sbml_bdf.py`;
+    not those with SBML events). `simulate_batch` picks it by itself for large
     batches (`yeastcell/solvers/solve.py`, `batch_options`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
     """
 

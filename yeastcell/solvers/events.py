@@ -44,10 +44,18 @@ def system_ode(cell, cond, t0):
     component, so that a model without ODE variables still integrates.
     """
     sysm: System = cell.system
-    theta, rs, clamp = cell.theta, cond.rate_scale, cond.clamp
-    state = np.asarray(sysm.state, dtype=int)
+    theta = cell.theta
     y0 = sysm.y_from(cond.c0, cell.volumes, theta[: sysm.n_param])
     y0, _ = sysm.apply_rules(y0, t0, theta)
+    scale = state_scale(sysm, y0)
+    full, vf, x_of = ode_functions(sysm, theta, cond.rate_scale, cond.clamp, scale)
+    return y0, full, vf, x_of, scale
+
+
+def state_scale(sysm: System, y0):
+    """(n_state,) the divisor of each integrated symbol in the ODE state: the initial size of the
+    compartment of a concentration-based species, else 1 (see `system_ode`)."""
+    state = np.asarray(sysm.state, dtype=int)
     scale = jnp.ones((len(state),), dtype=y0.dtype)
     if len(state):
         comp_of = np.array(
@@ -61,19 +69,26 @@ def system_ode(cell, cond, t0):
         )
         v = y0[np.maximum(comp_of, 0)]
         scale = jnp.where((comp_of >= 0) & jnp.isfinite(v) & (v > 0), v, 1.0)
+    return scale
+
+
+def ode_functions(sysm: System, theta, rate_scale, clamp, scale):
+    """(full, vf, x_of) of `system_ode` for parameters `theta`, a condition's rate scales and clamps
+    and the state's `scale` (traceable in all of them: a batched solver passes them per lane)."""
+    state = np.asarray(sysm.state, dtype=int)
 
     def full(x, ybase, t):
         return sysm.apply_rules(ybase.at[state].set(x[:-1] * scale), t, theta)
 
     def vf(t, x, args):
         y, env = full(x, args[0], t)
-        dx = sysm.derivative(y, env, theta, rs, clamp) / scale
+        dx = sysm.derivative(y, env, theta, rate_scale, clamp) / scale
         return jnp.concatenate([dx, jnp.zeros((1,), dtype=x.dtype)])
 
     def x_of(y):
         return jnp.concatenate([y[state] / scale, jnp.zeros((1,), dtype=y.dtype)])
 
-    return y0, full, vf, x_of, scale
+    return full, vf, x_of
 
 
 def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None):
@@ -175,10 +190,7 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
             return y, applied
         for e in range(n_timed):
             live = ~applied[e] & (cond.event_t[e] <= t)
-            cur = sysm.species_values(y)[cond.event_species[e]]
-            new = jnp.where(cond.event_mode[e] == EVENT_SET, cond.event_value[e], cur + cond.event_value[e])
-            y2, _ = sysm.apply_rules(_set_species(sysm, y, cond.event_species[e], new), t, theta)
-            y = jnp.where(live, y2, y)
+            y = jnp.where(live, apply_timed_event(sysm, theta, cond, y, e, t), y)
             applied = applied.at[e].set(applied[e] | live)
         return y, applied
 
@@ -291,6 +303,14 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
     out = jnp.where(written[:, None], out, y[None, :])  # points at/after the last event time
     status = fail_where(status, n_fired >= max_events, Status.TOO_MANY_EVENTS)
     return out, status, jnp.where(status == Status.SUCCESS, jnp.inf, t)
+
+
+def apply_timed_event(sysm: System, theta, cond, y, e, t):
+    """The symbol vector `y` after timed perturbation event `e` of `cond` (set or add to a species'
+    value as formulas see it, then the rules at time `t`); traceable, `e` may be traced."""
+    cur = sysm.species_values(y)[cond.event_species[e]]
+    new = jnp.where(cond.event_mode[e] == EVENT_SET, cond.event_value[e], cur + cond.event_value[e])
+    return sysm.apply_rules(_set_species(sysm, y, cond.event_species[e], new), t, theta)[0]
 
 
 def _set_species(sysm, y, i, value):

@@ -22,7 +22,7 @@ import jax
 
 from .bdf import _ROWS
 from .options import SolverOptions
-from .solve import Method, method
+from .solve import Method, method, n_states
 
 F64 = 8  # bytes per float64 number
 SOLVER_WORK_ROWS = 48  # (n_dynamic,) vectors of a step: Rodas4P's 6 stages, BDF's Newton iterates, error estimates
@@ -37,7 +37,7 @@ def solve_bytes_per_lane(cell, n_t: int, options: SolverOptions, condition_bytes
         options: the `SolverOptions` of the solve (which solver; see `yeastcell.solvers.method`).
         condition_bytes: bytes of one lane's resolved `Condition` (its arrays' sizes over the batch size).
     """
-    n = max(len(cell.dynamic), 1)
+    n = max(n_states(cell), 1)
     n_values = len(cell.value_ids) if cell.value_ids is not None else cell.n_species
     saved = 3 * n_t * n_values  # output, the segment loop's carry and its copy of a segment's values
     # the solver's own save buffer (and diffrax's second SubSaveAt / BDF's out); the event-located

@@ -10,6 +10,10 @@ Three ways to integrate (`Method`), chosen by `method` from the cell and the sol
   (`yeastcell.solvers.segments`); a batch is that lane solve vmapped, optionally in chunks;
 - ``BATCH_BDF``: under `BatchBDF` the whole batch is one loop (`yeastcell.solvers.bdf`), again
   segment by segment; a single condition is a batch of one.
+- ``SBML_BDF``: under `BatchBDF` an SBML-semantics cell without state events (no SBML `<event>`:
+  rules, function definitions, piecewise formulas are fine) is integrated the same way over its
+  `System`'s symbols (`yeastcell.solvers.sbml_bdf`); `BatchBDF` for a cell with state events is
+  refused (they need the event-located solve).
 
 `batch_options` is the automatic choice for large batches (the solver left at the default `Rodas4P()`):
 a `ConcentrationCell` of at most `SPARSE_LU_MAX_STATES` dynamic species in a batch of at least
@@ -18,7 +22,12 @@ on a GPU: at batch 1000 on a 2-core CPU ~2.2 ms per core-model trajectory agains
 vmapped Rodas4P; on an NVIDIA H200 at batch 100 / 1000 / 10000, 3.1 / 0.44 / 0.084 ms against
 5.4 / 0.84 / 0.16 ms; benchmarks/RESULTS.md); otherwise an "auto" Rodas4P gets the sparse LU from
 `SPARSE_LU_MIN_BATCH` lanes on. Wrapped cells (hybrids) keep Rodas4P: BatchBDF has no structured
-Jacobian for them (not measured).
+Jacobian for them (not measured). An SBML-semantics cell without state events (at most
+`SPARSE_LU_MAX_STATES` integrated symbols) gets `BatchBDF` from `BDF_MIN_BATCH` lanes too: batch
+200, every global parameter scaled per lane, rtol 1e-8 (`benchmarks/bench_sbml_models.py --n 200`,
+2-core AMD EPYC under load): Teusink 2000 5.9 ms per trajectory against 77.1 ms with the
+event-located Rodas4P, Pritchard 2002 2.0 against 30.7 ms (docs/solvers.md has the
+libroadrunner ratios). Cells with state events keep the event-located Rodas4P.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from .jacobian import CellTerm, cell_term, solver_args
 from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH, Rodas4P
 from .runtime_checks import checks_as_nan
+from .sbml_bdf import solve_sbml_batch
 from .segments import mask_after, scan_segments
 
 BDF_MIN_BATCH = 64  # batch size from which `batch_options` picks BatchBDF (see module docstring)
@@ -53,22 +63,31 @@ class Method(enum.Enum):
     EVENTS = "events"
     DIFFRAX = "diffrax"
     BATCH_BDF = "batch_bdf"
+    SBML_BDF = "sbml_bdf"
 
 
 def method(cell, options: SolverOptions) -> Method:
     """The one dispatch point: which code integrates `cell` under `options.solver`.
 
     Raises:
-        SimulationInputError: `BatchBDF` asked for a cell with SBML semantics.
+        SimulationInputError: `BatchBDF` asked for an SBML-semantics cell with state events.
     """
     if isinstance(options.solver, BatchBDF):
         if isinstance(cell, SbmlCell):
-            raise SimulationInputError(
-                "BatchBDF integrates concentration cells; an SBML-semantics cell "
-                "(events, rules, amounts) needs the default Rodas4P solver"
-            )
+            if cell.events is not None:
+                raise SimulationInputError(
+                    f"BatchBDF does not locate state events; model {cell.model_id!r} has "
+                    f"{cell.events.n} SBML event(s): use the default Rodas4P solver (the event-located solve)"
+                )
+            return Method.SBML_BDF
         return Method.BATCH_BDF
     return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
+
+
+def sbml_bdf_capable(cell) -> bool:
+    """Whether `BatchBDF` integrates SBML-semantics `cell`: it has no state events (SBML `<event>`s;
+    timed perturbation events are fine)."""
+    return isinstance(cell, SbmlCell) and cell.events is None
 
 
 def solver_name(solver) -> str:
@@ -93,8 +112,8 @@ def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverO
     if (
         batch_size >= BDF_MIN_BATCH
         and _auto(solver)
-        and isinstance(cell, ConcentrationCell)
-        and 0 < len(cell.dynamic) <= SPARSE_LU_MAX_STATES
+        and (isinstance(cell, ConcentrationCell) or sbml_bdf_capable(cell))
+        and 0 < n_states(cell) <= SPARSE_LU_MAX_STATES
     ):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
@@ -108,6 +127,11 @@ def for_batch(solver, batch_size: int):
     if _auto(solver) and batch_size >= SPARSE_LU_MIN_BATCH:
         return dataclasses.replace(solver, linear_solver="batched")
     return solver
+
+
+def n_states(cell) -> int:
+    """Number of integrated variables: dynamic species, or an SBML cell's integrated symbols."""
+    return len(cell.system.state) if isinstance(cell, SbmlCell) else len(cell.dynamic)
 
 
 def _auto(solver) -> bool:
@@ -152,9 +176,10 @@ def _solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_ch
             f"conditions must be one resolved Condition or a stacked batch, got c0 of shape {conditions.c0.shape}"
         )
     batched = conditions.c0.ndim == 2
-    if how is Method.BATCH_BDF:
+    if how in (Method.BATCH_BDF, Method.SBML_BDF):
         conds = conditions if batched else _one_lane(conditions)
-        out = vmap_in_chunks(lambda c: _bdf(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
+        batch = _bdf if how is Method.BATCH_BDF else _sbml_bdf
+        out = vmap_in_chunks(lambda c: batch(cell, c, ts, options), conds, lanes_per_chunk, batched=True)
         out = out if batched else tuple(x[0] for x in out)
     else:
         lane = _events_lane if how is Method.EVENTS else _diffrax_lane
@@ -212,6 +237,14 @@ def _events_lane(cell, cond: Condition, ts, options: SolverOptions):
     cell = with_parameters(cell, cond)
     values, status, t_failed = solve_system(cell, cond, ts, options, options.max_events)
     return _checked(values, cell.system.species_values(values), ts, status, t_failed, options)
+
+
+def _sbml_bdf(cell, conds: Condition, ts, options: SolverOptions):
+    """(symbol values (B, n_t, n_symbols), status (B,), t_failed (B,)) of a stacked batch of an
+    SBML-semantics cell without state events (`yeastcell.solvers.sbml_bdf`)."""
+    values, status, t_failed = solve_sbml_batch(cell, conds, ts, options)
+    conc = cell.system.species_values(values)
+    return jax.vmap(lambda v, c, st, tf: _checked(v, c, ts, st, tf, options))(values, conc, status, t_failed)
 
 
 def _checked(values, conc, ts, status, t_failed, options):

@@ -1,0 +1,159 @@
+"""`BatchBDF` on SBML-semantics cells without state events (yeastcell/solvers/sbml_bdf.py) against the
+event-located solve (the path such cells took before) and libroadrunner, lane by lane."""
+
+from __future__ import annotations
+
+import libsbml
+import numpy as np
+import pytest
+
+import yeastcell as yc
+from yeastcell import sbml
+from yeastcell.exceptions import SimulationInputError
+from yeastcell.solvers import BDF_MIN_BATCH, BatchBDF, Method, Rodas4P, batch_options, method
+
+roadrunner = pytest.importorskip("roadrunner")
+
+T = np.linspace(0.0, 4.0, 21)
+RTOL, ATOL = 1e-10, 1e-12
+FACTORS = (0.5, 1.0, 1.7, 3.0)  # of parameter k, one per lane
+
+
+def _model(with_event: bool = False) -> str:
+    """A <-> B in a 2 L compartment: forward C * lin(k, A) (a function definition), backward
+    C * piecewise(kr * B, time > 1, 0) (off until t = 1); an assignment rule total = A + B; a
+    rate rule dp/dt = -k * p on a parameter; with `with_event`, an event doubling kr at p < 0.5."""
+    doc = libsbml.SBMLDocument(3, 2)
+    m = doc.createModel()
+    m.setId("bdf_rules")
+    c = m.createCompartment()
+    c.setId("C")
+    c.setSize(2.0)
+    c.setConstant(True)
+    for sid, amount in (("A", 1.0), ("B", 0.0)):
+        s = m.createSpecies()
+        s.setId(sid)
+        s.setCompartment("C")
+        s.setInitialAmount(amount)
+        s.setHasOnlySubstanceUnits(False)
+        s.setBoundaryCondition(False)
+        s.setConstant(False)
+    for pid, value, const in (("k", 0.8, True), ("kr", 0.3, False), ("p", 1.0, False), ("total", 0.0, False)):
+        p = m.createParameter()
+        p.setId(pid)
+        p.setValue(value)
+        p.setConstant(const)
+    fd = m.createFunctionDefinition()
+    fd.setId("lin")
+    fd.setMath(libsbml.parseL3Formula("lambda(x, y, x * y)"))
+    for rid, sub, prod, law in (
+        ("fwd", "A", "B", "C * lin(k, A)"),
+        ("bwd", "B", "A", "C * piecewise(kr * B, time > 1, 0)"),
+    ):
+        r = m.createReaction()
+        r.setId(rid)
+        r.setReversible(False)
+        for sid, make in ((sub, r.createReactant), (prod, r.createProduct)):
+            sr = make()
+            sr.setSpecies(sid)
+            sr.setStoichiometry(1)
+            sr.setConstant(True)
+        r.createKineticLaw().setMath(libsbml.parseL3Formula(law))
+    rule = m.createAssignmentRule()
+    rule.setVariable("total")
+    rule.setMath(libsbml.parseL3Formula("A + B"))
+    rate = m.createRateRule()
+    rate.setVariable("p")
+    rate.setMath(libsbml.parseL3Formula("-k * p"))
+    if with_event:
+        e = m.createEvent()
+        e.setId("boost")
+        e.setUseValuesFromTriggerTime(True)
+        t = e.createTrigger()
+        t.setMath(libsbml.parseL3Formula("p < 0.5"))
+        t.setInitialValue(False)
+        t.setPersistent(True)
+        a = e.createEventAssignment()
+        a.setVariable("kr")
+        a.setMath(libsbml.parseL3Formula("2 * kr"))
+    return libsbml.writeSBMLToString(doc)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sbml_bdf") / "bdf_rules.xml"
+    path.write_text(_model())
+    return path
+
+
+@pytest.fixture(scope="module")
+def cell(model_path):
+    return yc.compile_model(sbml.load(model_path))
+
+
+def _roadrunner(path, factor):
+    rr = roadrunner.RoadRunner(str(path))
+    rr.integrator.relative_tolerance = 1e-12
+    rr.integrator.absolute_tolerance = 1e-14
+    rr["k"] = rr["k"] * factor
+    out = rr.simulate(float(T[0]), float(T[-1]), len(T), selections=["[A]", "[B]", "p", "total"])
+    return np.asarray(out)
+
+
+def test_batch_bdf_matches_libroadrunner_lane_by_lane(cell, model_path):
+    perts = [yc.parameter("k", factor=f) for f in FACTORS]
+    opts = yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None, solver=BatchBDF())
+    assert method(cell, opts) is Method.SBML_BDF
+    assert method(cell, yc.SolverOptions(solver=Rodas4P())) is Method.EVENTS
+    bdf = yc.simulate_batch(cell, perts, T, options=opts, progress=False)
+    assert np.all(bdf.ok)
+    vals, ids = np.asarray(bdf.values), bdf.value_ids
+    got = np.stack(
+        [bdf.species("A"), bdf.species("B"), vals[..., ids.index("p")], vals[..., ids.index("total")]], axis=-1
+    )
+    for lane, f in enumerate(FACTORS):
+        np.testing.assert_allclose(got[lane], _roadrunner(model_path, f), rtol=1e-6, atol=1e-9)
+    # the rule holds in every lane, at every save point (amount conserved by the reactions)
+    np.testing.assert_allclose(got[..., 3], 0.5, rtol=1e-9)
+
+
+def test_batch_bdf_matches_the_event_located_solve_with_timed_events_and_parameters(cell):
+    """The path SBML cells took before (`Method.EVENTS`) as the reference."""
+    perts = [yc.pulse("A", 0.25, at=2.0), yc.step("B", 0.1, at=1.0) + yc.parameter("k", factor=2.0)]
+    bdf = yc.simulate_batch(
+        cell, perts, T, options=yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None, solver=BatchBDF())
+    )
+    old = yc.simulate_batch(cell, perts, T, options=yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None))
+    assert np.all(bdf.ok) and np.all(old.ok)
+    np.testing.assert_allclose(np.asarray(bdf.values), np.asarray(old.values), rtol=1e-6, atol=1e-9)
+    # the pulse shows at its time (right-continuous save) and the step sets B
+    i = int(np.searchsorted(T, 2.0))
+    assert bdf.species("A")[0, i] > bdf.species("A")[0, i - 1] + 0.2
+    np.testing.assert_allclose(bdf.species("B")[1, int(np.searchsorted(T, 1.0))], 0.1, rtol=1e-9)
+
+
+def test_large_batches_of_event_free_sbml_cells_get_batch_bdf_and_cells_with_events_keep_rodas(cell, tmp_path):
+    opts = yc.SolverOptions()
+    assert isinstance(batch_options(opts, BDF_MIN_BATCH, cell).solver, BatchBDF)
+    assert not isinstance(batch_options(opts, BDF_MIN_BATCH - 1, cell).solver, BatchBDF)
+    path = tmp_path / "with_event.xml"
+    path.write_text(_model(with_event=True))
+    evented = yc.compile_model(sbml.load(path))
+    assert not isinstance(batch_options(opts, BDF_MIN_BATCH, evented).solver, BatchBDF)
+    with pytest.raises(SimulationInputError, match="1 SBML event"):
+        method(evented, yc.SolverOptions(solver=BatchBDF()))
+
+
+def test_a_lane_out_of_steps_is_a_failure_with_values_kept_up_to_where_it_stopped(cell):
+    perts = [yc.parameter("k", factor=1e-3), yc.parameter("k", factor=30.0)]  # lane 0 barely moves: few steps
+    opts = yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None, max_steps=200, solver=BatchBDF())
+    tr = yc.simulate_batch(cell, perts, T, options=opts, progress=False)
+    status = np.asarray(tr.status)
+    assert status[0] == yc.Status.SUCCESS and status[1] == yc.Status.MAX_STEPS
+    a = np.asarray(tr.species("A", allow_failed=True))
+    tf = float(np.asarray(tr.t_failed)[1])
+    assert T[0] < tf < T[-1]
+    before = T <= tf
+    assert np.all(np.isfinite(a[1, before])) and np.all(np.isnan(a[1, ~before]))  # never valid-looking
+    assert np.all(np.isfinite(a[0]))
+    assert not bool(np.asarray(tr.ok)[1])

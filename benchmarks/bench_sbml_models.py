@@ -106,9 +106,7 @@ def bench_model(path: Path, n: int, repeats: int, seed: int) -> dict:
 
     rr = _rr(path, RTOL, ATOL)
     species = [s for s in rr.model.getFloatingSpeciesIds() if s in cell.species_ids]
-    ruled = (
-        set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()) | set(rr.getInitialAssignmentIds())
-    )  # defined by a rule: no value of their own to scale
+    ruled = set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()) | set(rr.getInitialAssignmentIds())
     params = [p for p in rr.model.getGlobalParameterIds() if p in cell.theta_names and p not in ruled]
     row["species"], row["params"] = len(species), len(params)
 

@@ -90,9 +90,12 @@ def main() -> None:
         )
         bad = res.step_status[0] != "optimal"
         if bad.any():
+            E = res.medium["ethanol"][0][:-1]
+            counts = {str(s): int(np.sum(res.step_status[0][bad] == s)) for s in sorted(set(res.step_status[0][bad]))}
             print(
-                f"  {int(bad.sum())} steps without an optimum from {res.first_failure_h[0]:.2f} h "
-                f"({sorted(set(res.step_status[0][bad]))}): no carbon source left"
+                f"  {int(bad.sum())} steps without an optimum from {res.first_failure_h[0]:.2f} h {counts}; "
+                f"{int(np.sum(bad & (E > 1.0)))} of them with ethanol still > 1 mM (no growth or exchange "
+                "recorded for them; the others: no carbon source left)"
             )
 
     import matplotlib

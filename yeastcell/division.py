@@ -92,11 +92,12 @@ def cell_growth(mu_per_h: float) -> SetParameter:
     return parameter(GROWTH_PARAMETER, float(mu_per_h) / 60.0)
 
 
-def division_times(traj: Trajectory) -> list[np.ndarray]:
+def division_times(traj: Trajectory, allow_failed: bool = False) -> list[np.ndarray]:
     """Division times (model time, min) of every lane: the saved times right after ``m`` dropped
     by more than :data:`DIVISION_DROP` (resolution: the saving grid).
 
-    Returns one array per lane (a single trajectory: a list of one).
+    Returns one array per lane (a single trajectory: a list of one); with ``allow_failed``, a
+    failed lane gets an empty array (its numbers are not read).
 
     Raises:
         SimulationInputError: the trajectory has no species ``m``.
@@ -104,24 +105,29 @@ def division_times(traj: Trajectory) -> list[np.ndarray]:
     """
     if MASS not in traj.species_ids:
         raise SimulationInputError(f"the trajectory has no mass species {MASS!r} (not a cell-cycle model)")
-    m = np.asarray(traj.species(MASS))
+    m = np.asarray(traj.species(MASS, allow_failed=allow_failed))
+    failed = (np.asarray(traj.status) != 0).reshape(-1)
     t = np.asarray(traj.t)
     m2 = m.reshape(-1, m.shape[-1])
     t2 = np.broadcast_to(t, m.shape).reshape(m2.shape)
     out = []
-    for mi, ti in zip(m2, t2):
+    for mi, ti, bad in zip(m2, t2, np.broadcast_to(failed, (m2.shape[0],))):
+        if bad:
+            out.append(np.zeros(0))
+            continue
         drop = np.flatnonzero(mi[1:] < (1.0 - DIVISION_DROP) * mi[:-1])
         out.append(ti[drop + 1])
     return out
 
 
-def division_periods(traj: Trajectory, skip: int = 1) -> np.ndarray:
+def division_periods(traj: Trajectory, skip: int = 1, allow_failed: bool = False) -> np.ndarray:
     """Mean interval between divisions per lane (min), skipping the first ``skip`` intervals (the
-    approach from the initial state to balanced growth); NaN for a lane with too few divisions."""
+    approach from the initial state to balanced growth); NaN for a lane with too few divisions
+    (or, with ``allow_failed``, a failed lane)."""
     if not (isinstance(skip, int) and skip >= 0):
         raise SimulationInputError(f"skip must be an int >= 0, got {skip!r}")
     out = []
-    for td in division_times(traj):
+    for td in division_times(traj, allow_failed):
         d = np.diff(td)[skip:]
         out.append(float(d.mean()) if d.size else math.nan)
     return np.array(out)

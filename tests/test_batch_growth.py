@@ -1,8 +1,8 @@
 """Batch culture with growth from the enzyme pool: dFBA on the enzyme-constrained Yeast-GEM.
 
 Checks: the phase figures of `yeastcell.culture_phases` on a culture whose answer is known (no
-data needed); a short enzyme-constrained culture (CI) grows on glucose at μ within 20 % of
-0.4 /h with glucose uptake below its bound (the pool, not a bound, limits it), makes ethanol and
+data needed, the fast CI check); (slow) a short enzyme-constrained culture grows on glucose at μ within 20 % of
+0.4 /h with glucose uptake below half its bound (the pool, not a bound, limits it), makes ethanol and
 takes it up again after glucose is exhausted; (slow, opt-in) the example's 2 % glucose culture:
 μ fitted on ln biomass within 20 % of 0.4 /h, glucose exhausted, a diauxic lag, ethanol consumed,
 the plain GEM slower on glucose.
@@ -73,6 +73,11 @@ def test_phases_of_a_known_culture():
         batch_phases(_synthetic(), fit_fraction=1.5)
 
 
+def test_run_dfba_refuses_other_models():
+    with pytest.raises(SimulationInputError, match="GEM or an ECModel"):
+        run_dfba(object(), None, [yc.wild_type()], initial={"biomass": 0.1}, t_end_h=1.0)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def models(refdata):
     from yeastcell.bench.growth import batch_growth_target
@@ -87,6 +92,7 @@ def models(refdata):
 
 
 @pytest.mark.reference_data
+@pytest.mark.slow  # ~45 s + 20 s set-up on the shared 2-core machine (2026-12-07), mostly compilation
 def test_enzyme_constrained_culture_through_the_shift(models):
     """10 mM glucose, dense inoculum, 2.5 h: glucose phase, exhaustion, ethanol uptake."""
     _, ec, cell = models
@@ -97,8 +103,8 @@ def test_enzyme_constrained_culture_through_the_shift(models):
     ok = res.step_status[0] == "optimal"
     first = res.growth[0, 0]
     assert ok[0] and abs(first - TARGET_MU) <= BAND * TARGET_MU, first
-    # glucose uptake is far below its bound: the enzyme pool limits growth, not an uptake bound
-    assert -res.exchange["glucose"][0, 0] < 0.1 * res.uptake_bounds["glucose"][0, 0]
+    # glucose uptake is well below its bound (what the culture holds): the enzyme pool limits it
+    assert -res.exchange["glucose"][0, 0] < 0.5 * res.uptake_bounds["glucose"][0, 0]
     assert res.exchange["ethanol"][0, 0] > 10.0  # overflow (mmol/gDW/h) while glucose lasts
     assert g[-1] < 0.01 * g[0]  # exhausted
     i = int(np.argmax(e))

@@ -302,7 +302,8 @@ def run_dfba(
         max_pivots_per_step: dual simplex pivot limit per LP.
 
     Raises:
-        SimulationInputError: bad times, culture species or lengths.
+        SimulationInputError: bad times, culture species or lengths; ``gem`` neither a GEM nor
+            an ECModel.
         UnknownReactionError, UnknownGeneError: names the GEM lacks.
         InfeasibleError: the GEM's own bounds are infeasible (no reference basis).
     """

@@ -27,7 +27,14 @@ Coupling scheme (static optimisation per macro-step; details in ``docs/dfba.md``
    ``dP/dt = (μ + k) (P_target - P)``. Respiratory-chain proteins are glucose
    repressed: ``P_target = P_ref (1 + (F - 1) K / (K + glucose))`` (F: the
    derepression fold); the other proteins stay at their condition's levels.
-5. **Infeasible LPs** (e.g. a medium without a carbon source cannot pay the
+5. **Enzyme-constrained GEM** (an :class:`~yeastcell.gem.enzyme.ECModel` as ``gem``): the
+   LP is ``ec.gem`` (the total-enzyme pool row is a constraint like any other), and glucose
+   uptake is no longer bounded by the kinetic core's ``GLT`` rate: the hexose transporters and
+   every other enzyme are priced by the pool (sMOMENT), so the glucose-phase growth rate and the
+   ethanol overflow follow from the pool; only what the culture holds bounds the uptake. The O2
+   capacity (respiratory-chain protein levels, glucose repression) and the ethanol uptake stay
+   as in 1. (``ec.gem`` passed as a plain GEM keeps the ``GLT`` bound too.)
+6. **Infeasible LPs** (e.g. a medium without a carbon source cannot pay the
    non-growth ATP maintenance) are reported per macro-step and trajectory
    (``DFBAResult.step_status``, ``status``); such a step has no growth and no
    exchange, and the numbers of that trajectory are flagged, never invented.
@@ -49,6 +56,7 @@ import numpy as np
 
 from yeastcell.cells import AbstractCell
 from yeastcell.exceptions import SimulationInputError
+from yeastcell.gem.enzyme import ECModel
 from yeastcell.gem.genes import resolve_genes
 from yeastcell.gem.gpr import compile_gpr, reaction_activity
 from yeastcell.gem.load import GEM, reaction_index
@@ -251,7 +259,7 @@ def _check_culture(initial: Mapping[str, float], feed: Mapping[str, float]) -> N
 
 
 def run_dfba(
-    gem: GEM,
+    gem: GEM | ECModel,
     cell,
     perturbations: Sequence,
     *,
@@ -269,7 +277,10 @@ def run_dfba(
     """Simulate a culture for each perturbation (one batched JAX program).
 
     Args:
-        gem: the genome-scale model (Yeast-GEM; see ``exchanges``).
+        gem: the genome-scale model (Yeast-GEM; see ``exchanges``), or an enzyme-constrained
+            one (:func:`~yeastcell.gem.enzyme.enzyme_constrained`): with an ``ECModel`` the LP is
+            ``gem.gem`` and glucose uptake is priced by its enzyme pool instead of bounded by the
+            kinetic core's transport rate (module docstring, item 5).
         cell: the compiled kinetic core (``yeastcell.load_cell()``).
         perturbations: one yeastcell perturbation per trajectory (e.g.
             ``condition("aerobic_batch") + knockout("PDC1")``); gene knockouts
@@ -291,11 +302,17 @@ def run_dfba(
         max_pivots_per_step: dual simplex pivot limit per LP.
 
     Raises:
-        SimulationInputError: bad times, culture species or lengths.
+        SimulationInputError: bad times, culture species or lengths; ``gem`` neither a GEM nor
+            an ECModel.
         UnknownReactionError, UnknownGeneError: names the GEM lacks.
         InfeasibleError: the GEM's own bounds are infeasible (no reference basis).
     """
     params = params or DFBAParameters()
+    kinetic_glucose = not isinstance(gem, ECModel)
+    if isinstance(gem, ECModel):
+        gem = gem.gem
+    if not isinstance(gem, GEM):
+        raise SimulationInputError(f"gem must be a GEM or an ECModel, got {type(gem).__name__}")
     feed = dict(feed or {})
     initial = dict(initial)
     _check_culture(initial, feed)
@@ -345,8 +362,12 @@ def run_dfba(
         base_lb[opened, ex[k]] = -OPEN_UPTAKE
     uptake = [ex["glucose"], ex["oxygen"], ex["ethanol"], ex["glycerol"], ex["acetate"]]
     sg = split_gem(gem, reversible=uptake, epsilon=params.epsilon)
-    engine = make_engine(sg.gem)  # reference: the GEM's own medium (feasible for Yeast-GEM)
     slb, sub = sg.split_bounds(base_lb, base_ub)
+    # reference basis: the GEM's own medium (feasible for Yeast-GEM); with the enzyme pool, the
+    # first trajectory's bounds with uptake open, whose optimum (pool-limited growth with overflow)
+    # is a few pivots from the culture's first steps; from the medium's basis (glucose uptake <= 1)
+    # the JAX dual simplex did not reach it in 2000 pivots
+    engine = make_engine(sg.gem if kinetic_glucose else sg.gem.replace(lb=slb[0], ub=sub[0]))
     back = {k: int(sg.back_of[ex[k]]) for k in ("glucose", "oxygen", "ethanol")}
     net_cols = {k: (ex[k], int(sg.back_of[ex[k]])) for k in CULTURE_SPECIES + ("oxygen",)}
 
@@ -364,7 +385,7 @@ def run_dfba(
         jnp.asarray(feed_v),
         float(dt_h),
         float(dilution_rate_per_h),
-        _static_args(back, net_cols, ex["growth"], params),
+        _static_args(back, net_cols, ex["growth"], params, kinetic_glucose),
     )
     states, mu, bounds, exch, codes, pivots = jax.tree.map(np.asarray, out)
     return _result(states, mu, bounds, exch, codes, pivots, s0, dt_h, n_steps, perturbations)
@@ -383,7 +404,7 @@ def _in_gem(gem: GEM, name: str) -> bool:
         return False
 
 
-def _static_args(back, net_cols, growth_col, params):
+def _static_args(back, net_cols, growth_col, params, kinetic_glucose: bool):
     return (
         tuple(sorted(back.items())),
         tuple(sorted(net_cols.items())),
@@ -394,13 +415,14 @@ def _static_args(back, net_cols, growth_col, params):
         params.derepression_fold,
         params.repression_k_mM,
         params.protein_turnover_per_h,
+        bool(kinetic_glucose),
     )
 
 
 def _compiled_run(n_steps: int, max_pivots: int):
     @eqx.filter_jit
     def run(P: LPArrays, start: Basis, kin: _Kinetic, slb, sub, s0, feed, dt, D, static):
-        back, net_cols, growth_col, ve, ke, kig, fold, krep, k_adapt = static
+        back, net_cols, growth_col, ve, ke, kig, fold, krep, k_adapt, kinetic_glucose = static
         back, net_cols = dict(back), dict(net_cols)
 
         def one(lb0, ub0, c_ref, rate_scale):
@@ -408,6 +430,8 @@ def _compiled_run(n_steps: int, max_pivots: int):
                 s, resp, basis = carry
                 X, G, E = s[0], s[1], s[2]
                 q_glc, q_o2 = _uptake_capacities(kin, c_ref, rate_scale, G, resp)
+                if not kinetic_glucose:  # priced by the enzyme pool; bounded by availability only
+                    q_glc = jnp.full_like(q_glc, OPEN_UPTAKE)
                 q_e = ve * E / (ke + E) * kig / (kig + G)
                 avail = jnp.maximum(X * dt, 1e-30)
                 q_glc = jnp.minimum(q_glc, G / avail)

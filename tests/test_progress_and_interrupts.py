@@ -94,6 +94,7 @@ def test_keyboard_interrupt_is_one_line_and_status_130(monkeypatch, capsys):
     assert err.strip().splitlines() == ["yeastcell: interrupted (Ctrl-C)"]
 
 
+@pytest.mark.serial  # timing-sensitive: run alone, not beside another xdist worker
 def test_ctrl_c_during_a_whole_cell_simulation_stops_within_5_s(tmp_path):
     """SIGINT while XLA compiles the whole-cell solve (2 s after JAX logs the MLIR module of
     jit(_solve); compiling and integrating take minutes): the process ends within 5 s with status 130,

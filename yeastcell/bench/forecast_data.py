@@ -25,7 +25,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compile import compile_model
 from ..exceptions import DatasetError, UnknownNameError
+from ..load import load_model
+from ..studies.goncalves2017 import goncalves2017_site_coverage
+from ..studies.goncalves2017_nacl import read_goncalves2017_nacl_phospho, read_goncalves2017_nacl_targeted
+from ..studies.goncalves2017_nitrogen import (
+    DEFAULT_CONDITIONS,
+    EXPERIMENTS,
+    read_goncalves2017_nitrogen_metabolome,
+    read_goncalves2017_nitrogen_phospho,
+    read_goncalves2017_nitrogen_transcriptome,
+)
+from ..studies.kanshin2015 import mapped_dataset, read_kanshin2015
 
 #: which model each dataset is compared with: the module of the whole-cell model that holds its pathway, alone
 #: (models/torc1_module.yaml, models/hog_module.yaml), so that fits take seconds (docs/signaling_forecast.md)
@@ -35,8 +47,6 @@ DATASET_MODELS = {"kanshin": "hog_module", "nitrogen": "torc1_module", "nacl": "
 @functools.lru_cache(maxsize=4)
 def model_cell(name: str):
     """The compiled model `name`, compiled once per process."""
-    from ..compile import compile_model
-    from ..load import load_model
 
     return compile_model(load_model(name))
 
@@ -159,8 +169,6 @@ def _combine(
 
 def kanshin_series(root: str | Path | None = None) -> ForecastSeries:
     """Kanshin 2015 (0.4 M NaCl, one condition): the peptides of the package's site map."""
-    from ..load import load_model
-    from ..studies.kanshin2015 import mapped_dataset, read_kanshin2015
 
     model_name = DATASET_MODELS["kanshin"]
     model = load_model(model_name)
@@ -189,7 +197,6 @@ def kanshin_series(root: str | Path | None = None) -> ForecastSeries:
 
 
 def _sites(ds, model, unmapped) -> tuple[list[str], list[str]]:
-    from ..studies.goncalves2017 import goncalves2017_site_coverage
 
     cov = goncalves2017_site_coverage(ds, model)
     obs, qs = [], []
@@ -246,14 +253,6 @@ def _transcripts(ds, cell, unmapped) -> tuple[list[str], list[str], list[int]]:
 
 def nitrogen_series(root: str | Path | None = None) -> ForecastSeries:
     """Gonçalves 2017 nitrogen upshift / downshift / rapamycin (phosphopeptides, ions, transcripts)."""
-    from ..load import load_model
-    from ..studies.goncalves2017_nitrogen import (
-        DEFAULT_CONDITIONS,
-        EXPERIMENTS,
-        read_goncalves2017_nitrogen_metabolome,
-        read_goncalves2017_nitrogen_phospho,
-        read_goncalves2017_nitrogen_transcriptome,
-    )
 
     model_name = DATASET_MODELS["nitrogen"]
     model = load_model(model_name)
@@ -291,8 +290,6 @@ def nacl_series(root: str | Path | None = None) -> ForecastSeries:
     The model has no pheromone pathway, so NaCl + alpha-factor is simulated as NaCl alone (``simulated_as``):
     it is never learnt from and is scored only as the left-out condition (what NaCl alone predicts for it).
     alpha-factor alone is not scored (no perturbation)."""
-    from ..load import load_model
-    from ..studies.goncalves2017_nacl import read_goncalves2017_nacl_phospho, read_goncalves2017_nacl_targeted
 
     model_name = DATASET_MODELS["nacl"]
     model = load_model(model_name)

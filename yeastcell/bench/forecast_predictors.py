@@ -25,7 +25,14 @@ import re
 
 import numpy as np
 
+from ..data.dataset import Dataset
 from ..exceptions import SimulationInputError, YeastcellError
+from ..fit import bounded_parameters, fit
+from ..fit.problem import build_problem, predictions_log2
+from ..hybrid import hybridize
+from ..observe import protein_forms
+from ..perturb import delayed_notation
+from ..solvers import SolverOptions
 from .forecast_data import ForecastSeries, model_cell
 
 LEAD_MIN = 60.0  # min on the pre-perturbation medium before the perturbation
@@ -52,8 +59,6 @@ def model_dataset(series: ForecastSeries, mask: np.ndarray):
     perturbation time) for `yeastcell.fit.fit`. Every simulated condition stays in (a left-out one with no
     entry), so every split of a series has the same shapes and `fit` reuses its compiled programs; a condition
     simulated as another (`ForecastSeries.simulated_as`) is not in it."""
-    from ..data.dataset import Dataset
-    from ..perturb import delayed_notation
 
     idx = _simulated_rows(series)
     tm, rows, _ = _grid(series)
@@ -90,7 +95,6 @@ def simulate_series(model, series: ForecastSeries, options=None) -> np.ndarray:
     Raises:
         ForecastFailed: a condition's simulation failed (named).
     """
-    from ..fit.problem import build_problem, predictions_log2
 
     ds = model_dataset(series, np.ones(series.values.shape, dtype=bool))
     prob = build_problem(model, ds, SIGMA_LOG2, mapping(series))
@@ -105,7 +109,6 @@ def simulate_series(model, series: ForecastSeries, options=None) -> np.ndarray:
 
 
 def _options(options):
-    from ..solvers import SolverOptions
 
     return options or SolverOptions(rtol=1e-6, atol=1e-9, max_steps=20_000)
 
@@ -116,7 +119,6 @@ _RATE = re.compile(r"^(k|V)")  # rate constants and maximal rates (kf, kr, k_sch
 
 def fit_reactions(series: ForecastSeries) -> list[str]:
     """Signaling reactions (not the proteome layer's syn_/deg_) that make or consume a measured species."""
-    from ..observe import protein_forms
 
     cell = model_cell(series.model)
     measured: set[str] = set()
@@ -153,7 +155,6 @@ def fit_model(series: ForecastSeries, train: np.ndarray, seed: int, epochs: int)
     Seed 0 starts at the authored values; seed k > 0 runs two starts, the authored values and one drawn
     log-uniformly within the bounds with seed k (`yeastcell.fit.fit` ``starts=2``), and keeps the better.
     """
-    from ..fit import bounded_parameters, fit
 
     cell = model_cell(series.model)
     res = fit(
@@ -183,9 +184,6 @@ def _adam():
 def fit_hybrid(fitted, series: ForecastSeries, train: np.ndarray, seed: int, epochs: int, width: int = 16):
     """(HybridCell, FitResult): a residual on the rates of `fit_reactions` of the fitted model, trained on `train`."""
     import jax
-
-    from ..fit import fit
-    from ..hybrid import hybridize
 
     hyb = hybridize(
         fitted,

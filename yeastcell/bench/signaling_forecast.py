@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import UnknownNameError
 from ..progress import bar as progress_bar
 from ..progress import enabled
-from .forecast_data import ForecastSeries, forecast_series
+from .forecast_data import SERIES, ForecastSeries, forecast_series, model_cell
 from .forecast_predictors import (
     LEAD_MIN,
     autoregression,
@@ -185,7 +186,6 @@ def run_dataset(
 
 
 def _cell(series: ForecastSeries):
-    from .forecast_data import model_cell
 
     return model_cell(series.model)
 
@@ -196,8 +196,6 @@ def dataset_names(o: dict) -> list[str]:
     Raises:
         UnknownNameError: an unknown dataset (close matches listed). TaskOptionError: a bad option value.
     """
-    from ..exceptions import UnknownNameError
-    from .forecast_data import SERIES
 
     names = [n.strip() for n in str(o["datasets"]).split(",") if n.strip()]
     if not names:

@@ -614,9 +614,7 @@ register(_measurement("petab_sciml_suite").petab_sciml_task())
 
 
 def _run_signaling_forecast(o: dict) -> TaskResult:
-    from .signaling_forecast import signaling_forecast_result
-
-    return signaling_forecast_result(o)
+    return _measurement("signaling_forecast").signaling_forecast_result(o)
 
 
 register(

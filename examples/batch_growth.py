@@ -15,7 +15,7 @@ derepressed after the shift at rate μ + k: the diauxic lag) and the ethanol upt
 Printed per model: μ on glucose (fit of ln biomass over the exponential phase), glucose exhaustion,
 lag (tangent method), μ on ethanol, ethanol peak and consumption (`yeastcell.culture_phases`).
 
-    python examples/batch_growth.py [--out batch_growth.png] [--t-end 32] [--dt 0.25]
+    python examples/batch_growth.py [--out batch_growth.png] [--t-end 32] [--dt 0.25] [--smoke]
 
 Needs YEASTCELL_REFERENCE_DATA (default ../shared/data) for yeast-GEM.yml and gecko/.
 """
@@ -59,7 +59,10 @@ def main() -> None:
     ap.add_argument("--out", default="batch_growth.png")
     ap.add_argument("--t-end", type=float, default=32.0, help="simulated time, h")
     ap.add_argument("--dt", type=float, default=0.25, help="macro-step, h")
+    ap.add_argument("--smoke", action="store_true", help="2 h of the ecGEM culture only (glucose phase), for CI")
     args = ap.parse_args()
+    if args.smoke:
+        args.t_end, args.dt = 2.0, 0.5
 
     root = reference_data_dir()
     gem = load_gem(root / "yeast-gem" / "yeast-GEM.yml")
@@ -72,7 +75,8 @@ def main() -> None:
     initial = {"biomass": 0.05, "glucose": GLUCOSE_2_PERCENT_MM}
 
     runs = {}
-    for name, model in (("ecGEM (enzyme pool)", ec), ("plain GEM (kinetic bounds)", gem)):
+    models = (("ecGEM (enzyme pool)", ec), ("plain GEM (kinetic bounds)", gem))
+    for name, model in models[:1] if args.smoke else models:
         t0 = time.perf_counter()
         res = run_dfba(model, cell, pert, initial=initial, t_end_h=args.t_end, dt_h=args.dt)
         wall = time.perf_counter() - t0

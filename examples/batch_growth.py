@@ -26,9 +26,9 @@ import argparse
 import time
 
 import numpy as np
-import pandas as pd
 
 import yeastcell as yc
+from yeastcell.bench.growth import batch_growth_target
 from yeastcell.culture_phases import batch_phases
 from yeastcell.dfba import run_dfba
 from yeastcell.gem import enzyme_constrained, load_enzyme_data, load_gem
@@ -38,20 +38,6 @@ from yeastcell.io import atomic_path
 from yeastcell.refdata import reference_data_dir
 
 GLUCOSE_2_PERCENT_MM = 20.0 / 180.16 * 1000.0  # 20 g/L glucose, mM
-
-
-def measured_batch_growth(root) -> float:
-    """Median growth rate (h⁻¹) of the aerobic glucose minimal-medium batch cultures in GECKO's
-    BayesianGrowthRates.csv (its column ``Uptake`` holds the growth rate)."""
-    b = pd.read_csv(root / "gecko" / "BayesianGrowthRates.csv")
-    sel = b[
-        (b["Species"] == "Saccharomyces_cerevisiae")
-        & (b["Substrate"] == "D-glucose")
-        & (b["OxAvail"] == "aerobic")
-        & (b["Media"] == "MIN")
-        & (b["Unused3"] == "Batch")
-    ]
-    return float(sel["Uptake"].median())
 
 
 def main() -> None:
@@ -67,7 +53,7 @@ def main() -> None:
     root = reference_data_dir()
     gem = load_gem(root / "yeast-gem" / "yeast-GEM.yml")
     ec0 = enzyme_constrained(gem, load_enzyme_data(gem, root))
-    target = measured_batch_growth(root)
+    target, _ = batch_growth_target(root / "gecko" / "BayesianGrowthRates.csv")  # GECKO: median aerobic glucose batch
     ec = with_pool(ec0, pool_for_growth(ec0, target))
     print(f"enzyme pool P = {ec.pool_bound:.4g} g/gDW (σ = {ec.saturation:.3g}): max growth on glucose {target:.3f} /h")
     cell = yc.load_cell()

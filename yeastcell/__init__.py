@@ -3,14 +3,19 @@
 Importing yeastcell enables float64 in JAX (``jax_enable_x64``), which the stiff kinetic core needs;
 set ``YEASTCELL_ALLOW_FLOAT32=1`` before import to opt out (compiling a model then fails with a
 message). ``YEASTCELL_COMPILATION_CACHE=DIR`` (or ``=default``) turns on JAX's persistent compilation cache
-(opt-in; see `yeastcell.compilation_cache`). Units inside the
+(opt-in; see `yeastcell.compilation_cache`). Importing yeastcell before scipy sets
+``OPENBLAS_NUM_THREADS=1`` unless it is set (see `yeastcell._blas_threads`). Units inside the
 core: mM, min, L.
 """
+
+from ._blas_threads import single_threaded_blas_unless_set as _single_threaded_blas
+
+_single_threaded_blas()
 
 from ._x64 import enable_x64_unless_opted_out as _enable_x64
 from .compilation_cache import enable_persistent_cache as _enable_persistent_cache
 
-_enable_x64()
+_enable_x64()  # noqa: E402
 _enable_persistent_cache()
 
 from .batch import simulate_batch as simulate_batch  # noqa: E402

@@ -27,6 +27,7 @@ from .spec import ModelSpec
 
 _COMPILED: OrderedDict[str, ConcentrationCell | SbmlCell] = OrderedDict()
 _COMPILED_MAX = 32
+_SPEC_KEYS: OrderedDict[int, tuple[ModelSpec, str]] = OrderedDict()
 
 
 def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
@@ -40,7 +41,7 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     sharing one is safe; the last 32 distinct specs are kept.
     """
     require_x64()
-    key = hashlib.sha256(repr(spec).encode()).hexdigest()
+    key = spec_key(spec)
     cell = _COMPILED.get(key)
     if cell is None:
         cell = _compile(spec)
@@ -50,6 +51,24 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     else:
         _COMPILED.move_to_end(key)
     return cell
+
+
+def spec_key(spec: ModelSpec) -> str:
+    """Content hash of a spec (sha256 of its text): equal specs, equal keys, across processes.
+    Remembered for the last 32 spec objects (a spec is immutable)."""
+    hit = _SPEC_KEYS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    key = hashlib.sha256(repr(spec).encode()).hexdigest()
+    _SPEC_KEYS[id(spec)] = (spec, key)
+    if len(_SPEC_KEYS) > _COMPILED_MAX:
+        _SPEC_KEYS.popitem(last=False)
+    return key
+
+
+def compiled_for(key: str) -> ConcentrationCell | SbmlCell | None:
+    """The cell `compile_model` compiled for the spec with content hash `key`, if it still holds it."""
+    return _COMPILED.get(key)
 
 
 def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:

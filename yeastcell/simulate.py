@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -17,6 +16,7 @@ from .bounds import species_bounds
 from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
+from .program_store import stored_program
 from .solvers import SolverOptions, save_times, solve, with_parameters
 from .status import Status
 from .trajectory import Trajectory
@@ -81,15 +81,37 @@ def _trajectory(cell, ts, conc, status, labels, cond, t_failed=None):
     return dataclasses.replace(traj, labels=tuple(labels))
 
 
-@eqx.filter_jit
-def _trajectory_arrays(cell, ts, values, status, cond, t_failed, lo, hi):
+def _trajectory_arrays(cell, ts, values, status, cond, t_failed, lo, hi) -> Trajectory:
     """Species and fluxes along the saved values, NaN after the time a failed lane stopped, and
-    the physiological-bounds warning of solved lanes (`yeastcell.bounds`).
+    the physiological-bounds warning of solved lanes (`yeastcell.bounds`), as a `Trajectory`.
 
     `values` are what the solver saved, (n_t, n_values) or batched (B, n_t, n_values): the species
     concentrations of a concentration cell, all symbol values of an SBML cell (`cell.value_ids`).
     A failed lane keeps what was saved up to `t_failed` (min; +inf for a lane that did not fail).
+    The array work is one compiled program (`_trajectory_program`); names stay outside it.
     """
+    tt, conc, flux, t_failed, warning, *saved_values = _trajectory_program(
+        cell, ts, values, status, cond, t_failed, lo, hi
+    )
+    saved = {} if cell.value_ids is None else {"values": saved_values[0], "value_ids": cell.value_ids}
+    return Trajectory(
+        tt,
+        conc,
+        flux,
+        status,
+        cell.species_ids,
+        cell.reaction_ids,
+        (),
+        cell.spec,
+        **saved,
+        t_failed=t_failed,
+        warning=warning,
+    )
+
+
+@stored_program("trajectory")
+def _trajectory_program(cell, ts, values, status, cond, t_failed, lo, hi):
+    """(times, species, fluxes, t_failed, warning[, symbol values]) arrays of `_trajectory_arrays`."""
     tt = jnp.broadcast_to(ts, values.shape[:-1])
 
     def lane_fluxes(vals, times, cond_lane):
@@ -105,19 +127,7 @@ def _trajectory_arrays(cell, ts, values, status, cond, t_failed, lo, hi):
     bad = (tt > t_failed[..., None])[..., None]
     conc = jnp.where(bad, jnp.nan, cell.species_values(values))
     flux = jnp.where(bad, jnp.nan, flux)
-    saved = {} if cell.value_ids is None else {"values": jnp.where(bad, jnp.nan, values), "value_ids": cell.value_ids}
     outside = jnp.any((conc > hi) | (conc < lo), axis=(-2, -1))
     warning = jnp.where((status == Status.SUCCESS) & outside, Status.IMPLAUSIBLE_STATE, 0).astype(jnp.int32)
-    return Trajectory(
-        tt,
-        conc,
-        flux,
-        status,
-        cell.species_ids,
-        cell.reaction_ids,
-        (),
-        cell.spec,
-        **saved,
-        t_failed=t_failed,
-        warning=warning,
-    )
+    saved = () if cell.value_ids is None else (jnp.where(bad, jnp.nan, values),)
+    return (tt, conc, flux, t_failed, warning, *saved)

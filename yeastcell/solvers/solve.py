@@ -36,13 +36,13 @@ import dataclasses
 import enum
 
 import diffrax
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from ..cells import ConcentrationCell, SbmlCell
 from ..exceptions import SimulationInputError
 from ..perturb import Condition
+from ..program_store import stored_program
 from ..status import check_partial, from_diffrax
 from .bdf import BatchBDF, bdf_batch
 from .chunks import vmap_in_chunks
@@ -168,7 +168,7 @@ def solve(
         return _solve(cell, conditions, ts, options, lanes_per_chunk, stop_time)
 
 
-@eqx.filter_jit
+@stored_program("solve")
 def _solve(cell, conditions: Condition, ts, options: SolverOptions, lanes_per_chunk, stop_time):
     how = method(cell, options)
     if conditions.c0.ndim not in (1, 2):

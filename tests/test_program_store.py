@@ -48,3 +48,17 @@ def test_what_cannot_be_keyed_exactly_is_traced():
 
     inside(cell.theta)
     assert seen == [None]  # called inside a trace: inlined there
+
+
+def test_the_store_is_capped_least_recently_used_first(tmp_path):
+    import os
+
+    from yeastcell.program_store import evict
+
+    for i, age in enumerate((300, 100, 200)):
+        p = tmp_path / f"p{i}.jaxexport"
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (1e9 - age, 1e9 - age))
+    assert evict(tmp_path, 2500) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.jaxexport", "p2.jaxexport"]  # the oldest went
+    assert evict(tmp_path, 2500) == 0

@@ -15,14 +15,12 @@ program). Until that is understood, reading compiled CPU programs back is the us
 
 Every compiled program is cached (no minimum compile time), and the folder is capped at
 `MAX_CACHE_BYTES` (JAX evicts the least recently used entries). JAX writes each entry atomically, so
-processes running at the same time can share the folder. What is cached is XLA's compiled code:
-tracing the model in Python is still paid in every process. JAX does not store programs with host
-callbacks; the solver programs used to carry some (diffrax's `equinox.error_if` checks of the save
-times), so the largest program, the solve, was compiled again in every process. They are now traced
-with those checks as NaN selects (`yeastcell.solvers.runtime_checks`) and are stored. Measured on the
-core model (one `simulate` in a fresh process, 2-core CPU under a load of ~8): first result 78 s
-without the cache; with a warm cache 38 s before that change (the 24 s solve compile repeated),
-23 s after it; the rest is tracing (~20 s of it the solve's, under that load).
+processes running at the same time can share the folder. JAX does not store programs with host
+callbacks; the solver programs are traced with diffrax's checks as NaN selects
+(`yeastcell.solvers.runtime_checks`) so that they are stored. XLA's compiled code is what this cache
+holds; the traced programs (tracing the core model takes ~9 s) are kept beside it by
+`yeastcell.program_store`, in ``yeastcell_programs/`` of the same folder. docs/start_up.md has the
+measured times (`benchmarks/bench_first_result.py`).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ import functools
 import hashlib
 import importlib.metadata
 import logging
+import os
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 
 FOLDER_NAME = "yeastcell_programs"
 MAX_LOADED = 64  # programs kept deserialised per process (least recently used dropped)
+MAX_STORE_BYTES = 512 * 1024**2  # the folder's cap: least recently used files go first
 #: What this process did per program name: ``"<name>:exported"``, ``":loaded"`` (from the store),
 #: ``":traced"`` (through `filter_jit`, not keyed or not storable). For tests and diagnostics.
 stats: Counter[str] = Counter()
@@ -177,6 +179,7 @@ class StoredProgram:
     def _load(self, path: Path) -> Callable | None:
         try:
             blob = path.read_bytes()
+            os.utime(path)  # recently used: the cap evicts by modification time
         except OSError:
             return None
         try:
@@ -208,6 +211,7 @@ class StoredProgram:
         try:
             with atomic_path(path) as tmp:
                 tmp.write_bytes(blob)
+            evict(path.parent, MAX_STORE_BYTES)
         except OSError as exc:
             log.info("program %s not written to %s (%s)", self.name, path.parent, exc)
         return self._compiled(exported)
@@ -221,6 +225,30 @@ class StoredProgram:
 
         run.__name__ = run.__qualname__ = f"stored_{self.name}"
         return jax.jit(run)
+
+
+def evict(folder: Path, max_bytes: int) -> int:
+    """Delete the least recently used stored programs until `folder` holds at most `max_bytes`;
+    returns the number deleted. Files another process removes meanwhile are skipped."""
+    entries = []
+    for p in folder.glob("*.jaxexport"):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, st.st_size, p))
+    total = sum(size for _, size, _ in entries)
+    removed = 0
+    for _, size, p in sorted(entries):
+        if total <= max_bytes:
+            break
+        try:
+            p.unlink()
+            removed += 1
+        except OSError:
+            pass
+        total -= size
+    return removed
 
 
 def stored_program(name: str) -> Callable[[Callable], StoredProgram]:

@@ -107,10 +107,10 @@ def _cell_token(cell) -> str | None:
     if reference is not cell:
         static = eqx.partition(cell, eqx.is_array)[1]
         ref_static = eqx.partition(reference, eqx.is_array)[1]
-        same = jax.tree_util.tree_structure(static) == jax.tree_util.tree_structure(ref_static) and all(
-            a is b or a == b for a, b in zip(jax.tree_util.tree_leaves(static), jax.tree_util.tree_leaves(ref_static))
-        )
-        if not same:
+        structure: Any
+        leaves, structure = jax.tree_util.tree_flatten(static)
+        ref_leaves, ref_structure = jax.tree_util.tree_flatten(ref_static)
+        if structure != ref_structure or not all(a is b or a == b for a, b in zip(leaves, ref_leaves, strict=True)):
             return None
     return f"{type(cell).__name__}:{key}"
 

@@ -104,7 +104,18 @@ def test_ctrl_c_during_a_whole_cell_simulation_stops_within_5_s(tmp_path):
     out = tmp_path / "cell.csv"
     env = dict(os.environ, YEASTCELL_PROGRESS="0", JAX_LOG_COMPILES="1", PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "yeastcell.cli", "simulate", "-m", "yeast_cell", "--t-end", "600", "-o", str(out)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as from a terminal: SIGINT at its default disposition. A test run started in the background
+    # of a non-interactive shell (`pytest ... &`) has SIGINT ignored, and a child inherits that, so
+    # it would not see the signal at all (the command then ran to the end with status 0).
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     lines: list[str] = []
     compiling = threading.Event()
 

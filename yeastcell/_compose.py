@@ -42,10 +42,15 @@ MODULE_KEYS = {"format", "module", "references", *LIST_SECTIONS}
 _MODULE_HEADER = ("id", "name", "description")
 
 
+# libyaml's safe loader where PyYAML was built with it (same documents, ~7x faster on the model
+# files: 0.12 s against 0.90 s for all of models/), else the pure-Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Mapping:
     """Parse a YAML file into a mapping (ModelFileError naming the file otherwise)."""
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=_SAFE_LOADER)
     except yaml.YAMLError as err:
         raise ModelFileError(path, "file", f"not valid YAML: {err}") from None
     if not isinstance(doc, Mapping):

@@ -62,3 +62,40 @@ def test_the_store_is_capped_least_recently_used_first(tmp_path):
     assert evict(tmp_path, 2500) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.jaxexport", "p2.jaxexport"]  # the oldest went
     assert evict(tmp_path, 2500) == 0
+
+
+def test_static_arguments_are_keyed_by_value_and_code_or_not_at_all(monkeypatch):
+    import diffrax
+    import optimistix as optx
+
+    cell = yc.load_cell("torc1_module")
+    base = _args(cell)
+
+    def with_options(options):
+        return (*base[:3], options, None, True)
+
+    def chord(rtol):
+        return SolverOptions(solver=diffrax.Kvaerno5(root_finder=optx.Chord(rtol=np.asarray(rtol), atol=1e-9)))
+
+    # arrays held as static data are constants of the program: their values are in the key
+    assert program_key("solve", with_options(chord(1e-5)))[0] == program_key("solve", with_options(chord(1e-5)))[0]
+    assert program_key("solve", with_options(chord(1e-5)))[0] != program_key("solve", with_options(chord(1e-3)))[0]
+
+    # a function whose code is not in the key (a lambda, a local or user function): not keyed
+    def my_norm(x):
+        return jnp.max(jnp.abs(x))
+
+    for norm in (lambda x: jnp.max(jnp.abs(x)), my_norm):
+        opts = SolverOptions(solver=diffrax.Kvaerno5(root_finder=optx.Chord(rtol=1e-5, atol=1e-9, norm=norm)))
+        assert program_key("solve", with_options(opts)) is None
+    named = SolverOptions(solver=diffrax.Kvaerno5(root_finder=optx.Chord(rtol=1e-5, atol=1e-9, norm=optx.max_norm)))
+    assert program_key("solve", with_options(named)) is not None  # a library function: keyed by its name
+
+    # settings that change what is traced
+    key = program_key("solve", base)[0]
+    monkeypatch.setenv("EQX_ON_ERROR", "breakpoint")
+    assert program_key("solve", base)[0] != key
+    monkeypatch.delenv("EQX_ON_ERROR")
+    with jax.disable_jit():
+        assert program_key("solve", base) is None
+    assert program_key("solve", base)[0] == key

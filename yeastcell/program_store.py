@@ -10,24 +10,31 @@ asks for the same program deserialises it (milliseconds), and JAX finds its comp
 persistent cache: no tracing, no compiling.
 
 A stored program is keyed by everything that decides what is traced, and is used only when that
-key can be stated exactly:
+key can be written down:
 
 - the cell: a cell compiled by `yeastcell.compile.compile_model` (what `load_cell` and
-  `load_sbml` return, or one derived from it that changes only array leaves, e.g. fitted
+  `load_sbml` return, or one derived from it that changes only array values, e.g. fitted
   parameters) is its spec's content hash; any other cell (a hybrid with a neural residual, a cell
-  whose static fields were edited) runs through the ordinary `equinox.filter_jit`;
-- the other arguments' static parts (solver options, the condition's structure, chunk sizes) by
-  their text; a static part whose text holds an object address (a function or object defined at
-  run time) is not keyed and runs through `filter_jit`;
-- the arrays' shapes and dtypes (their values are the program's inputs);
+  whose structure or static fields differ from what `compile_model` gives) runs through the ordinary
+  `equinox.filter_jit`;
+- the other arguments (solver options, the condition, chunk sizes) by `_canonical`: shapes and
+  dtypes of the input arrays, values of plain data and of arrays held as static data, types and
+  fields of dataclasses, and functions and classes by qualified name only when their code is in the
+  key (yeastcell, the JAX stack, numpy); a lambda, a local or user-defined function or class in
+  them, or a partial, leaves the call unkeyed (traced as usual);
 - the source code of yeastcell (a hash of every module), the versions of jax, jaxlib, equinox,
-  diffrax, lineax and optimistix, the backend and device kind, and float64 mode.
+  diffrax, lineax and optimistix, the backend and the first device's kind, JAX settings that change
+  traces (`_TRACE_SETTINGS`: x64, debug NaNs/Infs, matmul precision, dtype promotion) and
+  ``EQX_ON_ERROR``.
 
-Outputs must be a flat tuple of arrays (the wrapped functions return arrays, never pytrees with
-static data). An export that fails (e.g. a program with host callbacks) is remembered for the
-process and the program runs through `filter_jit`; an unreadable stored file is exported again. Files
-are written atomically (`yeastcell.io.atomic_path`), so processes sharing the folder never read a
-half-written program. Serialisation needs the ``flatbuffers`` package (a yeastcell dependency).
+Not stored, traced as usual: calls inside a trace (your own `jit`, `vmap`, `grad`), under
+`jax.disable_jit`, or with inputs sharded over several devices or placed off the default device.
+Outputs must be a flat tuple of arrays. An export that fails (e.g. a program with host callbacks)
+is remembered for the process and the program runs through `filter_jit`, as does a stored program
+that fails to run; an unreadable stored file is exported again. Files are written atomically
+(`yeastcell.io.atomic_path`), so processes sharing the folder never read a half-written program;
+the folder is capped at `MAX_STORE_BYTES` (least recently used files removed). Serialisation needs
+the ``flatbuffers`` package (a yeastcell dependency).
 
 Measured (core model, `simulate` of one condition, 121 save points, fresh processes on the 2-core
 AMD EPYC with two other jobs running): the solve traces and lowers in ~9 s and compiles in ~10 s
@@ -37,11 +44,15 @@ compiled code in the persistent cache.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import logging
 import os
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -90,14 +101,91 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+# JAX settings that change what a trace produces; a stored program is keyed by their values
+_TRACE_SETTINGS = (
+    "jax_enable_x64",
+    "jax_debug_nans",
+    "jax_debug_infs",
+    "jax_default_matmul_precision",
+    "jax_numpy_dtype_promotion",
+    "jax_numpy_rank_promotion",
+    "jax_default_prng_impl",
+)
+# modules whose functions and classes may appear in a stored program's static arguments: their code
+# is in the key (yeastcell's source hash, the versions of the JAX stack)
+_KEYABLE_MODULES = ("yeastcell", "jax", "jaxlib", "equinox", "diffrax", "lineax", "optimistix", "numpy", "builtins")
+
+
+class _NotKeyable(Exception):
+    """A static argument that cannot be written as text that fixes the trace."""
+
+
 def _environment() -> str:
     device = jax.devices()[0]
-    return f"{jax.default_backend()}|{device.device_kind}|x64={jax.config.values.get('jax_enable_x64')}"
+    settings = "|".join(f"{n}={jax.config.values.get(n)!r}" for n in _TRACE_SETTINGS)
+    # equinox's runtime checks (EQX_ON_ERROR) decide what diffrax's checks trace to
+    return f"{jax.default_backend()}|{device.device_kind}|{settings}|EQX_ON_ERROR={os.environ.get('EQX_ON_ERROR')}"
+
+
+def _keyable_code(obj) -> str:
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", "")
+    if module.split(".")[0] not in _KEYABLE_MODULES or "<" in qualname:
+        raise _NotKeyable(f"{module}.{qualname}")
+    return f"{module}.{qualname}"
+
+
+def _canonical(obj, inputs: frozenset[int]) -> str:
+    """Text that fixes how `obj` (arguments of a program) is traced: the shapes and dtypes of the
+    arrays that are the program's inputs (`inputs`: their ids; their values vary), the values of
+    everything else (plain Python data, arrays held as static data), the types and fields of
+    dataclasses (equinox modules), and functions and classes by their qualified name when their code
+    is in the key (`_KEYABLE_MODULES`). Raises `_NotKeyable` for anything else (a lambda, a local
+    function, a partial, an object of the user's own class)."""
+    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+        return f"{type(obj).__name__}:{obj!r}"
+    if isinstance(obj, jax.core.Tracer):
+        raise _NotKeyable("a traced value")
+    if isinstance(obj, (jax.Array, np.ndarray, np.generic)):
+        aval = f"{np.shape(obj)}:{np.dtype(obj.dtype)}:{getattr(obj, 'weak_type', False)}"
+        if id(obj) in inputs:
+            return f"input:{aval}"
+        return f"constant:{aval}:{hashlib.sha256(np.ascontiguousarray(np.asarray(obj)).tobytes()).hexdigest()}"
+    if isinstance(obj, enum.Enum):
+        return f"{_keyable_code(type(obj))}.{obj.name}"
+    if isinstance(obj, (tuple, list)):
+        return f"{type(obj).__name__}({','.join(_canonical(x, inputs) for x in obj)})"
+    if isinstance(obj, dict):
+        items = sorted(obj.items(), key=lambda kv: repr(kv[0]))
+        return "dict(" + ",".join(f"{_canonical(k, inputs)}:{_canonical(v, inputs)}" for k, v in items) + ")"
+    if isinstance(obj, (frozenset, set)):
+        return f"{type(obj).__name__}(" + ",".join(sorted(_canonical(x, inputs) for x in obj)) + ")"
+    if isinstance(obj, functools.partial):
+        raise _NotKeyable("a functools.partial")
+    if inspect.ismethod(obj):
+        return f"method({_canonical(obj.__self__, inputs)}.{obj.__name__})"
+    if isinstance(obj, type) or (callable(obj) and not dataclasses.is_dataclass(obj)):
+        return _keyable_code(obj)
+    if dataclasses.is_dataclass(obj):
+        fields = ",".join(f"{f.name}={_canonical(getattr(obj, f.name, None), inputs)}" for f in dataclasses.fields(obj))
+        return f"{_keyable_code(type(obj))}({fields})"
+    raise _NotKeyable(type(obj).__qualname__)
+
+
+def _single_device(leaves) -> bool:
+    """Every array on the default device alone (a sharded or committed-elsewhere input keys a program
+    for other devices)."""
+    default = jax.devices()[0]
+    for x in leaves:
+        sharding = getattr(x, "sharding", None)
+        if sharding is not None and sharding.device_set != {default}:
+            return False
+    return True
 
 
 def _cell_token(cell) -> str | None:
-    """The compiled spec's hash if `cell` has exactly the static content `compile_model` gives
-    its spec (array leaves may differ), else None."""
+    """The compiled spec's hash if `cell` has exactly the structure and static content
+    `compile_model` gives its spec (array values may differ), else None."""
     if type(cell) not in (ConcentrationCell, SbmlCell):
         return None
     key = spec_key(cell.spec)
@@ -105,12 +193,14 @@ def _cell_token(cell) -> str | None:
     if reference is None:
         return None
     if reference is not cell:
-        static = eqx.partition(cell, eqx.is_array)[1]
-        ref_static = eqx.partition(reference, eqx.is_array)[1]
-        structure: Any
-        leaves, structure = jax.tree_util.tree_flatten(static)
-        ref_leaves, ref_structure = jax.tree_util.tree_flatten(ref_static)
-        if structure != ref_structure or not all(a is b or a == b for a, b in zip(leaves, ref_leaves, strict=True)):
+        structure: Any = jax.tree_util.tree_structure(cell)
+        if structure != jax.tree_util.tree_structure(reference):  # where the arrays are, and the static fields
+            return None
+        leaves = jax.tree_util.tree_leaves(eqx.partition(cell, eqx.is_array)[1])
+        ref_leaves = jax.tree_util.tree_leaves(eqx.partition(reference, eqx.is_array)[1])
+        if len(leaves) != len(ref_leaves) or not all(
+            a is b or (type(a) is type(b) and a == b) for a, b in zip(leaves, ref_leaves, strict=True)
+        ):
             return None
     return f"{type(cell).__name__}:{key}"
 
@@ -118,6 +208,8 @@ def _cell_token(cell) -> str | None:
 def program_key(name: str, args: tuple) -> tuple[str, list, Any, Any] | None:
     """(key, dynamic leaves, dynamic treedef, static part) of a call of program `name` on `args`
     (the first argument a cell), or None when the call cannot be keyed exactly (module docstring)."""
+    if jax.config.values.get("jax_disable_jit"):
+        return None
     cell_token = _cell_token(args[0])
     if cell_token is None:
         return None
@@ -125,14 +217,17 @@ def program_key(name: str, args: tuple) -> tuple[str, list, Any, Any] | None:
     leaves, treedef = jax.tree_util.tree_flatten(dynamic)
     if any(isinstance(x, jax.core.Tracer) for x in leaves):  # called inside a trace: inline it there
         return None
-    rest_static = static[1:]
-    text = f"{jax.tree_util.tree_structure(rest_static)}|{jax.tree_util.tree_leaves(rest_static)!r}"
-    if " at 0x" in text:
+    if not _single_device(leaves):
         return None
-    avals = ";".join(f"{np.shape(x)}:{np.dtype(x.dtype)}:{getattr(x, 'weak_type', False)}" for x in leaves)
+    inputs = frozenset(id(x) for x in leaves)
+    try:
+        rest = _canonical(tuple(args[1:]), inputs)
+        cell_arrays = _canonical(jax.tree_util.tree_leaves(eqx.filter(args[0], eqx.is_array)), inputs)
+    except _NotKeyable as exc:
+        log.debug("program %s not keyed: %s", name, exc)
+        return None
     h = hashlib.sha256()
-    rest_structure = str(jax.tree_util.tree_structure(dynamic[1:]))  # the cell's is fixed by its token
-    for part in (name, code_fingerprint(), _environment(), cell_token, text, rest_structure, avals):
+    for part in (name, code_fingerprint(), _environment(), cell_token, cell_arrays, rest):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest(), leaves, treedef, static
@@ -147,6 +242,7 @@ class StoredProgram:
         self._jit = eqx.filter_jit(fn)
         self.name = name
         self._loaded: OrderedDict[str, Callable | None] = OrderedDict()
+        self._lock = threading.Lock()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args):
@@ -155,6 +251,19 @@ class StoredProgram:
         if keyed is None:
             return self._traced(args)
         key, leaves, treedef, static = keyed
+        with self._lock:
+            program = self._program(key, folder, treedef, static, leaves)
+        if program is None:
+            return self._traced(args)
+        try:
+            return tuple(program(*leaves))
+        except Exception as exc:  # noqa: BLE001 (e.g. a program exported for other devices: trace it instead)
+            log.info("stored program %s did not run (%s); tracing it", self.name, exc)
+            with self._lock:
+                self._loaded[key] = None
+            return self._traced(args)
+
+    def _program(self, key, folder, treedef, static, leaves) -> Callable | None:
         if key not in self._loaded:
             path = folder / f"{self.name}-{key[:40]}.jaxexport"
             program = self._load(path)
@@ -167,10 +276,7 @@ class StoredProgram:
             if len(self._loaded) > MAX_LOADED:
                 self._loaded.popitem(last=False)
         self._loaded.move_to_end(key)
-        program = self._loaded[key]
-        if program is None:
-            return self._traced(args)
-        return tuple(program(*leaves))
+        return self._loaded[key]
 
     def _traced(self, args):
         stats[f"{self.name}:traced"] += 1
@@ -179,9 +285,12 @@ class StoredProgram:
     def _load(self, path: Path) -> Callable | None:
         try:
             blob = path.read_bytes()
-            os.utime(path)  # recently used: the cap evicts by modification time
         except OSError:
             return None
+        try:
+            os.utime(path)  # recently used: the cap evicts by modification time
+        except OSError:
+            pass  # a read-only store is still read
         try:
             exported = jax.export.deserialize(bytearray(blob))
         except Exception as exc:  # noqa: BLE001 (a stale or damaged file is exported again)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import yeastcell as yc
 from yeastcell.compile import _compile
@@ -64,6 +65,7 @@ def test_the_store_is_capped_least_recently_used_first(tmp_path):
     assert evict(tmp_path, 2500) == 0
 
 
+@pytest.mark.filterwarnings("ignore:A JAX array is being set as static")  # the case under test
 def test_static_arguments_are_keyed_by_value_and_code_or_not_at_all(monkeypatch):
     import diffrax
     import optimistix as optx

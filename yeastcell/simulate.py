@@ -17,7 +17,7 @@ from .bounds import species_bounds
 from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
-from .solvers import SolverOptions, save_times, solve, with_parameters
+from .solvers import SolverOptions, batch_options, save_times, solve, traced, with_parameters
 from .status import Status
 from .trajectory import Trajectory
 
@@ -51,7 +51,9 @@ def simulate(
     cond, label = _as_condition(cell, perturbation)
     if cond.c0.ndim != 1:
         raise SimulationInputError("a batched Condition was passed to simulate; use simulate_batch or jax.vmap")
-    options = options or SolverOptions()
+    # the solver for one trajectory (`batch_options`: BatchBDF for an SBML cell without state
+    # events when nothing is traced, i.e. nobody can differentiate this call)
+    options = batch_options(options or SolverOptions(), 1, cell, gradients=traced(cell, cond, ts))
     conc, status, t_failed = solve(cell, cond, ts, options, stop_time=True)
     return _trajectory(cell, ts, conc, status, (label,), cond, t_failed)
 

@@ -105,19 +105,30 @@ def differentiable(options: SolverOptions) -> bool:
     return not isinstance(options.solver, BatchBDF)
 
 
-def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverOptions:
+def batch_options(options: SolverOptions, batch_size: int, cell=None, gradients: bool = False) -> SolverOptions:
     """`options` for a batch of `batch_size` lanes of `cell` when the solver is the default "auto"
-    `Rodas4P` (see module docstring); any other solver is kept as it is."""
+    `Rodas4P` (see module docstring); any other solver is kept as it is.
+
+    `gradients`: the caller differentiates the solve (or cannot rule it out: it is being traced,
+    see `traced`); a single trajectory then keeps the differentiable Rodas4P.
+    """
     solver = options.solver
-    if (
-        batch_size >= BDF_MIN_BATCH
-        and _auto(solver)
+    capable = (
+        _auto(solver)
         and (isinstance(cell, ConcentrationCell) or sbml_bdf_capable(cell))
         and 0 < n_states(cell) <= SPARSE_LU_MAX_STATES
-    ):
+    )
+    single = batch_size == 1 and not gradients and sbml_bdf_capable(cell)
+    if capable and (batch_size >= BDF_MIN_BATCH or single):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
     return options if chosen is solver else dataclasses.replace(options, solver=chosen)
+
+
+def traced(*trees) -> bool:
+    """Whether any array in `trees` is a JAX tracer: the call runs under `jax.jit`, `jax.grad`,
+    `jax.vmap` ..., so it may be differentiated (`batch_options`'s `gradients`)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
 
 
 def for_batch(solver, batch_size: int):

@@ -132,7 +132,17 @@ def test_one_trajectory_uses_cvodes_newton_test_with_fewer_iterations_and_the_sa
     runs = {
         test: jax.jit(
             lambda y0, k, test=test: bdf_batch(
-                robertson, robertson_jac, y0, k, 0.0, 40.0, ts, rtol=1e-6, atol=1e-10, max_steps=10_000, newton_test=test
+                robertson,
+                robertson_jac,
+                y0,
+                k,
+                0.0,
+                40.0,
+                ts,
+                rtol=1e-6,
+                atol=1e-10,
+                max_steps=10_000,
+                newton_test=test,
             )
         )(y0, k)
         for test in ("auto", "cvode", "scipy")
@@ -146,7 +156,7 @@ def test_one_trajectory_uses_cvodes_newton_test_with_fewer_iterations_and_the_sa
         atol=1e-16,
         t_eval=np.asarray(ts),
     ).y.T
-    for test, (ys, _, status, stats) in runs.items():
+    for test, (ys, _, status, _) in runs.items():
         assert int(status[0]) == Status.SUCCESS, test
         np.testing.assert_allclose(np.asarray(ys[0]), ref, rtol=2e-5, atol=1e-10, err_msg=test)
     per_step = {t: int(r[3]["newton"][0]) / int(r[3]["steps"][0] + r[3]["rejected"][0]) for t, r in runs.items()}

@@ -187,7 +187,9 @@ def test_one_trajectory_without_gradients_takes_batch_bdf_and_a_traced_one_keeps
     assert bool(new.ok) and bool(old.ok)
     np.testing.assert_allclose(np.asarray(new.values), np.asarray(old.values), rtol=1e-6, atol=1e-9)
     ref = _roadrunner(model_path, 1.7)
-    np.testing.assert_allclose(np.stack([new.species("A"), new.species("B")], axis=-1), ref[:, :2], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        np.stack([new.species("A"), new.species("B")], axis=-1), ref[:, :2], rtol=1e-6, atol=1e-9
+    )
 
 
 def test_scalar_state_derivative_equals_the_vector_form(cell):

@@ -28,6 +28,18 @@ Jacobian for them (not measured). An SBML-semantics cell without state events (a
 2-core AMD EPYC under load): Teusink 2000 5.9 ms per trajectory against 77.1 ms with the
 event-located Rodas4P, Pritchard 2002 2.0 against 30.7 ms (docs/solvers.md has the
 libroadrunner ratios). Cells with state events keep the event-located Rodas4P.
+
+One trajectory (`batch_size` 1, what `simulate` asks for): an SBML-semantics cell without state
+events gets `BatchBDF` as a batch of one unless the caller may differentiate the solve
+(`gradients`; `simulate` passes ``traced(cell, condition, times)``, so a call under `jax.grad`,
+`jax.jit` or `jax.vmap` keeps the differentiable Rodas4P, as do fits, which call `solve` directly).
+At B = 1 the BDF loop runs only that lane, so CVODE's economy is real there: the Jacobian is reused
+across steps and the Newton iteration carries its convergence rate (`bdf_batch`'s
+``newton_test="auto"``), ~1.9 right-hand sides per step against 4-6 per Rodas4P step plus a
+Jacobian. Measured at batch 1 (rtol 1e-8, `benchmarks/bench_sbml_models.py`, docs/solvers.md):
+Teusink 2000 / Pritchard 2002 / Hynne 2001 about 3-5x faster than the event-located Rodas4P. A
+concentration cell (the core model) keeps Rodas4P at batch 1: BatchBDF measured no faster there
+(10.1 vs 10.7 ms per solve, rtol 1e-6) and compiles ~4 s longer.
 """
 
 from __future__ import annotations

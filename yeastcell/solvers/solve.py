@@ -36,8 +36,11 @@ events gets `BatchBDF` as a batch of one unless the caller may differentiate the
 At B = 1 the BDF loop runs only that lane, so CVODE's economy is real there: the Jacobian is reused
 across steps and the Newton iteration carries its convergence rate (`bdf_batch`'s
 ``newton_test="auto"``), ~1.9 right-hand sides per step against 4-6 per Rodas4P step plus a
-Jacobian. Measured at batch 1 (rtol 1e-8, `benchmarks/bench_sbml_models.py`, docs/solvers.md):
-Teusink 2000 / Pritchard 2002 / Hynne 2001 about 3-5x faster than the event-located Rodas4P. A
+Jacobian. Measured at batch 1 (rtol 1e-8, `benchmarks/bench_sbml_models.py --n 1`, 2-core AMD
+EPYC under load; docs/solvers.md has the table), ms per trajectory before -> after, libroadrunner in
+the same run: Teusink 2000 58.3 -> 25.3 (4.75), Pritchard 2002 26.5 -> 13.6 (1.71), Hynne 2001
+305.7 -> 82.1 (7.16), Y3M2 732.5 -> 295.6 (50.1): still 5-12x libroadrunner, bounded by XLA's
+per-kernel cost on a CPU (~290 kernels per BDF step). A
 concentration cell (the core model) keeps Rodas4P at batch 1: BatchBDF measured no faster there
 (10.1 vs 10.7 ms per solve, rtol 1e-6) and compiles ~4 s longer.
 """

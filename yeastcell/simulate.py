@@ -37,7 +37,10 @@ def simulate(
         t: save times in min (1-D, strictly increasing; the first is the start time), or a
             (t0, t1) span when `saveat` is given.
         saveat: save times within the span, or a number of evenly spaced points.
-        options: `SolverOptions`.
+        options: `SolverOptions`. With the default solver, an SBML-imported cell without state
+            events runs under `BatchBDF` (forward only) unless the call is traced (`jax.grad`,
+            `jax.jit`, ...), which keeps the differentiable Rodas4P (`yeastcell.solvers.batch_options`,
+            docs/solvers.md "One trajectory").
 
     Returns:
         A `Trajectory`; check `.ok` / `.status` (or call `.raise_if_failed()`).

@@ -76,7 +76,9 @@ def test_successful_lanes_have_infinite_stop_time(two_step):
 def test_sbml_event_solve_keeps_values_before_stop(refdata):
     sbml = pytest.importorskip("yeastcell.sbml")
     cell = yc.compile_model(sbml.load(refdata / "sbml" / "biomodels" / "BIOMD0000000064_teusink2000.xml"))
-    opts = dict(negative_tol=None)
+    # the event-located solve by name (one trajectory of an event-free cell otherwise takes BatchBDF,
+    # whose partial values tests/test_sbml_bdf.py checks)
+    opts = dict(negative_tol=None, solver=yc.Rodas4P(linear_solver="dense"))
     full = yc.simulate(cell, None, T, options=yc.SolverOptions(**opts))
     traj = yc.simulate(cell, None, T, options=yc.SolverOptions(max_steps=400, **opts))
     assert int(traj.status) == yc.Status.MAX_STEPS

@@ -3,6 +3,10 @@ event-located solve (the path such cells took before) and libroadrunner, lane by
 
 from __future__ import annotations
 
+import dataclasses
+
+import jax
+import jax.numpy as jnp
 import libsbml
 import numpy as np
 import pytest
@@ -10,7 +14,7 @@ import pytest
 import yeastcell as yc
 from yeastcell import sbml
 from yeastcell.exceptions import SimulationInputError
-from yeastcell.solvers import BDF_MIN_BATCH, BatchBDF, Method, Rodas4P, batch_options, method
+from yeastcell.solvers import BDF_MIN_BATCH, BatchBDF, Method, Rodas4P, batch_options, method, traced
 
 roadrunner = pytest.importorskip("roadrunner")
 
@@ -157,3 +161,51 @@ def test_a_lane_out_of_steps_is_a_failure_with_values_kept_up_to_where_it_stoppe
     assert np.all(np.isfinite(a[1, before])) and np.all(np.isnan(a[1, ~before]))  # never valid-looking
     assert np.all(np.isfinite(a[0]))
     assert not bool(np.asarray(tr.ok)[1])
+
+
+def test_one_trajectory_without_gradients_takes_batch_bdf_and_a_traced_one_keeps_rodas(cell, model_path, tmp_path):
+    """The batch-1 rule of `batch_options`: an event-free SBML cell whose solve nobody can
+    differentiate (nothing traced) gets BatchBDF; gradients requested, a cell with state events, an
+    explicit solver keep what they had. `simulate` applies it and agrees with the old path."""
+    opts = yc.SolverOptions(rtol=RTOL, atol=ATOL, negative_tol=None)
+    assert isinstance(batch_options(opts, 1, cell).solver, BatchBDF)
+    assert isinstance(batch_options(opts, 1, cell, gradients=True).solver, Rodas4P)
+    assert not isinstance(batch_options(opts, 2, cell).solver, BatchBDF)  # small batches: unchanged
+    explicit = yc.SolverOptions(solver=Rodas4P(linear_solver="dense"))
+    assert batch_options(explicit, 1, cell) is explicit
+    path = tmp_path / "with_event.xml"
+    path.write_text(_model(with_event=True))
+    evented = yc.compile_model(sbml.load(path))
+    assert not isinstance(batch_options(opts, 1, evented).solver, BatchBDF)
+    seen = []
+    jax.jit(lambda theta: seen.append(traced(cell, theta)) or theta)(cell.theta)
+    assert seen == [True] and not traced(cell, T)
+
+    pert = yc.parameter("k", factor=1.7)
+    new = yc.simulate(cell, pert, T, options=opts)  # BatchBDF
+    old = yc.simulate(cell, pert, T, options=dataclasses.replace(opts, solver=Rodas4P(linear_solver="dense")))
+    assert bool(new.ok) and bool(old.ok)
+    np.testing.assert_allclose(np.asarray(new.values), np.asarray(old.values), rtol=1e-6, atol=1e-9)
+    ref = _roadrunner(model_path, 1.7)
+    np.testing.assert_allclose(
+        np.stack([new.species("A"), new.species("B")], axis=-1), ref[:, :2], rtol=1e-6, atol=1e-9
+    )
+
+
+def test_scalar_state_derivative_equals_the_vector_form(cell):
+    """`System.state_derivative` (the right-hand side the solvers use) against `derivative` after
+    `apply_rules` at random states, parameters, rate scales and clamps."""
+    sysm = cell.system
+    state = np.asarray(sysm.state)
+    rng = np.random.default_rng(1)
+    y = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, cell.theta[: sysm.n_param]), 0.0, cell.theta)[0]
+    for _ in range(3):
+        theta = cell.theta * rng.uniform(0.5, 2.0, cell.theta.shape)
+        x = rng.uniform(0.1, 2.0, state.size)
+        rs = rng.uniform(0.5, 2.0, len(sysm.laws))
+        clamp = rng.uniform(size=sysm.n_species) < 0.5
+        t = rng.uniform(0.0, 3.0)
+        full, env = sysm.apply_rules(y.at[state].set(x), t, theta)
+        want = sysm.derivative(full, env, theta, rs, clamp)
+        got = sysm.state_derivative(jnp.asarray(x), y, t, theta, rs, clamp)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-15)

@@ -250,6 +250,68 @@ class System(eqx.Module):
             dy = dy.at[nc : nc + ns].set(jnp.where(clamp, 0.0, dy[nc : nc + ns]))
         return dy[np.asarray(self.state, dtype=int)]
 
+    def state_derivative(self, state_values, ybase, t, theta, rate_scale, clamp):
+        """dy/dt of the integrated symbols (`state`) at integrated-symbol values `state_values`
+        (n_state,) over the symbol vector `ybase`, the assignment rules applied: what
+        ``derivative(*apply_rules(ybase.at[state].set(state_values), t, theta), ...)`` gives, for a
+        system without algebraic rules (`scalar_rhs`).
+
+        Written as one scalar expression per symbol (Python lists, no ``.at[]`` updates of the symbol
+        vector, no scatter of the reaction contributions) and one stack at the end: XLA fuses it
+        into a few kernels. On a CPU a kernel costs ~0.1 µs of launch however small it is, so the
+        vector form (~110 kernels on Teusink 2000) cost ~10 µs per evaluation of one trajectory.
+        """
+        nc, ns = self.n_comp, self.n_species
+        dtype = theta.dtype
+        vals = [ybase[k] for k in range(len(self.names))]
+        for i, k in enumerate(self.state):
+            vals[k] = state_values[i]
+        env = _Env(self, theta)
+        env[TIME] = t
+        for k in range(len(self.names)):
+            i = k - nc
+            conc = 0 <= i < ns and not self.amount_based[i]
+            env[self.names[k]] = vals[k] / vals[self.species_comp[i]] if conc else vals[k]
+        for k, fn in self.assigned:  # as `_set`
+            value = jnp.asarray(fn(env), dtype=dtype)
+            env[self.names[k]] = value
+            i = k - nc
+            if 0 <= i < ns:
+                vals[k] = value if self.amount_based[i] else value * vals[self.species_comp[i]]
+                continue
+            vals[k] = value
+            if k < nc:
+                for s in range(ns):
+                    if self.species_comp[s] == k and not self.amount_based[s]:
+                        env[self.names[nc + s]] = vals[nc + s] / value
+        zero = jnp.zeros((), dtype=dtype)
+        d: dict[int, object] = {}
+        if self.laws and self.stoich:
+            v = [self.rate(env, theta, j) * rate_scale[j] for j in range(len(self.laws))]
+            acc: dict[int, object] = {}
+            for sp, rx, coef, sym in self.stoich:
+                term = (coef * vals[sym] if sym >= 0 else coef) * v[rx]
+                if self.conv[sp] >= 0:
+                    term = term * vals[self.conv[sp]]
+                acc[sp] = term if sp not in acc else acc[sp] + term
+            for i in self.reaction_species:
+                d[nc + i] = acc.get(i, zero)
+        for k, fn in sorted(self.rate_rules, key=lambda r: r[0] >= nc):
+            r = jnp.asarray(fn(env), dtype=dtype)
+            if nc <= k < nc + ns and not self.amount_based[k - nc]:
+                c = self.species_comp[k - nc]
+                r = r * vals[c] + env[self.names[k]] * d.get(c, zero)
+            d[k] = r
+        if not self.state:
+            return jnp.zeros((0,), dtype=dtype)
+        dx = jnp.stack([jnp.asarray(d.get(k, zero), dtype=dtype) for k in self.state])
+        if clamp is None or not ns:
+            return dx
+        # clamped species: one select over the stacked vector (one kernel, not one per species)
+        species = np.array([nc <= k < nc + ns for k in self.state])
+        held = clamp[np.where(species, np.asarray(self.state) - nc, 0)] & species
+        return jnp.where(held, 0.0, dx)
+
 
 class _Env(dict):
     """Formula environment whose reaction ids evaluate (lazily) to reaction rates."""

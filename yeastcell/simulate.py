@@ -17,7 +17,7 @@ from .cells import Cell
 from .exceptions import SimulationInputError
 from .perturb import Condition, Perturbation, resolve
 from .program_store import stored_program
-from .solvers import SolverOptions, save_times, solve, with_parameters
+from .solvers import SolverOptions, batch_options, save_times, solve, traced, with_parameters
 from .status import Status
 from .trajectory import Trajectory
 
@@ -37,7 +37,10 @@ def simulate(
         t: save times in min (1-D, strictly increasing; the first is the start time), or a
             (t0, t1) span when `saveat` is given.
         saveat: save times within the span, or a number of evenly spaced points.
-        options: `SolverOptions`.
+        options: `SolverOptions`. With the default solver, an SBML-imported cell without state
+            events runs under `BatchBDF` (forward only) unless the call is traced (`jax.grad`,
+            `jax.jit`, ...), which keeps the differentiable Rodas4P (`yeastcell.solvers.batch_options`,
+            docs/solvers.md "One trajectory").
 
     Returns:
         A `Trajectory`; check `.ok` / `.status` (or call `.raise_if_failed()`).
@@ -51,7 +54,9 @@ def simulate(
     cond, label = _as_condition(cell, perturbation)
     if cond.c0.ndim != 1:
         raise SimulationInputError("a batched Condition was passed to simulate; use simulate_batch or jax.vmap")
-    options = options or SolverOptions()
+    # the solver for one trajectory (`batch_options`: BatchBDF for an SBML cell without state
+    # events when nothing is traced, i.e. nobody can differentiate this call)
+    options = batch_options(options or SolverOptions(), 1, cell, gradients=traced(cell, cond, ts))
     conc, status, t_failed = solve(cell, cond, ts, options, stop_time=True)
     return _trajectory(cell, ts, conc, status, (label,), cond, t_failed)
 

@@ -23,6 +23,7 @@ from .solve import for_batch as for_batch
 from .solve import method as method
 from .solve import solve as solve
 from .solve import solver_name as solver_name
+from .solve import traced as traced
 from .solve import with_parameters as with_parameters
 from .steady import steady_solve as steady_solve
 from .times import check_times as check_times

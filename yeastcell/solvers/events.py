@@ -81,8 +81,11 @@ def ode_functions(sysm: System, theta, rate_scale, clamp, scale):
         return sysm.apply_rules(ybase.at[state].set(x[:-1] * scale), t, theta)
 
     def vf(t, x, args):
-        y, env = full(x, args[0], t)
-        dx = sysm.derivative(y, env, theta, rate_scale, clamp) / scale
+        if sysm.algebraic:  # the rules' Newton solve needs the symbol vector
+            y, env = full(x, args[0], t)
+            dx = sysm.derivative(y, env, theta, rate_scale, clamp) / scale
+        else:  # the scalar form: a few fused kernels instead of ~100 (`System.state_derivative`)
+            dx = sysm.state_derivative(x[:-1] * scale, args[0], t, theta, rate_scale, clamp) / scale
         return jnp.concatenate([dx, jnp.zeros((1,), dtype=x.dtype)])
 
     def x_of(y):

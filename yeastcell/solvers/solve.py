@@ -28,6 +28,21 @@ Jacobian for them (not measured). An SBML-semantics cell without state events (a
 2-core AMD EPYC under load): Teusink 2000 5.9 ms per trajectory against 77.1 ms with the
 event-located Rodas4P, Pritchard 2002 2.0 against 30.7 ms (docs/solvers.md has the
 libroadrunner ratios). Cells with state events keep the event-located Rodas4P.
+
+One trajectory (`batch_size` 1, what `simulate` asks for): an SBML-semantics cell without state
+events gets `BatchBDF` as a batch of one unless the caller may differentiate the solve
+(`gradients`; `simulate` passes ``traced(cell, condition, times)``, so a call under `jax.grad`,
+`jax.jit` or `jax.vmap` keeps the differentiable Rodas4P, as do fits, which call `solve` directly).
+At B = 1 the BDF loop runs only that lane, so CVODE's economy is real there: the Jacobian is reused
+across steps and the Newton iteration carries its convergence rate (`bdf_batch`'s
+``newton_test="auto"``), ~1.9 right-hand sides per step against 4-6 per Rodas4P step plus a
+Jacobian. Measured at batch 1 (rtol 1e-8, `benchmarks/bench_sbml_models.py --n 1`, 2-core AMD
+EPYC under load; docs/solvers.md has the table), ms per trajectory before -> after, libroadrunner in
+the same run: Teusink 2000 58.3 -> 25.3 (4.75), Pritchard 2002 26.5 -> 13.6 (1.71), Hynne 2001
+305.7 -> 82.1 (7.16), Y3M2 732.5 -> 295.6 (50.1): still 5-12x libroadrunner, bounded by XLA's
+per-kernel cost on a CPU (~290 kernels per BDF step). A
+concentration cell (the core model) keeps Rodas4P at batch 1: BatchBDF measured no faster there
+(10.1 vs 10.7 ms per solve, rtol 1e-6) and compiles ~4 s longer.
 """
 
 from __future__ import annotations
@@ -105,19 +120,30 @@ def differentiable(options: SolverOptions) -> bool:
     return not isinstance(options.solver, BatchBDF)
 
 
-def batch_options(options: SolverOptions, batch_size: int, cell=None) -> SolverOptions:
+def batch_options(options: SolverOptions, batch_size: int, cell=None, gradients: bool = False) -> SolverOptions:
     """`options` for a batch of `batch_size` lanes of `cell` when the solver is the default "auto"
-    `Rodas4P` (see module docstring); any other solver is kept as it is."""
+    `Rodas4P` (see module docstring); any other solver is kept as it is.
+
+    `gradients`: the caller differentiates the solve (or cannot rule it out: it is being traced,
+    see `traced`); a single trajectory then keeps the differentiable Rodas4P.
+    """
     solver = options.solver
-    if (
-        batch_size >= BDF_MIN_BATCH
-        and _auto(solver)
+    capable = (
+        _auto(solver)
         and (isinstance(cell, ConcentrationCell) or sbml_bdf_capable(cell))
         and 0 < n_states(cell) <= SPARSE_LU_MAX_STATES
-    ):
+    )
+    single = batch_size == 1 and not gradients and sbml_bdf_capable(cell)
+    if capable and (batch_size >= BDF_MIN_BATCH or single):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)
     return options if chosen is solver else dataclasses.replace(options, solver=chosen)
+
+
+def traced(*trees) -> bool:
+    """Whether any array in `trees` is a JAX tracer: the call runs under `jax.jit`, `jax.grad`,
+    `jax.vmap` ..., so it may be differentiated (`batch_options`'s `gradients`)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
 
 
 def for_batch(solver, batch_size: int):

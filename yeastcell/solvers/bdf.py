@@ -48,6 +48,7 @@ slower in the solver).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 
 import equinox as eqx
@@ -98,6 +99,51 @@ class _BdfState(eqx.Module):
     it: jax.Array  # () loop iterations
     newton_loops: jax.Array  # () Newton loop iterations over the batch
     newton: jax.Array  # (B,) Newton iterations
+    # with state events (`LaneEvents`; None without): the lanes' args (lanes first, events change
+    # them), the event state (lanes first), lanes waiting for their event to be handled, the start
+    # of each lane's last accepted step, events handled
+    args: object = None
+    ev: object = None
+    pending: jax.Array | None = None
+    t_prev: jax.Array | None = None
+    n_events: jax.Array | None = None
+
+
+class LaneEvents(abc.ABC):
+    """State events of a `bdf_batch` solve, as per-lane functions (the solver vmaps them).
+
+    The event state (`carry`) is a pytree with the lane axis first. After every accepted step the
+    solver asks `check` whether an event happened within it; a lane that says so makes no further
+    attempt until `handle` has located and applied its event (on a compacted sub-batch of the lanes
+    waiting); the lane then restarts at order 1 from the event time with the new state and args.
+    Save points before the event time come from the step's interpolating polynomial, those at it
+    from the state after the event (right-continuous).
+    """
+
+    @abc.abstractmethod
+    def check(self, carry, t, x, args):
+        """(carry, pending): after an accepted step of one lane ending at (t, x (n,)), whether an
+        event happened within it (pending), and the carry for the next step when none did."""
+
+    @abc.abstractmethod
+    def handle(self, carry, t_old, t, dense, args):
+        """(t_event, x (n,), args, carry, status) of one lane whose last step [t_old, t] holds an
+        event: locate it (dense(τ) is the state (n,) at τ in the step), apply it; status is a
+        `Status` code (a failure, e.g. TOO_MANY_EVENTS, stops the lane at t_event)."""
+
+    def saved(self, args) -> jax.Array:
+        """(k,) values of one lane's args written beside its state at every save point (values
+        events change outside the state; default none)."""
+        return jnp.zeros((0,))
+
+
+def _lanes_where(mask, new, old):
+    """Per-lane select between two pytrees with the lane axis first."""
+
+    def sel(a, b):
+        return jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b)
+
+    return jax.tree_util.tree_map(sel, new, old)
 
 
 class _NewtonState(eqx.Module):
@@ -303,6 +349,10 @@ def bdf_batch(
     w_pattern=None,
     jac_lanes: int | None = None,
     min_step_fraction: float = 0.0,
+    max_step=None,
+    events: LaneEvents | None = None,
+    event_state=None,
+    event_lanes: int | None = None,
 ):
     """Integrate B independent stiff ODE systems y' = vf(t, y, args), lane b from t0[b] to t_end[b].
 
@@ -317,13 +367,19 @@ def bdf_batch(
         jac_lanes: most Jacobians computed per loop iteration (default max(16, B // 8)).
         min_step_fraction: a lane fails with STEP_SIZE_TOO_SMALL once its step falls below this
             fraction of its interval (and in any case below 10 ulp of t, as in SciPy).
+        max_step: largest step (min; scalar or (B,)); None: unbounded.
+        events: state events (`LaneEvents`) with their initial per-lane state `event_state`
+            (lanes first); None: none. `event_lanes`: most events handled per loop iteration
+            (default max(8, B // 32); lanes beyond wait for the next iteration).
 
     Returns:
         ys (B, n_t, n) (rows outside a lane's interval are zero), y_end (B, n) the state where each
         lane stopped, status (B,) int32 (`Status` codes), stats: dict of (B,) int arrays "steps",
         "rejected", "jacobians", "factorisations", "newton" (Newton iterations), "t" (the time
         each lane reached: t_end, or where a failure stopped it) and the scalars "iterations"
-        (loop iterations) and "newton_loops".
+        (loop iterations) and "newton_loops". With `events`, ys rows are the state followed by
+        `events.saved(args)` at the save time, and stats also hold "args" and "events" (each lane's
+        args and event state where it stopped) and "event_count" (B,) (events handled).
     """
     y0 = jnp.asarray(y0)
     B, n = y0.shape
@@ -331,11 +387,13 @@ def bdf_batch(
     t0 = jnp.broadcast_to(jnp.asarray(t0, dtype=y0.dtype), (B,))
     t_end = jnp.broadcast_to(jnp.asarray(t_end, dtype=y0.dtype), (B,))
     min_step = min_step_fraction * (t_end - t0)
+    max_h = jnp.broadcast_to(jnp.asarray(jnp.inf if max_step is None else max_step, dtype=y0.dtype), (B,))
     m = min(B, jac_lanes if jac_lanes is not None else max(16, B // 8))
     m_lu = min(
         B, max(16, B // 2)
     )  # SciPy refactorises after about a quarter of its steps (B // 3: 2.87 ms, B // 5: 5.4 ms per trajectory: lanes wait)
     factor, solve = _factoriser(w_pattern, n)
+    n_ev_lanes = min(B, event_lanes if event_lanes is not None else max(8, B // 32))
     newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol**0.5))
     # lane-last layout inside the loop: states (n, B), differences (rows, n, B), Jacobians
     # (n, n, B), so that a state component or a factor entry is one contiguous row over the lanes
@@ -350,7 +408,7 @@ def bdf_batch(
     y0_t = y0.T
     f0 = vf_b(t0, y0_t, args)
     h = _initial_step(vf_b, t0, y0_t, f0, t_end, args, rtol, atol)
-    h = jnp.where(t_end > t0, h, 1.0)  # an empty interval: never stepped
+    h = jnp.where(t_end > t0, jnp.minimum(h, max_h), 1.0)  # an empty interval: never stepped
     D = jnp.zeros((_ROWS, n, B), dtype=y0.dtype).at[0].set(y0_t).at[1].set(f0 * h)
     J = jac_b(t0, y0_t, args)
     lu_shape = jax.eval_shape(factor, t0, J)
@@ -358,8 +416,14 @@ def bdf_batch(
     first = jnp.searchsorted(ts, t0, side="left").astype(jnp.int32)
     at_start = (first < n_t) & (ts[jnp.minimum(first, n_t - 1)] <= t0)
     lane = jnp.arange(B)
-    out = jnp.zeros((B, n_t, n), dtype=y0.dtype)
-    out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], y0, 0.0))
+    if events is not None:
+        saved_b = jax.vmap(events.saved)
+        extra0 = saved_b(args).astype(y0.dtype)
+    else:
+        extra0 = jnp.zeros((B, 0), y0.dtype)
+    row0 = jnp.concatenate([y0, extra0], axis=1)
+    out = jnp.zeros((B, n_t, row0.shape[1]), dtype=y0.dtype)
+    out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], row0, 0.0))
     finite = _all_finite(y0_t) & _all_finite(f0)
     state = _BdfState(
         t=t0,
@@ -386,19 +450,36 @@ def bdf_batch(
         newton_loops=jnp.asarray(0, jnp.int32),
         newton=jnp.zeros((B,), jnp.int32),
     )
+    if events is not None:
+        state = dataclasses.replace(
+            state,
+            args=args,
+            ev=event_state,
+            pending=jnp.zeros((B,), bool),
+            t_prev=t0,
+            n_events=jnp.zeros((B,), jnp.int32),
+        )
+
+    def lane_args(s):
+        return args if events is None else s.args
 
     def live(s):
-        return (s.status == Status.SUCCESS) & (s.t < t_end)
+        going = s.t < t_end
+        if events is not None:
+            going = going | s.pending
+        return (s.status == Status.SUCCESS) & going
 
     def refresh_jacobians(s):
         """Jacobians of up to `m` lanes that asked for one, computed on a compacted sub-batch (only
         the small sub-batch passes through the conditional; the scatter back is outside it)."""
         want = live(s) & s.need_jac
+        if events is not None:
+            want = want & ~s.pending
 
         def jacobians(g):  # at the predicted state of the coming attempt, as SciPy's jac(t_new, y_predict)
             y_pred = _predict(s.D[..., g], s.order[g])
             t_new = jnp.minimum(s.t[g] + s.h[g], t_end[g])
-            return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], args))
+            return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], lane_args(s)))
 
         idx, J_sub = _compacted(want, m, jacobians)
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
@@ -411,7 +492,7 @@ def bdf_batch(
             jacobians=s.jacobians + served,
         )
 
-    def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt):
+    def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt, args):
         """SciPy's simplified Newton iteration (`solve_bdf_system`), all attempting lanes together:
         the loop ends when every lane has converged or failed. `lu` factorises I − c_lu·J, where
         c_lu may differ from this attempt's c in round-off (h = t_new − t), as in SciPy."""
@@ -455,13 +536,16 @@ def bdf_batch(
         ns = jax.lax.while_loop(cond, body, ns)
         return ns.converged, ns.n_iter, ns.y, ns.d, ns.k
 
-    def save_points(s, accepted):
+    def save_points(s, accepted, cut=None):
         """Write the dense output at every save time the accepted steps passed (the loop carries only
-        the output and the save counters)."""
+        the output and the save counters); with `cut` (B,), only the save times before it."""
         t, h, order, D = s.t, s.h, s.order, s.D
+        extra = None if events is None else saved_b(s.args).astype(y0.dtype).T
 
         def due(sv):
-            return accepted & (sv < n_t) & (ts[jnp.minimum(sv, n_t - 1)] <= t)
+            tsv = ts[jnp.minimum(sv, n_t - 1)]
+            ok = accepted & (sv < n_t) & (tsv <= t)
+            return ok if cut is None else ok & (tsv < cut)
 
         def body(c):
             out, sv = c
@@ -469,6 +553,8 @@ def bdf_batch(
             svc = jnp.minimum(sv, n_t - 1)
             y = _interpolate(ts[svc], t, h, order, D)
             y = jnp.where(ts[svc] == t, D[0], y)
+            if extra is not None:
+                y = jnp.concatenate([y, extra])
             out = out.at[jnp.where(now, lane, B), svc].set(y.T, mode="drop")
             return out, sv + now
 
@@ -478,6 +564,9 @@ def bdf_batch(
     def iteration(s):
         s = refresh_jacobians(s)
         attempt = live(s) & ~s.need_jac
+        if events is not None:
+            attempt = attempt & ~s.pending
+        args_now = lane_args(s)
         t, h, order, D = s.t, s.h, s.order, s.D
         t_new = jnp.where(t + h >= t_end - 4 * _EPS * jnp.maximum(jnp.abs(t_end), 1.0), t_end, t + h)
         t_new = jnp.where(attempt, t_new, t)
@@ -499,7 +588,7 @@ def bdf_batch(
         attempt = attempt & (~need_lu | served)
         c = jnp.where(attempt, c, 1.0)
         converged, n_iter, y_new, d, k_newton = newton(
-            t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu, scale, attempt & lu_ok
+            t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu, scale, attempt & lu_ok, args_now
         )
         converged &= lu_ok
         failed_newton = attempt & ~converged
@@ -534,6 +623,11 @@ def bdf_batch(
         new_order = jnp.where(choose, order + delta, order).astype(jnp.int32)
         fac = jnp.where(choose, grow, jnp.where(too_big, shrink, jnp.where(halve, 0.5, 1.0)))
         t_next = jnp.where(accepted, t_new, t)
+        # no step longer than max_step (a factor below 1 only where the step grows past it)
+        capped = jnp.zeros_like(attempt)
+        if max_step is not None:
+            capped = attempt & (h * fac > max_h)
+            fac = jnp.where(capped, max_h / jnp.where(h > 0, h, 1.0), fac)
         h_next = h * fac
         # never step past t_end: the last step ends exactly there (SciPy rescales the same way)
         clip = t_next + h_next > t_end
@@ -541,7 +635,7 @@ def bdf_batch(
         fac = jnp.where(clipped, fac * (t_end - t_next) / jnp.where(h_next > 0, h_next, 1.0), fac)
         # SciPy discards its LU whenever it sets a new step size (order selection, rejection,
         # halving, clipping to t_end), whatever the factor
-        lu_stale = lu_stale | choose | too_big | halve | (attempt & clipped)
+        lu_stale = lu_stale | choose | too_big | halve | (attempt & clipped) | capped
         D_new = jnp.where(accepted, Dacc, D)
         D_new = _rescale(D_new, new_order, fac)
         changed = fac != 1.0
@@ -578,7 +672,76 @@ def bdf_batch(
             newton_loops=s.newton_loops + k_newton,
             newton=s.newton + n_iter,
         )
-        return save_points(s, accepted)
+        if events is None:
+            return save_points(s, accepted)
+        return located(s, accepted, t, y_new)
+
+    def located(s, accepted, t_old, y_new):
+        """Events after the accepted steps: which steps hold one (`events.check`), then up to
+        `n_ev_lanes` waiting lanes handled (`events.handle`, on a compacted sub-batch), their save
+        points before the event written, and the lanes restarted from the event."""
+        ev_new, pend = jax.vmap(events.check)(s.ev, s.t, y_new.T, s.args)
+        pend = accepted & pend
+        s = dataclasses.replace(
+            s,
+            ev=_lanes_where(accepted, ev_new, s.ev),
+            pending=s.pending | pend,
+            t_prev=jnp.where(accepted, t_old, s.t_prev),
+        )
+        want = s.pending & (s.status == Status.SUCCESS)
+
+        def handle(g):
+            sub = jax.tree_util.tree_map(lambda a: a[g], (s.ev, s.args))
+            D_g, t_g, h_g, o_g = s.D[..., g], s.t[g], s.h[g], s.order[g]
+
+            def one(ev, a, t_prev, t, h, order, D):
+                def dense(tau):
+                    return _interpolate(tau[None], t[None], h[None], order[None], D[..., None])[:, 0]
+
+                return events.handle(ev, t_prev, t, dense, a)
+
+            t_ev, x_new, a_new, ev_new, code = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 2))(
+                sub[0], sub[1], s.t_prev[g], t_g, h_g, o_g, D_g
+            )
+            x_t = x_new.T
+            f_new = vf_b(t_ev, x_t, a_new)
+            te = t_end[g]
+            h0 = _initial_step(vf_b, t_ev, x_t, f_new, jnp.maximum(te, t_ev), a_new, rtol, atol)
+            h0 = jnp.where(te > t_ev, jnp.minimum(h0, max_h[g]), 1.0)
+            ok = _all_finite(x_t) & _all_finite(f_new)
+            code = jnp.where((code == Status.SUCCESS) & ~ok, Status.NONFINITE, code).astype(jnp.int32)
+            D_new = jnp.zeros_like(D_g).at[0].set(x_t).at[1].set(f_new * h0)
+            last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (lanes last for _compacted)
+            return t_ev, h0, D_new, jax.tree_util.tree_map(last, (a_new, ev_new)), code
+
+        idx, (t_ev, h0, D_new, (a_last, ev_last), code) = _compacted(want, n_ev_lanes, handle)
+        served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
+        cut = jnp.full((B,), jnp.inf, y0.dtype).at[idx].set(t_ev, mode="drop")
+        s = save_points(s, (accepted & ~s.pending) | served, cut)
+        first = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
+        put = lambda old, new: old.at[idx].set(first(new), mode="drop")  # noqa: E731
+        status = s.status.at[idx].set(
+            jnp.where(code == Status.SUCCESS, s.status[jnp.minimum(idx, B - 1)], code), mode="drop"
+        )
+        s = dataclasses.replace(
+            s,
+            t=s.t.at[idx].set(t_ev, mode="drop"),
+            t_prev=s.t_prev.at[idx].set(t_ev, mode="drop"),
+            h=s.h.at[idx].set(h0, mode="drop"),
+            order=s.order.at[idx].set(1, mode="drop"),
+            D=s.D.at[..., idx].set(D_new, mode="drop"),
+            n_equal=s.n_equal.at[idx].set(0, mode="drop"),
+            need_jac=s.need_jac | served,
+            j_current=s.j_current & ~served,
+            lu_stale=s.lu_stale | served,
+            args=jax.tree_util.tree_map(put, s.args, a_last),
+            ev=jax.tree_util.tree_map(put, s.ev, ev_last),
+            pending=s.pending & ~served,
+            status=status.astype(jnp.int32),
+            n_events=s.n_events + served,
+        )
+        # the save point at the event time holds the state after it (right-continuous)
+        return save_points(s, served)
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
     stats = {
@@ -586,6 +749,8 @@ def bdf_batch(
     }
     stats["iterations"] = state.it
     stats["t"] = state.t
+    if events is not None:
+        stats.update(args=state.args, events=state.ev, event_count=state.n_events)
     return state.out, state.D[0].T, state.status, stats
 
 

@@ -67,27 +67,17 @@ class Method(enum.Enum):
 
 
 def method(cell, options: SolverOptions) -> Method:
-    """The one dispatch point: which code integrates `cell` under `options.solver`.
-
-    Raises:
-        SimulationInputError: `BatchBDF` asked for an SBML-semantics cell with state events.
-    """
+    """The one dispatch point: which code integrates `cell` under `options.solver`."""
     if isinstance(options.solver, BatchBDF):
-        if isinstance(cell, SbmlCell):
-            if cell.events is not None:
-                raise SimulationInputError(
-                    f"BatchBDF does not locate state events; model {cell.model_id!r} has "
-                    f"{cell.events.n} SBML event(s): use the default Rodas4P solver (the event-located solve)"
-                )
-            return Method.SBML_BDF
-        return Method.BATCH_BDF
+        return Method.SBML_BDF if isinstance(cell, SbmlCell) else Method.BATCH_BDF
     return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
 
 
 def sbml_bdf_capable(cell) -> bool:
-    """Whether `BatchBDF` integrates SBML-semantics `cell`: it has no state events (SBML `<event>`s;
-    timed perturbation events are fine)."""
-    return isinstance(cell, SbmlCell) and cell.events is None
+    """Whether `BatchBDF` integrates SBML-semantics `cell`: every SBML-semantics cell, state events
+    (triggers, delays, priorities, persistence, trigger-time values) included
+    (`yeastcell.solvers.sbml_bdf_events`)."""
+    return isinstance(cell, SbmlCell)
 
 
 def solver_name(solver) -> str:

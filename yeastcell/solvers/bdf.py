@@ -99,10 +99,8 @@ class _BdfState(eqx.Module):
     it: jax.Array  # () loop iterations
     newton_loops: jax.Array  # () Newton loop iterations over the batch
     newton: jax.Array  # (B,) Newton iterations
-    # with state events (`LaneEvents`; None without): the lanes' args (lanes first, events change
-    # them), the event state (lanes first), lanes waiting for their event to be handled, the start
-    # of each lane's last accepted step, events handled
-    args: object = None
+    # with state events (`LaneEvents`; None without): the event state (lanes first), lanes waiting
+    # for their event to be handled, the start of each lane's last accepted step, events handled
     ev: object = None
     pending: jax.Array | None = None
     t_prev: jax.Array | None = None
@@ -115,25 +113,33 @@ class LaneEvents(abc.ABC):
     The event state (`carry`) is a pytree with the lane axis first. After every accepted step the
     solver asks `check` whether an event happened within it; a lane that says so makes no further
     attempt until `handle` has located and applied its event (on a compacted sub-batch of the lanes
-    waiting); the lane then restarts at order 1 from the event time with the new state and args.
-    Save points before the event time come from the step's interpolating polynomial, those at it
-    from the state after the event (right-continuous).
+    waiting); the lane then restarts at order 1 from the event time with the new state and event
+    state. Save points before the event time come from the step's interpolating polynomial, those
+    at it from the state after the event (right-continuous). What events change besides the state
+    lives in the carry; `args` gives the right-hand side's args from it (the solver's own args stay
+    loop-invariant, so that XLA can hoist what depends on them alone out of the loop).
     """
 
     @abc.abstractmethod
     def check(self, carry, t, x, args):
-        """(carry, pending): after an accepted step of one lane ending at (t, x (n,)), whether an
-        event happened within it (pending), and the carry for the next step when none did."""
+        """(carry, pending): after an accepted step of one lane ending at (t, x (n,)) (args: as
+        `args` gives them), whether an event happened within it (pending), and the carry for the
+        next step when none did."""
 
     @abc.abstractmethod
     def handle(self, carry, t_old, t, dense, args):
-        """(t_event, x (n,), args, carry, status) of one lane whose last step [t_old, t] holds an
-        event: locate it (dense(τ) is the state (n,) at τ in the step), apply it; status is a
-        `Status` code (a failure, e.g. TOO_MANY_EVENTS, stops the lane at t_event)."""
+        """(t_event, x (n,), carry, status) of one lane whose last step [t_old, t] holds an event:
+        locate it (dense(τ) is the state (n,) at τ in the step), apply it; status is a `Status`
+        code (a failure, e.g. TOO_MANY_EVENTS, stops the lane at t_event)."""
 
-    def saved(self, args) -> jax.Array:
-        """(k,) values of one lane's args written beside its state at every save point (values
-        events change outside the state; default none)."""
+    def args(self, args, carry):
+        """The args of one lane's right-hand side and Jacobian under event state `carry`
+        (default: the solver's args)."""
+        return args
+
+    def saved(self, carry) -> jax.Array:
+        """(k,) values of one lane's event state written beside its state at every save point
+        (values events change outside the state; default none)."""
         return jnp.zeros((0,))
 
 
@@ -378,8 +384,8 @@ def bdf_batch(
         "rejected", "jacobians", "factorisations", "newton" (Newton iterations), "t" (the time
         each lane reached: t_end, or where a failure stopped it) and the scalars "iterations"
         (loop iterations) and "newton_loops". With `events`, ys rows are the state followed by
-        `events.saved(args)` at the save time, and stats also hold "args" and "events" (each lane's
-        args and event state where it stopped) and "event_count" (B,) (events handled).
+        `events.saved(carry)` at the save time, and stats also hold "events" (each lane's event
+        state where it stopped) and "event_count" (B,) (events handled).
     """
     y0 = jnp.asarray(y0)
     B, n = y0.shape
@@ -406,11 +412,13 @@ def bdf_batch(
         return jnp.asarray(values, dtype=y0.dtype)[index]
 
     y0_t = y0.T
-    f0 = vf_b(t0, y0_t, args)
-    h = _initial_step(vf_b, t0, y0_t, f0, t_end, args, rtol, atol)
+    args_b = (lambda a, ev: a) if events is None else jax.vmap(events.args)
+    args0 = args if events is None else args_b(args, event_state)
+    f0 = vf_b(t0, y0_t, args0)
+    h = _initial_step(vf_b, t0, y0_t, f0, t_end, args0, rtol, atol)
     h = jnp.where(t_end > t0, jnp.minimum(h, max_h), 1.0)  # an empty interval: never stepped
     D = jnp.zeros((_ROWS, n, B), dtype=y0.dtype).at[0].set(y0_t).at[1].set(f0 * h)
-    J = jac_b(t0, y0_t, args)
+    J = jac_b(t0, y0_t, args0)
     lu_shape = jax.eval_shape(factor, t0, J)
     n_t = ts.shape[0]
     first = jnp.searchsorted(ts, t0, side="left").astype(jnp.int32)
@@ -418,7 +426,7 @@ def bdf_batch(
     lane = jnp.arange(B)
     if events is not None:
         saved_b = jax.vmap(events.saved)
-        extra0 = saved_b(args).astype(y0.dtype)
+        extra0 = saved_b(event_state).astype(y0.dtype)
     else:
         extra0 = jnp.zeros((B, 0), y0.dtype)
     row0 = jnp.concatenate([y0, extra0], axis=1)
@@ -453,7 +461,6 @@ def bdf_batch(
     if events is not None:
         state = dataclasses.replace(
             state,
-            args=args,
             ev=event_state,
             pending=jnp.zeros((B,), bool),
             t_prev=t0,
@@ -461,7 +468,7 @@ def bdf_batch(
         )
 
     def lane_args(s):
-        return args if events is None else s.args
+        return args if events is None else args_b(args, s.ev)
 
     def live(s):
         going = s.t < t_end
@@ -540,7 +547,7 @@ def bdf_batch(
         """Write the dense output at every save time the accepted steps passed (the loop carries only
         the output and the save counters); with `cut` (B,), only the save times before it."""
         t, h, order, D = s.t, s.h, s.order, s.D
-        extra = None if events is None else saved_b(s.args).astype(y0.dtype).T
+        extra = None if events is None else saved_b(s.ev).astype(y0.dtype).T
 
         def due(sv):
             tsv = ts[jnp.minimum(sv, n_t - 1)]
@@ -680,7 +687,7 @@ def bdf_batch(
         """Events after the accepted steps: which steps hold one (`events.check`), then up to
         `n_ev_lanes` waiting lanes handled (`events.handle`, on a compacted sub-batch), their save
         points before the event written, and the lanes restarted from the event."""
-        ev_new, pend = jax.vmap(events.check)(s.ev, s.t, y_new.T, s.args)
+        ev_new, pend = jax.vmap(events.check)(s.ev, s.t, y_new.T, lane_args(s))
         pend = accepted & pend
         s = dataclasses.replace(
             s,
@@ -688,60 +695,70 @@ def bdf_batch(
             pending=s.pending | pend,
             t_prev=jnp.where(accepted, t_old, s.t_prev),
         )
-        want = s.pending & (s.status == Status.SUCCESS)
 
-        def handle(g):
-            sub = jax.tree_util.tree_map(lambda a: a[g], (s.ev, s.args))
-            D_g, t_g, h_g, o_g = s.D[..., g], s.t[g], s.h[g], s.order[g]
+        def with_events(s):
+            want = s.pending & (s.status == Status.SUCCESS)
 
-            def one(ev, a, t_prev, t, h, order, D):
-                def dense(tau):
-                    return _interpolate(tau[None], t[None], h[None], order[None], D[..., None])[:, 0]
+            def handle(g):
+                sub = jax.tree_util.tree_map(lambda a: a[g], (s.ev, args))
+                D_g, t_g, h_g, o_g = s.D[..., g], s.t[g], s.h[g], s.order[g]
 
-                return events.handle(ev, t_prev, t, dense, a)
+                def one(ev, a, t_prev, t, h, order, D):
+                    def dense(tau):
+                        return _interpolate(tau[None], t[None], h[None], order[None], D[..., None])[:, 0]
 
-            t_ev, x_new, a_new, ev_new, code = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 2))(
-                sub[0], sub[1], s.t_prev[g], t_g, h_g, o_g, D_g
+                    t_ev, x, ev_new, code = events.handle(ev, t_prev, t, dense, events.args(a, ev))
+                    return t_ev, x, ev_new, code, events.args(a, ev_new)
+
+                t_ev, x_new, ev_new, code, a_new = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 2))(
+                    sub[0], sub[1], s.t_prev[g], t_g, h_g, o_g, D_g
+                )
+                x_t = x_new.T
+                f_new = vf_b(t_ev, x_t, a_new)
+                te = t_end[g]
+                h0 = _initial_step(vf_b, t_ev, x_t, f_new, jnp.maximum(te, t_ev), a_new, rtol, atol)
+                h0 = jnp.where(te > t_ev, jnp.minimum(h0, max_h[g]), 1.0)
+                ok = _all_finite(x_t) & _all_finite(f_new)
+                code = jnp.where((code == Status.SUCCESS) & ~ok, Status.NONFINITE, code).astype(jnp.int32)
+                D_new = jnp.zeros_like(D_g).at[0].set(x_t).at[1].set(f_new * h0)
+                last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (lanes last for _compacted)
+                return t_ev, h0, D_new, jax.tree_util.tree_map(last, ev_new), code
+
+            idx, (t_ev, h0, D_new, ev_last, code) = _compacted(want, n_ev_lanes, handle)
+            served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
+            cut = jnp.full((B,), jnp.inf, y0.dtype).at[idx].set(t_ev, mode="drop")
+            s = save_points(s, (accepted & ~s.pending) | served, cut)
+            first = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
+            put = lambda old, new: old.at[idx].set(first(new), mode="drop")  # noqa: E731
+            status = s.status.at[idx].set(
+                jnp.where(code == Status.SUCCESS, s.status[jnp.minimum(idx, B - 1)], code), mode="drop"
             )
-            x_t = x_new.T
-            f_new = vf_b(t_ev, x_t, a_new)
-            te = t_end[g]
-            h0 = _initial_step(vf_b, t_ev, x_t, f_new, jnp.maximum(te, t_ev), a_new, rtol, atol)
-            h0 = jnp.where(te > t_ev, jnp.minimum(h0, max_h[g]), 1.0)
-            ok = _all_finite(x_t) & _all_finite(f_new)
-            code = jnp.where((code == Status.SUCCESS) & ~ok, Status.NONFINITE, code).astype(jnp.int32)
-            D_new = jnp.zeros_like(D_g).at[0].set(x_t).at[1].set(f_new * h0)
-            last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (lanes last for _compacted)
-            return t_ev, h0, D_new, jax.tree_util.tree_map(last, (a_new, ev_new)), code
+            s = dataclasses.replace(
+                s,
+                t=s.t.at[idx].set(t_ev, mode="drop"),
+                t_prev=s.t_prev.at[idx].set(t_ev, mode="drop"),
+                h=s.h.at[idx].set(h0, mode="drop"),
+                order=s.order.at[idx].set(1, mode="drop"),
+                D=s.D.at[..., idx].set(D_new, mode="drop"),
+                n_equal=s.n_equal.at[idx].set(0, mode="drop"),
+                need_jac=s.need_jac | served,
+                j_current=s.j_current & ~served,
+                lu_stale=s.lu_stale | served,
+                ev=jax.tree_util.tree_map(put, s.ev, ev_last),
+                pending=s.pending & ~served,
+                status=status.astype(jnp.int32),
+                n_events=s.n_events + served,
+            )
+            # the save point at the event time holds the state after it (right-continuous)
+            return save_points(s, served)
 
-        idx, (t_ev, h0, D_new, (a_last, ev_last), code) = _compacted(want, n_ev_lanes, handle)
-        served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
-        cut = jnp.full((B,), jnp.inf, y0.dtype).at[idx].set(t_ev, mode="drop")
-        s = save_points(s, (accepted & ~s.pending) | served, cut)
-        first = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
-        put = lambda old, new: old.at[idx].set(first(new), mode="drop")  # noqa: E731
-        status = s.status.at[idx].set(
-            jnp.where(code == Status.SUCCESS, s.status[jnp.minimum(idx, B - 1)], code), mode="drop"
-        )
-        s = dataclasses.replace(
+        # the handling only runs in the iterations where some lane waits for its event
+        return jax.lax.cond(
+            jnp.any(s.pending & (s.status == Status.SUCCESS)),
+            with_events,
+            lambda s: save_points(s, accepted & ~s.pending),
             s,
-            t=s.t.at[idx].set(t_ev, mode="drop"),
-            t_prev=s.t_prev.at[idx].set(t_ev, mode="drop"),
-            h=s.h.at[idx].set(h0, mode="drop"),
-            order=s.order.at[idx].set(1, mode="drop"),
-            D=s.D.at[..., idx].set(D_new, mode="drop"),
-            n_equal=s.n_equal.at[idx].set(0, mode="drop"),
-            need_jac=s.need_jac | served,
-            j_current=s.j_current & ~served,
-            lu_stale=s.lu_stale | served,
-            args=jax.tree_util.tree_map(put, s.args, a_last),
-            ev=jax.tree_util.tree_map(put, s.ev, ev_last),
-            pending=s.pending & ~served,
-            status=status.astype(jnp.int32),
-            n_events=s.n_events + served,
         )
-        # the save point at the event time holds the state after it (right-continuous)
-        return save_points(s, served)
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
     stats = {
@@ -750,7 +767,7 @@ def bdf_batch(
     stats["iterations"] = state.it
     stats["t"] = state.t
     if events is not None:
-        stats.update(args=state.args, events=state.ev, event_count=state.n_events)
+        stats.update(events=state.ev, event_count=state.n_events)
     return state.out, state.D[0].T, state.status, stats
 
 

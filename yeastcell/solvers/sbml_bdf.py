@@ -139,6 +139,10 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
         # no step longer than the output spacing (as the event-located solve; module docstring of
         # `yeastcell.solvers.sbml_bdf_events`)
         event_kw = dict(events=lane_events, max_step=(ts[-1] - t0) / max(n_t - 1, 1))
+        import os
+
+        if os.environ.get("NOCAP"):
+            event_kw.pop("max_step")
     else:
         carry, extra, event_kw = None, np.zeros((0,), int), {}
 
@@ -182,7 +186,7 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
             rtol=options.rtol,
             atol=options.atol,
             max_steps=options.max_steps,
-            w_pattern=state_pattern(cell.spec) if n_state else None,
+            w_pattern=state_pattern(cell.spec) if n_state and not __import__("os").environ.get("DENSE") else None,
             jac_lanes=options.solver.jac_lanes,
             min_step_fraction=options.min_step_fraction,
             **event_kw,
@@ -199,7 +203,8 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
         t_failed = jnp.where((status == Status.SUCCESS) & (code != Status.SUCCESS), t_reached, t_failed)
         status = first_failure(status, code)
         if lane_events is not None:
-            args, carry = stats["args"], stats["events"]
+            carry = stats["events"]
+            args = jax.vmap(lane_events.args)(args, carry)
         y_end = jax.vmap(values_at)(x_end, args[0], t_reached, args)
         if n_ev:
 

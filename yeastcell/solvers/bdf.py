@@ -31,6 +31,11 @@ Layout: inside the loop the lanes are the last axis (states (n, B), differences 
 Jacobians (n, n, B)), so a state component or a factor entry is one contiguous row over the lanes
 and the per-lane rate laws and unrolled substitutions run on contiguous vectors.
 
+State events (`LaneEvents`, optional): after each accepted step a lane's events are checked; a lane
+with an event in its step waits (no attempt) until the event is located on the step's dense output
+and applied, on a compacted sub-batch under a `lax.cond` (only the iterations where some lane waits
+pay for it), then restarts at order 1; the other lanes go on. `max_step` caps the step size.
+
 Forward solves only (no adjoint): fitting and gradients use `Rodas4P` through diffrax.
 
 Measured (benchmarks/RESULTS.md, 2-core CPU, core model, 1000 perturbed 100-min Teusink courses,
@@ -776,8 +781,8 @@ class BatchBDF:
     """`SolverOptions(solver=BatchBDF())`: integrate with `bdf_batch` instead of a diffrax solver.
 
     Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells, cells that
-    wrap one (hybrids) and SBML-semantics cells without state events (`yeastcell/solvers/sbml_bdf.py`;
-    not those with SBML events). `simulate_batch` picks it by itself for large
+    wrap one (hybrids) and SBML-semantics cells, state events included (`yeastcell/solvers/sbml_bdf.py`,
+    `yeastcell/solvers/sbml_bdf_events.py`). `simulate_batch` picks it by itself for large
     batches (`yeastcell/solvers/solve.py`, `batch_options`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
     """
 

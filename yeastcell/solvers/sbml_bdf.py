@@ -1,14 +1,22 @@
-"""The batched BDF (`bdf_batch`) for SBML-semantics cells without state events.
+"""The batched BDF (`bdf_batch`) for SBML-semantics cells, with or without state events.
 
 An SBML-semantics cell (`SbmlCell`) integrates the symbols of its `System` (species amounts over
 their compartment's initial size, rate-rule variables), with the assignment and algebraic rules
-evaluated inside the right-hand side (`yeastcell.solvers.events.ode_functions`). Without state
-events (SBML `<event>`s) nothing stops a lane inside a segment, so the whole batch is one
-`bdf_batch` loop per segment, as for a concentration cell (`yeastcell.solvers.solve._bdf`): each
-lane carries its own parameter vector, rate scales, clamps and symbol vector in the solver's args.
-Timed perturbation events (pulses, steps) cut the horizon into segments (`segment_plan`); after each
-segment the event is applied to the symbols (`apply_timed_event`, then the rules), as the
-event-located solve does.
+evaluated inside the right-hand side (`yeastcell.solvers.events.ode_functions`). The whole batch is
+one `bdf_batch` loop per segment, as for a concentration cell (`yeastcell.solvers.solve._bdf`):
+each lane carries its own parameter vector, rate scales, clamps and symbol vector in the solver's
+args. Timed perturbation events (pulses, steps) cut the horizon into segments (`segment_plan`);
+after each segment the event is applied to the symbols (`apply_timed_event`, then the rules), as
+the event-located solve does.
+
+State events (SBML `<event>`s) are located per lane inside the loop (`bdf_batch`'s `events`,
+`yeastcell.solvers.sbml_bdf_events.SbmlLaneEvents`): a lane whose step holds a trigger crossing
+or a due delayed execution stops there, its events execute, and it restarts at order 1; the others
+go on. The events at the start are processed before the first segment, those after a timed
+perturbation right after it (as the event-located solve does; one difference: a timed perturbation
+at exactly the start time is applied after the state events at the start, not before). Each
+lane's event state (atoms, triggers, queue, executions, event-assigned symbols outside the state)
+is carried from segment to segment.
 
 Jacobian: forward differences of the right-hand side per lane (`difference_jacobian`, the n
 evaluations vmapped; CVODE's default kind, as libroadrunner runs it). The Newton iteration only
@@ -27,8 +35,6 @@ load, so ±30 %): ~700 steps, ~140 factorisations, ~19 Jacobians per lane; per t
 with `jax.jacfwd` and LAPACK, 8.8 ms with the sparse LU (224 of 441 entries), 6.6 ms with
 differences and the sparse LU, against 44-85 ms for the event-located Rodas4P in chunks of 16 lanes.
 The first call compiles for ~80 s (the event-located solve: ~50 s; `state_pattern` ~10 s of it).
-
-A cell with state events keeps the event-located solve (`yeastcell.solvers.solve.method`).
 """
 
 from __future__ import annotations
@@ -108,7 +114,7 @@ def difference_jacobian(f, x, floor, rel: float = float(np.sqrt(np.finfo(np.floa
 
 def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
     """(values (B, n_t, n_symbols), status (B,), t_failed (B,) min) of a stacked batch of conditions
-    of an SBML-semantics cell without state events; the state checks are the caller's.
+    of an SBML-semantics cell (state events located per lane); the state checks are the caller's.
 
     values are those of every symbol (compartment sizes, species amounts, parameters) at the save
     times; a failed lane keeps the values saved up to `t_failed` (the time its first failing

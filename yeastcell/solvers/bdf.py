@@ -373,7 +373,7 @@ def bdf_batch(
         t0, t_end: (B,) or scalars, t0 <= t_end (an empty interval is left at once).
         ts: (n_t,) increasing save times; lane b writes those in [t0[b], t_end[b]].
         rtol, atol: error tolerances (SciPy/CVODE meaning, RMS norm).
-        max_steps: most step attempts per lane.
+        max_steps: most step attempts per lane (with `events`: between two events of a lane).
         w_pattern: nonzero pattern of I − cJ (nested tuples) for the sparse LU, or None (LAPACK).
         jac_lanes: most Jacobians computed per loop iteration (default max(16, B // 8)).
         min_step_fraction: a lane fails with STEP_SIZE_TOO_SMALL once its step falls below this
@@ -746,6 +746,8 @@ def bdf_batch(
                 order=s.order.at[idx].set(1, mode="drop"),
                 D=s.D.at[..., idx].set(D_new, mode="drop"),
                 n_equal=s.n_equal.at[idx].set(0, mode="drop"),
+                # max_steps counts per interval between events, as the event-located solve's
+                attempts=s.attempts.at[idx].set(0, mode="drop"),
                 need_jac=s.need_jac | served,
                 j_current=s.j_current & ~served,
                 lu_stale=s.lu_stale | served,

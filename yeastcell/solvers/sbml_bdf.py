@@ -145,10 +145,6 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
         # no step longer than the output spacing (as the event-located solve; module docstring of
         # `yeastcell.solvers.sbml_bdf_events`)
         event_kw = dict(events=lane_events, max_step=(ts[-1] - t0) / max(n_t - 1, 1))
-        import os
-
-        if os.environ.get("NOCAP"):
-            event_kw.pop("max_step")
     else:
         carry, extra, event_kw = None, np.zeros((0,), int), {}
 
@@ -192,7 +188,7 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
             rtol=options.rtol,
             atol=options.atol,
             max_steps=options.max_steps,
-            w_pattern=state_pattern(cell.spec) if n_state and not __import__("os").environ.get("DENSE") else None,
+            w_pattern=state_pattern(cell.spec) if n_state else None,
             jac_lanes=options.solver.jac_lanes,
             min_step_fraction=options.min_step_fraction,
             **event_kw,

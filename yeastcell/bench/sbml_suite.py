@@ -119,7 +119,7 @@ def case_files(case: str, root: Path | None = None) -> tuple[Path, Path, Path]:
 
 def _solver(name):
     """The solver of a name: "tsit5", "kvaerno5", "dopri5" (diffrax) or "bdf" (`BatchBDF`, for
-    checking the batched BDF on cases without state events; a case with events fails to run)."""
+    checking the batched BDF, its per-lane event location included)."""
     return {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5, "dopri5": diffrax.Dopri5, "bdf": BatchBDF}[name]()
 
 

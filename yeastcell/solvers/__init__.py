@@ -4,7 +4,8 @@ batches, fits and the active loop go through (steady states: `steady_solve`).
 
 Modules: `rosenbrock` (Rodas4P), `bdf` (BatchBDF, a batched variable-order BDF), `sparse_lu` (LU on
 a planned pivot order), `jacobian` (structured Jacobians of a cell), `events` (the event-located
-solve of SBML-semantics cells), `sbml_bdf` (BatchBDF for SBML cells without state events),
+solve of SBML-semantics cells), `sbml_bdf` (BatchBDF for SBML cells), `sbml_bdf_events` (their
+state events located per lane in the batched BDF),
 `segments` (timed perturbation events), `chunks` (vmapped batches in chunks), `options`
 (`SolverOptions`), `times` (save-time validation), `runtime_checks` (diffrax/equinox runtime checks
 traced as NaN selects, so the programs can be cached), `solve` (the dispatch point), `steady` (the

@@ -41,6 +41,11 @@ loose iterates leave), 0.03 728, 0.01 644 and 0.001 662 steps, against 694 with 
 and 3.2; Hynne 2001: 2455 and 1.8 against 2793 and 3.0); the error against a tight reference stayed
 within 2x (4.2e-8 against 1.9e-8; libroadrunner's: 1.5e-7).
 
+State events (`LaneEvents`, optional): after each accepted step a lane's events are checked; a lane
+with an event in its step waits (no attempt) until the event is located on the step's dense output
+and applied, on a compacted sub-batch under a `lax.cond` (only the iterations where some lane waits
+pay for it), then restarts at order 1; the other lanes go on. `max_step` caps the step size.
+
 Forward solves only (no adjoint): fitting and gradients use `Rodas4P` through diffrax.
 
 Measured (benchmarks/RESULTS.md, 2-core CPU, core model, 1000 perturbed 100-min Teusink courses,
@@ -58,6 +63,7 @@ slower in the solver).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 
 import equinox as eqx
@@ -116,6 +122,57 @@ class _BdfState(eqx.Module):
     newton_loops: jax.Array  # () Newton loop iterations over the batch
     newton: jax.Array  # (B,) Newton iterations
     crate: jax.Array  # (B,) carried Newton convergence-rate estimate (the "cvode" test; 1 after a new LU)
+    # with state events (`LaneEvents`; None without): the event state (lanes first), lanes waiting
+    # for their event to be handled, the start of each lane's last accepted step, events handled
+    ev: object = None
+    pending: jax.Array | None = None
+    t_prev: jax.Array | None = None
+    n_events: jax.Array | None = None
+
+
+class LaneEvents(abc.ABC):
+    """State events of a `bdf_batch` solve, as per-lane functions (the solver vmaps them).
+
+    The event state (`carry`) is a pytree with the lane axis first. After every accepted step the
+    solver asks `check` whether an event happened within it; a lane that says so makes no further
+    attempt until `handle` has located and applied its event (on a compacted sub-batch of the lanes
+    waiting); the lane then restarts at order 1 from the event time with the new state and event
+    state. Save points before the event time come from the step's interpolating polynomial, those
+    at it from the state after the event (right-continuous). What events change besides the state
+    lives in the carry; `args` gives the right-hand side's args from it (the solver's own args stay
+    loop-invariant, so that XLA can hoist what depends on them alone out of the loop).
+    """
+
+    @abc.abstractmethod
+    def check(self, carry, t, x, args):
+        """(carry, pending): after an accepted step of one lane ending at (t, x (n,)) (args: as
+        `args` gives them), whether an event happened within it (pending), and the carry for the
+        next step when none did."""
+
+    @abc.abstractmethod
+    def handle(self, carry, t_old, t, dense, args):
+        """(t_event, x (n,), carry, status) of one lane whose last step [t_old, t] holds an event:
+        locate it (dense(τ) is the state (n,) at τ in the step), apply it; status is a `Status`
+        code (a failure, e.g. TOO_MANY_EVENTS, stops the lane at t_event)."""
+
+    def args(self, args, carry):
+        """The args of one lane's right-hand side and Jacobian under event state `carry`
+        (default: the solver's args)."""
+        return args
+
+    def saved(self, carry) -> jax.Array:
+        """(k,) values of one lane's event state written beside its state at every save point
+        (values events change outside the state; default none)."""
+        return jnp.zeros((0,))
+
+
+def _lanes_where(mask, new, old):
+    """Per-lane select between two pytrees with the lane axis first."""
+
+    def sel(a, b):
+        return jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b)
+
+    return jax.tree_util.tree_map(sel, new, old)
 
 
 class _NewtonState(eqx.Module):
@@ -323,6 +380,10 @@ def bdf_batch(
     jac_lanes: int | None = None,
     min_step_fraction: float = 0.0,
     newton_test: str = "auto",
+    max_step=None,
+    events: LaneEvents | None = None,
+    event_state=None,
+    event_lanes: int | None = None,
 ):
     """Integrate B independent stiff ODE systems y' = vf(t, y, args), lane b from t0[b] to t_end[b].
 
@@ -332,7 +393,7 @@ def bdf_batch(
         t0, t_end: (B,) or scalars, t0 <= t_end (an empty interval is left at once).
         ts: (n_t,) increasing save times; lane b writes those in [t0[b], t_end[b]].
         rtol, atol: error tolerances (SciPy/CVODE meaning, RMS norm).
-        max_steps: most step attempts per lane.
+        max_steps: most step attempts per lane (with `events`: between two events of a lane).
         w_pattern: nonzero pattern of I − cJ (nested tuples) for the sparse LU, or None (LAPACK).
         jac_lanes: most Jacobians computed per loop iteration (default max(16, B // 8)).
         min_step_fraction: a lane fails with STEP_SIZE_TOO_SMALL once its step falls below this
@@ -344,13 +405,19 @@ def bdf_batch(
             is below `CVODE_NLSCOEF` times the error test's bound 1/error-constant; at most
             `CVODE_MAXCOR` iterations). "auto" (default): "cvode" for a single trajectory (B = 1),
             "scipy" for a batch (see the module docstring).
+        max_step: largest step (min; scalar or (B,)); None: unbounded.
+        events: state events (`LaneEvents`) with their initial per-lane state `event_state`
+            (lanes first); None: none. `event_lanes`: most events handled per loop iteration
+            (default max(8, B // 32); lanes beyond wait for the next iteration).
 
     Returns:
         ys (B, n_t, n) (rows outside a lane's interval are zero), y_end (B, n) the state where each
         lane stopped, status (B,) int32 (`Status` codes), stats: dict of (B,) int arrays "steps",
         "rejected", "jacobians", "factorisations", "newton" (Newton iterations), "t" (the time
         each lane reached: t_end, or where a failure stopped it) and the scalars "iterations"
-        (loop iterations) and "newton_loops".
+        (loop iterations) and "newton_loops". With `events`, ys rows are the state followed by
+        `events.saved(carry)` at the save time, and stats also hold "events" (each lane's event
+        state where it stopped) and "event_count" (B,) (events handled).
     """
     y0 = jnp.asarray(y0)
     B, n = y0.shape
@@ -358,6 +425,7 @@ def bdf_batch(
     t0 = jnp.broadcast_to(jnp.asarray(t0, dtype=y0.dtype), (B,))
     t_end = jnp.broadcast_to(jnp.asarray(t_end, dtype=y0.dtype), (B,))
     min_step = min_step_fraction * (t_end - t0)
+    max_h = jnp.broadcast_to(jnp.asarray(jnp.inf if max_step is None else max_step, dtype=y0.dtype), (B,))
     m = min(B, jac_lanes if jac_lanes is not None else max(16, B // 8))
     m_lu = min(
         B, max(16, B // 2)
@@ -366,6 +434,7 @@ def bdf_batch(
     if newton_test not in NEWTON_TESTS:
         raise ValueError(f"newton_test must be one of {NEWTON_TESTS}, got {newton_test!r}")
     cvode = newton_test == "cvode" or (newton_test == "auto" and B == 1)
+    n_ev_lanes = min(B, event_lanes if event_lanes is not None else max(8, B // 32))
     newton_tol = max(10 * np.finfo(float).eps / rtol, min(0.03, rtol**0.5))
     # lane-last layout inside the loop: states (n, B), differences (rows, n, B), Jacobians
     # (n, n, B), so that a state component or a factor entry is one contiguous row over the lanes
@@ -378,18 +447,26 @@ def bdf_batch(
         return jnp.asarray(values, dtype=y0.dtype)[index]
 
     y0_t = y0.T
-    f0 = vf_b(t0, y0_t, args)
-    h = _initial_step(vf_b, t0, y0_t, f0, t_end, args, rtol, atol)
-    h = jnp.where(t_end > t0, h, 1.0)  # an empty interval: never stepped
+    args_b = (lambda a, ev: a) if events is None else jax.vmap(events.args)
+    args0 = args if events is None else args_b(args, event_state)
+    f0 = vf_b(t0, y0_t, args0)
+    h = _initial_step(vf_b, t0, y0_t, f0, t_end, args0, rtol, atol)
+    h = jnp.where(t_end > t0, jnp.minimum(h, max_h), 1.0)  # an empty interval: never stepped
     D = jnp.zeros((_ROWS, n, B), dtype=y0.dtype).at[0].set(y0_t).at[1].set(f0 * h)
-    J = jac_b(t0, y0_t, args)
+    J = jac_b(t0, y0_t, args0)
     lu_shape = jax.eval_shape(factor, t0, J)
     n_t = ts.shape[0]
     first = jnp.searchsorted(ts, t0, side="left").astype(jnp.int32)
     at_start = (first < n_t) & (ts[jnp.minimum(first, n_t - 1)] <= t0)
     lane = jnp.arange(B)
-    out = jnp.zeros((B, n_t, n), dtype=y0.dtype)
-    out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], y0, 0.0))
+    if events is not None:
+        saved_b = jax.vmap(events.saved)
+        extra0 = saved_b(event_state).astype(y0.dtype)
+    else:
+        extra0 = jnp.zeros((B, 0), y0.dtype)
+    row0 = jnp.concatenate([y0, extra0], axis=1)
+    out = jnp.zeros((B, n_t, row0.shape[1]), dtype=y0.dtype)
+    out = out.at[lane, jnp.minimum(first, n_t - 1)].set(jnp.where(at_start[:, None], row0, 0.0))
     finite = _all_finite(y0_t) & _all_finite(f0)
     state = _BdfState(
         t=t0,
@@ -417,19 +494,35 @@ def bdf_batch(
         newton=jnp.zeros((B,), jnp.int32),
         crate=jnp.ones((B,), y0.dtype),
     )
+    if events is not None:
+        state = dataclasses.replace(
+            state,
+            ev=event_state,
+            pending=jnp.zeros((B,), bool),
+            t_prev=t0,
+            n_events=jnp.zeros((B,), jnp.int32),
+        )
+
+    def lane_args(s):
+        return args if events is None else args_b(args, s.ev)
 
     def live(s):
-        return (s.status == Status.SUCCESS) & (s.t < t_end)
+        going = s.t < t_end
+        if events is not None:
+            going = going | s.pending
+        return (s.status == Status.SUCCESS) & going
 
     def refresh_jacobians(s):
         """Jacobians of up to `m` lanes that asked for one, computed on a compacted sub-batch (only
         the small sub-batch passes through the conditional; the scatter back is outside it)."""
         want = live(s) & s.need_jac
+        if events is not None:
+            want = want & ~s.pending
 
         def jacobians(g):  # at the predicted state of the coming attempt, as SciPy's jac(t_new, y_predict)
             y_pred = _predict(s.D[..., g], s.order[g])
             t_new = jnp.minimum(s.t[g] + s.h[g], t_end[g])
-            return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], args))
+            return jac_b(t_new, y_pred, jax.tree_util.tree_map(lambda a: a[g], lane_args(s)))
 
         idx, J_sub = _compacted(want, m, jacobians)
         served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
@@ -442,7 +535,7 @@ def bdf_batch(
             jacobians=s.jacobians + served,
         )
 
-    def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt, crate, order):
+    def newton(t_new, y_pred, c, c_lu, psi, lu, scale, attempt, crate, order, args):
         """SciPy's simplified Newton iteration (`solve_bdf_system`), all attempting lanes together:
         the loop ends when every lane has converged or failed. `lu` factorises I − c_lu·J, where
         c_lu may differ from this attempt's c in round-off (h = t_new − t), as in SciPy."""
@@ -498,13 +591,16 @@ def bdf_batch(
         ns = jax.lax.while_loop(cond, body, ns)
         return ns.converged, ns.n_iter, ns.y, ns.d, ns.k, ns.crate
 
-    def save_points(s, accepted):
+    def save_points(s, accepted, cut=None):
         """Write the dense output at every save time the accepted steps passed (the loop carries only
-        the output and the save counters)."""
+        the output and the save counters); with `cut` (B,), only the save times before it."""
         t, h, order, D = s.t, s.h, s.order, s.D
+        extra = None if events is None else saved_b(s.ev).astype(y0.dtype).T
 
         def due(sv):
-            return accepted & (sv < n_t) & (ts[jnp.minimum(sv, n_t - 1)] <= t)
+            tsv = ts[jnp.minimum(sv, n_t - 1)]
+            ok = accepted & (sv < n_t) & (tsv <= t)
+            return ok if cut is None else ok & (tsv < cut)
 
         def body(c):
             out, sv = c
@@ -512,6 +608,8 @@ def bdf_batch(
             svc = jnp.minimum(sv, n_t - 1)
             y = _interpolate(ts[svc], t, h, order, D)
             y = jnp.where(ts[svc] == t, D[0], y)
+            if extra is not None:
+                y = jnp.concatenate([y, extra])
             out = out.at[jnp.where(now, lane, B), svc].set(y.T, mode="drop")
             return out, sv + now
 
@@ -521,6 +619,9 @@ def bdf_batch(
     def iteration(s):
         s = refresh_jacobians(s)
         attempt = live(s) & ~s.need_jac
+        if events is not None:
+            attempt = attempt & ~s.pending
+        args_now = lane_args(s)
         t, h, order, D = s.t, s.h, s.order, s.D
         t_new = jnp.where(t + h >= t_end - 4 * _EPS * jnp.maximum(jnp.abs(t_end), 1.0), t_end, t + h)
         t_new = jnp.where(attempt, t_new, t)
@@ -543,7 +644,7 @@ def bdf_batch(
         c = jnp.where(attempt, c, 1.0)
         crate = jnp.where(served, 1.0, s.crate)  # CVODE: a new factorisation resets the rate estimate
         converged, n_iter, y_new, d, k_newton, crate = newton(
-            t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu, scale, attempt & lu_ok, crate, order
+            t_new, y_pred, c, jnp.where(attempt, c_lu, 1.0), psi, lu, scale, attempt & lu_ok, crate, order, args_now
         )
         converged &= lu_ok
         failed_newton = attempt & ~converged
@@ -578,6 +679,11 @@ def bdf_batch(
         new_order = jnp.where(choose, order + delta, order).astype(jnp.int32)
         fac = jnp.where(choose, grow, jnp.where(too_big, shrink, jnp.where(halve, 0.5, 1.0)))
         t_next = jnp.where(accepted, t_new, t)
+        # no step longer than max_step (a factor below 1 only where the step grows past it)
+        capped = jnp.zeros_like(attempt)
+        if max_step is not None:
+            capped = attempt & (h * fac > max_h)
+            fac = jnp.where(capped, max_h / jnp.where(h > 0, h, 1.0), fac)
         h_next = h * fac
         # never step past t_end: the last step ends exactly there (SciPy rescales the same way)
         clip = t_next + h_next > t_end
@@ -585,7 +691,7 @@ def bdf_batch(
         fac = jnp.where(clipped, fac * (t_end - t_next) / jnp.where(h_next > 0, h_next, 1.0), fac)
         # SciPy discards its LU whenever it sets a new step size (order selection, rejection,
         # halving, clipping to t_end), whatever the factor
-        lu_stale = lu_stale | choose | too_big | halve | (attempt & clipped)
+        lu_stale = lu_stale | choose | too_big | halve | (attempt & clipped) | capped
         D_new = jnp.where(accepted, Dacc, D)
         D_new = _rescale(D_new, new_order, fac)
         changed = fac != 1.0
@@ -623,7 +729,88 @@ def bdf_batch(
             newton=s.newton + n_iter,
             crate=crate,
         )
-        return save_points(s, accepted)
+        if events is None:
+            return save_points(s, accepted)
+        return located(s, accepted, t, y_new)
+
+    def located(s, accepted, t_old, y_new):
+        """Events after the accepted steps: which steps hold one (`events.check`), then up to
+        `n_ev_lanes` waiting lanes handled (`events.handle`, on a compacted sub-batch), their save
+        points before the event written, and the lanes restarted from the event."""
+        ev_new, pend = jax.vmap(events.check)(s.ev, s.t, y_new.T, lane_args(s))
+        pend = accepted & pend
+        s = dataclasses.replace(
+            s,
+            ev=_lanes_where(accepted, ev_new, s.ev),
+            pending=s.pending | pend,
+            t_prev=jnp.where(accepted, t_old, s.t_prev),
+        )
+
+        def with_events(s):
+            want = s.pending & (s.status == Status.SUCCESS)
+
+            def handle(g):
+                sub = jax.tree_util.tree_map(lambda a: a[g], (s.ev, args))
+                D_g, t_g, h_g, o_g = s.D[..., g], s.t[g], s.h[g], s.order[g]
+
+                def one(ev, a, t_prev, t, h, order, D):
+                    def dense(tau):
+                        return _interpolate(tau[None], t[None], h[None], order[None], D[..., None])[:, 0]
+
+                    t_ev, x, ev_new, code = events.handle(ev, t_prev, t, dense, events.args(a, ev))
+                    return t_ev, x, ev_new, code, events.args(a, ev_new)
+
+                t_ev, x_new, ev_new, code, a_new = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 2))(
+                    sub[0], sub[1], s.t_prev[g], t_g, h_g, o_g, D_g
+                )
+                x_t = x_new.T
+                f_new = vf_b(t_ev, x_t, a_new)
+                te = t_end[g]
+                h0 = _initial_step(vf_b, t_ev, x_t, f_new, jnp.maximum(te, t_ev), a_new, rtol, atol)
+                h0 = jnp.where(te > t_ev, jnp.minimum(h0, max_h[g]), 1.0)
+                ok = _all_finite(x_t) & _all_finite(f_new)
+                code = jnp.where((code == Status.SUCCESS) & ~ok, Status.NONFINITE, code).astype(jnp.int32)
+                D_new = jnp.zeros_like(D_g).at[0].set(x_t).at[1].set(f_new * h0)
+                last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (lanes last for _compacted)
+                return t_ev, h0, D_new, jax.tree_util.tree_map(last, ev_new), code
+
+            idx, (t_ev, h0, D_new, ev_last, code) = _compacted(want, n_ev_lanes, handle)
+            served = jnp.zeros((B,), bool).at[idx].set(True, mode="drop")
+            cut = jnp.full((B,), jnp.inf, y0.dtype).at[idx].set(t_ev, mode="drop")
+            s = save_points(s, (accepted & ~s.pending) | served, cut)
+            first = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
+            put = lambda old, new: old.at[idx].set(first(new), mode="drop")  # noqa: E731
+            status = s.status.at[idx].set(
+                jnp.where(code == Status.SUCCESS, s.status[jnp.minimum(idx, B - 1)], code), mode="drop"
+            )
+            s = dataclasses.replace(
+                s,
+                t=s.t.at[idx].set(t_ev, mode="drop"),
+                t_prev=s.t_prev.at[idx].set(t_ev, mode="drop"),
+                h=s.h.at[idx].set(h0, mode="drop"),
+                order=s.order.at[idx].set(1, mode="drop"),
+                D=s.D.at[..., idx].set(D_new, mode="drop"),
+                n_equal=s.n_equal.at[idx].set(0, mode="drop"),
+                # max_steps counts per interval between events, as the event-located solve's
+                attempts=s.attempts.at[idx].set(0, mode="drop"),
+                need_jac=s.need_jac | served,
+                j_current=s.j_current & ~served,
+                lu_stale=s.lu_stale | served,
+                ev=jax.tree_util.tree_map(put, s.ev, ev_last),
+                pending=s.pending & ~served,
+                status=status.astype(jnp.int32),
+                n_events=s.n_events + served,
+            )
+            # the save point at the event time holds the state after it (right-continuous)
+            return save_points(s, served)
+
+        # the handling only runs in the iterations where some lane waits for its event
+        return jax.lax.cond(
+            jnp.any(s.pending & (s.status == Status.SUCCESS)),
+            with_events,
+            lambda s: save_points(s, accepted & ~s.pending),
+            s,
+        )
 
     state = jax.lax.while_loop(lambda s: jnp.any(live(s)), iteration, state)
     stats = {
@@ -631,6 +818,8 @@ def bdf_batch(
     }
     stats["iterations"] = state.it
     stats["t"] = state.t
+    if events is not None:
+        stats.update(events=state.ev, event_count=state.n_events)
     return state.out, state.D[0].T, state.status, stats
 
 
@@ -639,8 +828,8 @@ class BatchBDF:
     """`SolverOptions(solver=BatchBDF())`: integrate with `bdf_batch` instead of a diffrax solver.
 
     Forward solves only (no gradients: fitting keeps `Rodas4P`); concentration cells, cells that
-    wrap one (hybrids) and SBML-semantics cells without state events (`yeastcell/solvers/sbml_bdf.py`;
-    not those with SBML events). `simulate_batch` picks it by itself for large
+    wrap one (hybrids) and SBML-semantics cells, state events included (`yeastcell/solvers/sbml_bdf.py`,
+    `yeastcell/solvers/sbml_bdf_events.py`). `simulate_batch` picks it by itself for large
     batches (`yeastcell/solvers/solve.py`, `batch_options`; measured faster on a CPU and on a GPU). `jac_lanes`: see `bdf_batch`.
     """
 

@@ -148,45 +148,12 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
     else:
         event = None
 
-    queue = _Queue(evs) if evs is not None else None
+    queue = EventQueue(evs) if evs is not None else None
 
     def process(y, t, atom_val, p_ref, trig_val, n_fired, q):
-        """At time t: queue the events whose triggers went false -> true, drop queued instances of
-        non-persistent events whose trigger is false, then execute the due instances."""
         if evs is None:
             return y, atom_val, p_ref, trig_val, n_fired, q
-
-        def retrigger(y, p_ref, atom_val, trig_prev, q):
-            """Triggers re-evaluated at state y (time t): drop queued non-persistent instances whose
-            trigger is false, queue the events whose triggers went false -> true."""
-            env = sysm.env(y, t, theta)
-            p = evs.p(env)
-            atom_val = jnp.where(p != p_ref, evs.strict(p), atom_val)
-            trig = evs.trigger_values(atom_val, env)
-            q = queue.drop_untriggered(q, trig)
-            return p, atom_val, trig, queue.push(q, trig & ~trig_prev, t, env)
-
-        p_now, atom_val, trig_now, q = retrigger(y, p_ref, atom_val, trig_val, q)
-        branches = [_assign_branch(sysm, evs, theta, e) for e in range(evs.n)]
-
-        def cond_fn(c):
-            return jnp.any(c[5].time <= t) & (c[4] < max_events) & ~c[5].overflow
-
-        def body(c):
-            y, atom_val, p_now, trig_val, n_fired, q = c
-            env = sysm.env(y, t, theta)
-            slot = queue.next_due(q, t, evs.priorities(env), jax.random.fold_in(jax.random.PRNGKey(_TIE_SEED), n_fired))
-            e = q.event[slot]
-            vals = jnp.where(jnp.asarray(evs.trigger_time_values)[e], q.values[slot], evs.assignment_values(env)[e])
-            q = q._replace(time=q.time.at[slot].set(jnp.inf))
-            y = jax.lax.switch(e, branches, y, t, vals)
-            p_new, atom_val, trig_after, q = retrigger(y, p_now, atom_val, trig_val, q)
-            return y, atom_val, p_new, trig_after, n_fired + 1, q
-
-        y, atom_val, p_now, trig_val, n_fired, q = jax.lax.while_loop(
-            cond_fn, body, (y, atom_val, p_now, trig_now, n_fired, q)
-        )
-        return y, atom_val, p_now, trig_val, n_fired, q
+        return process_events(sysm, evs, theta, queue, y, t, atom_val, p_ref, trig_val, n_fired, q, max_events)
 
     def timed(y, t, applied):
         if n_timed == 0:
@@ -247,14 +214,12 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
             # from <= 0 at the segment start to > 0 now (two atoms crossing within one step)
             mask = jnp.stack([jnp.asarray(b) for b in sol.event_mask]) & hit
             p_stop = evs.p(env)
-            c_start = jnp.where(atom_val, -p_ref, p_ref)
-            c_stop = jnp.where(atom_val, -p_stop, p_stop)
+            c_start = crossing_values(atom_val, p_ref)
+            c_stop = crossing_values(atom_val, p_stop)
             # (within the root finder's resolution: crossings at the same instant are simultaneous;
             # an atom whose function did not move, e.g. sitting at 0 like |Q - R| - m, is not crossing)
             eps = 1e-9 * (1.0 + jnp.abs(t_stop))
-            new_val = jnp.where(
-                mask | ((c_start <= 0) & (c_stop > -eps) & (c_stop > c_start) & hit), ~atom_val, atom_val
-            )
+            new_val = crossed_atoms(atom_val, mask, c_start, c_stop, eps, hit)
             # diffrax locates the first crossing *in atom order* among those within its last step,
             # not the earliest in time: if another atom clearly crossed too, its crossing may lie
             # before t_stop, so the segment is rejected and redone ending just before t_stop
@@ -308,6 +273,70 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
     return out, status, jnp.where(status == Status.SUCCESS, jnp.inf, t)
 
 
+def crossing_values(atom_val, p):
+    """The crossing function of each atom (n_atoms,): p while the atom is false, -p while it is
+    true; an atom flips where it goes from <= 0 to > 0 (what the event-located solve's diffrax
+    `Event` locates, and the batched BDF's `yeastcell.solvers.sbml_bdf_events`)."""
+    return jnp.where(atom_val, -p, p)
+
+
+def crossed_atoms(atom_val, located, c_start, c_stop, eps, hit=True):
+    """Atom values after a located crossing (n_atoms,): the located atoms flip; so does any other
+    atom whose crossing function went from <= 0 at the start of the integration to > -eps at the
+    event time `eps` (within the root finder's resolution: crossings at the same instant are
+    simultaneous; an atom whose function did not move, e.g. sitting at 0 like |Q - R| - m, is not
+    crossing). `hit`: whether an event was located at all."""
+    return jnp.where(located | ((c_start <= 0) & (c_stop > -eps) & (c_stop > c_start) & hit), ~atom_val, atom_val)
+
+
+def process_events(
+    sysm: System, evs: EventSystem, theta, queue, y, t, atom_val, p_ref, trig_val, n_fired, q, max_events
+):
+    """The state events at time t of one trajectory, after the integration stopped there: queue the
+    events whose triggers went false -> true, drop queued instances of non-persistent events whose
+    trigger is false, then execute the due instances (highest priority first, re-evaluating the
+    triggers after each execution; see the module docstring). Traceable.
+
+    Args:
+        queue: the `EventQueue` of `evs`; y: symbol vector at t; atom_val: tracked atom values; p_ref:
+            the atoms' crossing functions where `atom_val` was last set (an atom whose p changed
+            since is re-evaluated from its sign); trig_val: trigger values before t; n_fired:
+            executions so far; q: the `QueueState`; max_events: most executions.
+
+    Returns:
+        (y, atom_val, p_ref, trig_val, n_fired, q) after the executions.
+    """
+
+    def retrigger(y, p_ref, atom_val, trig_prev, q):
+        """Triggers re-evaluated at state y (time t): drop queued non-persistent instances whose
+        trigger is false, queue the events whose triggers went false -> true."""
+        env = sysm.env(y, t, theta)
+        p = evs.p(env)
+        atom_val = jnp.where(p != p_ref, evs.strict(p), atom_val)
+        trig = evs.trigger_values(atom_val, env)
+        q = queue.drop_untriggered(q, trig)
+        return p, atom_val, trig, queue.push(q, trig & ~trig_prev, t, env)
+
+    p_now, atom_val, trig_now, q = retrigger(y, p_ref, atom_val, trig_val, q)
+    branches = [_assign_branch(sysm, evs, theta, e) for e in range(evs.n)]
+
+    def cond_fn(c):
+        return jnp.any(c[5].time <= t) & (c[4] < max_events) & ~c[5].overflow
+
+    def body(c):
+        y, atom_val, p_now, trig_val, n_fired, q = c
+        env = sysm.env(y, t, theta)
+        slot = queue.next_due(q, t, evs.priorities(env), jax.random.fold_in(jax.random.PRNGKey(_TIE_SEED), n_fired))
+        e = q.event[slot]
+        vals = jnp.where(jnp.asarray(evs.trigger_time_values)[e], q.values[slot], evs.assignment_values(env)[e])
+        q = q._replace(time=q.time.at[slot].set(jnp.inf))
+        y = jax.lax.switch(e, branches, y, t, vals)
+        p_new, atom_val, trig_after, q = retrigger(y, p_now, atom_val, trig_val, q)
+        return y, atom_val, p_new, trig_after, n_fired + 1, q
+
+    return jax.lax.while_loop(cond_fn, body, (y, atom_val, p_now, trig_now, n_fired, q))
+
+
 def apply_timed_event(sysm: System, theta, cond, y, e, t):
     """The symbol vector `y` after timed perturbation event `e` of `cond` (set or add to a species'
     value as formulas see it, then the rules at time `t`); traceable, `e` may be traced."""
@@ -350,7 +379,7 @@ class QueueState(NamedTuple):
     overflow: jax.Array  # () bool: an instance found no free slot
 
 
-class _Queue:
+class EventQueue:
     """Operations on a `QueueState` for one `EventSystem` (all traceable, static shapes).
 
     Every triggered event goes through the queue: an event without delay is queued for the

@@ -1,14 +1,22 @@
-"""The batched BDF (`bdf_batch`) for SBML-semantics cells without state events.
+"""The batched BDF (`bdf_batch`) for SBML-semantics cells, with or without state events.
 
 An SBML-semantics cell (`SbmlCell`) integrates the symbols of its `System` (species amounts over
 their compartment's initial size, rate-rule variables), with the assignment and algebraic rules
-evaluated inside the right-hand side (`yeastcell.solvers.events.ode_functions`). Without state
-events (SBML `<event>`s) nothing stops a lane inside a segment, so the whole batch is one
-`bdf_batch` loop per segment, as for a concentration cell (`yeastcell.solvers.solve._bdf`): each
-lane carries its own parameter vector, rate scales, clamps and symbol vector in the solver's args.
-Timed perturbation events (pulses, steps) cut the horizon into segments (`segment_plan`); after each
-segment the event is applied to the symbols (`apply_timed_event`, then the rules), as the
-event-located solve does.
+evaluated inside the right-hand side (`yeastcell.solvers.events.ode_functions`). The whole batch is
+one `bdf_batch` loop per segment, as for a concentration cell (`yeastcell.solvers.solve._bdf`):
+each lane carries its own parameter vector, rate scales, clamps and symbol vector in the solver's
+args. Timed perturbation events (pulses, steps) cut the horizon into segments (`segment_plan`);
+after each segment the event is applied to the symbols (`apply_timed_event`, then the rules), as
+the event-located solve does.
+
+State events (SBML `<event>`s) are located per lane inside the loop (`bdf_batch`'s `events`,
+`yeastcell.solvers.sbml_bdf_events.SbmlLaneEvents`): a lane whose step holds a trigger crossing
+or a due delayed execution stops there, its events execute, and it restarts at order 1; the others
+go on. The events at the start are processed before the first segment, those after a timed
+perturbation right after it (as the event-located solve does; one difference: a timed perturbation
+at exactly the start time is applied after the state events at the start, not before). Each
+lane's event state (atoms, triggers, queue, executions, event-assigned symbols outside the state)
+is carried from segment to segment.
 
 Jacobian: forward differences of the right-hand side per lane (`difference_jacobian`, the n
 evaluations vmapped; CVODE's default kind, as libroadrunner runs it). The Newton iteration only
@@ -27,8 +35,6 @@ load, so ±30 %): ~700 steps, ~140 factorisations, ~19 Jacobians per lane; per t
 with `jax.jacfwd` and LAPACK, 8.8 ms with the sparse LU (224 of 441 entries), 6.6 ms with
 differences and the sparse LU, against 44-85 ms for the event-located Rodas4P in chunks of 16 lanes.
 The first call compiles for ~80 s (the event-located solve: ~50 s; `state_pattern` ~10 s of it).
-
-A cell with state events keeps the event-located solve (`yeastcell.solvers.solve.method`).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from .bdf import bdf_batch
 from .events import apply_timed_event, ode_functions, state_scale
 from .options import SolverOptions
 from .rosenbrock import SPARSE_LU_MAX_STATES
+from .sbml_bdf_events import SbmlLaneEvents
 from .segments import mask_after, segment_plan
 
 JACOBIAN = "differences"  # or "forward" (jax.jacfwd)
@@ -107,7 +114,7 @@ def difference_jacobian(f, x, floor, rel: float = float(np.sqrt(np.finfo(np.floa
 
 def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
     """(values (B, n_t, n_symbols), status (B,), t_failed (B,) min) of a stacked batch of conditions
-    of an SBML-semantics cell without state events; the state checks are the caller's.
+    of an SBML-semantics cell (state events located per lane); the state checks are the caller's.
 
     values are those of every symbol (compartment sizes, species amounts, parameters) at the save
     times; a failed lane keeps the values saved up to `t_failed` (the time its first failing
@@ -129,6 +136,17 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
         return y0, state_scale(sysm, y0)
 
     y0, scale = jax.vmap(initial)(conds, thetas)
+    status = jnp.full((B,), Status.SUCCESS, dtype=jnp.int32)
+    lane_events = SbmlLaneEvents(sysm, cell.events, options.max_events) if cell.events is not None else None
+    if lane_events is not None:
+        # the events at t0 (triggers true from the start), as the event-located solve
+        y0, carry, status = jax.vmap(lambda y, th: lane_events.initial(y, t0, th))(y0, thetas)
+        extra = lane_events.extra
+        # no step longer than the output spacing (as the event-located solve; module docstring of
+        # `yeastcell.solvers.sbml_bdf_events`)
+        event_kw = dict(events=lane_events, max_step=(ts[-1] - t0) / max(n_t - 1, 1))
+    else:
+        carry, extra, event_kw = None, np.zeros((0,), int), {}
 
     def functions(a):  # a = (ybase, theta, rate_scale, clamp, scale) of one lane
         return ode_functions(sysm, a[1], a[2], a[3], a[4])
@@ -153,10 +171,12 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
     bounds, seg_of_t = jax.vmap(lambda c: segment_plan(c, ts))(conds)
     n_ev = conds.event_t.shape[1]
 
-    def segment(carry, k):
-        y, out, status, t_failed = carry
+    def segment(c, k):
+        y, out, status, t_failed, carry = c
         args = (y, thetas, conds.rate_scale, conds.clamp, scale)
         x0 = y[:, state] / scale if n_state else jnp.zeros((B, 1), y.dtype)
+        if lane_events is not None:
+            event_kw["event_state"] = carry
         xs, x_end, code, stats = bdf_batch(
             vf,
             jac,
@@ -171,28 +191,44 @@ def solve_sbml_batch(cell, conds: Condition, ts, options: SolverOptions):
             w_pattern=state_pattern(cell.spec) if n_state else None,
             jac_lanes=options.solver.jac_lanes,
             min_step_fraction=options.min_step_fraction,
+            **event_kw,
         )
-        seg = jax.vmap(lambda xb, yb, ab: jax.vmap(lambda x, t: values_at(x, yb, t, ab))(xb, ts), in_axes=(0, 0, 0))(
-            xs, y, args
-        )
+        n_x = x0.shape[1]
+        xs, saved = xs[..., :n_x], xs[..., n_x:]  # saved: event-assigned symbols outside the state
+
+        def lane_values(xb, sb, yb, ab):
+            return jax.vmap(lambda x, e, t: values_at(x, yb.at[extra].set(e), t, ab))(xb, sb, ts)
+
+        seg = jax.vmap(lane_values)(xs, saved, y, args)
         out = jnp.where((seg_of_t == k)[:, :, None], seg, out)
         t_reached = stats["t"]
         t_failed = jnp.where((status == Status.SUCCESS) & (code != Status.SUCCESS), t_reached, t_failed)
         status = first_failure(status, code)
-        y_end = jax.vmap(values_at)(x_end, y, t_reached, args)
+        if lane_events is not None:
+            carry = stats["events"]
+            args = jax.vmap(lane_events.args)(args, carry)
+        y_end = jax.vmap(values_at)(x_end, args[0], t_reached, args)
         if n_ev:
 
-            def after_event(cond, theta, yl, t):
+            def after_event(cond, theta, yl, t, c):
                 e = jnp.minimum(k, n_ev - 1)
                 live = (k < n_ev) & (cond.event_t[e] <= ts[-1])
-                return jnp.where(live, apply_timed_event(sysm, theta, cond, yl, e, t), yl)
+                y_new = apply_timed_event(sysm, theta, cond, yl, e, t)
+                code = jnp.asarray(Status.SUCCESS, jnp.int32)
+                if lane_events is not None:  # then the state events at t, as the event-located solve
+                    y_new, c_new, code = lane_events.process(y_new, t, theta, c, c.p_prev)
+                    c = jax.tree_util.tree_map(lambda a, b: jnp.where(live, a, b), c_new, c)
+                return jnp.where(live, y_new, yl), c, jnp.where(live, code, Status.SUCCESS)
 
-            y_end = jax.vmap(after_event)(conds, thetas, y_end, bounds[:, k + 1])
-        return (y_end, out, status, t_failed), None
+            y_end, carry, code = jax.vmap(after_event)(conds, thetas, y_end, bounds[:, k + 1], carry)
+            t_failed = jnp.where((status == Status.SUCCESS) & (code != Status.SUCCESS), bounds[:, k + 1], t_failed)
+            status = first_failure(status, code)
+        return (y_end, out, status, t_failed, carry), None
 
     out = jnp.zeros((B, n_t, y0.shape[1]), dtype=y0.dtype)
-    status = jnp.full((B,), Status.SUCCESS, dtype=jnp.int32)
-    t_failed = jnp.full((B,), jnp.inf, dtype=y0.dtype)
+    t_failed = jnp.where(status == Status.SUCCESS, jnp.inf, t0).astype(y0.dtype)
     # a non-finite initial state fails in the first segment (`bdf_batch` checks it)
-    (_, values, status, t_failed), _ = jax.lax.scan(segment, (y0, out, status, t_failed), jnp.arange(n_ev + 1))
+    (_, values, status, t_failed, _), _ = jax.lax.scan(
+        segment, (y0, out, status, t_failed, carry), jnp.arange(n_ev + 1)
+    )
     return mask_after(values, ts, t_failed), status, t_failed

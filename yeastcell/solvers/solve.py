@@ -10,10 +10,10 @@ Three ways to integrate (`Method`), chosen by `method` from the cell and the sol
   (`yeastcell.solvers.segments`); a batch is that lane solve vmapped, optionally in chunks;
 - ``BATCH_BDF``: under `BatchBDF` the whole batch is one loop (`yeastcell.solvers.bdf`), again
   segment by segment; a single condition is a batch of one.
-- ``SBML_BDF``: under `BatchBDF` an SBML-semantics cell without state events (no SBML `<event>`:
-  rules, function definitions, piecewise formulas are fine) is integrated the same way over its
-  `System`'s symbols (`yeastcell.solvers.sbml_bdf`); `BatchBDF` for a cell with state events is
-  refused (they need the event-located solve).
+- ``SBML_BDF``: under `BatchBDF` an SBML-semantics cell (rules, function definitions, piecewise
+  formulas, state events with delays and priorities) is integrated the same way over its
+  `System`'s symbols (`yeastcell.solvers.sbml_bdf`), its state events located per lane inside the
+  batch loop (`yeastcell.solvers.sbml_bdf_events`, the semantics of `yeastcell.solvers.events`).
 
 `batch_options` is the automatic choice for large batches (the solver left at the default `Rodas4P()`):
 a `ConcentrationCell` of at most `SPARSE_LU_MAX_STATES` dynamic species in a batch of at least
@@ -22,12 +22,12 @@ on a GPU: at batch 1000 on a 2-core CPU ~2.2 ms per core-model trajectory agains
 vmapped Rodas4P; on an NVIDIA H200 at batch 100 / 1000 / 10000, 3.1 / 0.44 / 0.084 ms against
 5.4 / 0.84 / 0.16 ms; benchmarks/RESULTS.md); otherwise an "auto" Rodas4P gets the sparse LU from
 `SPARSE_LU_MIN_BATCH` lanes on. Wrapped cells (hybrids) keep Rodas4P: BatchBDF has no structured
-Jacobian for them (not measured). An SBML-semantics cell without state events (at most
-`SPARSE_LU_MAX_STATES` integrated symbols) gets `BatchBDF` from `BDF_MIN_BATCH` lanes too: batch
+Jacobian for them (not measured). An SBML-semantics cell (at most `SPARSE_LU_MAX_STATES`
+integrated symbols; with or without state events) gets `BatchBDF` from `BDF_MIN_BATCH` lanes too: batch
 200, every global parameter scaled per lane, rtol 1e-8 (`benchmarks/bench_sbml_models.py --n 200`,
 2-core AMD EPYC under load): Teusink 2000 5.9 ms per trajectory against 77.1 ms with the
 event-located Rodas4P, Pritchard 2002 2.0 against 30.7 ms (docs/solvers.md has the
-libroadrunner ratios). Cells with state events keep the event-located Rodas4P.
+libroadrunner ratios; the cells with state events there too).
 
 One trajectory (`batch_size` 1, what `simulate` asks for): an SBML-semantics cell without state
 events gets `BatchBDF` as a batch of one unless the caller may differentiate the solve
@@ -82,27 +82,17 @@ class Method(enum.Enum):
 
 
 def method(cell, options: SolverOptions) -> Method:
-    """The one dispatch point: which code integrates `cell` under `options.solver`.
-
-    Raises:
-        SimulationInputError: `BatchBDF` asked for an SBML-semantics cell with state events.
-    """
+    """The one dispatch point: which code integrates `cell` under `options.solver`."""
     if isinstance(options.solver, BatchBDF):
-        if isinstance(cell, SbmlCell):
-            if cell.events is not None:
-                raise SimulationInputError(
-                    f"BatchBDF does not locate state events; model {cell.model_id!r} has "
-                    f"{cell.events.n} SBML event(s): use the default Rodas4P solver (the event-located solve)"
-                )
-            return Method.SBML_BDF
-        return Method.BATCH_BDF
+        return Method.SBML_BDF if isinstance(cell, SbmlCell) else Method.BATCH_BDF
     return Method.EVENTS if isinstance(cell, SbmlCell) else Method.DIFFRAX
 
 
 def sbml_bdf_capable(cell) -> bool:
-    """Whether `BatchBDF` integrates SBML-semantics `cell`: it has no state events (SBML `<event>`s;
-    timed perturbation events are fine)."""
-    return isinstance(cell, SbmlCell) and cell.events is None
+    """Whether `BatchBDF` integrates SBML-semantics `cell`: every SBML-semantics cell, state events
+    (triggers, delays, priorities, persistence, trigger-time values) included
+    (`yeastcell.solvers.sbml_bdf_events`)."""
+    return isinstance(cell, SbmlCell)
 
 
 def solver_name(solver) -> str:
@@ -133,7 +123,8 @@ def batch_options(options: SolverOptions, batch_size: int, cell=None, gradients:
         and (isinstance(cell, ConcentrationCell) or sbml_bdf_capable(cell))
         and 0 < n_states(cell) <= SPARSE_LU_MAX_STATES
     )
-    single = batch_size == 1 and not gradients and sbml_bdf_capable(cell)
+    # a single trajectory: event-free SBML cells only (measured faster there; with events, not measured)
+    single = batch_size == 1 and not gradients and sbml_bdf_capable(cell) and cell.events is None
     if capable and (batch_size >= BDF_MIN_BATCH or single):
         return dataclasses.replace(options, solver=BatchBDF())
     chosen = for_batch(solver, batch_size)

@@ -104,18 +104,17 @@ def test_ctrl_c_during_a_whole_cell_simulation_stops_within_5_s(tmp_path):
     out = tmp_path / "cell.csv"
     env = dict(os.environ, YEASTCELL_PROGRESS="0", JAX_LOG_COMPILES="1", PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "yeastcell.cli", "simulate", "-m", "yeast_cell", "--t-end", "600", "-o", str(out)]
-    # as from a terminal: SIGINT at its default disposition. A test run started in the background
-    # of a non-interactive shell (`pytest ... &`) has SIGINT ignored, and a child inherits that, so
-    # it would not see the signal at all (the command then ran to the end with status 0).
-    proc = subprocess.Popen(
-        cmd,
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    # as from a terminal: SIGINT raises KeyboardInterrupt in the command. A test run started in the
+    # background of a non-interactive shell (`pytest ... &`) has SIGINT ignored, and a child inherits
+    # that, so it would not see the signal at all (the command then ran to the end with status 0);
+    # the command is therefore started through a line that installs Python's handler first (no
+    # preexec_fn: forking a multithreaded JAX process to run Python in the child can deadlock).
+    start = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['yeastcell'] + sys.argv[1:]; runpy.run_module('yeastcell.cli', run_name='__main__')"
     )
+    cmd = [sys.executable, "-c", start, *cmd[3:]]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     compiling = threading.Event()
 

@@ -8,6 +8,7 @@ simulation needs is built here. Names never enter traced code: they map to indic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 
@@ -27,7 +28,6 @@ from .spec import ModelSpec
 
 _COMPILED: OrderedDict[str, ConcentrationCell | SbmlCell] = OrderedDict()
 _COMPILED_MAX = 32
-_SPEC_KEYS: OrderedDict[int, tuple[ModelSpec, str]] = OrderedDict()
 
 
 def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
@@ -53,17 +53,11 @@ def compile_model(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     return cell
 
 
+@functools.lru_cache(maxsize=_COMPILED_MAX)
 def spec_key(spec: ModelSpec) -> str:
     """Content hash of a spec (sha256 of its text): equal specs, equal keys, across processes.
-    Remembered for the last 32 spec objects (a spec is immutable)."""
-    hit = _SPEC_KEYS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
-    key = hashlib.sha256(repr(spec).encode()).hexdigest()
-    _SPEC_KEYS[id(spec)] = (spec, key)
-    if len(_SPEC_KEYS) > _COMPILED_MAX:
-        _SPEC_KEYS.popitem(last=False)
-    return key
+    Remembered for the last 32 spec objects (a spec is immutable and hashes by identity)."""
+    return hashlib.sha256(repr(spec).encode()).hexdigest()
 
 
 def compiled_for(key: str) -> ConcentrationCell | SbmlCell | None:

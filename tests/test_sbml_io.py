@@ -110,6 +110,25 @@ def test_algebraic_rule_determines_a_species_by_newton(tmp_path):
     np.testing.assert_allclose(np.asarray(traj.values)[:, traj.value_ids.index("T")], 0.5, rtol=1e-9)
 
 
+def test_species_without_any_initial_value_starts_at_zero_with_a_warning_as_in_roadrunner(tmp_path):
+    """Y3M1's steady-state file leaves T6P undefined (no value, assignment or rule): libroadrunner starts it at 0;
+    the import did the same silently as NaN, so every solve failed as non-finite."""
+
+    def build(m):
+        _decay(m)
+        m.getSpecies("B").unsetInitialAmount()  # B: product of A -> B, no value at all
+
+    path = _write(tmp_path, _doc(build))
+    with pytest.warns(yc.UndefinedValueWarning, match=r"\['B'\].*start at 0"):
+        cell = yc.load_cell(path)
+    t = np.array([0.0, 1.0, 2.0])
+    traj = yc.simulate(cell, None, t, options=_OPTS).raise_if_failed()
+    rr = roadrunner.RoadRunner(str(path))
+    ref = rr.simulate(0.0, 2.0, 3, ["[B]"])
+    np.testing.assert_allclose(traj.species("B"), 0.5 * (1.0 - np.exp(-0.5 * t)), rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(traj.species("B"), ref[:, 0], rtol=1e-5, atol=1e-12)  # CVODE at its defaults
+
+
 def test_algebraic_rule_without_a_free_symbol_is_refused(tmp_path):
     def build(m):
         _decay(m)

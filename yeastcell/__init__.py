@@ -37,6 +37,9 @@ from .exceptions import (
     SolverError as SolverError,
 )
 from .exceptions import (
+    UndefinedValueWarning as UndefinedValueWarning,
+)
+from .exceptions import (
     UnitError as UnitError,
 )
 from .exceptions import (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable
 
 import equinox as eqx
@@ -21,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._expr import ExpressionError, compile_formula, names_in
-from .exceptions import ModelFileError
+from .exceptions import ModelFileError, UndefinedValueWarning
 from .spec import ModelSpec
 
 TIME = "time"
@@ -480,14 +481,25 @@ def build_system(spec: ModelSpec) -> tuple[System, np.ndarray, np.ndarray, np.nd
     for k, f in ar.items():
         init_defs.setdefault(k, f)
     species_init = {}
+    undefined = []
     for i, s in enumerate(species):
         k = nc + i
         if k in init_defs:
             continue
         if s.initial_amount is not None and not math.isnan(s.initial_amount):
             species_init[k] = ("amount", s.initial_amount)
+        elif math.isnan(s.initial_mM) and k not in alg_vars:
+            undefined.append(s.id)
+            species_init[k] = ("conc", 0.0)
         else:
             species_init[k] = ("conc", s.initial_mM)
+    if undefined:
+        warnings.warn(
+            f"{spec.name or 'model'}: species {undefined} have no initial amount, concentration, initial assignment "
+            "or rule (SBML leaves them undefined); they start at 0, as libroadrunner and COPASI do",
+            UndefinedValueWarning,
+            stacklevel=2,
+        )
     order = topo_with_species(init_defs, species_init, deps, self_dep, species_comp, nc, names, spec)
     env_fns = {k: fn(f, f"initial value of {names[k]!r}") for k, f in init_defs.items()}
     init_steps = tuple(

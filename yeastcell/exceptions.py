@@ -149,3 +149,8 @@ class InfeasibleError(GemError):
 
 class LPSolverError(GemError):
     """The LP solver stopped without a proven optimum for a reason other than infeasibility."""
+
+
+class UndefinedValueWarning(UserWarning):
+    """A model leaves a value undefined (an SBML species with no initial value and nothing that sets it); the
+    warning names it and the value used."""

@@ -246,6 +246,22 @@ def test_yeast_crabtree_qualitative(yeast):
 
 
 @pytest.mark.reference_data
+def test_yeast_overflow_is_ethanol_with_gecko_by_product_limits(yeast):
+    """Without GECKO's by-product limits the pool-limited model overflows as acetaldehyde (export costs no enzyme);
+    with them it secretes ethanol from a critical D within 10 % of van Hoek 1998's 0.25-0.28 h⁻¹ (0.265)."""
+    _, _, ec = yeast
+    ec = with_pool(ec, pool_for_growth(ec, 0.375))
+    report = {"ethanol": "r_1761", "acetaldehyde": "r_1631"}
+    free = chemostat_fluxes(ec.gem, [0.3], ChemostatSetup(report=report, secretion_limits={}))
+    assert free.loc[0.3, "acetaldehyde"] > 1.0 and free.loc[0.3, "ethanol"] < 1e-6
+    limited = chemostat_fluxes(ec.gem, [0.3], ChemostatSetup(report=report))
+    assert limited.loc[0.3, "acetaldehyde"] <= 1e-5 + 1e-9 and limited.loc[0.3, "ethanol"] > 1.0
+    assert abs(critical_dilution_rate(ec.gem, ChemostatSetup(report=report)) / 0.265 - 1) < 0.10
+    with pytest.raises(ValueError, match="r_1631"):
+        chemostat_fluxes(ec.gem, [0.1], ChemostatSetup(secretion_limits={"r_1631": -1.0}))
+
+
+@pytest.mark.reference_data
 def test_yeast_infeasible_pool_is_reported(yeast):
     ec = with_pool(yeast[2], 1e-6)
     with pytest.raises(InfeasibleError, match="cannot grow"):

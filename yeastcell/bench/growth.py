@@ -8,7 +8,8 @@
 2. **Crabtree transition** (van Hoek et al. 1998, GECKO's ``vanHoek1998.tsv``; ``chemostatData.tsv``
    holds the same values for D ≤ 0.2): glucose-limited chemostats by GECKO's protocol
    (:mod:`yeastcell.gem.chemostat`: μ fixed to D, glucose uptake minimised, then pool usage
-   minimised). The measured critical dilution rate is the midpoint of the last D without and the
+   minimised; secretion of acetaldehyde, butanediol, pyruvate and formate limited as GECKO limits it,
+   ``GECKO_UNMEASURED_SECRETION``). The measured critical dilution rate is the midpoint of the last D without and the
    first D with ethanol secretion; the predicted one is found by bisection (ethanol > 0.05 mmol
    gDW⁻¹ h⁻¹). The onset of any overflow product (ethanol, acetaldehyde, acetate, pyruvate,
    glycerol) is reported beside it.
@@ -242,7 +243,8 @@ def growth_benchmark() -> TaskResult:
         [
             f"ecGEM built in {build_s:.2f} s ({ec.gem.n_reactions} columns; kcat sources: {ec.costs.counts()}); "
             f"Ptot {ec.total_protein} g/gDW, f {ec.mass_fraction:.3f} (PaxDb), σ calibrated as stated; "
-            f"plain FBA on the C×N grid at {PLAIN_UPTAKE:g} mmol/gDW/h uptake; total {seconds:.0f} s.",
+            f"plain FBA on the C×N grid at {PLAIN_UPTAKE:g} mmol/gDW/h uptake; chemostat by-product secretion "
+            f"limits (GECKO's, mmol/gDW/h): {dict(setup_ec.secretion_limits)}; total {seconds:.0f} s.",
             f"Relative-growth screen exactness: {_check_text(scr['check'])}.",
             "",
             "Chemostat exchange fluxes vs D (mmol/gDW/h; measured | ecGEM | plain FBA):",

@@ -6,6 +6,9 @@ limiting substrate's uptake is opened and **minimised**; then, with the uptake h
 minimum (relaxed by ``rel_tol``), the enzyme drawn from the pool is minimised (a second LP that
 picks the most protein-economical of the equally substrate-economical flux distributions; skipped
 for a plain GEM, which has no pool). The exchange fluxes of that solution are the prediction.
+Secretion of by-products that the cells do not make in quantity is limited as GECKO limits it for
+its simulations (`GECKO_UNMEASURED_SECRETION`): without the limits the enzyme-constrained model
+overflows as acetaldehyde or pyruvate, whose export costs no enzyme, where the cells secrete ethanol.
 Below the critical dilution rate the minimum-uptake solution is fully respiratory; above it the
 enzyme pool cannot pay for respiration's enzymes and the cell ferments (the Crabtree effect).
 
@@ -46,6 +49,12 @@ YEAST_GEM_EXCHANGES: Mapping[str, str] = {
     "pyruvate": "r_2033",
 }
 
+#: Upper bounds (mmol gDW⁻¹ h⁻¹) on the secretion of by-products, GECKO's: acetaldehyde (r_1631) and
+#: (R,R)-2,3-butanediol (r_1549) at 1e-5, GECKO 1's "unmeasured excretions" of its chemostat simulations
+#: (Sánchez et al. 2017 Mol Syst Biol 13:935, ``limit_proteins/fixedModifications.m``); pyruvate
+#: (r_2033) at 5e-2 and formate (r_1793) at 1e-2, the same file's closed exchanges.
+GECKO_UNMEASURED_SECRETION: Mapping[str, float] = {"r_1631": 1e-5, "r_1549": 1e-5, "r_2033": 5e-2, "r_1793": 1e-2}
+
 
 @dataclasses.dataclass(frozen=True)
 class ChemostatSetup:
@@ -57,6 +66,8 @@ class ChemostatSetup:
         report: name → exchange reaction reported per ``D``.
         pool: the enzyme-pool supply reaction minimised in the second LP (``None``: skip).
         rel_tol: relative slack on the minimal uptake in the second LP.
+        secretion_limits: exchange reaction → upper bound on its secretion (mmol gDW⁻¹ h⁻¹) during
+            the chemostat simulation (default `GECKO_UNMEASURED_SECRETION`; ``{}``: none).
     """
 
     growth: str = "r_2111"
@@ -64,6 +75,7 @@ class ChemostatSetup:
     report: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(YEAST_GEM_EXCHANGES))
     pool: str | None = "prot_pool_exchange"
     rel_tol: float = 1e-6
+    secretion_limits: Mapping[str, float] = dataclasses.field(default_factory=lambda: dict(GECKO_UNMEASURED_SECRETION))
 
 
 class _Chemostat:
@@ -73,6 +85,7 @@ class _Chemostat:
         self.idx, self.setup = idx, setup
         lb, ub = gem.lb.copy(), gem.ub.copy()
         lb[idx["substrate"]] = min(lb[idx["substrate"]], -1000.0)
+        _limit_secretion(ub, idx)
         self.lb, self.ub = lb, ub
         c = np.zeros(gem.n_reactions)
         c[idx["substrate"]] = 1.0  # maximise the (negative) exchange flux = minimise uptake
@@ -108,8 +121,16 @@ class _Chemostat:
         return _highs.col_values(self.h2)
 
 
+def _limit_secretion(ub: np.ndarray, idx: dict) -> None:
+    """Apply the setup's secretion limits (`_indices` keys ``limit:<reaction>``) to ``ub`` in place."""
+    for key, value in idx.items():
+        if key.startswith("limit:"):
+            j, bound = value
+            ub[j] = min(ub[j], bound)
+
+
 def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
-    idx: dict[str, int | None] = {
+    idx: dict = {
         "growth": reaction_index(gem, setup.growth),
         "substrate": reaction_index(gem, setup.substrate),
     }
@@ -118,6 +139,10 @@ def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
     )
     for name, rid in setup.report.items():
         idx[f"report:{name}"] = reaction_index(gem, rid)
+    for rid, bound in setup.secretion_limits.items():
+        if not (math.isfinite(bound) and bound >= 0):
+            raise ValueError(f"secretion limit of {rid!r} must be finite and >= 0 (mmol gDW⁻¹ h⁻¹), got {bound!r}")
+        idx[f"limit:{rid}"] = (reaction_index(gem, rid), float(bound))
     return idx
 
 
@@ -196,9 +221,10 @@ def critical_dilution_rate(
         x = run(D)
         return None if x is None else bool(np.sum(x[col]) > threshold)
 
-    lb = gem.lb.copy()
+    lb, ub = gem.lb.copy(), gem.ub.copy()
     lb[idx["substrate"]] = min(lb[idx["substrate"]], -1000.0)
-    st, mu_max, _ = max_growth(gem.replace(lb=lb))
+    _limit_secretion(ub, idx)
+    st, mu_max, _ = max_growth(gem.replace(lb=lb, ub=ub))
     if st != "optimal" or mu_max <= tol:
         raise InfeasibleError(f"the model cannot grow (status {st!r}; check the medium and the enzyme pool)")
     lo, hi = tol, min(d_max, mu_max * (1 - 1e-6))

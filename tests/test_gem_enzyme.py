@@ -316,8 +316,8 @@ def test_relative_growth_command(tmp_path, refdata, capsys):
 @pytest.mark.reference_data
 def test_cn_source_map_matches_yeast_gem(yeast):
     gem = yeast[0]
-    for name, (_, rid) in read_cn_sources().items():
-        assert gem.reaction_names[gem.reaction_ids.index(rid)] == f"{name} exchange"
+    for name, (_, rids) in read_cn_sources().items():
+        assert gem.reaction_names[gem.reaction_ids.index(rids[0])] == f"{name} exchange"
     df = cn_growth(yeast[2].gem, ["D-glucose", "ethanol"], ["ammonium"])
     assert df.loc["ammonium", "D-glucose"] > df.loc["ammonium", "ethanol"] > 0
     with pytest.raises(UnknownNameError, match="glucos"):

@@ -6,7 +6,8 @@ LP engine of :mod:`yeastcell.gem.lp`: ``knockout_growth_batch``) → Yeast-GEM's
 tests (``essentiality_test``, ``chemostat_growth_test``). ``enzyme_constrained`` adds a total
 enzyme pool (sMOMENT, GECKO 3 kcats) and returns an ``ECModel`` whose ``.gem`` goes wherever a GEM
 goes; ``chemostat_fluxes``/``critical_dilution_rate`` and ``cn_growth`` simulate chemostats and
-maximal growth on carbon × nitrogen sources. Errors are the ``GemError`` family of
+maximal growth on carbon × nitrogen sources; ``curate`` applies the authored Yeast-GEM network
+curations (``maps/yeastgem_curations.tsv``). Errors are the ``GemError`` family of
 :mod:`yeastcell.exceptions`, re-exported here.
 """
 
@@ -21,6 +22,7 @@ from yeastcell.exceptions import UnknownReactionError as UnknownReactionError
 from yeastcell.gem.chemostat import chemostat_fluxes as chemostat_fluxes
 from yeastcell.gem.chemostat import critical_dilution_rate as critical_dilution_rate
 from yeastcell.gem.cn_grid import cn_growth as cn_growth
+from yeastcell.gem.curation import curate as curate
 from yeastcell.gem.enzyme import ECModel as ECModel
 from yeastcell.gem.enzyme import enzyme_constrained as enzyme_constrained
 from yeastcell.gem.enzyme_data import EnzymeData as EnzymeData

@@ -8,7 +8,12 @@ enzyme-constrained model the uptake is left unlimited (1000: the enzyme pool lim
 plain GEM needs a finite uptake (10 by default, the same for every source) or its growth is
 unbounded.
 
-Source names map to Yeast-GEM exchanges through the authored table ``maps/cn_sources.tsv``.
+Source names map to Yeast-GEM exchanges through the authored table ``maps/cn_sources.tsv``; a source
+may open several exchanges (comma-separated): (R)-lactate opens both lactate isomers, as GECKO's
+C×N study does (ecModels ``ecYeastGEM/studies/yeast8/maxGrowth/changeMediaCN.m``: "Lactate: also
+open optical isomer"). That study also edits the network (mannose and fructose transport by
+facilitated diffusion); here such edits are the caller's, e.g. :func:`yeastcell.gem.curation.curate`
+on the GEM before the enzyme constraints are built.
 """
 
 from __future__ import annotations
@@ -39,16 +44,20 @@ REFERENCE_CARBON = "r_1714"
 REFERENCE_NITROGEN = "r_1654"
 
 
-def read_cn_sources(path: str | os.PathLike = CN_SOURCES) -> dict[str, tuple[str, str]]:
-    """Source name → ``(role, exchange reaction id)``, role ``"carbon"`` or ``"nitrogen"``."""
+def read_cn_sources(path: str | os.PathLike = CN_SOURCES) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Source name → ``(role, exchange reaction ids)``, role ``"carbon"`` or ``"nitrogen"`` (the
+    first exchange is the one named after the source; the others open with it)."""
     out = {}
     for ln in Path(path).read_text().splitlines():
         if not ln.strip() or ln.startswith("#") or ln.startswith("source\t"):
             continue
-        name, role, rxn = ln.split("\t")[:3]
+        name, role, rxns = ln.split("\t")[:3]
         if role not in ("carbon", "nitrogen"):
             raise MediumError(f"{path}: role of {name!r} must be carbon or nitrogen, got {role!r}")
-        out[name] = (role, rxn)
+        ids = tuple(r.strip() for r in rxns.split(",") if r.strip())
+        if not ids:
+            raise MediumError(f"{path}: source {name!r} names no exchange reaction")
+        out[name] = (role, ids)
     return out
 
 
@@ -60,12 +69,12 @@ def read_max_growth_grid(path: str | os.PathLike) -> pd.DataFrame:
     return df.astype(float)
 
 
-def _reactions(names: Sequence[str], role: str, sources: Mapping[str, tuple[str, str]]) -> list[str]:
+def _reactions(names: Sequence[str], role: str, sources: Mapping[str, tuple[str, Sequence[str]]]) -> list[list[str]]:
     out = []
     for n in names:
         if n not in sources:
             raise UnknownNameError(f"{role} source", n, [k for k, (r, _) in sources.items() if r == role])
-        out.append(sources[n][1])
+        out.append(list(sources[n][1]))
     return out
 
 
@@ -75,15 +84,15 @@ def cn_growth(
     nitrogens: Sequence[str],
     *,
     uptake: float = 1000.0,
-    sources: Mapping[str, tuple[str, str]] | None = None,
+    sources: Mapping[str, tuple[str, Sequence[str]]] | None = None,
 ) -> pd.DataFrame:
     """Maximal growth (h⁻¹) on every carbon × nitrogen combination.
 
     Args:
         gem: the model (plain or ``ECModel.gem``); its objective is the growth reaction.
         carbons, nitrogens: source names of ``maps/cn_sources.tsv`` (or ``sources``).
-        uptake: uptake bound of both sources, mmol gDW⁻¹ h⁻¹ (> 0).
-        sources: name → (role, reaction) map; default :func:`read_cn_sources`.
+        uptake: uptake bound of every exchange of both sources, mmol gDW⁻¹ h⁻¹ (> 0).
+        sources: name → (role, exchange reactions) map; default :func:`read_cn_sources`.
 
     Returns:
         Nitrogen sources (rows) × carbon sources (columns); 0.0 where the model cannot grow.
@@ -96,8 +105,8 @@ def cn_growth(
     if not (math.isfinite(uptake) and uptake > 0):
         raise MediumError(f"uptake must be positive and finite (mmol/gDW/h), got {uptake!r}")
     sources = read_cn_sources() if sources is None else sources
-    c_idx = reaction_index(gem, _reactions(carbons, "carbon", sources))
-    n_idx = reaction_index(gem, _reactions(nitrogens, "nitrogen", sources))
+    c_idx = [reaction_index(gem, r) for r in _reactions(carbons, "carbon", sources)]
+    n_idx = [reaction_index(gem, r) for r in _reactions(nitrogens, "nitrogen", sources)]
     lb = gem.lb.copy()
     for rid in (REFERENCE_CARBON, REFERENCE_NITROGEN):
         lb[reaction_index(gem, rid)] = 0.0
@@ -105,7 +114,7 @@ def cn_growth(
     out = np.zeros((len(nitrogens), len(carbons)))
     for b, cj in enumerate(c_idx):
         for a, nj in enumerate(n_idx):
-            cols = np.unique(np.array([cj, nj], dtype=np.int32))
+            cols = np.unique(np.concatenate([cj, nj]).astype(np.int32))
             lo = np.full(len(cols), -float(uptake))
             h.changeColsBounds(len(cols), cols, lo, gem.ub[cols])
             st, obj = _highs.solve(h)

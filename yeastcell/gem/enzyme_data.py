@@ -43,6 +43,7 @@ __all__ = [
     "read_paxdb",
     "read_total_protein",
     "modelled_mass_fraction",
+    "read_standard_names",
     "load_enzyme_data",
 ]
 
@@ -256,6 +257,9 @@ class EnzymeData:
         total_protein: measured protein content ``Ptot``, g gDW⁻¹.
         mass_fraction: ``f``, mass fraction of the proteome made of the model's enzymes.
         ec_numbers: complete EC numbers per gene (for kcats by EC number; empty: not used).
+        ribosomal_mass_fraction: ``f_r``, mass fraction of the proteome made of the cytosolic
+            ribosomal proteins (PaxDb), joined to ``f`` when the ribosome is priced
+            (:mod:`yeastcell.gem.ribosome`); 0: unknown.
     """
 
     kcat: Mapping[tuple[str, str, str], float]
@@ -264,12 +268,19 @@ class EnzymeData:
     total_protein: float
     mass_fraction: float
     ec_numbers: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    ribosomal_mass_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not (0 < self.total_protein <= 1):
             raise EnzymeDataError(f"total_protein must be in (0, 1] g/gDW, got {self.total_protein!r}")
         if not (0 < self.mass_fraction <= 1):
             raise EnzymeDataError(f"mass_fraction must be in (0, 1], got {self.mass_fraction!r}")
+        f_r = self.ribosomal_mass_fraction
+        if not (0 <= f_r < 1 and self.mass_fraction + f_r <= 1):
+            raise EnzymeDataError(
+                f"ribosomal_mass_fraction must be in [0, 1 - mass_fraction], got {f_r!r} "
+                f"(mass_fraction {self.mass_fraction!r})"
+            )
         for key, k in self.kcat.items():
             _check_kcat(k, "/".join(key))
         for c in self.custom:
@@ -316,7 +327,9 @@ class EnzymeData:
 def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> EnzymeData:
     """GECKO 3's Yeast-GEM tables from the reference data's ``gecko/`` folder.
 
-    ``f`` is computed from PaxDb over the genes of ``gem``; ``Ptot`` is ``fluxData.tsv``'s.
+    ``f`` is computed from PaxDb over the genes of ``gem``, ``f_r`` over the cytosolic ribosomal
+    proteins (named by ``yeast-gem/SGDgeneNames.tsv``, :func:`~yeastcell.gem.ribosome.ribosomal_genes`);
+    ``Ptot`` is ``fluxData.tsv``'s.
     Entries of the predicted table for genes or reactions absent from ``gem`` (GECKO's tables
     were made for a slightly different Yeast-GEM release) are dropped here, those of the curated
     table too; :meth:`EnzymeData.validate_for` is strict for user-supplied tables.
@@ -324,6 +337,7 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     Raises:
         FileNotFoundError: a table is missing (names the folder and the env variable).
     """
+    from yeastcell.gem.ribosome import ribosomal_genes
     from yeastcell.refdata import reference_data_dir
 
     root = Path(data_dir) if data_dir is not None else reference_data_dir()
@@ -332,6 +346,9 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     for name in need:
         if not (d / name).is_file():
             raise FileNotFoundError(f"{d / name} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+    names_path = root / "yeast-gem" / "SGDgeneNames.tsv"
+    if not names_path.is_file():
+        raise FileNotFoundError(f"{names_path} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
     genes, rxns = set(gem.gene_ids), set(gem.reaction_ids)
     kcat = {k: v for k, v in read_dlkcat(d / "DLKcat.tsv.gz").items() if k[0] in rxns and k[2] in genes}
     custom = tuple(
@@ -340,7 +357,9 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
         if c.genes <= genes and (not c.reactions or any(r in rxns for r in c.reactions))
     )
     mw = read_masses(d / "uniprot.tsv.gz")
-    f = modelled_mass_fraction(gem.gene_ids, read_paxdb(d / "paxDB.tsv"), mw)
+    pax = read_paxdb(d / "paxDB.tsv")
+    f = modelled_mass_fraction(gem.gene_ids, pax, mw)
+    f_r = modelled_mass_fraction(ribosomal_genes(read_standard_names(names_path)), pax, mw)
     return EnzymeData(
         kcat=kcat,
         custom=custom,
@@ -348,4 +367,16 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
         total_protein=read_total_protein(d / "fluxData.tsv"),
         mass_fraction=f,
         ec_numbers=read_ec_numbers(d / "uniprot.tsv.gz"),
+        ribosomal_mass_fraction=f_r,
     )
+
+
+def read_standard_names(path: str | os.PathLike) -> dict[str, str]:
+    """ORF → standard name from a two-column TSV with a header (Yeast-GEM's ``SGDgeneNames.tsv``;
+    ORFs without a standard name are left out)."""
+    out: dict[str, str] = {}
+    for ln in Path(path).read_text().splitlines()[1:]:
+        row = ln.split("\t")
+        if len(row) >= 2 and row[1].strip():
+            out[row[0].strip()] = row[1].strip()
+    return out

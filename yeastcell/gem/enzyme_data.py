@@ -15,6 +15,8 @@ reference data):
 * ``paxDB.tsv``: PaxDb whole-organism abundances (ppm), for the mass fraction of the proteome that
   the model's enzymes make up;
 * ``fluxData.tsv``: the measured total protein content ``Ptot`` (g gDW⁻¹).
+* ``yeast-gem/SGDgeneNames.tsv`` (Yeast-GEM's): standard names, to find the cytosolic ribosomal
+  proteins whose PaxDb mass fraction ``f_r`` the ribosome-priced pool adds (:mod:`yeastcell.gem.ribosome`).
 
 :class:`EnzymeData` gathers them, validated: every gene must be one of the model's, every kcat and
 mass positive and finite.
@@ -26,6 +28,7 @@ import dataclasses
 import gzip
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +47,8 @@ __all__ = [
     "read_total_protein",
     "modelled_mass_fraction",
     "read_standard_names",
+    "RIBOSOMAL_PROTEIN_NAMES",
+    "ribosomal_genes",
     "load_enzyme_data",
 ]
 
@@ -246,6 +251,18 @@ def modelled_mass_fraction(genes, abundance_ppm: Mapping[str, float], mw: Mappin
     return modelled / total
 
 
+#: Standard names of the cytosolic ribosomal proteins (SGD): RPL*/RPS* with a number (not the
+#: mitochondrial MRPL*/MRPS*), the P-stalk RPP0/RPP1A/RPP1B/RPP2A/RPP2B (not RPP1, an RNase P
+#: subunit) and ASC1 (RACK1, a constituent of the 40S subunit).
+RIBOSOMAL_PROTEIN_NAMES = re.compile(r"^(RP[LS]\d+[AB]?|RPP0|RPP[12][AB]|ASC1)$")
+
+
+def ribosomal_genes(standard_names: Mapping[str, str]) -> list[str]:
+    """ORFs whose standard name (ORF → name, e.g. SGD's) is a cytosolic r-protein
+    (:data:`RIBOSOMAL_PROTEIN_NAMES`)."""
+    return [orf for orf, name in standard_names.items() if RIBOSOMAL_PROTEIN_NAMES.match(str(name))]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class EnzymeData:
     """The enzyme parameters of one model.
@@ -337,7 +354,6 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     Raises:
         FileNotFoundError: a table is missing (names the folder and the env variable).
     """
-    from yeastcell.gem.ribosome import ribosomal_genes
     from yeastcell.refdata import reference_data_dir
 
     root = Path(data_dir) if data_dir is not None else reference_data_dir()

@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
-from collections.abc import Mapping
 
-from yeastcell.gem.enzyme_data import EnzymeDataError
+from yeastcell.gem.enzyme_data import RIBOSOMAL_PROTEIN_NAMES, EnzymeDataError, ribosomal_genes
 from yeastcell.gem.load import GEM, reaction_index
 
 __all__ = [
@@ -50,11 +48,6 @@ __all__ = [
     "amino_acids_per_flux",
     "ribosome_cost",
 ]
-
-#: Standard names of the cytosolic ribosomal proteins (SGD): RPL*/RPS* with a number (not the
-#: mitochondrial MRPL*/MRPS*), the P-stalk RPP0/RPP1A/RPP1B/RPP2A/RPP2B (not RPP1, an RNase P
-#: subunit) and ASC1 (RACK1, a constituent of the 40S subunit).
-RIBOSOMAL_PROTEIN_NAMES = re.compile(r"^(RP[LS]\d+[AB]?|RPP0|RPP[12][AB]|ASC1)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,12 +89,6 @@ class Ribosome:
 
 #: The yeast cytosolic ribosome at 30 °C (module docstring).
 YEAST_RIBOSOME = Ribosome()
-
-
-def ribosomal_genes(standard_names: Mapping[str, str]) -> list[str]:
-    """ORFs whose standard name (ORF → name, e.g. SGD's) is a cytosolic r-protein
-    (:data:`RIBOSOMAL_PROTEIN_NAMES`)."""
-    return [orf for orf, name in standard_names.items() if RIBOSOMAL_PROTEIN_NAMES.match(str(name))]
 
 
 def amino_acids_per_flux(gem: GEM, protein_reaction: str) -> float:

@@ -120,6 +120,8 @@ def test_ribosome_bad_input():
         enzyme_constrained(_toy(), _data(), ribosome="yes")  # type: ignore[arg-type]
     with pytest.raises(EnzymeDataError, match="ribosomal_mass_fraction"):
         _data(f_r=0.7)  # f + f_r > 1
+    with pytest.raises(EnzymeDataError, match="ribosomal_mass_fraction > 0"):
+        enzyme_constrained(_toy(), _data(f_r=0.0), ribosome=RIB)
     with pytest.raises(EnzymeDataError, match="without an enzyme"):
         enzyme_constrained(_toy(), _data(), ribosome=Ribosome(protein_reaction="R1"))  # R1 has an enzyme
 

@@ -250,6 +250,11 @@ def enzyme_constrained(
         raise EnzymeDataError(f"saturation must be in (0, 1], got {saturation!r}")
     if ribosome is not None and not isinstance(ribosome, Ribosome):
         raise EnzymeDataError(f"ribosome must be a Ribosome or None, got {type(ribosome).__name__}")
+    if ribosome is not None and not data.ribosomal_mass_fraction > 0:
+        raise EnzymeDataError(
+            "pricing the ribosome needs the r-proteins' mass fraction of the proteome "
+            "(EnzymeData.ribosomal_mass_fraction > 0; load_enzyme_data reads it with yeast-gem/SGDgeneNames.tsv)"
+        )
     rho = ribosome_cost(gem, ribosome) if ribosome is not None else 0.0
     f_r = data.ribosomal_mass_fraction if ribosome is not None else 0.0
     modelled = data.mass_fraction + f_r

@@ -345,7 +345,7 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     """GECKO 3's Yeast-GEM tables from the reference data's ``gecko/`` folder.
 
     ``f`` is computed from PaxDb over the genes of ``gem``, ``f_r`` over the cytosolic ribosomal
-    proteins (named by ``yeast-gem/SGDgeneNames.tsv``, :func:`~yeastcell.gem.ribosome.ribosomal_genes`);
+    proteins (named by ``yeast-gem/SGDgeneNames.tsv``; 0 when that file is absent, :func:`ribosomal_genes`);
     ``Ptot`` is ``fluxData.tsv``'s.
     Entries of the predicted table for genes or reactions absent from ``gem`` (GECKO's tables
     were made for a slightly different Yeast-GEM release) are dropped here, those of the curated
@@ -362,9 +362,7 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     for name in need:
         if not (d / name).is_file():
             raise FileNotFoundError(f"{d / name} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
-    names_path = root / "yeast-gem" / "SGDgeneNames.tsv"
-    if not names_path.is_file():
-        raise FileNotFoundError(f"{names_path} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+    names_path = root / "yeast-gem" / "SGDgeneNames.tsv"  # optional: without it f_r is unknown (0)
     genes, rxns = set(gem.gene_ids), set(gem.reaction_ids)
     kcat = {k: v for k, v in read_dlkcat(d / "DLKcat.tsv.gz").items() if k[0] in rxns and k[2] in genes}
     custom = tuple(
@@ -375,7 +373,11 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     mw = read_masses(d / "uniprot.tsv.gz")
     pax = read_paxdb(d / "paxDB.tsv")
     f = modelled_mass_fraction(gem.gene_ids, pax, mw)
-    f_r = modelled_mass_fraction(ribosomal_genes(read_standard_names(names_path)), pax, mw)
+    f_r = (
+        modelled_mass_fraction(ribosomal_genes(read_standard_names(names_path)), pax, mw)
+        if names_path.is_file()
+        else 0.0
+    )
     return EnzymeData(
         kcat=kcat,
         custom=custom,

@@ -264,32 +264,59 @@ def pool_for_growth(
     growth: str = "r_2111",
     lo: float = 1e-3,
     hi: float = 1.0,
-    tol: float = 1e-5,
+    tol: float = 1e-9,
+    max_iter: int = 50,
 ) -> float:
     """The pool bound ``P`` (g gDW⁻¹) at which ``ec`` (an :class:`~yeastcell.gem.enzyme.ECModel`)
     grows at most at ``target_growth`` (h⁻¹) with ``substrate`` uptake unlimited.
 
     Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP), so the
     answer is the smallest pool that allows ``target_growth``: one LP, growth fixed to the target,
-    pool supply minimised (``tol`` is kept for the signature; the LP is exact to its tolerance).
+    pool supply minimised. With ribosomes priced (``ec.ribosome``) their coefficient in the pool row
+    is ``σ·ρ`` with ``σ = P / (Ptot·(f + f_r))``, so the pool and its own coefficient are solved
+    together: the fixed point ``P = minpool(P)`` by secant steps on ``minpool(P) − P`` (exact in
+    two steps when the protein flux is fixed by ``μ``, as with Yeast-GEM's fixed biomass), to a
+    relative ``tol``.
 
     Raises:
-        InfeasibleError: the target needs a pool outside ``(lo, hi]`` g gDW⁻¹.
+        InfeasibleError: the target needs a pool outside ``(lo, hi]`` g gDW⁻¹, or the fixed point
+            does not converge in ``max_iter`` steps (the ribosomes alone would need the whole pool).
     """
-    from yeastcell.gem.enzyme import POOL_REACTION
+    from yeastcell.gem.enzyme import POOL_REACTION, with_pool
 
-    g = ec.gem
-    i, k, p = reaction_index(g, substrate), reaction_index(g, growth), reaction_index(g, POOL_REACTION)
-    lb, ub = g.lb.copy(), g.ub.copy()
-    lb[i] = min(lb[i], -1000.0)
-    lb[k] = ub[k] = target_growth
-    lb[p], ub[p] = 0.0, hi
-    c = np.zeros(g.n_reactions)
-    c[p] = 1.0
-    st, P = _highs.solve(_highs.make_highs_arrays(g.S, lb, ub, c, "min"))
-    if st != "optimal" or not (lo < P <= hi):
-        raise InfeasibleError(
-            f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
-            f"(minimal pool: {'none, the LP is ' + st if st != 'optimal' else f'{P:.4g} g/gDW'})"
-        )
-    return float(P)
+    def min_pool(model) -> float:
+        g = model.gem
+        i, k, p = reaction_index(g, substrate), reaction_index(g, growth), reaction_index(g, POOL_REACTION)
+        lb, ub = g.lb.copy(), g.ub.copy()
+        lb[i] = min(lb[i], -1000.0)
+        lb[k] = ub[k] = target_growth
+        lb[p], ub[p] = 0.0, hi
+        c = np.zeros(g.n_reactions)
+        c[p] = 1.0
+        st, P = _highs.solve(_highs.make_highs_arrays(g.S, lb, ub, c, "min"))
+        if st != "optimal" or not (lo < P <= hi):
+            raise InfeasibleError(
+                f"growth {target_growth} h⁻¹ is not reached for a pool bound in ({lo}, {hi}] g/gDW "
+                f"(minimal pool: {'none, the LP is ' + st if st != 'optimal' else f'{P:.4g} g/gDW'})"
+            )
+        return float(P)
+
+    if getattr(ec, "ribosome_column", -1) < 0:
+        return min_pool(ec)
+    # h(P) = minpool(P) - P; minpool grows with P (the ribosome's coefficient σ·ρ does) at a slope < 1
+    x0 = ec.pool_bound
+    h0 = min_pool(ec) - x0
+    x1 = x0 + h0
+    for _ in range(max_iter):
+        if not (lo < x1 <= hi):
+            break
+        h1 = min_pool(with_pool(ec, x1)) - x1
+        if abs(h1) <= tol * x1:
+            return float(x1 + h1) if lo < x1 + h1 <= hi else float(x1)
+        slope = (h1 - h0) / (x1 - x0) if x1 != x0 else -1.0
+        x0, h0 = x1, h1
+        x1 = x1 - h1 / slope if slope < 0 else x1 + h1  # secant; a plain fixed-point step otherwise
+    raise InfeasibleError(
+        f"growth {target_growth} h⁻¹: no self-consistent pool bound in ({lo}, {hi}] g/gDW with the ribosomes "
+        f"priced (last tried {x1:.4g} g/gDW)"
+    )

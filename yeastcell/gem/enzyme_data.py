@@ -15,6 +15,8 @@ reference data):
 * ``paxDB.tsv``: PaxDb whole-organism abundances (ppm), for the mass fraction of the proteome that
   the model's enzymes make up;
 * ``fluxData.tsv``: the measured total protein content ``Ptot`` (g gDW⁻¹).
+* ``yeast-gem/SGDgeneNames.tsv`` (Yeast-GEM's): standard names, to find the cytosolic ribosomal
+  proteins whose PaxDb mass fraction ``f_r`` the ribosome-priced pool adds (:mod:`yeastcell.gem.ribosome`).
 
 :class:`EnzymeData` gathers them, validated: every gene must be one of the model's, every kcat and
 mass positive and finite.
@@ -26,6 +28,7 @@ import dataclasses
 import gzip
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -43,6 +46,9 @@ __all__ = [
     "read_paxdb",
     "read_total_protein",
     "modelled_mass_fraction",
+    "read_standard_names",
+    "RIBOSOMAL_PROTEIN_NAMES",
+    "ribosomal_genes",
     "load_enzyme_data",
 ]
 
@@ -245,6 +251,18 @@ def modelled_mass_fraction(genes, abundance_ppm: Mapping[str, float], mw: Mappin
     return modelled / total
 
 
+#: Standard names of the cytosolic ribosomal proteins (SGD): RPL*/RPS* with a number (not the
+#: mitochondrial MRPL*/MRPS*), the P-stalk RPP0/RPP1A/RPP1B/RPP2A/RPP2B (not RPP1, an RNase P
+#: subunit) and ASC1 (RACK1, a constituent of the 40S subunit).
+RIBOSOMAL_PROTEIN_NAMES = re.compile(r"^(RP[LS]\d+[AB]?|RPP0|RPP[12][AB]|ASC1)$")
+
+
+def ribosomal_genes(standard_names: Mapping[str, str]) -> list[str]:
+    """ORFs whose standard name (ORF → name, e.g. SGD's) is a cytosolic r-protein
+    (:data:`RIBOSOMAL_PROTEIN_NAMES`)."""
+    return [orf for orf, name in standard_names.items() if RIBOSOMAL_PROTEIN_NAMES.match(str(name))]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class EnzymeData:
     """The enzyme parameters of one model.
@@ -256,6 +274,9 @@ class EnzymeData:
         total_protein: measured protein content ``Ptot``, g gDW⁻¹.
         mass_fraction: ``f``, mass fraction of the proteome made of the model's enzymes.
         ec_numbers: complete EC numbers per gene (for kcats by EC number; empty: not used).
+        ribosomal_mass_fraction: ``f_r``, mass fraction of the proteome made of the cytosolic
+            ribosomal proteins (PaxDb), joined to ``f`` when the ribosome is priced
+            (:mod:`yeastcell.gem.ribosome`); 0: unknown.
     """
 
     kcat: Mapping[tuple[str, str, str], float]
@@ -264,12 +285,19 @@ class EnzymeData:
     total_protein: float
     mass_fraction: float
     ec_numbers: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    ribosomal_mass_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not (0 < self.total_protein <= 1):
             raise EnzymeDataError(f"total_protein must be in (0, 1] g/gDW, got {self.total_protein!r}")
         if not (0 < self.mass_fraction <= 1):
             raise EnzymeDataError(f"mass_fraction must be in (0, 1], got {self.mass_fraction!r}")
+        f_r = self.ribosomal_mass_fraction
+        if not (0 <= f_r < 1 and self.mass_fraction + f_r <= 1):
+            raise EnzymeDataError(
+                f"ribosomal_mass_fraction must be in [0, 1 - mass_fraction], got {f_r!r} "
+                f"(mass_fraction {self.mass_fraction!r})"
+            )
         for key, k in self.kcat.items():
             _check_kcat(k, "/".join(key))
         for c in self.custom:
@@ -316,7 +344,9 @@ class EnzymeData:
 def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> EnzymeData:
     """GECKO 3's Yeast-GEM tables from the reference data's ``gecko/`` folder.
 
-    ``f`` is computed from PaxDb over the genes of ``gem``; ``Ptot`` is ``fluxData.tsv``'s.
+    ``f`` is computed from PaxDb over the genes of ``gem``, ``f_r`` over the cytosolic ribosomal
+    proteins (named by ``yeast-gem/SGDgeneNames.tsv``; 0 when that file is absent, :func:`ribosomal_genes`);
+    ``Ptot`` is ``fluxData.tsv``'s.
     Entries of the predicted table for genes or reactions absent from ``gem`` (GECKO's tables
     were made for a slightly different Yeast-GEM release) are dropped here, those of the curated
     table too; :meth:`EnzymeData.validate_for` is strict for user-supplied tables.
@@ -332,6 +362,7 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
     for name in need:
         if not (d / name).is_file():
             raise FileNotFoundError(f"{d / name} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+    names_path = root / "yeast-gem" / "SGDgeneNames.tsv"  # optional: without it f_r is unknown (0)
     genes, rxns = set(gem.gene_ids), set(gem.reaction_ids)
     kcat = {k: v for k, v in read_dlkcat(d / "DLKcat.tsv.gz").items() if k[0] in rxns and k[2] in genes}
     custom = tuple(
@@ -340,7 +371,13 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
         if c.genes <= genes and (not c.reactions or any(r in rxns for r in c.reactions))
     )
     mw = read_masses(d / "uniprot.tsv.gz")
-    f = modelled_mass_fraction(gem.gene_ids, read_paxdb(d / "paxDB.tsv"), mw)
+    pax = read_paxdb(d / "paxDB.tsv")
+    f = modelled_mass_fraction(gem.gene_ids, pax, mw)
+    f_r = (
+        modelled_mass_fraction(ribosomal_genes(read_standard_names(names_path)), pax, mw)
+        if names_path.is_file()
+        else 0.0
+    )
     return EnzymeData(
         kcat=kcat,
         custom=custom,
@@ -348,4 +385,16 @@ def load_enzyme_data(gem: GEM, data_dir: str | os.PathLike | None = None) -> Enz
         total_protein=read_total_protein(d / "fluxData.tsv"),
         mass_fraction=f,
         ec_numbers=read_ec_numbers(d / "uniprot.tsv.gz"),
+        ribosomal_mass_fraction=f_r,
     )
+
+
+def read_standard_names(path: str | os.PathLike) -> dict[str, str]:
+    """ORF → standard name from a two-column TSV with a header (Yeast-GEM's ``SGDgeneNames.tsv``;
+    ORFs without a standard name are left out)."""
+    out: dict[str, str] = {}
+    for ln in Path(path).read_text().splitlines()[1:]:
+        row = ln.split("\t")
+        if len(row) >= 2 and row[1].strip():
+            out[row[0].strip()] = row[1].strip()
+    return out

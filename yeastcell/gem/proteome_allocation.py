@@ -7,10 +7,16 @@ mass it needs at full saturation; the pool ``P = Ptot·f·σ`` is the same const
 enzymes at the average saturation ``σ``, so the enzyme mass at that saturation is ``c·v/σ``, and a
 group's **mass fraction of the proteome** is ``Σ_group c·v / (σ · Ptot)``.
 
-What the GEM can and cannot say: it prices metabolic enzymes only. Ribosomes, translation
-factors, chaperones and other non-metabolic proteins are not in Yeast-GEM (protein synthesis is a
-lumped pseudoreaction that consumes amino acids and ATP without an enzyme), so the model has no
-ribosomal fraction to predict; the unmodelled ``1 - f`` of the proteome is a constant.
+**Ribosomes.** Yeast-GEM's protein synthesis is an enzyme-free pseudoreaction; with the ribosome
+priced (``enzyme_constrained(..., ribosome=YEAST_RIBOSOME)``, :mod:`yeastcell.gem.ribosome`) the
+protein reaction draws the ribosomal protein translation needs, ``R = ρ · v_protein`` g gDW⁻¹, from
+the same pool, and the **ribosomal fraction** of the proteome is ``R / Ptot`` (column
+``"ribosomal proteins"``). With Yeast-GEM's fixed biomass composition ``v_protein = μ``, so the
+predicted fraction is proportional to μ under any limitation: every ribosome translates at the
+constant elongation rate (no inactive reserve, which cells keep at slow growth: Waldron et al.
+1977 Biochem J 168:409; Metzl-Raz et al. 2017 eLife 6:e28034). Translation factors, chaperones
+and other non-metabolic proteins stay unmodelled: the other ``1 - f - f_r`` of the proteome is a
+constant.
 
 Limitations (Hackett et al. 2016's design): ``"C"`` glucose-limited (glucose uptake minimised,
 the default Yeast-GEM chemostat), ``"N"`` ammonium-limited (ammonium uptake minimised, glucose
@@ -90,20 +96,24 @@ def enzyme_fractions(
 
     Returns:
         One row per ``D`` (index ``D``), one column per group (fraction of total protein, NaN
-        where the model cannot grow at ``D``) and ``"all enzymes"`` (the whole pool in use).
+        where the model cannot grow at ``D``), ``"all enzymes"`` (the metabolic enzymes in use)
+        and, when ``ec`` prices ribosomes, ``"ribosomal proteins"`` (``R / Ptot``).
 
     Raises:
         ValueError: an unknown limitation or a bad dilution rate.
     """
     ec2, setup = limitation_setup(ec, limitation)
     total = ec.saturation * ec.total_protein
+    names = [*groups, "all enzymes"] + (["ribosomal proteins"] if ec.ribosome is not None else [])
     rows = []
     for x in chemostat_solutions(ec2.gem, dilution_rates, setup):
         if x is None:
-            rows.append({name: np.nan for name in [*groups, "all enzymes"]})
+            rows.append({name: np.nan for name in names})
             continue
         use = ec2.enzyme_usage(x)
         row = {name: sum(use.get(g, 0.0) for g in genes) / total for name, genes in groups.items()}
         row["all enzymes"] = ec2.pool_usage(x) / total
+        if ec.ribosome is not None:
+            row["ribosomal proteins"] = ec2.ribosome_usage(x) / ec.total_protein
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index([float(d) for d in dilution_rates], name="D"))

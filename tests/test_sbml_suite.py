@@ -4,8 +4,9 @@ Every case is imported with `yeastcell.sbml.load`, compiled, simulated and compa
 suite's reference results within the case's own tolerances (|sim - ref| <= atol + rtol |ref|).
 `SAMPLE` holds 200 cases spread over the suite's tags (chosen deterministically from the passing
 cases of full runs: every tag yeastcell supports, including delayed events, algebraic rules and
-fast reactions; see benchmarks/RESULTS.md). Each case is one test, run in the test process (pytest-xdist spreads
-them over its workers; no re-import per case). Each case is a new model, so tracing and XLA
+fast reactions; see benchmarks/RESULTS.md). CI runs `CI_SLICE`, about half of them with every tag of the sample
+(the rest are marked ``slow``: ``python3 -m pytest -m slow tests/test_sbml_suite.py``). Each case is one test,
+run in the test process (no re-import per case). Each case is a new model, so tracing and XLA
 compilation (about 2.5 CPU-seconds per case) dominate; compiled programs are dropped every
 `_CLEAR_EVERY` cases to bound memory.
 """
@@ -241,7 +242,34 @@ _run = {"n": 0}
 _CLEAR_EVERY = 10
 
 
-@pytest.mark.parametrize("case", SAMPLE)
+def _ci_slice(sample: tuple[str, ...], index: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Every other case of `sample`, plus the first case of each tag that those miss: the slice CI runs (every
+    tag of the sample in at most half the compile time); the other cases run with ``-m slow``."""
+    half = list(sample[::2])
+    covered = {t for c in half for t in index.get(c, ())}
+    for c in sample:
+        extra = set(index.get(c, ())) - covered
+        if extra:
+            half.append(c)
+            covered |= extra
+    return tuple(c for c in sample if c in set(half))
+
+
+def _index_or_empty() -> dict[str, tuple[str, ...]]:
+    """The suite's tag index where the reference data is present (else {}: every case then skips or fails with
+    the `refdata` fixture's message)."""
+    from conftest import reference_data_dir
+
+    path = reference_data_dir() / "sbml" / "test-suite" / "index.tsv"
+    return dict(sbml_suite.read_index(path)) if path.is_file() else {}
+
+
+CI_SLICE = _ci_slice(SAMPLE, _index_or_empty())
+
+
+@pytest.mark.parametrize(
+    "case", [c if c in CI_SLICE or not CI_SLICE else pytest.param(c, marks=pytest.mark.slow) for c in SAMPLE]
+)
 def test_suite_case_passes(suite, case):
     import jax
 
@@ -259,6 +287,8 @@ def test_sample_is_representative(suite):
     mod, root = suite
     index = mod.read_index(root / "index.tsv")
     tags = {t for c in SAMPLE for t in index.get(c, ())}
+    ci = _ci_slice(SAMPLE, index)
+    assert 100 <= len(ci) <= 110 and {t for c in ci for t in index.get(c, ())} == tags  # CI: every tag, half the cases
     for needed in (
         "EventNoDelay",
         "AssignmentRule",

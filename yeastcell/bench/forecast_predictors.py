@@ -45,16 +45,18 @@ class ForecastFailed(YeastcellError, RuntimeError):
 
 
 # ------------------------------------------------------------------ mechanistic predictors
-def _grid(series: ForecastSeries) -> tuple[np.ndarray, np.ndarray, int]:
-    """(model times (min, from 0), row of each series time in them, row of the perturbation)."""
-    tm = np.unique(np.concatenate([[0.0, LEAD_MIN], LEAD_MIN + np.asarray(series.times_min)]))
+def _grid(series: ForecastSeries, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(model times (min, from 0), row of each of `times` (default: the series times) in them, row of the
+    perturbation)."""
+    t = np.asarray(series.times_min if times is None else times, dtype=float)
+    tm = np.unique(np.concatenate([[0.0, LEAD_MIN], LEAD_MIN + t]))
     if tm[0] < 0:
         raise SimulationInputError(f"{series.name}: data before -{LEAD_MIN:g} min need a longer lead-in")
-    rows = np.searchsorted(tm, LEAD_MIN + np.asarray(series.times_min))
+    rows = np.searchsorted(tm, LEAD_MIN + t)
     return tm, rows, int(np.searchsorted(tm, LEAD_MIN))
 
 
-def model_dataset(series: ForecastSeries, mask: np.ndarray):
+def model_dataset(series: ForecastSeries, mask: np.ndarray, times: np.ndarray | None = None):
     """A `Dataset` of the entries `mask` (n_cond, n_t, n_obs) on the lead-in time grid (log2fc vs the
     perturbation time) for `yeastcell.fit.fit`. Every simulated condition stays in (a left-out one with no
     entry), so every split of a series has the same shapes and `fit` reuses its compiled programs; a condition
@@ -62,6 +64,9 @@ def model_dataset(series: ForecastSeries, mask: np.ndarray):
 
     idx = _simulated_rows(series)
     tm, rows, _ = _grid(series)
+    if times is not None:  # a finer grid that holds the series times: simulation only (no entry off the series)
+        tm = _grid(series, times)[0]
+        rows = np.searchsorted(tm, LEAD_MIN + np.asarray(series.times_min))
     vals = np.full((len(idx), 1, len(tm), len(series.observables)), np.nan)
     m = np.zeros(vals.shape, dtype=bool)
     sel = mask[idx] & np.isfinite(series.values[idx])
@@ -89,21 +94,22 @@ def mapping(series: ForecastSeries) -> dict[str, str]:
     return dict(zip(series.observables, series.quantities))
 
 
-def simulate_series(model, series: ForecastSeries, options=None) -> np.ndarray:
-    """Model log2 ratios (n_cond, n_t, n_obs) to the model's state at the perturbation.
+def simulate_series(model, series: ForecastSeries, options=None, times: np.ndarray | None = None) -> np.ndarray:
+    """Model log2 ratios (n_cond, n_t, n_obs) to the model's state at the perturbation, at the series times or
+    at `times` (min from the perturbation, holding the series times; then (n_cond, len(times), n_obs)).
 
     Raises:
         ForecastFailed: a condition's simulation failed (named).
     """
 
-    ds = model_dataset(series, np.ones(series.values.shape, dtype=bool))
+    ds = model_dataset(series, np.ones(series.values.shape, dtype=bool), times)
     prob = build_problem(model, ds, SIGMA_LOG2, mapping(series))
     pred, _, ok = predictions_log2(model, prob, prob.conds, _options(options))
     ok = np.asarray(ok)
     if not ok.all():
         bad = [c for c, g in zip(ds.conditions, ok) if not g]
         raise ForecastFailed(f"{series.name}: the simulation of {bad} failed ({type(model).__name__})")
-    _, rows, _ = _grid(series)
+    _, rows, _ = _grid(series, times)
     pos = {c: k for k, c in enumerate(_simulated_rows(series))}
     return np.asarray(pred)[[pos[c] for c in series.simulated()]][:, rows, :]
 

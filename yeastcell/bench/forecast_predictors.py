@@ -9,8 +9,10 @@ medium (`yeastcell.perturb.delayed_notation`), so the fast signaling states star
 steady state, and compare the model's log2 ratio to its own state at the perturbation. Fitted parameters: the
 rate parameters of the signaling reactions that make or consume a measured species (`fit_parameters`; the
 proteome layer's synthesis and turnover excluded), log scale within 1/`BOUND`..`BOUND` times the authored value,
-Levenberg-Marquardt. Hybrid: the fitted model plus a residual network (`yeastcell.hybrid.hybridize`) on the
-rates of the same reactions, seeing the log state of every dynamic species, trained on the same entries.
+with a Gaussian prior of one decade (`PRIOR_SD`) around it, Levenberg-Marquardt. Hybrid: the fitted model plus a
+residual network (`yeastcell.hybrid.hybridize`) on the rates of the same reactions, seeing the log state of every
+dynamic species, trained on the same entries. The hybrid's readout layer and assimilated forecasts:
+`yeastcell.bench.forecast_readout`.
 
 Baselines: last observation carried forward (per condition and observable; a condition never observed starts
 from its pre-perturbation state, 0), the mean of the other conditions at the same time (over their measured
@@ -21,13 +23,14 @@ measured training points (|b| <= 1), iterated from the last training value (or f
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 import numpy as np
 
 from ..data.dataset import Dataset
 from ..exceptions import SimulationInputError, YeastcellError
-from ..fit import bounded_parameters, fit
+from ..fit import FitParameter, bounded_parameters, fit
 from ..fit.problem import build_problem, predictions_log2
 from ..hybrid import hybridize
 from ..observe import protein_forms
@@ -38,6 +41,7 @@ from .forecast_data import ForecastSeries, model_cell
 LEAD_MIN = 60.0  # min on the pre-perturbation medium before the perturbation
 BOUND = 50.0  # fitted rate parameters within authored / BOUND .. authored x BOUND
 SIGMA_LOG2 = 0.5  # measurement noise of the likelihood (log2 units)
+PRIOR_SD = math.log(10.0)  # prior sd of a fitted rate parameter around its authored value (natural log: a decade)
 
 
 class ForecastFailed(YeastcellError, RuntimeError):
@@ -155,6 +159,16 @@ def fit_parameters(series: ForecastSeries) -> list[str]:
     return out
 
 
+def fit_priors(cell, series: ForecastSeries) -> list[FitParameter]:
+    """`fit_parameters` as log-scale `FitParameter`s within 1/`BOUND`..`BOUND` x authored, each with a Gaussian
+    prior (sd `PRIOR_SD`, natural-log units) around its authored value: the literature value known to an order of
+    magnitude, so that rates the training entries do not constrain stay near it."""
+    return [
+        FitParameter(p.name, p.lower, p.upper, prior_sd=PRIOR_SD)
+        for p in bounded_parameters(cell, fit_parameters(series), BOUND)
+    ]
+
+
 def fit_model(series: ForecastSeries, train: np.ndarray, seed: int, epochs: int):
     """(fitted Cell, FitResult): the rate parameters (`fit_parameters`) fitted on the `train` entries.
 
@@ -166,7 +180,7 @@ def fit_model(series: ForecastSeries, train: np.ndarray, seed: int, epochs: int)
     res = fit(
         cell,
         model_dataset(series, train),
-        params=bounded_parameters(cell, fit_parameters(series), BOUND),
+        params=fit_priors(cell, series),
         optimizer="lm",
         epochs=epochs,
         starts=1 if seed == 0 else 2,

@@ -222,6 +222,7 @@ def fit_readout(
         res = least_squares(residuals, z0, bounds=(lo, hi), max_nfev=200, x_scale=1.0)
         if best is None or res.cost < best.cost:
             best = res
+    assert best is not None
     return _readout(kind, best.x)
 
 

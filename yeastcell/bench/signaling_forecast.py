@@ -9,11 +9,13 @@ upshift / downshift / rapamycin; Gonçalves 2017 NaCl) and each split:
   NaCl + alpha-factor, which the model, lacking a pheromone pathway, simulates as NaCl alone; Kanshin has one
   condition);
 
-the predictors of `yeastcell.bench.forecast_predictors` are scored per measured mapped observable on the
-predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
+the predictors of `yeastcell.bench.forecast_predictors` (and the fitted hybrid with its readout layer, free-running
+and assimilated at the forecast origin: `yeastcell.bench.forecast_readout`, `readout_predictions`) are scored per
+measured mapped observable on the predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
 training value, or from the pre-perturbation state for a left-out condition, over entries that change by at
 least `DIRECTION_MIN_LOG2`). Fitted predictors are run once per seed (random restarts: seed 0 starts at the
-authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors).
+authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors). The verdict note
+of each split compares the assimilated hybrid (`HYBRID_ASSIMILATED`) with the literature model and the baselines.
 """
 
 from __future__ import annotations

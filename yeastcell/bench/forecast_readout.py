@@ -20,7 +20,7 @@ model quantity relative to its value at the perturbation; dimensionless):
 model; negative: the site or pool moves against it, e.g. a site of another kinase on the same protein).
 Parameters per observable, fitted by bounded least squares (`scipy.optimize.least_squares`, three starts) on the
 training entries only, with Gaussian priors (natural-log units) around order-of-magnitude defaults:
-``k_off`` = `K_OFF_MIN` (phosphatase-limited site turnover of minutes; Kleiman 2011 Mol Cell 43:1006 measured
+``k_off`` = `K_OFF_MIN` (phosphatase-limited site turnover of minutes; Kleiman 2011 Mol Cell 43:723 measured
 seconds-to-minutes phospho-turnover), ``k`` = ln 2 / `MRNA_HALF_LIFE_MIN` (median yeast mRNA half-life ~20 min,
 Wang 2002 PNAS 99:5860; metabolites share it as a slow-pool default), ``s`` = 1. The loss holds the training
 entries simulated from the perturbation (free-running) and, the way the forecast uses the layer, restarted from

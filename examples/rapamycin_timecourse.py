@@ -14,8 +14,10 @@ What it does:
 2. with ``--fit`` (default), fits the module's rate parameters and then rate residuals (`hybridize`) on
    the time points up to ``--train-until`` min and draws the fitted hybrid too (dashed);
 3. prints the log2-ratio RMSE and direction accuracy on the later time points (the forecast window) of
-   the literature model, the fitted model and hybrid, and the baselines: last observation carried
-   forward, mean of the other experiments, a linear autoregression per observable.
+   the literature model, the fitted model and hybrid, the hybrid with its readout layer (site and pool
+   states driven by the model, `yeastcell.bench.forecast_readout`), free-running and assimilated at the
+   last training observation, and the baselines: last observation carried forward, mean of the other
+   experiments, a linear autoregression per observable.
 
     python examples/rapamycin_timecourse.py [--out rapamycin_timecourse.png] [--no-fit] [--smoke]
 
@@ -38,7 +40,7 @@ from yeastcell.bench.forecast_predictors import (
     mean_of_others,
     simulate_series,
 )
-from yeastcell.bench.signaling_forecast import scores, splits
+from yeastcell.bench.signaling_forecast import readout_predictions, scores, splits
 from yeastcell.io import atomic_path
 
 
@@ -66,6 +68,9 @@ def main() -> None:
         preds["fitted model"] = simulate_series(fitted, series)
         hybrid, _ = fit_hybrid(fitted, series, forecast.train, 0, args.hybrid_epochs)
         preds["fitted hybrid"] = simulate_series(hybrid, series)
+        free, assimilated = readout_predictions(hybrid, series, forecast.train)
+        preds["fitted hybrid + readouts"] = free
+        preds["fitted hybrid + readouts, assimilated"] = assimilated
     preds["last observation"] = last_observation(series, forecast.train)
     other = mean_of_others(series, forecast.train)
     if other is not None:
@@ -75,7 +80,7 @@ def main() -> None:
     print(f"\nforecast window (> {args.train_until:g} min): log2 RMSE, direction accuracy, entries")
     for name, p in preds.items():
         rmse, acc, n, _ = scores(p, series, forecast)
-        print(f"  {name:28s} {rmse:6.3f}  {acc:5.2f}  {n}")
+        print(f"  {name:38s} {rmse:6.3f}  {acc:5.2f}  {n}")
 
     import matplotlib
 

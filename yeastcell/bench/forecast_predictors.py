@@ -9,8 +9,10 @@ medium (`yeastcell.perturb.delayed_notation`), so the fast signaling states star
 steady state, and compare the model's log2 ratio to its own state at the perturbation. Fitted parameters: the
 rate parameters of the signaling reactions that make or consume a measured species (`fit_parameters`; the
 proteome layer's synthesis and turnover excluded), log scale within 1/`BOUND`..`BOUND` times the authored value,
-Levenberg-Marquardt. Hybrid: the fitted model plus a residual network (`yeastcell.hybrid.hybridize`) on the
-rates of the same reactions, seeing the log state of every dynamic species, trained on the same entries.
+with a Gaussian prior of one decade (`PRIOR_SD`) around it, Levenberg-Marquardt. Hybrid: the fitted model plus a
+residual network (`yeastcell.hybrid.hybridize`) on the rates of the same reactions, seeing the log state of every
+dynamic species, trained on the same entries. The hybrid's readout layer and assimilated forecasts:
+`yeastcell.bench.forecast_readout`.
 
 Baselines: last observation carried forward (per condition and observable; a condition never observed starts
 from its pre-perturbation state, 0), the mean of the other conditions at the same time (over their measured
@@ -21,13 +23,14 @@ measured training points (|b| <= 1), iterated from the last training value (or f
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 import numpy as np
 
 from ..data.dataset import Dataset
 from ..exceptions import SimulationInputError, YeastcellError
-from ..fit import bounded_parameters, fit
+from ..fit import FitParameter, bounded_parameters, fit
 from ..fit.problem import build_problem, predictions_log2
 from ..hybrid import hybridize
 from ..observe import protein_forms
@@ -38,6 +41,7 @@ from .forecast_data import ForecastSeries, model_cell
 LEAD_MIN = 60.0  # min on the pre-perturbation medium before the perturbation
 BOUND = 50.0  # fitted rate parameters within authored / BOUND .. authored x BOUND
 SIGMA_LOG2 = 0.5  # measurement noise of the likelihood (log2 units)
+PRIOR_SD = math.log(10.0)  # prior sd of a fitted rate parameter around its authored value (natural log: a decade)
 
 
 class ForecastFailed(YeastcellError, RuntimeError):
@@ -45,16 +49,18 @@ class ForecastFailed(YeastcellError, RuntimeError):
 
 
 # ------------------------------------------------------------------ mechanistic predictors
-def _grid(series: ForecastSeries) -> tuple[np.ndarray, np.ndarray, int]:
-    """(model times (min, from 0), row of each series time in them, row of the perturbation)."""
-    tm = np.unique(np.concatenate([[0.0, LEAD_MIN], LEAD_MIN + np.asarray(series.times_min)]))
+def _grid(series: ForecastSeries, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(model times (min, from 0), row of each of `times` (default: the series times) in them, row of the
+    perturbation)."""
+    t = np.asarray(series.times_min if times is None else times, dtype=float)
+    tm = np.unique(np.concatenate([[0.0, LEAD_MIN], LEAD_MIN + t]))
     if tm[0] < 0:
         raise SimulationInputError(f"{series.name}: data before -{LEAD_MIN:g} min need a longer lead-in")
-    rows = np.searchsorted(tm, LEAD_MIN + np.asarray(series.times_min))
+    rows = np.searchsorted(tm, LEAD_MIN + t)
     return tm, rows, int(np.searchsorted(tm, LEAD_MIN))
 
 
-def model_dataset(series: ForecastSeries, mask: np.ndarray):
+def model_dataset(series: ForecastSeries, mask: np.ndarray, times: np.ndarray | None = None):
     """A `Dataset` of the entries `mask` (n_cond, n_t, n_obs) on the lead-in time grid (log2fc vs the
     perturbation time) for `yeastcell.fit.fit`. Every simulated condition stays in (a left-out one with no
     entry), so every split of a series has the same shapes and `fit` reuses its compiled programs; a condition
@@ -62,6 +68,9 @@ def model_dataset(series: ForecastSeries, mask: np.ndarray):
 
     idx = _simulated_rows(series)
     tm, rows, _ = _grid(series)
+    if times is not None:  # a finer grid that holds the series times: simulation only (no entry off the series)
+        tm = _grid(series, times)[0]
+        rows = np.searchsorted(tm, LEAD_MIN + np.asarray(series.times_min))
     vals = np.full((len(idx), 1, len(tm), len(series.observables)), np.nan)
     m = np.zeros(vals.shape, dtype=bool)
     sel = mask[idx] & np.isfinite(series.values[idx])
@@ -89,21 +98,22 @@ def mapping(series: ForecastSeries) -> dict[str, str]:
     return dict(zip(series.observables, series.quantities))
 
 
-def simulate_series(model, series: ForecastSeries, options=None) -> np.ndarray:
-    """Model log2 ratios (n_cond, n_t, n_obs) to the model's state at the perturbation.
+def simulate_series(model, series: ForecastSeries, options=None, times: np.ndarray | None = None) -> np.ndarray:
+    """Model log2 ratios (n_cond, n_t, n_obs) to the model's state at the perturbation, at the series times or
+    at `times` (min from the perturbation, holding the series times; then (n_cond, len(times), n_obs)).
 
     Raises:
         ForecastFailed: a condition's simulation failed (named).
     """
 
-    ds = model_dataset(series, np.ones(series.values.shape, dtype=bool))
+    ds = model_dataset(series, np.ones(series.values.shape, dtype=bool), times)
     prob = build_problem(model, ds, SIGMA_LOG2, mapping(series))
     pred, _, ok = predictions_log2(model, prob, prob.conds, _options(options))
     ok = np.asarray(ok)
     if not ok.all():
         bad = [c for c, g in zip(ds.conditions, ok) if not g]
         raise ForecastFailed(f"{series.name}: the simulation of {bad} failed ({type(model).__name__})")
-    _, rows, _ = _grid(series)
+    _, rows, _ = _grid(series, times)
     pos = {c: k for k, c in enumerate(_simulated_rows(series))}
     return np.asarray(pred)[[pos[c] for c in series.simulated()]][:, rows, :]
 
@@ -149,6 +159,16 @@ def fit_parameters(series: ForecastSeries) -> list[str]:
     return out
 
 
+def fit_priors(cell, series: ForecastSeries) -> list[FitParameter]:
+    """`fit_parameters` as log-scale `FitParameter`s within 1/`BOUND`..`BOUND` x authored, each with a Gaussian
+    prior (sd `PRIOR_SD`, natural-log units) around its authored value: the literature value known to an order of
+    magnitude, so that rates the training entries do not constrain stay near it."""
+    return [
+        FitParameter(p.name, p.lower, p.upper, prior_sd=PRIOR_SD)
+        for p in bounded_parameters(cell, fit_parameters(series), BOUND)
+    ]
+
+
 def fit_model(series: ForecastSeries, train: np.ndarray, seed: int, epochs: int):
     """(fitted Cell, FitResult): the rate parameters (`fit_parameters`) fitted on the `train` entries.
 
@@ -160,7 +180,7 @@ def fit_model(series: ForecastSeries, train: np.ndarray, seed: int, epochs: int)
     res = fit(
         cell,
         model_dataset(series, train),
-        params=bounded_parameters(cell, fit_parameters(series), BOUND),
+        params=fit_priors(cell, series),
         optimizer="lm",
         epochs=epochs,
         starts=1 if seed == 0 else 2,

@@ -626,7 +626,8 @@ register(
         "the rest; and leave one condition out (fit nitrogen upshift + rapamycin, predict the downshift; fit NaCl + "
         "mock, predict NaCl + alpha-factor). "
         "Predictors: the literature TORC1 / HOG module, its rate parameters fitted, the fitted model plus a "
-        "neural residual (yeastcell.hybrid), and baselines.",
+        "neural residual (yeastcell.hybrid), the hybrid driving a readout layer (site occupancy and slow pools, "
+        "free-running and assimilated at the last training observation), and baselines.",
         data=(
             "omics/kanshin2015_osmotic_phospho/timeSeries.tsv",
             "omics/goncalves2017_nitrogen_rapamycin/metabol_intensities.tab",
@@ -637,8 +638,10 @@ register(
         ),
         protocol="yeastcell.bench.signaling_forecast (docs/signaling_forecast.md): models torc1_module / hog_module "
         "(the whole-cell modules alone), 60-min lead-in on the pre-perturbation medium, Levenberg-Marquardt on "
-        "the rate constants of the reactions that make or consume a measured species, then a residual network "
-        "on the same reactions trained with Adam; random restarts over seeds; NaCl + alpha-factor is simulated "
+        "the rate constants of the reactions that make or consume a measured species (one-decade prior around "
+        "the authored values), then a residual network on the same reactions trained with Adam, then one "
+        "readout state per observable (yeastcell.bench.forecast_readout) fitted by bounded least squares; "
+        "random restarts over seeds; NaCl + alpha-factor is simulated "
         "as NaCl (no pheromone pathway) and scored only as the left-out condition",
         metrics=(
             "log2-ratio RMSE on the predicted entries (mean ± sd over seeds)",

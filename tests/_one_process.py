@@ -7,9 +7,9 @@ folder, with ``sys.argv`` and ``os.environ`` restored and matplotlib figures clo
 the process writes each job's result as soon as it ends: a job that crashes the interpreter or runs
 past the time limit is reported by name and the jobs before it keep their results.
 
-The docs pages and the examples are two such interpreters, started together (`start_jobs`, from the
-session fixture `user_scripts` in conftest.py) so that they use the two cores CI has while the
-serial tests run.
+The docs pages and the examples run in two such interpreters that share the jobs (`start_shared`, from
+the session fixture `user_scripts` in conftest.py): each takes the jobs in its own order and runs the
+next one that the other has not claimed, so both cores stay busy until the last job ends.
 """
 
 from __future__ import annotations
@@ -24,10 +24,16 @@ RUNNER = r"""
 import json, os, runpy, sys, time, traceback
 jobs = json.load(open(sys.argv[1], encoding="utf-8"))
 out = sys.argv[2]
+claims = sys.argv[3] if len(sys.argv) > 3 else None
 results = {}
 home, env0 = os.getcwd(), dict(os.environ)
 for job in jobs:
     name = job["name"]
+    if claims:  # interpreters sharing the jobs: the first to claim a job runs it
+        try:
+            os.close(os.open(os.path.join(claims, name.replace("/", "__")), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
     print("### job", name, flush=True)
     t0 = time.perf_counter()
     argv0 = list(sys.argv)
@@ -102,8 +108,39 @@ class Running:
         return {k: JobResult(**v) for k, v in done.items()}, f"{tail}\n{text[-5000:]}"
 
 
-def start_jobs(jobs: list[Job], workdir: Path, env: dict[str, str]) -> Running:
-    """Start one fresh interpreter that runs `jobs` in order; returns at once (`Running.wait`)."""
+class RunningGroup:
+    """Interpreters sharing one list of jobs (`start_shared`); `wait` merges their results."""
+
+    def __init__(self, runs: list[Running]):
+        self.runs = runs
+
+    def wait(self, timeout_s: float) -> tuple[dict[str, JobResult], str]:
+        """As `Running.wait`, over every interpreter (each given the whole `timeout_s`)."""
+        results: dict[str, JobResult] = {}
+        tails = []
+        for k, run in enumerate(self.runs):
+            done, tail = run.wait(timeout_s)
+            results.update(done)
+            tails.append(f"[interpreter {k}] {tail}")
+        return results, "\n".join(tails)
+
+
+def start_shared(orders: list[list[Job]], workdir: Path, envs: list[dict[str, str]]) -> RunningGroup:
+    """Start one interpreter per job order in `orders` (the same jobs, each list in the order that
+    interpreter takes them), sharing the jobs: each job runs once, in the first interpreter to reach it."""
+    claims = workdir / "claims"
+    claims.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for k, (jobs, env) in enumerate(zip(orders, envs)):
+        sub = workdir / f"interpreter{k}"
+        sub.mkdir(parents=True, exist_ok=True)
+        runs.append(start_jobs(jobs, sub, env, claims=claims))
+    return RunningGroup(runs)
+
+
+def start_jobs(jobs: list[Job], workdir: Path, env: dict[str, str], claims: Path | None = None) -> Running:
+    """Start one fresh interpreter that runs `jobs` in order (with `claims`, a folder shared with other
+    interpreters: only the jobs none of them has claimed); returns at once (`Running.wait`)."""
     runner, spec, out, log = (workdir / n for n in ("runner.py", "jobs.json", "results.json", "output.log"))
     if not jobs:
         return Running(None, out, log)
@@ -111,7 +148,7 @@ def start_jobs(jobs: list[Job], workdir: Path, env: dict[str, str]) -> Running:
     spec.write_text(json.dumps([asdict(j) for j in jobs]), encoding="utf-8")
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(
-            [sys.executable, str(runner), str(spec), str(out)],
+            [sys.executable, str(runner), str(spec), str(out), *([str(claims)] if claims is not None else [])],
             cwd=workdir,
             env=env,
             stdout=fh,

@@ -83,14 +83,15 @@ def runs():
 
 @pytest.fixture(scope="session")
 def user_scripts(tmp_path_factory, request) -> dict:
-    """Start two interpreters at once (tests/_one_process.py): one runs every selected runnable page,
-    the other every selected example (test_examples_run.py), each with its own JAX cache folder, so
-    the two use both cores. Pages and examples that need the reference data run only where it
-    exists (elsewhere their test skips or fails through `refdata`). Returns name -> (root, Running,
-    job count)."""
+    """Start two interpreters at once (tests/_one_process.py) that share every selected runnable page
+    and every selected example (test_examples_run.py): one takes the pages first, the other the
+    examples first and then the pages from the last, each runs the next job the other has not claimed,
+    so both cores stay busy to the end; each has its own JAX cache folder. Pages and examples that need
+    the reference data run only where it exists (elsewhere their test skips or fails through
+    `refdata`). Returns name ("pages", "examples") -> (root, RunningGroup, job count)."""
     import test_docs_run as docs
     import test_examples_run
-    from _one_process import start_jobs
+    from _one_process import start_shared
 
     pages_root = tmp_path_factory.mktemp("pages")
     chosen = docs.selected_params(request, "test_page_python_blocks_run", "page")
@@ -104,15 +105,20 @@ def user_scripts(tmp_path_factory, request) -> dict:
     example_jobs = test_examples_run.example_jobs(
         docs.selected_params(request, "test_example_runs_in_quick_mode", "example"), examples_root
     )
-    return {
-        "pages": (
-            pages_root,
-            start_jobs(page_jobs, pages_root, docs._env(tmp_path_factory.mktemp("jax_cache_pages"))),
-            len(page_jobs),
-        ),
-        "examples": (
-            examples_root,
-            start_jobs(example_jobs, examples_root, docs._env(tmp_path_factory.mktemp("jax_cache_examples"))),
-            len(example_jobs),
-        ),
-    }
+    envs = [docs._env(tmp_path_factory.mktemp(f"jax_cache_{k}")) for k in range(2)]
+    group = start_shared(
+        [page_jobs + example_jobs, example_jobs + page_jobs[::-1]], tmp_path_factory.mktemp("runners"), envs
+    )
+    n = len(page_jobs) + len(example_jobs)
+    return {"pages": (pages_root, group, n), "examples": (examples_root, group, n)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_scripts_start_early(request):
+    """Start `user_scripts` with the session (not at the first docs test), so the pages and examples run
+    beside the other serial tests; not in an xdist worker (there the fixture starts where it is used)."""
+    wanted = {"test_page_python_blocks_run", "test_example_runs_in_quick_mode"}
+    if not os.environ.get("PYTEST_XDIST_WORKER") and any(
+        getattr(item, "originalname", "") in wanted for item in request.session.items
+    ):
+        request.getfixturevalue("user_scripts")

@@ -182,6 +182,7 @@ def test_yeast_gem_50_random_and_degenerate_lethal_knockouts(yeast):
 
 
 @pytest.mark.reference_data
+@pytest.mark.slow  # ~35-75 s: the uncompressed engine cycling past 2000 pivots; CI keeps the default-engine checks
 def test_yeast_gem_knockouts_that_need_a_perturbed_restart(refdata, yeast):
     """On the synthetic complete medium the GSH1/GSH2 cycle and ERG10 are degenerate lethal
     knockouts. Through the compressed engine (`knockout_growth_batch`) they once met an inaccurate

@@ -120,6 +120,7 @@ def test_pdc_null_without_pyruvate_excretion_carries_the_warning(pdc_runs):
     assert ko.status_messages()[0].startswith("IMPLAUSIBLE_STATE")
 
 
+@pytest.mark.slow  # ~70-145 s (two BatchBDF programs); CI keeps the failed-lane checks below and runs the README's block
 def test_readme_dose_response_failed_lanes_report_stop_times(core):
     """A smaller version of the README's dose-response of PFK1 knockdowns (64 lanes: BatchBDF, as
     the README's 1000): every lane solves now, the low ones to the ATP-depleted state of a turbo

@@ -8,8 +8,11 @@ from pathlib import Path
 # The tests' time is mostly XLA compiling many small programs: compile them with LLVM's cheaper passes
 # (the same HLO and the same IEEE arithmetic, no fast-math; ~18 % less time on compile-bound files,
 # measured on test_sbml_teusink.py + test_fit.py). A user's own XLA_FLAGS win; subprocesses (docs,
-# examples, the wheel) inherit the setting. Benchmarks never run under it.
-os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+# the wheel) inherit the setting, except the docs pages and examples (tests/test_docs_run.py `_env`), which
+# run the long user-sized jobs where the default passes pay off (the README's 1000-lane batch took 165 s
+# with the cheaper passes). Benchmarks never run under it.
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+os.environ.setdefault("XLA_FLAGS", TEST_XLA_FLAGS)
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

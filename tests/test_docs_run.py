@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from _one_process import Job
-from conftest import REPO, reference_data_dir
+from conftest import REPO, TEST_XLA_FLAGS, reference_data_dir
 
 pytestmark = pytest.mark.serial
 
@@ -90,6 +90,8 @@ def _env(cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     if not INSTALLED:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    if env.get("XLA_FLAGS") == TEST_XLA_FLAGS:  # user-sized jobs: XLA's default passes (tests/conftest.py)
+        del env["XLA_FLAGS"]
     env["MPLBACKEND"] = "Agg"
     env.setdefault("YEASTCELL_REFERENCE_DATA", str(reference_data_dir()))
     env["JAX_COMPILATION_CACHE_DIR"] = str(cache)

@@ -122,11 +122,9 @@ class _Chemostat:
 
 
 def _limit_secretion(ub: np.ndarray, idx: dict) -> None:
-    """Apply the setup's secretion limits (`_indices` keys ``limit:<reaction>``) to ``ub`` in place."""
-    for key, value in idx.items():
-        if key.startswith("limit:"):
-            j, bound = value
-            ub[j] = min(ub[j], bound)
+    """Apply the setup's secretion limits (`_indices` ``"limits"``: (column, bound) pairs) to ``ub`` in place."""
+    for j, bound in idx["limits"]:
+        ub[j] = min(ub[j], bound)
 
 
 def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
@@ -142,7 +140,7 @@ def _indices(gem: GEM, setup: ChemostatSetup) -> dict:
     for rid, bound in setup.secretion_limits.items():
         if not (math.isfinite(bound) and bound >= 0):
             raise ValueError(f"secretion limit of {rid!r} must be finite and >= 0 (mmol gDW⁻¹ h⁻¹), got {bound!r}")
-        idx[f"limit:{rid}"] = (reaction_index(gem, rid), float(bound))
+    idx["limits"] = tuple((reaction_index(gem, rid), float(b)) for rid, b in setup.secretion_limits.items())
     return idx
 
 

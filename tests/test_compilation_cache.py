@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.serial
 
 PROBE = (
-    "import jax, numpy as np, yeastcell as yc\n"
+    "import sys, jax, numpy as np, yeastcell as yc\n"
     "from yeastcell.program_store import stats\n"
     "print(jax.config.jax_compilation_cache_dir)\n"
     "if jax.config.jax_compilation_cache_dir:\n"
@@ -22,6 +22,7 @@ PROBE = (
     "    tr.raise_if_failed()\n"
     "    print(repr(float(np.asarray(tr.conc).sum())), repr(float(np.asarray(tr.flux).sum())))\n"
     "    print(dict(stats))\n"
+    "    print('diffrax' in sys.modules)\n"
 )
 
 
@@ -41,15 +42,17 @@ def test_the_cache_goes_where_the_user_says_fills_and_a_new_process_skips_tracin
     # the solver program itself is stored: it has no host callbacks (yeastcell.solvers.runtime_checks)
     assert any(n.startswith("jit_stored_solve-") for n in names), sorted({n.split("-")[0] for n in names})
     stored = sorted(p.name.split("-")[0] for p in (where / "yeastcell_programs").iterdir())
-    assert stored == ["solve", "trajectory"]  # traced programs (yeastcell.program_store)
-    assert ast.literal_eval(first[2]) == {"solve:exported": 1, "trajectory:exported": 1}
+    assert stored == ["solve", "trajectory_one"]  # traced programs (yeastcell.program_store)
+    assert ast.literal_eval(first[2]) == {"solve:exported": 1, "trajectory_one:exported": 1}
     second = _probe(YEASTCELL_COMPILATION_CACHE=str(where))
-    assert ast.literal_eval(second[2]) == {"solve:loaded": 1, "trajectory:loaded": 1}  # nothing traced again
+    assert ast.literal_eval(second[2]) == {"solve:loaded": 1, "trajectory_one:loaded": 1}  # nothing traced again
+    # the default options are built only to trace (yeastcell.program_store.Deferred): no diffrax import
+    assert (first[3], second[3]) == ("True", "False")
     assert second[1] == first[1]  # the same numbers, to the last bit
     solve_file = next((where / "yeastcell_programs").glob("solve-*"))
     solve_file.write_bytes(solve_file.read_bytes()[:100])  # damaged: exported again, not trusted
     third = _probe(YEASTCELL_COMPILATION_CACHE=str(where))
-    assert ast.literal_eval(third[2]) == {"solve:exported": 1, "trajectory:loaded": 1}
+    assert ast.literal_eval(third[2]) == {"solve:exported": 1, "trajectory_one:loaded": 1}
     assert third[1] == first[1]
 
 

@@ -8,7 +8,8 @@ import pytest
 import yeastcell as yc
 from yeastcell.exceptions import SimulationInputError
 from yeastcell.solvers import SolverOptions
-from yeastcell.solvers.jacobian import CellTerm, cell_term, flux_sparsity
+from yeastcell.solvers.cell_term import CellTerm, cell_term
+from yeastcell.solvers.jacobian import flux_sparsity
 
 
 def test_structured_jacobian_matches_dense(core):

@@ -101,3 +101,25 @@ def test_static_arguments_are_keyed_by_value_and_code_or_not_at_all(monkeypatch)
     with jax.disable_jit():
         assert program_key("solve", base) is None
     assert program_key("solve", base)[0] == key
+
+
+def test_a_deferred_argument_is_keyed_by_its_text_and_built_only_to_trace():
+    from yeastcell.program_store import Deferred, built
+
+    cell = yc.load_cell("torc1_module")
+    base = _args(cell)
+    calls = []
+
+    def make():
+        calls.append(1)
+        return SolverOptions()
+
+    def with_options(options):
+        return (*base[:3], options, None, True)
+
+    a = program_key("solve", with_options(Deferred("default", make)))[0]
+    assert a == program_key("solve", with_options(Deferred("default", make)))[0]
+    assert a != program_key("solve", with_options(Deferred("other", make)))[0]
+    assert a != program_key("solve", base)[0]  # not the key of the options it would build
+    assert calls == []  # keying builds nothing
+    assert isinstance(built(with_options(Deferred("default", make)))[3], SolverOptions) and calls == [1]

@@ -8,6 +8,8 @@ message). ``YEASTCELL_COMPILATION_CACHE=DIR`` (or ``=default``) turns on JAX's p
 core: mM, min, L.
 """
 
+from typing import TYPE_CHECKING
+
 from ._blas_threads import single_threaded_blas_unless_set as _single_threaded_blas
 
 _single_threaded_blas()
@@ -131,7 +133,6 @@ from .sensitivity import Sensitivities as Sensitivities  # noqa: E402
 from .sensitivity import sensitivities as sensitivities  # noqa: E402
 from .simulate import simulate as simulate  # noqa: E402
 from .solvers import BatchBDF as BatchBDF  # noqa: E402
-from .solvers import Rodas4P as Rodas4P
 from .solvers import SolverOptions as SolverOptions
 from .spec import ModelSpec as ModelSpec  # noqa: E402
 from .status import Status as Status  # noqa: E402
@@ -141,6 +142,19 @@ from .steady import steady_state_batch as steady_state_batch
 from .trajectory import Trajectory as Trajectory  # noqa: E402
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .solvers.rosenbrock import Rodas4P as Rodas4P
+
+
+def __getattr__(name: str):
+    """`yeastcell.Rodas4P` is imported on first use, with diffrax (see `yeastcell.solvers`)."""
+    if name == "Rodas4P":
+        from .solvers.rosenbrock import Rodas4P
+
+        globals()[name] = Rodas4P
+        return Rodas4P
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_cell(name_or_path: str = DEFAULT_MODEL) -> Cell:

@@ -144,6 +144,8 @@ def _canonical(obj, inputs: frozenset[int]) -> str:
     function, a partial, an object of the user's own class)."""
     if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
         return f"{type(obj).__name__}:{obj!r}"
+    if isinstance(obj, Deferred):
+        return f"deferred:{obj.key!r}"
     if isinstance(obj, jax.core.Tracer):
         raise _NotKeyable("a traced value")
     if isinstance(obj, (jax.Array, np.ndarray, np.generic)):
@@ -233,13 +235,44 @@ def program_key(name: str, args: tuple) -> tuple[str, list, Any, Any] | None:
     return h.hexdigest(), leaves, treedef, static
 
 
+class Deferred:
+    """An argument of a stored program that is built only if the program has to be traced.
+
+    `key` is text that fixes what `build()` returns, given the rest of the program's key (the
+    cell's spec, yeastcell's source); a call whose program is in the store never builds it.
+    `yeastcell.simulate` passes its default solver options this way, so a first result from the
+    store does not import diffrax (~0.3 s of a ~2 s first result; benchmarks/bench_first_result.py).
+    Only a top-level argument may be deferred.
+    """
+
+    __slots__ = ("key", "_build")
+
+    def __init__(self, key: str, build: Callable[[], Any]):
+        self.key = key
+        self._build = build
+
+    def build(self) -> Any:
+        """The argument itself."""
+        return self._build()
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.key!r})"
+
+
+def built(args: tuple) -> tuple:
+    """`args` with every `Deferred` argument built."""
+    return tuple(a.build() if isinstance(a, Deferred) else a for a in args)
+
+
 class StoredProgram:
     """A function of (cell, ...) compiled with `equinox.filter_jit` and, when the persistent cache
     is on, exported to and loaded from the program store (module docstring). Call it as the function."""
 
-    def __init__(self, fn: Callable, name: str):
+    def __init__(self, fn: Callable, name: str, compiler_options: dict[str, Any] | None = None):
         self._fn = fn
-        self._jit = eqx.filter_jit(fn)
+        self._options = dict(compiler_options or {})
+        jit_options: dict[str, Any] = {"compiler_options": self._options} if self._options else {}
+        self._jit = eqx.filter_jit(fn, **jit_options)  # passed on to jax.jit
         self.name = name
         self._loaded: OrderedDict[str, Callable | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -280,7 +313,7 @@ class StoredProgram:
 
     def _traced(self, args):
         stats[f"{self.name}:traced"] += 1
-        return self._jit(*args)
+        return self._jit(*built(args))
 
     def _load(self, path: Path) -> Callable | None:
         try:
@@ -302,7 +335,7 @@ class StoredProgram:
         fn = self._fn
 
         def flat(*dyn_leaves):
-            out = fn(*eqx.combine(jax.tree_util.tree_unflatten(treedef, dyn_leaves), static))
+            out = fn(*built(eqx.combine(jax.tree_util.tree_unflatten(treedef, dyn_leaves), static)))
             if not isinstance(out, tuple) or not all(isinstance(x, jax.Array) for x in out):
                 raise TypeError(
                     f"a stored program must return a flat tuple of arrays, {self.name} returned {type(out)}"
@@ -333,7 +366,7 @@ class StoredProgram:
             return exported.call(*leaves)
 
         run.__name__ = run.__qualname__ = f"stored_{self.name}"
-        return jax.jit(run)
+        return jax.jit(run, compiler_options=self._options or None)
 
 
 def evict(folder: Path, max_bytes: int) -> int:
@@ -360,7 +393,8 @@ def evict(folder: Path, max_bytes: int) -> int:
     return removed
 
 
-def stored_program(name: str) -> Callable[[Callable], StoredProgram]:
+def stored_program(name: str, compiler_options: dict[str, Any] | None = None) -> Callable[[Callable], StoredProgram]:
     """Decorator: ``@stored_program("solve")`` over a function whose first argument is a cell and
-    which returns a flat tuple of arrays."""
-    return lambda fn: StoredProgram(fn, name)
+    which returns a flat tuple of arrays; `compiler_options` are XLA's, for every compile of it
+    (e.g. `yeastcell._xla.FAST_COMPILE`; they are part of JAX's compilation-cache key)."""
+    return lambda fn: StoredProgram(fn, name, compiler_options)

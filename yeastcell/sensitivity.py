@@ -23,7 +23,6 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -171,6 +170,8 @@ def _forward(cell, perturbation, ts, idx, options):
 
 
 def _with_forward_adjoint(options: SolverOptions) -> SolverOptions:
+    import diffrax
+
     return dataclasses.replace(options, adjoint=diffrax.ForwardMode())
 
 

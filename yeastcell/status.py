@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 
-import diffrax
 import jax.numpy as jnp
 
 from .exceptions import SolverError
@@ -57,6 +56,8 @@ WARNINGS = frozenset({Status.IMPLAUSIBLE_STATE})
 
 def from_diffrax(result) -> jnp.ndarray:
     """Map a diffrax `RESULTS` item (possibly batched) to a `Status` code array."""
+    import diffrax
+
     R = diffrax.RESULTS
     code = jnp.where(result == R.successful, Status.SUCCESS, Status.SOLVER_ERROR)
     code = jnp.where(result == R.event_occurred, Status.SUCCESS, code)

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 from .._events import EventSystem
 from .._rules import System
@@ -102,6 +100,9 @@ def solve_system(cell, cond, ts, options, max_events: int = 1000, trigger0=None)
     the trigger values just before ``ts[0]`` for a solve that continues an earlier one (an event
     whose trigger is true at the start fires only where it was false before); default: the
     triggers' SBML initialValue."""
+    import diffrax
+    import optimistix as optx
+
     sysm: System = cell.system
     evs: EventSystem | None = cell.events
     theta = cell.theta

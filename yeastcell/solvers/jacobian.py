@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..cells import ConcentrationCell, with_dynamic
+from .._xla import FAST_COMPILE
+from ..cells import with_dynamic
 from ..compile import compile_model
 
 
@@ -66,7 +66,8 @@ def flux_sparsity(cell, n_points: int = 4, seed: int = 0) -> tuple[tuple[bool, .
         sample = eqx.tree_at(lambda k: k.theta, cell, th)
         return jax.jacfwd(lambda x: sample.fluxes(with_dynamic(cell.dynamic, c, x), 0.0, None))(c[dyn])
 
-    jacs = jax.jit(jax.vmap(jac_at))(jnp.asarray(C), jnp.asarray(TH))  # one compiled call
+    # one compiled call, run once per model: compiled fast (`yeastcell._xla`)
+    jacs = jax.jit(jax.vmap(jac_at), compiler_options=FAST_COMPILE)(jnp.asarray(C), jnp.asarray(TH))
     pattern |= np.any(np.asarray(jacs) != 0, axis=0)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
 
@@ -125,71 +126,6 @@ def _jacobian_plan(spec) -> _JacobianPlan:
         dyn = np.asarray(cell.dynamic, dtype=int)
         n_dyn = np.abs(np.asarray(cell.N)[dyn]) > 0
     return _JacobianPlan(n_dyn, np.asarray(_pattern_of_spec(spec), dtype=bool))
-
-
-class CellTerm(diffrax.ODETerm):
-    """The ODE term of a concentration `Cell` (args = (c_full, clamp, rate_scale)) that also offers
-    its Jacobian by compressed forward differentiation of the flux vector (see module docstring).
-
-    Built by `cell_term`; the `Rodas4P` solver (yeastcell/solvers/rosenbrock.py) uses `jacobian` when the term has one. Pass the args
-    through `solver_args`.
-    """
-
-    cell: ConcentrationCell
-    # args carry the GPR enzyme factor as a fourth entry (computed once per solve; `solver_args`)
-    enzymes_in_args: bool = eqx.field(static=True, default=False)
-
-    @property
-    def w_pattern(self) -> tuple[tuple[bool, ...], ...]:
-        """Nonzero pattern of W = I/(γ h) − J (n_dynamic x n_dynamic, diagonal included): what the
-        sparse LU of `Rodas4P` plans its elimination on."""
-        return _jacobian_plan(self.cell.spec).w_pattern
-
-    def jacobian(self, t, x, args):
-        """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
-        cell = self.cell
-        c_full, clamp, rate_scale, *factor = args
-        dyn = np.asarray(cell.dynamic, dtype=int)
-        plan = _jacobian_plan(cell.spec)
-
-        def v(xx):
-            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), t, rate_scale, *factor)
-
-        compressed = jax.vmap(lambda s: jax.jvp(v, (x,), (s,))[1])(jnp.asarray(plan.seeds, dtype=x.dtype))
-        J = plan.assemble(cell.N[dyn], compressed)
-        return jnp.where(clamp[dyn][:, None], 0.0, J)
-
-
-def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:
-    """The diffrax term for ``cell.rhs(t, x, *args)``.
-
-    With ``jacobian="structured"`` and a compiled concentration `Cell`, a `CellTerm` whose sparsity
-    pattern is computed once per model spec (at trace time, on a concrete compile of the spec, so it
-    works inside the caller's jit/vmap/grad); otherwise (``"dense"``, SBML-semantics cells, wrapped
-    cells such as hybrids) a plain `ODETerm`, whose Jacobian the solver takes with `jax.jacfwd`.
-    """
-
-    def vf(t, x, args):
-        return cell.rhs(t, x, *args)
-
-    if jacobian == "dense" or not isinstance(cell, ConcentrationCell) or not cell.dynamic:
-        return diffrax.ODETerm(vf)
-    if cell.constant_enzymes:
-
-        def vf_with_factor(t, x, args):
-            c_full, clamp, rate_scale, factor = args
-            return cell.rhs(t, x, c_full, clamp, rate_scale, factor)
-
-        return CellTerm(vf_with_factor, cell, True)
-    return CellTerm(vf, cell)
-
-
-def solver_args(term, cell, c_full, clamp, rate_scale):
-    """The args for `term` (from `cell_term`): (c_full, clamp, rate_scale), plus the GPR enzyme
-    factor at `c_full` where the term takes it (enzyme levels fixed during the solve)."""
-    if isinstance(term, CellTerm) and term.enzymes_in_args:
-        return c_full, clamp, rate_scale, cell.enzyme_factor(c_full)
-    return c_full, clamp, rate_scale
 
 
 def column_colors(pattern: np.ndarray) -> np.ndarray:

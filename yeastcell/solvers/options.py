@@ -6,13 +6,33 @@ under which solver is decided in one place, `yeastcell.solvers.solve`.
 
 from __future__ import annotations
 
-import diffrax
+from typing import TYPE_CHECKING
+
 import equinox as eqx
 import jax.numpy as jnp
 
 from ..exceptions import SimulationInputError
 from .bdf import BatchBDF
-from .rosenbrock import default_solver
+
+if TYPE_CHECKING:
+    import diffrax
+
+
+# diffrax is imported where an option needs it, not with this module: `import yeastcell` and a
+# stored program's first result in a new process then skip diffrax's import (~0.3 s;
+# benchmarks/bench_first_result.py, `yeastcell.simulate`'s default options)
+def default_solver() -> diffrax.AbstractSolver:
+    """The solver `SolverOptions` uses unless told otherwise: `Rodas4P()`."""
+    from .rosenbrock import Rodas4P
+
+    return Rodas4P()
+
+
+def default_adjoint() -> diffrax.AbstractAdjoint:
+    """The adjoint `SolverOptions` uses unless told otherwise: `diffrax.RecursiveCheckpointAdjoint()`."""
+    import diffrax
+
+    return diffrax.RecursiveCheckpointAdjoint()
 
 
 class SolverOptions(eqx.Module):
@@ -54,7 +74,7 @@ class SolverOptions(eqx.Module):
     solver: diffrax.AbstractSolver | BatchBDF = eqx.field(static=True, default_factory=default_solver)
     negative_tol: float | None = eqx.field(static=True, default=1e-6)
     max_events: int = eqx.field(static=True, default=1000)
-    adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default_factory=diffrax.RecursiveCheckpointAdjoint)
+    adjoint: diffrax.AbstractAdjoint = eqx.field(static=True, default_factory=default_adjoint)
     jacobian: str = eqx.field(static=True, default="structured")
     pcoeff: float = eqx.field(static=True, default=0.0)
     icoeff: float = eqx.field(static=True, default=1.0)
@@ -71,6 +91,8 @@ class SolverOptions(eqx.Module):
             pcoeff, icoeff: override the options' controller coefficients (the SBML path keeps its own).
             dtmax: largest step (min; None: unbounded).
         """
+        import diffrax
+
         dtmin = None if self.min_step_fraction == 0 else self.min_step_fraction * jnp.abs(span)
         return diffrax.PIDController(
             rtol=self.rtol,

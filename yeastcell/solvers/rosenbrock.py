@@ -37,7 +37,10 @@ import optimistix as optx
 from diffrax._local_interpolation import AbstractLocalInterpolation
 
 from . import sparse_lu
-from .jacobian import CellTerm, column_colors
+from .cell_term import CellTerm
+from .jacobian import column_colors
+from .sparse_lu import SPARSE_LU_MAX_STATES as SPARSE_LU_MAX_STATES
+from .sparse_lu import SPARSE_LU_MIN_BATCH as SPARSE_LU_MIN_BATCH
 
 # ---- Rodas4P tableau (gamma = 1/4) --------------------------------------------------------------
 _GAMMA = 0.25
@@ -78,13 +81,6 @@ def _stage_tables():
 _A_PAD, _C_PAD = _stage_tables()
 
 LINEAR_SOLVERS = ("auto", "dense", "sparse", "batched")
-# batch size from which `simulate_batch` gives an "auto" Rodas4P the sparse LU (measured on the core
-# model, benchmarks/bench_simulate.py --linear-solver: at batch 100 sparse is already faster)
-SPARSE_LU_MIN_BATCH = 64
-# largest system that "batched" factorises with the sparse LU: its elimination is unrolled into the
-# compiled program, which on the 205-state whole cell added ~45 s of compile time (batch 100: 84 s
-# instead of ~37 s; benchmarks/RESULTS.md), more than the 1-minute budget; larger systems use LAPACK
-SPARSE_LU_MAX_STATES = 64
 
 
 class _RodasInterpolation(AbstractLocalInterpolation):
@@ -243,11 +239,6 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
                 rhs = rhs + (_D[i] * dt) * dT
             ks.append(solve(rhs))
         return y + ks[5], ks
-
-
-def default_solver() -> diffrax.AbstractSolver:
-    """The solver `SolverOptions` uses unless told otherwise."""
-    return Rodas4P()
 
 
 def esdirk(solver_cls=diffrax.Kvaerno5, newton_rtol: float = 1e-5, newton_atol: float = 1e-8):

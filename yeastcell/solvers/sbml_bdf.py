@@ -52,9 +52,9 @@ from ..status import Status, first_failure
 from .bdf import bdf_batch
 from .events import apply_timed_event, ode_functions, state_scale
 from .options import SolverOptions
-from .rosenbrock import SPARSE_LU_MAX_STATES
 from .sbml_bdf_events import SbmlLaneEvents
 from .segments import mask_after, segment_plan
+from .sparse_lu import SPARSE_LU_MAX_STATES
 
 JACOBIAN = "differences"  # or "forward" (jax.jacfwd)
 N_SAMPLES = 4  # random states (and parameter vectors) the pattern of W is sampled at

@@ -50,24 +50,22 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-import diffrax
 import jax
 import jax.numpy as jnp
 
 from ..cells import ConcentrationCell, SbmlCell
 from ..exceptions import SimulationInputError
 from ..perturb import Condition
-from ..program_store import stored_program
+from ..program_store import Deferred, stored_program
 from ..status import check_partial, from_diffrax
 from .bdf import BatchBDF, bdf_batch
 from .chunks import vmap_in_chunks
 from .events import solve_system
-from .jacobian import CellTerm, cell_term, solver_args
 from .options import SolverOptions
-from .rosenbrock import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH, Rodas4P
 from .runtime_checks import checks_as_nan
 from .sbml_bdf import solve_sbml_batch
 from .segments import mask_after, scan_segments
+from .sparse_lu import SPARSE_LU_MAX_STATES, SPARSE_LU_MIN_BATCH
 
 BDF_MIN_BATCH = 64  # batch size from which `batch_options` picks BatchBDF (see module docstring)
 
@@ -98,6 +96,8 @@ def sbml_bdf_capable(cell) -> bool:
 def solver_name(solver) -> str:
     """A short description of a solver value for reports: ``"BatchBDF"``, ``"Rodas4P, <lu> LU"``
     or the class name of another diffrax solver."""
+    from .rosenbrock import Rodas4P
+
     if isinstance(solver, BatchBDF):
         return "BatchBDF"
     if isinstance(solver, Rodas4P):
@@ -152,6 +152,8 @@ def n_states(cell) -> int:
 
 
 def _auto(solver) -> bool:
+    from .rosenbrock import Rodas4P
+
     return isinstance(solver, Rodas4P) and solver.linear_solver == "auto"
 
 
@@ -159,7 +161,7 @@ def solve(
     cell,
     conditions: Condition,
     ts,
-    options: SolverOptions,
+    options: SolverOptions | Deferred,
     lanes_per_chunk: int | None = None,
     stop_time: bool = False,
 ):
@@ -169,7 +171,8 @@ def solve(
         cell: a compiled cell (concentration or SBML semantics) or a corrected cell wrapping one.
         conditions: a resolved `Condition` (c0 of shape (n_species,)) or a stacked batch ((B, n_species)).
         ts: save times (min), validated (`yeastcell.solvers.times.save_times`).
-        options: `SolverOptions`; `method` decides from it which code runs.
+        options: `SolverOptions`, or a `yeastcell.program_store.Deferred` that builds them only if
+            the solve is not in the program store; `method` decides from them which code runs.
         lanes_per_chunk: run a batch as sequential vmapped chunks of this many lanes (None: one vmap).
         stop_time: also return the time each lane stopped at (see below).
 
@@ -219,6 +222,10 @@ def with_parameters(cell, cond: Condition):
 
 def _diffrax_lane(cell, cond: Condition, ts, options: SolverOptions):
     """(conc (n_t, n_species) mM, status, t_failed) of one condition with a diffrax solver."""
+    import diffrax
+
+    from .cell_term import cell_term, solver_args
+
     cell = with_parameters(cell, cond)
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
@@ -274,6 +281,8 @@ def _bdf(cell, conds: Condition, ts, options: SolverOptions):
     """(conc (B, n_t, n_species) mM, status (B,), t_failed (B,)) of a stacked batch with `bdf_batch`: each segment
     is one `bdf_batch` over all lanes (their own segment bounds). Lanes that change parameters carry
     their parameter vector in the solver's args (the loop is not vmapped over cells)."""
+    from .cell_term import CellTerm, cell_term, solver_args
+
     dyn = jnp.asarray(cell.dynamic, dtype=int)
     term = cell_term(cell, options.jacobian)
     if isinstance(term, CellTerm):  # the one term with a structured Jacobian

@@ -29,6 +29,13 @@ import numpy as np
 
 MAX_GROWTH = 1e8  # largest |factor entry| / largest |W entry| accepted
 MIN_PIVOT = 1e-12  # smallest |pivot| / largest |entry of its row of W| accepted
+# batch size from which `simulate_batch` gives an "auto" Rodas4P the sparse LU (measured on the core
+# model, benchmarks/bench_simulate.py --linear-solver: at batch 100 sparse is already faster)
+SPARSE_LU_MIN_BATCH = 64
+# largest system that "batched" factorises with the sparse LU: its elimination is unrolled into the
+# compiled program, which on the 205-state whole cell added ~45 s of compile time (batch 100: 84 s
+# instead of ~37 s; benchmarks/RESULTS.md), more than the 1-minute budget; larger systems use LAPACK
+SPARSE_LU_MAX_STATES = 64
 
 
 def _minimum_degree_order(pattern: np.ndarray) -> np.ndarray:

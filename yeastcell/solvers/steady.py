@@ -10,7 +10,6 @@ result is accepted only if the relative residual max_i |dx_i/dt| / max_j |x_j| i
 
 from __future__ import annotations
 
-import diffrax
 import jax.numpy as jnp
 
 from ..cells import SbmlCell
@@ -56,6 +55,8 @@ def steady_solve(cell, cond: Condition, t_max: float, tol: float, options: Solve
 
 
 def _steady_solve(cell, cond: Condition, t_max: float, tol: float, options: SolverOptions):
+    import diffrax
+
     x0, vf, args, finish = _ode(with_parameters(cell, cond), cond)
     event = diffrax.Event(diffrax.steady_state_event(rtol=tol * 0.1, atol=1e-300, norm=_max_norm))
     sol = diffrax.diffeqsolve(

@@ -273,7 +273,7 @@ def pool_for_growth(
     Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP), so the
     answer is the smallest pool that allows ``target_growth``: one LP, growth fixed to the target,
     pool supply minimised. With ribosomes priced (``ec.ribosome``) their coefficient in the pool row
-    is ``σ·ρ`` with ``σ = P / (Ptot·(f + f_r))``, so the pool and its own coefficient are solved
+    is ``σ·ρ`` with ``σ = P / (Ptot·(f + f_r − φ_idle))``, so the pool and its own coefficient are solved
     together: the fixed point ``P = minpool(P)`` by secant steps on ``minpool(P) − P`` (exact in
     two steps when the protein flux is fixed by ``μ``, as with Yeast-GEM's fixed biomass), to a
     relative ``tol``.

@@ -255,9 +255,11 @@ def enzyme_constrained(
             is free and the pool stands for ``f`` (GECKO's model). Its idle reserve
             (``ribosome.reserve_fraction``) is set aside from the pool.
         ribosomal_mass_fraction: ``f_r``, the ribosomes' share of the proteome in the pool (with
-            ``ribosome``); default ``data.ribosomal_mass_fraction`` (PaxDb). The growth benchmark
-            uses :func:`~yeastcell.gem.chemostat.ribosomal_fraction_for_growth` at the calibration
-            growth rate (see docs/enzyme_constrained.md for why).
+            ``ribosome``); default ``data.ribosomal_mass_fraction`` (PaxDb: 0.093 for Yeast-GEM, less
+            than ``YEAST_RIBOSOME`` needs at the batch growth rate, so a pool calibrated to it comes out
+            at σ > 1). The growth benchmark uses
+            :func:`~yeastcell.gem.chemostat.ribosomal_fraction_for_growth` at the calibration growth
+            rate (see docs/enzyme_constrained.md for why).
 
     Raises:
         EnzymeDataError: a saturation, pool bound or abundance out of range, an unknown mode, a

@@ -1,28 +1,38 @@
 """Ribosomes in the enzyme-constrained GEM (yeastcell.gem.ribosome): translation draws ribosomal
-protein from the pool in proportion to the protein made; the Yeast-GEM constants on the real data."""
+protein from the pool in proportion to the protein made, an idle reserve takes a constant share;
+the Yeast-GEM constants, the Metzl-Raz line and the idle enzymes on the real data."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from yeastcell.exceptions import UnknownReactionError
+from yeastcell.exceptions import InfeasibleError, UnknownReactionError
 from yeastcell.gem import GEM, optimize
-from yeastcell.gem.chemostat import pool_for_growth
+from yeastcell.gem.chemostat import pool_for_growth, ribosomal_fraction_for_growth
 from yeastcell.gem.enzyme import POOL_METABOLITE, enzyme_constrained, with_pool
-from yeastcell.gem.enzyme_data import EnzymeData, EnzymeDataError, read_masses, read_standard_names
-from yeastcell.gem.proteome_allocation import enzyme_fractions
+from yeastcell.gem.enzyme_data import (
+    EnzymeData,
+    EnzymeDataError,
+    enzyme_composition,
+    read_masses,
+    read_standard_names,
+)
+from yeastcell.gem.proteome_allocation import GLYCOLYSIS, enzyme_fractions
 from yeastcell.gem.ribosome import (
     YEAST_RIBOSOME,
     Ribosome,
     amino_acids_per_flux,
+    ribosomal_fraction,
     ribosomal_genes,
     ribosome_cost,
 )
 
 # EX_A: A <-> (uptake negative);  R1: A -> B (g1);  PROT: 2 B -> P (protein synthesis);  BIO: P -> (growth)
-RIB = Ribosome(protein_reaction="PROT")
+RIB = Ribosome(protein_reaction="PROT", reserve_fraction=0.0)  # every ribosome translates
 
 
 def _toy() -> GEM:
@@ -108,12 +118,57 @@ def test_with_pool_and_calibration_keep_the_ribosome_coefficient_consistent():
     assert P == pytest.approx(2 * c1 * 0.3 / (1 - ec.ribosome_cost * 0.3 / budget), rel=1e-6)
 
 
+def test_idle_reserve_is_set_aside_from_the_pool():
+    """An idle reserve φ takes a constant φ·Ptot of the budget: the pool stands for f + f_r − φ, and
+    the ribosomal mass is the Metzl-Raz line φ·Ptot + ρ·v_protein."""
+    rib = dataclasses.replace(RIB, reserve_fraction=0.05)
+    ec = enzyme_constrained(_toy(), _data(), ribosome=rib, ribosomal_mass_fraction=0.15)
+    assert ec.modelled_fraction == pytest.approx(0.4 + 0.15 - 0.05) and ec.ribosome_reserve == 0.05
+    P = pool_for_growth(ec, 0.3, substrate="EX_A", growth="BIO", lo=1e-6)
+    cal = with_pool(ec, P)
+    assert cal.saturation == pytest.approx(P / (0.5 * 0.5))
+    sol = optimize(cal.gem)
+    assert sol.objective == pytest.approx(0.3, rel=1e-6)
+    c1 = ec.costs.forward[1]
+    assert P == pytest.approx(2 * c1 * 0.3 / (1 - ec.ribosome_cost * 0.3 / (0.5 * 0.5)), rel=1e-6)
+    # the mass budget in g/gDW: enzymes at saturation + translating + idle ribosomes = Ptot (f + f_r)
+    mass = cal.pool_usage(sol.fluxes) / cal.saturation + cal.ribosomal_mass(sol.fluxes)
+    assert mass == pytest.approx(0.5 * (0.4 + 0.15), rel=1e-6)
+    assert cal.ribosomal_mass(sol.fluxes) == pytest.approx(0.05 * 0.5 + 0.3 * ec.ribosome_cost, rel=1e-6)
+    # the fraction the ribosomes need at a growth rate: protein flux = mu in the toy
+    f_r = ribosomal_fraction_for_growth(_toy(), rib, 0.3, 0.5, substrate="EX_A", growth="BIO")
+    assert f_r == pytest.approx(0.05 + ec.ribosome_cost * 0.3 / 0.5, rel=1e-9)
+    assert ribosomal_fraction(_toy(), rib, 0.3, 0.5) == pytest.approx(f_r)
+    # a composition of idle enzyme: shares of the mass of the genes given
+    assert enzyme_composition(["a", "b", "c"], {"a": 1.0, "b": 3.0}, {"a": 2.0, "b": 2.0, "c": 1.0}) == {
+        "a": 0.25,
+        "b": 0.75,
+    }
+
+
 def test_ribosome_bad_input():
     for bad in (0.0, -10.0, float("nan"), float("inf")):
         with pytest.raises(EnzymeDataError, match="elongation_rate"):
             Ribosome(elongation_rate=bad)
     with pytest.raises(EnzymeDataError, match="protein_mass"):
         Ribosome(protein_mass=4e6)
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(EnzymeDataError, match="reserve_fraction"):
+            Ribosome(reserve_fraction=bad)
+    with pytest.raises(EnzymeDataError, match="exceed the ribosome's reserve_fraction"):
+        enzyme_constrained(
+            _toy(), _data(), ribosome=dataclasses.replace(RIB, reserve_fraction=0.1), ribosomal_mass_fraction=0.1
+        )
+    with pytest.raises(EnzymeDataError, match="f \\+ f_r <= 1"):
+        enzyme_constrained(_toy(), _data(), ribosome=RIB, ribosomal_mass_fraction=0.7)
+    with pytest.raises(EnzymeDataError, match="protein_flux"):
+        ribosomal_fraction(_toy(), RIB, -1.0, 0.5)
+    with pytest.raises(ValueError, match="growth_rate"):
+        ribosomal_fraction_for_growth(_toy(), RIB, float("nan"), 0.5, substrate="EX_A", growth="BIO")
+    with pytest.raises(InfeasibleError, match="cannot grow"):
+        ribosomal_fraction_for_growth(_toy(), RIB, 2000.0, 0.5, substrate="EX_A", growth="BIO")
+    with pytest.raises(EnzymeDataError, match="none of the genes"):
+        enzyme_composition(["g1"], {"g2": 1.0}, {"g1": 1.0})
     with pytest.raises(UnknownReactionError, match="r_4047"):
         enzyme_constrained(_toy(), _data(), ribosome=YEAST_RIBOSOME)  # the toy has no r_4047
     with pytest.raises(EnzymeDataError, match="Ribosome"):
@@ -158,14 +213,50 @@ def test_yeast_ribosome_constants(refdata, yeast):
     assert total == pytest.approx(YEAST_RIBOSOME.protein_mass, rel=0.03)
 
 
-@pytest.mark.reference_data
-def test_yeast_ribosomal_fraction_rises_with_growth(yeast):
+@pytest.fixture(scope="module")
+def bench_model(yeast):
+    """The growth benchmark's default ecGEM: ribosome priced with its reserve, calibrated to 0.375 h⁻¹."""
     gem, data = yeast
-    ec0 = enzyme_constrained(gem, data, ribosome=YEAST_RIBOSOME)
-    ec = with_pool(ec0, pool_for_growth(ec0, 0.375))
-    assert 0 < ec.saturation <= 1
-    df = enzyme_fractions(ec, "N", [0.1, 0.2], {})
-    r = df["ribosomal proteins"]
+    f_r = ribosomal_fraction_for_growth(gem, YEAST_RIBOSOME, 0.375, data.total_protein)
+    ec0 = enzyme_constrained(gem, data, ribosome=YEAST_RIBOSOME, ribosomal_mass_fraction=f_r)
+    return with_pool(ec0, pool_for_growth(ec0, 0.375))
+
+
+@pytest.mark.reference_data
+def test_yeast_ribosomal_fraction_rises_with_growth_and_idle_glycolysis_falls(refdata, yeast, bench_model):
+    """The benchmark's model: the pool holds f and the ribosomes of the calibration growth rate (so
+    σ is GECKO's); the ribosomal fraction is the Metzl-Raz line (8 % idle + ∝ μ); with the unused pool
+    counted as idle enzyme of the PaxDb make-up the glycolytic fraction falls with μ under glucose
+    limitation (Hackett 2016's sign), the enzymes in use alone rise."""
+    from yeastcell.gem.enzyme_data import load_enzyme_composition
+
+    gem, data = yeast
+    ec = bench_model
+    f_r = ec.ribosomal_mass_fraction
+    assert 0.2 < f_r < 0.26 and f_r > data.ribosomal_mass_fraction  # PaxDb's 0.093 cannot hold them
+    gecko0 = enzyme_constrained(gem, data)
+    assert ec.saturation == pytest.approx(with_pool(gecko0, pool_for_growth(gecko0, 0.375)).saturation, rel=1e-4)
+    w = load_enzyme_composition(gem, refdata)
+    assert sum(w.values()) == pytest.approx(1.0) and 0.2 < sum(w.get(g, 0.0) for g in GLYCOLYSIS) < 0.3
+    df = enzyme_fractions(ec, "C", [0.1, 0.2], {"glycolysis": list(GLYCOLYSIS)}, idle_composition=w)
+    r = df["ribosomal proteins"] - YEAST_RIBOSOME.reserve_fraction
     assert r[0.2] == pytest.approx(2 * r[0.1], rel=1e-6) and 0.02 < r[0.1] < 0.1
-    # the whole modelled proteome fits the measured f + f_r
-    assert (df["all enzymes"] + df["ribosomal proteins"] <= ec.modelled_fraction * (1 + 1e-6)).all()
+    # the whole modelled proteome is expressed: in use + idle enzymes + translating ribosomes = f + f_r − φ
+    assert (df["all enzymes"] + df["idle enzymes"] + r).to_numpy() == pytest.approx(ec.modelled_fraction, rel=1e-6)
+    assert df["glycolysis"][0.2] < df["glycolysis"][0.1]
+    in_use = enzyme_fractions(ec, "C", [0.1, 0.2], {"glycolysis": list(GLYCOLYSIS)})["glycolysis"]
+    assert in_use[0.2] > in_use[0.1]
+    with pytest.raises(ValueError, match="sum to"):
+        enzyme_fractions(ec, "C", [0.1], {}, idle_composition={"YFR053C": 0.7, "YGL253W": 0.7})
+    with pytest.raises(ValueError, match="YFR053C"):
+        enzyme_fractions(ec, "C", [0.1], {}, idle_composition={"YFR053C": -0.1})
+
+
+@pytest.mark.reference_data
+def test_yeast_ribosome_model_keeps_the_crabtree_transition(bench_model):
+    """Critical dilution rate within 10 % of van Hoek 1998's 0.265 h⁻¹ with the ribosome and its reserve
+    priced (0.2907 h⁻¹ when written; 0.2929 without the reserve and with PaxDb's f_r)."""
+    from yeastcell.gem.chemostat import ChemostatSetup, critical_dilution_rate
+
+    dc = critical_dilution_rate(bench_model.gem, ChemostatSetup(report={"ethanol": "r_1761"}))
+    assert abs(dc / 0.265 - 1) < 0.10

@@ -282,7 +282,8 @@ register(
         "(van Hoek 1998), maximal growth on 14 carbon x 23 nitrogen sources (Lu et al. 2019), the "
         "knockout screen of every gene on SC (time vs the plain screen, relative-growth table) and the "
         "glycolytic/ribosomal protein fractions vs growth rate (Hackett 2016), predicted by the "
-        "enzyme-constrained Yeast-GEM (GECKO 3 kcats, isoenzymes split, pool row) and by plain FBA.",
+        "enzyme-constrained Yeast-GEM (GECKO 3 kcats, isoenzymes split, pool row; ribosome priced with an "
+        "idle reserve, Metzl-Raz 2017), by GECKO's model (no ribosome) and by plain FBA.",
         data=GROWTH_DATA,
         protocol="yeastcell.bench.growth: one pool bound calibrated to the median aerobic glucose batch "
         "growth rate (BayesianGrowthRates.csv); chemostats by GECKO's protocol (mu = D, min glucose, "
@@ -292,9 +293,10 @@ register(
             "ethanol secretion pattern below/above",
             "C x N Spearman and RMSE over measured growth, no-growth confusion table",
             "ecGEM vs plain knockout-screen wall time on SC (<= 10x), genes per relative-growth effect",
-            "glycolytic fraction trend vs D under C and N limitation (slope sign, Spearman), ribosomal trend",
+            "glycolytic fraction trend vs D under C and N limitation (slope sign, Spearman; idle pool at the "
+            "PaxDb make-up), ribosomal trend and log2 slope",
         ),
-        baselines=("plain FBA (Yeast-GEM, no enzyme constraint)",),
+        baselines=("plain FBA (Yeast-GEM, no enzyme constraint)", "GECKO's ecGEM (no ribosome)"),
         run=lambda o: growth_benchmark(),
     )
 )

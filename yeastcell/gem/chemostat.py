@@ -27,6 +27,7 @@ import pandas as pd
 from yeastcell.exceptions import GemError, InfeasibleError
 from yeastcell.gem import _highs
 from yeastcell.gem.load import GEM, reaction_index
+from yeastcell.gem.ribosome import Ribosome, ribosomal_fraction
 
 __all__ = [
     "YEAST_GEM_EXCHANGES",
@@ -36,6 +37,7 @@ __all__ = [
     "critical_dilution_rate",
     "max_growth",
     "pool_for_growth",
+    "ribosomal_fraction_for_growth",
 ]
 
 #: Yeast-GEM exchange reactions of the chemostat data (GECKO's ``vanHoek1998.tsv`` header).
@@ -271,7 +273,7 @@ def pool_for_growth(
     Maximal growth rises monotonically with ``P`` (a larger pool only relaxes the LP), so the
     answer is the smallest pool that allows ``target_growth``: one LP, growth fixed to the target,
     pool supply minimised. With ribosomes priced (``ec.ribosome``) their coefficient in the pool row
-    is ``σ·ρ`` with ``σ = P / (Ptot·(f + f_r))``, so the pool and its own coefficient are solved
+    is ``σ·ρ`` with ``σ = P / (Ptot·(f + f_r − φ_idle))``, so the pool and its own coefficient are solved
     together: the fixed point ``P = minpool(P)`` by secant steps on ``minpool(P) − P`` (exact in
     two steps when the protein flux is fixed by ``μ``, as with Yeast-GEM's fixed biomass), to a
     relative ``tol``.
@@ -318,3 +320,42 @@ def pool_for_growth(
         f"growth {target_growth} h⁻¹: no self-consistent pool bound in ({lo}, {hi}] g/gDW with the ribosomes "
         f"priced (last tried {x1:.4g} g/gDW)"
     )
+
+
+def ribosomal_fraction_for_growth(
+    gem: GEM,
+    ribosome: Ribosome,
+    growth_rate: float,
+    total_protein: float,
+    *,
+    substrate: str = "r_1714",
+    growth: str = "r_2111",
+) -> float:
+    """The ribosomal mass fraction of the proteome (translating and idle) that ``ribosome`` (a
+    :class:`~yeastcell.gem.ribosome.Ribosome`) needs at ``growth_rate`` (h⁻¹) in ``gem`` (a plain
+    GEM): :func:`~yeastcell.gem.ribosome.ribosomal_fraction` at the smallest protein-reaction flux
+    that allows the growth rate (one LP, ``substrate`` uptake unlimited; with a fixed biomass
+    composition the flux is ``μ`` times the biomass protein).
+
+    Passed as ``enzyme_constrained(..., ribosomal_mass_fraction=...)`` with the growth rate the pool is
+    calibrated to, the pool holds at that growth rate exactly the enzymes' measured share ``f`` and the
+    ribosomes the model needs there.
+
+    Raises:
+        UnknownReactionError: a reaction is not in ``gem`` (close matches named).
+        InfeasibleError: ``gem`` cannot grow at ``growth_rate``.
+        ValueError: a negative or non-finite growth rate.
+    """
+    if not (math.isfinite(growth_rate) and growth_rate >= 0):
+        raise ValueError(f"growth_rate must be finite and >= 0 (h⁻¹), got {growth_rate!r}")
+    i, k = reaction_index(gem, substrate), reaction_index(gem, growth)
+    p = reaction_index(gem, ribosome.protein_reaction)
+    lb, ub = gem.lb.copy(), gem.ub.copy()
+    lb[i] = min(lb[i], -1000.0)
+    lb[k] = ub[k] = growth_rate
+    c = np.zeros(gem.n_reactions)
+    c[p] = 1.0
+    st, v = _highs.solve(_highs.make_highs_arrays(gem.S, lb, ub, c, "min"))
+    if st != "optimal":
+        raise InfeasibleError(f"the model cannot grow at {growth_rate} h⁻¹ (HiGHS status {st!r})")
+    return ribosomal_fraction(gem, ribosome, max(float(v), 0.0), total_protein)

@@ -31,17 +31,22 @@ average saturation of those enzymes (GECKO's default 0.5; a parameter). Measured
 **Ribosomes** (``ribosome=YEAST_RIBOSOME``, off by default; :mod:`yeastcell.gem.ribosome`): the protein
 pseudoreaction draws the ribosomal protein that translation needs, ``R = ρ · v_protein`` g gDW⁻¹
 (``ρ`` from the elongation rate and the ribosome's protein mass), from the same pool, as
-proteome-constrained models do (pcYeast, Elsemman et al. 2022 Nat Commun 13:801). The pool is a
-budget of protein mass, ``Σ c·v/σ + R ≤ Ptot · (f + f_r)`` (enzymes at saturation ``σ``; ribosomes
-at their measured in-vivo elongation rate, so without ``σ``), written in the pool's units:
+proteome-constrained models do (pcYeast, Elsemman et al. 2022 Nat Commun 13:801). Besides the
+translating ribosomes the cell keeps an idle reserve, a constant ``φ_idle · Ptot`` of r-protein
+(Metzl-Raz et al. 2017 eLife 6:e28034: ≈ 8 % of the proteome; ``Ribosome.reserve_fraction``).
+The pool is a budget of protein mass, ``Σ c·v/σ + R + φ_idle·Ptot ≤ Ptot · (f + f_r)`` (enzymes at
+saturation ``σ``; ribosomes at their measured in-vivo elongation rate, so without ``σ``), written in
+the pool's units with the constant reserve moved to the right:
 
-    Σ c·v + σ·ρ·v_protein ≤ P = Ptot · (f + f_r) · σ
+    Σ c·v + σ·ρ·v_protein ≤ P = Ptot · (f + f_r − φ_idle) · σ
 
-with ``f_r`` the measured (PaxDb) mass fraction of the r-proteins. The ribosome's coefficient
-``σ·ρ`` follows the pool bound (:func:`with_pool` keeps them consistent), and
+with ``f_r`` the ribosomal mass fraction of the proteome the pool stands for: the measured (PaxDb)
+one by default, or what the model's ribosomes take at the growth rate the pool is calibrated to
+(``ribosomal_mass_fraction=``, :func:`~yeastcell.gem.chemostat.ribosomal_fraction_for_growth`). The
+ribosome's coefficient ``σ·ρ`` follows the pool bound (:func:`with_pool` keeps them consistent), and
 :func:`~yeastcell.gem.chemostat.pool_for_growth` calibrates ``P`` self-consistently. With a fixed
 biomass composition ``R`` is proportional to ``μ``: the ribosome takes pool from the enzymes in
-proportion to growth.
+proportion to growth, the reserve a constant share.
 
 The result is again a :class:`GEM` (``ECModel.gem``), so :func:`~yeastcell.gem.fba.optimize`,
 :func:`~yeastcell.gem.screen.knockout_screen` and the JAX engine apply unchanged; the pool and
@@ -114,6 +119,8 @@ class ECModel:
         ribosome_cost: ``ρ``, g r-protein gDW⁻¹ per unit protein-reaction flux (g h mmol⁻¹); its
             coefficient in the pool row is ``σ·ρ``.
         ribosomal_mass_fraction: ``f_r`` in the pool bound (0 without ribosomes).
+        ribosome_reserve: ``φ_idle``, the idle ribosomes' mass fraction of the proteome, outside the
+            LP (0 without ribosomes).
     """
 
     gem: GEM
@@ -133,11 +140,13 @@ class ECModel:
     ribosome_column: int = -1
     ribosome_cost: float = 0.0
     ribosomal_mass_fraction: float = 0.0
+    ribosome_reserve: float = 0.0
 
     @property
     def modelled_fraction(self) -> float:
-        """``f + f_r``: mass fraction of the proteome the pool stands for (dimensionless)."""
-        return self.mass_fraction + self.ribosomal_mass_fraction
+        """``f + f_r − φ_idle``: mass fraction of the proteome the pool stands for, the enzymes and the
+        translating ribosomes (dimensionless)."""
+        return self.mass_fraction + self.ribosomal_mass_fraction - self.ribosome_reserve
 
     def pool_usage(self, fluxes: np.ndarray) -> float:
         """Metabolic-enzyme mass the fluxes of ``gem`` draw from the pool, g gDW⁻¹ (at saturation
@@ -150,6 +159,13 @@ class ECModel:
         if self.ribosome_column < 0:
             return 0.0
         return self.ribosome_cost * abs(float(np.asarray(fluxes)[self.ribosome_column]))
+
+    def ribosomal_mass(self, fluxes: np.ndarray) -> float:
+        """Ribosomal-protein mass, translating (:meth:`ribosome_usage`) and idle (``φ_idle · Ptot``),
+        g gDW⁻¹ (0 without ribosomes)."""
+        if self.ribosome_column < 0:
+            return 0.0
+        return self.ribosome_reserve * self.total_protein + self.ribosome_usage(fluxes)
 
     def base_fluxes(self, fluxes: np.ndarray) -> np.ndarray:
         """Net flux of every reaction of ``base`` (forward minus split reverse), mmol gDW⁻¹ h⁻¹."""
@@ -217,6 +233,7 @@ def enzyme_constrained(
     no_gene_rule: str = "standard",
     isoenzymes: str = "split",
     ribosome: Ribosome | None = None,
+    ribosomal_mass_fraction: float | None = None,
 ) -> ECModel:
     """Build the enzyme-constrained model of ``gem`` (see the module docstring).
 
@@ -235,13 +252,19 @@ def enzyme_constrained(
         ribosome: translation parameters (:class:`~yeastcell.gem.ribosome.Ribosome`): its protein
             reaction draws ribosomal protein from the pool, and the pool stands for ``f + f_r`` of
             the proteome (``data.ribosomal_mass_fraction``); ``None`` (default): protein synthesis
-            is free and the pool stands for ``f`` (GECKO's model). Off by default: priced, the
-            calibrated model's critical dilution rate moves from 0.270 to 0.293 h⁻¹ (measured
-            0.265; ``yeastcell bench run growth``).
+            is free and the pool stands for ``f`` (GECKO's model). Its idle reserve
+            (``ribosome.reserve_fraction``) is set aside from the pool.
+        ribosomal_mass_fraction: ``f_r``, the ribosomes' share of the proteome in the pool (with
+            ``ribosome``); default ``data.ribosomal_mass_fraction`` (PaxDb: 0.093 for Yeast-GEM, less
+            than ``YEAST_RIBOSOME`` needs at the batch growth rate, so a pool calibrated to it comes out
+            at σ > 1). The growth benchmark uses
+            :func:`~yeastcell.gem.chemostat.ribosomal_fraction_for_growth` at the calibration growth
+            rate (see docs/enzyme_constrained.md for why).
 
     Raises:
         EnzymeDataError: a saturation, pool bound or abundance out of range, an unknown mode, a
-            ``ribosome`` that is not a :class:`~yeastcell.gem.ribosome.Ribosome`.
+            ``ribosome`` that is not a :class:`~yeastcell.gem.ribosome.Ribosome`, a ribosomal mass
+            fraction not above the ribosome's reserve or with ``f + f_r > 1``.
         UnknownGeneError: an abundance or kcat names a gene that is not in ``gem``.
         UnknownReactionError: the ribosome's protein reaction is not in ``gem`` (pass
             ``ribosome=None`` for a model without one).
@@ -250,14 +273,23 @@ def enzyme_constrained(
         raise EnzymeDataError(f"saturation must be in (0, 1], got {saturation!r}")
     if ribosome is not None and not isinstance(ribosome, Ribosome):
         raise EnzymeDataError(f"ribosome must be a Ribosome or None, got {type(ribosome).__name__}")
-    if ribosome is not None and not data.ribosomal_mass_fraction > 0:
+    if ribosome is not None and ribosomal_mass_fraction is None and not data.ribosomal_mass_fraction > 0:
         raise EnzymeDataError(
             "pricing the ribosome needs the r-proteins' mass fraction of the proteome "
             "(EnzymeData.ribosomal_mass_fraction > 0; load_enzyme_data reads it with yeast-gem/SGDgeneNames.tsv)"
         )
     rho = ribosome_cost(gem, ribosome) if ribosome is not None else 0.0
-    f_r = data.ribosomal_mass_fraction if ribosome is not None else 0.0
-    modelled = data.mass_fraction + f_r
+    f_r = 0.0
+    reserve = 0.0
+    if ribosome is not None:
+        f_r = data.ribosomal_mass_fraction if ribosomal_mass_fraction is None else float(ribosomal_mass_fraction)
+        reserve = float(ribosome.reserve_fraction)
+        if not (math.isfinite(f_r) and reserve < f_r and data.mass_fraction + f_r <= 1):
+            raise EnzymeDataError(
+                f"ribosomal_mass_fraction must exceed the ribosome's reserve_fraction ({reserve:g}) and keep "
+                f"f + f_r <= 1 (f = {data.mass_fraction:.4g}), got {f_r!r}"
+            )
+    modelled = data.mass_fraction + f_r - reserve
     P = data.total_protein * modelled * saturation if pool_bound is None else float(pool_bound)
     if not (math.isfinite(P) and P > 0):
         raise EnzymeDataError(f"pool_bound must be positive and finite (g/gDW), got {pool_bound!r}")
@@ -362,6 +394,7 @@ def enzyme_constrained(
         ribosome_column=rib_col,
         ribosome_cost=float(rho),
         ribosomal_mass_fraction=float(f_r),
+        ribosome_reserve=reserve,
     )
 
 

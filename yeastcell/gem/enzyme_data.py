@@ -46,6 +46,8 @@ __all__ = [
     "read_paxdb",
     "read_total_protein",
     "modelled_mass_fraction",
+    "enzyme_composition",
+    "load_enzyme_composition",
     "read_standard_names",
     "RIBOSOMAL_PROTEIN_NAMES",
     "ribosomal_genes",
@@ -249,6 +251,36 @@ def modelled_mass_fraction(genes, abundance_ppm: Mapping[str, float], mw: Mappin
     if total <= 0:
         raise EnzymeDataError("no abundance with a known mass: cannot compute the modelled mass fraction")
     return modelled / total
+
+
+def enzyme_composition(genes, abundance_ppm: Mapping[str, float], mw: Mapping[str, float]) -> dict[str, float]:
+    """Each gene's share of the mass of ``genes`` in the proteome (PaxDb ppm × MW), summing to 1 over
+    the genes with an abundance and a known mass (the others are left out).
+
+    Raises:
+        EnzymeDataError: none of ``genes`` has an abundance with a known mass.
+    """
+    mass = {g: abundance_ppm[g] * mw[g] for g in set(genes) if g in abundance_ppm and g in mw}
+    total = sum(mass.values())
+    if not total > 0:
+        raise EnzymeDataError("none of the genes has an abundance with a known mass")
+    return {g: m / total for g, m in mass.items()}
+
+
+def load_enzyme_composition(gem: GEM, data_dir: str | os.PathLike | None = None) -> dict[str, float]:
+    """:func:`enzyme_composition` of ``gem``'s genes from the reference data's PaxDb and UniProt tables
+    (``gecko/paxDB.tsv``, ``gecko/uniprot.tsv.gz``): the measured make-up of the enzyme proteome.
+
+    Raises:
+        FileNotFoundError: a table is missing (names the folder and the env variable).
+    """
+    from yeastcell.refdata import reference_data_dir
+
+    d = (Path(data_dir) if data_dir is not None else reference_data_dir()) / "gecko"
+    for name in ("paxDB.tsv", "uniprot.tsv.gz"):
+        if not (d / name).is_file():
+            raise FileNotFoundError(f"{d / name} not found; set YEASTCELL_REFERENCE_DATA to the shared data folder")
+    return enzyme_composition(gem.gene_ids, read_paxdb(d / "paxDB.tsv"), read_masses(d / "uniprot.tsv.gz"))
 
 
 #: Standard names of the cytosolic ribosomal proteins (SGD): RPL*/RPS* with a number (not the

@@ -10,13 +10,26 @@ group's **mass fraction of the proteome** is ``Σ_group c·v / (σ · Ptot)``.
 **Ribosomes.** Yeast-GEM's protein synthesis is an enzyme-free pseudoreaction; with the ribosome
 priced (``enzyme_constrained(..., ribosome=YEAST_RIBOSOME)``, :mod:`yeastcell.gem.ribosome`) the
 protein reaction draws the ribosomal protein translation needs, ``R = ρ · v_protein`` g gDW⁻¹, from
-the same pool, and the **ribosomal fraction** of the proteome is ``R / Ptot`` (column
-``"ribosomal proteins"``). With Yeast-GEM's fixed biomass composition ``v_protein = μ``, so the
-predicted fraction is proportional to μ under any limitation: every ribosome translates at the
-constant elongation rate (no inactive reserve, which cells keep at slow growth: Waldron et al.
-1977 Biochem J 168:409; Metzl-Raz et al. 2017 eLife 6:e28034). Translation factors, chaperones
-and other non-metabolic proteins stay unmodelled: the other ``1 - f - f_r`` of the proteome is a
-constant.
+the same pool, and the cell keeps an idle reserve ``φ_idle · Ptot`` besides (Metzl-Raz et al. 2017
+eLife 6:e28034). The **ribosomal fraction** of the proteome is ``φ_idle + R / Ptot`` (column
+``"ribosomal proteins"``): with Yeast-GEM's fixed biomass composition ``v_protein = μ``, so it is the
+Metzl-Raz line, linear in μ with a non-zero intercept, under any limitation.
+
+**Idle enzymes** (``idle_composition=``). The LP gives the enzyme each flux needs at saturation
+``σ``; the pool it does not use at slow growth is, in the cell, protein all the same: the measured
+proteome does not shrink at slow growth, its enzymes run further from saturation (yeast keeps more
+than 80 % of its glucose-metabolism capacity in reserve in nitrogen-limited chemostats, Yu et al.
+2020 Nat Commun 11:1881; nearly half of E. coli's proteome mass is unused in some environments,
+O'Brien et al. 2016 PLoS Comput Biol 12:e1004998). With a
+composition given, the pool's unused part, ``Ptot·(f + f_r − φ_idle) − R − Σ c·v/σ`` (column
+``"idle enzymes"``), is counted as expressed protein of that make-up (by default the measured one,
+PaxDb, :func:`~yeastcell.gem.enzyme_data.load_enzyme_composition`): a group's fraction is
+``(Σ_group c·v/σ + w_group · idle) / Ptot``. The enzyme proteome ``f + f_r − φ_idle − R/Ptot`` then
+shrinks as the ribosomes grow with μ, as in the growth laws (Scott et al. 2010 Science 330:1099;
+Metzl-Raz 2017), and a group whose flux need grows slower than its share of the shrinking reserve
+falls with μ. Without a composition only the enzymes in use are counted. Translation factors,
+chaperones and other non-metabolic proteins stay unmodelled: the other ``1 - f - f_r`` of the
+proteome is a constant.
 
 Limitations (Hackett et al. 2016's design): ``"C"`` glucose-limited (glucose uptake minimised,
 the default Yeast-GEM chemostat), ``"N"`` ammonium-limited (ammonium uptake minimised, glucose
@@ -84,7 +97,12 @@ def limitation_setup(ec: ECModel, limitation: str) -> tuple[ECModel, ChemostatSe
 
 
 def enzyme_fractions(
-    ec: ECModel, limitation: str, dilution_rates: Sequence[float], groups: Mapping[str, Sequence[str]]
+    ec: ECModel,
+    limitation: str,
+    dilution_rates: Sequence[float],
+    groups: Mapping[str, Sequence[str]],
+    *,
+    idle_composition: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Predicted mass fraction of the proteome of each gene group at each dilution rate.
 
@@ -93,18 +111,25 @@ def enzyme_fractions(
         limitation: ``"C"`` or ``"N"``.
         dilution_rates: ``D`` values, h⁻¹.
         groups: group name → ORFs (e.g. ``{"glycolysis": GLYCOLYSIS}``).
+        idle_composition: gene → share of the idle enzyme mass (non-negative, summing to at most 1;
+            e.g. :func:`~yeastcell.gem.enzyme_data.load_enzyme_composition`); ``None``: count only
+            the enzymes in use (see the module docstring).
 
     Returns:
         One row per ``D`` (index ``D``), one column per group (fraction of total protein, NaN
-        where the model cannot grow at ``D``), ``"all enzymes"`` (the metabolic enzymes in use)
-        and, when ``ec`` prices ribosomes, ``"ribosomal proteins"`` (``R / Ptot``).
+        where the model cannot grow at ``D``), ``"all enzymes"`` (the metabolic enzymes in use),
+        with a composition ``"idle enzymes"`` (the pool's unused part, counted into the groups) and,
+        when ``ec`` prices ribosomes, ``"ribosomal proteins"`` (``φ_idle + R / Ptot``).
 
     Raises:
-        ValueError: an unknown limitation or a bad dilution rate.
+        ValueError: an unknown limitation, a bad dilution rate or a bad composition.
     """
+    w = _check_composition(idle_composition) if idle_composition is not None else None
     ec2, setup = limitation_setup(ec, limitation)
-    total = ec.saturation * ec.total_protein
-    names = [*groups, "all enzymes"] + (["ribosomal proteins"] if ec.ribosome is not None else [])
+    ptot = ec.total_protein
+    total = ec.saturation * ptot
+    names = [*groups, "all enzymes"] + (["idle enzymes"] if w is not None else [])
+    names += ["ribosomal proteins"] if ec.ribosome is not None else []
     rows = []
     for x in chemostat_solutions(ec2.gem, dilution_rates, setup):
         if x is None:
@@ -113,7 +138,23 @@ def enzyme_fractions(
         use = ec2.enzyme_usage(x)
         row = {name: sum(use.get(g, 0.0) for g in genes) / total for name, genes in groups.items()}
         row["all enzymes"] = ec2.pool_usage(x) / total
+        if w is not None:
+            idle = max(ec.modelled_fraction - ec2.ribosome_usage(x) / ptot - row["all enzymes"], 0.0)
+            row["idle enzymes"] = idle
+            for name, genes in groups.items():
+                row[name] += idle * sum(w.get(g, 0.0) for g in set(genes))
         if ec.ribosome is not None:
-            row["ribosomal proteins"] = ec2.ribosome_usage(x) / ec.total_protein
+            row["ribosomal proteins"] = ec2.ribosomal_mass(x) / ptot
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index([float(d) for d in dilution_rates], name="D"))
+
+
+def _check_composition(w: Mapping[str, float]) -> dict[str, float]:
+    out = {}
+    for g, x in w.items():
+        if not (np.isfinite(x) and x >= 0):
+            raise ValueError(f"idle_composition share of {g!r} must be >= 0 and finite, got {x!r}")
+        out[g] = float(x)
+    if sum(out.values()) > 1 + 1e-9:
+        raise ValueError(f"idle_composition shares sum to {sum(out.values()):.6g} > 1")
+    return out

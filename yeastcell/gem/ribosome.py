@@ -21,15 +21,24 @@ Constants (yeast, 30 °C):
 * ``k_el`` = 10 aa s⁻¹ per translating ribosome: elongation rate independent of the growth rate
   (Bonven & Gulløv 1979 Mol Gen Genet 170:225); 7–8 aa s⁻¹ from polysome profiles (Arava et al.
   2003 PNAS 100:3889), 8.8 aa s⁻¹ per ribosome in fast growth (Waldron et al. 1977 Biochem J
-  168:409). A parameter; every ribosome is assumed to translate (no inactive reserve);
+  168:409). A parameter;
+* ``reserve_fraction`` = 0.08: ribosomal proteins that do not translate, a constant mass fraction of
+  the proteome at every growth rate (Metzl-Raz et al. 2017 eLife 6:e28034: "excess ribosomal
+  proteins, amounting to a constant ≈8% of the proteome", ≈25 % of the r-proteins of fast-growing
+  cells; the idle fraction rises as growth slows, as Waldron et al. 1977 Biochem J 168:409 found
+  from RNA and protein contents: 84 % of ribosomes engaged at 0.54 doublings h⁻¹, 50 % at 0.30,
+  with an unchanged elongation rate). The ribosomal mass is then the Metzl-Raz line
+  ``R = φ_idle · Ptot + ρ · v_protein``: linear in μ with a non-zero intercept;
 * the 80S ribosome: 3.3 MDa, 79 proteins and 5,475 nt of rRNA (Ben-Shem et al. 2011 Science
   334:1524); ``M_rp`` = 1.42 MDa is the sum of the UniProt masses of its proteins (one paralog per
   family, ``RPL*``, ``RPS*``, ``RPP0``/``RPP1``/``RPP2``, ``ASC1``; the ubiquitin moieties of the
   RPL40/RPS31 fusions excluded), as tabulated in GECKO's ``uniprot.tsv``.
 
-The cytosolic r-protein genes (:func:`ribosomal_genes`) give the measured ribosomal mass fraction of
-the proteome (PaxDb, :func:`~yeastcell.gem.enzyme_data.load_enzyme_data`), which joins the modelled
-fraction ``f`` of the pool when the ribosome is priced (:mod:`yeastcell.gem.enzyme`).
+The ribosomes' share of the pool (:mod:`yeastcell.gem.enzyme`) is a mass fraction ``f_r`` of the
+proteome that joins the enzymes' ``f``: by default the measured one of the cytosolic r-protein genes
+(:func:`ribosomal_genes`; PaxDb, :func:`~yeastcell.gem.enzyme_data.load_enzyme_data`), or
+:func:`ribosomal_fraction` at the growth rate the pool is calibrated to (what the model's own
+ribosomes, translating and idle, take there; :func:`~yeastcell.gem.chemostat.ribosomal_fraction_for_growth`).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ __all__ = [
     "ribosomal_genes",
     "amino_acids_per_flux",
     "ribosome_cost",
+    "ribosomal_fraction",
 ]
 
 
@@ -60,15 +70,19 @@ class Ribosome:
         mass: ``M_80S``, the whole ribosome with its rRNA, g mol⁻¹ (for
             :meth:`translation_capacity`; ``protein_mass <= mass``).
         protein_reaction: the GEM's protein-synthesis pseudoreaction (Yeast-GEM ``r_4047``).
+        reserve_fraction: ``φ_idle``, mass fraction of total protein in ribosomal proteins that do
+            not translate, independent of the growth rate (in [0, 1); 0: every ribosome translates).
 
     Raises:
-        EnzymeDataError: a non-positive or non-finite rate or mass, a protein mass above the mass.
+        EnzymeDataError: a non-positive or non-finite rate or mass, a protein mass above the mass,
+            a reserve fraction outside [0, 1).
     """
 
     elongation_rate: float = 10.0
     protein_mass: float = 1.42e6
     mass: float = 3.3e6
     protein_reaction: str = "r_4047"
+    reserve_fraction: float = 0.08
 
     def __post_init__(self) -> None:
         for name in ("elongation_rate", "protein_mass", "mass"):
@@ -80,6 +94,9 @@ class Ribosome:
             raise EnzymeDataError(
                 f"ribosome protein_mass ({self.protein_mass:g} g/mol) exceeds its mass ({self.mass:g} g/mol)"
             )
+        r = self.reserve_fraction
+        if not (isinstance(r, (int, float)) and math.isfinite(r) and 0 <= r < 1):
+            raise EnzymeDataError(f"ribosome reserve_fraction must be in [0, 1) (of total protein), got {r!r}")
 
     def translation_capacity(self, residue_mass: float = 110.0) -> float:
         """Protein made per ribosome mass, g protein (g ribosome)⁻¹ h⁻¹, for a mean amino-acid
@@ -87,7 +104,7 @@ class Ribosome:
         return 3600.0 * self.elongation_rate * residue_mass / self.mass
 
 
-#: The yeast cytosolic ribosome at 30 °C (module docstring).
+#: The yeast cytosolic ribosome at 30 °C with its idle reserve (module docstring).
 YEAST_RIBOSOME = Ribosome()
 
 
@@ -112,3 +129,17 @@ def ribosome_cost(gem: GEM, ribosome: Ribosome) -> float:
     reaction, i.e. g h mmol⁻¹ like an enzyme cost."""
     n_aa = amino_acids_per_flux(gem, ribosome.protein_reaction)
     return n_aa * 1e-3 * ribosome.protein_mass / (3600.0 * ribosome.elongation_rate)
+
+
+def ribosomal_fraction(gem: GEM, ribosome: Ribosome, protein_flux: float, total_protein: float) -> float:
+    """Mass fraction of the proteome in ribosomal proteins, translating and idle, at a protein-reaction
+    flux (mmol gDW⁻¹ h⁻¹): ``φ_idle + ρ · v_protein / Ptot`` (``Ptot`` in g gDW⁻¹).
+
+    Raises:
+        EnzymeDataError: a negative or non-finite flux, a non-positive total protein.
+    """
+    if not (math.isfinite(protein_flux) and protein_flux >= 0):
+        raise EnzymeDataError(f"protein_flux must be >= 0 and finite (mmol/gDW/h), got {protein_flux!r}")
+    if not (math.isfinite(total_protein) and total_protein > 0):
+        raise EnzymeDataError(f"total_protein must be positive and finite (g/gDW), got {total_protein!r}")
+    return ribosome.reserve_fraction + ribosome_cost(gem, ribosome) * protein_flux / total_protein

@@ -273,6 +273,7 @@ class StoredProgram:
         self._options = dict(compiler_options or {})
         jit_options: dict[str, Any] = {"compiler_options": self._options} if self._options else {}
         self._jit = eqx.filter_jit(fn, **jit_options)  # passed on to jax.jit
+        self._nested_jit = eqx.filter_jit(fn)  # inside the caller's trace (compiler options are top-level only)
         self.name = name
         self._loaded: OrderedDict[str, Callable | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -313,7 +314,9 @@ class StoredProgram:
 
     def _traced(self, args):
         stats[f"{self.name}:traced"] += 1
-        return self._jit(*built(args))
+        args = built(args)
+        nested = any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(args))
+        return (self._nested_jit if nested else self._jit)(*args)
 
     def _load(self, path: Path) -> Callable | None:
         try:

@@ -77,7 +77,17 @@ class ConcentrationCell(AbstractCell):
         it; the solvers compute it once per solve where the enzyme levels are fixed
         (`constant_enzymes`) instead of at every rate evaluation, where reading the padded complex
         members was most of the work.
+
+        Traced once per cell structure and argument shapes (`_FLUXES`): tracing a solve evaluates
+        the rates ~10 times (the step, its Jacobian, diffrax's shape checks), and inside a trace a
+        jitted function is traced once and reused. Whole cell, one lane under Rodas4P: the solve
+        traced and lowered in 2.8 s instead of 5.0 s, the same compiled code (bit-identical
+        result); outside a trace the rates run as one compiled program.
         """
+        return _FLUXES(self, c, t, rate_scale, enzyme_factor)
+
+    def _flux_values(self, c, t, rate_scale, enzyme_factor):
+        """`fluxes`, traced."""
         # Every concentration the rate laws read comes from ONE gather, then static slices: under vmap
         # on a CPU each gather is a separate kernel (52 gathers cost 5x one gather of the same
         # entries on the core model). Scatter-free assembly (concatenate, then one static
@@ -217,3 +227,12 @@ def _gather(values, index_arrays):
     for a in index_arrays:
         yield flat[start : start + a.size].reshape(a.shape)
         start += a.size
+
+
+def _flux_values(cell: ConcentrationCell, c, t, rate_scale, enzyme_factor):
+    return cell._flux_values(c, t, rate_scale, enzyme_factor)
+
+
+# `ConcentrationCell.fluxes`: one jitted function for every cell (equinox keys its trace cache by the
+# cell's static structure and the arrays' shapes)
+_FLUXES = eqx.filter_jit(_flux_values)

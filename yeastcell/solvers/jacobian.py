@@ -67,7 +67,8 @@ def flux_sparsity(cell, n_points: int = 4, seed: int = 0) -> tuple[tuple[bool, .
         return jax.jacfwd(lambda x: sample.fluxes(with_dynamic(cell.dynamic, c, x), 0.0, None))(c[dyn])
 
     # one compiled call, run once per model: compiled fast (`yeastcell._xla`)
-    jacs = jax.jit(jax.vmap(jac_at), compiler_options=FAST_COMPILE)(jnp.asarray(C), jnp.asarray(TH))
+    args = jnp.asarray(C), jnp.asarray(TH)
+    jacs = jax.jit(jax.vmap(jac_at)).lower(*args).compile(compiler_options=FAST_COMPILE)(*args)
     pattern |= np.any(np.asarray(jacs) != 0, axis=0)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
 

@@ -385,3 +385,22 @@ def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, 
         for m in mapped:
             v = ds.values[ds.condition_index(label), 0, 0, ds.observable_index(f"zel:{m}")]
             assert v == pytest.approx(want.loc[s, m], abs=1e-6), (s, m)
+
+
+def test_proteome_standard_errors_pool_replicates_and_shrink_noisy_ratios(refdata, proteome):
+    from yeastcell.perturb import shrink_log_ratios
+    from yeastcell.studies.zelezniak2018 import zelezniak2018_proteome_standard_errors
+
+    se = zelezniak2018_proteome_standard_errors(refdata)
+    assert se.shape == proteome.shape and list(se.index) == list(proteome.index)
+    assert (se.to_numpy() > 0).all()
+    reps = proteome.attrs["replicates"]
+    # same protein: the error scales with sqrt(1/n + 1/12)
+    three = next(s for s, n in reps.items() if n == 3)
+    six = next(s for s, n in reps.items() if n == 6)
+    ratio = se.loc[six, "YAL003W"] / se.loc[three, "YAL003W"]
+    assert ratio == pytest.approx(np.sqrt((1 / 6 + 1 / 12) / (1 / 3 + 1 / 12)), rel=1e-12)
+    shrunk = shrink_log_ratios(proteome, se)
+    f = shrunk.to_numpy() / np.where(proteome.to_numpy() == 0, np.nan, proteome.to_numpy())
+    assert np.nanmin(f) >= 0 and np.nanmax(f) <= 1
+    assert 0.8 < np.nanmedian(f) < 0.95  # the strains' spread is ~3x the noise of a strain mean

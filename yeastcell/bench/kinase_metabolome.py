@@ -41,6 +41,13 @@ CV), `RandomForest` and `GradientBoosting` (tree ensembles, the kind of model Ze
 found best). A regression predicts the training mean for a metabolite with fewer than 5 measured
 training strains.
 
+The mechanistic predictors (`Mechanistic`, `LinearMechanistic`, `Hybrid`) simulate the measured
+proteome denoised per protein by empirical-Bayes shrinkage of its log ratios towards the wild type
+(`yeastcell.perturb.shrinkage`, with the replicate standard errors of
+`zelezniak2018_proteome_standard_errors`; task option ``denoise``, default on): it uses only the
+input table, never the metabolome. The regressions get the proteome as measured (Zelezniak's
+approach).
+
 Coverage printed with the table: how many of the measured metabolites map to species of a model
 (`yeastcell.studies.zelezniak2018.zelezniak2018_map_coverage`; default model ``yeast_central`` when
 the package has it, else ``yeast_core``) and how many of the measured proteins are genes of it.
@@ -66,9 +73,9 @@ from ..exceptions import UnknownNameError
 from ..hybrid import residual_net
 from ..load import load_model
 from ..models import available_models
+from ..perturb.shrinkage import shrink_log_ratios
 from ..predict import predict
 from ..refdata import reference_data_dir
-from ..perturb.shrinkage import shrink_log_ratios
 from ..response import linear_response, strain_levels
 from ..studies.zelezniak2018 import (
     read_zelezniak2018_proteome,
@@ -966,7 +973,9 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         mets = mets[: options["max_metabolites"]]
     metabolome = metabolome.loc[strains, mets]
     model = options["model"] or default_model()
-    se = zelezniak2018_proteome_standard_errors(root) if options["denoise"] else None
+    asked = [n.strip() for n in str(options["predictors"]).split(",")]
+    mech = any(issubclass(PREDICTORS[n], ProteomeInput) for n in asked if n in PREDICTORS)
+    se = zelezniak2018_proteome_standard_errors(root) if options["denoise"] and mech else None
     try:
         predictors = make_predictors(options["predictors"], seed=options["seed"], model=model, standard_errors=se)
         res = cross_validate(predictors, proteome, metabolome, options["folds"], options["repeats"], options["seed"])

@@ -69,3 +69,23 @@ def test_steps_combine_in_series_and_a_deleted_step_stops_the_pathway(tmp_path):
 def test_lumped_must_be_a_bool_with_a_rule(tmp_path):
     with pytest.raises(ModelFileError, match="'lumped' must be true or false"):
         cell_of(tmp_path, "    lumped: yes please\n")
+
+
+def test_sbml_export_writes_the_series_factor(tmp_path):
+    pytest.importorskip("libsbml")
+    from yeastcell import sbml
+
+    cell = cell_of(tmp_path, "    lumped: true\n")
+    c = np.asarray(yc.resolve(cell).c0).copy()
+    c[cell.species_index("PC")] /= 8
+    path = sbml.write(cell, tmp_path / "lump.xml")
+    again = yc.compile_model(sbml.load(path))
+    # mass action kf * A * factor: the factor is 0.3 in both (A = 1 mM, kf = 1/min, 1 fL)
+    v_native = float(cell.fluxes(c)[cell.reaction_index("path")])
+    c_sbml = np.asarray(yc.resolve(again).c0).copy()
+    c_sbml[again.species_index("PC")] /= 8
+    v_sbml = float(again.fluxes(c_sbml)[again.reaction_index("path")])
+    assert v_native == pytest.approx(0.3, rel=1e-12)
+    assert v_sbml / float(again.fluxes(np.asarray(yc.resolve(again).c0))[again.reaction_index("path")]) == (
+        pytest.approx(0.3, rel=1e-9)
+    )

@@ -463,7 +463,7 @@ def _enzyme_factor(spec, r) -> str:
         if len(steps) > 1 and all(x > 0 for x in refs):
             acts = [" + ".join(cl[0] if len(cl) == 1 else f"min({', '.join(cl)})" for cl in st) for st in steps]
             inv = " + ".join(f"{x!r} / ({a})" for a, x in zip(acts, refs))
-            zero = " || ".join(f"({a}) <= 0" for a in acts)
+            zero = " or ".join(f"({a}) <= 0" for a in acts)
             return f"piecewise(0, {zero}, {len(steps)} / ({inv}))"
     act = " + ".join(cl[0] if len(cl) == 1 else f"min({', '.join(cl)})" for cl in clauses)
     return f"(({act}) / {ref!r})"

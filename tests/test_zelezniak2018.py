@@ -353,18 +353,23 @@ def test_hybrid_residual_fit_recovers_rate_corrections_from_masked_data():
 
 
 @pytest.mark.slow  # 51 s: one CV fold of the hybrid again through yc.predict (CI time; pytest -m slow)
-def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, matrix, tmp_path):
+def test_predict_on_held_out_strains_equals_the_cross_validation_fold(refdata, proteome, matrix, tmp_path):
     """Train the Hybrid on all strains but three, save its residual network, and apply it with
     `yeastcell.predict` (method "linear") to the three held-out strains, which are in no training
-    file: the predictions equal the benchmark's predictions for them."""
+    file: the predictions equal the benchmark's predictions for them. As in the benchmark, the
+    model's input is the denoised proteome (`shrink_log_ratios`), which a user passes to predict."""
     from yeastcell.bench.kinase_metabolome import Hybrid, metabolite_totals
     from yeastcell.hybrid import save_residual
+    from yeastcell.perturb import shrink_log_ratios
+    from yeastcell.studies.zelezniak2018 import zelezniak2018_proteome_standard_errors
 
     strains = [s for s in matrix.index if s in proteome.index]
     held = strains[:3]
     train = strains[3:]
-    hyb = Hybrid("yeast_core").fit(train, proteome, matrix.loc[train])
+    se = zelezniak2018_proteome_standard_errors(refdata)
+    hyb = Hybrid("yeast_core", standard_errors=se).fit(train, proteome, matrix.loc[train])
     want = hyb.predict(held, proteome)
+    proteome = shrink_log_ratios(proteome, se)
     path = save_residual(hyb.residual(), tmp_path / "kinase_hybrid.h5")
     totals = metabolite_totals(yc.load_cell("yeast_core"), list(matrix.columns))
     mapped = list(totals)
@@ -385,3 +390,22 @@ def test_predict_on_held_out_strains_equals_the_cross_validation_fold(proteome, 
         for m in mapped:
             v = ds.values[ds.condition_index(label), 0, 0, ds.observable_index(f"zel:{m}")]
             assert v == pytest.approx(want.loc[s, m], abs=1e-6), (s, m)
+
+
+def test_proteome_standard_errors_pool_replicates_and_shrink_noisy_ratios(refdata, proteome):
+    from yeastcell.perturb import shrink_log_ratios
+    from yeastcell.studies.zelezniak2018 import zelezniak2018_proteome_standard_errors
+
+    se = zelezniak2018_proteome_standard_errors(refdata)
+    assert se.shape == proteome.shape and list(se.index) == list(proteome.index)
+    assert (se.to_numpy() > 0).all()
+    reps = proteome.attrs["replicates"]
+    # same protein: the error scales with sqrt(1/n + 1/12)
+    three = next(s for s, n in reps.items() if n == 3)
+    six = next(s for s, n in reps.items() if n == 6)
+    ratio = se.loc[six, "YAL003W"] / se.loc[three, "YAL003W"]
+    assert ratio == pytest.approx(np.sqrt((1 / 6 + 1 / 12) / (1 / 3 + 1 / 12)), rel=1e-12)
+    shrunk = shrink_log_ratios(proteome, se)
+    f = shrunk.to_numpy() / np.where(proteome.to_numpy() == 0, np.nan, proteome.to_numpy())
+    assert np.nanmin(f) >= 0 and np.nanmax(f) <= 1
+    assert 0.8 < np.nanmedian(f) < 0.95  # the strains' spread is ~3x the noise of a strain mean

@@ -172,6 +172,8 @@ def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
     protein_of = {orf: p for orf, _, p in genes}
     c0 = np.array([s.initial_mM for s in spec.species])
     enzyme_clauses, enzyme_ref = [], []
+    enzyme_steps: list = []
+    enzyme_step_ref: list = []
     for j, r in enumerate(spec.reactions):
         if not r.gpr:
             continue
@@ -183,6 +185,20 @@ def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
         if clauses:
             enzyme_clauses.append((j, tuple(clauses)))
             enzyme_ref.append(float(sum(min(c0[i] for i in cl) for cl in clauses)))
+        if r.lumped:
+            steps = []
+            for term in _gpr.step_terms(_gpr.parse(r.gpr)):
+                step = []
+                for clause in _gpr.dnf(term):
+                    prots = tuple(sorted({protein_of[g] for g in clause if protein_of.get(g, -1) >= 0}))
+                    if prots:
+                        step.append(prots)
+                if step:  # a step without modelled proteins does not limit the pathway
+                    steps.append(tuple(step))
+            refs = tuple(float(sum(min(c0[i] for i in cl) for cl in st)) for st in steps)
+            if len(steps) > 1 and all(x > 0 for x in refs):
+                enzyme_steps.append((j, tuple(steps)))
+                enzyme_step_ref.append(refs)
     return ConcentrationCell(
         c0=jnp.asarray(c0),
         theta=jnp.asarray(np.array(theta, dtype=float)),
@@ -206,6 +222,8 @@ def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
         stoich_plan=stoichiometry_plan(N, dynamic),
         proteome=proteome,
         expressed=expressed,
+        enzyme_steps=tuple(enzyme_steps),
+        enzyme_step_ref=tuple(enzyme_step_ref),
     )
 
 

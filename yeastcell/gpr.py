@@ -1,7 +1,9 @@
 """Gene–protein–reaction rules: parsing, knockout evaluation and disjunctive normal form.
 
 A rule is a boolean expression over gene ids (systematic ORFs), with ``and``, ``or`` and
-parentheses (``&``/``|`` are accepted too). ``or`` joins isoenzymes, ``and`` joins subunits.
+parentheses (``&``/``|`` are accepted too). ``or`` joins isoenzymes, ``and`` joins subunits (in a
+reaction marked ``lumped``, the top-level ``and`` joins the pathway's sequential steps instead:
+`step_terms`).
 This is the one parser of rules: model files (`yeastcell.load`) and genome-scale models
 (`yeastcell.gem.gpr`) both use it; a rule that does not parse raises `GPRSyntaxError`.
 """
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from .exceptions import GPRSyntaxError
 
-__all__ = ["And", "GPRSyntaxError", "Gene", "Or", "dnf", "genes_of", "is_active", "parse"]
+__all__ = ["And", "GPRSyntaxError", "Gene", "Or", "dnf", "genes_of", "is_active", "parse", "step_terms"]
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _AND = {"and", "&", "&&"}
@@ -112,6 +114,15 @@ def is_active(tree, deleted: set[str]) -> bool:
     if isinstance(tree, And):
         return all(is_active(t, deleted) for t in tree.terms)
     return any(is_active(t, deleted) for t in tree.terms)
+
+
+def step_terms(tree) -> list:
+    """The steps of a lumped pathway's rule: the terms of its top-level ``and`` (each step a rule
+    of its own: ``or`` of isoenzymes, ``and`` of a complex's subunits in parentheses), or the
+    whole rule as one step."""
+    if tree is None:
+        return []
+    return list(tree.terms) if isinstance(tree, And) else [tree]
 
 
 def dnf(tree) -> list[frozenset[str]]:

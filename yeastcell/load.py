@@ -368,6 +368,11 @@ class _Builder:
                 for g in sorted(_gpr.genes_of(tree)):
                     if g not in genes:
                         self.fail(item, f"gene {g!r} in gpr is not in the 'genes' table")
+            lumped = e.get("lumped", False)
+            if not isinstance(lumped, bool):
+                self.fail(item, f"'lumped' must be true or false, got {lumped!r}")
+            if lumped and rule is None:
+                self.fail(item, "'lumped: true' needs a gpr (its top-level 'and' terms are the pathway's steps)")
             law = self._rate_law(e.get("rate_law"), item, stoich, species, parameters, activators, inhibitors)
             out.append(
                 Reaction(
@@ -381,6 +386,7 @@ class _Builder:
                     inhibitors,
                     bool(e.get("balanced", True)),
                     e.get("note"),
+                    lumped=lumped,
                 )
             )
         return out

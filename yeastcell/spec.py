@@ -109,6 +109,9 @@ class Reaction:
     note: str | None = None
     rate_basis: str = "concentration"
     stoichiometry_ids: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    # a lumped pathway: the top-level ``and`` terms of `gpr` are its sequential steps, whose
+    # capacities combine in series (`yeastcell.gpr.step_terms`), not the subunits of one complex
+    lumped: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,13 @@ CV), `RandomForest` and `GradientBoosting` (tree ensembles, the kind of model Ze
 found best). A regression predicts the training mean for a metabolite with fewer than 5 measured
 training strains.
 
+The mechanistic predictors (`Mechanistic`, `LinearMechanistic`, `Hybrid`) simulate the measured
+proteome denoised per protein by empirical-Bayes shrinkage of its log ratios towards the wild type
+(`yeastcell.perturb.shrinkage`, with the replicate standard errors of
+`zelezniak2018_proteome_standard_errors`; task option ``denoise``, default on): it uses only the
+input table, never the metabolome. The regressions get the proteome as measured (Zelezniak's
+approach).
+
 Coverage printed with the table: how many of the measured metabolites map to species of a model
 (`yeastcell.studies.zelezniak2018.zelezniak2018_map_coverage`; default model ``yeast_central`` when
 the package has it, else ``yeast_core``) and how many of the measured proteins are genes of it.
@@ -66,6 +73,7 @@ from ..exceptions import UnknownNameError
 from ..hybrid import residual_net
 from ..load import load_model
 from ..models import available_models
+from ..perturb.shrinkage import shrink_log_ratios
 from ..predict import predict
 from ..refdata import reference_data_dir
 from ..response import linear_response, strain_levels
@@ -74,6 +82,7 @@ from ..studies.zelezniak2018 import (
     zelezniak2018_map_coverage,
     zelezniak2018_metabolite_map,
     zelezniak2018_metabolite_matrix,
+    zelezniak2018_proteome_standard_errors,
 )
 from .task import TaskOptionError, TaskResult
 
@@ -254,7 +263,27 @@ class GradientBoosting(PerMetaboliteRegression):
         )
 
 
-class Mechanistic(Predictor):
+class ProteomeInput:
+    """The measured proteome a mechanistic predictor simulates: as given, or denoised by
+    empirical-Bayes shrinkage of each protein's log ratios towards the wild type
+    (`yeastcell.perturb.shrinkage`) when standard errors are given. The shrinkage uses only the
+    input table (all its strains' ratios and their replicate standard errors), never a metabolome."""
+
+    standard_errors: pd.DataFrame | None = None
+
+    def model_input(self, proteome: pd.DataFrame) -> pd.DataFrame:
+        """`proteome` (strains × proteins log2 ratios), shrunk when `standard_errors` is set (cached
+        per table: the benchmark passes the same full table in every fold)."""
+        if self.standard_errors is None:
+            return proteome
+        cache = self.__dict__.setdefault("_shrunk", {})
+        key = id(proteome)
+        if key not in cache:
+            cache[key] = (proteome, shrink_log_ratios(proteome, self.standard_errors))
+        return cache[key][1]
+
+
+class Mechanistic(ProteomeInput, Predictor):
     """The kinetic model with each strain's measured proteome as input (`yeastcell.predict`): the
     steady state of the knockout with every model enzyme set from the strain's proteome, as log2
     ratios to the wild type of the map's whole-cell totals (`zelezniak2018_metabolite_map`).
@@ -267,10 +296,13 @@ class Mechanistic(Predictor):
 
     name = "Mechanistic"
 
-    def __init__(self, model: str | None = None, condition: str = "aerobic_clamped", parameters=None):
+    def __init__(
+        self, model: str | None = None, condition: str = "aerobic_clamped", parameters=None, standard_errors=None
+    ):
         self.model = model or default_model()
         self.condition = condition
         self.parameters = parameters
+        self.standard_errors = standard_errors
         self._cache: dict[str, np.ndarray] = {}
         self.failed_: set[str] = set()
 
@@ -320,7 +352,7 @@ class Mechanistic(Predictor):
     def predict(self, strains, proteome):
         import pandas as pd
 
-        self._solve(list(strains), proteome)
+        self._solve(list(strains), self.model_input(proteome))
         return pd.DataFrame([self._cache[s] for s in strains], index=list(strains), columns=self.columns_)
 
 
@@ -365,7 +397,7 @@ def protein_levels(genes: Sequence[str], strains: Sequence[str], proteome: pd.Da
     return np.asarray(rows).reshape(len(strains), len(genes))
 
 
-class LinearMechanistic(Predictor):
+class LinearMechanistic(ProteomeInput, Predictor):
     """The kinetic model's linear response to the measured proteome (`yeastcell.response`): each
     strain's log2 metabolite ratios = control coefficients (d log2 total / d log2 enzyme, at the wild
     type's steady state under `condition`) × its measured enzyme log2 ratios. Literature parameters,
@@ -373,9 +405,10 @@ class LinearMechanistic(Predictor):
 
     name = "LinearMechanistic"
 
-    def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped"):
+    def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped", standard_errors=None):
         self.model = model or default_model()
         self.condition = condition
+        self.standard_errors = standard_errors
 
     def fit(self, train_strains, proteome, metabolome):
         self.columns_ = list(metabolome.columns)
@@ -384,7 +417,7 @@ class LinearMechanistic(Predictor):
     def mapped_predictions(self, strains, proteome) -> tuple[np.ndarray, list[int]]:
         """(predictions (n_strains, n_mapped), column index of each mapped metabolite)."""
         lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
-        e = protein_levels(lr.genes, strains, proteome)
+        e = protein_levels(lr.genes, strains, self.model_input(proteome))
         return e @ lr.by_protein[rows].T, [self.columns_.index(m) for m in mapped]
 
     def predict(self, strains, proteome):
@@ -417,8 +450,10 @@ class Hybrid(LinearMechanistic):
     LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 1e4, 1e5)
     GAMMAS = (0.0, 1.0)
 
-    def __init__(self, model: str | None = None, condition: str = "cond:aerobic_clamped", seed: int = 0):
-        super().__init__(model, condition)
+    def __init__(
+        self, model: str | None = None, condition: str = "cond:aerobic_clamped", seed: int = 0, standard_errors=None
+    ):
+        super().__init__(model, condition, standard_errors)
         self.seed = seed
         self._choices: list[tuple[float, float]] = []
         self._drivers: list[str] = []
@@ -485,7 +520,7 @@ class Hybrid(LinearMechanistic):
         train = list(train_strains)
         y_all = metabolome.loc[train].to_numpy(dtype=np.float64)[:, cols]
         mask_all = np.isfinite(y_all)
-        e_all = protein_levels(lr.genes, train, proteome)
+        e_all = protein_levels(lr.genes, train, self.model_input(proteome))
         mech_all = e_all @ lr.by_protein[rows].T
         a = lr.by_rate[rows]
         rng = np.random.default_rng(self.seed)
@@ -525,7 +560,7 @@ class Hybrid(LinearMechanistic):
     def mapped_predictions(self, strains, proteome):
         """γ · the mechanistic response + the fitted rate corrections, for the mapped metabolites."""
         lr, mapped, rows = mapped_response(self.model, self.condition, self.columns_)
-        e = protein_levels(lr.genes, strains, proteome)
+        e = protein_levels(lr.genes, strains, self.model_input(proteome))
         pred = self.gamma_ * e @ lr.by_protein[rows].T + e @ self.D_.T @ lr.by_rate[rows].T
         return pred, [self.columns_.index(m) for m in mapped]
 
@@ -547,10 +582,15 @@ PREDICTORS: dict[str, type[Predictor]] = {
 
 
 def make_predictors(
-    names: str | Sequence[str], seed: int = 0, model: str | None = None, condition: str = "cond:aerobic_clamped"
+    names: str | Sequence[str],
+    seed: int = 0,
+    model: str | None = None,
+    condition: str = "cond:aerobic_clamped",
+    standard_errors: pd.DataFrame | None = None,
 ) -> list[Predictor]:
     """Predictors by name (``"NoChange,Ridge"`` or a list); the mechanistic ones (Mechanistic,
-    LinearMechanistic, Hybrid) use `model` (default `default_model()`) under `condition`.
+    LinearMechanistic, Hybrid) use `model` (default `default_model()`) under `condition`, and
+    simulate the proteome denoised with `standard_errors` when given (`ProteomeInput`).
 
     Raises:
         UnknownNameError: an unknown name (with close matches).
@@ -563,11 +603,11 @@ def make_predictors(
             raise UnknownNameError("kinase_metabolome predictor", n, PREDICTORS)
         cls = PREDICTORS[n]
         if issubclass(cls, Hybrid):
-            out.append(Hybrid(model, condition, seed=seed))
+            out.append(Hybrid(model, condition, seed=seed, standard_errors=standard_errors))
         elif issubclass(cls, LinearMechanistic):
-            out.append(cls(model, condition))
+            out.append(cls(model, condition, standard_errors=standard_errors))
         elif issubclass(cls, Mechanistic):
-            out.append(cls(model, condition.removeprefix("cond:")))
+            out.append(cls(model, condition.removeprefix("cond:"), standard_errors=standard_errors))
         elif issubclass(cls, PerMetaboliteRegression):
             out.append(cls(seed=seed))
         else:
@@ -933,8 +973,11 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         mets = mets[: options["max_metabolites"]]
     metabolome = metabolome.loc[strains, mets]
     model = options["model"] or default_model()
+    asked = [n.strip() for n in str(options["predictors"]).split(",")]
+    mech = any(issubclass(PREDICTORS[n], ProteomeInput) for n in asked if n in PREDICTORS)
+    se = zelezniak2018_proteome_standard_errors(root) if options["denoise"] and mech else None
     try:
-        predictors = make_predictors(options["predictors"], seed=options["seed"], model=model)
+        predictors = make_predictors(options["predictors"], seed=options["seed"], model=model, standard_errors=se)
         res = cross_validate(predictors, proteome, metabolome, options["folds"], options["repeats"], options["seed"])
     except ValueError as err:
         raise TaskOptionError(str(err)) from None

@@ -522,6 +522,12 @@ register(
             ),
             "max_strains": Option(int, 0, "use a seeded random subset of this many strains (0: all)"),
             "max_metabolites": Option(int, 0, "use the first this many metabolites (0: all)"),
+            "denoise": Option(
+                bool,
+                True,
+                "the mechanistic predictors simulate the proteome denoised by empirical-Bayes shrinkage of each "
+                "protein's log ratios (replicate standard errors of the proteome table; yeastcell.perturb.shrinkage)",
+            ),
             "figure": Option(str, "", "write a per-metabolite Pearson r scatter of two predictors to this file"),
             "figure_predictors": Option(str, "Ridge,RandomForest", "the two predictors of the figure (x,y)"),
             "per_metabolite": Option(str, "", "write per-metabolite metrics (TSV) to this file"),

@@ -58,6 +58,10 @@ class ConcentrationCell(AbstractCell):
     proteome: ProteomeTerms | None = None
     # per expressed gene: (protein species index, indices of its other forms, synthesis reaction index)
     expressed: tuple[tuple[int, tuple[int, ...], int], ...] = eqx.field(static=True, default=())
+    # lumped pathways (reactions marked ``lumped``): per reaction, its sequential steps, each as
+    # complexes (tuples of protein species indices), and each step's activity at the authored levels
+    enzyme_steps: tuple[tuple[int, tuple[tuple[tuple[int, ...], ...], ...]], ...] = eqx.field(static=True, default=())
+    enzyme_step_ref: tuple[tuple[float, ...], ...] = eqx.field(static=True, default=())
 
     # -------------------------------------------------------------- rates
     @property
@@ -130,6 +134,13 @@ class ConcentrationCell(AbstractCell):
     def enzyme_factor(self, c):
         """Per-reaction Vmax multiplier: GPR activity (or = sum, and = min) over its reference value.
 
+        A lumped pathway (`enzyme_steps`) has the harmonic mean of its steps' activity ratios
+        instead: n / Σ_k (ref_k / a_k) over its n steps, each step's activity a_k from its own rule
+        (or = sum, and = min). This is the capacity of n steps in series that share the pathway's
+        resistance equally at the authored levels (a linear chain of unsaturated enzymes: flux =
+        driving force / Σ_k 1/(k_k e_k); Kacser & Burns 1973, Symp Soc Exp Biol 27:65), so each step
+        has flux control 1/n and a deleted step (a_k = 0) stops the pathway.
+
         Vectorised over all complexes: members are padded with -1 (ignored by the minimum).
         """
         return self._enzyme_factor_of(c[np.maximum(self._clause_arrays()[1], 0)])
@@ -138,14 +149,38 @@ class ConcentrationCell(AbstractCell):
         """`enzyme_factor` from the gathered concentrations of the padded complex members (mM)."""
         rxn, members = self._clause_arrays()
         conc = jnp.where(members >= 0, member_conc, jnp.inf)
-        sum_rows = np.zeros((self.n_reactions, len(rxn)))  # or = sum over complexes, as a matmul
-        sum_rows[rxn, np.arange(len(rxn))] = 1.0
-        activity = jnp.asarray(sum_rows, dtype=member_conc.dtype) @ jnp.min(conc, axis=1)
+        mins = jnp.min(conc, axis=1)
+        n_plain = sum(len(clauses) for _, clauses in self.enzyme_clauses)
+        sum_rows = np.zeros((self.n_reactions, n_plain))  # or = sum over complexes, as a matmul
+        sum_rows[rxn[:n_plain], np.arange(n_plain)] = 1.0
+        activity = jnp.asarray(sum_rows, dtype=member_conc.dtype) @ mins[:n_plain]
         ref = np.ones(self.n_reactions)
         has = np.zeros(self.n_reactions, dtype=bool)
         for (j, _), r in zip(self.enzyme_clauses, self.enzyme_ref):
             ref[j], has[j] = r, True
-        return jnp.where(has, jnp.where(ref > 0, activity / ref, 0.0), 1.0)
+        factor = jnp.where(has, jnp.where(ref > 0, activity / ref, 0.0), 1.0)
+        if not self.enzyme_steps:
+            return factor
+        # lumped pathways: rows after n_plain are the steps' complexes (`_clause_arrays`)
+        step_of = np.concatenate(
+            [np.full(len(cl), k) for k, cl in enumerate(cl for _, steps in self.enzyme_steps for cl in steps)]
+        ).astype(int)
+        n_steps = int(step_of.max()) + 1
+        to_step = np.zeros((n_steps, len(step_of)))
+        to_step[step_of, np.arange(len(step_of))] = 1.0
+        step_ref = np.array([r for refs in self.enzyme_step_ref for r in refs])
+        ratio = (jnp.asarray(to_step, dtype=mins.dtype) @ mins[n_plain:]) / step_ref  # each step's a_k / ref_k
+        pos = ratio > 0
+        inv = jnp.where(pos, 1.0 / jnp.where(pos, ratio, 1.0), 0.0)
+        owner = np.concatenate([np.full(len(steps), k) for k, (_, steps) in enumerate(self.enzyme_steps)])
+        to_rxn = np.zeros((len(self.enzyme_steps), n_steps))
+        to_rxn[owner, np.arange(n_steps)] = 1.0
+        sum_inv = jnp.asarray(to_rxn, dtype=mins.dtype) @ inv
+        any_zero = jnp.asarray(to_rxn, dtype=mins.dtype) @ jnp.where(pos, 0.0, 1.0) > 0
+        n = to_rxn.sum(axis=1)
+        lumped = jnp.where(any_zero, 0.0, n / jnp.where(any_zero, 1.0, sum_inv))
+        idx = np.array([j for j, _ in self.enzyme_steps], dtype=int)
+        return factor.at[idx].set(lumped)
 
     def _species_reads(self, with_enzymes: bool = True) -> list[np.ndarray]:
         """Index arrays of every species read by the rate laws, in the order `fluxes` consumes them:
@@ -168,7 +203,10 @@ class ConcentrationCell(AbstractCell):
         return reads
 
     def _clause_arrays(self):
+        """(reaction of each row, padded members): the complexes of every reaction's rule, then the
+        complexes of every step of the lumped pathways (`enzyme_steps`)."""
         rows = [(j, cl) for j, clauses in self.enzyme_clauses for cl in clauses]
+        rows += [(j, cl) for j, steps in self.enzyme_steps for step in steps for cl in step]
         width = max(len(cl) for _, cl in rows)
         members = np.full((len(rows), width), -1, dtype=int)
         for k, (_, cl) in enumerate(rows):

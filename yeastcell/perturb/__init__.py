@@ -15,6 +15,7 @@ Modules, one concept each:
     resolver      `Condition`, `resolve`, `resolve_batch`, `stack`
     notation      the condition-string language
     proteome      measured proteomes as input: `ProteomeTable`, `proteome` (`ProteomeLevels`)
+    shrinkage     empirical-Bayes denoising of measured protein log ratios
 
 Units: concentrations and pulse amounts in mM, times in min, NaCl in mol/L, doses and Ki in the
 same unit.
@@ -52,6 +53,8 @@ from .resolver import count_parameters as count_parameters
 from .resolver import resolve as resolve
 from .resolver import resolve_batch as resolve_batch
 from .resolver import stack as stack
+from .shrinkage import shrink_log_ratios as shrink_log_ratios
+from .shrinkage import shrinkage_factors as shrinkage_factors
 from .types import EVENT_ADD as EVENT_ADD
 from .types import EVENT_SET as EVENT_SET
 from .types import NACL_SOLUBILITY_M as NACL_SOLUBILITY_M

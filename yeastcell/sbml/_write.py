@@ -452,6 +452,19 @@ def _enzyme_factor(spec, r) -> str:
     ref = sum(min(c0[p] for p in cl) for cl in clauses)
     if ref <= 0:
         return "0.0"
+    if r.lumped:  # harmonic mean of the steps' activity ratios (ConcentrationCell.enzyme_factor)
+        steps = []
+        for term in _gpr.step_terms(_gpr.parse(r.gpr)):
+            st = [sorted({protein[g] for g in c if g in protein}) for c in _gpr.dnf(term)]
+            st = [c for c in st if c]
+            if st:
+                steps.append(st)
+        refs = [sum(min(c0[p] for p in cl) for cl in st) for st in steps]
+        if len(steps) > 1 and all(x > 0 for x in refs):
+            acts = [" + ".join(cl[0] if len(cl) == 1 else f"min({', '.join(cl)})" for cl in st) for st in steps]
+            inv = " + ".join(f"{x!r} / ({a})" for a, x in zip(acts, refs))
+            zero = " or ".join(f"({a}) <= 0" for a in acts)
+            return f"piecewise(0, {zero}, {len(steps)} / ({inv}))"
     act = " + ".join(cl[0] if len(cl) == 1 else f"min({', '.join(cl)})" for cl in clauses)
     return f"(({act}) / {ref!r})"
 

@@ -44,6 +44,7 @@ from .zelezniak2018 import read_zelezniak2018_proteome as read_zelezniak2018_pro
 from .zelezniak2018 import zelezniak2018_map_coverage as zelezniak2018_map_coverage
 from .zelezniak2018 import zelezniak2018_metabolite_map as zelezniak2018_metabolite_map
 from .zelezniak2018 import zelezniak2018_metabolite_matrix as zelezniak2018_metabolite_matrix
+from .zelezniak2018 import zelezniak2018_proteome_standard_errors as zelezniak2018_proteome_standard_errors
 
 __all__ = [
     "LAHTVEE2017_FLUXES",
@@ -69,4 +70,5 @@ __all__ = [
     "zelezniak2018_map_coverage",
     "zelezniak2018_metabolite_map",
     "zelezniak2018_metabolite_matrix",
+    "zelezniak2018_proteome_standard_errors",
 ]

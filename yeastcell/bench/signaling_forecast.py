@@ -10,12 +10,15 @@ upshift / downshift / rapamycin; Gonçalves 2017 NaCl) and each split:
   condition);
 
 the predictors of `yeastcell.bench.forecast_predictors` (and the fitted hybrid with its readout layer, free-running
-and assimilated at the forecast origin: `yeastcell.bench.forecast_readout`, `readout_predictions`) are scored per
+and assimilated at the forecast origin: `yeastcell.bench.forecast_readout`, `readout_predictions`; and the readout
+layer on the driver and loss chosen on inner splits of the training entries, `yeastcell.bench.forecast_select`,
+the models refitted on each inner split) are scored per
 measured mapped observable on the predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
 training value, or from the pre-perturbation state for a left-out condition, over entries that change by at
 least `DIRECTION_MIN_LOG2`). Fitted predictors are run once per seed (random restarts: seed 0 starts at the
-authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors). The verdict note
-of each split compares the assimilated hybrid (`HYBRID_ASSIMILATED`) with the literature model and the baselines.
+authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors). The verdict notes
+of each split compare the assimilated hybrid (`HYBRID_ASSIMILATED`) and the inner-split choice (`HYBRID_SELECTED`)
+with the literature model and the baselines (`BASELINES`); the notes list the choice of every seed.
 """
 
 from __future__ import annotations

@@ -174,6 +174,7 @@ def fit_readout(
     values: np.ndarray,
     train: np.ndarray,
     sigma_log2: float,
+    ahead: bool = True,
 ) -> Readout:
     """Fit one observable's readout on its training entries.
 
@@ -183,6 +184,10 @@ def fit_readout(
         cols: (n_t,) index of each series time in `t_dense`.
         values: (n_cond, n_t) measured log2 ratios; ``train`` (n_cond, n_t) the entries to learn from.
         sigma_log2: noise scale of the residuals (log2 units).
+        ahead: the loss holds, besides the training entries simulated from the perturbation, every later
+            training entry of a condition predicted from each earlier one (multi-step ahead, the way an
+            assimilated forecast uses the layer); False: the free-running entries only (the way a condition
+            with no training observation, a left-out one, is predicted).
     Returns the prior-mean readout when nothing is measured."""
     from scipy.optimize import least_squares
 
@@ -194,8 +199,8 @@ def fit_readout(
     t0 = int(np.nonzero(t_dense >= 0.0)[0][0]) if (t_dense >= 0).any() else 0
     n_c = drive_log2.shape[0]
     y_tr = values[train]
-    origins = _origins(train, cols)
-    o_drive = np.array([drive_log2[c] for c, _, _ in origins]).reshape(len(origins), -1)
+    origins = _origins(train, cols) if ahead else []
+    o_drive = np.array([drive_log2[c] for c, _, _ in origins]).reshape(len(origins), drive_log2.shape[1])
     o_start = np.array([i for _, i, _ in origins], int)
     o_state = np.array([values[c, k] for c, _, k in origins])
     # every later training observation of the same condition: multi-step ahead from each origin

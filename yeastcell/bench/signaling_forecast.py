@@ -10,12 +10,15 @@ upshift / downshift / rapamycin; Gonçalves 2017 NaCl) and each split:
   condition);
 
 the predictors of `yeastcell.bench.forecast_predictors` (and the fitted hybrid with its readout layer, free-running
-and assimilated at the forecast origin: `yeastcell.bench.forecast_readout`, `readout_predictions`) are scored per
+and assimilated at the forecast origin: `yeastcell.bench.forecast_readout`, `readout_predictions`; and the readout
+layer on the driver and loss chosen on inner splits of the training entries, `yeastcell.bench.forecast_select`,
+the models refitted on each inner split) are scored per
 measured mapped observable on the predicted entries: log-ratio RMSE (log2 units) and direction accuracy (the sign of the change from the last
 training value, or from the pre-perturbation state for a left-out condition, over entries that change by at
 least `DIRECTION_MIN_LOG2`). Fitted predictors are run once per seed (random restarts: seed 0 starts at the
-authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors). The verdict note
-of each split compares the assimilated hybrid (`HYBRID_ASSIMILATED`) with the literature model and the baselines.
+authored values); the table gives mean ± sd over seeds (sd 0 for the deterministic predictors). The verdict notes
+of each split compare the assimilated hybrid (`HYBRID_ASSIMILATED`) and the inner-split choice (`HYBRID_SELECTED`)
+with the literature model and the baselines (`BASELINES`); the notes list the choice of every seed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from ..progress import enabled
 from .forecast_data import SERIES, ForecastSeries, forecast_series, model_cell
 from .forecast_predictors import (
     LEAD_MIN,
-    SIGMA_LOG2,
     autoregression,
     fit_hybrid,
     fit_model,
@@ -43,7 +45,8 @@ from .forecast_predictors import (
     mean_of_others,
     simulate_series,
 )
-from .forecast_readout import dense_times, fit_readout, readout_forecast, readout_kind
+from .forecast_readout import dense_times
+from .forecast_select import Choice, choose, fit_series_readouts, inner_splits, series_readouts
 from .task import TaskOptionError, TaskResult
 
 DIRECTION_MIN_LOG2 = 0.1
@@ -55,12 +58,16 @@ LEFT_OUT = {
 }
 HYBRID_READOUT = "fitted hybrid + readouts"
 HYBRID_ASSIMILATED = "fitted hybrid + readouts, assimilated"
+HYBRID_SELECTED = "readouts, driver chosen on inner splits"
+#: the competitors of the issue's criterion (the fitted predictors are the candidates)
+BASELINES = ("literature model", "last observation", "mean of other conditions", "linear autoregression")
 PREDICTORS = (
     "literature model",
     "fitted model",
     "fitted hybrid",
     HYBRID_READOUT,
     HYBRID_ASSIMILATED,
+    HYBRID_SELECTED,
     "last observation",
     "mean of other conditions",
     "linear autoregression",
@@ -75,6 +82,7 @@ class Split:
     train: np.ndarray
     score: np.ndarray
     anchor: np.ndarray  # (n_cond, n_t, n_obs) value a change is measured from (direction accuracy)
+    left_out: bool = False  # a left-out condition (else a forecast of later times)
 
 
 def splits(series: ForecastSeries, train_until: float) -> tuple[list[Split], list[str]]:
@@ -99,7 +107,7 @@ def splits(series: ForecastSeries, train_until: float) -> tuple[list[Split], lis
         keep[h] = False
         train = measured & keep[:, None, None]
         score = np.isfinite(series.values) & (np.arange(shape[0]) == h)[:, None, None] & (t > 0)[None, :, None]
-        out.append(Split(f"left out: {held}", train, score, np.zeros(shape)))
+        out.append(Split(f"left out: {held}", train, score, np.zeros(shape), left_out=True))
     return out, notes
 
 
@@ -138,7 +146,11 @@ def run_dataset(
     sp, why = splits(series, train_until)
     notes += why
     literature = simulate_series(_cell(series), series)
+    td = dense_times(series.times_min)
+    literature_dense = simulate_series(_cell(series), series, times=td)
     for split in sp:
+        inner = inner_splits(series, split.train, split.left_out)
+        choices: list[Choice] = []
         results: dict[str, list[tuple[float, float, int, list[float]]]] = {p: [] for p in PREDICTORS}
         results["literature model"].append(scores(literature, series, split))
         results["last observation"].append(scores(last_observation(series, split.train), series, split))
@@ -153,9 +165,29 @@ def run_dataset(
             results["fitted model"].append(scores(simulate_series(fitted, series), series, split))
             hyb, _ = fit_hybrid(fitted, series, split.train, seed, hybrid_epochs)
             results["fitted hybrid"].append(scores(simulate_series(hyb, series), series, split))
-            free, assimilated = readout_predictions(hyb, series, split.train)
+            drives = {"literature": literature_dense, "fitted": simulate_series(fitted, series, times=td)}
+            drives["hybrid"] = simulate_series(hyb, series, times=td)
+            free, assimilated = readout_predictions(hyb, series, split.train, drives["hybrid"])
             results[HYBRID_READOUT].append(scores(free, series, split))
             results[HYBRID_ASSIMILATED].append(scores(assimilated, series, split))
+            inner_drives = []
+            for isp in inner:  # refit on each inner split's training entries (same seed and iterations)
+                f_in, _ = fit_model(series, isp.train, seed, lm_epochs)
+                h_in, _ = fit_hybrid(f_in, series, isp.train, seed, hybrid_epochs)
+                inner_drives.append(
+                    {
+                        "literature": literature_dense,
+                        "fitted": simulate_series(f_in, series, times=td),
+                        "hybrid": simulate_series(h_in, series, times=td),
+                    }
+                )
+            choice = choose(series, td, inner, inner_drives, split.left_out)
+            choices.append(choice)
+            if (choice.driver, choice.ahead) == ("hybrid", True):  # the assimilated row's readouts: reused
+                chosen = assimilated
+            else:
+                chosen = series_readouts(series, td, drives[choice.driver], split.train, choice.ahead, True)
+            results[HYBRID_SELECTED].append(scores(chosen, series, split))
             fitted_params.append(fres.parameters)
             log(f"{series.name} / {split.name} / seed {seed}: {time.perf_counter() - t0:.0f} s")
         best = {}
@@ -174,7 +206,7 @@ def run_dataset(
                     _pm(rmse),
                     _pm([x[1] for x in r], 2),
                     r[0][2],
-                    f"{len(r)} seed(s)" if p.startswith("fitted") else "deterministic",
+                    f"{len(r)} seed(s)" if p.startswith("fitted") or p == HYBRID_SELECTED else "deterministic",
                 )
             )
         with warnings.catch_warnings():  # an observable with no scored entry in this split: NaN, not listed
@@ -184,30 +216,36 @@ def run_dataset(
         for j, o in enumerate(series.observables):
             if np.isfinite(per["literature model"][j]):
                 notes.append(f"  {o} [{series.quantities[j]}]: " + ", ".join(f"{per[p][j]:.2f}" for p in per))
-        hyb = best.get(HYBRID_ASSIMILATED, float("nan"))
-        lost = [
-            f"{p} ({best[p]:.3f}, worse by {hyb - best[p]:.3f})"
-            for p in best
-            if not p.startswith("fitted hybrid") and best[p] < hyb
-        ]
-        verdict = "beats the literature model and every baseline" if not lost else "does not beat: " + "; ".join(lost)
-        notes.append(f"{series.name} / {split.name}: {HYBRID_ASSIMILATED} {verdict}")
+        notes.append(
+            f"{series.name} / {split.name}: inner splits: "
+            + ("; ".join(i.name for i in inner) if inner else "none (the default stands)")
+        )
+        for seed, ch in enumerate(choices):
+            mse = ", ".join(f"{d}{'' if a else ' free-running'} {v:.3f}" for (d, a), v in ch.inner_mse.items())
+            notes.append(f"  seed {seed}: {ch.label()}" + (f" (inner validation MSE: {mse})" if mse else ""))
+        for head in (HYBRID_ASSIMILATED, HYBRID_SELECTED):
+            hyb = best.get(head, float("nan"))
+            lost = [
+                f"{p} ({best[p]:.3f}, worse by {hyb - best[p]:.3f})" for p in best if p in BASELINES and best[p] < hyb
+            ]
+            verdict = (
+                "beats the literature model and every baseline" if not lost else "does not beat: " + "; ".join(lost)
+            )
+            notes.append(f"{series.name} / {split.name}: {head} {verdict}")
     return rows, notes
 
 
-def readout_predictions(model, series: ForecastSeries, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def readout_predictions(
+    model, series: ForecastSeries, train: np.ndarray, drive: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(free-running, assimilated) readout predictions (n_cond, n_t, n_obs) of `model` (`forecast_readout`): the
-    model simulated on the dense grid drives one readout per observable, fitted on the `train` entries."""
+    model simulated on the dense grid (`drive`, when given: that simulation) drives one readout per observable,
+    fitted on the `train` entries with the multi-step-ahead loss."""
     td = dense_times(series.times_min)
-    drive = simulate_series(model, series, times=td)
-    cols = np.searchsorted(td, np.round(np.asarray(series.times_min, float), 9))
-    train = train & np.isfinite(series.values)
-    readouts = [
-        fit_readout(readout_kind(k), td, drive[:, :, j], cols, series.values[:, :, j], train[:, :, j], SIGMA_LOG2)
-        for j, k in enumerate(series.kinds)
-    ]
-    free = readout_forecast(readouts, td, drive, cols, series.values, train, assimilate=False)
-    return free, readout_forecast(readouts, td, drive, cols, series.values, train, assimilate=True)
+    drive = simulate_series(model, series, times=td) if drive is None else drive
+    ros = fit_series_readouts(series, td, drive, train, ahead=True)
+    free = series_readouts(series, td, drive, train, True, assimilate=False, readouts=ros)
+    return free, series_readouts(series, td, drive, train, True, assimilate=True, readouts=ros)
 
 
 def _cell(series: ForecastSeries):

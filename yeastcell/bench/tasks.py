@@ -649,6 +649,8 @@ register(
         "the rate constants of the reactions that make or consume a measured species (one-decade prior around "
         "the authored values), then a residual network on the same reactions trained with Adam, then one "
         "readout state per observable (yeastcell.bench.forecast_readout) fitted by bounded least squares; "
+        "the readout's driver (literature, fitted, hybrid) and loss chosen on inner splits of the training entries "
+        "with the models refitted on them (yeastcell.bench.forecast_select); "
         "random restarts over seeds; NaCl + alpha-factor is simulated "
         "as NaCl (no pheromone pathway) and scored only as the left-out condition",
         metrics=(

@@ -150,10 +150,9 @@ if TYPE_CHECKING:
 def __getattr__(name: str):
     """`yeastcell.Rodas4P` is imported on first use, with diffrax (see `yeastcell.solvers`)."""
     if name == "Rodas4P":
-        from .solvers.rosenbrock import Rodas4P
+        from . import solvers
 
-        globals()[name] = Rodas4P
-        return Rodas4P
+        return solvers.Rodas4P  # the one lazy import, `yeastcell.solvers.__getattr__`
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -35,16 +35,12 @@ if TYPE_CHECKING:
     from .rosenbrock import Rodas4P as Rodas4P
     from .rosenbrock import esdirk as esdirk
 
+
 # diffrax-based names are imported on first use (`from yeastcell.solvers import Rodas4P` works as
 # always): importing the package, and a first result from a stored program, then skip diffrax
-_DIFFRAX_BASED = {"Rodas4P": "rosenbrock", "esdirk": "rosenbrock"}
-
-
 def __getattr__(name: str):
-    if name in _DIFFRAX_BASED:
-        import importlib
+    if name in ("Rodas4P", "esdirk"):
+        from . import rosenbrock
 
-        value = getattr(importlib.import_module(f".{_DIFFRAX_BASED[name]}", __name__), name)
-        globals()[name] = value
-        return value
+        return getattr(rosenbrock, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

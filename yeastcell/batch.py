@@ -67,6 +67,7 @@ STRATEGIES = ("auto", "vmap", "shard")
 SBML_LANES_PER_CHUNK_CPU = 16  # measured best of 8/16/32/64/1000 on the imported Teusink batch
 PROGRESS_CHUNKS = 20  # most chunks of a batch run with a progress bar (see `progress_lanes_per_chunk`)
 MEMORY_FRACTION = 0.5  # of the available memory (after the results) one chunk may use (`plan_chunks`)
+RESULT_FRACTION = 0.5  # of the available memory the results of a batch may hold; beyond it they are memory-mapped
 RESERVE_BYTES = 1 << 30  # kept free for compilation, the Python process and other allocations
 
 log = logging.getLogger(__name__)
@@ -213,8 +214,10 @@ def plan_chunks(cell, conds: Condition, ts, options: SolverOptions, budget: int 
     program. Otherwise the results of the whole batch are counted first (in host memory) and of
     what is left `MEMORY_FRACTION` goes to one chunk's solve and results. On a CPU both share the
     host memory; on an accelerator the device's memory bounds the chunk and the host's the results.
-    Results larger than the host memory go to memory-mapped temporary files (``spill``); chunks
-    then get `MEMORY_FRACTION` of the memory.
+    Results larger than `RESULT_FRACTION` of the available host memory go to memory-mapped
+    temporary files (``spill``): the available memory is measured once, and other processes may
+    take it during a long batch, when file-backed pages can still be written out and dropped but
+    anonymous memory cannot. Chunks then get `MEMORY_FRACTION` of the memory.
 
     Args:
         budget: bytes the batch may use (device and host alike); None: `available_bytes` now.
@@ -231,7 +234,10 @@ def plan_chunks(cell, conds: Condition, ts, options: SolverOptions, budget: int 
     dev_free = available_bytes(device) if budget is None else budget
     host_free = dev_free if on_cpu else (host_available_bytes() if budget is None else budget)
     plan = functools.partial(ChunkPlan, solve_bytes=work, result_bytes=result, available=dev_free)
-    fits_host = n * result <= host_free - RESERVE_BYTES
+    # results in anonymous memory may take only part of what is available now: on a shared machine
+    # other processes grow during a long batch, and memory-mapped results can be written out and
+    # dropped by the kernel under pressure where anonymous memory cannot
+    fits_host = n * result <= RESULT_FRACTION * (host_free - RESERVE_BYTES)
     if fits_host and n * (work + result) <= MEMORY_FRACTION * (dev_free - RESERVE_BYTES):
         return plan(None, False)
     room = (host_free - RESERVE_BYTES - n * result) if fits_host else (host_free - RESERVE_BYTES)

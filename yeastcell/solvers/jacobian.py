@@ -15,7 +15,8 @@ whose compile was ~4 s of a whole-cell first result (2-core AMD EPYC) and which 
 derivative that vanished at every sample. On the core model the pattern has 114 nonzeros where the
 old one had 108 (the extra ones are zero at those states only), on the whole cell 537 where it had
 524; it needs fewer colours (6 instead of 8 on the core model, 20 instead of 24 on the whole cell),
-as it leaves out the declared species a rate law does not read (products of irreversible laws). `SolverOptions(jacobian="dense")` remains the reference.
+as it leaves out the declared species a rate law does not read (products of irreversible laws).
+`SolverOptions(jacobian="dense")` remains the reference.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ import numpy as np
 
 from ..cells import with_dynamic
 from ..compile import compile_model
-from .structural_sparsity import jacobian_pattern
 
 
 def flux_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
@@ -42,6 +41,8 @@ def flux_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
     on the whole cell); call it outside `jax.ensure_compile_time_eval`, which would run every
     operation on constants eagerly.
     """
+    from .structural_sparsity import jacobian_pattern  # not imported on a first result from the program store
+
     dyn = np.asarray(cell.dynamic, dtype=int)
     arrays, static = eqx.partition(cell, eqx.is_array)
 
@@ -130,6 +131,8 @@ def jacobian_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
     Structural, as `flux_sparsity`: it holds for any state, clamps, rate scales and parameter
     values (`yeastcell.solvers.structural_sparsity`), and needs no compile.
     """
+    from .structural_sparsity import jacobian_pattern
+
     dyn = np.asarray(cell.dynamic, dtype=int)
     arrays, static = eqx.partition(cell, eqx.is_array)
 

@@ -58,7 +58,6 @@ from .options import SolverOptions
 from .sbml_bdf_events import SbmlLaneEvents
 from .segments import mask_after, segment_plan
 from .sparse_lu import SPARSE_LU_MAX_STATES
-from .structural_sparsity import jacobian_pattern
 
 JACOBIAN = "differences"  # or "forward" (jax.jacfwd)
 
@@ -70,6 +69,8 @@ def state_pattern(spec) -> tuple[tuple[bool, ...], ...] | None:
     right-hand side (`yeastcell.solvers.structural_sparsity`), valid for any state, parameter
     vector, time, rate scales and clamps. None for a model without integrated symbols or a pattern
     too large for the sparse LU."""
+    from .structural_sparsity import jacobian_pattern  # not imported on a first result from the program store
+
     with jax.ensure_compile_time_eval():  # concrete arrays even inside a caller's trace
         cell = compile_model(spec)
         assert isinstance(cell, SbmlCell)  # only SBML-semantics specs get here

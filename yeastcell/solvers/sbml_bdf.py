@@ -21,9 +21,11 @@ is carried from segment to segment.
 Jacobian: forward differences of the right-hand side per lane (`difference_jacobian`, the n
 evaluations vmapped; CVODE's default kind, as libroadrunner runs it). The Newton iteration only
 needs an approximate Jacobian (the residual and the error test use the exact right-hand side).
-`jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower; a compressed
-Jacobian saves nothing on imported models (the assignment rules couple many symbols: on Teusink
-2000 a column colouring of the sampled pattern needs all 21 colours). W = I/c − J is factorised
+`jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower. A compressed
+Jacobian was judged to save nothing on imported models because a column colouring of the pattern
+then sampled for Teusink 2000 needed all 21 colours; that pattern was mostly NaN artefacts (below),
+and the structural one needs 10 colours, so compressed differences (10 evaluations instead of 21)
+are worth measuring there. W = I/c − J is factorised
 with the sparse LU (`yeastcell.solvers.sparse_lu`) on the structural pattern of the right-hand side
 (`state_pattern`, read from its traced program: every derivative that can be nonzero, both branches
 of a piecewise formula included), as for a concentration cell. Difference quotients outside the

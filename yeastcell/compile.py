@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import gpr as _gpr
+from ._device import to_device
 from ._events import build_events
 from ._expr import compile_formula, names_in
 from ._proteome import PROTEOME_KINDS, build_proteome
@@ -200,10 +201,10 @@ def _compile(spec: ModelSpec) -> ConcentrationCell | SbmlCell:
                 enzyme_steps.append((j, tuple(steps)))
                 enzyme_step_ref.append(refs)
     return ConcentrationCell(
-        c0=jnp.asarray(c0),
-        theta=jnp.asarray(np.array(theta, dtype=float)),
-        volumes=jnp.asarray(volumes),
-        N=jnp.asarray(N),
+        c0=to_device(np.asarray(c0)),
+        theta=to_device(np.array(theta, dtype=float)),
+        volumes=to_device(np.asarray(volumes)),
+        N=to_device(np.asarray(N)),
         groups=tuple(groups),
         expressions=tuple(expressions),
         model_id=spec.id,

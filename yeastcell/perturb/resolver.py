@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._device import to_device
 from ..exceptions import PerturbationError, UnknownNameError
 from .proteome import ProteomeLevels
 from .types import (
@@ -98,7 +99,7 @@ def resolve(
         UnknownNameError: an unknown gene, species, reaction or condition (with close matches).
         PerturbationError: a value that cannot apply (negative concentration, gene without protein...).
     """
-    return Condition(**{k: jnp.asarray(v) for k, v in _resolve_arrays(cell, perturbation, n_events, n_params).items()})
+    return Condition(**{k: to_device(v) for k, v in _resolve_arrays(cell, perturbation, n_events, n_params).items()})
 
 
 def _resolve_arrays(

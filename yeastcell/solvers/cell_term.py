@@ -39,17 +39,34 @@ class CellTerm(diffrax.ODETerm):
 
     def jacobian(self, t, x, args):
         """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
+        return self.linearise(t, x, args)[2]
+
+    def linearise(self, t, x, args):
+        """(dx/dt, ∂(dx/dt)/∂t, ∂(dx/dt)/∂x) at (t, x) from ONE evaluation of the rates: a forward-mode
+        product per column colour of ∂v/∂x plus one for ∂v/∂t, vmapped, sharing their primal.
+
+        `Rodas4P` needs all three at the start of each step; taken separately (the right-hand side
+        and its time derivative by one `jax.jvp`, the Jacobian by another) the rate laws appeared
+        twice in the compiled step besides the stage loop's copy, and XLA compiles each copy.
+        """
         cell = self.cell
         c_full, clamp, rate_scale, *factor = args
         dyn = np.asarray(cell.dynamic, dtype=int)
         plan = _jacobian_plan(cell.spec)
 
-        def v(xx):
-            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), t, rate_scale, *factor)
+        def v(xx, tt):
+            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), tt, rate_scale, *factor)
 
-        compressed = jax.vmap(lambda s: jax.jvp(v, (x,), (s,))[1])(jnp.asarray(plan.seeds, dtype=x.dtype))
-        J = plan.assemble(cell.N[dyn], compressed)
-        return jnp.where(clamp[dyn][:, None], 0.0, J)
+        seeds = jnp.asarray(plan.seeds, dtype=x.dtype)
+        x_seeds = jnp.concatenate([seeds, jnp.zeros((1, x.shape[0]), dtype=x.dtype)])  # + one seed for t
+        t_seeds = jnp.zeros(x_seeds.shape[0], dtype=x.dtype).at[-1].set(1.0)
+        t = jnp.asarray(t, dtype=x.dtype)
+        v0, tangents = jax.vmap(lambda sx, st: jax.jvp(v, (x, t), (sx, st)), out_axes=(None, 0))(x_seeds, t_seeds)
+        clamped = clamp[dyn]
+        f0 = jnp.where(clamped, 0.0, cell.dynamic_change(v0))
+        dT = jnp.where(clamped, 0.0, cell.dynamic_change(tangents[-1]))
+        J = jnp.where(clamped[:, None], 0.0, plan.assemble(cell.N[dyn], tangents[:-1]))
+        return f0, dT, J
 
 
 def cell_term(cell, jacobian: str = "structured") -> diffrax.ODETerm:

@@ -3,16 +3,20 @@
 dx/dt = N_dyn · v(c), so J = N_dyn · ∂v/∂x. Each reaction rate depends on a handful of species, so
 ∂v/∂x (reactions × dynamic species) is very sparse: columns (species) that no reaction shares can be
 seeded together in one forward-mode JVP (Curtis–Powell–Reid compression). On the core model that is
-5 JVPs of the flux vector instead of the 33 of a dense `jax.jacfwd` of the right-hand side (or 14
-with a colouring of the right-hand side's own, denser pattern), and the stiff solver's per-step
-Jacobian is its largest cost.
+6 JVPs of the flux vector instead of the 33 of a dense `jax.jacfwd` of the right-hand side (20
+instead of 188 on the whole cell), and the stiff solver's per-step Jacobian is its largest cost.
 
-The pattern is the union of the structure the compiled cell declares (rate-law substrates,
-products and roles, modifiers, every member of every enzyme complex: the `min` over complex members
-has a zero derivative for all but one member at any one state) and the nonzeros of ∂v/∂x sampled at
-random positive states (which covers general-formula rate laws and the proteome layer). A
-derivative that is zero at every sample and not declared (a piecewise formula on one branch) would
-be missed; `SolverOptions(jacobian="dense")` is the fallback.
+The pattern is read from the traced rate laws (`yeastcell.solvers.structural_sparsity`): which
+dynamic species each reaction rate can depend on, propagated through the jaxpr of `fluxes` for any
+parameter values, rate scales and time. It is conservative (a piecewise formula depends on the
+species of both branches, the `min` over an enzyme complex on every member) and needs no compile;
+it replaced a union of the declared rate-law species and `jax.jacfwd` samples at random states,
+whose compile was ~4 s of a whole-cell first result (2-core AMD EPYC) and which would have missed a
+derivative that vanished at every sample. On the core model the pattern has 114 nonzeros where the
+old one had 108 (the extra ones are zero at those states only), on the whole cell 537 where it had
+524; it needs fewer colours (6 instead of 8 on the core model, 20 instead of 24 on the whole cell),
+as it leaves out the declared species a rate law does not read (products of irreversible laws).
+`SolverOptions(jacobian="dense")` remains the reference.
 """
 
 from __future__ import annotations
@@ -24,60 +28,39 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._xla import FAST_COMPILE
 from ..cells import with_dynamic
 from ..compile import compile_model
 
 
-def _declared_dependencies(cell) -> np.ndarray:
-    """(n_reactions, n_species) bools: the species each rate law names (substrates, products, roles,
-    modifiers, enzyme-complex members)."""
-    dep = np.zeros((cell.n_reactions, cell.n_species), dtype=bool)
-    for g in cell.groups:
-        for j, sub, prod, role in zip(g.rxn, g.sub, g.prod, g.role):
-            dep[j, list(sub) + list(prod) + list(role)] = True
-    for j, i, _, _ in cell.modifiers:
-        dep[j, i] = True
-    for j, clauses in cell.enzyme_clauses:
-        for cl in clauses:
-            dep[j, list(cl)] = True
-    return dep
-
-
-def flux_sparsity(cell, n_points: int = 4, seed: int = 0) -> tuple[tuple[bool, ...], ...]:
+def flux_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
     """Nonzero pattern of ∂v/∂x, reactions × dynamic species, for a concentration `Cell`.
 
-    Computed eagerly on concrete arrays: declared dependencies plus nonzeros sampled at `n_points`
-    random positive states, with the parameters scaled randomly (and zero parameters made positive,
-    so that a fit moving a parameter off zero cannot reveal a dependency the pattern lacks) and unit
-    rate scales.
+    Structural (`yeastcell.solvers.structural_sparsity.jacobian_pattern` of `fluxes`): it holds for
+    any values of the cell's arrays (parameters, initial state, volumes), any rate scales and any
+    time, with the enzyme factor computed from the state. Traces `fluxes` once (Python only, ~0.2 s
+    on the whole cell); call it outside `jax.ensure_compile_time_eval`, which would run every
+    operation on constants eagerly.
     """
+    from .structural_sparsity import jacobian_pattern  # not imported on a first result from the program store
+
     dyn = np.asarray(cell.dynamic, dtype=int)
-    pattern = _declared_dependencies(cell)[:, dyn]
-    c0 = np.abs(np.asarray(cell.c0))
-    theta = np.asarray(cell.theta)
-    rng = np.random.default_rng(seed)
-    C = c0 * rng.uniform(0.3, 3.0, (n_points, c0.size)) + rng.uniform(0.01, 0.1, (n_points, c0.size))
-    TH = np.where(
-        theta == 0, rng.uniform(0.1, 1.0, (n_points, theta.size)), theta * rng.uniform(0.5, 2.0, (n_points, theta.size))
-    )
+    arrays, static = eqx.partition(cell, eqx.is_array)
 
-    def jac_at(c, th):
-        sample = eqx.tree_at(lambda k: k.theta, cell, th)
-        return jax.jacfwd(lambda x: sample.fluxes(with_dynamic(cell.dynamic, c, x), 0.0, None))(c[dyn])
+    def rates(x, arrays, t, rate_scale):
+        c = eqx.combine(arrays, static)
+        return c.fluxes(with_dynamic(c.dynamic, c.c0, x), t, rate_scale)
 
-    # one compiled call, run once per model: compiled fast (`yeastcell._xla`)
-    args = jnp.asarray(C), jnp.asarray(TH)
-    jacs = jax.jit(jax.vmap(jac_at)).lower(*args).compile(compiler_options=FAST_COMPILE)(*args)
-    pattern |= np.any(np.asarray(jacs) != 0, axis=0)
+    x0 = np.asarray(cell.c0)[dyn]
+    pattern = jacobian_pattern(rates, x0, arrays, np.float64(0.0), np.ones(cell.n_reactions))
     return tuple(tuple(bool(b) for b in row) for row in pattern)
 
 
 @functools.lru_cache(maxsize=32)
 def _pattern_of_spec(spec) -> tuple[tuple[bool, ...], ...]:
     """`flux_sparsity` of the cell compiled from `spec` (specs hash by identity), computed once."""
-    with jax.ensure_compile_time_eval():
-        return flux_sparsity(compile_model(spec))
+    with jax.ensure_compile_time_eval():  # concrete arrays even inside a caller's trace
+        cell = compile_model(spec)
+    return flux_sparsity(cell)
 
 
 class _JacobianPlan:
@@ -142,21 +125,22 @@ def column_colors(pattern: np.ndarray) -> np.ndarray:
     return colors
 
 
-def jacobian_sparsity(cell, n_points: int = 3, seed: int = 0) -> tuple[tuple[bool, ...], ...]:
-    """Nonzero pattern of d(rhs)/dx for a concentration `Cell` (computed eagerly, outside jit).
+def jacobian_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
+    """Nonzero pattern of d(rhs)/dx for a concentration `Cell`, for `Rodas4P(sparsity=...)`.
 
-    Evaluated at random positive states with no clamps and unit rate scales, so any condition's
-    Jacobian pattern is a subset of it. For `Rodas4P(sparsity=...)`. A derivative that vanishes at all
-    sample points (e.g. a piecewise rate law on one branch) would be missed: use the dense default then.
+    Structural, as `flux_sparsity`: it holds for any state, clamps, rate scales and parameter
+    values (`yeastcell.solvers.structural_sparsity`), and needs no compile.
     """
+    from .structural_sparsity import jacobian_pattern
+
     dyn = np.asarray(cell.dynamic, dtype=int)
-    c0 = np.asarray(cell.c0)
-    clamp = jnp.zeros(cell.n_species, dtype=bool)
-    scale = jnp.ones(cell.n_reactions)
-    rng = np.random.default_rng(seed)
-    pattern = np.zeros((dyn.size, dyn.size), dtype=bool)
-    for _ in range(n_points):
-        c = jnp.asarray(np.abs(c0) * rng.uniform(0.5, 2.0, c0.size) + rng.uniform(0.01, 0.1, c0.size))
-        jac = jax.jacfwd(lambda x, c=c: cell.rhs(0.0, x, c, clamp, scale))(c[dyn])
-        pattern |= np.asarray(jac) != 0
+    arrays, static = eqx.partition(cell, eqx.is_array)
+
+    def rhs(x, arrays, t, clamp, rate_scale):
+        c = eqx.combine(arrays, static)
+        return c.rhs(t, x, c.c0, clamp, rate_scale)
+
+    clamp = np.zeros(cell.n_species, dtype=bool)
+    x0 = np.asarray(cell.c0)[dyn]
+    pattern = jacobian_pattern(rhs, x0, arrays, np.float64(0.0), clamp, np.ones(cell.n_reactions))
     return tuple(tuple(bool(v) for v in row) for row in pattern)

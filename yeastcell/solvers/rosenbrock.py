@@ -163,12 +163,12 @@ class Rodas4P(diffrax.AbstractAdaptiveSolver):
         def f(t, y):
             return terms.vf(t, y, args)
 
-        f0, dT = jax.jvp(lambda t: f(t, y0), (t0,), (jnp.ones_like(t0),))
         inner = getattr(terms, "term", terms)  # diffeqsolve wraps terms (forward direction here)
         structured = isinstance(inner, CellTerm)  # a cell's term with its structured Jacobian
-        if structured:
-            J = inner.jacobian(t0, y0, args)
+        if structured:  # f, ∂f/∂t and the Jacobian from one vmapped JVP (the rates compiled once for them)
+            f0, dT, J = inner.linearise(t0, y0, args)
         else:
+            f0, dT = jax.jvp(lambda t: f(t, y0), (t0,), (jnp.ones_like(t0),))
             J = self._jacobian(lambda y: f(t0, y), y0)
         if not self.differentiate_jacobian:
             J, dT = jax.lax.stop_gradient(J), jax.lax.stop_gradient(dT)

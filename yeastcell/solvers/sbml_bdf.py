@@ -21,20 +21,25 @@ is carried from segment to segment.
 Jacobian: forward differences of the right-hand side per lane (`difference_jacobian`, the n
 evaluations vmapped; CVODE's default kind, as libroadrunner runs it). The Newton iteration only
 needs an approximate Jacobian (the residual and the error test use the exact right-hand side).
-`jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower; a compressed
-Jacobian saves nothing on imported models (the assignment rules couple many symbols: on Teusink
-2000 a column colouring of the sampled pattern needs all 21 colours). W = I/c − J is factorised
-with the sparse LU (`yeastcell.solvers.sparse_lu`) on the pattern `state_pattern` samples, as for
-a concentration cell. A derivative that vanishes at every sample (a piecewise formula on one
-branch) is left out of W's pattern: W is then an approximation, which slows the Newton iteration
-(more Jacobians, smaller steps) but not the accuracy.
+`jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower. A compressed
+Jacobian was judged to save nothing on imported models because a column colouring of the pattern
+then sampled for Teusink 2000 needed all 21 colours; that pattern was mostly NaN artefacts (below),
+and the structural one needs 10 colours, so compressed differences (10 evaluations instead of 21)
+are worth measuring there. W = I/c − J is factorised
+with the sparse LU (`yeastcell.solvers.sparse_lu`) on the structural pattern of the right-hand side
+(`state_pattern`, read from its traced program: every derivative that can be nonzero, both branches
+of a piecewise formula included), as for a concentration cell. Difference quotients outside the
+pattern (round-off) are left out of W, which is an approximation anyway.
 
 Measured (Teusink 2000 from BioModels, 21 integrated symbols, 200 lanes with every global
 parameter scaled by a log-normal factor, 100 min, rtol 1e-8 / atol 1e-10, 2-core AMD EPYC under
 load, so ±30 %): ~700 steps, ~140 factorisations, ~19 Jacobians per lane; per trajectory 16.5 ms
 with `jax.jacfwd` and LAPACK, 8.8 ms with the sparse LU (224 of 441 entries), 6.6 ms with
 differences and the sparse LU, against 44-85 ms for the event-located Rodas4P in chunks of 16 lanes.
-The first call compiles for ~80 s (the event-located solve: ~50 s; `state_pattern` ~10 s of it).
+The first call compiles for ~80 s (the event-located solve: ~50 s). Those figures used a pattern
+sampled from `jax.jacfwd` at random states (224 entries, ~10 s to compute): most of its entries were
+NaN derivatives (a square root at 0 times a zero tangent), not dependencies; the structural pattern
+has 78 entries and takes ~1 s.
 """
 
 from __future__ import annotations
@@ -57,48 +62,37 @@ from .segments import mask_after, segment_plan
 from .sparse_lu import SPARSE_LU_MAX_STATES
 
 JACOBIAN = "differences"  # or "forward" (jax.jacfwd)
-N_SAMPLES = 4  # random states (and parameter vectors) the pattern of W is sampled at
 
 
 @functools.lru_cache(maxsize=32)
 def state_pattern(spec) -> tuple[tuple[bool, ...], ...] | None:
     """Nonzero pattern of I − cJ (diagonal included) over the integrated symbols of the SBML cell
-    compiled from `spec` (specs hash by identity; computed once, eagerly): the union of the
-    Jacobian's nonzeros at `N_SAMPLES` random positive states, random parameter vectors (each
-    parameter scaled by a factor in [0.5, 2]; zeros made positive) and times in [0, 100]. None for a
-    model without integrated symbols or a pattern too large for the sparse LU."""
-    with jax.ensure_compile_time_eval():
+    compiled from `spec` (specs hash by identity; computed once): the structural pattern of the
+    right-hand side (`yeastcell.solvers.structural_sparsity`), valid for any state, parameter
+    vector, time, rate scales and clamps. None for a model without integrated symbols or a pattern
+    too large for the sparse LU."""
+    from .structural_sparsity import jacobian_pattern  # not imported on a first result from the program store
+
+    with jax.ensure_compile_time_eval():  # concrete arrays even inside a caller's trace
         cell = compile_model(spec)
         assert isinstance(cell, SbmlCell)  # only SBML-semantics specs get here
         sysm = cell.system
-        state = np.asarray(sysm.state, dtype=int)
-        n = len(state)
+        n = len(sysm.state)
         if not n or n > SPARSE_LU_MAX_STATES:
             return None
-        theta0 = np.asarray(cell.theta)
-        y0, _ = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, cell.theta[: sysm.n_param]), 0.0, cell.theta)
-        scale = state_scale(sysm, y0)
-        x0 = np.abs(np.nan_to_num(np.asarray(y0[state] / scale)))
-        rng = np.random.default_rng(0)
-        k = N_SAMPLES
-        thetas = jnp.asarray(
-            np.where(
-                theta0 == 0, rng.uniform(0.1, 1.0, (k, theta0.size)), theta0 * rng.uniform(0.5, 2.0, (k, theta0.size))
-            )
-        )
-        xs = jnp.asarray(x0 * rng.uniform(0.3, 3.0, (k, n)) + rng.uniform(0.01, 0.1, (k, n)))
-        times = jnp.asarray(rng.uniform(0.0, 100.0, k))
-        rs, clamp = jnp.ones(len(sysm.laws)), jnp.zeros(sysm.n_species, bool)
 
-        def jac_at(theta, x, t):
-            _, vf, _ = ode_functions(sysm, theta, rs, clamp, scale)
-            ybase, _ = sysm.apply_rules(sysm.y_from(cell.c0, cell.volumes, theta[: sysm.n_param]), 0.0, theta)
-            return jax.jacfwd(lambda z: vf(t, jnp.concatenate([z, jnp.zeros(1)]), (ybase,))[:-1])(x)
+    def symbols(c):
+        return sysm.apply_rules(sysm.y_from(c.c0, c.volumes, c.theta[: sysm.n_param]), 0.0, c.theta)[0]
 
-        # exact zeros of forward-mode derivatives, evaluated op by op (~10 s on Teusink 2000 under
-        # load; differences compiled took as long and gave round-off nonzeros: 301 instead of 224)
-        jacs = jax.vmap(jac_at)(thetas, xs, times)
-        pattern = np.eye(n, dtype=bool) | np.any(np.asarray(jacs) != 0, axis=0)
+    ybase = jax.eval_shape(symbols, cell)  # only its shape: the pattern holds for any values
+    scale = jax.ShapeDtypeStruct((n,), np.float64)
+
+    def rhs(x, theta, ybase, t, rate_scale, clamp, scale):
+        _, vf, _ = ode_functions(sysm, theta, rate_scale, clamp, scale)
+        return vf(t, jnp.concatenate([x, jnp.zeros(1, dtype=x.dtype)]), (ybase,))[:-1]
+
+    args = (cell.theta, ybase, np.float64(0.0), np.ones(len(sysm.laws)), np.zeros(sysm.n_species, bool), scale)
+    pattern = np.eye(n, dtype=bool) | jacobian_pattern(rhs, np.ones(n), *args)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
 
 

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._device import to_device
 from ..exceptions import SimulationInputError
 
 
@@ -35,7 +36,7 @@ def _is_traced(x) -> bool:
 def save_times(t, saveat=None):
     """The save times of `simulate(t=..., saveat=...)` as an array (min), validated unless traced."""
     if saveat is None:
-        return t if _is_traced(t) else jnp.asarray(check_times(t))
+        return t if _is_traced(t) else to_device(np.asarray(check_times(t)))
     if _is_traced(saveat):
         return saveat
     span = np.asarray(t, dtype=float)

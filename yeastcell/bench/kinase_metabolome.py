@@ -849,6 +849,24 @@ def default_model() -> str:
     return "yeast_central" if "yeast_central" in available_models() else "yeast_core"
 
 
+REFERENCE_CONDITIONS = ("glucose_batch", "aerobic_clamped")
+
+
+def default_condition(model: str) -> str:
+    """The reference condition of the mechanistic predictors for `model`: the first of
+    `REFERENCE_CONDITIONS` the model defines (``glucose_batch``, glucose-repressed batch growth,
+    docs/kinase_knockouts.md; else ``aerobic_clamped``).
+
+    Raises:
+        ModelFileError: the model cannot be loaded. TaskOptionError: it defines neither condition.
+    """
+    names = {c.id for c in load_model(model).conditions}
+    for c in REFERENCE_CONDITIONS:
+        if c in names:
+            return c
+    raise TaskOptionError(f"model {model!r} defines none of the conditions {', '.join(REFERENCE_CONDITIONS)}")
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How much of the measured data a model covers.
@@ -973,11 +991,17 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         mets = mets[: options["max_metabolites"]]
     metabolome = metabolome.loc[strains, mets]
     model = options["model"] or default_model()
+    condition = options["condition"] or default_condition(model)
+    known = [c.id for c in load_model(model).conditions]
+    if condition not in known:
+        raise TaskOptionError(str(UnknownNameError(f"condition of model {model!r}", condition, known)))
     asked = [n.strip() for n in str(options["predictors"]).split(",")]
     mech = any(issubclass(PREDICTORS[n], ProteomeInput) for n in asked if n in PREDICTORS)
     se = zelezniak2018_proteome_standard_errors(root) if options["denoise"] and mech else None
     try:
-        predictors = make_predictors(options["predictors"], seed=options["seed"], model=model, standard_errors=se)
+        predictors = make_predictors(
+            options["predictors"], seed=options["seed"], model=model, condition=f"cond:{condition}", standard_errors=se
+        )
         res = cross_validate(predictors, proteome, metabolome, options["folds"], options["repeats"], options["seed"])
     except ValueError as err:
         raise TaskOptionError(str(err)) from None
@@ -1035,7 +1059,7 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         f"strain-grouped {res.folds}-fold CV x {res.repeats} repeats (seed {res.seed}), held-out predictions pooled "
         f"per repeat; table: median over metabolites, mean ± sd over repeats; sign accuracy over strains with "
         f"|measured log2 ratio| >= {SIGN_THRESHOLD}; 'metabolites with r': r defined in every repeat; "
-        f"s: fit + predict wall time; pooled held-out r is biased downwards for trained predictors (MeanEffect "
+        f"s: fit + predict wall time; mechanistic predictors under condition {condition}; pooled held-out r is biased downwards for trained predictors (MeanEffect "
         f"scores about -1/sqrt(held-out strains per fold), not 0: compare with it). Coverage: {cov.line()}"
         + (f" (species missing: {', '.join(cov.missing_species)})" if cov.missing_species else "")
         + "".join(f"; {p.name}: {p.report()}" for p in predictors if p.report())

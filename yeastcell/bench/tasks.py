@@ -520,6 +520,12 @@ register(
                 "model of the mechanistic predictors and the coverage line (default: yeast_central if present, "
                 "else yeast_core)",
             ),
+            "condition": Option(
+                str,
+                "",
+                "model condition of the mechanistic predictors (default: glucose_batch, glucose-repressed batch growth, "
+                "if the model defines it, else aerobic_clamped)",
+            ),
             "max_strains": Option(int, 0, "use a seeded random subset of this many strains (0: all)"),
             "max_metabolites": Option(int, 0, "use the first this many metabolites (0: all)"),
             "denoise": Option(

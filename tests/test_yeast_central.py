@@ -66,7 +66,9 @@ def ss(cell):
         base + yc.knockout("HIS3"),
         base + yc.knockout("LEU2"),
     ]
-    out = yc.steady_state_batch(cell, perts)
+    # a longer horizon than the default 1e5 min: with demands that saturate in their pools the
+    # zwf1 lane's integration needs it (its steady state exists; the default stops short of it)
+    out = yc.steady_state_batch(cell, perts, t_max=1e7)
     status = np.asarray(out.status)
     assert (status == 0).all(), dict(zip(LANES, status))
     conc = np.asarray(out.conc)
@@ -204,7 +206,10 @@ def batch_ss(cell):
     assert (np.asarray(out.status) == 0).all(), np.asarray(out.status)
     sid, rid = list(out.species_ids), list(out.reaction_ids)
     return [
-        {"c": dict(zip(sid, map(float, np.asarray(out.conc)[k]))), "v": dict(zip(rid, map(float, np.asarray(out.flux)[k])))}
+        {
+            "c": dict(zip(sid, map(float, np.asarray(out.conc)[k]))),
+            "v": dict(zip(rid, map(float, np.asarray(out.flux)[k]))),
+        }
         for k in range(len(perts))
     ]
 

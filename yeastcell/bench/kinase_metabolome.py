@@ -1059,7 +1059,8 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         f"strain-grouped {res.folds}-fold CV x {res.repeats} repeats (seed {res.seed}), held-out predictions pooled "
         f"per repeat; table: median over metabolites, mean ± sd over repeats; sign accuracy over strains with "
         f"|measured log2 ratio| >= {SIGN_THRESHOLD}; 'metabolites with r': r defined in every repeat; "
-        f"s: fit + predict wall time; mechanistic predictors under condition {condition}; pooled held-out r is biased downwards for trained predictors (MeanEffect "
+        f"s: fit + predict wall time; mechanistic predictors under condition {condition}; "
+        f"pooled held-out r is biased downwards for trained predictors (MeanEffect "
         f"scores about -1/sqrt(held-out strains per fold), not 0: compare with it). Coverage: {cov.line()}"
         + (f" (species missing: {', '.join(cov.missing_species)})" if cov.missing_species else "")
         + "".join(f"; {p.name}: {p.report()}" for p in predictors if p.report())

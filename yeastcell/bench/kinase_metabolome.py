@@ -295,6 +295,9 @@ class Mechanistic(ProteomeInput, Predictor):
     """
 
     name = "Mechanistic"
+    #: steady-state horizon (min): longer than `yeastcell.predict`'s default 1e5, which stops short of
+    #: the steady state of some strains whose demands answer a supply shortfall by a slow pool change
+    t_max = 1e7
 
     def __init__(
         self, model: str | None = None, condition: str = "aerobic_clamped", parameters=None, standard_errors=None
@@ -333,6 +336,7 @@ class Mechanistic(ProteomeInput, Predictor):
             parameters=self.parameters,
             observables=extra,
             progress=False,
+            t_max=self.t_max,
         )
         ds = out.dataset
         for s, label, ok in zip(out.strains, out.conditions, out.ok):

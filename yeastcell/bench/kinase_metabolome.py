@@ -295,9 +295,9 @@ class Mechanistic(ProteomeInput, Predictor):
     """
 
     name = "Mechanistic"
-    #: steady-state horizon (min): longer than `yeastcell.predict`'s default 1e5, which stops short of
-    #: the steady state of some strains whose demands answer a supply shortfall by a slow pool change
-    t_max = 1e7
+    #: steady-state horizon (min), `yeastcell.predict`'s default. 1e7 was tried (2026-12-08): 15 of 75
+    #: strains without a steady state instead of 11 (docs/kinase_knockouts.md)
+    t_max = 1e5
 
     def __init__(
         self, model: str | None = None, condition: str = "aerobic_clamped", parameters=None, standard_errors=None

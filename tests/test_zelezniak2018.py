@@ -322,6 +322,7 @@ def test_task_runs_from_the_registry(tmp_path):
     assert not any("|" in c for c in res.columns)  # the header stays one markdown table row
     assert "40 knockout strains" in res.notes and "of 12 measured metabolites map" in res.notes
     assert "model yeast_core" in res.notes and "measured proteins are its genes" in res.notes
+    assert "under condition aerobic_clamped" in res.notes  # yeast_core has no glucose_batch
     assert math.isnan(res.metrics["median_pearson_NoChange"])
     opts = {"max_metabolites": 6, "predictors": "NoChange,MeanEffect", "figure": str(fig)}
     res = run_task("kinase_metabolome", {**opts, "figure_predictors": "NoChange,MeanEffect"}, quick=True)
@@ -330,6 +331,14 @@ def test_task_runs_from_the_registry(tmp_path):
 
     with pytest.raises(TaskOptionError, match="Ridge"):  # the default figure pair is not in the run
         run_task("kinase_metabolome", opts, quick=True)
+    with pytest.raises(TaskOptionError, match="glucose_bacth.*glucose_batch"):  # close matches
+        run_task("kinase_metabolome", {**opts, "condition": "glucose_bacth"}, quick=True)
+
+
+def test_reference_condition_is_the_glucose_repressed_batch_where_defined():
+    assert km.default_condition("yeast_central") == "glucose_batch"
+    assert km.default_condition("yeast_central_cell") == "glucose_batch"
+    assert km.default_condition("yeast_core") == "aerobic_clamped"
 
 
 def test_hybrid_residual_fit_recovers_rate_corrections_from_masked_data():

@@ -6,6 +6,7 @@ Every error names the file, the item and the problem, e.g.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -219,7 +220,7 @@ class _Builder:
         self.path = self.root
         observables = self._observables(species, parameters, reactions)
         moieties = self._moieties(species, reactions, compartments)
-        conditions = self._conditions(species)
+        conditions = self._conditions(species, parameters, reactions)
         return ModelSpec(
             id=meta["id"],
             name=str(meta.get("name", meta["id"])),
@@ -526,7 +527,24 @@ class _Builder:
             out.append(Moiety(str(mid), _frozen({k: float(v) for k, v in members.items()})))
         return out
 
-    def _conditions(self, species) -> list[ConditionSpec]:
+    def _condition_scale(self, item: str, m, parameters, reactions) -> Mapping[str, float]:
+        """A condition's ``scale:`` mapping {parameter: positive factor}; a parameter is a global
+        parameter id or ``REACTION.NAME`` of a rate-law parameter of that reaction."""
+        if not isinstance(m, Mapping):
+            self.fail(item, f"scale: must be a mapping of parameter -> factor, got {type(m).__name__}")
+        laws = {r.id: r.rate_law.parameters for r in reactions}
+        out = {}
+        for name, v in m.items():
+            rid, _, pname = str(name).partition(".")
+            known = name in parameters if not pname else (rid in laws and pname in laws[rid])
+            if not known:
+                self.fail(item, f"scale: unknown parameter {name!r} (a global parameter id or REACTION.NAME)")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                self.fail(item, f"scale: factor of {name!r} must be a positive number, got {v!r}")
+            out[str(name)] = float(v)
+        return _frozen(out)
+
+    def _conditions(self, species, parameters, reactions) -> list[ConditionSpec]:
         out = []
         seen: dict[str, Path] = {}
         for i, e in enumerate(self._list("conditions")):
@@ -546,6 +564,7 @@ class _Builder:
                     if not isinstance(v, (int, float)) or v < 0:
                         self.fail(item, f"{key}: {s!r} must be a non-negative concentration in mM, got {v!r}")
                 maps[key] = _frozen({s: float(v) for s, v in m.items()})
+            scale = self._condition_scale(item, e.get("scale") or {}, parameters, reactions)
             self._source(e.get("source"), item, required=False)
-            out.append(ConditionSpec(cid, e.get("name"), maps["clamp"], maps["initial"], e.get("source")))
+            out.append(ConditionSpec(cid, e.get("name"), maps["clamp"], maps["initial"], e.get("source"), scale))
         return out

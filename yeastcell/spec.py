@@ -160,13 +160,17 @@ class Moiety:
 
 @dataclass(frozen=True)
 class ConditionSpec:
-    """A named experimental condition shipped with a model: clamps and initial overrides (mM)."""
+    """A named experimental condition shipped with a model: clamps and initial overrides (mM), and
+    `scale`: dimensionless factors on parameters for this condition (``{"RESP.Vmax": 2.0}``: a
+    global parameter id or ``REACTION.NAME`` of a rate-law parameter), e.g. a capacity that differs
+    between growth conditions."""
 
     id: str
     name: str | None = None
     clamp: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     initial: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     source: str | None = None
+    scale: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ subunits Tpk1/2/3, the HOG pathway kinases Ssk2, Pbs2, Hog1 and Hog1's target Rc
 ``yeast_central_cell``). For those strains this task asks the model, **without the strain's
 measured proteome**, for the knockout's steady state (`yeastcell.predict` with no proteome: the
 deleted gene's protein set to 0, everything else follows from the mechanism) under one condition
-(default ``aerobic_clamped``: 2 % glucose held constant, aerobic, early exponential growth; the
-closest model condition to the paper's exponential-phase batch cultures in synthetic minimal
-medium with 2 % glucose) and compares the sign of the predicted log2 ratio to the wild type with
+(default: ``glucose_batch`` where the model defines it, glucose-repressed exponential batch growth
+on 2 % glucose held constant, the paper's exponential-phase batch cultures in synthetic minimal
+medium with 2 % glucose; else ``aerobic_clamped``; docs/kinase_knockouts.md) and compares the sign of the predicted log2 ratio to the wild type with
 the measured one, for
 
 * every measured metabolite the model maps (whole-cell totals of the metabolite map,
@@ -52,7 +52,7 @@ from ..models import available_models
 from ..predict import predict
 from ..refdata import reference_data_dir
 from ..studies.zelezniak2018 import read_zelezniak2018_proteome, zelezniak2018_metabolite_matrix
-from .kinase_metabolome import SIGN_THRESHOLD, _pearson, metabolite_totals
+from .kinase_metabolome import REFERENCE_CONDITIONS, SIGN_THRESHOLD, _pearson, metabolite_totals
 from .task import TaskOptionError, TaskResult
 
 if TYPE_CHECKING:
@@ -273,6 +273,8 @@ def kinase_direction_result(options: Mapping[str, Any]) -> TaskResult:
     metabolome = zelezniak2018_metabolite_matrix(root, assays="mean")
     all_strains = sorted(set(proteome.index) | set(metabolome.index))
     strains = model_knockout_strains(spec, all_strains)
+    known = [c.id for c in spec.conditions]
+    condition = options["condition"] or next((c for c in REFERENCE_CONDITIONS if c in known), "aerobic_clamped")
     if not strains:
         raise TaskOptionError(f"model {model!r} has none of the {len(all_strains)} deleted genes of the data")
     try:
@@ -281,7 +283,7 @@ def kinase_direction_result(options: Mapping[str, Any]) -> TaskResult:
             strains,
             list(metabolome.columns),
             list(proteome.columns),
-            condition=options["condition"],
+            condition=condition,
         )
     except (SimulationInputError, SolverError, ValueError) as err:  # e.g. no wild-type steady state
         raise TaskOptionError(str(err)) from None

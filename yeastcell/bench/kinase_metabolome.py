@@ -295,6 +295,9 @@ class Mechanistic(ProteomeInput, Predictor):
     """
 
     name = "Mechanistic"
+    #: steady-state horizon (min), `yeastcell.predict`'s default. 1e7 was tried (2026-12-08): 15 of 75
+    #: strains without a steady state instead of 11 (docs/kinase_knockouts.md)
+    t_max = 1e5
 
     def __init__(
         self, model: str | None = None, condition: str = "aerobic_clamped", parameters=None, standard_errors=None
@@ -333,6 +336,7 @@ class Mechanistic(ProteomeInput, Predictor):
             parameters=self.parameters,
             observables=extra,
             progress=False,
+            t_max=self.t_max,
         )
         ds = out.dataset
         for s, label, ok in zip(out.strains, out.conditions, out.ok):
@@ -849,6 +853,24 @@ def default_model() -> str:
     return "yeast_central" if "yeast_central" in available_models() else "yeast_core"
 
 
+REFERENCE_CONDITIONS = ("glucose_batch", "aerobic_clamped")
+
+
+def default_condition(model: str) -> str:
+    """The reference condition of the mechanistic predictors for `model`: the first of
+    `REFERENCE_CONDITIONS` the model defines (``glucose_batch``, glucose-repressed batch growth,
+    docs/kinase_knockouts.md; else ``aerobic_clamped``).
+
+    Raises:
+        ModelFileError: the model cannot be loaded. TaskOptionError: it defines neither condition.
+    """
+    names = {c.id for c in load_model(model).conditions}
+    for c in REFERENCE_CONDITIONS:
+        if c in names:
+            return c
+    raise TaskOptionError(f"model {model!r} defines none of the conditions {', '.join(REFERENCE_CONDITIONS)}")
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How much of the measured data a model covers.
@@ -973,11 +995,17 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         mets = mets[: options["max_metabolites"]]
     metabolome = metabolome.loc[strains, mets]
     model = options["model"] or default_model()
+    condition = options["condition"] or default_condition(model)
+    known = [c.id for c in load_model(model).conditions]
+    if condition not in known:
+        raise TaskOptionError(str(UnknownNameError(f"condition of model {model!r}", condition, known)))
     asked = [n.strip() for n in str(options["predictors"]).split(",")]
     mech = any(issubclass(PREDICTORS[n], ProteomeInput) for n in asked if n in PREDICTORS)
     se = zelezniak2018_proteome_standard_errors(root) if options["denoise"] and mech else None
     try:
-        predictors = make_predictors(options["predictors"], seed=options["seed"], model=model, standard_errors=se)
+        predictors = make_predictors(
+            options["predictors"], seed=options["seed"], model=model, condition=f"cond:{condition}", standard_errors=se
+        )
         res = cross_validate(predictors, proteome, metabolome, options["folds"], options["repeats"], options["seed"])
     except ValueError as err:
         raise TaskOptionError(str(err)) from None
@@ -1035,7 +1063,8 @@ def kinase_metabolome_result(options: Mapping[str, Any]) -> TaskResult:
         f"strain-grouped {res.folds}-fold CV x {res.repeats} repeats (seed {res.seed}), held-out predictions pooled "
         f"per repeat; table: median over metabolites, mean ± sd over repeats; sign accuracy over strains with "
         f"|measured log2 ratio| >= {SIGN_THRESHOLD}; 'metabolites with r': r defined in every repeat; "
-        f"s: fit + predict wall time; pooled held-out r is biased downwards for trained predictors (MeanEffect "
+        f"s: fit + predict wall time; mechanistic predictors under condition {condition}; "
+        f"pooled held-out r is biased downwards for trained predictors (MeanEffect "
         f"scores about -1/sqrt(held-out strains per fold), not 0: compare with it). Coverage: {cov.line()}"
         + (f" (species missing: {', '.join(cov.missing_species)})" if cov.missing_species else "")
         + "".join(f"; {p.name}: {p.report()}" for p in predictors if p.report())

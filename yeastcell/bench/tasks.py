@@ -520,6 +520,12 @@ register(
                 "model of the mechanistic predictors and the coverage line (default: yeast_central if present, "
                 "else yeast_core)",
             ),
+            "condition": Option(
+                str,
+                "",
+                "model condition of the mechanistic predictors (default: glucose_batch, glucose-repressed batch growth, "
+                "if the model defines it, else aerobic_clamped)",
+            ),
             "max_strains": Option(int, 0, "use a seeded random subset of this many strains (0: all)"),
             "max_metabolites": Option(int, 0, "use the first this many metabolites (0: all)"),
             "denoise": Option(
@@ -571,7 +577,12 @@ register(
             "model": Option(
                 str, "", "model (default: yeast_central_cell if present, else yeast_cell); must have the deleted genes"
             ),
-            "condition": Option(str, "aerobic_clamped", "model condition of the steady states (2 % glucose, aerobic)"),
+            "condition": Option(
+                str,
+                "",
+                "model condition of the steady states (default: glucose_batch, glucose-repressed batch growth on 2 % "
+                "glucose, if the model defines it, else aerobic_clamped)",
+            ),
             "threshold": Option(float, 0.5, "|measured log2 ratio| from which a sign is scored"),
             "min_predicted": Option(float, 1e-3, "|predicted log2 ratio| below which the model calls no change"),
         },

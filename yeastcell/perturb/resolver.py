@@ -152,9 +152,11 @@ def _resolve_arrays(
             if p.name not in spec:
                 raise UnknownNameError("condition", p.name, spec)
             c = spec[p.name]
-            return [SetConcentration(s, v, False) for s, v in c.initial.items()] + [
-                SetConcentration(s, v, True) for s, v in c.clamp.items()
-            ]
+            return (
+                [SetConcentration(s, v, False) for s, v in c.initial.items()]
+                + [SetConcentration(s, v, True) for s, v in c.clamp.items()]
+                + [SetParameter(name, f, PARAM_SCALE) for name, f in c.scale.items()]
+            )
         return [p]
 
     for p in [q for part in parts for q in expand(part)]:
@@ -248,9 +250,19 @@ def count_events(perturbation: Perturbation | None) -> int:
     return sum(n(p) for p in (flatten(perturbation) if perturbation is not None else ()))
 
 
-def count_parameters(perturbation: Perturbation | None) -> int:
-    """Number of parameter-change slots a perturbation needs."""
-    return sum(isinstance(p, SetParameter) for p in (flatten(perturbation) if perturbation is not None else ()))
+def count_parameters(perturbation: Perturbation | None, cell=None) -> int:
+    """Number of parameter-change slots a perturbation needs; with `cell`, a named condition's
+    ``scale:`` entries count too (without it they are not known and count 0)."""
+    conditions = {c.id: c for c in cell.spec.conditions} if cell is not None and cell.spec is not None else {}
+
+    def n(p) -> int:
+        if isinstance(p, SetParameter):
+            return 1
+        if isinstance(p, NamedCondition) and p.name in conditions:
+            return len(conditions[p.name].scale)
+        return 0
+
+    return sum(n(p) for p in (flatten(perturbation) if perturbation is not None else ()))
 
 
 def resolve_batch(cell, perturbations: Sequence[Perturbation]) -> Condition:
@@ -262,7 +274,7 @@ def resolve_batch(cell, perturbations: Sequence[Perturbation]) -> Condition:
     if len(perturbations) == 0:
         raise PerturbationError("empty batch of perturbations")
     k = max(count_events(p) for p in perturbations)
-    m = max(count_parameters(p) for p in perturbations)
+    m = max(count_parameters(p, cell) for p in perturbations)
     c0_ref = np.asarray(cell.c0)
     lanes = [_resolve_arrays(cell, p, k, m, c0_ref) for p in perturbations]
     return Condition(**{f: jnp.asarray(np.stack([lane[f] for lane in lanes])) for f in lanes[0]})

@@ -333,26 +333,23 @@ def _rev(eqn, operands, n):
     return [_make(eqn, *_both(lambda a, e: np.flip(a, axis=dims), operands[0], n))]
 
 
-def _concatenate(eqn, operands, n):
-    axis = eqn.params["dimension"]
+def _joined(join, axis, eqn, operands, n):
+    """Concatenate or stack (`join`) the operands' dependencies and, when all known, values."""
     dep = None
     if any(o.dep is not None for o in operands):
-        dep = np.concatenate([_full(o, n) for o in operands], axis=axis)
+        dep = join([_full(o, n) for o in operands], axis=axis)
     val = None
     if all(o.val is not None for o in operands):
-        val = np.concatenate([o.val for o in operands], axis=axis)
+        val = join([o.val for o in operands], axis=axis)
     return [_make(eqn, dep, val)]
+
+
+def _concatenate(eqn, operands, n):
+    return _joined(np.concatenate, eqn.params["dimension"], eqn, operands, n)
 
 
 def _stack(eqn, operands, n):
-    axis = eqn.params["axis"]
-    dep = None
-    if any(o.dep is not None for o in operands):
-        dep = np.stack([_full(o, n) for o in operands], axis=axis)
-    val = None
-    if all(o.val is not None for o in operands):
-        val = np.stack([o.val for o in operands], axis=axis)
-    return [_make(eqn, dep, val)]
+    return _joined(np.stack, eqn.params["axis"], eqn, operands, n)
 
 
 def _split(eqn, operands, n):

@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 from ..exceptions import UnknownNameError
@@ -189,7 +190,14 @@ def run_dataset(
                 chosen = series_readouts(series, td, drives[choice.driver], split.train, choice.ahead, True)
             results[HYBRID_SELECTED].append(scores(chosen, series, split))
             fitted_params.append(fres.parameters)
-            log(f"{series.name} / {split.name} / seed {seed}: {time.perf_counter() - t0:.0f} s")
+            # every fit traces new closures: their compiled programs pile up (each holds memory mappings of
+            # its machine code) until the process meets the kernel's map limit (vm.max_map_count, 65530 by
+            # default; LLVM then fails with "Cannot allocate memory" with plenty of RAM free, 2026-12-08)
+            jax.clear_caches()
+            log(
+                f"{series.name} / {split.name} / seed {seed}: {time.perf_counter() - t0:.0f} s"
+                + (f"; {n} memory mappings" if (n := _mapped_regions()) is not None else "")
+            )
         best = {}
         for p in PREDICTORS:
             r = results[p]
@@ -246,6 +254,15 @@ def readout_predictions(
     ros = fit_series_readouts(series, td, drive, train, ahead=True)
     free = series_readouts(series, td, drive, train, True, assimilate=False, readouts=ros)
     return free, series_readouts(series, td, drive, train, True, assimilate=True, readouts=ros)
+
+
+def _mapped_regions() -> int | None:
+    """Memory mappings of this process (Linux: lines of /proc/self/maps), None elsewhere."""
+    try:
+        with open("/proc/self/maps", "rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return None
 
 
 def _cell(series: ForecastSeries):

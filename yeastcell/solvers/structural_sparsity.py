@@ -485,6 +485,19 @@ def _dot_general(eqn, operands, n):
 # ------------------------------------------------------------------ indexing
 
 
+def _window_starts(indices: np.ndarray, shape: tuple, window_dims: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Index grid of a gather's output or a scatter's update of `shape`, and per element the start
+    index vector it uses (`indices` at its position along the dimensions outside `window_dims`)."""
+    grid = np.indices(shape) if shape else np.zeros((0,), dtype=int)
+    batch_dims = [d for d in range(len(shape)) if d not in window_dims]
+    starts = (
+        indices[tuple(grid[d] for d in batch_dims)]
+        if batch_dims
+        else np.broadcast_to(indices, (*shape, indices.shape[-1]))
+    )
+    return grid, starts
+
+
 def _gather_positions(eqn, operand_shape, indices: np.ndarray):
     """For each output element: the operand position it reads (tuple of index arrays) and whether it
     is in bounds (False: the fill value), following XLA's gather semantics."""
@@ -493,14 +506,8 @@ def _gather_positions(eqn, operand_shape, indices: np.ndarray):
         return None
     slice_sizes = eqn.params["slice_sizes"]
     shape, _ = _out(eqn)
-    grid = np.indices(shape, sparse=False) if shape else np.zeros((0,), dtype=int)
     offset_dims = tuple(dn.offset_dims)
-    batch_dims = [d for d in range(len(shape)) if d not in offset_dims]
-    starts = (
-        indices[tuple(grid[d] for d in batch_dims)]
-        if batch_dims
-        else np.broadcast_to(indices, (*shape, indices.shape[-1]))
-    )
+    grid, starts = _window_starts(indices, shape, offset_dims)
     window = [d for d in range(len(operand_shape)) if d not in dn.collapsed_slice_dims]
     pos = [np.zeros(shape, dtype=np.int64) for _ in operand_shape]
     ok = np.ones(shape, dtype=bool)
@@ -545,14 +552,8 @@ def _scatter(eqn, operands, n):
         return _fallback(eqn, operands, n)
     indices = np.asarray(idx.val)
     ushape = upd.shape
-    grid = np.indices(ushape) if ushape else np.zeros((0,), dtype=int)
     window_dims = tuple(dn.update_window_dims)
-    scatter_dims = [d for d in range(len(ushape)) if d not in window_dims]
-    starts = (
-        indices[tuple(grid[d] for d in scatter_dims)]
-        if scatter_dims
-        else np.broadcast_to(indices, (*ushape, indices.shape[-1]))
-    )
+    grid, starts = _window_starts(indices, ushape, window_dims)
     window = [d for d in range(len(x.shape)) if d not in dn.inserted_window_dims]
     pos = [np.zeros(ushape, dtype=np.int64) for _ in x.shape]
     for k, d in enumerate(dn.scatter_dims_to_operand_dims):

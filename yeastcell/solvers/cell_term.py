@@ -37,9 +37,24 @@ class CellTerm(diffrax.ODETerm):
         sparse LU of `Rodas4P` plans its elimination on."""
         return _jacobian_plan(self.cell.spec).w_pattern
 
+    def _rates(self, args):
+        """The flux vector as a function of (dynamic state, time) under `args`, the dynamic indices
+        and the Jacobian plan."""
+        cell = self.cell
+        c_full, clamp, rate_scale, *factor = args
+
+        def v(xx, tt):
+            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), tt, rate_scale, *factor)
+
+        return v, np.asarray(cell.dynamic, dtype=int), _jacobian_plan(cell.spec)
+
     def jacobian(self, t, x, args):
-        """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic)."""
-        return self.linearise(t, x, args)[2]
+        """∂(dx/dt)/∂x (1/min), shape (n_dynamic, n_dynamic): one forward-mode product per column
+        colour of ∂v/∂x (the batched BDF's Jacobian refresh; `linearise` also gives f and ∂f/∂t)."""
+        v, dyn, plan = self._rates(args)
+        seeds = jnp.asarray(plan.seeds, dtype=x.dtype)
+        compressed = jax.vmap(lambda s: jax.jvp(lambda xx: v(xx, t), (x,), (s,))[1])(seeds)
+        return jnp.where(args[1][dyn][:, None], 0.0, plan.assemble(self.cell.N[dyn], compressed))
 
     def linearise(self, t, x, args):
         """(dx/dt, ∂(dx/dt)/∂t, ∂(dx/dt)/∂x) at (t, x) from ONE evaluation of the rates: a forward-mode
@@ -50,19 +65,13 @@ class CellTerm(diffrax.ODETerm):
         twice in the compiled step besides the stage loop's copy, and XLA compiles each copy.
         """
         cell = self.cell
-        c_full, clamp, rate_scale, *factor = args
-        dyn = np.asarray(cell.dynamic, dtype=int)
-        plan = _jacobian_plan(cell.spec)
-
-        def v(xx, tt):
-            return cell.fluxes(with_dynamic(cell.dynamic, c_full, xx), tt, rate_scale, *factor)
-
+        v, dyn, plan = self._rates(args)
         seeds = jnp.asarray(plan.seeds, dtype=x.dtype)
         x_seeds = jnp.concatenate([seeds, jnp.zeros((1, x.shape[0]), dtype=x.dtype)])  # + one seed for t
         t_seeds = jnp.zeros(x_seeds.shape[0], dtype=x.dtype).at[-1].set(1.0)
         t = jnp.asarray(t, dtype=x.dtype)
         v0, tangents = jax.vmap(lambda sx, st: jax.jvp(v, (x, t), (sx, st)), out_axes=(None, 0))(x_seeds, t_seeds)
-        clamped = clamp[dyn]
+        clamped = args[1][dyn]
         f0 = jnp.where(clamped, 0.0, cell.dynamic_change(v0))
         dT = jnp.where(clamped, 0.0, cell.dynamic_change(tangents[-1]))
         J = jnp.where(clamped[:, None], 0.0, plan.assemble(cell.N[dyn], tangents[:-1]))

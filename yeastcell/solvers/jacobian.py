@@ -41,17 +41,22 @@ def flux_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
     on the whole cell); call it outside `jax.ensure_compile_time_eval`, which would run every
     operation on constants eagerly.
     """
+    return _cell_pattern(
+        cell,
+        lambda c, x, t, rate_scale: c.fluxes(with_dynamic(c.dynamic, c.c0, x), t, rate_scale),
+        np.float64(0.0),
+        np.ones(cell.n_reactions),
+    )
+
+
+def _cell_pattern(cell, fn, *args) -> tuple[tuple[bool, ...], ...]:
+    """Structural pattern of ``fn(cell, x, *args)`` in the dynamic state x, for any values of the
+    cell's arrays and of `args` (`yeastcell.solvers.structural_sparsity.jacobian_pattern`)."""
     from .structural_sparsity import jacobian_pattern  # not imported on a first result from the program store
 
-    dyn = np.asarray(cell.dynamic, dtype=int)
     arrays, static = eqx.partition(cell, eqx.is_array)
-
-    def rates(x, arrays, t, rate_scale):
-        c = eqx.combine(arrays, static)
-        return c.fluxes(with_dynamic(c.dynamic, c.c0, x), t, rate_scale)
-
-    x0 = np.asarray(cell.c0)[dyn]
-    pattern = jacobian_pattern(rates, x0, arrays, np.float64(0.0), np.ones(cell.n_reactions))
+    x0 = np.asarray(cell.c0)[np.asarray(cell.dynamic, dtype=int)]
+    pattern = jacobian_pattern(lambda x, arrays, *a: fn(eqx.combine(arrays, static), x, *a), x0, arrays, *args)
     return tuple(tuple(bool(b) for b in row) for row in pattern)
 
 
@@ -131,16 +136,10 @@ def jacobian_sparsity(cell) -> tuple[tuple[bool, ...], ...]:
     Structural, as `flux_sparsity`: it holds for any state, clamps, rate scales and parameter
     values (`yeastcell.solvers.structural_sparsity`), and needs no compile.
     """
-    from .structural_sparsity import jacobian_pattern
-
-    dyn = np.asarray(cell.dynamic, dtype=int)
-    arrays, static = eqx.partition(cell, eqx.is_array)
-
-    def rhs(x, arrays, t, clamp, rate_scale):
-        c = eqx.combine(arrays, static)
-        return c.rhs(t, x, c.c0, clamp, rate_scale)
-
-    clamp = np.zeros(cell.n_species, dtype=bool)
-    x0 = np.asarray(cell.c0)[dyn]
-    pattern = jacobian_pattern(rhs, x0, arrays, np.float64(0.0), clamp, np.ones(cell.n_reactions))
-    return tuple(tuple(bool(v) for v in row) for row in pattern)
+    return _cell_pattern(
+        cell,
+        lambda c, x, t, clamp, rate_scale: c.rhs(t, x, c.c0, clamp, rate_scale),
+        np.float64(0.0),
+        np.zeros(cell.n_species, dtype=bool),
+        np.ones(cell.n_reactions),
+    )

@@ -29,7 +29,7 @@ propagated with NumPy (only operations on trace-time constants: index arithmetic
 matrices), so nothing is compiled or run by XLA; where NumPy and XLA may disagree the value is taken
 as unknown (a wrong known index would move a dependency): float-to-integer casts out of range or of
 NaN (XLA saturates), integer division or remainder by zero, index values beyond int32, a set that
-writes one element twice, a scatter window partly out of bounds, `.at[].apply`.
+writes one element twice, a scatter window partly out of bounds, `.at[].apply`, exp and log.
 
 Used for the flux Jacobian of a concentration cell (`yeastcell.solvers.jacobian.flux_sparsity`) and
 the state Jacobian of an SBML cell (`yeastcell.solvers.sbml_bdf.state_pattern`), replacing samples
@@ -203,8 +203,8 @@ _NUMPY_ELEMENTWISE: dict[str, Callable] = {
     "copy_p": np.array,
 }
 
-_ELEMENTWISE = set(_NUMPY_ELEMENTWISE) | {  # (values of the others unknown; exp, log and the
-    # like are rounded differently by NumPy and XLA: exp(log(8) / log(2)) cast to int may be 3 or 2)
+_ELEMENTWISE = set(_NUMPY_ELEMENTWISE) | {  # (values of the others unknown; XLA's CPU exp and log
+    # round differently from NumPy's: floor(exp(log 5)) is 5 there and 4 in NumPy)
     "exp",
     "log",
     "div",

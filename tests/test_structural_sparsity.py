@@ -23,6 +23,22 @@ from yeastcell.solvers.sbml_bdf import state_pattern
 from yeastcell.solvers.structural_sparsity import jacobian_pattern
 
 X = np.array([0.5, 1.5, 2.0, 3.0, 4.5])
+
+
+@jax.custom_jvp
+def _surrogate(x, y):
+    """Returns x; its JVP rule also reads y's tangent (a surrogate derivative)."""
+    return x
+
+
+_surrogate.defjvp(lambda primals, tangents: (primals[0], tangents[0] + tangents[1]))
+
+
+def _gather_one(x, index: np.ndarray, mode: str):
+    dn = lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+    return lax.gather(x, index.reshape(1, 1), dn, (1,), mode=mode, fill_value=0.0 if mode == "fill" else None)
+
+
 CASES = {
     "gather": lambda x: x[np.array([1, 2, 2])] * x[0],
     "scatter_add": lambda x: x.at[np.array([1, 3])].add(x[:2] ** 2),
@@ -37,8 +53,44 @@ CASES = {
     "reshape_transpose": lambda x: jnp.stack([x, x[::-1]]).T.reshape(-1)[:5],
     "reductions": lambda x: jnp.concatenate([jnp.min(x[:2], keepdims=True), jnp.prod(x[2:4], keepdims=True)]),
     "dynamic_index": lambda x: x[jnp.argmax(x[:2])] * x[4] + 0 * x[:1],
+    # gaps found in review (each missed a dependency before its fix)
+    "bfloat16": lambda x: x.astype(jnp.bfloat16).astype(jnp.float64) * x[0],  # not np.inexact to NumPy
+    "scatter_apply_index": lambda x: x[jnp.array([0, 1, 2]).at[0].apply(lambda v: v + 3)],  # not a set
+    "float_to_int_saturates": lambda x: x[jnp.array([1e10, 0.0]).astype(jnp.int32)[0]] + 0 * x,
+    "nan_to_int": lambda x: x[jnp.array([jnp.nan, 0.0]).astype(jnp.int32)[0] + 3] + 0 * x,
+    "gather_fill_int32_wrap": lambda x: _gather_one(x, np.array([2**32 + 1]), "fill") + 0 * x[:1],
+    "gather_clip_uint64": lambda x: _gather_one(x, np.array([2**63 + 5], dtype=np.uint64), "clip") + 0 * x[:1],
+    "custom_jvp_rule": lambda x: _surrogate(x[:2], x[3:]),
+    # rules without a case before
+    "select_state_predicate": lambda x: jnp.where(x > 1.0, x[::-1], x**2),
+    "dot_both_sides": lambda x: jnp.outer(x[:2], x[2:4]).ravel()[:4] + jnp.dot(x[:2], x[3:]),
+    "dot_batch": lambda x: jnp.einsum(
+        "bi,bij->bj", x[:4].reshape(2, 2), jnp.stack([x[:4], x[1:]]).reshape(2, 2, 2)
+    ).ravel(),
+    "dynamic_update_slice": lambda x: lax.dynamic_update_slice(x, x[:2] * x[4], (jnp.argmax(x).astype(jnp.int32),)),
+    "scatter_sub_max": lambda x: x.at[np.array([1, 3])].subtract(x[:2] ** 2).at[np.array([0, 0])].max(x[3:]),
+    "switch_loops": lambda x: lax.switch(
+        jnp.argmax(x[:3]),
+        [lambda: x * x[0], lambda: lax.fori_loop(0, 3, lambda i, c: c.at[i].set(c[i + 1] * c[0]), x), lambda: x[::-1]],
+    ),
+    "scan_reverse": lambda x: lax.scan(lambda c, xi: (c * xi, c + xi), x[0], x[1:], reverse=True)[1],
+    "sort_cummax": lambda x: jnp.sort(x[:3]) + lax.cummax(x[2:], reverse=True),
+    "calls": lambda x: jax.checkpoint(lambda y: jnp.sin(y) * jax.nn.relu(y[0]))(jax.device_put(x)) + jax.nn.softmax(x),
+    "stop_gradient": lambda x: lax.stop_gradient(x[::-1]) * x,
 }
-EXACT = {"gather", "scatter_add", "constant_matrix", "dynamic_slice", "cumsum_pad", "reshape_transpose", "reductions"}
+EXACT = {
+    "gather",
+    "scatter_add",
+    "constant_matrix",
+    "dynamic_slice",
+    "cumsum_pad",
+    "reshape_transpose",
+    "reductions",
+    "bfloat16",
+    "dot_both_sides",
+    "dot_batch",
+    "custom_jvp_rule",
+}
 
 
 def _nonzero(jac) -> np.ndarray:
@@ -54,12 +106,27 @@ def test_pattern_contains_the_jacobian_of_each_rule(name):
     pattern = jacobian_pattern(fn, X)
     rng = np.random.default_rng(0)
     seen = np.zeros_like(pattern)
+    jac = jax.jit(jax.jacfwd(fn))  # jitted, as a solver runs it (JAX folds some constants while tracing)
     for _ in range(3):
-        seen |= _nonzero(jax.jacfwd(fn)(jnp.asarray(X * rng.uniform(0.5, 2.0, X.size))))
+        seen |= _nonzero(jac(jnp.asarray(X * rng.uniform(0.5, 2.0, X.size))))
     assert pattern.shape == seen.shape
     assert not (seen & ~pattern).any(), f"{name}: missed {np.argwhere(seen & ~pattern).tolist()}"
     if name in EXACT:
         np.testing.assert_array_equal(pattern, seen)
+
+
+def test_stop_gradient_keeps_the_dependency():
+    """A solver differencing the right-hand side sees through `lax.stop_gradient` (jacfwd does not)."""
+    pattern = jacobian_pattern(lambda x: lax.stop_gradient(x[::-1]) * 2.0, X)
+    np.testing.assert_array_equal(pattern, np.eye(5, dtype=bool)[::-1])
+
+
+def test_undefined_integer_values_are_unknown():
+    """XLA leaves x / 0 and x % 0 on integers implementation-defined (and may trap compiling them, so
+    this is not compared with jacfwd): an index computed so is unknown, every entry may be read."""
+    for op in (lax.div, lax.rem, jnp.floor_divide):
+        pattern = jacobian_pattern(lambda x, op=op: x[op(jnp.array([4, 1]), jnp.array([0, 1]))[0]] + 0 * x[:1], X)
+        assert pattern.all(), op
 
 
 def test_arguments_are_unknown_values():

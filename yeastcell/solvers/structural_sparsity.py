@@ -16,14 +16,20 @@ The propagation is conservative, never exact by luck of the values:
   the function) move dependencies exactly; with indices that depend on the arguments, every output
   element takes the union over the whole operand;
 - `cond` takes the union over its branches, `while` and `scan` iterate their body's propagation to
-  a fixed point, calls (`jit`, custom derivatives) are entered;
+  a fixed point, calls (`jit`, `checkpoint`, `custom_vjp`) are entered; a `custom_jvp` function
+  takes the union of its own program and of its JVP rule's (which `jax.jacfwd` runs instead);
+- `stop_gradient` keeps its dependencies: a Jacobian of differences sees through it;
 - any other operation makes each of its outputs depend on everything any of its inputs depends on.
 
 Values that are not floating point (indices, booleans, comparisons) carry no dependencies: their
 derivatives are zero, as in JAX's own differentiation (a piecewise formula depends on the variables
-of both branches, not on those of its condition). Known values are propagated with NumPy (only
-operations on trace-time constants: index arithmetic, masks, constant matrices), so nothing is
-compiled or run by XLA.
+of both branches, not on those of its condition; a difference quotient across its switch is no
+derivative either). Floating point includes bfloat16 and the float8 types. Known values are
+propagated with NumPy (only operations on trace-time constants: index arithmetic, masks, constant
+matrices), so nothing is compiled or run by XLA; where NumPy and XLA may disagree the value is taken
+as unknown (a wrong known index would move a dependency): float-to-integer casts out of range or of
+NaN (XLA saturates), integer division or remainder by zero, index values beyond int32, a set that
+writes one element twice, a scatter window partly out of bounds, `.at[].apply`, exp and log.
 
 Used for the flux Jacobian of a concentration cell (`yeastcell.solvers.jacobian.flux_sparsity`) and
 the state Jacobian of an SBML cell (`yeastcell.solvers.sbml_bdf.state_pattern`), replacing samples
@@ -34,6 +40,7 @@ could miss a derivative that vanished at every sample, e.g. on one branch of a p
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,7 +91,9 @@ def jacobian_pattern(fn: Callable, x, *args) -> np.ndarray:
 
 
 def _is_float(dtype) -> bool:
-    return np.issubdtype(np.dtype(dtype), np.inexact)
+    """Floating or complex, JAX's own float types included (`np.issubdtype` says False for
+    bfloat16 and the float8 types, whose values would then lose their dependencies)."""
+    return bool(jax.dtypes.issubdtype(dtype, np.inexact))
 
 
 def _full(info: _Info, n: int) -> np.ndarray:
@@ -179,8 +188,6 @@ _NUMPY_ELEMENTWISE: dict[str, Callable] = {
     "floor": np.floor,
     "ceil": np.ceil,
     "sqrt": np.sqrt,
-    "exp": np.exp,
-    "log": np.log,
     "eq": np.equal,
     "ne": np.not_equal,
     "lt": np.less,
@@ -192,13 +199,16 @@ _NUMPY_ELEMENTWISE: dict[str, Callable] = {
     "xor": lambda a, b: np.logical_xor(a, b) if a.dtype == bool else np.bitwise_xor(a, b),
     "not": lambda a: np.logical_not(a) if a.dtype == bool else np.invert(a),
     "is_finite": np.isfinite,
-    "rem": np.fmod,
     "copy": np.array,
     "copy_p": np.array,
 }
 
-_ELEMENTWISE = set(_NUMPY_ELEMENTWISE) | {
+_ELEMENTWISE = set(_NUMPY_ELEMENTWISE) | {  # (values of the others unknown; XLA's CPU exp and log
+    # round differently from NumPy's: floor(exp(log 5)) is 5 there and 4 in NumPy)
+    "exp",
+    "log",
     "div",
+    "rem",
     "pow",
     "integer_pow",
     "square",
@@ -237,6 +247,15 @@ _ELEMENTWISE = set(_NUMPY_ELEMENTWISE) | {
     "conj",
     "stop_gradient",
     "optimization_barrier",
+    "polygamma",
+    "igamma",
+    "igammac",
+    "igamma_grad_a",
+    "random_gamma_grad",
+    "bessel_i0e",
+    "bessel_i1e",
+    "regularized_incomplete_beta",
+    "zeta",
 }
 
 
@@ -255,24 +274,45 @@ def _elementwise(eqn, operands: list[_Info], n: int) -> list[_Info]:
 
 
 def _elementwise_value(eqn, vals: list[np.ndarray]) -> Val:
+    """The value of an elementwise operation on known operands, None where NumPy could differ
+    from XLA (a wrong known value, used later as an index, would move a dependency)."""
+    try:
+        with np.errstate(all="ignore"):
+            return _numpy_value(eqn, vals)
+    except (ArithmeticError, ValueError, TypeError):  # e.g. an integer to a negative power
+        return None
+
+
+def _numpy_value(eqn, vals: list[np.ndarray]) -> Val:
     name = eqn.primitive.name
-    with np.errstate(all="ignore"):
-        if name in _NUMPY_ELEMENTWISE:
-            return _NUMPY_ELEMENTWISE[name](*vals)
-        if name == "div":
-            a, b = vals
-            if np.issubdtype(np.result_type(a, b), np.integer):
-                return np.where(b == 0, 0, np.trunc(a / np.where(b == 0, 1, b))).astype(np.result_type(a, b))
-            return np.divide(a, b)
-        if name == "select_n":
-            which, cases = vals[0], np.broadcast_arrays(*vals[1:])
-            return np.choose(which.astype(int), cases)
-        if name == "convert_element_type":
-            return vals[0].astype(eqn.params["new_dtype"])
-        if name == "clamp":
-            return np.clip(vals[1], vals[0], vals[2])
-        if name == "integer_pow":
-            return vals[0] ** eqn.params["y"]
+    if name in _NUMPY_ELEMENTWISE:
+        return _NUMPY_ELEMENTWISE[name](*vals)
+    if name in ("div", "rem"):
+        a, b = vals
+        if not np.issubdtype(np.result_type(a, b), np.integer):
+            return np.divide(a, b) if name == "div" else np.fmod(a, b)
+        # integers: quotient rounded toward zero, remainder with the dividend's sign, computed
+        # exactly (no float round trip); x / 0 and MIN / -1 are implementation-defined in XLA
+        out = np.dtype(_out(eqn)[1])
+        if (b == 0).any() or (np.issubdtype(out, np.signedinteger) and ((a == np.iinfo(out).min) & (b == -1)).any()):
+            return None
+        r = np.fmod(a, b)
+        return r if name == "rem" else (a - r) // b
+    if name == "select_n":
+        which, cases = vals[0], np.broadcast_arrays(*vals[1:])
+        return np.choose(which.astype(int), cases)
+    if name == "convert_element_type":
+        new, v = np.dtype(eqn.params["new_dtype"]), vals[0]
+        if _is_float(v.dtype) and np.issubdtype(new, np.integer):
+            # XLA saturates (NaN to 0) where NumPy's cast is undefined: unknown outside the range
+            info = np.iinfo(new)
+            if not (np.isfinite(v) & (v >= info.min) & (v < info.max)).all():
+                return None
+        return v.astype(new)
+    if name == "clamp":
+        return np.clip(vals[1], vals[0], vals[2])
+    if name == "integer_pow":
+        return vals[0] ** eqn.params["y"]
     return None
 
 
@@ -393,6 +433,11 @@ def _pad(eqn, operands, n):
     return [_make(eqn, dep, val)]
 
 
+def _device_put(eqn, operands, n):
+    """`jax.device_put` inside the function: each output is its operand."""
+    return [_make(eqn, o.dep, o.val, k) for k, o in enumerate(operands)]
+
+
 def _iota(eqn, operands, n):
     shape, dtype = _out(eqn)
     dim = eqn.params["dimension"]
@@ -419,7 +464,7 @@ def _reduce(eqn, operands, n):
     axes = tuple(eqn.params["axes"])
     dep = None if x.dep is None else x.dep.any(axis=axes)
     val = None
-    if x.val is not None:
+    if x.val is not None and x.val.size:  # (NumPy refuses an empty max, XLA gives -inf)
         name = eqn.primitive.name
         if name in ("argmax", "argmin"):
             val = _REDUCE_VALUE[name](x.val, axis=axes[0])
@@ -485,6 +530,13 @@ def _dot_general(eqn, operands, n):
 # ------------------------------------------------------------------ indexing
 
 
+def _plain_indices(indices: np.ndarray) -> bool:
+    """Index values that every lowering reads alike: within int32. (A FILL_OR_DROP gather first
+    converts them to int32 for a small operand, wrapping 2**32 + 1 to 1, and XLA clamps an
+    unsigned 2**63 + 5 as unsigned; larger values are taken as unknown.)"""
+    return not indices.size or bool((indices >= -(2**31)).all() and (indices < 2**31).all())
+
+
 def _window_starts(indices: np.ndarray, shape: tuple, window_dims: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Index grid of a gather's output or a scatter's update of `shape`, and per element the start
     index vector it uses (`indices` at its position along the dimensions outside `window_dims`)."""
@@ -529,7 +581,7 @@ def _gather_positions(eqn, operand_shape, indices: np.ndarray):
 def _gather(eqn, operands, n):
     x, idx = operands
     shape, dtype = _out(eqn)
-    if idx.val is None or x.shape == () or not shape:
+    if idx.val is None or x.shape == () or not shape or not _plain_indices(np.asarray(idx.val)):
         return _fallback(eqn, operands[:1], n)
     found = _gather_positions(eqn, x.shape, np.asarray(idx.val))
     if found is None:
@@ -539,16 +591,18 @@ def _gather(eqn, operands, n):
     if x.dep is not None:
         dep = x.dep[pos] & ok[..., None]
     val = None
-    if x.val is not None:
-        fill = eqn.params.get("fill_value")
-        val = np.where(ok, x.val[pos], 0 if fill is None else fill)
+    fill = eqn.params.get("fill_value")
+    if x.val is not None and (fill is not None or ok.all()):  # (`lax.gather` always sets a fill)
+        val = np.where(ok, x.val[pos], fill)
     return [_make(eqn, dep, val)]
 
 
 def _scatter(eqn, operands, n):
     x, idx, upd = operands[:3]
     dn = eqn.params["dimension_numbers"]
-    if idx.val is None or dn.operand_batching_dims or dn.scatter_indices_batching_dims:
+    if idx.val is None or not _plain_indices(np.asarray(idx.val)):
+        return _fallback(eqn, operands, n)
+    if dn.operand_batching_dims or dn.scatter_indices_batching_dims:
         return _fallback(eqn, operands, n)
     indices = np.asarray(idx.val)
     ushape = upd.shape
@@ -572,15 +626,32 @@ def _scatter(eqn, operands, n):
         dep = _full(x, n).copy()
         if upd.dep is not None:
             np.logical_or.at(dep, target, upd.dep[ok])
-    val = None
+    return [_make(eqn, dep, _scatter_value(eqn, x, upd, pos, ok, window_dims))]
+
+
+def _scatter_value(eqn, x: _Info, upd: _Info, pos, ok: np.ndarray, window_dims: tuple) -> Val:
+    """The value of a plain set or add on known operands; None where XLA's result is not pinned
+    down: `x.at[i].apply(f)` is a "scatter" whose `update_jaxpr` applies f (not a set), a set
+    writing one element twice keeps either update, and a window partly out of bounds is dropped
+    whole (FILL_OR_DROP) where per-element writes would keep its in-bounds part."""
     name = eqn.primitive.name
-    if x.val is not None and upd.val is not None and name in ("scatter", "scatter-add", "scatter_add"):
-        val = np.array(x.val, copy=True)
-        if name == "scatter":
-            val[target] = upd.val[ok]
-        else:
-            np.add.at(val, target, upd.val[ok])
-    return [_make(eqn, dep, val)]
+    plain_set = name == "scatter" and eqn.params.get("update_jaxpr") is None
+    if x.val is None or upd.val is None or not (plain_set or name in ("scatter-add", "scatter_add")):
+        return None
+    if window_dims and not ok.all():
+        whole = ok.all(axis=window_dims, keepdims=True)
+        if not np.array_equal(np.broadcast_to(whole, ok.shape), ok):
+            return None
+    target = tuple(p[ok] for p in pos)
+    val = np.array(x.val, copy=True)
+    if plain_set:
+        flat = np.ravel_multi_index(target, x.shape) if target else np.zeros(int(ok.sum()), dtype=int)
+        if np.unique(flat).size != flat.size:
+            return None
+        val[target] = upd.val[ok]
+    else:
+        np.add.at(val, target, upd.val[ok])
+    return val
 
 
 def _dynamic_slice(eqn, operands, n):
@@ -631,6 +702,58 @@ def _call(eqn, operands, n):
     return [_make(eqn, o.dep, o.val, k) for k, o in enumerate(outs)]
 
 
+_RULE_STATE = threading.local()  # .inside: evaluating a custom JVP rule's own program
+
+
+def _custom_jvp(eqn, operands, n):
+    """A `jax.custom_jvp` function: its own program (what a Jacobian of differences evaluates)
+    joined with the program of ``jax.jvp`` through it, i.e. its JVP rule (what `jax.jvp`,
+    `jax.jacfwd` and the compressed JVPs of `yeastcell.solvers.jacobian` evaluate). A rule may
+    read more than the function does: a surrogate derivative of a step function, say. Traced once
+    per evaluation (Python only); where that fails, conservatively dense."""
+    primal = _call(eqn, operands, n)
+    if getattr(_RULE_STATE, "inside", False) or not any(o.dep is not None for o in operands):
+        return primal  # inside a rule, a custom function runs as itself (no tangents through it)
+    floats = [k for k, o in enumerate(operands) if _is_float(o.dtype)]
+    others = [k for k in range(len(operands)) if k not in floats]
+    try:
+        ins = [jcore.Var(v.aval) for v in eqn.invars]
+        outs = [jcore.Var(v.aval) for v in eqn.outvars]
+        info = jcore.DebugInfo(
+            "structural_sparsity", str(eqn.params.get("name")), tuple(f"a{k}" for k in range(len(ins))), None
+        )
+        mini = jcore.Jaxpr([], ins, outs, [eqn.replace(invars=ins, outvars=outs)], eqn.effects, info)
+        fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(mini, []))
+
+        def jvp(fl, tangents, rest):
+            def g(*fl):
+                args: list = [None] * len(operands)
+                for k, a in [*zip(floats, fl), *zip(others, rest)]:
+                    args[k] = a
+                return fn(*args)
+
+            return jax.jvp(g, tuple(fl), tuple(tangents))
+
+        spec = [jax.ShapeDtypeStruct(operands[k].shape, operands[k].dtype) for k in floats]
+        rest = [jax.ShapeDtypeStruct(operands[k].shape, operands[k].dtype) for k in others]
+        closed = jax.make_jaxpr(jvp)(spec, spec, rest)
+    except Exception:  # noqa: BLE001 (any failure to trace the rule: assume the worst)
+        log.debug("structural sparsity: JVP rule of %s not traced, taken as dense", eqn.params.get("name"))
+        return _fallback(eqn, operands, n)
+    tangent_ins = [_Info(operands[k].dep, None, operands[k].shape, operands[k].dtype) for k in floats]
+    _RULE_STATE.inside = True
+    try:
+        result = _eval_closed(closed, [*(operands[k] for k in floats), *tangent_ins, *(operands[k] for k in others)], n)
+    finally:
+        _RULE_STATE.inside = False
+    tangents = result[len(eqn.outvars) :]
+    joined = []
+    for k, (p, t) in enumerate(zip(primal, tangents, strict=True)):
+        dep = p.dep if not _is_float(p.dtype) else _join(p, t, n).dep
+        joined.append(_make(eqn, dep, p.val, k))
+    return joined
+
+
 def _join(a: _Info, b: _Info, n: int) -> _Info:
     """The union of two possible values of one array (values known only where equal)."""
     if a.dep is None and b.dep is None:
@@ -654,8 +777,9 @@ def _same(a: _Info, b: _Info) -> bool:
 def _cond(eqn, operands, n):
     index, rest = operands[0], operands[1:]
     branches = eqn.params["branches"]
-    if index.val is not None:
-        chosen = [branches[int(np.clip(int(index.val), 0, len(branches) - 1))]]
+    if index.val is not None:  # XLA runs the last branch for an index out of range, negative too
+        k = int(index.val)
+        chosen = [branches[k if 0 <= k < len(branches) else -1]]
     else:
         chosen = list(branches)
     result = None
@@ -722,7 +846,7 @@ _CALLS = (
     "core_call",
     "remat",
     "checkpoint",
-    "custom_jvp_call",
+    "remat2",
     "custom_vjp_call",
     "custom_vjp_call_jaxpr",
 )
@@ -739,11 +863,14 @@ _RULES: dict[str, Callable] = {
     "split": _split,
     "pad": _pad,
     "iota": _iota,
+    "device_put": _device_put,
     "dot_general": _dot_general,
     "gather": _gather,
     "scatter": _scatter,
     "scatter-add": _scatter,
     "scatter_add": _scatter,
+    "scatter-sub": _scatter,
+    "scatter_sub": _scatter,
     "scatter-mul": _scatter,
     "scatter_mul": _scatter,
     "scatter-min": _scatter,
@@ -757,6 +884,7 @@ _RULES: dict[str, Callable] = {
     "cummax": _cumulative,
     "cummin": _cumulative,
     "cumlogsumexp": _cumulative,
+    "custom_jvp_call": _custom_jvp,
     "cond": _cond,
     "while": _while,
     "scan": _scan,

@@ -4,8 +4,10 @@ Importing yeastcell enables float64 in JAX (``jax_enable_x64``), which the stiff
 set ``YEASTCELL_ALLOW_FLOAT32=1`` before import to opt out (compiling a model then fails with a
 message). ``YEASTCELL_COMPILATION_CACHE=DIR`` (or ``=default``) turns on JAX's persistent compilation cache
 (opt-in; see `yeastcell.compilation_cache`). Importing yeastcell before scipy sets
-``OPENBLAS_NUM_THREADS=1`` unless it is set (see `yeastcell._blas_threads`). Units inside the
-core: mM, min, L.
+``OPENBLAS_NUM_THREADS=1`` unless it is set (see `yeastcell._blas_threads`). Importing it before JAX
+starts its backends lets XLA:CPU compile small while loops (a single trajectory's solver loop) into
+one kernel (``XLA_FLAGS``; ``YEASTCELL_XLA_SMALL_LOOP_BYTES=off`` opts out; see
+`yeastcell._xla_cpu_loops`). Units inside the core: mM, min, L.
 """
 
 from typing import TYPE_CHECKING
@@ -13,6 +15,10 @@ from typing import TYPE_CHECKING
 from ._blas_threads import single_threaded_blas_unless_set as _single_threaded_blas
 
 _single_threaded_blas()
+
+from ._xla_cpu_loops import hoist_small_loops_unless_set as _hoist_small_loops  # noqa: E402
+
+_hoist_small_loops()
 
 from ._x64 import enable_x64_unless_opted_out as _enable_x64
 from .compilation_cache import enable_persistent_cache as _enable_persistent_cache

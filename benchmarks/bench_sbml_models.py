@@ -167,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--note", default=None)
     args = ap.parse_args(argv)
 
+    import yeastcell  # noqa: F401  # before JAX starts its backend (XLA:CPU options, yeastcell._xla_cpu_loops)
+
     import jax
 
     data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))

@@ -40,7 +40,8 @@ Jacobian. Measured at batch 1 (rtol 1e-8, `benchmarks/bench_sbml_models.py --n 1
 EPYC under load; docs/solvers.md has the table), ms per trajectory before -> after, libroadrunner in
 the same run: Teusink 2000 58.3 -> 25.3 (4.75), Pritchard 2002 26.5 -> 13.6 (1.71), Hynne 2001
 305.7 -> 82.1 (7.16), Y3M2 732.5 -> 295.6 (50.1): still 5-12x libroadrunner, bounded by XLA's
-per-kernel cost on a CPU (~290 kernels per BDF step). A
+per-kernel cost on a CPU (~290 kernels per BDF step); with small while loops compiled as one kernel
+(`yeastcell._xla_cpu_loops`, set at import) 3.4-6x on the event-free models (docs/solvers.md). A
 concentration cell (the core model) keeps Rodas4P at batch 1: BatchBDF measured no faster there
 (10.1 vs 10.7 ms per solve, rtol 1e-6) and compiles ~4 s longer.
 """

@@ -24,8 +24,11 @@ needs an approximate Jacobian (the residual and the error test use the exact rig
 `jax.jacfwd` (``JACOBIAN = "forward"``) compiles about as long and runs slower. A compressed
 Jacobian was judged to save nothing on imported models because a column colouring of the pattern
 then sampled for Teusink 2000 needed all 21 colours; that pattern was mostly NaN artefacts (below),
-and the structural one needs 10 colours, so compressed differences (10 evaluations instead of 21)
-are worth measuring there. W = I/c − J is factorised
+and the structural one needs 10 colours. Measured 2026-12-08 (2-core Intel Xeon, batch 1000, every
+global parameter scaled per lane, rtol 1e-8; columns grouped by colour, one evaluation per colour,
+the same quotients on the pattern): Hynne 2001 9.18 -> 8.98 ms per trajectory, Tyson 2001 11.33 ->
+10.93, Y3M1 11.92 -> 15.20 (6-15 colours for 8-41 symbols): the Jacobians (7-19 per trajectory)
+are not what a step costs, so plain differences are kept. W = I/c − J is factorised
 with the sparse LU (`yeastcell.solvers.sparse_lu`) on the structural pattern of the right-hand side
 (`state_pattern`, read from its traced program: every derivative that can be nonzero, both branches
 of a piecewise formula included), as for a concentration cell. Difference quotients outside the

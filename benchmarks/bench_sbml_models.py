@@ -167,9 +167,9 @@ def main(argv=None) -> int:
     ap.add_argument("--note", default=None)
     args = ap.parse_args(argv)
 
-    import yeastcell  # noqa: F401  # before JAX starts its backend (XLA:CPU options, yeastcell._xla_cpu_loops)
-
     import jax
+
+    import yeastcell  # noqa: F401  # before JAX starts its backend (XLA:CPU options, yeastcell._xla_cpu_loops)
 
     data = Path(os.environ.get("YEASTCELL_REFERENCE_DATA", REPO.parent / "shared" / "data"))
     paths = sorted((data / "sbml" / "biomodels").glob("*.xml")) + sorted((data / "sbml" / "y3m").glob("*.xml"))

@@ -90,8 +90,13 @@ def _env(cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     if not INSTALLED:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
-    if env.get("XLA_FLAGS") == TEST_XLA_FLAGS:  # user-sized jobs: XLA's default passes (tests/conftest.py)
-        del env["XLA_FLAGS"]
+    flags = env.get("XLA_FLAGS", "")
+    if TEST_XLA_FLAGS in flags:  # user-sized jobs: XLA's default passes (tests/conftest.py)
+        rest = flags.replace(TEST_XLA_FLAGS, "").strip()  # what `import yeastcell` added stays
+        if rest:
+            env["XLA_FLAGS"] = rest
+        else:
+            del env["XLA_FLAGS"]
     env["MPLBACKEND"] = "Agg"
     env.setdefault("YEASTCELL_REFERENCE_DATA", str(reference_data_dir()))
     env["JAX_COMPILATION_CACHE_DIR"] = str(cache)

@@ -321,7 +321,10 @@ def run_suite(
     results = []
     # each case is a new model: XLA compilation dominates; the models are tiny, so skip LLVM's
     # expensive optimisations in the worker processes (no effect on numbers, only on speed)
-    os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    # (added to XLA_FLAGS, which `import yeastcell` has already set; a level the user chose wins)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_optimization_level=0".strip()
     it: Iterator[CaseResult]
     if workers <= 1:
         it = map(_worker, todo)

@@ -10,9 +10,23 @@ typed, uncommitted) without a program.
 
 from __future__ import annotations
 
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+
+def jax_backends_started() -> bool:
+    """Whether JAX has started its backends in this process (XLA has read its flags, and its threads
+    run: a forked child would inherit them mid-use). Importing jax does not start them; the first
+    computation or `jax.devices()` does. An unknown JAX layout counts as started (the safe answer
+    for both callers: `yeastcell._xla_cpu_loops` then leaves the flags alone, the knockout screen
+    spawns instead of forking)."""
+    xb = sys.modules.get("jax._src.xla_bridge")
+    if xb is None:
+        return False
+    return bool(getattr(xb, "_backends", True))
 
 
 def to_device(x) -> jax.Array:

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
+
+from ._device import jax_backends_started
 
 SMALL_LOOP_BYTES = 1_000_000
 OPTION = "xla_cpu_small_while_loop_byte_threshold"
@@ -79,21 +80,17 @@ def threshold_from_env(value: str | None) -> int | None:
     return int(v)
 
 
-def _backends_running() -> bool:
-    xb = sys.modules.get("jax._src.xla_bridge")
-    return bool(getattr(xb, "_backends", False)) if xb is not None else False
-
-
 def hoist_small_loops_unless_set() -> bool:
     """Set the threshold in ``XLA_FLAGS`` (module docstring); True when it was set here."""
     threshold = threshold_from_env(os.environ.get(ENV))
     if threshold is None:
         return False
     flags = os.environ.get("XLA_FLAGS", "")
-    if OPTION in flags:
+    new = with_small_loop_threshold(flags, threshold)
+    if new == flags:  # the user's value of the option is there
         return False
-    if _backends_running():
+    if jax_backends_started():
         log.debug("JAX's backends already run: %s not set (XLA read its flags at start)", OPTION)
         return False
-    os.environ["XLA_FLAGS"] = with_small_loop_threshold(flags, threshold)
+    os.environ["XLA_FLAGS"] = new
     return True

@@ -40,12 +40,12 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import os
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from yeastcell._device import jax_backends_started
 from yeastcell.gem import _highs
 from yeastcell.gem._pairs import plan_pairs
 from yeastcell.gem._shortcut import forced_zero_objective, knockout_columns, plan_lps
@@ -81,15 +81,8 @@ def _solve_chunk(chunk: list[np.ndarray], want_x: bool | str = False) -> list[tu
     return out
 
 
-def _jax_threads_running() -> bool:
-    xb = sys.modules.get("jax._src.xla_bridge")
-    if xb is None:
-        return False
-    return bool(getattr(xb, "_backends", True))  # unknown JAX layout: assume running
-
-
 def _start_method() -> str:
-    if "fork" in multiprocessing.get_all_start_methods() and not _jax_threads_running():
+    if "fork" in multiprocessing.get_all_start_methods() and not jax_backends_started():
         return "fork"
     return "spawn"
 
